@@ -1,0 +1,179 @@
+/// The routing directory (contract §2): who exists, who may send what to whom, and where each
+/// workflow goes. A value type; the server swaps whole versions atomically.
+public struct Directory: Hashable, Sendable {
+    public var organisations: [Organisation] = []
+    public var mailboxes: [Mailbox] = []
+    public var areas: [Area] = []
+    public var services: [DirectoryService] = []
+    public var workflows: [Workflow] = []
+    public var escalationPolicies: [EscalationPolicy] = []
+    public var calendars: [WorkingCalendar] = []
+    public var webhooks: [Webhook] = []
+
+    public init(
+        organisations: [Organisation] = [], mailboxes: [Mailbox] = [], areas: [Area] = [], services: [DirectoryService] = [],
+        workflows: [Workflow] = [], escalationPolicies: [EscalationPolicy] = [], calendars: [WorkingCalendar] = [],
+        webhooks: [Webhook] = []
+    ) {
+        self.organisations = organisations; self.mailboxes = mailboxes; self.areas = areas; self.services = services
+        self.workflows = workflows; self.escalationPolicies = escalationPolicies; self.calendars = calendars
+        self.webhooks = webhooks
+    }
+}
+
+public enum OrganisationDomain: String, Hashable, Sendable, Codable, CaseIterable {
+    case nhs
+    case localAuthority = "local-authority"
+    case provider
+}
+
+public struct Organisation: Hashable, Sendable {
+    public var code: ODSCode
+    public var name: String
+    public var domain: OrganisationDomain
+    public var authority: String?
+
+    public init(code: ODSCode, name: String, domain: OrganisationDomain, authority: String? = nil) {
+        (self.code, self.name, self.domain, self.authority) = (code, name, domain, authority)
+    }
+}
+
+/// A mailbox's password as configured: a literal (sandbox only) or a `${VAR}` reference.
+public enum SecretReference: Hashable, Sendable {
+    case literal(String)
+    case environment(String)
+
+    public init(_ text: String) {
+        if text.hasPrefix("${"), text.hasSuffix("}"), text.count > 3 {
+            self = .environment(String(text.dropFirst(2).dropLast()))
+        } else {
+            self = .literal(text)
+        }
+    }
+
+    public var written: String {
+        switch self {
+        case .literal(let v): v
+        case .environment(let name): "${\(name)}"
+        }
+    }
+}
+
+public struct Mailbox: Hashable, Sendable {
+    public var id: MailboxID
+    public var organisation: ODSCode
+    public var name: String
+    public var password: SecretReference?
+    public var active: Bool
+
+    public init(id: MailboxID, organisation: ODSCode, name: String, password: SecretReference? = nil, active: Bool = true) {
+        (self.id, self.organisation, self.name, self.password, self.active) = (id, organisation, name, password, active)
+    }
+}
+
+public struct Area: Hashable, Sendable {
+    public var code: String
+    public var name: String
+    public var postcodeDistricts: [String]
+
+    public init(code: String, name: String, postcodeDistricts: [String] = []) {
+        (self.code, self.name, self.postcodeDistricts) = (code.uppercased(), name, postcodeDistricts.map { $0.uppercased() })
+    }
+}
+
+public struct DirectoryService: Hashable, Sendable {
+    public var id: String
+    public var organisation: ODSCode
+    public var mailbox: MailboxID
+    public var workflows: [WorkflowID]
+    public var areas: [String]
+
+    public init(id: String, organisation: ODSCode, mailbox: MailboxID, workflows: [WorkflowID], areas: [String] = []) {
+        (self.id, self.organisation, self.mailbox, self.workflows, self.areas) = (id, organisation, mailbox, workflows, areas.map { $0.uppercased() })
+    }
+}
+
+public enum ResponsibilityRequirement: String, Hashable, Sendable, CaseIterable {
+    case required
+    case none
+}
+
+public struct Workflow: Hashable, Sendable {
+    public var id: WorkflowID
+    /// Organisation codes or mailbox ids, uppercase; `*` for anyone.
+    public var senders: [String]
+    public var receivers: [String]
+    public var expiry: DirectoryDuration?
+    public var responsibility: ResponsibilityRequirement
+    public var escalation: String?
+
+    public init(id: WorkflowID, senders: [String], receivers: [String], expiry: DirectoryDuration? = nil,
+                responsibility: ResponsibilityRequirement = .none, escalation: String? = nil) {
+        self.id = id
+        self.senders = senders.map { $0.uppercased() }
+        self.receivers = receivers.map { $0.uppercased() }
+        self.expiry = expiry
+        self.responsibility = responsibility
+        self.escalation = escalation
+    }
+}
+
+public enum EscalationCondition: String, Hashable, Sendable, CaseIterable {
+    case notDownloaded = "not-downloaded"
+    case notAcknowledged = "not-acknowledged"
+    case notAccepted = "not-accepted"
+    case noOutcome = "no-outcome"
+}
+
+public enum NotifyTarget: Hashable, Sendable {
+    case mailbox(MailboxID)
+    case webhook(String)
+    case sender
+}
+
+public struct EscalationStage: Hashable, Sendable {
+    public var after: DirectoryDuration
+    public var when: EscalationCondition
+    public var notify: [NotifyTarget]
+    public var repeatEvery: DirectoryDuration?
+
+    public init(after: DirectoryDuration, when: EscalationCondition, notify: [NotifyTarget], repeatEvery: DirectoryDuration? = nil) {
+        (self.after, self.when, self.notify, self.repeatEvery) = (after, when, notify, repeatEvery)
+    }
+}
+
+public struct EscalationPolicy: Hashable, Sendable {
+    public var id: String
+    public var calendar: String?
+    public var stages: [EscalationStage]
+
+    public init(id: String, calendar: String? = nil, stages: [EscalationStage]) {
+        (self.id, self.calendar, self.stages) = (id, calendar, stages)
+    }
+}
+
+public struct WorkingCalendar: Hashable, Sendable {
+    public var id: String
+    public var timezone: String
+    /// Minutes after midnight, local time.
+    public var workingStart: Int
+    public var workingEnd: Int
+    /// 0 = Monday ... 6 = Sunday.
+    public var workingDays: Set<Int>
+    public var holidays: Set<String>
+
+    public init(id: String, timezone: String, workingStart: Int, workingEnd: Int, workingDays: Set<Int>, holidays: Set<String>) {
+        (self.id, self.timezone, self.workingStart, self.workingEnd, self.workingDays, self.holidays) =
+            (id, timezone, workingStart, workingEnd, workingDays, holidays)
+    }
+}
+
+public struct Webhook: Hashable, Sendable {
+    public var id: String
+    public var url: String
+    public var secret: SecretReference?
+
+    public init(id: String, url: String, secret: SecretReference? = nil) {
+        (self.id, self.url, self.secret) = (id, url, secret)
+    }
+}

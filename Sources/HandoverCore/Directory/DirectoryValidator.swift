@@ -1,0 +1,92 @@
+/// Checks a whole directory for broken references and duplicates, and reports every problem at
+/// once (an invalid directory is rejected whole; the running one is left untouched).
+public enum DirectoryValidator {
+    public struct Problem: Hashable, Sendable, CustomStringConvertible {
+        public var entry: String
+        public var field: String
+        public var message: String
+        public var description: String { "\(entry) field '\(field)': \(message)" }
+    }
+
+    public static func problems(in d: Directory) -> [Problem] {
+        var found: [Problem] = []
+        func add(_ entry: String, _ field: String, _ message: String) { found.append(Problem(entry: entry, field: field, message: message)) }
+        func duplicates<T: Hashable>(_ items: [T], _ kind: String, _ field: String) {
+            var seen: Set<T> = []
+            for item in items where !seen.insert(item).inserted { add("\(kind) \(item)", field, "is defined more than once") }
+        }
+        duplicates(d.organisations.map(\.code), "organisation", "code")
+        duplicates(d.mailboxes.map(\.id), "mailbox", "id")
+        duplicates(d.areas.map(\.code), "area", "code")
+        duplicates(d.services.map(\.id), "service", "id")
+        duplicates(d.workflows.map(\.id), "workflow", "id")
+        duplicates(d.escalationPolicies.map(\.id), "escalation policy", "id")
+        duplicates(d.calendars.map(\.id), "calendar", "id")
+        duplicates(d.webhooks.map(\.id), "webhook", "id")
+
+        let orgs = Set(d.organisations.map(\.code))
+        let boxes = Dictionary(d.mailboxes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let areas = Set(d.areas.map(\.code))
+        let workflows = Set(d.workflows.map(\.id))
+        let policies = Set(d.escalationPolicies.map(\.id))
+        let calendars = Set(d.calendars.map(\.id))
+        let webhooks = Set(d.webhooks.map(\.id))
+
+        for m in d.mailboxes {
+            if !orgs.contains(m.organisation) { add("mailbox \(m.id)", "organisation", "unknown organisation \(m.organisation)") }
+            if m.id.rawValue.isEmpty || m.id.rawValue.count > 100 || m.id.rawValue.contains(where: { $0 == ":" || $0 == "/" || $0 == " " }) {
+                add("mailbox \(m.id)", "id", "must be 1-100 characters without ':', '/' or spaces")
+            }
+        }
+        for s in d.services {
+            let entry = "service \(s.id)"
+            if !orgs.contains(s.organisation) { add(entry, "organisation", "unknown organisation \(s.organisation)") }
+            if let box = boxes[s.mailbox] {
+                if box.organisation != s.organisation { add(entry, "mailbox", "mailbox \(s.mailbox) belongs to \(box.organisation), not \(s.organisation)") }
+            } else {
+                add(entry, "mailbox", "unknown mailbox \(s.mailbox)")
+            }
+            for w in s.workflows where !workflows.contains(w) { add(entry, "workflows", "unknown workflow \(w)") }
+            for a in s.areas where !areas.contains(a) { add(entry, "areas", "unknown area \(a)") }
+        }
+        for w in d.workflows {
+            let entry = "workflow \(w.id)"
+            for (field, list) in [("senders", w.senders), ("receivers", w.receivers)] {
+                for name in list where name != "*" && !orgs.contains(ODSCode(name)) && boxes[MailboxID(name)] == nil {
+                    add(entry, field, "\(name) is neither an organisation code nor a mailbox id")
+                }
+            }
+            if let p = w.escalation, !policies.contains(p) { add(entry, "escalation", "unknown escalation policy \(p)") }
+        }
+        for p in d.escalationPolicies {
+            let entry = "escalation policy \(p.id)"
+            if let c = p.calendar, !calendars.contains(c) { add(entry, "calendar", "unknown calendar \(c)") }
+            let needsCalendar = p.stages.contains { $0.after.elapsedSeconds == nil || ($0.repeatEvery.map { $0.elapsedSeconds == nil } ?? false) }
+            if needsCalendar && p.calendar == nil { add(entry, "calendar", "working-time durations need a calendar") }
+            for (i, stage) in p.stages.enumerated() {
+                for target in stage.notify {
+                    switch target {
+                    case .mailbox(let m) where boxes[m] == nil: add(entry, "stages[\(i)].notify", "unknown mailbox \(m)")
+                    case .webhook(let h) where !webhooks.contains(h): add(entry, "stages[\(i)].notify", "unknown webhook \(h)")
+                    default: break
+                    }
+                }
+            }
+        }
+        // Two services covering one area for one workflow would make AREA:/POSTCODE: routing ambiguous.
+        var coverage: [String: String] = [:]
+        for s in d.services {
+            for w in s.workflows {
+                for a in s.areas {
+                    let key = "\(w)|\(a)"
+                    if let other = coverage[key], other != s.id {
+                        add("service \(s.id)", "areas", "area \(a) for workflow \(w) is already covered by service \(other)")
+                    } else {
+                        coverage[key] = s.id
+                    }
+                }
+            }
+        }
+        return found
+    }
+}

@@ -1,0 +1,126 @@
+import Crypto
+
+/// The `NHSMESH` Authorization token (reference §3): `NHSMESH MAILBOX:nonce:count:yyyyMMddHHmm:hmac`.
+public struct MeshAuthToken: Hashable, Sendable {
+    public let mailbox: String
+    public let nonce: String
+    public let nonceCount: String
+    public let timestamp: String
+    public let hash: String
+
+    public enum ParseFailure: Error, Equatable { case missing, malformed }
+
+    /// Parses as the sandbox does: the `NHSMESH` prefix is case-insensitive and optional, and exactly
+    /// five `:`-separated parts are required with a numeric count.
+    public static func parse(_ header: String?) -> Result<MeshAuthToken, ParseFailure> {
+        guard let header, !header.trimmingWhitespace().isEmpty else { return .failure(.missing) }
+        var rest = Substring(header)
+        if rest.count >= 8, rest.prefix(7).uppercased() == "NHSMESH" { rest = rest.dropFirst(8) }
+        let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 5 else { return .failure(.malformed) }
+        return .success(MeshAuthToken(
+            mailbox: String(parts[0]), nonce: String(parts[1]), nonceCount: String(parts[2]),
+            timestamp: String(parts[3]), hash: String(parts[4])))
+    }
+
+    /// The lowercase hex HMAC-SHA256 that a client with this password would send.
+    public static func expectedHash(mailbox: String, nonce: String, nonceCount: String, password: String, timestamp: String, sharedKey: String) -> String {
+        let message = "\(mailbox):\(nonce):\(nonceCount):\(password):\(timestamp)"
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: Array(sharedKey.utf8)))
+        return mac.map { byte in
+            let h = String(byte, radix: 16)
+            return h.count == 1 ? "0" + h : h
+        }.joined()
+    }
+
+    /// Makes a header value, for clients and tests.
+    public static func header(mailbox: String, password: String, sharedKey: String, nonce: String, nonceCount: Int, timestamp: String) -> String {
+        let hash = expectedHash(mailbox: mailbox, nonce: nonce, nonceCount: String(nonceCount), password: password, timestamp: timestamp, sharedKey: sharedKey)
+        return "NHSMESH \(mailbox):\(nonce):\(nonceCount):\(timestamp):\(hash)"
+    }
+}
+
+/// Why a token was refused. The text is the sandbox's, byte for byte; it never carries the token.
+public enum MeshAuthFailure: Error, Equatable, Sendable {
+    case missingHeader
+    case malformedHeader
+    case mailboxMismatch
+    case unknownMailbox
+    case inactiveMailbox
+    case invalidToken
+    case staleTimestamp
+    case replayed
+
+    public var message: String {
+        switch self {
+        case .missingHeader, .malformedHeader: "Error reading from Authorization header"
+        case .mailboxMismatch: "Mailbox id does not match token"
+        case .unknownMailbox: "No mailbox matched"
+        case .inactiveMailbox, .invalidToken, .staleTimestamp, .replayed: "Invalid Authentication Token"
+        }
+    }
+
+    /// A short cause for logs (the client sees `message`, which deliberately does not say which check failed).
+    public var logCause: String {
+        switch self {
+        case .missingHeader: "missing authorization header"
+        case .malformedHeader: "malformed authorization header"
+        case .mailboxMismatch: "token mailbox differs from path"
+        case .unknownMailbox: "unknown mailbox"
+        case .inactiveMailbox: "mailbox inactive"
+        case .invalidToken: "hmac mismatch"
+        case .staleTimestamp: "timestamp outside the allowed skew"
+        case .replayed: "token replayed"
+        }
+    }
+}
+
+/// Checks a token against the directory's credentials, as real MESH does: HMAC compared in constant
+/// time, timestamp within the skew window, inactive mailboxes refused. Replay is checked separately,
+/// by `TokenReplayGuard`, after the token is proved genuine (so forged tokens cannot fill the cache).
+public struct MeshTokenVerifier: Sendable {
+    public let sharedKey: String
+    public let maxSkewSeconds: Int64
+
+    public init(sharedKey: String, maxSkewSeconds: Int64 = 2 * 3600) {
+        self.sharedKey = sharedKey
+        self.maxSkewSeconds = maxSkewSeconds
+    }
+
+    /// Verifies `header` for the mailbox in the path. `credentials` returns (password, active) for a mailbox.
+    public func verify(
+        header: String?, pathMailbox: MailboxID, now: Timestamp,
+        credentials: (MailboxID) -> (password: String?, active: Bool)?
+    ) -> Result<MeshAuthToken, MeshAuthFailure> {
+        let token: MeshAuthToken
+        switch MeshAuthToken.parse(header) {
+        case .failure(.missing): return .failure(.missingHeader)
+        case .failure: return .failure(.mailboxMismatch)
+        case .success(let t): token = t
+        }
+        guard token.mailbox == pathMailbox.rawValue else { return .failure(.mailboxMismatch) }
+        guard !token.mailbox.contains(" "), !token.nonceCount.isEmpty,
+            token.nonceCount.allSatisfy({ $0.isASCII && $0.isNumber })
+        else { return .failure(.malformedHeader) }
+        guard let creds = credentials(pathMailbox) else { return .failure(.unknownMailbox) }
+        guard let password = creds.password else { return .failure(.invalidToken) }
+        let expected = MeshAuthToken.expectedHash(
+            mailbox: token.mailbox, nonce: token.nonce, nonceCount: token.nonceCount,
+            password: password, timestamp: token.timestamp, sharedKey: sharedKey)
+        guard constantTimeEqual(expected, token.hash.lowercased()) else { return .failure(.invalidToken) }
+        guard creds.active else { return .failure(.inactiveMailbox) }
+        guard let issued = Timestamp.parseTokenMinute(Substring(token.timestamp)),
+            abs(issued.secondsSinceEpoch - now.secondsSinceEpoch) <= maxSkewSeconds
+        else { return .failure(.staleTimestamp) }
+        return .success(token)
+    }
+}
+
+/// Compares two strings in time that depends only on their lengths.
+public func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    var diff: UInt8 = 0
+    for i in 0..<x.count { diff |= x[i] ^ y[i] }
+    return diff == 0
+}

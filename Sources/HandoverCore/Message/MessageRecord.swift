@@ -1,0 +1,120 @@
+/// MESH message statuses (reference §5.2). The status is the newest event's.
+public enum MessageStatus: String, Hashable, Sendable, Codable, CaseIterable {
+    case uploading
+    case accepted
+    case acknowledged
+    case undeliverable
+    case error
+
+    /// Title case, as v1 tracking shows it.
+    public var titleCase: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
+
+    /// Whether the recipient may still download it (410 otherwise).
+    public var isDownloadable: Bool { self == .accepted || self == .acknowledged }
+}
+
+public enum MessageType: String, Hashable, Sendable, Codable {
+    case data = "DATA"
+    case report = "REPORT"
+
+    public var titleCase: String { self == .data ? "Data" : "Report" }
+}
+
+/// The status event that MESH exposes as `mex-status*` headers and in tracking.
+public struct StatusEvent: Hashable, Sendable, Codable {
+    public var code: String
+    public var event: String
+    public var description: String
+    public var success: Bool
+    public var at: Timestamp
+
+    public init(code: String, event: String, description: String, success: Bool, at: Timestamp) {
+        (self.code, self.event, self.description, self.success, self.at) = (code, event, description, success, at)
+    }
+
+    public static func transferred(at: Timestamp) -> StatusEvent {
+        StatusEvent(code: "00", event: "TRANSFER", description: "Transferred to recipient mailbox", success: true, at: at)
+    }
+
+    public static func notCollected(days: Int, at: Timestamp) -> StatusEvent {
+        StatusEvent(code: "14", event: "SEND", description: "Message not collected by recipient after \(days) days", success: false, at: at)
+    }
+}
+
+/// How a message was addressed and where it went (contract §3), recorded on the message.
+public struct RouteTaken: Hashable, Sendable, Codable {
+    public enum AddressedBy: String, Hashable, Sendable, Codable { case mailbox, organisation, area, postcode, system }
+    public var addressedBy: AddressedBy
+    public var address: String
+    public var service: String?
+    public var directoryVersion: Int64
+
+    public init(addressedBy: AddressedBy, address: String, service: String? = nil, directoryVersion: Int64) {
+        (self.addressedBy, self.address, self.service, self.directoryVersion) = (addressedBy, address, service, directoryVersion)
+    }
+}
+
+/// Everything the broker keeps about a message except its payload.
+public struct MessageRecord: Hashable, Sendable {
+    public var id: MessageID
+    public var type: MessageType
+    public var sender: MailboxID?
+    public var recipient: MailboxID
+    public var workflowID: String
+    public var subject: String?
+    public var localID: String?
+    public var partnerID: String?
+    public var fileName: String?
+    public var checksum: String?
+    public var contentType: String?
+    public var contentEncoding: ContentEncoding
+    public var contentCompressed: Bool?
+    public var contentEncrypted: Bool?
+    public var totalChunks: Int
+    public var receivedChunks: Int
+    public var fileSize: Int64
+    public var status: MessageStatus
+    public var statusEvent: StatusEvent?
+    public var linkedMessageID: MessageID?
+    public var createdAt: Timestamp
+    public var deliveredAt: Timestamp?
+    public var acknowledgedAt: Timestamp?
+    /// When an undownloaded, unacknowledged message expires (set on delivery from the workflow's expiry).
+    public var expiresAt: Timestamp?
+    /// How long after delivery it expires (the workflow's `expiry`, default 5 days).
+    public var expirySeconds: Int64
+    /// Position in the recipient's inbox, assigned on delivery; the cursor is built from it.
+    public var inboxSequence: Int64?
+    public var route: RouteTaken?
+
+    public init(
+        id: MessageID, type: MessageType = .data, sender: MailboxID?, recipient: MailboxID, workflowID: String,
+        subject: String? = nil, localID: String? = nil, partnerID: String? = nil, fileName: String? = nil,
+        checksum: String? = nil, contentType: String? = nil, contentEncoding: ContentEncoding = .identity,
+        contentCompressed: Bool? = nil, contentEncrypted: Bool? = nil, totalChunks: Int, receivedChunks: Int = 0,
+        fileSize: Int64 = 0, status: MessageStatus, statusEvent: StatusEvent? = nil, linkedMessageID: MessageID? = nil,
+        createdAt: Timestamp, deliveredAt: Timestamp? = nil, acknowledgedAt: Timestamp? = nil, expiresAt: Timestamp? = nil,
+        expirySeconds: Int64 = 5 * 86_400, inboxSequence: Int64? = nil, route: RouteTaken? = nil
+    ) {
+        self.id = id; self.type = type; self.sender = sender; self.recipient = recipient; self.workflowID = workflowID
+        self.subject = subject; self.localID = localID; self.partnerID = partnerID; self.fileName = fileName
+        self.checksum = checksum; self.contentType = contentType; self.contentEncoding = contentEncoding
+        self.contentCompressed = contentCompressed; self.contentEncrypted = contentEncrypted
+        self.totalChunks = totalChunks; self.receivedChunks = receivedChunks; self.fileSize = fileSize
+        self.status = status; self.statusEvent = statusEvent; self.linkedMessageID = linkedMessageID
+        self.createdAt = createdAt; self.deliveredAt = deliveredAt; self.acknowledgedAt = acknowledgedAt
+        self.expiresAt = expiresAt; self.expirySeconds = expirySeconds; self.inboxSequence = inboxSequence; self.route = route
+    }
+
+    /// The file name MESH reports: as sent, or `<ID>.dat`.
+    public var effectiveFileName: String { fileName ?? "\(id.rawValue).dat" }
+}
+
+extension MessageRecord {
+    /// The `Mex-To` a client sees: the recipient, except on a REPORT, where MESH names the intended
+    /// receiver of the undelivered message (kept as the report's system route address).
+    public var mexTo: String {
+        if type == .report, let route, route.addressedBy == .system { return route.address }
+        return recipient.rawValue
+    }
+}

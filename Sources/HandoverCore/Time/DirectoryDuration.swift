@@ -1,0 +1,52 @@
+/// A duration as the routing directory writes it: `30s`, `15m`, `4h`, `5d` in elapsed time, or
+/// `3wh` / `1wd` in working hours or working days on a calendar (contract §2).
+public enum DirectoryDuration: Hashable, Sendable, CustomStringConvertible {
+    case elapsed(seconds: Int64)
+    case workingHours(Int)
+    case workingDays(Int)
+
+    public init?(_ text: String) {
+        let t = text.trimmingWhitespace().lowercased()
+        let units: [(String, (Int64) -> DirectoryDuration)] = [
+            ("wh", { .workingHours(Int($0)) }), ("wd", { .workingDays(Int($0)) }),
+            ("s", { .elapsed(seconds: $0) }), ("m", { .elapsed(seconds: $0 * 60) }),
+            ("h", { .elapsed(seconds: $0 * 3600) }), ("d", { .elapsed(seconds: $0 * 86_400) }),
+        ]
+        for (suffix, make) in units where t.hasSuffix(suffix) {
+            let number = t.dropLast(suffix.count)
+            guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), number.count <= 9,
+                let value = Int64(number), value > 0
+            else { return nil }
+            self = make(value)
+            return
+        }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .elapsed(let s):
+            if s % 86_400 == 0 { return "\(s / 86_400)d" }
+            if s % 3600 == 0 { return "\(s / 3600)h" }
+            if s % 60 == 0 { return "\(s / 60)m" }
+            return "\(s)s"
+        case .workingHours(let h): return "\(h)wh"
+        case .workingDays(let d): return "\(d)wd"
+        }
+    }
+
+    /// Elapsed seconds, or nil for working-time durations, which need a calendar.
+    public var elapsedSeconds: Int64? {
+        if case .elapsed(let s) = self { return s }
+        return nil
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,113 @@
+/// An instant, in microseconds since the Unix epoch (UTC). The core never reads a clock: callers pass `now`.
+public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    public let microsecondsSinceEpoch: Int64
+
+    public init(microsecondsSinceEpoch: Int64) { self.microsecondsSinceEpoch = microsecondsSinceEpoch }
+    public init(secondsSinceEpoch: Int64) { self.microsecondsSinceEpoch = secondsSinceEpoch * 1_000_000 }
+
+    public var secondsSinceEpoch: Int64 { microsecondsSinceEpoch >= 0 ? microsecondsSinceEpoch / 1_000_000 : (microsecondsSinceEpoch - 999_999) / 1_000_000 }
+
+    public static func < (a: Self, b: Self) -> Bool { a.microsecondsSinceEpoch < b.microsecondsSinceEpoch }
+
+    public func adding(seconds: Int64) -> Timestamp {
+        Timestamp(microsecondsSinceEpoch: microsecondsSinceEpoch + seconds * 1_000_000)
+    }
+
+    public var description: String { isoUTC }
+
+    /// The civil UTC fields of this instant.
+    public var civil: CivilDateTime { CivilDateTime(secondsSinceEpoch: secondsSinceEpoch) }
+
+    /// `yyyyMMddHHmmss`, as MESH v1 bodies and `mex-statustimestamp` use.
+    public var compactUTC: String {
+        let c = civil
+        return pad(c.year, 4) + pad(c.month, 2) + pad(c.day, 2) + pad(c.hour, 2) + pad(c.minute, 2) + pad(c.second, 2)
+    }
+
+    /// Naive ISO-8601 with microseconds and no zone, as MESH v2 tracking shows (`2026-11-30T17:25:42.251334`).
+    public var naiveISO: String {
+        let c = civil
+        let micros = Int(((microsecondsSinceEpoch % 1_000_000) + 1_000_000) % 1_000_000)
+        return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2) + "T" + pad(c.hour, 2) + ":"
+            + pad(c.minute, 2) + ":" + pad(c.second, 2) + "." + pad(micros, 6)
+    }
+
+    /// ISO-8601 in UTC with a `Z`, for Handover's own JSON.
+    public var isoUTC: String {
+        let c = civil
+        return pad(c.year, 4) + "-" + pad(c.month, 2) + "-" + pad(c.day, 2) + "T" + pad(c.hour, 2) + ":"
+            + pad(c.minute, 2) + ":" + pad(c.second, 2) + "Z"
+    }
+
+    /// An RFC 9110 HTTP-date (`Wed, 25 Nov 2026 17:25:42 GMT`).
+    public var httpDate: String {
+        let c = civil
+        let days = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        let dayIndex = Int(((secondsSinceEpoch / 86_400) % 7 + 7) % 7)
+        return days[dayIndex] + ", " + pad(c.day, 2) + " " + months[c.month - 1] + " " + pad(c.year, 4) + " "
+            + pad(c.hour, 2) + ":" + pad(c.minute, 2) + ":" + pad(c.second, 2) + " GMT"
+    }
+
+    /// Parses the 12-digit `yyyyMMddHHmm` of a MESH token (UTC).
+    public static func parseTokenMinute(_ text: Substring) -> Timestamp? {
+        guard text.count == 12, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let digits = Array(text).map { Int(String($0))! }
+        func num(_ from: Int, _ len: Int) -> Int { digits[from..<(from + len)].reduce(0) { $0 * 10 + $1 } }
+        let (y, mo, d, h, mi) = (num(0, 4), num(4, 2), num(6, 2), num(8, 2), num(10, 2))
+        guard (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60 else { return nil }
+        return CivilDateTime(year: y, month: mo, day: d, hour: h, minute: mi, second: 0).timestamp
+    }
+}
+
+private func pad(_ value: Int, _ width: Int) -> String {
+    let text = String(value)
+    return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+}
+
+/// Civil (proleptic Gregorian) date and time fields, converted without Foundation so the core stays
+/// thread-safe and allocation-light on hot paths. Algorithm: Howard Hinnant's days_from_civil.
+public struct CivilDateTime: Hashable, Sendable {
+    public var year, month, day, hour, minute, second: Int
+
+    public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0) {
+        (self.year, self.month, self.day, self.hour, self.minute, self.second) = (year, month, day, hour, minute, second)
+    }
+
+    public init(secondsSinceEpoch: Int64) {
+        let days = Int(secondsSinceEpoch >= 0 ? secondsSinceEpoch / 86_400 : (secondsSinceEpoch - 86_399) / 86_400)
+        let secondsOfDay = Int(secondsSinceEpoch - Int64(days) * 86_400)
+        let (y, m, d) = CivilDateTime.civil(fromDays: days)
+        self.init(year: y, month: m, day: d, hour: secondsOfDay / 3600, minute: secondsOfDay % 3600 / 60, second: secondsOfDay % 60)
+    }
+
+    /// Days since 1970-01-01 of this date.
+    public var daysSinceEpoch: Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    /// Day of week, 0 = Monday ... 6 = Sunday.
+    public var weekday: Int { ((daysSinceEpoch % 7) + 7 + 3) % 7 }
+
+    public var timestamp: Timestamp {
+        Timestamp(secondsSinceEpoch: Int64(daysSinceEpoch) * 86_400 + Int64(hour * 3600 + minute * 60 + second))
+    }
+
+    static func civil(fromDays z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}

@@ -1,0 +1,75 @@
+import HandoverCore
+import HandoverStore
+import Hummingbird
+
+extension MeshEndpoints {
+    /// `POST /messageexchange/{MB}/outbox`: the first (or only) chunk. The 202 is sent only after the
+    /// message and its chunk are committed; a body that ends early commits nothing.
+    func send(_ request: Request, _ context: Context) async throws -> Response {
+        let (sender, version) = try await authenticate(request, context)
+        let headers = try SendHeaders.parse { request.header($0) }.get()
+        let index = broker.directory.snapshot
+        let decision = try index.resolve(to: headers.to, workflowID: headers.workflowID, sender: sender,
+                                         allowUnknownWorkflows: broker.configuration.sandbox).get()
+        let now = broker.clock()
+        let staged = try await stage(request.body, now: now)
+        guard staged.size > 0 else { throw MeshError.dataFileMissing }
+        let id = broker.idGenerator.next(now: now)
+        let record = MessageRecord(
+            id: id, sender: sender, recipient: decision.recipient, workflowID: headers.workflowIDAsSent,
+            subject: headers.subject, localID: headers.localID, partnerID: headers.partnerID, fileName: headers.fileName,
+            checksum: headers.checksum, contentType: headers.contentType, contentEncoding: headers.contentEncoding,
+            contentCompressed: headers.contentCompressed, contentEncrypted: headers.contentEncrypted,
+            totalChunks: headers.chunkRange.total, status: .uploading, createdAt: now,
+            expirySeconds: decision.workflow?.expiry.map(expirySeconds) ?? broker.configuration.defaultExpirySeconds,
+            route: decision.route)
+        let stored = try await broker.store.createMessage(record, firstChunk: staged, now: now)
+        context.logger.info("message accepted", metadata: [
+            "handover.message_id": "\(id)", "handover.mailbox": "\(sender)", "handover.recipient": "\(decision.recipient)",
+            "handover.workflow": "\(headers.workflowID)", "handover.chunks": "\(headers.chunkRange.total)", "handover.status": "\(stored.status.rawValue)",
+        ])
+        let key = version == .v2 ? "message_id" : "messageID"
+        return .json(.object([(key, .string(id.rawValue))]), status: .accepted)
+    }
+
+    /// `POST /messageexchange/{MB}/outbox/{ID}/{n}`: chunks 2..N, in any order; delivered when all are in.
+    func sendChunk(_ request: Request, _ context: Context) async throws -> Response {
+        let (sender, version) = try await authenticate(request, context)
+        let id = try context.pathMessageID()
+        guard let number = try context.pathChunkNumber() else { throw MeshError.messageDoesNotExist }
+        guard let range = ChunkRange.parse(request.header("mex-chunk-range")), range.number == number else {
+            throw MeshError.invalidChunks.with(messageID: id)
+        }
+        guard let encoding = ContentEncoding(header: request.header("content-encoding")) else {
+            throw MeshError.unsupportedEncoding.with(messageID: id)
+        }
+        // Check before reading the body, so a doomed upload writes nothing.
+        guard let current = try await broker.store.message(id) else { throw MeshError.messageDoesNotExist }
+        guard current.sender == sender else { throw MeshError.forbidden }
+        _ = try MessageLifecycle.addingChunk(current, number: number, total: range.total, encoding: encoding,
+                                             size: 0, replacing: nil, now: broker.clock()).get()
+        let now = broker.clock()
+        let staged = try await stage(request.body, now: now)
+        let updated = try await broker.store.addChunk(messageID: id, sender: sender, number: number, total: range.total,
+                                                      encoding: encoding, chunk: staged, now: now)
+        if updated.status == .accepted {
+            context.logger.info("chunked message delivered", metadata: ["handover.message_id": "\(id)", "handover.mailbox": "\(sender)"])
+        }
+        if version == .v2 { return .json(.null, status: .accepted) }
+        return .json(.object([("messageID", .string(id.rawValue)), ("blockID", .int(Int64(number)))]), status: .accepted)
+    }
+
+    private func stage(_ body: RequestBody, now: Timestamp) async throws -> StagedChunk {
+        try await ChunkStager(maxBytes: broker.configuration.maxRequestBytes).stage(body, into: broker.store, now: now)
+    }
+
+    /// Working-time expiries need a calendar; until a message carries one, a working day counts as a
+    /// calendar day and a working hour as an hour, which never expires a message early.
+    private func expirySeconds(_ duration: DirectoryDuration) -> Int64 {
+        switch duration {
+        case .elapsed(let s): s
+        case .workingHours(let h): Int64(h) * 3600
+        case .workingDays(let d): Int64(d) * 86_400 * 7 / 5 + 4 * 86_400
+        }
+    }
+}

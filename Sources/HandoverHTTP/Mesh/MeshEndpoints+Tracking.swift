@@ -1,0 +1,101 @@
+import HandoverCore
+import HandoverStore
+import Hummingbird
+
+extension MeshEndpoints {
+    /// `GET /messageexchange/{MB}/outbox/tracking?messageID=`: the sender's view. A non-sender gets 404,
+    /// not 403, as Spine does, so ids in other mailboxes cannot be probed.
+    func trackByMessageID(_ request: Request, _ context: Context) async throws -> Response {
+        let (mailbox, version) = try await authenticate(request, context)
+        guard let raw = request.uri.queryParameters.get("messageID"), !raw.isEmpty else {
+            throw MeshError.badRequest("messageID query parameter is required")
+        }
+        guard let message = try await broker.store.message(MessageID(raw)), message.sender == mailbox else { throw MeshError.notFound }
+        let index = broker.directory.snapshot
+        if version == .v2 { return .json(TrackingView.v2(message, index: index), contentType: Response.v2JSON) }
+        return .json(TrackingView.v1(message, index: index))
+    }
+
+    /// `GET /messageexchange/{MB}/outbox/tracking/{localID}` (deprecated, v1 shape always): 300 if
+    /// several of the mailbox's messages share the local id.
+    func trackByLocalID(_ request: Request, _ context: Context) async throws -> Response {
+        let (mailbox, _) = try await authenticate(request, context)
+        guard let localID = context.parameters.get("localID") else { throw MeshError.notFound }
+        let found = try await broker.store.messages(sender: mailbox, localID: localID)
+        guard let message = found.first else { throw MeshError.notFound }
+        guard found.count == 1 else { throw MeshError.multipleLocalIDs }
+        return .json(TrackingView.v1(message, index: broker.directory.snapshot))
+    }
+}
+
+/// Tracking bodies (reference §4.9), plus Handover's `handover` object with the route taken.
+enum TrackingView {
+    static func v2(_ m: MessageRecord, index: DirectoryIndex) -> JSONValue {
+        let recipient = index.mailboxes[m.recipient]
+        let org = recipient.flatMap { index.organisations[$0.organisation] }
+        let errorEvent = m.statusEvent.flatMap { $0.success ? nil : $0 }
+        return .compact([
+            ("message_id", .string(m.id.rawValue)),
+            ("local_id", m.localID.map { .string($0) }),
+            ("workflow_id", .string(m.workflowID)),
+            ("filename", .string(m.effectiveFileName)),
+            ("expiry_time", m.expiresAt.map { .string($0.naiveISO) }),
+            ("upload_timestamp", .string(m.createdAt.naiveISO)),
+            ("recipient", .string(m.recipient.rawValue)),
+            ("recipient_name", recipient.map { .string($0.name) }),
+            ("recipient_ods_code", recipient.map { .string($0.organisation.rawValue) }),
+            ("recipient_org_code", recipient.map { .string($0.organisation.rawValue) }),
+            ("recipient_org_name", .string(org?.name ?? "")),
+            ("status_success", .bool(errorEvent == nil)),
+            ("status", .string(m.status.rawValue)),
+            ("status_event", errorEvent.map { .string($0.event) }),
+            ("status_timestamp", errorEvent.map { .string($0.at.naiveISO) }),
+            ("status_description", errorEvent.map { .string($0.description) }),
+            ("status_code", errorEvent.map { .string($0.code) }),
+            ("handover", handoverObject(m)),
+        ])
+    }
+
+    static func handoverObject(_ m: MessageRecord) -> JSONValue {
+        .compact([
+            ("route", m.route.map { route in
+                .compact([
+                    ("addressed_by", .string(route.addressedBy.rawValue)), ("address", .string(route.address)),
+                    ("service", route.service.map { .string($0) }), ("directory_version", .int(route.directoryVersion)),
+                ])
+            }),
+            ("delivered_at", m.deliveredAt.map { .string($0.isoUTC) }),
+            ("acknowledged_at", m.acknowledgedAt.map { .string($0.isoUTC) }),
+        ])
+    }
+
+    static func v1(_ m: MessageRecord, index: DirectoryIndex) -> JSONValue {
+        let recipient = index.mailboxes[m.recipient]
+        let sender = m.sender.flatMap { index.mailboxes[$0] }
+        let errorEvent = m.statusEvent.flatMap { $0.success ? nil : $0 }
+        let event = m.statusEvent ?? .transferred(at: m.deliveredAt ?? m.createdAt)
+        func flag(_ b: Bool?) -> JSONValue { .string(b == true ? "Y" : "") }
+        return .object([
+            ("addressType", "ALL"), ("checksum", .string(m.checksum ?? "")), ("chunkCount", .int(Int64(m.totalChunks))),
+            ("compressFlag", flag(m.contentCompressed)), ("contentEncoding", .string(m.contentEncoding.rawValue)),
+            ("downloadTimestamp", .string(m.acknowledgedAt?.compactUTC ?? "")), ("dtsId", .string(m.id.rawValue)),
+            ("encryptedFlag", flag(m.contentEncrypted)), ("expiryTime", .string(m.expiresAt?.compactUTC ?? "")),
+            ("failureDate", .string(errorEvent?.at.compactUTC ?? "")), ("failureDiagnostic", .string(errorEvent?.description ?? "")),
+            ("fileName", .string(m.effectiveFileName)), ("fileSize", .int(m.fileSize)), ("isCompressed", flag(m.contentCompressed)),
+            ("linkedMsgId", .string(m.linkedMessageID?.rawValue ?? "")), ("localId", .string(m.localID ?? "")),
+            ("meshRecipientOdsCode", .string(recipient?.organisation.rawValue ?? "")), ("messageId", .string(m.id.rawValue)),
+            ("messageType", .string(m.type.titleCase)), ("partnerId", .string(m.partnerID ?? "")),
+            ("recipient", .string(m.recipient.rawValue)), ("recipientName", .string(recipient?.name ?? "")),
+            ("recipientOrgCode", .string(recipient?.organisation.rawValue ?? "")),
+            ("recipientOrgName", .string(recipient.flatMap { index.organisations[$0.organisation]?.name } ?? "")),
+            ("recipientSmtp", ""), ("sender", .string(m.sender?.rawValue ?? "")), ("senderName", .string(sender?.name ?? "")),
+            ("senderOdsCode", .string(sender?.organisation.rawValue ?? "")), ("senderOrgCode", .string(sender?.organisation.rawValue ?? "")),
+            ("senderOrgName", .string(sender.flatMap { index.organisations[$0.organisation]?.name } ?? "")), ("senderSmtp", ""),
+            ("status", .string(errorEvent != nil ? "Error" : m.status.titleCase)), ("statusCode", .string(event.code)),
+            ("statusDescription", .string(event.description)), ("statusEvent", .string(event.event)),
+            ("statusSuccess", .string(errorEvent == nil ? "SUCCESS" : "ERROR")), ("statusTimestamp", .string(event.at.compactUTC)),
+            ("subject", .string(m.subject ?? "")), ("uploadTimestamp", .string(m.createdAt.compactUTC)), ("version", "1.0"),
+            ("workflowId", .string(m.workflowID)),
+        ])
+    }
+}

@@ -1,0 +1,82 @@
+import HandoverCore
+import HandoverStore
+import Hummingbird
+
+/// The MESH API v2 surface (reference §4), registered on a router. Handlers are thin: they parse,
+/// authenticate, call the store or directory, and shape the reply for the caller's API version.
+public struct MeshEndpoints<Context: RequestContext>: Sendable {
+    let broker: MeshBroker
+
+    public init(broker: MeshBroker) { self.broker = broker }
+
+    public func register(on router: Router<Context>) {
+        for path in ["/health", "/_status", "/_ping", "/healthcheck", "/messageexchange/_ping", "/messageexchange/deepping"] {
+            router.get(RouterPath(path)) { _, _ in health() }
+        }
+        let mailbox = router.group("/messageexchange/:mailbox")
+        mailbox.post { request, context in try await handshake(request, context) }
+        mailbox.get { request, context in try await handshake(request, context) }
+        mailbox.post("update") { request, context in
+            _ = try await authenticate(request, context)
+            return Response.empty()
+        }
+        mailbox.post("outbox") { request, context in try await send(request, context) }
+        mailbox.post("outbox/:messageID/:chunk") { request, context in try await sendChunk(request, context) }
+        mailbox.get("inbox") { request, context in try await listInbox(request, context) }
+        mailbox.get("count") { request, context in try await count(request, context) }
+        mailbox.get("inbox/:messageID") { request, context in try await download(request, context) }
+        mailbox.get("inbox/:messageID/:chunk") { request, context in try await download(request, context) }
+        mailbox.head("inbox/:messageID") { request, context in try await head(request, context) }
+        mailbox.put("inbox/:messageID/status/acknowledged") { request, context in try await acknowledge(request, context) }
+        mailbox.get("outbox/tracking") { request, context in try await trackByMessageID(request, context) }
+        mailbox.get("outbox/tracking/:localID") { request, context in try await trackByLocalID(request, context) }
+        router.get("/messageexchange/endpointlookup/:ods/:workflow") { request, context in try await endpointLookup(request, context) }
+        router.get("/messageexchange/workflowsearch/:workflow") { request, context in try await workflowSearch(request, context) }
+    }
+
+    /// Authenticates the path mailbox and validates `Accept` first, so a bad Accept is a 400 even
+    /// for a valid token.
+    func authenticate(_ request: Request, _ context: Context) async throws -> (MailboxID, MeshAPIVersion) {
+        let version = try request.meshVersion()
+        let mailbox = try broker.authenticate(header: request.header("authorization"), mailbox: try context.pathMailbox(), logger: context.logger)
+        return (mailbox, version)
+    }
+
+    func health() -> Response {
+        .json(.object([("env", .string(broker.configuration.environmentName)), ("build_label", "handover"),
+                       ("status", "running"), ("outcome", "Yes")]))
+    }
+
+    func handshake(_ request: Request, _ context: Context) async throws -> Response {
+        let (mailbox, version) = try await authenticate(request, context)
+        for name in ["mex-clientversion", "mex-osname", "mex-osversion"] where request.header(name) == nil {
+            throw MeshError.missingHeader(name)
+        }
+        return version == .v2 ? .empty() : .json(.object([("mailboxId", .string(mailbox.rawValue))]))
+    }
+
+    func count(_ request: Request, _ context: Context) async throws -> Response {
+        let (mailbox, version) = try await authenticate(request, context)
+        let n = Int64(try await broker.store.countInbox(mailbox: mailbox))
+        if version == .v2 { return .json(.object([("count", .int(n))])) }
+        return .json(.object([("count", .int(n)), ("internalID", .string(randomHex(16))), ("allResultsIncluded", true)]))
+    }
+
+    func acknowledge(_ request: Request, _ context: Context) async throws -> Response {
+        let (mailbox, version) = try await authenticate(request, context)
+        let id = try context.pathMessageID()
+        guard let message = try await broker.store.message(id) else { throw MeshError.messageDoesNotExist }
+        guard message.recipient == mailbox else { throw MeshError.forbidden }
+        _ = try await broker.store.acknowledge(messageID: id, now: broker.clock())
+        context.logger.debug("acknowledged", metadata: ["handover.mailbox": "\(mailbox)", "handover.message_id": "\(id)"])
+        return version == .v2 ? .empty() : .json(.object([("messageId", .string(id.rawValue))]))
+    }
+}
+
+func randomHex(_ bytes: Int) -> String {
+    var rng = SystemRandomNumberGenerator()
+    return (0..<bytes).map { _ in
+        let b = UInt8.random(in: 0...255, using: &rng)
+        return String(b >> 4, radix: 16) + String(b & 15, radix: 16)
+    }.joined()
+}

@@ -1,0 +1,26 @@
+import HandoverCore
+import HandoverStore
+import Hummingbird
+
+/// NHS mesh-sandbox's reset routes, which the official client's test suite calls before every test.
+/// Registered only with `--sandbox`; never in a real deployment.
+public struct SandboxEndpoints<Context: RequestContext>: Sendable {
+    let store: any MessageStore
+
+    public init(store: any MessageStore) { self.store = store }
+
+    public func register(on router: Router<Context>) {
+        for prefix in ["/admin", "/messageexchange/admin"] {
+            router.delete(RouterPath(prefix + "/reset")) { _, context in
+                try await store.reset(mailbox: nil)
+                context.logger.notice("sandbox reset: all mailboxes")
+                return Response.json(.object([("message", "all mailboxes reset")]))
+            }
+            router.delete(RouterPath(prefix + "/reset/:mailbox")) { _, context in
+                let mailbox = try context.pathMailbox()
+                try await store.reset(mailbox: mailbox)
+                return Response.json(.object([("message", .string("mailbox \(mailbox.rawValue) reset"))]))
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import HandoverCore
+import HandoverStore
+import Logging
+import Synchronization
+
+/// Behaviour switches for the MESH endpoints.
+public struct MeshConfiguration: Sendable {
+    /// Mirrors NHS mesh-sandbox: unknown workflow ids accepted, reset endpoints open, lookups without
+    /// a token, and `mex-content-compressed: Y` whenever a response is gzip-encoded (§14 item 6).
+    public var sandbox: Bool
+    /// The largest request body (one chunk), 100 MB as MESH.
+    public var maxRequestBytes: Int64
+    /// Default expiry when a workflow sets none (MESH: 5 days).
+    public var defaultExpirySeconds: Int64
+    /// Identity-encoded chunks at least this big are gzipped on the fly for clients that accept gzip.
+    public var compressResponsesFrom: Int64
+    public var environmentName: String
+
+    public init(sandbox: Bool = false, maxRequestBytes: Int64 = 100_000_000, defaultExpirySeconds: Int64 = 5 * 86_400,
+                compressResponsesFrom: Int64 = 1024, environmentName: String = "handover") {
+        self.sandbox = sandbox
+        self.maxRequestBytes = maxRequestBytes
+        self.defaultExpirySeconds = defaultExpirySeconds
+        self.compressResponsesFrom = compressResponsesFrom
+        self.environmentName = environmentName
+    }
+}
+
+/// What every MESH endpoint needs: the store, the directory in force, token checks and the clock.
+public final class MeshBroker: Sendable {
+    public let store: any MessageStore
+    public let directory: DirectoryHolder
+    public let configuration: MeshConfiguration
+    let verifier: MeshTokenVerifier
+    let replayGuard = Mutex(TokenReplayGuard())
+    let clock: @Sendable () -> Timestamp
+    let idGenerator = MessageIDGenerator()
+
+    public init(store: any MessageStore, directory: DirectoryHolder, sharedKey: String, configuration: MeshConfiguration,
+                clock: @escaping @Sendable () -> Timestamp) {
+        self.store = store
+        self.directory = directory
+        self.configuration = configuration
+        self.verifier = MeshTokenVerifier(sharedKey: sharedKey)
+        self.clock = clock
+    }
+
+    /// Checks the NHSMESH token for `mailbox` and spends it. Failures are logged with their cause
+    /// (never the token) and answered with MESH's 403 texts.
+    func authenticate(header: String?, mailbox: MailboxID, logger: Logger) throws -> MailboxID {
+        let now = clock()
+        let index = directory.snapshot
+        let result = verifier.verify(header: header, pathMailbox: mailbox, now: now) { index.credentials(for: $0) }
+        switch result {
+        case .success(let token):
+            guard replayGuard.withLock({ $0.admit(token, now: now) }) else {
+                throw reject(.replayed, mailbox: mailbox, logger: logger)
+            }
+            return mailbox
+        case .failure(let failure):
+            throw reject(failure, mailbox: mailbox, logger: logger)
+        }
+    }
+
+    private func reject(_ failure: MeshAuthFailure, mailbox: MailboxID, logger: Logger) -> MeshError {
+        logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "\(failure.logCause)"])
+        return MeshError.auth(failure)
+    }
+}

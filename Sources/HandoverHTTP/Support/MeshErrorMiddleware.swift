@@ -1,0 +1,24 @@
+import HandoverCore
+import Hummingbird
+import Logging
+
+/// Turns errors into MESH-shaped responses. A `MeshError` becomes its v1 or v2 body; Hummingbird's own
+/// errors (404 for an unknown endpoint, 413) keep their status with a MESH body; anything else is a
+/// bare 500 whose details go only to the log, never to the client, and never include payloads.
+public struct MeshErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as MeshError {
+            return error.response(version: (try? request.meshVersion()) ?? .v1)
+        } catch let error as HTTPError {
+            let mesh = MeshError(status: Int(error.status.code), event: "", code: "", message: error.status.reasonPhrase)
+            return mesh.response(version: (try? request.meshVersion()) ?? .v1)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["handover.error_type": "\(type(of: error))", "handover.error": "\(String(describing: error).prefix(300))"])
+            return Response.json(.object([("message", "An internal error occurred.\n\nPlease contact support.")]), status: .internalServerError)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import HTTPTypes
+import HandoverCore
+import Hummingbird
+
+extension Request {
+    /// A header by lowercase name; repeated headers are joined with ", " as HTTP allows.
+    func header(_ name: String) -> String? {
+        guard let field = HTTPField.Name(name) else { return nil }
+        return headers[field]
+    }
+
+    /// The API version from `Accept`, or a 400 for a malformed `vnd.mesh` type.
+    func meshVersion() throws -> MeshAPIVersion {
+        guard let version = MeshAPIVersion.negotiate(accept: header("accept")) else { throw MeshError.badAcceptHeader }
+        return version
+    }
+
+    var acceptsGzip: Bool {
+        guard let value = header("accept-encoding")?.lowercased() else { return false }
+        return value.split(separator: ",").contains { part in
+            let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pieces.first == "gzip" || pieces.first == "*" else { return false }
+            return !pieces.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "") == "q=0" }
+        }
+    }
+}
+
+extension RequestContext {
+    func pathMailbox() throws -> MailboxID {
+        guard let raw = parameters.get("mailbox"), !raw.isEmpty else { throw MeshError.notFound }
+        return MailboxID(raw)
+    }
+
+    func pathMessageID() throws -> MessageID {
+        guard let raw = parameters.get("messageID"), !raw.isEmpty, raw.count <= 100 else { throw MeshError.messageDoesNotExist }
+        return MessageID(raw)
+    }
+
+    func pathChunkNumber() throws -> Int? {
+        guard let raw = parameters.get("chunk") else { return nil }
+        guard raw.count <= 6, let n = Int(raw), n >= 1 else { throw MeshError.messageDoesNotExist }
+        return n
+    }
+}
+
+extension Response {
+    static let v2JSON = "application/vnd.mesh.v2+json"
+
+    /// A JSON response. MESH uses its vendor type for v2 listings, tracking and errors, and plain
+    /// `application/json` elsewhere (reference §2); `contentType` says which.
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
+        let body = value.serialized
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func empty(_ status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentLength] = "0"
+        return Response(status: status, headers: headers, body: ResponseBody())
+    }
+}
+
+extension MeshError {
+    /// The error body in the caller's API version (reference §7.1).
+    func response(version: MeshAPIVersion) -> Response {
+        let status = HTTPResponse.Status(code: self.status)
+        switch version {
+        case .v2:
+            let detail: JSONValue = .array([.object([("event", .string(event)), ("code", .string(code)), ("msg", .string(message))])])
+            return .json(.compact([("message_id", messageID.map { .string($0.rawValue) }), ("detail", detail)]),
+                         status: status, contentType: Response.v2JSON)
+        case .v1:
+            return .json(.compact([
+                ("messageID", messageID.map { .string($0.rawValue) }), ("errorEvent", .string(event)),
+                ("errorCode", .string(code)), ("errorDescription", .string(message)),
+            ]), status: status)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import GRDB
+import Synchronization
+
+/// Shares one transaction, and so one fsync, among all writes that arrive while the previous batch
+/// is being committed (group commit, as PostgreSQL's commit_delay and Kafka's batching do). Each write
+/// runs in its own savepoint, so one failing write does not undo the others; each caller resumes only
+/// after its batch is on disk. No background task: the first writer to find the queue idle becomes
+/// the leader and drains it until empty.
+actor GroupCommitWriter {
+    private let pool: DatabasePool
+    private var queue: [PendingWrite] = []
+    private var draining = false
+    private let maxBatch: Int
+
+    init(pool: DatabasePool, maxBatch: Int = 512) {
+        self.pool = pool
+        self.maxBatch = maxBatch
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let box = ResultBox<T>()
+        let item = PendingWrite { db in
+            do {
+                try db.inSavepoint {
+                    box.set(.success(try body(db)))
+                    return .commit
+                }
+            } catch {
+                box.set(.failure(error))
+            }
+        }
+        queue.append(item)
+        if draining {
+            try await item.completion.wait()
+        } else {
+            draining = true
+            defer { draining = false }
+            while !queue.isEmpty {
+                let batch = Array(queue.prefix(maxBatch))
+                queue.removeFirst(batch.count)
+                await commit(batch)
+            }
+            try await item.completion.wait()
+        }
+        return try box.get()
+    }
+
+    private nonisolated func commit(_ batch: [PendingWrite]) async {
+        do {
+            try await pool.write { db in
+                for item in batch { item.run(db) }
+            }
+            for item in batch { item.completion.complete(nil) }
+        } catch {
+            for item in batch { item.completion.complete(error) }
+        }
+    }
+}
+
+final class PendingWrite: Sendable {
+    let run: @Sendable (Database) -> Void
+    let completion = OneShot()
+    init(run: @escaping @Sendable (Database) -> Void) { self.run = run }
+}
+
+/// A result set once, from inside the write transaction.
+final class ResultBox<T: Sendable>: Sendable {
+    private let value = Mutex<Result<T, any Error>?>(nil)
+    func set(_ result: Result<T, any Error>) { value.withLock { $0 = result } }
+    func get() throws -> T {
+        guard let result = value.withLock({ $0 }) else { throw CancellationError() }
+        return try result.get()
+    }
+}
+
+/// A completion signal that may fire before or after someone waits on it.
+final class OneShot: Sendable {
+    private enum State {
+        case waiting(CheckedContinuation<Void, any Error>?)
+        case done((any Error)?)
+    }
+    private let state = Mutex<State>(.waiting(nil))
+
+    func complete(_ error: (any Error)?) {
+        let waiter: CheckedContinuation<Void, any Error>? = state.withLock { s in
+            guard case .waiting(let c) = s else { return nil }
+            s = .done(error)
+            return c
+        }
+        if let waiter {
+            if let error { waiter.resume(throwing: error) } else { waiter.resume() }
+        }
+    }
+
+    func wait() async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+            let finished: (any Error)?? = state.withLock { s in
+                switch s {
+                case .done(let e): return .some(e)
+                case .waiting:
+                    s = .waiting(c)
+                    return .none
+                }
+            }
+            if case .some(let error) = finished {
+                if let error { c.resume(throwing: error) } else { c.resume() }
+            }
+        }
+    }
+}

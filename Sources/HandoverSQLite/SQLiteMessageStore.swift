@@ -1,0 +1,219 @@
+import Foundation
+import GRDB
+import HandoverCore
+import HandoverStore
+import NIOCore
+
+/// The embedded default backend: one SQLite file in WAL mode with `synchronous = FULL`, so a commit
+/// is on disk before any 2xx. Writes go through a group-commit writer; reads use the pool's readers.
+public final class SQLiteMessageStore: MessageStore {
+    let pool: DatabasePool
+    private let writer: GroupCommitWriter
+    private let idGenerator = MessageIDGenerator()
+
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        pool = try DatabasePool(path: path, configuration: config)
+        // GRDB's DatabasePool sets synchronous = NORMAL on its writer after prepareDatabase runs, so FULL
+        // set there would silently not apply. Set it on the writer now that the pool is open.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        try SQLiteSchema.migrator.migrate(pool)
+        writer = GroupCommitWriter(pool: pool)
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 = FULL), for the durability test.
+    public func writerSynchronousSetting() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    public func stageSegment(uploadID: String, index: Int, bytes: ByteBuffer, now: Timestamp) async throws {
+        let data = Data(bytes.readableBytesView)
+        try await writer.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO segments (upload_id, idx, created_at, data) VALUES (?, ?, ?, ?)",
+                           arguments: [uploadID, index, now.microsecondsSinceEpoch, data])
+        }
+    }
+
+    public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp) async throws -> MessageRecord {
+        let inline = firstChunk.inlineSegment.map { Data($0.readableBytesView) }
+        return try await writer.write { db in
+            var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
+            if record.status == .accepted { record.inboxSequence = try Self.nextInboxSequence(db) }
+            try record.insert(db)
+            try Self.attach(firstChunk, inline: inline, to: record.id, number: 1, now: now, db)
+            return record
+        }
+    }
+
+    public func addChunk(
+        messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
+        chunk: StagedChunk, now: Timestamp
+    ) async throws -> MessageRecord {
+        let inline = chunk.inlineSegment.map { Data($0.readableBytesView) }
+        return try await writer.write { db in
+            guard let current = try Self.fetchMessage(messageID, db) else { throw MeshError.messageDoesNotExist }
+            guard current.sender == sender else { throw MeshError.forbidden }
+            let previous = try Int64.fetchOne(db, sql: "SELECT size FROM chunks WHERE message_id = ? AND chunk_no = ?",
+                                              arguments: [messageID.rawValue, number])
+            var updated = try MessageLifecycle.addingChunk(
+                current, number: number, total: total, encoding: encoding, size: chunk.size, replacing: previous, now: now
+            ).get()
+            if previous != nil {
+                try Self.detachChunk(messageID, number: number, db)
+            }
+            try Self.attach(chunk, inline: inline, to: messageID, number: number, now: now, db)
+            if updated.status == .accepted { updated.inboxSequence = try Self.nextInboxSequence(db) }
+            try updated.update(db)
+            return updated
+        }
+    }
+
+    public func message(_ id: MessageID) async throws -> MessageRecord? {
+        try await pool.read { db in try Self.fetchMessage(id, db) }
+    }
+
+    public func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = ? AND chunk_no = ?",
+                             arguments: [messageID.rawValue, number]).map {
+                StoredChunk(uploadID: $0["upload_id"], size: $0["size"], segmentCount: $0["segment_count"], sha256: $0["sha256"])
+            }
+        }
+    }
+
+    public func segment(uploadID: String, index: Int) async throws -> ByteBuffer? {
+        try await pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT data FROM segments WHERE upload_id = ? AND idx = ?", arguments: [uploadID, index])
+        }.map { ByteBuffer(bytes: $0) }
+    }
+
+    public func listInbox(mailbox: MailboxID, afterSequence: Int64?, filter: WorkflowFilter?, limit: Int) async throws -> InboxPage {
+        var sql = "SELECT message_id, inbox_seq FROM messages WHERE recipient = ? AND status = 'accepted' AND inbox_seq > ?"
+        var arguments: StatementArguments = [mailbox.rawValue, afterSequence ?? 0]
+        if let filter {
+            let clause: String
+            switch filter.match {
+            case .equals: clause = "upper(workflow_id) = ?"
+            case .beginsWith: clause = "substr(upper(workflow_id), 1, \(filter.value.utf8.count)) = ?"
+            case .contains: clause = "instr(upper(workflow_id), ?) > 0"
+            }
+            sql += filter.negated ? " AND NOT (\(clause))" : " AND \(clause)"
+            arguments += [filter.value]
+        }
+        sql += " ORDER BY inbox_seq LIMIT ?"
+        arguments += [limit + 1]
+        let finalSQL = sql, finalArguments = arguments
+        let rows = try await pool.read { db in try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments) }
+        let entries = rows.prefix(limit).map { InboxEntry(id: MessageID($0["message_id"]), sequence: $0["inbox_seq"]) }
+        return InboxPage(entries: Array(entries), hasMore: rows.count > limit)
+    }
+
+    public func countInbox(mailbox: MailboxID) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE recipient = ? AND status = 'accepted'", arguments: [mailbox.rawValue]) ?? 0
+        }
+    }
+
+    public func acknowledge(messageID: MessageID, now: Timestamp) async throws -> MessageRecord? {
+        try await writer.write { db in
+            guard let current = try Self.fetchMessage(messageID, db) else { return nil }
+            guard let updated = MessageLifecycle.acknowledged(current, now: now) else { return current }
+            try updated.update(db)
+            return updated
+        }
+    }
+
+    public func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT \(MessageRecord.columns) FROM messages WHERE sender = ? AND local_id = ? ORDER BY seq LIMIT 100",
+                             arguments: [sender.rawValue, localID]).map(MessageRecord.init(row:))
+        }
+    }
+
+    public func expireDue(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
+        let ids = idGenerator
+        return try await writer.write { db in
+            let due = try Row.fetchAll(db, sql: """
+                SELECT \(MessageRecord.columns) FROM messages WHERE status = 'accepted' AND expires_at <= ? ORDER BY expires_at LIMIT ?
+                """, arguments: [now.microsecondsSinceEpoch, limit]).map(MessageRecord.init(row:))
+            for message in due {
+                guard let expired = MessageLifecycle.expired(message, policy: policy, now: now) else { continue }
+                try expired.update(db)
+                if var report = policy.nonDeliveryReport(for: message, reportID: ids.next(now: now), now: now) {
+                    report.inboxSequence = try Self.nextInboxSequence(db)
+                    try report.insert(db)
+                }
+            }
+            return due.count
+        }
+    }
+
+    public func purgePayloads(deliveredBefore: Timestamp, limit: Int) async throws -> Int {
+        try await writer.write { db in
+            let ids = try String.fetchAll(db, sql: """
+                SELECT message_id FROM messages WHERE payload_purged = 0 AND delivered_at < ? ORDER BY delivered_at LIMIT ?
+                """, arguments: [deliveredBefore.microsecondsSinceEpoch, limit])
+            for id in ids {
+                try db.execute(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ?)", arguments: [id])
+                try db.execute(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [id])
+                try db.execute(sql: "UPDATE messages SET payload_purged = 1 WHERE message_id = ?", arguments: [id])
+            }
+            return ids.count
+        }
+    }
+
+    public func discardAbandonedUploads(stagedBefore: Timestamp) async throws -> Int {
+        try await writer.write { db in
+            try db.execute(sql: """
+                DELETE FROM segments WHERE created_at < ? AND upload_id NOT IN (SELECT upload_id FROM chunks)
+                """, arguments: [stagedBefore.microsecondsSinceEpoch])
+            return db.changesCount
+        }
+    }
+
+    public func reset(mailbox: MailboxID?) async throws {
+        try await writer.write { db in
+            if let mailbox {
+                let filter = "SELECT message_id FROM messages WHERE recipient = ?1 OR sender = ?1"
+                try db.execute(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id IN (\(filter)))", arguments: [mailbox.rawValue])
+                try db.execute(sql: "DELETE FROM messages WHERE recipient = ?1 OR sender = ?1", arguments: [mailbox.rawValue])
+            } else {
+                try db.execute(sql: "DELETE FROM segments; DELETE FROM chunks; DELETE FROM messages;")
+            }
+        }
+    }
+
+    // MARK: - Helpers run inside a write transaction
+
+    static func fetchMessage(_ id: MessageID, _ db: Database) throws -> MessageRecord? {
+        try Row.fetchOne(db, sql: "SELECT \(MessageRecord.columns) FROM messages WHERE message_id = ?", arguments: [id.rawValue])
+            .map(MessageRecord.init(row:))
+    }
+
+    /// Inbox positions are strictly increasing in delivery order; writes are serialised, so max + 1 is safe.
+    static func nextInboxSequence(_ db: Database) throws -> Int64 {
+        (try Int64.fetchOne(db, sql: "SELECT max(inbox_seq) FROM messages") ?? 0) + 1
+    }
+
+    static func attach(_ chunk: StagedChunk, inline: Data?, to id: MessageID, number: Int, now: Timestamp, _ db: Database) throws {
+        if let inline {
+            try db.execute(sql: "INSERT INTO segments (upload_id, idx, created_at, data) VALUES (?, 0, ?, ?)",
+                           arguments: [chunk.uploadID, now.microsecondsSinceEpoch, inline])
+        }
+        try db.execute(sql: "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256])
+    }
+
+    static func detachChunk(_ id: MessageID, number: Int, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ? AND chunk_no = ?)",
+                       arguments: [id.rawValue, number])
+        try db.execute(sql: "DELETE FROM chunks WHERE message_id = ? AND chunk_no = ?", arguments: [id.rawValue, number])
+    }
+}

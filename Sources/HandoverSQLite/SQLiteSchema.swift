@@ -1,0 +1,61 @@
+import GRDB
+
+/// Numbered migrations. The schema enforces what it can: unique ids, one inbox position per
+/// delivery, valid statuses and types, chunks that belong to a message.
+enum SQLiteSchema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("001-messages") { db in
+            try db.execute(sql: """
+                CREATE TABLE messages (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    message_id TEXT NOT NULL UNIQUE,
+                    message_type TEXT NOT NULL CHECK (message_type IN ('DATA', 'REPORT')),
+                    sender TEXT,
+                    recipient TEXT NOT NULL,
+                    workflow_id TEXT NOT NULL,
+                    subject TEXT, local_id TEXT, partner_id TEXT, file_name TEXT, checksum TEXT, content_type TEXT,
+                    content_encoding TEXT NOT NULL CHECK (content_encoding IN ('', 'gzip')),
+                    content_compressed INTEGER, content_encrypted INTEGER,
+                    total_chunks INTEGER NOT NULL CHECK (total_chunks >= 0),
+                    received_chunks INTEGER NOT NULL,
+                    file_size INTEGER NOT NULL,
+                    status TEXT NOT NULL CHECK (status IN ('uploading', 'accepted', 'acknowledged', 'undeliverable', 'error')),
+                    status_code TEXT, status_event TEXT, status_description TEXT, status_success INTEGER, status_at INTEGER,
+                    linked_message_id TEXT,
+                    created_at INTEGER NOT NULL,
+                    delivered_at INTEGER,
+                    acknowledged_at INTEGER,
+                    expires_at INTEGER,
+                    expiry_seconds INTEGER NOT NULL,
+                    inbox_seq INTEGER UNIQUE,
+                    route_by TEXT, route_address TEXT, route_service TEXT, route_version INTEGER,
+                    payload_purged INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX messages_inbox ON messages (recipient, inbox_seq) WHERE status = 'accepted';
+                CREATE INDEX messages_expiry ON messages (expires_at) WHERE status = 'accepted';
+                CREATE INDEX messages_purge ON messages (delivered_at) WHERE payload_purged = 0;
+                CREATE INDEX messages_sender_local ON messages (sender, local_id);
+                CREATE TABLE chunks (
+                    message_id TEXT NOT NULL REFERENCES messages (message_id) ON DELETE CASCADE,
+                    chunk_no INTEGER NOT NULL CHECK (chunk_no >= 1),
+                    upload_id TEXT NOT NULL UNIQUE,
+                    size INTEGER NOT NULL,
+                    segment_count INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    PRIMARY KEY (message_id, chunk_no)
+                );
+                CREATE TABLE segments (
+                    id INTEGER PRIMARY KEY,
+                    upload_id TEXT NOT NULL,
+                    idx INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    data BLOB NOT NULL,
+                    UNIQUE (upload_id, idx)
+                );
+                CREATE INDEX segments_created ON segments (created_at);
+                """)
+        }
+        return m
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HandoverCore
+import HandoverHTTP
+import HandoverSQLite
+import HandoverStore
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOSSL
+import ServiceLifecycle
+
+/// What a started broker is made of, for `main` and for tests (one composition for both).
+public struct BrokerParts: Sendable {
+    public let store: any MessageStore
+    public let directory: DirectoryHolder
+    public let broker: MeshBroker
+    public let sweeper: ExpirySweeper
+    public let sharedKey: String
+    public let notes: [String]
+}
+
+public enum BrokerApplication {
+    /// Opens the store, loads the directory and wires the MESH broker, without starting anything.
+    public static func assemble(_ config: ServeConfiguration, logger: Logger,
+                                clock: @escaping @Sendable () -> Timestamp = SystemClock.now,
+                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BrokerParts {
+        var notes: [String] = []
+        guard let path = config.sqlitePath else {
+            throw ConfigurationError("unsupported --database \(config.database): use sqlite:PATH")
+        }
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let store = try SQLiteMessageStore(path: path)
+        let directory = try DirectoryFiles.load(folder: config.routes)
+        let passwords = try MailboxPasswords.resolve(directory, sandbox: config.sandbox, environment: environment)
+        for id in passwords.missing {
+            notes.append("mailbox \(id) has no password set (its ${VAR} is not in the environment); it cannot log in")
+        }
+        let holder = DirectoryHolder(DirectoryIndex(directory: directory, version: 1, passwords: passwords.resolved))
+        let sharedKey = try SharedKey.resolve(config: config, environment: environment, notes: &notes)
+        let broker = MeshBroker(store: store, directory: holder, sharedKey: sharedKey,
+                                configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes),
+                                clock: clock)
+        let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(), interval: .seconds(config.sweepIntervalSeconds),
+                                    clock: clock, logger: logger)
+        return BrokerParts(store: store, directory: holder, broker: broker, sweeper: sweeper, sharedKey: sharedKey, notes: notes)
+    }
+
+    /// The router with every endpoint for this configuration.
+    public static func router(_ parts: BrokerParts, sandbox: Bool) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: MeshErrorMiddleware())
+        MeshEndpoints<BasicRequestContext>(broker: parts.broker).register(on: router)
+        if sandbox { SandboxEndpoints<BasicRequestContext>(store: parts.store).register(on: router) }
+        return router
+    }
+
+    /// The runnable application: HTTP (or TLS) server plus the background services.
+    public static func build(_ config: ServeConfiguration, parts: BrokerParts, logger: Logger) throws -> some ApplicationProtocol {
+        let server: HTTPServerBuilder
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(config.idleTimeoutSeconds)))
+        switch config.tls {
+        case .off:
+            server = http1
+        case .server, .mutual:
+            server = try .tls(http1, tlsConfiguration: try TLSSetup.serverConfiguration(config))
+        }
+        return Application(
+            router: router(parts, sandbox: config.sandbox),
+            server: server,
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Handover"),
+            services: [parts.sweeper],
+            logger: logger)
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

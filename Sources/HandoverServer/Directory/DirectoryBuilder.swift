@@ -1,0 +1,96 @@
+import HandoverCore
+
+/// Turns parsed directory files into the model, recording a `DirectoryProblem` for each field it
+/// cannot accept and each reference that does not resolve.
+struct DirectoryBuilder {
+    var directory = Directory()
+    var problems: [DirectoryProblem] = []
+    /// Which file each entry came from, keyed as the validator names entries ("mailbox X").
+    var origin: [String: String] = [:]
+
+    mutating func add(_ file: DirectoryFile, from name: String) {
+        func problem(_ entry: String, _ field: String, _ message: String) {
+            problems.append(DirectoryProblem(file: name, entry: entry, field: field, message: message))
+        }
+        func duration(_ text: String?, _ entry: String, _ field: String) -> DirectoryDuration? {
+            guard let text else { return nil }
+            guard let d = DirectoryDuration(text) else {
+                problem(entry, field, "'\(text)' is not a duration (use 30s, 15m, 4h, 5d, 3wh or 1wd)")
+                return nil
+            }
+            return d
+        }
+        for o in file.organisations ?? [] {
+            let entry = "organisation \(o.code)"
+            guard let domain = OrganisationDomain(rawValue: o.domain) else {
+                problem(entry, "domain", "must be one of nhs, local-authority, provider"); continue
+            }
+            directory.organisations.append(Organisation(code: ODSCode(o.code), name: o.name, domain: domain, authority: o.authority))
+            origin["organisation \(ODSCode(o.code))"] = name
+        }
+        for m in file.mailboxes ?? [] {
+            directory.mailboxes.append(Mailbox(id: MailboxID(m.id), organisation: ODSCode(m.organisation), name: m.name,
+                                               password: m.password.map(SecretReference.init), active: m.active ?? true))
+            origin["mailbox \(MailboxID(m.id))"] = name
+        }
+        for a in file.areas ?? [] {
+            directory.areas.append(Area(code: a.code, name: a.name, postcodeDistricts: a.postcode_districts ?? []))
+            origin["area \(a.code.uppercased())"] = name
+        }
+        for s in file.services ?? [] {
+            directory.services.append(DirectoryService(id: s.id, organisation: ODSCode(s.organisation), mailbox: MailboxID(s.mailbox),
+                                               workflows: s.workflows.map(WorkflowID.init), areas: s.areas ?? []))
+            origin["service \(s.id)"] = name
+        }
+        for w in file.workflows ?? [] {
+            let entry = "workflow \(w.id)"
+            let responsibility = w.responsibility.map { ResponsibilityRequirement(rawValue: $0) } ?? ResponsibilityRequirement.none
+            if responsibility == nil { problem(entry, "responsibility", "must be required or none") }
+            directory.workflows.append(Workflow(id: WorkflowID(w.id), senders: w.senders ?? [], receivers: w.receivers ?? [],
+                                                expiry: duration(w.expiry, entry, "expiry"),
+                                                responsibility: responsibility ?? .none, escalation: w.escalation))
+            origin["workflow \(WorkflowID(w.id))"] = name
+        }
+        for p in file.escalation_policies ?? [] {
+            let entry = "escalation policy \(p.id)"
+            var stages: [EscalationStage] = []
+            for (i, s) in p.stages.enumerated() {
+                let field = "stages[\(i)]"
+                guard let after = duration(s.after, entry, field + ".after") else { continue }
+                guard let when = EscalationCondition(rawValue: s.when) else {
+                    problem(entry, field + ".when", "must be not-downloaded, not-acknowledged, not-accepted or no-outcome"); continue
+                }
+                var targets: [NotifyTarget] = []
+                for target in s.notify {
+                    switch (target["mailbox"], target["webhook"], target["sender"]) {
+                    case (.string(let m)?, nil, nil): targets.append(.mailbox(MailboxID(m)))
+                    case (nil, .string(let w)?, nil): targets.append(.webhook(w))
+                    case (nil, nil, .bool(true)?): targets.append(.sender)
+                    default: problem(entry, field + ".notify", "each target is {mailbox: ID}, {webhook: ID} or {sender: true}")
+                    }
+                }
+                stages.append(EscalationStage(after: after, when: when, notify: targets, repeatEvery: duration(s.repeat, entry, field + ".repeat")))
+            }
+            directory.escalationPolicies.append(EscalationPolicy(id: p.id, calendar: p.calendar, stages: stages))
+            origin[entry] = name
+        }
+        for c in file.calendars ?? [] {
+            let entry = "calendar \(c.id)"
+            let days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+            let hours = c.working_hours.split(separator: "-").map { $0.split(separator: ":").compactMap { Int($0) } }
+            guard hours.count == 2, hours.allSatisfy({ $0.count == 2 && $0[0] < 24 && $0[1] < 60 }) else {
+                problem(entry, "working_hours", "must look like 09:00-17:00"); continue
+            }
+            let workingDays = Set(c.working_days.compactMap { days.firstIndex(of: $0.lowercased()) })
+            if workingDays.count != c.working_days.count { problem(entry, "working_days", "days are mon, tue, wed, thu, fri, sat, sun") }
+            directory.calendars.append(WorkingCalendar(id: c.id, timezone: c.timezone, workingStart: hours[0][0] * 60 + hours[0][1],
+                                                       workingEnd: hours[1][0] * 60 + hours[1][1], workingDays: workingDays,
+                                                       holidays: Set(c.holidays ?? [])))
+            origin[entry] = name
+        }
+        for w in file.webhooks ?? [] {
+            directory.webhooks.append(Webhook(id: w.id, url: w.url, secret: w.secret.map(SecretReference.init)))
+            origin["webhook \(w.id)"] = name
+        }
+    }
+}

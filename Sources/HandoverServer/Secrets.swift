@@ -1,0 +1,48 @@
+import Foundation
+import HandoverCore
+
+/// Resolves mailbox passwords from their references: `${VAR}` from the environment; a literal only in
+/// sandbox mode, so real passwords are never committed to `Routes/`.
+enum MailboxPasswords {
+    static func resolve(_ directory: Directory, sandbox: Bool, environment: [String: String]) throws -> (resolved: [MailboxID: String], missing: [MailboxID]) {
+        var resolved: [MailboxID: String] = [:]
+        var missing: [MailboxID] = []
+        var literals: [MailboxID] = []
+        for mailbox in directory.mailboxes {
+            switch mailbox.password {
+            case .environment(let name)?:
+                if let value = environment[name], !value.isEmpty { resolved[mailbox.id] = value } else { missing.append(mailbox.id) }
+            case .literal(let value)?:
+                if sandbox { resolved[mailbox.id] = value } else { literals.append(mailbox.id) }
+            case nil:
+                missing.append(mailbox.id)
+            }
+        }
+        guard literals.isEmpty else {
+            throw ConfigurationError("mailboxes \(literals.map(\.rawValue).joined(separator: ", ")) have literal passwords in the directory; "
+                + "outside --sandbox write password: ${VARIABLE} and set the variable")
+        }
+        return (resolved, missing)
+    }
+}
+
+/// The MESH environment's shared HMAC key: `--shared-key`, else `TestKey` in sandbox mode (as NHS's
+/// sandbox), else a random key generated once into the data folder (0600) so a first start needs no step.
+enum SharedKey {
+    static func resolve(config: ServeConfiguration, environment: [String: String], notes: inout [String]) throws -> String {
+        if let key = config.sharedKey, !key.isEmpty { return key }
+        if config.sandbox { return "TestKey" }
+        let path = config.dataDirectory + "/shared-key"
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !existing.isEmpty {
+            notes.append("MESH shared key: read from \(path)")
+            return existing
+        }
+        var rng = SystemRandomNumberGenerator()
+        let key = (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+        guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ConfigurationError("cannot write the shared key to \(path)")
+        }
+        notes.append("MESH shared key: generated into \(path) (give it to clients as their shared key)")
+        return key
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import HandoverCore
+
+/// How `handover serve` runs (contract §1). Every option is also `HANDOVER_<NAME>` in the environment.
+public struct ServeConfiguration: Sendable {
+    public enum TLSMode: String, Sendable, CaseIterable { case mutual, server, off }
+
+    public var host = "127.0.0.1"
+    public var port = 8443
+    public var tls: TLSMode = .off
+    public var certificate = "Certs/dev/server.pem"
+    public var privateKey = "Certs/dev/server.key"
+    public var clientCA = "Certs/dev/ca.pem"
+    public var database = "sqlite:.handover/handover.sqlite"
+    public var routes = "Routes"
+    public var sharedKey: String?
+    public var sandbox = false
+    public var logFormat: LogFormat = isatty(STDERR_FILENO) != 0 ? .text : .json
+    public var logLevel = "info"
+    /// How often the expiry sweeper looks for work.
+    public var sweepIntervalSeconds: Int64 = 30
+    public var maxRequestBytes: Int64 = 100_000_000
+    public var idleTimeoutSeconds: Int64 = 120
+
+    public enum LogFormat: String, Sendable, CaseIterable { case text, json }
+
+    public init() {}
+
+    /// The SQLite file path, or nil if `database` is not a SQLite URL.
+    public var sqlitePath: String? {
+        guard database.hasPrefix("sqlite:") else { return nil }
+        return String(database.dropFirst("sqlite:".count))
+    }
+
+    /// The folder that holds the database and generated secrets.
+    public var dataDirectory: String {
+        (sqlitePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }) ?? ".handover"
+    }
+}

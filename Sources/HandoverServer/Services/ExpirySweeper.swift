@@ -1,0 +1,47 @@
+import HandoverCore
+import HandoverStore
+import Logging
+import ServiceLifecycle
+
+/// Expires messages nobody acknowledged in time (NDR code 14 to the sender), purges payloads 30 days
+/// after delivery and removes segments of aborted uploads. Each pass is bounded, and a pass that
+/// found a full batch runs again at once, so a backlog drains without one huge transaction.
+public struct ExpirySweeper: Service, Sendable {
+    let store: any MessageStore
+    let policy: ExpiryPolicy
+    let interval: Duration
+    let clock: @Sendable () -> Timestamp
+    let logger: Logger
+    static let batch = 500
+
+    public init(store: any MessageStore, policy: ExpiryPolicy, interval: Duration, clock: @escaping @Sendable () -> Timestamp, logger: Logger) {
+        (self.store, self.policy, self.interval, self.clock, self.logger) = (store, policy, interval, clock, logger)
+    }
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    while try await sweepOnce() == Self.batch, !Task.isCancelled {}
+                } catch {
+                    logger.error("expiry sweep failed", metadata: ["handover.error_type": "\(type(of: error))"])
+                }
+                try await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    /// One bounded pass; returns how many messages expired.
+    @discardableResult
+    public func sweepOnce() async throws -> Int {
+        let now = clock()
+        let expired = try await store.expireDue(now: now, policy: policy, limit: Self.batch)
+        let purged = try await store.purgePayloads(deliveredBefore: now.adding(seconds: -policy.purgeAfterSeconds), limit: Self.batch)
+        let abandoned = try await store.discardAbandonedUploads(stagedBefore: now.adding(seconds: -24 * 3600))
+        if expired + purged + abandoned > 0 {
+            logger.info("expiry sweep", metadata: ["handover.expired": "\(expired)", "handover.purged": "\(purged)", "handover.abandoned_segments": "\(abandoned)"])
+        }
+        return expired
+    }
+}
+

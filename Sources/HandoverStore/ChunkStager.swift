@@ -1,0 +1,71 @@
+import Crypto
+import HandoverCore
+import NIOCore
+
+/// Streams a request body into the store in fixed-size segments, so a chunk is never held whole in
+/// memory: at most one segment per upload is buffered. A body that fits in one segment is returned
+/// inline instead, to be written in the same transaction as its message.
+public struct ChunkStager: Sendable {
+    /// 1 MiB: large enough that a 75 MiB chunk is 75 rows, small enough to bound memory per upload.
+    public static let defaultSegmentSize = 1 << 20
+
+    public let segmentSize: Int
+    public let maxBytes: Int64
+
+    public init(segmentSize: Int = ChunkStager.defaultSegmentSize, maxBytes: Int64) {
+        self.segmentSize = segmentSize
+        self.maxBytes = maxBytes
+    }
+
+    /// Reads `body` to its end. Throws `MeshError.payloadTooLarge` past `maxBytes`; any error from the
+    /// body (a truncated or aborted upload) propagates, leaving only unreferenced segments behind.
+    public func stage<Body: AsyncSequence>(
+        _ body: Body, into store: any MessageStore, now: Timestamp
+    ) async throws -> StagedChunk where Body.Element == ByteBuffer {
+        let uploadID = Self.newUploadID()
+        var hasher = SHA256()
+        var pending = ByteBuffer()
+        var total: Int64 = 0
+        var index = 0
+        for try await part in body {
+            total += Int64(part.readableBytes)
+            guard total <= maxBytes else { throw MeshError.payloadTooLarge }
+            part.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            var part = part
+            while part.readableBytes > 0 {
+                // Flush a full segment only when more bytes arrive, so a body of exactly one
+                // segment stays inline.
+                if pending.readableBytes == segmentSize {
+                    try await store.stageSegment(uploadID: uploadID, index: index, bytes: pending, now: now)
+                    index += 1
+                    pending = ByteBuffer()
+                }
+                var slice = part.readSlice(length: min(segmentSize - pending.readableBytes, part.readableBytes))!
+                pending.writeBuffer(&slice)
+            }
+        }
+        let digest = hasher.finalize().map { String(format2: $0) }.joined()
+        if index == 0 {
+            return StagedChunk(uploadID: uploadID, size: total, segmentCount: total == 0 ? 0 : 1, sha256: digest,
+                               inlineSegment: total == 0 ? nil : pending)
+        }
+        if pending.readableBytes > 0 {
+            try await store.stageSegment(uploadID: uploadID, index: index, bytes: pending, now: now)
+            index += 1
+        }
+        return StagedChunk(uploadID: uploadID, size: total, segmentCount: index, sha256: digest, inlineSegment: nil)
+    }
+
+    static func newUploadID() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<16).map { _ in String(format2: UInt8.random(in: 0...255, using: &rng)) }.joined()
+    }
+}
+
+extension String {
+    /// Two lowercase hex digits.
+    init(format2 byte: UInt8) {
+        let digits = Array("0123456789abcdef")
+        self = String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+    }
+}

@@ -1,0 +1,93 @@
+import HandoverCore
+import NIOCore
+
+/// Where messages and their payloads live. One method per intent, each one transaction; every
+/// backend passes the same conformance checks (Tests/HandoverStoreTests). A method that returns means
+/// its change is durably committed.
+public protocol MessageStore: Sendable {
+    /// Writes one segment of a chunk being uploaded. Segments are invisible until a chunk refers to
+    /// them; ones never referred to are removed by `discardAbandonedUploads`.
+    func stageSegment(uploadID: String, index: Int, bytes: ByteBuffer, now: Timestamp) async throws
+
+    /// Stores a new message with its first chunk (status from `MessageLifecycle.created`).
+    func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp) async throws -> MessageRecord
+
+    /// Stores chunk `number` (2...N) of a message being uploaded by `sender`, delivering it when complete.
+    /// Errors are `MeshError` (404 unknown, 403 not the sender, 417/406/423 per the lifecycle).
+    func addChunk(messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
+                  chunk: StagedChunk, now: Timestamp) async throws -> MessageRecord
+
+    func message(_ id: MessageID) async throws -> MessageRecord?
+
+    /// A stored chunk's layout, or nil if the message has no such chunk (or its payload was purged).
+    func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk?
+
+    /// One segment of a stored chunk, in order from 0.
+    func segment(uploadID: String, index: Int) async throws -> ByteBuffer?
+
+    /// Delivered, unacknowledged messages in `mailbox`'s inbox, oldest first, after `afterSequence`.
+    func listInbox(mailbox: MailboxID, afterSequence: Int64?, filter: WorkflowFilter?, limit: Int) async throws -> InboxPage
+
+    /// The number of delivered, unacknowledged messages in `mailbox`'s inbox.
+    func countInbox(mailbox: MailboxID) async throws -> Int
+
+    /// Acknowledges a delivered message; idempotent. Returns the message as it now is, nil if unknown.
+    func acknowledge(messageID: MessageID, now: Timestamp) async throws -> MessageRecord?
+
+    /// Messages `sender` sent with `localID` (v1 tracking by local id).
+    func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord]
+
+    /// Expires up to `limit` delivered messages whose expiry has passed and puts an NDR in each
+    /// sender's inbox, atomically per message. Returns how many expired.
+    func expireDue(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int
+
+    /// Deletes the payloads of up to `limit` messages delivered before `deliveredBefore`. Metadata stays for tracking.
+    func purgePayloads(deliveredBefore: Timestamp, limit: Int) async throws -> Int
+
+    /// Removes segments staged before `before` that no chunk refers to (aborted uploads).
+    func discardAbandonedUploads(stagedBefore: Timestamp) async throws -> Int
+
+    /// Deletes every message (or one mailbox's, sent or received). Sandbox mode only.
+    func reset(mailbox: MailboxID?) async throws
+}
+
+/// A chunk body written to the store but not yet attached to a message.
+public struct StagedChunk: Sendable {
+    public let uploadID: String
+    public let size: Int64
+    public let segmentCount: Int
+    public let sha256: String
+    /// For a chunk that fit in one segment, the bytes, written with the message in one transaction
+    /// (one fsync for small messages, and group commit can batch them).
+    public let inlineSegment: ByteBuffer?
+
+    public init(uploadID: String, size: Int64, segmentCount: Int, sha256: String, inlineSegment: ByteBuffer?) {
+        (self.uploadID, self.size, self.segmentCount, self.sha256, self.inlineSegment) = (uploadID, size, segmentCount, sha256, inlineSegment)
+    }
+}
+
+/// A stored chunk's layout.
+public struct StoredChunk: Sendable, Hashable {
+    public let uploadID: String
+    public let size: Int64
+    public let segmentCount: Int
+    public let sha256: String
+
+    public init(uploadID: String, size: Int64, segmentCount: Int, sha256: String) {
+        (self.uploadID, self.size, self.segmentCount, self.sha256) = (uploadID, size, segmentCount, sha256)
+    }
+}
+
+/// One id in an inbox listing, with its delivery sequence (the cursor's position).
+public struct InboxEntry: Sendable, Hashable {
+    public let id: MessageID
+    public let sequence: Int64
+    public init(id: MessageID, sequence: Int64) { (self.id, self.sequence) = (id, sequence) }
+}
+
+public struct InboxPage: Sendable, Hashable {
+    public let entries: [InboxEntry]
+    /// Whether more matching messages follow the last entry.
+    public let hasMore: Bool
+    public init(entries: [InboxEntry], hasMore: Bool) { (self.entries, self.hasMore) = (entries, hasMore) }
+}

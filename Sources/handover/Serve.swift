@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import HandoverServer
+import Hummingbird
+import Logging
+
+/// `handover serve`: runs the broker (contract §1). Each option is also `HANDOVER_<NAME>`.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the broker.")
+
+    @Option(help: "Listen address (HANDOVER_HOST).") var host: String?
+    @Option(help: "Listen port (HANDOVER_PORT).") var port: Int?
+    @Option(help: "mutual | server | off (HANDOVER_TLS).") var tls: String?
+    @Option(help: "Server certificate chain, PEM (HANDOVER_CERT).") var cert: String?
+    @Option(help: "Server private key, PEM (HANDOVER_KEY).") var key: String?
+    @Option(name: .customLong("client-ca"), help: "CA that client certificates must chain to (HANDOVER_CLIENT_CA).") var clientCA: String?
+    @Option(help: "sqlite:PATH (HANDOVER_DATABASE).") var database: String?
+    @Option(help: "Routing directory folder (HANDOVER_ROUTES).") var routes: String?
+    @Option(name: .customLong("shared-key"), help: "MESH environment shared secret (HANDOVER_SHARED_KEY).") var sharedKey: String?
+    @Flag(help: "Development mode mirroring NHS mesh-sandbox (HANDOVER_SANDBOX=1). Never in production.") var sandbox = false
+    @Option(name: .customLong("log-format"), help: "text | json (HANDOVER_LOG_FORMAT).") var logFormat: String?
+    @Option(name: .customLong("log-level"), help: "trace | debug | info | notice | warning | error (HANDOVER_LOG_LEVEL).") var logLevel: String?
+    @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (HANDOVER_SWEEP_INTERVAL).") var sweepInterval: Int64?
+
+    func run() async throws {
+        let config = try resolvedConfiguration(ProcessInfo.processInfo.environment)
+        LogSetup.bootstrap(format: config.logFormat, level: config.logLevel)
+        let logger = Logger(label: "handover")
+        let parts: BrokerParts
+        do {
+            parts = try BrokerApplication.assemble(config, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("handover: cannot start: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let app = try BrokerApplication.build(config, parts: parts, logger: logger)
+        let scheme = config.tls == .off ? "http" : "https"
+        var banner = ["Handover listening on \(scheme)://\(config.host):\(config.port) (tls: \(config.tls.rawValue), database: \(config.database), routes: \(config.routes)\(config.sandbox ? ", SANDBOX MODE" : ""))"]
+        banner += parts.notes
+        FileHandle.standardError.write(Data((banner.joined(separator: "\n") + "\n").utf8))
+        try await app.runService()
+    }
+
+    func resolvedConfiguration(_ env: [String: String]) throws -> ServeConfiguration {
+        var c = ServeConfiguration()
+        func pick(_ flag: String?, _ name: String) -> String? { flag ?? env["HANDOVER_" + name] }
+        if let v = pick(host, "HOST") { c.host = v }
+        if let v = port ?? env["HANDOVER_PORT"].flatMap(Int.init) { c.port = v }
+        if let v = pick(tls, "TLS") {
+            guard let mode = ServeConfiguration.TLSMode(rawValue: v) else { throw ValidationError("--tls must be mutual, server or off") }
+            c.tls = mode
+        }
+        if let v = pick(cert, "CERT") { c.certificate = v }
+        if let v = pick(key, "KEY") { c.privateKey = v }
+        if let v = pick(clientCA, "CLIENT_CA") { c.clientCA = v }
+        if let v = pick(database, "DATABASE") { c.database = v }
+        if let v = pick(routes, "ROUTES") { c.routes = v }
+        if let v = pick(sharedKey, "SHARED_KEY") { c.sharedKey = v }
+        c.sandbox = sandbox || ["1", "true", "yes"].contains(env["HANDOVER_SANDBOX"]?.lowercased() ?? "")
+        if let v = pick(logFormat, "LOG_FORMAT") {
+            guard let f = ServeConfiguration.LogFormat(rawValue: v) else { throw ValidationError("--log-format must be text or json") }
+            c.logFormat = f
+        }
+        if let v = pick(logLevel, "LOG_LEVEL") { c.logLevel = v }
+        if let v = sweepInterval ?? env["HANDOVER_SWEEP_INTERVAL"].flatMap(Int64.init) { c.sweepIntervalSeconds = max(1, v) }
+        return c
+    }
+}
