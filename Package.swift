@@ -67,6 +67,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "HandoverTestSupport",
+            dependencies: ["HandoverCore", "HandoverServer", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "handover",
             dependencies: [
@@ -88,10 +93,20 @@ let package = Package(
         .testTarget(
             name: "HandoverHTTPTests",
             dependencies: [
-                "HandoverServer", "HandoverCore", "HandoverStore",
+                "HandoverServer", "HandoverCore", "HandoverStore", "HandoverTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "HandoverCore", "HandoverTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -34,8 +34,9 @@ public enum BrokerApplication {
         let store = try SQLiteMessageStore(path: path)
         let directory = try DirectoryFiles.load(folder: config.routes)
         let passwords = try MailboxPasswords.resolve(directory, sandbox: config.sandbox, environment: environment)
-        for id in passwords.missing {
-            notes.append("mailbox \(id) has no password set (its ${VAR} is not in the environment); it cannot log in")
+        if !passwords.missing.isEmpty {
+            notes.append("\(passwords.missing.count) mailbox(es) cannot log in until their password variable is set: "
+                + passwords.missing.map(\.rawValue).joined(separator: ", "))
         }
         let holder = DirectoryHolder(DirectoryIndex(directory: directory, version: 1, passwords: passwords.resolved))
         let sharedKey = try SharedKey.resolve(config: config, environment: environment, notes: &notes)

@@ -8,6 +8,10 @@ public struct MeshAuthToken: Hashable, Sendable {
     public let timestamp: String
     public let hash: String
 
+    public init(mailbox: String, nonce: String, nonceCount: String, timestamp: String, hash: String) {
+        (self.mailbox, self.nonce, self.nonceCount, self.timestamp, self.hash) = (mailbox, nonce, nonceCount, timestamp, hash)
+    }
+
     public enum ParseFailure: Error, Equatable { case missing, malformed }
 
     /// Parses as the sandbox does: the `NHSMESH` prefix is case-insensitive and optional, and exactly

@@ -1,0 +1,18 @@
+# Build stage: compile a release binary.
+FROM swift:6.1-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev libssl-dev && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+RUN swift build -c release --product handover --static-swift-stdlib && cp "$(swift build -c release --show-bin-path)/handover" /handover
+
+# Run stage: a slim Debian with only the runtime libraries.
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-0 zlib1g libssl3 ca-certificates && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --home /data handover && mkdir -p /data && chown handover /data
+COPY --from=build /handover /usr/local/bin/handover
+USER handover
+WORKDIR /data
+EXPOSE 8443
+ENTRYPOINT ["/usr/local/bin/handover"]
+CMD ["serve", "--host", "0.0.0.0"]

@@ -1,0 +1,72 @@
+import Foundation
+
+/// A real `handover serve` child process on loopback, for integration tests. It is started with
+/// `--port 0` and reports the port the kernel chose from its own log line.
+public final class BrokerProcess: @unchecked Sendable {
+    public let process: Process
+    public let port: Int
+    public let logURL: URL
+
+    /// The built `handover` executable: `HANDOVER_BINARY`, or next to the test bundle.
+    public static func binaryPath() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["HANDOVER_BINARY"] { return path }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<3 {
+            let candidate = dir.appendingPathComponent("handover").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        throw BrokerProcessError("the handover executable is not built; run `swift build` first or set HANDOVER_BINARY")
+    }
+
+    public init(arguments: [String], environment: [String: String] = [:], logURL: URL, timeout: TimeInterval = 30) throws {
+        self.logURL = logURL
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logURL)
+        log.seekToEndOfFile()
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: try BrokerProcess.binaryPath())
+        process.arguments = ["serve", "--port", "0", "--log-format", "json"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardOutput = log
+        process.standardError = log
+        let startOffset = (try? FileManager.default.attributesOfItem(atPath: logURL.path)[.size] as? Int) ?? 0
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
+            let fresh = String(text.utf8.dropFirst(startOffset)) ?? ""
+            if let range = fresh.range(of: #"listening on [0-9.:\[\]a-f]+:([0-9]+)"#, options: .regularExpression) {
+                let match = String(fresh[range])
+                port = Int(match.split(separator: ":").last!)!
+                return
+            }
+            guard process.isRunning else { throw BrokerProcessError("handover exited at start:\n\(fresh)") }
+            guard Date() < deadline else {
+                process.terminate()
+                throw BrokerProcessError("handover did not start within \(timeout)s:\n\(fresh)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// SIGKILL: no cleanup, no flush — the crash the durability tests simulate.
+    public func kill9() {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    public func terminate() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { terminate() }
+}
+
+public struct BrokerProcessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

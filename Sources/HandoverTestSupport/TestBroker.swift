@@ -1,0 +1,76 @@
+import Foundation
+import HandoverCore
+import HandoverServer
+import Logging
+import Synchronization
+
+/// A broker assembled for tests: a real SQLite file in a fresh temporary folder, a directory written
+/// from YAML, and a manual clock the test moves.
+public struct TestBroker: Sendable {
+    public let parts: BrokerParts
+    public let folder: URL
+    public let clock: ManualClock
+    public let configuration: ServeConfiguration
+
+    public static let sharedKey = "TestKey"
+
+    public init(routesYAML: String = TestBroker.defaultRoutes, sandbox: Bool = false, environment: [String: String] = TestBroker.passwords,
+                start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-test-\(UUID().uuidString)")
+        let routes = folder.appendingPathComponent("routes")
+        try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
+        try routesYAML.write(to: routes.appendingPathComponent("directory.yaml"), atomically: true, encoding: .utf8)
+        var config = ServeConfiguration()
+        config.routes = routes.path
+        config.database = "sqlite:" + folder.appendingPathComponent("handover.sqlite").path
+        config.sharedKey = TestBroker.sharedKey
+        config.sandbox = sandbox
+        config.maxRequestBytes = maxRequestBytes
+        configuration = config
+        clock = ManualClock(start)
+        let clock = self.clock
+        parts = try BrokerApplication.assemble(config, logger: Logger(label: "test"), clock: { clock.now }, environment: environment)
+    }
+
+    public static let passwords = ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "dave-secret"]
+
+    /// Four mailboxes in three organisations; WF goes ALICE → BOB (or org X26); ACK back; NOTYOURS is BOB → CAROL only.
+    public static let defaultRoutes = """
+        organisations:
+          - {code: X26, name: Org X26, domain: nhs}
+          - {code: X27, name: Org X27, domain: local-authority}
+          - {code: X28, name: Org X28, domain: provider}
+        mailboxes:
+          - {id: ALICE, organisation: X26, name: Alice box, password: "${ALICE_PW}"}
+          - {id: BOB, organisation: X27, name: Bob box, password: "${BOB_PW}"}
+          - {id: CAROL, organisation: X28, name: Carol box, password: "${CAROL_PW}"}
+          - {id: DAVE, organisation: X28, name: Dave box, password: "${DAVE_PW}", active: false}
+        workflows:
+          - {id: WF, senders: [ALICE], receivers: [X27], expiry: 1h}
+          - {id: WF_ACK, senders: [X27], receivers: [ALICE]}
+          - {id: WF_COPY_ACK, senders: [ALICE], receivers: [BOB]}
+          - {id: NOTYOURS, senders: [BOB], receivers: [CAROL]}
+        """
+
+    /// A fresh NHSMESH header for `mailbox` at the clock's time.
+    public func auth(_ mailbox: String, password: String? = nil) -> String {
+        let pw = password ?? TestBroker.passwords[mailbox.uppercased() + "_PW"] ?? "password"
+        return MeshTokenFactory.header(mailbox: mailbox, password: pw, sharedKey: TestBroker.sharedKey, now: clock.now)
+    }
+}
+
+/// Makes NHSMESH headers as mesh-client does: a fresh nonce each time, minute-resolution timestamp.
+public enum MeshTokenFactory {
+    public static func header(mailbox: String, password: String, sharedKey: String, now: Timestamp, nonce: String = UUID().uuidString, count: Int = 0) -> String {
+        MeshAuthToken.header(mailbox: mailbox, password: password, sharedKey: sharedKey, nonce: nonce, nonceCount: count,
+                             timestamp: String(now.compactUTC.prefix(12)))
+    }
+}
+
+/// A clock tests move by hand, so time-based behaviour is tested without sleeping.
+public final class ManualClock: Sendable {
+    private let current: Mutex<Timestamp>
+    public init(_ start: Timestamp) { current = Mutex(start) }
+    public var now: Timestamp { current.withLock { $0 } }
+    public func advance(seconds: Int64) { current.withLock { $0 = $0.adding(seconds: seconds) } }
+}

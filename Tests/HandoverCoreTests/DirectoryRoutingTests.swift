@@ -1,0 +1,89 @@
+import HandoverCore
+import Testing
+
+@Suite("Directory addressing and validation")
+struct DirectoryRoutingTests {
+    static let directory = Directory(
+        organisations: [
+            Organisation(code: ODSCode("RX1"), name: "Riverside Trust", domain: .nhs),
+            Organisation(code: ODSCode("713"), name: "Riverside City Council", domain: .localAuthority),
+            Organisation(code: ODSCode("714"), name: "Hillside Council", domain: .localAuthority),
+        ],
+        mailboxes: [
+            Mailbox(id: MailboxID("RX1DISCH"), organisation: ODSCode("RX1"), name: "Discharge hub"),
+            Mailbox(id: MailboxID("LA713SAFE"), organisation: ODSCode("713"), name: "Adult safeguarding"),
+            Mailbox(id: MailboxID("LA713HOSP"), organisation: ODSCode("713"), name: "Hospital social work"),
+            Mailbox(id: MailboxID("LA714SAFE"), organisation: ODSCode("714"), name: "Hillside safeguarding"),
+            Mailbox(id: MailboxID("LA714OLD"), organisation: ODSCode("714"), name: "Closed", active: false),
+        ],
+        areas: [
+            Area(code: "E08000099", name: "Riverside City", postcodeDistricts: ["RV1", "RV2"]),
+            Area(code: "E08000100", name: "Hillside", postcodeDistricts: ["HL1"]),
+        ],
+        services: [
+            DirectoryService(id: "riverside-safe", organisation: ODSCode("713"), mailbox: MailboxID("LA713SAFE"),
+                             workflows: [WorkflowID("SAFEGUARDING")], areas: ["E08000099"]),
+            DirectoryService(id: "hillside-safe", organisation: ODSCode("714"), mailbox: MailboxID("LA714SAFE"),
+                             workflows: [WorkflowID("SAFEGUARDING")], areas: ["E08000100"]),
+        ],
+        workflows: [
+            Workflow(id: WorkflowID("SAFEGUARDING"), senders: ["RX1"], receivers: ["713", "714"]),
+            Workflow(id: WorkflowID("DISCHARGE"), senders: ["*"], receivers: ["713"]),
+        ])
+    let index = DirectoryIndex(directory: DirectoryRoutingTests.directory, version: 7, passwords: [:])
+    let sender = MailboxID("RX1DISCH")
+
+    func resolve(_ to: String, _ wf: String = "SAFEGUARDING", from: MailboxID? = nil, sandbox: Bool = false) -> Result<RouteDecision, MeshError> {
+        index.resolve(to: to, workflowID: WorkflowID(wf), sender: from ?? sender, allowUnknownWorkflows: sandbox)
+    }
+
+    @Test func resolvesEachKindOfAddress() throws {
+        let byMailbox = try resolve("la713safe").get()
+        #expect(byMailbox.recipient == MailboxID("LA713SAFE") && byMailbox.route.addressedBy == .mailbox && byMailbox.route.directoryVersion == 7)
+        let byOrg = try resolve("713").get()
+        #expect(byOrg.recipient == MailboxID("LA713SAFE") && byOrg.route.service == "riverside-safe" && byOrg.route.addressedBy == .organisation)
+        #expect(try resolve("AREA:E08000100").get().recipient == MailboxID("LA714SAFE"))
+        let byPostcode = try resolve("POSTCODE:rv2").get()
+        #expect(byPostcode.recipient == MailboxID("LA713SAFE") && byPostcode.route.addressedBy == .postcode)
+    }
+
+    @Test func refusesWhatItCannotRoute() {
+        #expect(resolve("NOPE") == .failure(.unregisteredRecipient))
+        #expect(resolve("POSTCODE:ZZ9") == .failure(.unregisteredRecipient))
+        #expect(resolve("LA714OLD") == .failure(.unregisteredRecipient))
+        // 713 has two mailboxes and no DISCHARGE service: ambiguous.
+        #expect(resolve("713", "DISCHARGE") == .failure(.multipleMailboxesMatched))
+        // Not a permitted sender (16) / recipient not registered for the workflow (17).
+        #expect(resolve("LA713SAFE", from: MailboxID("LA714SAFE")) == .failure(.senderNotAllowed))
+        #expect(resolve("RX1DISCH", "DISCHARGE") == .failure(.workflowNotRegistered))
+        #expect(resolve("LA713SAFE", "UNKNOWN_WF") == .failure(.workflowNotRegistered))
+        #expect((try? resolve("LA713SAFE", "UNKNOWN_WF", sandbox: true).get()) != nil)
+    }
+
+    @Test func lookupListsReceivers() {
+        #expect(index.receivingMailboxes(of: WorkflowID("SAFEGUARDING")).map(\.id.rawValue) == ["LA713SAFE", "LA714SAFE"])
+        #expect(Set(index.receivingMailboxes(of: WorkflowID("DISCHARGE")).map(\.id.rawValue)) == ["LA713SAFE", "LA713HOSP"])
+        #expect(index.receivingMailboxes(of: WorkflowID("NOPE")).isEmpty)
+    }
+
+    @Test func validatorNamesEveryProblem() {
+        var d = DirectoryRoutingTests.directory
+        d.mailboxes.append(Mailbox(id: MailboxID("LA713SAFE"), organisation: ODSCode("999"), name: "dup"))
+        d.services.append(DirectoryService(id: "clash", organisation: ODSCode("713"), mailbox: MailboxID("LA714SAFE"),
+                                           workflows: [WorkflowID("SAFEGUARDING"), WorkflowID("GHOST")], areas: ["E08000099", "NOWHERE"]))
+        d.workflows.append(Workflow(id: WorkflowID("X"), senders: ["NOBODY"], receivers: ["*"], escalation: "missing-policy"))
+        let problems = DirectoryValidator.problems(in: d).map(\.description)
+        let expected = [
+            "mailbox LA713SAFE field 'id': is defined more than once",
+            "mailbox LA713SAFE field 'organisation': unknown organisation 999",
+            "service clash field 'mailbox': mailbox LA714SAFE belongs to 714, not 713",
+            "service clash field 'workflows': unknown workflow GHOST",
+            "service clash field 'areas': unknown area NOWHERE",
+            "workflow X field 'senders': NOBODY is neither an organisation code nor a mailbox id",
+            "workflow X field 'escalation': unknown escalation policy missing-policy",
+            "service clash field 'areas': area E08000099 for workflow SAFEGUARDING is already covered by service riverside-safe",
+        ]
+        for e in expected { #expect(problems.contains(e), "missing: \(e)") }
+        #expect(DirectoryValidator.problems(in: DirectoryRoutingTests.directory).isEmpty)
+    }
+}

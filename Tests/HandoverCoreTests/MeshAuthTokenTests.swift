@@ -1,0 +1,85 @@
+import HandoverCore
+import Testing
+
+@Suite("NHSMESH token")
+struct MeshAuthTokenTests {
+    // Reference §3.1 test vector, checked there against the sandbox and Python's hmac.
+    let vectorHeader = "NHSMESH X26ABC1:2c001608-5f09-4840-9611-bea43e666a30:1:202611251725:a07297391594e1b0654656bede7d7963a279f3d105d1415e0e4121211b3d7979"
+    let now = CivilDateTime(year: 2026, month: 11, day: 25, hour: 17, minute: 30).timestamp
+    let verifier = MeshTokenVerifier(sharedKey: "TestKey")
+    func credentials(_ id: MailboxID) -> (password: String?, active: Bool)? { id.rawValue == "X26ABC1" ? ("password", true) : nil }
+
+    @Test func hashMatchesTheReferenceVector() {
+        let hash = MeshAuthToken.expectedHash(mailbox: "X26ABC1", nonce: "2c001608-5f09-4840-9611-bea43e666a30", nonceCount: "1",
+                                              password: "password", timestamp: "202611251725", sharedKey: "TestKey")
+        #expect(hash == "a07297391594e1b0654656bede7d7963a279f3d105d1415e0e4121211b3d7979")
+        #expect(MeshAuthToken.header(mailbox: "X26ABC1", password: "password", sharedKey: "TestKey",
+                                     nonce: "2c001608-5f09-4840-9611-bea43e666a30", nonceCount: 1, timestamp: "202611251725") == vectorHeader)
+    }
+
+    @Test func acceptsTheReferenceVector() throws {
+        let token = try verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials).get()
+        #expect(token.nonceCount == "1")
+    }
+
+    @Test func prefixIsOptionalAndCaseInsensitive() {
+        let bare = String(vectorHeader.dropFirst("NHSMESH ".count))
+        #expect((try? verifier.verify(header: bare, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials).get()) != nil)
+        #expect((try? verifier.verify(header: "nhsmesh " + bare, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials).get()) != nil)
+    }
+
+    @Test(arguments: [
+        (nil as String?, MeshAuthFailure.missingHeader),
+        ("", .missingHeader),
+        ("Bearer abc", .mailboxMismatch),
+        ("NHSMESH X26ABC2:n:1:202611251725:00", .mailboxMismatch),
+        ("NHSMESH X26ABC1:n:x:202611251725:00", .malformedHeader),
+        ("NHSMESH X26ABC1:n:1:202611251725", .mailboxMismatch),
+    ])
+    func refusesMalformedHeaders(header: String?, expected: MeshAuthFailure) {
+        #expect(verifier.verify(header: header, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials) == .failure(expected))
+    }
+
+    @Test func refusesWrongPasswordUnknownAndInactiveMailboxes() {
+        let wrong = MeshTokenVerifier(sharedKey: "OtherKey")
+        #expect(wrong.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials) == .failure(.invalidToken))
+        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in nil }) == .failure(.unknownMailbox))
+        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in ("password", false) }) == .failure(.inactiveMailbox))
+        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in (nil, true) }) == .failure(.invalidToken))
+    }
+
+    @Test func refusesTimestampsOutsideTwoHours() {
+        let later = now.adding(seconds: 2 * 3600 + 600)
+        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: later, credentials: credentials) == .failure(.staleTimestamp))
+        let earlier = now.adding(seconds: -(2 * 3600 + 600))
+        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: earlier, credentials: credentials) == .failure(.staleTimestamp))
+        let justInside = now.adding(seconds: 2 * 3600 - 400)
+        #expect((try? verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: justInside, credentials: credentials).get()) != nil)
+    }
+
+    @Test func replayGuardAdmitsEachTokenOnce() throws {
+        var guardian = TokenReplayGuard(windowSeconds: 100, capacity: 10)
+        let token = try MeshAuthToken.parse(vectorHeader).get()
+        let first = guardian.admit(token, now: now)
+        let replay = guardian.admit(token, now: now.adding(seconds: 50))
+        // After the window the timestamp check refuses it anyway; the guard forgets it to bound memory.
+        let afterWindow = guardian.admit(token, now: now.adding(seconds: 200))
+        #expect(first && !replay && afterWindow)
+    }
+
+    @Test func replayGuardMemoryIsBounded() throws {
+        var guardian = TokenReplayGuard(windowSeconds: 10_000, capacity: 100)
+        for i in 0..<1000 {
+            let t = MeshAuthToken(mailbox: "A", nonce: "n", nonceCount: String(i), timestamp: "202611251725", hash: "")
+            let admitted = guardian.admit(t, now: now)
+            #expect(admitted)
+        }
+        #expect(guardian.count <= 101)
+    }
+
+    @Test func constantTimeEqualityIsExact() {
+        #expect(constantTimeEqual("abc", "abc"))
+        #expect(!constantTimeEqual("abc", "abd"))
+        #expect(!constantTimeEqual("abc", "abcd"))
+    }
+}

@@ -1,0 +1,117 @@
+import HandoverCore
+import Testing
+
+@Suite("MESH protocol pieces")
+struct MeshProtocolTests {
+    @Test(arguments: [("1:1", 1, 1), ("1:5", 1, 5), (" 3:4 ", 3, 4)])
+    func parsesChunkRanges(text: String, n: Int, total: Int) {
+        #expect(ChunkRange.parse(text) == ChunkRange(number: n, total: total))
+    }
+
+    @Test(arguments: ["", "1", "0:1", "2:1", "1:0", "a:b", "1:2:3", "-1:2", "1:99999999", "1:"])
+    func refusesBadChunkRanges(text: String) {
+        #expect(ChunkRange.parse(text) == nil)
+    }
+
+    @Test func workflowFilterHasSixForms() throws {
+        let wf = WorkflowID("TOC_FHIR_EC_DISCH")
+        let ack = WorkflowID("TOC_FHIR_EC_DISCH_ACK")
+        let cases: [(String, Bool, Bool)] = [
+            ("TOC_FHIR_EC_DISCH", true, false), ("!TOC_FHIR_EC_DISCH", false, true),
+            ("TOC_*", true, true), ("!TOC_*", false, false),
+            ("*_ACK*", false, true), ("!*_ACK*", true, false),
+        ]
+        for (raw, matchesData, matchesAck) in cases {
+            let filter = try #require(WorkflowFilter(raw))
+            #expect(filter.matches(wf) == matchesData, "\(raw) on data")
+            #expect(filter.matches(ack) == matchesAck, "\(raw) on ack")
+        }
+        #expect(WorkflowFilter("x") == nil)
+        #expect(WorkflowFilter("**") == nil)
+        #expect(WorkflowFilter("A*B") == nil)
+        #expect(try #require(WorkflowFilter("toc_*")).matches(wf))
+    }
+
+    @Test func cursorRoundTripsAndRefusesForgeries() throws {
+        let bob = MailboxID("BOB")
+        let cursor = InboxCursor(mailbox: bob, afterSequence: 12_345)
+        #expect(cursor.encoded.count >= 24)
+        #expect(InboxCursor.decode(cursor.encoded, mailbox: bob) == cursor)
+        #expect(InboxCursor.decode(cursor.encoded, mailbox: MailboxID("ALICE")) == nil)
+        #expect(InboxCursor.decode("garbage!!", mailbox: bob) == nil)
+        #expect(InboxCursor.decode("", mailbox: bob) == nil)
+        #expect(InboxCursor.decode(String(repeating: "A", count: 2000), mailbox: bob) == nil)
+        #expect(InboxCursor.decode(String(cursor.encoded.dropLast(3)), mailbox: bob) == nil)
+    }
+
+    @Test func acceptHeaderSelectsVersion() {
+        #expect(MeshAPIVersion.negotiate(accept: nil) == .v1)
+        #expect(MeshAPIVersion.negotiate(accept: "application/json") == .v1)
+        #expect(MeshAPIVersion.negotiate(accept: "*/*") == .v1)
+        #expect(MeshAPIVersion.negotiate(accept: "application/vnd.mesh.v1+json") == .v1)
+        #expect(MeshAPIVersion.negotiate(accept: "application/vnd.mesh.v2+json") == .v2)
+        #expect(MeshAPIVersion.negotiate(accept: "application/vnd.mesh.v2+json, */*") == .v2)
+        #expect(MeshAPIVersion.negotiate(accept: "application/vnd.mesh.v3+json") == .v2)
+        #expect(MeshAPIVersion.negotiate(accept: "application/vnd.mesh.v2+xml") == nil)
+    }
+
+    @Test func sendHeadersValidateLikeTheSandbox() throws {
+        func parse(_ headers: [String: String]) -> Result<SendHeaders, MeshError> { SendHeaders.parse { headers[$0] } }
+        let ok = ["mex-to": " bob ", "mex-workflowid": "WF"]
+        #expect(try parse(ok).get().to == "BOB")
+        #expect(try parse(ok).get().chunkRange == ChunkRange(number: 1, total: 1))
+        #expect(parse(["mex-workflowid": "WF"]) == .failure(.missingHeader("mex-to")))
+        #expect(parse(["mex-to": "  ", "mex-workflowid": "WF"]) == .failure(.toMissing))
+        #expect(parse(ok.merging(["mex-subject": "a\u{01}b"]) { $1 }) == .failure(.malformedControlFile))
+        #expect(parse(ok.merging(["mex-to": "https://evil"]) { $1 }) == .failure(.malformedControlFile))
+        #expect(parse(ok.merging(["mex-chunk-range": "2:3"]) { $1 }) == .failure(.invalidChunks))
+        #expect(parse(ok.merging(["content-encoding": "br"]) { $1 }) == .failure(.unsupportedEncoding))
+        #expect(parse(ok.merging(["mex-content-checksum": "md5;abc"]) { $1 }) == .failure(.invalidChecksum))
+        #expect(try parse(ok.merging(["mex-content-checksum": "md5:abc-1/2"]) { $1 }).get().checksum == "md5:abc-1/2")
+        #expect(try parse(ok.merging(["mex-content-compressed": "yes", "mex-content-encrypted": "0"]) { $1 }).get().contentCompressed == true)
+        if case .failure(let e) = parse(ok.merging(["mex-subject": String(repeating: "s", count: 501)]) { $1 }) {
+            #expect(e.status == 400)
+        } else {
+            Issue.record("an over-long subject was accepted")
+        }
+    }
+
+    @Test func messageIDsHaveTheRealMeshShape() {
+        let id = MessageIDGenerator().next(now: CivilDateTime(year: 2026, month: 11, day: 25, hour: 17, minute: 25, second: 42).timestamp.adding(seconds: 0))
+        let parts = id.rawValue.split(separator: "_")
+        #expect(parts.count == 2)
+        #expect(parts[0].count == 20 && parts[0].hasPrefix("20261125172542"))
+        #expect(parts[1].count == 6 && parts[1].allSatisfy { $0.isHexDigit })
+    }
+
+    @Test func timestampsFormatAsMeshDoes() {
+        let t = Timestamp(microsecondsSinceEpoch: CivilDateTime(year: 2026, month: 11, day: 25, hour: 17, minute: 25, second: 42).timestamp.microsecondsSinceEpoch + 251_334)
+        #expect(t.compactUTC == "20261125172542")
+        #expect(t.naiveISO == "2026-11-25T17:25:42.251334")
+        #expect(t.httpDate == "Wed, 25 Nov 2026 17:25:42 GMT")
+        #expect(Timestamp.parseTokenMinute("202611251725") == CivilDateTime(year: 2026, month: 11, day: 25, hour: 17, minute: 25).timestamp)
+        #expect(Timestamp.parseTokenMinute("202613251725") == nil)
+        #expect(Timestamp.parseTokenMinute("abc") == nil)
+        // Leap day and a date before the epoch round-trip through the civil conversion.
+        for civil in [CivilDateTime(year: 2028, month: 2, day: 29, hour: 23, minute: 59, second: 59), CivilDateTime(year: 1969, month: 12, day: 31, hour: 1)] {
+            #expect(CivilDateTime(secondsSinceEpoch: civil.timestamp.secondsSinceEpoch) == civil)
+        }
+        #expect(CivilDateTime(year: 2026, month: 11, day: 27).weekday == 4)
+    }
+
+    @Test func durationsParse() {
+        #expect(DirectoryDuration("30s") == .elapsed(seconds: 30))
+        #expect(DirectoryDuration("15m") == .elapsed(seconds: 900))
+        #expect(DirectoryDuration("4h") == .elapsed(seconds: 14_400))
+        #expect(DirectoryDuration("5d") == .elapsed(seconds: 432_000))
+        #expect(DirectoryDuration("3wh") == .workingHours(3))
+        #expect(DirectoryDuration("1wd") == .workingDays(1))
+        for bad in ["", "5", "d", "0h", "-1h", "1.5h", "5y", "h5"] { #expect(DirectoryDuration(bad) == nil, "\(bad)") }
+        #expect(DirectoryDuration("4h")?.description == "4h")
+    }
+
+    @Test func jsonEscapesAndKeepsOrder() {
+        let v: JSONValue = .compact([("b", .string("x\"y\n\u{01}")), ("a", nil), ("c", .array([.int(1), .bool(false), .null]))])
+        #expect(v.serialized == #"{"b":"x\"y\n\u0001","c":[1,false,null]}"#)
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+import HandoverCore
+import HandoverSQLite
+import HandoverStore
+import NIOCore
+import Testing
+
+/// The checks every `MessageStore` backend must pass. Each backend is a `StoreFactory`; the
+/// PostgreSQL backend joins the list when it exists.
+@Suite("MessageStore conformance")
+struct StoreConformanceTests {
+    static let factories: [StoreFactory] = [.sqlite]
+    let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 12).timestamp
+
+    func newMessage(_ id: String, to: String = "BOB", from: String = "ALICE", wf: String = "WF", total: Int = 1, localID: String? = nil) -> MessageRecord {
+        MessageRecord(id: MessageID(id), sender: MailboxID(from), recipient: MailboxID(to), workflowID: wf, localID: localID,
+                      totalChunks: total, status: .uploading, createdAt: t0, expirySeconds: 3600)
+    }
+
+    func stage(_ bytes: [UInt8], _ store: any MessageStore, segmentSize: Int = ChunkStager.defaultSegmentSize) async throws -> StagedChunk {
+        let parts = stride(from: 0, to: bytes.count, by: 7).map { ByteBuffer(bytes: bytes[$0..<min($0 + 7, bytes.count)]) }
+        return try await ChunkStager(segmentSize: segmentSize, maxBytes: 1 << 30).stage(AsyncBufferSequence(parts), into: store, now: t0)
+    }
+
+    func read(_ store: any MessageStore, _ id: String, chunk: Int = 1) async throws -> [UInt8]? {
+        guard let c = try await store.chunk(messageID: MessageID(id), number: chunk) else { return nil }
+        var out: [UInt8] = []
+        for i in 0..<c.segmentCount { out += Array((try await store.segment(uploadID: c.uploadID, index: i))!.readableBytesView) }
+        return out
+    }
+
+    @Test(arguments: factories)
+    func sendListDownloadAcknowledge(factory: StoreFactory) async throws {
+        let store = try factory.make()
+        let m = try await store.createMessage(newMessage("M1"), firstChunk: try await stage(Array("hello".utf8), store), now: t0)
+        #expect(m.status == .accepted && m.inboxSequence != nil)
+        #expect(try await read(store, "M1") == Array("hello".utf8))
+        #expect(try await store.listInbox(mailbox: MailboxID("BOB"), afterSequence: nil, filter: nil, limit: 10).entries.map(\.id) == [MessageID("M1")])
+        #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 1)
+        #expect(try await store.countInbox(mailbox: MailboxID("ALICE")) == 0)
+        let acked = try await store.acknowledge(messageID: MessageID("M1"), now: t0)
+        #expect(acked?.status == .acknowledged)
+        #expect(try await store.acknowledge(messageID: MessageID("M1"), now: t0)?.status == .acknowledged)
+        #expect(try await store.acknowledge(messageID: MessageID("NOPE"), now: t0) == nil)
+        #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 0)
+        #expect(try await store.message(MessageID("M1"))?.acknowledgedAt == t0)
+    }
+
+    @Test(arguments: factories)
+    func chunksArriveInAnyOrderAndLargeOnesAreSegmented(factory: StoreFactory) async throws {
+        let store = try factory.make()
+        let big = (0..<10_000).map { UInt8($0 % 251) }
+        _ = try await store.createMessage(newMessage("C1", total: 3), firstChunk: try await stage(Array(big[0..<4000]), store, segmentSize: 1024), now: t0)
+        #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 0)
+        let third = try await store.addChunk(messageID: MessageID("C1"), sender: MailboxID("ALICE"), number: 3, total: 3, encoding: .identity,
+                                             chunk: try await stage(Array(big[8000...]), store, segmentSize: 1024), now: t0)
+        #expect(third.status == .uploading)
+        await #expect(throws: MeshError.forbidden) {
+            _ = try await store.addChunk(messageID: MessageID("C1"), sender: MailboxID("BOB"), number: 2, total: 3, encoding: .identity,
+                                         chunk: try await stage([1], store), now: t0)
+        }
+        await #expect(throws: MeshError.messageDoesNotExist) {
+            _ = try await store.addChunk(messageID: MessageID("NOPE"), sender: MailboxID("ALICE"), number: 2, total: 3, encoding: .identity,
+                                         chunk: try await stage([1], store), now: t0)
+        }
+        let done = try await store.addChunk(messageID: MessageID("C1"), sender: MailboxID("ALICE"), number: 2, total: 3, encoding: .identity,
+                                            chunk: try await stage(Array(big[4000..<8000]), store, segmentSize: 1024), now: t0)
+        #expect(done.status == .accepted && done.fileSize == 10_000)
+        #expect(try await store.chunk(messageID: MessageID("C1"), number: 1)?.segmentCount == 4)
+        var all: [UInt8] = []
+        for n in 1...3 { all += try await read(store, "C1", chunk: n) ?? [] }
+        #expect(all == big)
+        await #expect(throws: MeshError.chunkLocked.with(messageID: MessageID("C1"))) {
+            _ = try await store.addChunk(messageID: MessageID("C1"), sender: MailboxID("ALICE"), number: 2, total: 3, encoding: .identity,
+                                         chunk: try await stage([1], store), now: t0)
+        }
+    }
+
+    @Test(arguments: factories)
+    func inboxPagesAreStableAndFiltered(factory: StoreFactory) async throws {
+        let store = try factory.make()
+        for i in 0..<25 {
+            _ = try await store.createMessage(newMessage("P\(i)", wf: i % 2 == 0 ? "DATA_WF" : "DATA_WF_ACK"), firstChunk: try await stage([1], store), now: t0)
+        }
+        var seen: [MessageID] = []
+        var after: Int64?
+        repeat {
+            let page = try await store.listInbox(mailbox: MailboxID("BOB"), afterSequence: after, filter: nil, limit: 10)
+            seen += page.entries.map(\.id)
+            after = page.hasMore ? page.entries.last?.sequence : nil
+        } while after != nil
+        #expect(seen == (0..<25).map { MessageID("P\($0)") })
+        let acks = try await store.listInbox(mailbox: MailboxID("BOB"), afterSequence: nil, filter: WorkflowFilter("*_ACK*"), limit: 100)
+        #expect(acks.entries.count == 12)
+        let notAcks = try await store.listInbox(mailbox: MailboxID("BOB"), afterSequence: nil, filter: WorkflowFilter("!*_ACK*"), limit: 100)
+        #expect(notAcks.entries.count == 13)
+        let prefixed = try await store.listInbox(mailbox: MailboxID("BOB"), afterSequence: nil, filter: WorkflowFilter("data_wf"), limit: 100)
+        #expect(prefixed.entries.count == 13)
+    }
+
+    @Test(arguments: factories)
+    func expiryPutsAReportInTheSendersInbox(factory: StoreFactory) async throws {
+        let store = try factory.make()
+        _ = try await store.createMessage(newMessage("E1", localID: "mine"), firstChunk: try await stage([1, 2], store), now: t0)
+        #expect(try await store.expireDue(now: t0.adding(seconds: 3599), policy: ExpiryPolicy(), limit: 10) == 0)
+        #expect(try await store.expireDue(now: t0.adding(seconds: 3600), policy: ExpiryPolicy(), limit: 10) == 1)
+        #expect(try await store.expireDue(now: t0.adding(seconds: 7200), policy: ExpiryPolicy(), limit: 10) == 0)
+        #expect(try await store.message(MessageID("E1"))?.status == .error)
+        #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 0)
+        let reports = try await store.listInbox(mailbox: MailboxID("ALICE"), afterSequence: nil, filter: nil, limit: 10).entries
+        #expect(reports.count == 1)
+        let report = try #require(try await store.message(reports[0].id))
+        #expect(report.type == .report && report.linkedMessageID == MessageID("E1") && report.statusEvent?.code == "14" && report.mexTo == "BOB")
+        #expect(report.localID == "mine")
+    }
+
+    @Test(arguments: factories)
+    func purgeAndAbandonedUploadCleanup(factory: StoreFactory) async throws {
+        let store = try factory.make()
+        _ = try await store.createMessage(newMessage("X1"), firstChunk: try await stage([9, 9], store), now: t0)
+        try await store.stageSegment(uploadID: "orphan", index: 0, bytes: ByteBuffer(bytes: [1]), now: t0)
+        #expect(try await store.discardAbandonedUploads(stagedBefore: t0) == 0)
+        #expect(try await store.discardAbandonedUploads(stagedBefore: t0.adding(seconds: 1)) == 1)
+        #expect(try await read(store, "X1") == [9, 9])
+        #expect(try await store.purgePayloads(deliveredBefore: t0, limit: 10) == 0)
+        #expect(try await store.purgePayloads(deliveredBefore: t0.adding(seconds: 1), limit: 10) == 1)
+        #expect(try await store.chunk(messageID: MessageID("X1"), number: 1) == nil)
+        #expect(try await store.message(MessageID("X1")) != nil)
+    }
+
+    @Test(arguments: factories)
+    func localIDLookupAndReset(factory: StoreFactory) async throws {
+        let store = try factory.make()
+        _ = try await store.createMessage(newMessage("L1", localID: "dup"), firstChunk: try await stage([1], store), now: t0)
+        _ = try await store.createMessage(newMessage("L2", localID: "dup"), firstChunk: try await stage([1], store), now: t0)
+        _ = try await store.createMessage(newMessage("L3", to: "CAROL", from: "DAVE"), firstChunk: try await stage([1], store), now: t0)
+        #expect(try await store.messages(sender: MailboxID("ALICE"), localID: "dup").map(\.id) == [MessageID("L1"), MessageID("L2")])
+        #expect(try await store.messages(sender: MailboxID("BOB"), localID: "dup").isEmpty)
+        try await store.reset(mailbox: MailboxID("BOB"))
+        #expect(try await store.message(MessageID("L1")) == nil)
+        #expect(try await store.message(MessageID("L3")) != nil)
+        try await store.reset(mailbox: nil)
+        #expect(try await store.message(MessageID("L3")) == nil)
+    }
+
+    @Test(arguments: factories)
+    func concurrentWritesShareCommitsAndFailuresStayIsolated(factory: StoreFactory) async throws {
+        let store = try factory.make()
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for i in 0..<200 {
+                group.addTask {
+                    if i % 10 == 0 {
+                        // A failing write in the same batch must not undo its neighbours.
+                        do {
+                            _ = try await store.addChunk(messageID: MessageID("MISSING\(i)"), sender: MailboxID("ALICE"), number: 2, total: 2,
+                                                         encoding: .identity, chunk: StagedChunk(uploadID: "u\(i)", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(bytes: [1])), now: t0)
+                            return false
+                        } catch { return error as? MeshError == .messageDoesNotExist }
+                    }
+                    _ = try await store.createMessage(newMessage("G\(i)"), firstChunk: StagedChunk(uploadID: "g\(i)", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(bytes: [UInt8(i % 256)])), now: t0)
+                    return true
+                }
+            }
+            for try await ok in group { #expect(ok) }
+        }
+        #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 180)
+        #expect(try await read(store, "G7") == [7])
+    }
+
+    @Test(arguments: factories)
+    func durableAcrossReopen(factory: StoreFactory) async throws {
+        guard let reopen = factory.reopen else { return }
+        let (store, path) = try factory.makeWithPath()
+        _ = try await store.createMessage(newMessage("D1"), firstChunk: try await stage(Array("durable".utf8), store), now: t0)
+        let again = try reopen(path)
+        #expect(try await read(again, "D1") == Array("durable".utf8))
+        #expect(try await again.message(MessageID("D1"))?.status == .accepted)
+    }
+}
+
+@Suite("SQLite specifics")
+struct SQLiteSpecificTests {
+    @Test func writerCommitsWithSynchronousFull() throws {
+        let (path, _) = StoreFactory.temporaryPath()
+        let store = try SQLiteMessageStore(path: path)
+        // 2 = FULL. GRDB's pool resets the writer to NORMAL (1) after its setup code; this proves we set it after.
+        #expect(try store.writerSynchronousSetting() == 2)
+    }
+}
+
+/// Builds a fresh store of one backend for each test.
+struct StoreFactory: CustomTestStringConvertible, Sendable {
+    let name: String
+    let makeWithPath: @Sendable () throws -> (any MessageStore, String)
+    let reopen: (@Sendable (String) throws -> any MessageStore)?
+
+    func make() throws -> any MessageStore { try makeWithPath().0 }
+    var testDescription: String { name }
+
+    static let sqlite = StoreFactory(
+        name: "sqlite",
+        makeWithPath: {
+            let (path, _) = temporaryPath()
+            return (try SQLiteMessageStore(path: path), path)
+        },
+        reopen: { try SQLiteMessageStore(path: $0) })
+
+    static func temporaryPath() -> (String, URL) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("handover-store-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return (dir.appendingPathComponent("test.sqlite").path, dir)
+    }
+}
+
+/// Feeds fixed buffers to the stager as a request body would.
+struct AsyncBufferSequence: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let buffers: [ByteBuffer]
+    init(_ buffers: [ByteBuffer]) { self.buffers = buffers }
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var remaining: [ByteBuffer]
+        mutating func next() async throws -> ByteBuffer? { remaining.isEmpty ? nil : remaining.removeFirst() }
+    }
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: buffers) }
+}

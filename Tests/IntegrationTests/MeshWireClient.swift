@@ -1,0 +1,50 @@
+import AsyncHTTPClient
+import Foundation
+import HandoverCore
+import HandoverTestSupport
+import NIOCore
+import NIOHTTP1
+
+/// A minimal MESH client over real HTTP (AsyncHTTPClient), for tests against a running broker.
+struct MeshWireClient {
+    let http: HTTPClient
+    let baseURL: String
+    let passwords: [String: String]
+    let sharedKey: String
+
+    func request(_ method: HTTPMethod, _ path: String, as mailbox: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
+        request.headers.add(name: "authorization", value: MeshTokenFactory.header(
+            mailbox: mailbox, password: passwords[mailbox] ?? "", sharedKey: sharedKey, now: SystemClockForTests.now()))
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await http.execute(request, timeout: .seconds(60))
+        let collected = try await response.body.collect(upTo: 1 << 30)
+        return (Int(response.status.code), response.headers, Array(collected.readableBytesView))
+    }
+
+    func send(from: String, to: String, workflow: String = "WF", body: [UInt8], headers: [(String, String)] = []) async throws -> String? {
+        let r = try await request(.POST, "/messageexchange/\(from)/outbox", as: from,
+                                  headers: [("mex-to", to), ("mex-workflowid", workflow)] + headers, body: body)
+        guard r.status == 202 else { return nil }
+        return (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message_id"] as? String
+    }
+
+    func inbox(_ mailbox: String) async throws -> [String] {
+        var all: [String] = []
+        var next: String? = "/messageexchange/\(mailbox)/inbox?max_results=5000"
+        while let path = next {
+            let r = try await request(.GET, path, as: mailbox)
+            let json = try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any]
+            all += json?["messages"] as? [String] ?? []
+            next = (json?["links"] as? [String: String])?["next"]
+        }
+        return all
+    }
+}
+
+enum SystemClockForTests {
+    static func now() -> Timestamp { Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000_000)) }
+}
