@@ -8,7 +8,7 @@ import NIOCore
 /// is on disk before any 2xx. Writes go through a group-commit writer; reads use the pool's readers.
 public final class SQLiteMessageStore: MessageStore {
     let pool: DatabasePool
-    private let writer: GroupCommitWriter
+    let writer: GroupCommitWriter
     private let idGenerator = MessageIDGenerator()
 
     /// Opens (creating if needed) the database at `path` and migrates it.

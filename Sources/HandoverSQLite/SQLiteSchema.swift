@@ -56,6 +56,41 @@ enum SQLiteSchema {
                 CREATE INDEX segments_created ON segments (created_at);
                 """)
         }
+        m.registerMigration("002-directory-admin-audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE directory_versions (
+                    version INTEGER PRIMARY KEY CHECK (version >= 1),
+                    created_at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    document TEXT NOT NULL,
+                    changes TEXT NOT NULL
+                );
+                CREATE TABLE admin_tokens (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+                    token_hash TEXT NOT NULL UNIQUE,
+                    created_at INTEGER NOT NULL
+                );
+                CREATE TABLE mailbox_passwords (
+                    mailbox TEXT PRIMARY KEY,
+                    password TEXT NOT NULL,
+                    set_at INTEGER NOT NULL,
+                    set_by TEXT NOT NULL
+                );
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    detail TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    entry_hash TEXT NOT NULL
+                );
+                CREATE INDEX messages_created ON messages (created_at);
+                """)
+        }
         return m
     }
 }

@@ -12,19 +12,22 @@ import ServiceLifecycle
 
 /// What a started broker is made of, for `main` and for tests (one composition for both).
 public struct BrokerParts: Sendable {
-    public let store: any MessageStore
-    public let directory: DirectoryHolder
+    public let store: SQLiteMessageStore
+    public let directoryManager: DirectoryManager
     public let broker: MeshBroker
     public let sweeper: ExpirySweeper
+    public let refresher: DirectoryRefresher
     public let sharedKey: String
     public let notes: [String]
+    public let clock: @Sendable () -> Timestamp
+    public var directory: DirectoryHolder { directoryManager.holder }
 }
 
 public enum BrokerApplication {
-    /// Opens the store, loads the directory and wires the MESH broker, without starting anything.
+    /// Opens the store, brings the directory into force and wires the broker, without starting anything.
     public static func assemble(_ config: ServeConfiguration, logger: Logger,
                                 clock: @escaping @Sendable () -> Timestamp = SystemClock.now,
-                                environment: [String: String] = ProcessInfo.processInfo.environment) throws -> BrokerParts {
+                                environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> BrokerParts {
         var notes: [String] = []
         guard let path = config.sqlitePath else {
             throw ConfigurationError("unsupported --database \(config.database): use sqlite:PATH")
@@ -32,20 +35,18 @@ public enum BrokerApplication {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let store = try SQLiteMessageStore(path: path)
-        let directory = try DirectoryFiles.load(folder: config.routes)
-        let passwords = try MailboxPasswords.resolve(directory, sandbox: config.sandbox, environment: environment)
-        if !passwords.missing.isEmpty {
-            notes.append("\(passwords.missing.count) mailbox(es) cannot log in until their password variable is set: "
-                + passwords.missing.map(\.rawValue).joined(separator: ", "))
-        }
-        let holder = DirectoryHolder(DirectoryIndex(directory: directory, version: 1, passwords: passwords.resolved))
+        let files = FileManager.default.fileExists(atPath: config.routes) ? try DirectoryFiles.loadWithDocument(folder: config.routes).document : nil
+        let manager = DirectoryManager(store: store, environment: environment, sandbox: config.sandbox, clock: clock)
+        notes += try await manager.start(files: files, mode: config.routesMode, actor: "routes:\(config.routes)")
         let sharedKey = try SharedKey.resolve(config: config, environment: environment, notes: &notes)
-        let broker = MeshBroker(store: store, directory: holder, sharedKey: sharedKey,
+        let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey,
                                 configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes),
                                 clock: clock)
         let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(), interval: .seconds(config.sweepIntervalSeconds),
                                     clock: clock, logger: logger)
-        return BrokerParts(store: store, directory: holder, broker: broker, sweeper: sweeper, sharedKey: sharedKey, notes: notes)
+        let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), logger: logger)
+        return BrokerParts(store: store, directoryManager: manager, broker: broker, sweeper: sweeper, refresher: refresher,
+                           sharedKey: sharedKey, notes: notes, clock: clock)
     }
 
     /// The router with every endpoint for this configuration.
@@ -53,6 +54,7 @@ public enum BrokerApplication {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MeshErrorMiddleware())
         MeshEndpoints<BasicRequestContext>(broker: parts.broker).register(on: router)
+        AdminEndpoints<BasicRequestContext>(manager: parts.directoryManager, store: parts.store, clock: parts.clock).register(on: router)
         if sandbox { SandboxEndpoints<BasicRequestContext>(store: parts.store).register(on: router) }
         return router
     }
@@ -71,7 +73,7 @@ public enum BrokerApplication {
             router: router(parts, sandbox: config.sandbox),
             server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Handover"),
-            services: [parts.sweeper],
+            services: [parts.sweeper, parts.refresher],
             logger: logger)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import HandoverCore
+import HandoverStore
 
 /// How `handover serve` runs (contract §1). Every option is also `HANDOVER_<NAME>` in the environment.
 public struct ServeConfiguration: Sendable {
@@ -13,6 +14,7 @@ public struct ServeConfiguration: Sendable {
     public var clientCA = "Certs/dev/ca.pem"
     public var database = "sqlite:.handover/handover.sqlite"
     public var routes = "Routes"
+    public var routesMode: DirectoryManager.StartMode = .importIfEmpty
     public var sharedKey: String?
     public var sandbox = false
     public var logFormat: LogFormat = isatty(STDERR_FILENO) != 0 ? .text : .json

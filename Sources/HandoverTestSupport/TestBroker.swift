@@ -15,7 +15,7 @@ public struct TestBroker: Sendable {
     public static let sharedKey = "TestKey"
 
     public init(routesYAML: String = TestBroker.defaultRoutes, sandbox: Bool = false, environment: [String: String] = TestBroker.passwords,
-                start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000) throws {
+                start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000) async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-test-\(UUID().uuidString)")
         let routes = folder.appendingPathComponent("routes")
         try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
@@ -29,7 +29,7 @@ public struct TestBroker: Sendable {
         configuration = config
         clock = ManualClock(start)
         let clock = self.clock
-        parts = try BrokerApplication.assemble(config, logger: Logger(label: "test"), clock: { clock.now }, environment: environment)
+        parts = try await BrokerApplication.assemble(config, logger: Logger(label: "test"), clock: { clock.now }, environment: environment)
     }
 
     public static let passwords = ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "dave-secret"]

@@ -1,25 +1,85 @@
 import ArgumentParser
 import Foundation
+import HandoverCore
 import HandoverServer
+import HandoverStore
+import Yams
 
-/// `handover routes …`: work with the routing directory files offline.
+/// `handover routes …`: the routing directory files and the store's directory.
 struct Routes: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Work with the routing directory files.", subcommands: [Validate.self])
+    static let configuration = CommandConfiguration(abstract: "Work with the routing directory.",
+                                                    subcommands: [Validate.self, Diff.self, Import.self, Export.self])
 
     struct Validate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check a directory folder and list every problem (exit 1 if any).")
+        static let configuration = CommandConfiguration(abstract: "Check a directory folder offline and list every problem (exit 1 if any).")
         @Argument(help: "The folder of YAML files.") var folder = "Routes"
 
         func run() async throws {
-            do {
-                let directory = try DirectoryFiles.load(folder: folder)
-                print("\(folder): valid (\(directory.organisations.count) organisations, \(directory.mailboxes.count) mailboxes, "
-                    + "\(directory.services.count) services, \(directory.workflows.count) workflows)")
-            } catch let error as DirectoryLoadError {
-                for problem in error.problems { print(problem) }
-                print("\(error.problems.count) problem(s) found")
+            let directory = try loadOrReport(folder)
+            print("\(folder): valid (\(directory.directory.organisations.count) organisations, \(directory.directory.mailboxes.count) mailboxes, "
+                + "\(directory.directory.services.count) services, \(directory.directory.workflows.count) workflows)")
+        }
+    }
+
+    struct Diff: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show what importing a folder would change in the store's directory.")
+        @Argument(help: "The folder of YAML files.") var folder = "Routes"
+        @Option(help: "The store (HANDOVER_DATABASE).") var database: String?
+
+        func run() async throws {
+            let files = try loadOrReport(folder)
+            let current = try await StoreOpening.open(database).currentDirectory()
+            let changes = DirectoryDiff.changes(from: current?.document ?? DirectoryDocument(), to: files.document)
+            print("store version \(current.map { String($0.version) } ?? "none") -> \(folder): \(changes.isEmpty ? "no changes" : "\(changes.count) change(s)")")
+            for change in changes { print("  \(change.summary)") }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a folder the store's directory, as a new version. A running broker picks it up within a second.")
+        @Argument(help: "The folder of YAML files.") var folder = "Routes"
+        @Option(help: "The store (HANDOVER_DATABASE).") var database: String?
+        @Flag(help: "Allow literal passwords (sandbox stores only).") var sandbox = false
+
+        func run() async throws {
+            let files = try loadOrReport(folder)
+            let store = try StoreOpening.open(database)
+            let manager = DirectoryManager(store: store, environment: ProcessInfo.processInfo.environment, sandbox: sandbox, clock: SystemClock.now)
+            let current = try await store.currentDirectory()
+            switch try await manager.propose(files.document, expectedVersion: current?.version, actor: "cli:routes-import", dryRun: false) {
+            case .applied(let version, let changes): print("imported \(folder) as directory version \(version) (\(changes.count) change(s))")
+            case .invalid(let problems):
+                for p in problems { print(p) }
                 throw ExitCode(1)
+            case .dryRun: break
             }
         }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the store's current directory as YAML (it imports back to the same directory).")
+        @Option(help: "The store (HANDOVER_DATABASE).") var database: String?
+        @Option(help: "A directory version (default: the current one).") var version: Int64?
+
+        func run() async throws {
+            let store = try StoreOpening.open(database)
+            let found: StoredDirectoryVersion?
+            if let version { found = try await store.directoryVersion(version) } else { found = try await store.currentDirectory() }
+            guard let stored = found else { throw ValidationError("the store has no such directory version") }
+            print("# Handover directory version \(stored.version), saved \(stored.createdAt.isoUTC) by \(stored.actor)")
+            print(try YAMLEncoder().encode(stored.document), terminator: "")
+        }
+    }
+}
+
+/// Loads a folder, or prints every problem and exits 1.
+func loadOrReport(_ folder: String) throws -> (document: DirectoryDocument, directory: Directory) {
+    do {
+        return try DirectoryFiles.loadWithDocument(folder: folder)
+    } catch let error as DirectoryLoadError {
+        for problem in error.problems { print(problem) }
+        print("\(error.problems.count) problem(s) found")
+        throw ExitCode(1)
     }
 }

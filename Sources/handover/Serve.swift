@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HandoverServer
+import HandoverStore
 import Hummingbird
 import Logging
 
@@ -16,6 +17,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("client-ca"), help: "CA that client certificates must chain to (HANDOVER_CLIENT_CA).") var clientCA: String?
     @Option(help: "sqlite:PATH (HANDOVER_DATABASE).") var database: String?
     @Option(help: "Routing directory folder (HANDOVER_ROUTES).") var routes: String?
+    @Option(name: .customLong("routes-mode"), help: "import-if-empty | replace: when the folder becomes the directory in force (HANDOVER_ROUTES_MODE).") var routesMode: String?
     @Option(name: .customLong("shared-key"), help: "MESH environment shared secret (HANDOVER_SHARED_KEY).") var sharedKey: String?
     @Flag(help: "Development mode mirroring NHS mesh-sandbox (HANDOVER_SANDBOX=1). Never in production.") var sandbox = false
     @Option(name: .customLong("log-format"), help: "text | json (HANDOVER_LOG_FORMAT).") var logFormat: String?
@@ -28,7 +30,7 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "handover")
         let parts: BrokerParts
         do {
-            parts = try BrokerApplication.assemble(config, logger: logger)
+            parts = try await BrokerApplication.assemble(config, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("handover: cannot start: \(error)\n".utf8))
             throw ExitCode(2)
@@ -56,6 +58,10 @@ struct Serve: AsyncParsableCommand {
         if let v = pick(database, "DATABASE") { c.database = v }
         if let v = pick(routes, "ROUTES") { c.routes = v }
         if let v = pick(sharedKey, "SHARED_KEY") { c.sharedKey = v }
+        if let v = pick(routesMode, "ROUTES_MODE") {
+            guard let mode = DirectoryManager.StartMode(rawValue: v) else { throw ValidationError("--routes-mode must be import-if-empty or replace") }
+            c.routesMode = mode
+        }
         c.sandbox = sandbox || ["1", "true", "yes"].contains(env["HANDOVER_SANDBOX"]?.lowercased() ?? "")
         if let v = pick(logFormat, "LOG_FORMAT") {
             guard let f = ServeConfiguration.LogFormat(rawValue: v) else { throw ValidationError("--log-format must be text or json") }

@@ -12,8 +12,9 @@ struct MeshHarness {
     let client: any TestClientProtocol
     let broker: TestBroker
 
-    static func run(_ broker: TestBroker? = nil, sandbox: Bool = false, _ body: @escaping @Sendable (MeshHarness) async throws -> Void) async throws {
-        let broker = try broker ?? TestBroker(sandbox: sandbox)
+    static func run(_ given: TestBroker? = nil, sandbox: Bool = false, _ body: @escaping @Sendable (MeshHarness) async throws -> Void) async throws {
+        let broker: TestBroker
+        if let given { broker = given } else { broker = try await TestBroker(sandbox: sandbox) }
         let app = Application(router: BrokerApplication.router(broker.parts, sandbox: broker.configuration.sandbox))
         try await app.test(.router) { client in try await body(MeshHarness(client: client, broker: broker)) }
     }

@@ -132,7 +132,7 @@ struct ReceiveTests {
     }
 
     @Test func expiredMessagesBecomeReportsForTheSender() async throws {
-        let broker = try TestBroker()
+        let broker = try await TestBroker()
         try await MeshHarness.run(broker) { h in
             let id = try await h.send(headers: ["mex-subject": "urgent", "mex-localid": "l-9"])
             broker.clock.advance(seconds: 3599)
@@ -159,7 +159,7 @@ struct ReceiveTests {
             let reset = try await h.call(.delete, "/admin/reset")
             #expect(reset.status == .notFound)
         }
-        try await MeshHarness.run(try TestBroker(sandbox: true)) { h in
+        try await MeshHarness.run(try await TestBroker(sandbox: true)) { h in
             _ = try await h.send(workflow: "SOMETHING_RANDOM")
             #expect(try await h.inbox().count == 1)
             #expect(try await h.call(.delete, "/admin/reset").status == .ok)

@@ -18,7 +18,7 @@ struct SendTests {
     }
 
     @Test func badInputGetsMeshErrorsAndStoresNothing() async throws {
-        let broker = try TestBroker()
+        let broker = try await TestBroker()
         try await MeshHarness.run(broker) { h in
             let base = ["mex-to": "BOB", "mex-workflowid": "WF"]
             let cases: [([String: String], [UInt8]?, Int, String, String)] = [
@@ -52,7 +52,7 @@ struct SendTests {
     }
 
     @Test func oversizedBodyIs413AndStoresNothing() async throws {
-        let small = try TestBroker(maxRequestBytes: 1000)
+        let small = try await TestBroker(maxRequestBytes: 1000)
         try await MeshHarness.run(small) { h in
             let headers = ["mex-to": "BOB", "mex-workflowid": "WF"]
             let r = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: headers, body: [UInt8](repeating: 7, count: 1001))

@@ -2,7 +2,7 @@ import HandoverCore
 import Hummingbird
 import Logging
 
-/// Turns errors into MESH-shaped responses. A `MeshError` becomes its v1 or v2 body; Hummingbird's own
+/// Turns errors into MESH-shaped responses (admin errors into problem+json). A `MeshError` becomes its v1 or v2 body; Hummingbird's own
 /// errors (404 for an unknown endpoint, 413) keep their status with a MESH body; anything else is a
 /// bare 500 whose details go only to the log, never to the client, and never include payloads.
 public struct MeshErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -13,6 +13,10 @@ public struct MeshErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as MeshError {
             return error.response(version: (try? request.meshVersion()) ?? .v1)
+        } catch let error as AdminProblem {
+            return error.response
+        } catch let error as HTTPError where request.uri.path.hasPrefix("/admin") {
+            return AdminProblem(status: error.status, type: "http", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase).response
         } catch let error as HTTPError {
             let mesh = MeshError(status: Int(error.status.code), event: "", code: "", message: error.status.reasonPhrase)
             return mesh.response(version: (try? request.meshVersion()) ?? .v1)

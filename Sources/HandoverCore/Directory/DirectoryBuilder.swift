@@ -1,14 +1,26 @@
-import HandoverCore
 
-/// Turns parsed directory files into the model, recording a `DirectoryProblem` for each field it
-/// cannot accept and each reference that does not resolve.
-struct DirectoryBuilder {
-    var directory = Directory()
-    var problems: [DirectoryProblem] = []
+/// Turns directory documents into the model, recording a `DirectoryProblem` for each field it
+/// cannot accept; `build` adds the validator's reference checks, each named by its source file.
+public struct DirectoryBuilder {
+    public var directory = Directory()
+    public var problems: [DirectoryProblem] = []
     /// Which file each entry came from, keyed as the validator names entries ("mailbox X").
-    var origin: [String: String] = [:]
+    public var origin: [String: String] = [:]
 
-    mutating func add(_ file: DirectoryFile, from name: String) {
+    public init() {}
+
+    /// The directory from documents (each with the name it came from), and every problem in it.
+    public static func build(_ documents: [(source: String, document: DirectoryDocument)]) -> (Directory, [DirectoryProblem]) {
+        var builder = DirectoryBuilder()
+        for (source, document) in documents { builder.add(document, from: source) }
+        var problems = builder.problems
+        for p in DirectoryValidator.problems(in: builder.directory) {
+            problems.append(DirectoryProblem(file: builder.origin[p.entry] ?? documents.first?.source ?? "directory", entry: p.entry, field: p.field, message: p.message))
+        }
+        return (builder.directory, problems)
+    }
+
+    public mutating func add(_ file: DirectoryDocument, from name: String) {
         func problem(_ entry: String, _ field: String, _ message: String) {
             problems.append(DirectoryProblem(file: name, entry: entry, field: field, message: message))
         }
@@ -94,3 +106,18 @@ struct DirectoryBuilder {
         }
     }
 }
+
+/// A problem in the directory files, named by file, entry and field so an admin can find it.
+public struct DirectoryProblem: Error, Hashable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var entry: String
+    public var field: String
+    public var message: String
+
+    public init(file: String, entry: String, field: String, message: String) {
+        (self.file, self.entry, self.field, self.message) = (file, entry, field, message)
+    }
+
+    public var description: String { "\(file): \(entry)\(field.isEmpty ? "" : " field '\(field)'"): \(message)" }
+}
+

@@ -1,31 +1,6 @@
 import Foundation
 import HandoverCore
 
-/// Resolves mailbox passwords from their references: `${VAR}` from the environment; a literal only in
-/// sandbox mode, so real passwords are never committed to `Routes/`.
-enum MailboxPasswords {
-    static func resolve(_ directory: Directory, sandbox: Bool, environment: [String: String]) throws -> (resolved: [MailboxID: String], missing: [MailboxID]) {
-        var resolved: [MailboxID: String] = [:]
-        var missing: [MailboxID] = []
-        var literals: [MailboxID] = []
-        for mailbox in directory.mailboxes {
-            switch mailbox.password {
-            case .environment(let name)?:
-                if let value = environment[name], !value.isEmpty { resolved[mailbox.id] = value } else { missing.append(mailbox.id) }
-            case .literal(let value)?:
-                if sandbox { resolved[mailbox.id] = value } else { literals.append(mailbox.id) }
-            case nil:
-                missing.append(mailbox.id)
-            }
-        }
-        guard literals.isEmpty else {
-            throw ConfigurationError("mailboxes \(literals.map(\.rawValue).joined(separator: ", ")) have literal passwords in the directory; "
-                + "outside --sandbox write password: ${VARIABLE} and set the variable")
-        }
-        return (resolved, missing)
-    }
-}
-
 /// The MESH environment's shared HMAC key: `--shared-key`, else `TestKey` in sandbox mode (as NHS's
 /// sandbox), else a random key generated once into the data folder (0600) so a first start needs no step.
 enum SharedKey {

@@ -1,0 +1,38 @@
+import Crypto
+
+/// Roles of admin API tokens (contract §5): admins edit; operators and viewers read. Operators will
+/// also act on alerts.
+public enum AdminRole: String, Hashable, Sendable, Codable, CaseIterable {
+    case admin, `operator`, viewer
+
+    public var mayEdit: Bool { self == .admin }
+}
+
+/// Who an admin request is from.
+public struct AdminPrincipal: Hashable, Sendable {
+    public var name: String
+    public var role: AdminRole
+    public init(name: String, role: AdminRole) { (self.name, self.role) = (name, role) }
+}
+
+/// Admin tokens are random and stored only as their SHA-256.
+public enum AdminTokenFormat {
+    public static func generate() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return "hvt_" + base64URLEncode((0..<32).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+
+    public static func hash(_ token: String) -> String { sha256Hex(Array(token.utf8)) }
+}
+
+/// Generated mailbox passwords: 24 random bytes, URL-safe, shown once.
+public enum MailboxPasswordFormat {
+    public static func generate() -> String {
+        var rng = SystemRandomNumberGenerator()
+        return base64URLEncode((0..<24).map { _ in UInt8.random(in: 0...255, using: &rng) })
+    }
+}
+
+public func sha256Hex(_ bytes: [UInt8]) -> String {
+    SHA256.hash(data: bytes).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
+}

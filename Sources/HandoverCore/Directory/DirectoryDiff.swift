@@ -1,0 +1,49 @@
+import Foundation
+
+/// One entry added, removed or changed between two directory versions, with its before and after
+/// (as the JSON an admin wrote), for dry runs, history and the audit log.
+public struct DirectoryChange: Hashable, Sendable, Codable {
+    public enum Kind: String, Hashable, Sendable, Codable { case added, removed, changed }
+    public var kind: Kind
+    public var entity: String
+    public var id: String
+    public var before: String?
+    public var after: String?
+
+    public var summary: String { "\(kind.rawValue) \(entity) \(id)" }
+}
+
+public enum DirectoryDiff {
+    /// The changes that turn `old` into `new`, entity by entity, in a stable order.
+    public static func changes(from old: DirectoryDocument, to new: DirectoryDocument) -> [DirectoryChange] {
+        var out: [DirectoryChange] = []
+        func compare<E: Codable & Hashable>(_ entity: String, _ a: [E]?, _ b: [E]?, key: (E) -> String) {
+            let before = Dictionary((a ?? []).map { (key($0).uppercased(), $0) }, uniquingKeysWith: { x, _ in x })
+            let after = Dictionary((b ?? []).map { (key($0).uppercased(), $0) }, uniquingKeysWith: { x, _ in x })
+            for id in Set(before.keys).union(after.keys).sorted() {
+                switch (before[id], after[id]) {
+                case (nil, let n?): out.append(DirectoryChange(kind: .added, entity: entity, id: key(n), before: nil, after: json(n)))
+                case (let o?, nil): out.append(DirectoryChange(kind: .removed, entity: entity, id: key(o), before: json(o), after: nil))
+                case (let o?, let n?) where o != n:
+                    out.append(DirectoryChange(kind: .changed, entity: entity, id: key(n), before: json(o), after: json(n)))
+                default: break
+                }
+            }
+        }
+        compare("organisation", old.organisations, new.organisations) { $0.code }
+        compare("mailbox", old.mailboxes, new.mailboxes) { $0.id }
+        compare("area", old.areas, new.areas) { $0.code }
+        compare("service", old.services, new.services) { $0.id }
+        compare("workflow", old.workflows, new.workflows) { $0.id }
+        compare("escalation-policy", old.escalation_policies, new.escalation_policies) { $0.id }
+        compare("calendar", old.calendars, new.calendars) { $0.id }
+        compare("webhook", old.webhooks, new.webhooks) { $0.id }
+        return out
+    }
+
+    static func json<E: Encodable>(_ value: E) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}

@@ -1,0 +1,93 @@
+/// The routing directory as users write it (contract §2): YAML files in `Routes/`, the admin API's
+/// JSON or YAML, and each stored version. Every top-level key is an optional list; files are merged.
+public struct DirectoryDocument: Codable, Hashable, Sendable {
+    public var organisations: [OrganisationEntry]?
+    public var mailboxes: [MailboxEntry]?
+    public var areas: [AreaEntry]?
+    public var services: [ServiceEntry]?
+    public var workflows: [WorkflowEntry]?
+    public var escalation_policies: [PolicyEntry]?
+    public var calendars: [CalendarEntry]?
+    public var webhooks: [WebhookEntry]?
+
+    public init() {}
+
+    public struct OrganisationEntry: Codable, Hashable, Sendable {
+        public var code: String; public var name: String; public var domain: String; public var authority: String?
+        public init(code: String, name: String, domain: String, authority: String?) {
+            (self.code, self.name, self.domain, self.authority) = (code, name, domain, authority)
+        }
+    }
+    public struct MailboxEntry: Codable, Hashable, Sendable { public var id: String; public var organisation: String; public var name: String; public var password: String?; public var active: Bool? }
+    public struct AreaEntry: Codable, Hashable, Sendable {
+        public var code: String; public var name: String; public var postcode_districts: [String]?
+        public init(code: String, name: String, postcode_districts: [String]?) { (self.code, self.name, self.postcode_districts) = (code, name, postcode_districts) }
+    }
+    public struct ServiceEntry: Codable, Hashable, Sendable { public var id: String; public var organisation: String; public var mailbox: String; public var workflows: [String]; public var areas: [String]? }
+    public struct WorkflowEntry: Codable, Hashable, Sendable {
+        public var id: String; public var senders: [String]?; public var receivers: [String]?; public var expiry: String?
+        public var responsibility: String?; public var escalation: String?
+    }
+    public struct PolicyEntry: Codable, Hashable, Sendable { public var id: String; public var calendar: String?; public var stages: [StageEntry] }
+    public struct StageEntry: Codable, Hashable, Sendable { public var after: String; public var when: String; public var notify: [[String: StringOrBool]]; public var `repeat`: String? }
+    public struct CalendarEntry: Codable, Hashable, Sendable {
+        public var id: String; public var timezone: String; public var working_hours: String; public var working_days: [String]; public var holidays: [String]?
+    }
+    public struct WebhookEntry: Codable, Hashable, Sendable {
+        public var id: String; public var url: String; public var secret: String?
+        public init(id: String, url: String, secret: String?) { (self.id, self.url, self.secret) = (id, url, secret) }
+    }
+
+    /// `notify` entries mix strings (`mailbox: X`) and booleans (`sender: true`).
+    public enum StringOrBool: Codable, Hashable, Sendable {
+        case string(String), bool(Bool)
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let b = try? c.decode(Bool.self) { self = .bool(b) } else { self = .string(try c.decode(String.self)) }
+        }
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .string(let s): try c.encode(s)
+            case .bool(let b): try c.encode(b)
+            }
+        }
+    }
+}
+
+
+extension DirectoryDocument {
+    /// The document that builds back to `directory` (export, storage and the admin API).
+    public init(_ d: Directory) {
+        organisations = d.organisations.map { OrganisationEntry(code: $0.code.rawValue, name: $0.name, domain: $0.domain.rawValue, authority: $0.authority) }
+        mailboxes = d.mailboxes.map { MailboxEntry(id: $0.id.rawValue, organisation: $0.organisation.rawValue, name: $0.name, password: $0.password?.written, active: $0.active) }
+        areas = d.areas.map { AreaEntry(code: $0.code, name: $0.name, postcode_districts: $0.postcodeDistricts) }
+        services = d.services.map { ServiceEntry(id: $0.id, organisation: $0.organisation.rawValue, mailbox: $0.mailbox.rawValue, workflows: $0.workflows.map(\.rawValue), areas: $0.areas) }
+        workflows = d.workflows.map {
+            WorkflowEntry(id: $0.id.rawValue, senders: $0.senders, receivers: $0.receivers, expiry: $0.expiry?.description,
+                          responsibility: $0.responsibility.rawValue, escalation: $0.escalation)
+        }
+        escalation_policies = d.escalationPolicies.map { p in
+            PolicyEntry(id: p.id, calendar: p.calendar, stages: p.stages.map { s in
+                StageEntry(after: s.after.description, when: s.when.rawValue, notify: s.notify.map { t in
+                    switch t {
+                    case .mailbox(let m): ["mailbox": .string(m.rawValue)]
+                    case .webhook(let w): ["webhook": .string(w)]
+                    case .sender: ["sender": .bool(true)]
+                    }
+                }, repeat: s.repeatEvery?.description)
+            })
+        }
+        let dayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        func hhmm(_ minutes: Int) -> String {
+            let h = minutes / 60, m = minutes % 60
+            return (h < 10 ? "0" : "") + String(h) + ":" + (m < 10 ? "0" : "") + String(m)
+        }
+        calendars = d.calendars.map {
+            CalendarEntry(id: $0.id, timezone: $0.timezone, working_hours: hhmm($0.workingStart) + "-" + hhmm($0.workingEnd),
+                          working_days: $0.workingDays.sorted().map { dayNames[$0] }, holidays: $0.holidays.sorted())
+        }
+        webhooks = d.webhooks.map { WebhookEntry(id: $0.id, url: $0.url, secret: $0.secret?.written) }
+    }
+}
+

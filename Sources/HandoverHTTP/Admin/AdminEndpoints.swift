@@ -1,0 +1,304 @@
+import Foundation
+import HTTPTypes
+import HandoverCore
+import HandoverStore
+import Hummingbird
+import Yams
+
+/// The admin API (contract §5) under `/admin`: bearer tokens with roles, the routing directory with
+/// versions, message metadata and the audit log. Every edit makes a new directory version.
+public struct AdminEndpoints<Context: RequestContext>: Sendable {
+    let manager: DirectoryManager
+    let store: any DirectoryStore
+    let clock: @Sendable () -> Timestamp
+
+    public init(manager: DirectoryManager, store: any DirectoryStore, clock: @escaping @Sendable () -> Timestamp) {
+        (self.manager, self.store, self.clock) = (manager, store, clock)
+    }
+
+    public func register(on router: Router<Context>) {
+        let admin = router.group("/admin")
+        admin.get("directory") { request, context in try await getDirectory(request, context) }
+        admin.put("directory") { request, context in try await putDirectory(request, context) }
+        admin.get("directory/history") { request, context in try await history(request, context) }
+        admin.get("directory/versions/:version") { request, context in try await version(request, context) }
+        // Under `:kind` rather than `mailboxes`, so the router's `:kind/:id` routes still match mailboxes.
+        admin.post(":kind/:id/password") { request, context in try await rotatePassword(request, context) }
+        admin.get("messages") { request, context in try await messages(request, context) }
+        admin.get("audit") { request, context in try await audit(request, context) }
+        admin.get("audit/verify") { request, context in try await verifyAudit(request, context) }
+        admin.get(":kind/:id") { request, context in try await getEntity(request, context) }
+        admin.put(":kind/:id") { request, context in try await putEntity(request, context) }
+        admin.delete(":kind/:id") { request, context in try await deleteEntity(request, context) }
+    }
+
+    /// The caller, from `Authorization: Bearer`; 401 without a known token, 403 if an edit needs admin.
+    func principal(_ request: Request, edit: Bool) async throws -> AdminPrincipal {
+        guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer "),
+            case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty,
+            let principal = try await store.adminPrincipal(tokenHash: AdminTokenFormat.hash(token))
+        else { throw AdminProblem.unauthorized }
+        if edit && !principal.role.mayEdit { throw AdminProblem.forbidden }
+        return principal
+    }
+
+    func actor(_ p: AdminPrincipal) -> String { "admin:\(p.name)" }
+
+    // MARK: - Whole directory
+
+    func getDirectory(_ request: Request, _ context: Context) async throws -> Response {
+        _ = try await principal(request, edit: false)
+        guard let current = try await store.currentDirectory() else { throw AdminProblem.notFound("a directory") }
+        return try documentResponse(current.document, version: current.version, request: request)
+    }
+
+    func putDirectory(_ request: Request, _ context: Context) async throws -> Response {
+        let who = try await principal(request, edit: true)
+        let dryRun = request.uri.queryParameters.get("dry_run") == "true"
+        let body = try await request.body.collect(upTo: 10 << 20)
+        let document: DirectoryDocument
+        do { document = try BodyFormat(request).decode(DirectoryDocument.self, from: Data(body.readableBytesView)) } catch {
+            throw AdminProblem.badRequest("the body is not a directory document: \(describe(error))")
+        }
+        let expected = try ifMatchVersion(request, required: !dryRun)
+        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun), request: request)
+    }
+
+    func history(_ request: Request, _ context: Context) async throws -> Response {
+        _ = try await principal(request, edit: false)
+        let versions = try await store.directoryHistory(limit: 200)
+        return .json(.object([("versions", .array(versions.map { v in
+            .object([("version", .int(v.version)), ("created_at", .string(v.createdAt.isoUTC)), ("actor", .string(v.actor)),
+                     ("changes", .array(v.changes.map { .string($0.summary) }))])
+        }))]))
+    }
+
+    func version(_ request: Request, _ context: Context) async throws -> Response {
+        _ = try await principal(request, edit: false)
+        guard let n = context.parameters.get("version").flatMap(Int64.init), let stored = try await store.directoryVersion(n) else {
+            throw AdminProblem.notFound("that directory version")
+        }
+        return try documentResponse(stored.document, version: stored.version, request: request)
+    }
+
+    // MARK: - Entities
+
+    func kind(_ context: Context) throws -> (DirectoryEntityKind, String) {
+        guard let name = context.parameters.get("kind"), let kind = DirectoryEntityKind.all[name] else {
+            throw AdminProblem.notFound("that kind of directory entry (use organisations, mailboxes, areas, services, workflows, escalation-policies, calendars or webhooks)")
+        }
+        guard let id = context.parameters.get("id"), !id.isEmpty else { throw AdminProblem.notFound("that entry") }
+        return (kind, id)
+    }
+
+    func getEntity(_ request: Request, _ context: Context) async throws -> Response {
+        _ = try await principal(request, edit: false)
+        let (kind, id) = try kind(context)
+        guard let current = try await store.currentDirectory(), let entry = kind.entry(in: current.document, id: id) else {
+            throw AdminProblem.notFound("\(kind.entryName) \(id)")
+        }
+        var response = try encoded(entry, request: request)
+        response.headers[.eTag] = "\"\(current.version)\""
+        return response
+    }
+
+    func putEntity(_ request: Request, _ context: Context) async throws -> Response {
+        let who = try await principal(request, edit: true)
+        let (kind, id) = try kind(context)
+        let body = try await request.body.collect(upTo: 1 << 20)
+        let current = try await store.currentDirectory()
+        var document = current?.document ?? DirectoryDocument()
+        do {
+            _ = try kind.upsert(in: &document, id: id, body: Data(body.readableBytesView), decoder: BodyFormat(request))
+        } catch let mismatch as EntityIDMismatch {
+            throw AdminProblem.badRequest("the body's id \(mismatch.body) differs from the path's \(mismatch.path)")
+        } catch {
+            throw AdminProblem.badRequest("the body is not a \(kind.entryName): \(describe(error))")
+        }
+        let expected = try ifMatchVersion(request, required: false) ?? current?.version
+        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: false), request: request)
+    }
+
+    func deleteEntity(_ request: Request, _ context: Context) async throws -> Response {
+        let who = try await principal(request, edit: true)
+        let (kind, id) = try kind(context)
+        guard let current = try await store.currentDirectory() else { throw AdminProblem.notFound("\(kind.entryName) \(id)") }
+        var document = current.document
+        guard kind.delete(in: &document, id: id) else { throw AdminProblem.notFound("\(kind.entryName) \(id)") }
+        let expected = try ifMatchVersion(request, required: false) ?? current.version
+        let outcome = try await propose(document, expected: expected, actor: actor(who), dryRun: false)
+        if case .invalid(let problems) = outcome {
+            // What breaks when the entry goes is what refers to it.
+            let referrers = Array(Set(problems.map(\.entry))).sorted()
+            throw AdminProblem(status: .conflict, type: "entry-referenced", title: "The entry is referenced",
+                               detail: "\(kind.entryName) \(id) is referenced by: \(referrers.joined(separator: ", "))",
+                               extra: [("referenced_by", .array(referrers.map { .string($0) }))])
+        }
+        return try await outcomeResponse(outcome, request: request)
+    }
+
+    // MARK: - Passwords, messages, audit
+
+    func rotatePassword(_ request: Request, _ context: Context) async throws -> Response {
+        let who = try await principal(request, edit: true)
+        guard context.parameters.get("kind") == "mailboxes" else { throw AdminProblem.notFound("that endpoint") }
+        let id = MailboxID(context.parameters.get("id") ?? "")
+        guard let password = try await manager.rotatePassword(id, actor: actor(who)) else { throw AdminProblem.notFound("mailbox \(id)") }
+        context.logger.notice("mailbox password rotated", metadata: ["handover.mailbox": "\(id)", "handover.actor": "\(who.name)"])
+        var response = Response.json(.object([("mailbox", .string(id.rawValue)), ("password", .string(password)),
+                                              ("note", "shown once; the previous password no longer works")]))
+        response.headers[.cacheControl] = "no-store"
+        return response
+    }
+
+    func messages(_ request: Request, _ context: Context) async throws -> Response {
+        _ = try await principal(request, edit: false)
+        let q = request.uri.queryParameters
+        var query = MessageQuery(mailbox: q.get("mailbox").map(MailboxID.init), workflowID: q.get("workflow"), limit: q.get("limit").flatMap(Int.init) ?? 100)
+        if let status = q.get("status") {
+            guard let parsed = MessageStatus(rawValue: status) else { throw AdminProblem.badRequest("status is one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
+            query.status = parsed
+        }
+        if let since = q.get("since") {
+            guard let t = parseISOTimestamp(since) else { throw AdminProblem.badRequest("since is an ISO-8601 time such as 2026-11-25T09:00:00Z") }
+            query.since = t
+        }
+        let found = try await store.searchMessages(query)
+        return .json(.object([("messages", .array(found.map(MessageMetadataView.json)))]))
+    }
+
+    func audit(_ request: Request, _ context: Context) async throws -> Response {
+        _ = try await principal(request, edit: false)
+        let after = request.uri.queryParameters.get("since").flatMap(Int64.init) ?? 0
+        let entries = try await store.auditEntries(afterSequence: after, limit: 1000)
+        return .json(.object([("entries", .array(entries.map { e in
+            .object([("sequence", .int(e.sequence)), ("at", .string(e.at.isoUTC)), ("actor", .string(e.actor)), ("action", .string(e.action)),
+                     ("subject", .string(e.subject)), ("detail", .string(e.detail)), ("hash", .string(e.hash))])
+        }))]))
+    }
+
+    func verifyAudit(_ request: Request, _ context: Context) async throws -> Response {
+        _ = try await principal(request, edit: false)
+        var all: [AuditEntry] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await store.auditEntries(afterSequence: after, limit: 10_000)
+            all += page
+            guard let last = page.last, page.count == 10_000 else { break }
+            after = last.sequence
+        }
+        switch AuditChain.verify(all) {
+        case .intact(let n): return .json(.object([("intact", true), ("entries", .int(Int64(n)))]))
+        case .broken(let seq, let reason):
+            return .json(.object([("intact", false), ("first_bad_sequence", .int(seq)), ("reason", .string(reason))]))
+        }
+    }
+
+    // MARK: - Helpers
+
+    func propose(_ document: DirectoryDocument, expected: Int64?, actor: String, dryRun: Bool) async throws -> DirectoryManager.Outcome {
+        do {
+            return try await manager.propose(document, expectedVersion: expected, actor: actor, dryRun: dryRun)
+        } catch let conflict as DirectoryVersionConflict {
+            throw AdminProblem(status: .preconditionFailed, type: "stale-version", title: "The directory has changed",
+                               detail: "If-Match names version \(conflict.expected.map(String.init) ?? "none") but the current version is \(conflict.current.map(String.init) ?? "none"); GET it again and reapply your change",
+                               extra: [("current_version", conflict.current.map { .int($0) } ?? .null)])
+        }
+    }
+
+    func outcomeResponse(_ outcome: DirectoryManager.Outcome, request: Request) async throws -> Response {
+        func changes(_ list: [DirectoryChange]) -> JSONValue {
+            .array(list.map { .compact([("kind", .string($0.kind.rawValue)), ("entity", .string($0.entity)), ("id", .string($0.id))]) })
+        }
+        switch outcome {
+        case .invalid(let problems): throw AdminProblem.invalid(problems)
+        case .dryRun(let list): return .json(.object([("dry_run", true), ("valid", true), ("changes", changes(list))]))
+        case .applied(let version, let list):
+            var response = Response.json(.object([("version", .int(version)), ("changes", changes(list))]))
+            response.headers[.eTag] = "\"\(version)\""
+            return response
+        }
+    }
+
+    func ifMatchVersion(_ request: Request, required: Bool) throws -> Int64? {
+        guard let raw = request.header("if-match") else {
+            if required {
+                throw AdminProblem(status: .preconditionRequired, type: "if-match-required", title: "If-Match required",
+                                   detail: "send If-Match with the ETag of the directory you edited (GET /admin/directory)")
+            }
+            return nil
+        }
+        let trimmed = raw.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        guard let version = Int64(trimmed) else { throw AdminProblem.badRequest("If-Match must be a directory ETag such as \"3\"") }
+        return version
+    }
+
+    func documentResponse(_ document: DirectoryDocument, version: Int64, request: Request) throws -> Response {
+        var response = try encoded(document, request: request)
+        response.headers[.eTag] = "\"\(version)\""
+        return response
+    }
+
+    func encoded(_ value: any Encodable, request: Request) throws -> Response {
+        let wantsYAML = request.header("accept")?.lowercased().contains("yaml") == true
+        var headers = HTTPFields()
+        let text: String
+        if wantsYAML {
+            text = try YAMLEncoder().encode(value)
+            headers[.contentType] = "application/yaml"
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            text = String(decoding: try encoder.encode(value), as: UTF8.self)
+            headers[.contentType] = "application/json"
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// JSON or YAML by the request's Content-Type.
+struct BodyFormat: EntryDecoder {
+    let yaml: Bool
+    init(_ request: Request) { yaml = request.header("content-type")?.lowercased().contains("yaml") == true }
+    func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        yaml ? try YAMLDecoder().decode(type, from: data) : try JSONDecoder().decode(type, from: data)
+    }
+}
+
+func describe(_ error: any Error) -> String {
+    switch error {
+    case DecodingError.keyNotFound(let key, let c): "missing '\(key.stringValue)'" + path(c)
+    case DecodingError.typeMismatch(_, let c): "wrong type" + path(c)
+    case DecodingError.valueNotFound(_, let c): "missing value" + path(c)
+    case DecodingError.dataCorrupted(let c): "not valid JSON or YAML" + path(c)
+    default: "cannot be parsed"
+    }
+}
+
+private func path(_ c: DecodingError.Context) -> String {
+    c.codingPath.isEmpty ? "" : " at " + c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+}
+
+/// `2026-11-25T09:00:00Z` (seconds, UTC) or a date `2026-11-25`.
+func parseISOTimestamp(_ text: String) -> Timestamp? {
+    let digits = text.filter(\.isNumber).map { Int(String($0))! }
+    guard digits.count == 8 || digits.count == 14 else { return nil }
+    func num(_ from: Int, _ len: Int) -> Int { digits[from..<(from + len)].reduce(0) { $0 * 10 + $1 } }
+    let civil = CivilDateTime(year: num(0, 4), month: num(4, 2), day: num(6, 2),
+                              hour: digits.count == 14 ? num(8, 2) : 0, minute: digits.count == 14 ? num(10, 2) : 0, second: digits.count == 14 ? num(12, 2) : 0)
+    guard (1...12).contains(civil.month), (1...31).contains(civil.day), civil.hour < 24, civil.minute < 60, civil.second < 61 else { return nil }
+    return civil.timestamp
+}
+
+/// Message metadata for admins: never the payload.
+enum MessageMetadataView {
+    static func json(_ m: MessageRecord) -> JSONValue {
+        .compact([
+            ("message_id", .string(m.id.rawValue)), ("type", .string(m.type.rawValue)), ("sender", m.sender.map { .string($0.rawValue) }),
+            ("recipient", .string(m.recipient.rawValue)), ("workflow_id", .string(m.workflowID)), ("status", .string(m.status.rawValue)),
+            ("local_id", m.localID.map { .string($0) }), ("chunks", .int(Int64(m.totalChunks))), ("size", .int(m.fileSize)),
+            ("created_at", .string(m.createdAt.isoUTC)), ("delivered_at", m.deliveredAt.map { .string($0.isoUTC) }),
+            ("acknowledged_at", m.acknowledgedAt.map { .string($0.isoUTC) }), ("route", TrackingView.handoverObject(m)),
+        ])
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import HandoverCore
+import HandoverStore
+
+extension SQLiteMessageStore: DirectoryStore {
+    public func currentDirectory() async throws -> StoredDirectoryVersion? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT 1").map(Self.directoryVersion(row:))
+        }
+    }
+
+    public func directoryVersion(_ version: Int64) async throws -> StoredDirectoryVersion? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM directory_versions WHERE version = ?", arguments: [version]).map(Self.directoryVersion(row:))
+        }
+    }
+
+    public func directoryHistory(limit: Int) async throws -> [StoredDirectoryVersion] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT ?", arguments: [limit]).map(Self.directoryVersion(row:))
+        }
+    }
+
+    public func saveDirectory(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp) async throws -> Int64 {
+        let documentJSON = try Self.json(document)
+        let changesJSON = try Self.json(changes)
+        return try await writer.write { db in
+            let current = try Int64.fetchOne(db, sql: "SELECT max(version) FROM directory_versions")
+            guard current == expectedVersion else { throw DirectoryVersionConflict(expected: expectedVersion, current: current) }
+            let next = (current ?? 0) + 1
+            try db.execute(sql: "INSERT INTO directory_versions (version, created_at, actor, document, changes) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [next, now.microsecondsSinceEpoch, actor, documentJSON, changesJSON])
+            for change in changes {
+                let detail = JSONValue.compact([
+                    ("version", .int(next)), ("before", change.before.map { .string($0) }), ("after", change.after.map { .string($0) }),
+                ]).serialized
+                try Self.appendAudit(AuditRecord(actor: actor, action: "directory.\(change.kind.rawValue)", subject: "\(change.entity) \(change.id)", detail: detail), now: now, db)
+            }
+            if changes.isEmpty {
+                try Self.appendAudit(AuditRecord(actor: actor, action: "directory.saved", subject: "directory", detail: "{\"version\":\(next)}"), now: now, db)
+            }
+            return next
+        }
+    }
+
+    public func setMailboxPassword(_ mailbox: MailboxID, password: String, actor: String, now: Timestamp) async throws {
+        try await writer.write { db in
+            try db.execute(sql: """
+                INSERT INTO mailbox_passwords (mailbox, password, set_at, set_by) VALUES (?, ?, ?, ?)
+                ON CONFLICT (mailbox) DO UPDATE SET password = excluded.password, set_at = excluded.set_at, set_by = excluded.set_by
+                """, arguments: [mailbox.rawValue, password, now.microsecondsSinceEpoch, actor])
+            try Self.appendAudit(AuditRecord(actor: actor, action: "mailbox.password_rotated", subject: "mailbox \(mailbox)"), now: now, db)
+        }
+    }
+
+    public func mailboxPasswords() async throws -> [MailboxID: String] {
+        try await pool.read { db in
+            Dictionary(try Row.fetchAll(db, sql: "SELECT mailbox, password FROM mailbox_passwords").map { (MailboxID($0["mailbox"]), $0["password"] as String) },
+                       uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    public func createAdminToken(name: String, role: AdminRole, tokenHash: String, now: Timestamp) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "INSERT INTO admin_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [name, role.rawValue, tokenHash, now.microsecondsSinceEpoch])
+            try Self.appendAudit(AuditRecord(actor: "cli", action: "admin.token_created", subject: "token \(name)", detail: "{\"role\":\"\(role.rawValue)\"}"), now: now, db)
+        }
+    }
+
+    public func adminPrincipal(tokenHash: String) async throws -> AdminPrincipal? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT name, role FROM admin_tokens WHERE token_hash = ?", arguments: [tokenHash]).flatMap { row in
+                AdminRole(rawValue: row["role"]).map { AdminPrincipal(name: row["name"], role: $0) }
+            }
+        }
+    }
+
+    public func appendAudit(_ record: AuditRecord, now: Timestamp) async throws {
+        try await writer.write { db in try Self.appendAudit(record, now: now, db) }
+    }
+
+    public func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [afterSequence, limit]).map {
+                AuditEntry(sequence: $0["seq"], at: Timestamp(microsecondsSinceEpoch: $0["at"]), actor: $0["actor"], action: $0["action"],
+                           subject: $0["subject"], detail: $0["detail"], previousHash: $0["prev_hash"], hash: $0["entry_hash"])
+            }
+        }
+    }
+
+    public func searchMessages(_ query: MessageQuery) async throws -> [MessageRecord] {
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        if let mailbox = query.mailbox {
+            clauses.append("(recipient = ? OR sender = ?)")
+            arguments += [mailbox.rawValue, mailbox.rawValue]
+        }
+        if let workflow = query.workflowID { clauses.append("upper(workflow_id) = ?"); arguments += [workflow.uppercased()] }
+        if let status = query.status { clauses.append("status = ?"); arguments += [status.rawValue] }
+        if let since = query.since { clauses.append("created_at >= ?"); arguments += [since.microsecondsSinceEpoch] }
+        let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        arguments += [min(max(query.limit, 1), 1000)]
+        let sql = "SELECT \(MessageRecord.columns) FROM messages \(whereClause) ORDER BY seq DESC LIMIT ?"
+        let finalArguments = arguments
+        return try await pool.read { db in try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(MessageRecord.init(row:)) }
+    }
+
+    // MARK: - Helpers
+
+    /// Appends one entry, chained to the last one, inside the caller's transaction (writes are serialised).
+    static func appendAudit(_ record: AuditRecord, now: Timestamp, _ db: Database) throws {
+        let last = try Row.fetchOne(db, sql: "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let previous: String = last?["entry_hash"] ?? AuditChain.genesis
+        let sequence: Int64 = (last?["seq"] ?? 0) + 1
+        let hash = AuditChain.hash(previous: previous, at: now, actor: record.actor, action: record.action, subject: record.subject, detail: record.detail)
+        try db.execute(sql: "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       arguments: [sequence, now.microsecondsSinceEpoch, record.actor, record.action, record.subject, record.detail, previous, hash])
+    }
+
+    static func directoryVersion(row: Row) throws -> StoredDirectoryVersion {
+        let decoder = JSONDecoder()
+        return StoredDirectoryVersion(
+            version: row["version"], createdAt: Timestamp(microsecondsSinceEpoch: row["created_at"]), actor: row["actor"],
+            document: try decoder.decode(DirectoryDocument.self, from: Data((row["document"] as String).utf8)),
+            changes: try decoder.decode([DirectoryChange].self, from: Data((row["changes"] as String).utf8)))
+    }
+
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}

@@ -1,0 +1,117 @@
+import HandoverCore
+
+/// Owns the directory in force: imports `Routes/` at start, validates and saves edits as new
+/// versions, and swaps the running directory atomically so edits apply to new messages at once
+/// (messages already routed keep the route recorded on them).
+public final class DirectoryManager: Sendable {
+    public enum StartMode: String, Sendable, CaseIterable {
+        /// Import the files only when the store has no directory yet (default).
+        case importIfEmpty = "import-if-empty"
+        /// Make the files the current directory, as a new version if they differ.
+        case replace
+    }
+
+    public enum Outcome: Sendable {
+        case invalid([DirectoryProblem])
+        case dryRun(changes: [DirectoryChange])
+        case applied(version: Int64, changes: [DirectoryChange])
+    }
+
+    public let holder: DirectoryHolder
+    let store: any DirectoryStore
+    let environment: [String: String]
+    let sandbox: Bool
+    let clock: @Sendable () -> Timestamp
+
+    public init(store: any DirectoryStore, environment: [String: String], sandbox: Bool, clock: @escaping @Sendable () -> Timestamp) {
+        self.store = store
+        self.environment = environment
+        self.sandbox = sandbox
+        self.clock = clock
+        holder = DirectoryHolder(DirectoryIndex(directory: Directory(), version: 0, passwords: [:]))
+    }
+
+    /// Loads the directory at start. Returns notes for the operator (what was imported, who cannot log in).
+    public func start(files: DirectoryDocument?, mode: StartMode, actor: String) async throws -> [String] {
+        var notes: [String] = []
+        let current = try await store.currentDirectory()
+        if let files, current == nil || mode == .replace {
+            switch try await propose(files, expectedVersion: current?.version, actor: actor, dryRun: false) {
+            case .invalid(let problems): throw DirectoryRejected(problems: problems)
+            case .applied(let version, let changes):
+                notes.append(current == nil ? "directory imported from files as version \(version)"
+                                            : "directory replaced from files as version \(version) (\(changes.count) changes)")
+            case .dryRun: break
+            }
+        } else if let current {
+            try await apply(current)
+            notes.append("directory version \(current.version) loaded from the store")
+        }
+        let missing = holder.snapshot.directory.mailboxes.filter { holder.snapshot.credentials(for: $0.id)?.password == nil }.map(\.id.rawValue)
+        if !missing.isEmpty {
+            notes.append("\(missing.count) mailbox(es) cannot log in until their password variable is set or rotated: " + missing.joined(separator: ", "))
+        }
+        return notes
+    }
+
+    /// Validates `document`; unless `dryRun`, saves it as the next version and puts it in force.
+    /// Throws `DirectoryVersionConflict` when `expectedVersion` is not the current version.
+    public func propose(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, dryRun: Bool) async throws -> Outcome {
+        let (_, problems) = DirectoryBuilder.build([(source: "directory", document: document)])
+        let literals = (document.mailboxes ?? []).filter { $0.password.map { SecretReference($0) }.map { if case .literal = $0 { true } else { false } } ?? false }
+        var all = problems
+        if !sandbox {
+            all += literals.map { DirectoryProblem(file: "directory", entry: "mailbox \($0.id.uppercased())", field: "password",
+                                                    message: "literal passwords are accepted only in sandbox mode; write ${VARIABLE}") }
+        }
+        guard all.isEmpty else { return .invalid(all) }
+        let current = try await store.currentDirectory()
+        if let expectedVersion, current?.version != expectedVersion {
+            throw DirectoryVersionConflict(expected: expectedVersion, current: current?.version)
+        }
+        let changes = DirectoryDiff.changes(from: current?.document ?? DirectoryDocument(), to: document)
+        if dryRun { return .dryRun(changes: changes) }
+        let version = try await store.saveDirectory(document, expectedVersion: current?.version, actor: actor, changes: changes, now: clock())
+        guard let saved = try await store.directoryVersion(version) else { throw DirectoryVersionConflict(expected: version, current: nil) }
+        try await apply(saved)
+        return .applied(version: version, changes: changes)
+    }
+
+    /// Reloads when another process (a CLI import, another instance) saved a newer version.
+    @discardableResult
+    public func refreshIfChanged() async throws -> Bool {
+        guard let current = try await store.currentDirectory(), current.version != holder.snapshot.version else { return false }
+        try await apply(current)
+        return true
+    }
+
+    /// A new random password for `mailbox`, in force at once and returned once.
+    public func rotatePassword(_ mailbox: MailboxID, actor: String) async throws -> String? {
+        guard holder.snapshot.mailboxes[mailbox] != nil else { return nil }
+        let password = MailboxPasswordFormat.generate()
+        try await store.setMailboxPassword(mailbox, password: password, actor: actor, now: clock())
+        if let current = try await store.currentDirectory() { try await apply(current) }
+        return password
+    }
+
+    func apply(_ stored: StoredDirectoryVersion) async throws {
+        let (directory, _) = DirectoryBuilder.build([(source: "directory", document: stored.document)])
+        let rotated = try await store.mailboxPasswords()
+        var passwords: [MailboxID: String] = [:]
+        for mailbox in directory.mailboxes {
+            switch mailbox.password {
+            case .environment(let name)?: passwords[mailbox.id] = environment[name].flatMap { $0.isEmpty ? nil : $0 }
+            case .literal(let value)? where sandbox: passwords[mailbox.id] = value
+            default: break
+            }
+            if let override = rotated[mailbox.id] { passwords[mailbox.id] = override }
+        }
+        holder.replace(with: DirectoryIndex(directory: directory, version: stored.version, passwords: passwords))
+    }
+}
+
+public struct DirectoryRejected: Error, CustomStringConvertible {
+    public var problems: [DirectoryProblem]
+    public init(problems: [DirectoryProblem]) { self.problems = problems }
+    public var description: String { "the directory is invalid:\n" + problems.map(\.description).joined(separator: "\n") }
+}

@@ -1,0 +1,55 @@
+import HandoverCore
+
+/// Where directory versions, admin tokens, rotated mailbox passwords and the audit log live.
+/// Each method is one transaction; `saveDirectory` writes its audit entries in the same one.
+public protocol DirectoryStore: Sendable {
+    func currentDirectory() async throws -> StoredDirectoryVersion?
+    func directoryVersion(_ version: Int64) async throws -> StoredDirectoryVersion?
+    func directoryHistory(limit: Int) async throws -> [StoredDirectoryVersion]
+
+    /// Saves `document` as the next version if the current version is `expectedVersion` (nil: there
+    /// is none yet); otherwise throws `DirectoryVersionConflict`. Returns the new version number.
+    func saveDirectory(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp) async throws -> Int64
+
+    func setMailboxPassword(_ mailbox: MailboxID, password: String, actor: String, now: Timestamp) async throws
+    func mailboxPasswords() async throws -> [MailboxID: String]
+
+    func createAdminToken(name: String, role: AdminRole, tokenHash: String, now: Timestamp) async throws
+    func adminPrincipal(tokenHash: String) async throws -> AdminPrincipal?
+
+    func appendAudit(_ record: AuditRecord, now: Timestamp) async throws
+    func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry]
+
+    /// Message metadata for the admin search (never payloads), newest first.
+    func searchMessages(_ query: MessageQuery) async throws -> [MessageRecord]
+}
+
+public struct StoredDirectoryVersion: Sendable, Hashable {
+    public var version: Int64
+    public var createdAt: Timestamp
+    public var actor: String
+    public var document: DirectoryDocument
+    public var changes: [DirectoryChange]
+
+    public init(version: Int64, createdAt: Timestamp, actor: String, document: DirectoryDocument, changes: [DirectoryChange]) {
+        (self.version, self.createdAt, self.actor, self.document, self.changes) = (version, createdAt, actor, document, changes)
+    }
+}
+
+public struct DirectoryVersionConflict: Error, Hashable, Sendable {
+    public var expected: Int64?
+    public var current: Int64?
+    public init(expected: Int64?, current: Int64?) { (self.expected, self.current) = (expected, current) }
+}
+
+public struct MessageQuery: Sendable, Hashable {
+    public var mailbox: MailboxID?
+    public var workflowID: String?
+    public var status: MessageStatus?
+    public var since: Timestamp?
+    public var limit: Int
+
+    public init(mailbox: MailboxID? = nil, workflowID: String? = nil, status: MessageStatus? = nil, since: Timestamp? = nil, limit: Int = 100) {
+        (self.mailbox, self.workflowID, self.status, self.since, self.limit) = (mailbox, workflowID, status, since, limit)
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import HandoverCore
+import Testing
+
+@Suite("Directory documents: round trip, diff, entities")
+struct DirectoryDocumentTests {
+    @Test func documentRoundTripsThroughTheModel() throws {
+        let yaml = DirectoryRoutingTests.directory
+        let document = DirectoryDocument(yaml)
+        let (rebuilt, problems) = DirectoryBuilder.build([(source: "x", document: document)])
+        #expect(problems.isEmpty)
+        #expect(rebuilt == yaml)
+        #expect(DirectoryDocument(rebuilt) == document)
+    }
+
+    @Test func diffNamesAddedRemovedAndChangedEntries() {
+        var old = DirectoryDocument(DirectoryRoutingTests.directory)
+        var new = old
+        new.areas?.removeFirst()
+        new.mailboxes?[0].name = "Renamed"
+        new.webhooks = [.init(id: "hook", url: "https://x", secret: nil)]
+        let changes = DirectoryDiff.changes(from: old, to: new).map(\.summary)
+        #expect(changes == ["changed mailbox RX1DISCH", "removed area E08000099", "added webhook hook"])
+        old = new
+        #expect(DirectoryDiff.changes(from: old, to: new).isEmpty)
+    }
+
+    @Test func entitiesUpsertAndDeleteCaseInsensitively() throws {
+        var doc = DirectoryDocument(DirectoryRoutingTests.directory)
+        let kind = try #require(DirectoryEntityKind.all["mailboxes"])
+        let created = try kind.upsert(in: &doc, id: "NEWBOX", body: Data(#"{"id":"NEWBOX","organisation":"RX1","name":"n"}"#.utf8), decoder: JSONEntryDecoder())
+        #expect(created && kind.entry(in: doc, id: "newbox") != nil)
+        let replaced = try kind.upsert(in: &doc, id: "newbox", body: Data(#"{"id":"NEWBOX","organisation":"RX1","name":"m"}"#.utf8), decoder: JSONEntryDecoder())
+        #expect(!replaced && doc.mailboxes?.last?.name == "m")
+        #expect(throws: EntityIDMismatch.self) {
+            _ = try kind.upsert(in: &doc, id: "OTHER", body: Data(#"{"id":"NEWBOX","organisation":"RX1","name":"m"}"#.utf8), decoder: JSONEntryDecoder())
+        }
+        #expect(kind.delete(in: &doc, id: "NewBox") && !kind.delete(in: &doc, id: "NewBox"))
+    }
+}
