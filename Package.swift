@@ -65,6 +65,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -95,8 +97,9 @@ let package = Package(
         .testTarget(
             name: "HandoverHTTPTests",
             dependencies: [
-                "HandoverServer", "HandoverCore", "HandoverStore", "HandoverTestSupport",
+                "HandoverServer", "HandoverCore", "HandoverStore", "HandoverTestSupport", "HandoverSQLite",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Yams", package: "Yams"),

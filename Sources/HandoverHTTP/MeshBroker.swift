@@ -28,17 +28,20 @@ public struct MeshConfiguration: Sendable {
 
 /// What every MESH endpoint needs: the store, the directory in force, token checks and the clock.
 public final class MeshBroker: Sendable {
-    public let store: any MessageStore
+    public let store: any BrokerStore
     public let directory: DirectoryHolder
+    /// Called after a delivery that has an escalation policy, to wake the scheduler.
+    let onDelivered: @Sendable () -> Void
     public let configuration: MeshConfiguration
     let verifier: MeshTokenVerifier
     let replayGuard = Mutex(TokenReplayGuard())
     let clock: @Sendable () -> Timestamp
     let idGenerator = MessageIDGenerator()
 
-    public init(store: any MessageStore, directory: DirectoryHolder, sharedKey: String, configuration: MeshConfiguration,
-                clock: @escaping @Sendable () -> Timestamp) {
+    public init(store: any BrokerStore, directory: DirectoryHolder, sharedKey: String, configuration: MeshConfiguration,
+                clock: @escaping @Sendable () -> Timestamp, onDelivered: @escaping @Sendable () -> Void = {}) {
         self.store = store
+        self.onDelivered = onDelivered
         self.directory = directory
         self.configuration = configuration
         self.verifier = MeshTokenVerifier(sharedKey: sharedKey)

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import HandoverCore
 
@@ -7,7 +8,8 @@ extension MessageRecord {
         content_type, content_encoding, content_compressed, content_encrypted, total_chunks, received_chunks, file_size,
         status, status_code, status_event, status_description, status_success, status_at, linked_message_id,
         created_at, delivered_at, acknowledged_at, expires_at, expiry_seconds, inbox_seq,
-        route_by, route_address, route_service, route_version
+        route_by, route_address, route_service, route_version,
+        escalation_policy, responsibility_required, responsibility, downloaded_at
         """
 
     init(row: Row) {
@@ -30,7 +32,10 @@ extension MessageRecord {
             status: MessageStatus(rawValue: row["status"]) ?? .error, statusEvent: statusEvent,
             linkedMessageID: (row["linked_message_id"] as String?).map(MessageID.init),
             createdAt: ts("created_at")!, deliveredAt: ts("delivered_at"), acknowledgedAt: ts("acknowledged_at"),
-            expiresAt: ts("expires_at"), expirySeconds: row["expiry_seconds"], inboxSequence: row["inbox_seq"], route: route)
+            expiresAt: ts("expires_at"), expirySeconds: row["expiry_seconds"], inboxSequence: row["inbox_seq"], route: route,
+            escalationPolicy: row["escalation_policy"], responsibilityRequired: row["responsibility_required"] ?? false,
+            responsibility: (row["responsibility"] as String?).flatMap { try? JSONDecoder().decode(ResponsibilityRecord.self, from: Data($0.utf8)) },
+            downloadedAt: ts("downloaded_at"))
     }
 
     var rowArguments: StatementArguments {
@@ -42,12 +47,14 @@ extension MessageRecord {
             createdAt.microsecondsSinceEpoch, deliveredAt?.microsecondsSinceEpoch, acknowledgedAt?.microsecondsSinceEpoch,
             expiresAt?.microsecondsSinceEpoch, expirySeconds, inboxSequence,
             route?.addressedBy.rawValue, route?.address, route?.service, route?.directoryVersion,
+            escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt?.microsecondsSinceEpoch,
         ]
     }
 
     func insert(_ db: Database) throws {
-        let placeholders = Array(repeating: "?", count: 34).joined(separator: ", ")
-        try db.execute(sql: "INSERT INTO messages (\(MessageRecord.columns)) VALUES (\(placeholders))", arguments: rowArguments)
+        let placeholders = Array(repeating: "?", count: 38).joined(separator: ", ")
+        try db.execute(sql: "INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(placeholders), ?)",
+                       arguments: rowArguments + [escalationPolicy == nil])
     }
 
     /// Writes every mutable field back (the lifecycle functions decide the values).
@@ -55,11 +62,18 @@ extension MessageRecord {
         try db.execute(sql: """
             UPDATE messages SET received_chunks = ?, file_size = ?, status = ?, status_code = ?, status_event = ?,
                 status_description = ?, status_success = ?, status_at = ?, delivered_at = ?, acknowledged_at = ?,
-                expires_at = ?, inbox_seq = ?
+                expires_at = ?, inbox_seq = ?, responsibility = ?, downloaded_at = ?
             WHERE message_id = ?
             """,
             arguments: [receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
                         statusEvent?.success, statusEvent?.at.microsecondsSinceEpoch, deliveredAt?.microsecondsSinceEpoch,
-                        acknowledgedAt?.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch, inboxSequence, id.rawValue])
+                        acknowledgedAt?.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch, inboxSequence, responsibilityJSON,
+                        downloadedAt?.microsecondsSinceEpoch, id.rawValue])
+    }
+}
+
+extension MessageRecord {
+    var responsibilityJSON: String? {
+        responsibility.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 }

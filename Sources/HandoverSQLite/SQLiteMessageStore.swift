@@ -48,6 +48,7 @@ public final class SQLiteMessageStore: MessageStore {
             if record.status == .accepted { record.inboxSequence = try Self.nextInboxSequence(db) }
             try record.insert(db)
             try Self.attach(firstChunk, inline: inline, to: record.id, number: 1, now: now, db)
+            if record.status == .accepted { try Self.addEvent(record.id, "delivered", "{}", now, db) }
             return record
         }
     }
@@ -69,7 +70,10 @@ public final class SQLiteMessageStore: MessageStore {
                 try Self.detachChunk(messageID, number: number, db)
             }
             try Self.attach(chunk, inline: inline, to: messageID, number: number, now: now, db)
-            if updated.status == .accepted { updated.inboxSequence = try Self.nextInboxSequence(db) }
+            if updated.status == .accepted {
+                updated.inboxSequence = try Self.nextInboxSequence(db)
+                try Self.addEvent(messageID, "delivered", "{}", now, db)
+            }
             try updated.update(db)
             return updated
         }
@@ -126,6 +130,8 @@ public final class SQLiteMessageStore: MessageStore {
             guard let current = try Self.fetchMessage(messageID, db) else { return nil }
             guard let updated = MessageLifecycle.acknowledged(current, now: now) else { return current }
             try updated.update(db)
+            try Self.addEvent(messageID, "acknowledged", "{}", now, db)
+            try Self.resolveClearedAlerts(updated, reason: "acknowledged", now: now, db)
             return updated
         }
     }
@@ -146,6 +152,7 @@ public final class SQLiteMessageStore: MessageStore {
             for message in due {
                 guard let expired = MessageLifecycle.expired(message, policy: policy, now: now) else { continue }
                 try expired.update(db)
+                try Self.addEvent(message.id, "expired", "{\"code\":\"14\"}", now, db)
                 if var report = policy.nonDeliveryReport(for: message, reportID: ids.next(now: now), now: now) {
                     report.inboxSequence = try Self.nextInboxSequence(db)
                     try report.insert(db)
@@ -183,9 +190,15 @@ public final class SQLiteMessageStore: MessageStore {
             if let mailbox {
                 let filter = "SELECT message_id FROM messages WHERE recipient = ?1 OR sender = ?1"
                 try db.execute(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id IN (\(filter)))", arguments: [mailbox.rawValue])
+                for table in ["message_events", "deadlines", "alerts"] {
+                    try db.execute(sql: "DELETE FROM \(table) WHERE message_id IN (\(filter))", arguments: [mailbox.rawValue])
+                }
                 try db.execute(sql: "DELETE FROM messages WHERE recipient = ?1 OR sender = ?1", arguments: [mailbox.rawValue])
             } else {
-                try db.execute(sql: "DELETE FROM segments; DELETE FROM chunks; DELETE FROM messages;")
+                try db.execute(sql: """
+                    DELETE FROM segments; DELETE FROM chunks; DELETE FROM message_events; DELETE FROM deadlines;
+                    DELETE FROM webhook_attempts; DELETE FROM webhook_deliveries; DELETE FROM alerts; DELETE FROM messages;
+                    """)
             }
         }
     }

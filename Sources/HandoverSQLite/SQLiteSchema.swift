@@ -91,6 +91,71 @@ enum SQLiteSchema {
                 CREATE INDEX messages_created ON messages (created_at);
                 """)
         }
+        m.registerMigration("003-responsibility-escalation") { db in
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN downloaded_at INTEGER;
+                ALTER TABLE messages ADD COLUMN responsibility_required INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE messages ADD COLUMN responsibility TEXT;
+                ALTER TABLE messages ADD COLUMN escalation_policy TEXT;
+                ALTER TABLE messages ADD COLUMN deadlines_planned INTEGER NOT NULL DEFAULT 1;
+                CREATE INDEX messages_unplanned ON messages (seq) WHERE deadlines_planned = 0;
+                CREATE TABLE message_events (
+                    id INTEGER PRIMARY KEY,
+                    message_id TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX message_events_message ON message_events (message_id, id);
+                CREATE TABLE deadlines (
+                    message_id TEXT NOT NULL,
+                    stage INTEGER NOT NULL,
+                    due_at INTEGER NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'scheduled' CHECK (state IN ('scheduled', 'fired', 'skipped')),
+                    PRIMARY KEY (message_id, stage)
+                );
+                CREATE INDEX deadlines_due ON deadlines (due_at) WHERE state = 'scheduled';
+                CREATE TABLE alerts (
+                    id TEXT PRIMARY KEY,
+                    message_id TEXT NOT NULL,
+                    stage INTEGER NOT NULL,
+                    policy TEXT NOT NULL,
+                    workflow_id TEXT NOT NULL,
+                    condition TEXT NOT NULL,
+                    due_at INTEGER NOT NULL,
+                    raised_at INTEGER NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),
+                    acknowledged_by TEXT, acknowledged_note TEXT, acknowledged_at INTEGER,
+                    resolved_at INTEGER, resolved_reason TEXT,
+                    notify_count INTEGER NOT NULL,
+                    last_notified_at INTEGER NOT NULL,
+                    next_notify_at INTEGER,
+                    UNIQUE (message_id, stage)
+                );
+                CREATE INDEX alerts_repeat ON alerts (next_notify_at) WHERE state = 'open';
+                CREATE INDEX alerts_state ON alerts (state, raised_at);
+                CREATE TABLE webhook_deliveries (
+                    id TEXT PRIMARY KEY,
+                    alert_id TEXT NOT NULL,
+                    webhook_id TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    claimed_until INTEGER NOT NULL DEFAULT 0,
+                    state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'abandoned'))
+                );
+                CREATE INDEX webhook_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+                CREATE TABLE webhook_attempts (
+                    id INTEGER PRIMARY KEY,
+                    delivery_id TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    status INTEGER,
+                    error TEXT
+                );
+                CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id);
+                """)
+        }
         return m
     }
 }

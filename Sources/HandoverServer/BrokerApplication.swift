@@ -17,6 +17,8 @@ public struct BrokerParts: Sendable {
     public let broker: MeshBroker
     public let sweeper: ExpirySweeper
     public let refresher: DirectoryRefresher
+    public let scheduler: EscalationScheduler
+    public let webhookSender: WebhookSender
     public let sharedKey: String
     public let notes: [String]
     public let clock: @Sendable () -> Timestamp
@@ -39,13 +41,17 @@ public enum BrokerApplication {
         let manager = DirectoryManager(store: store, environment: environment, sandbox: config.sandbox, clock: clock)
         notes += try await manager.start(files: files, mode: config.routesMode, actor: "routes:\(config.routes)")
         let sharedKey = try SharedKey.resolve(config: config, environment: environment, notes: &notes)
+        let webhookSender = WebhookSender(store: store, directory: manager.holder, environment: environment, clock: clock, logger: logger)
+        let scheduler = EscalationScheduler(store: store, directory: manager.holder, clock: clock, logger: logger,
+                                            afterRaise: { webhookSender.wake.signal() })
         let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey,
                                 configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes),
-                                clock: clock)
+                                clock: clock, onDelivered: { scheduler.wake.signal() })
         let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(), interval: .seconds(config.sweepIntervalSeconds),
                                     clock: clock, logger: logger)
         let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), logger: logger)
         return BrokerParts(store: store, directoryManager: manager, broker: broker, sweeper: sweeper, refresher: refresher,
+                           scheduler: scheduler, webhookSender: webhookSender,
                            sharedKey: sharedKey, notes: notes, clock: clock)
     }
 
@@ -73,7 +79,7 @@ public enum BrokerApplication {
             router: router(parts, sandbox: config.sandbox),
             server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Handover"),
-            services: [parts.sweeper, parts.refresher],
+            services: [parts.sweeper, parts.refresher, parts.scheduler, parts.webhookSender],
             logger: logger)
     }
 }

@@ -14,9 +14,10 @@ public struct TestBroker: Sendable {
 
     public static let sharedKey = "TestKey"
 
+    /// `reopening` starts a broker on an earlier one's folder, as a restart would.
     public init(routesYAML: String = TestBroker.defaultRoutes, sandbox: Bool = false, environment: [String: String] = TestBroker.passwords,
-                start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000) async throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-test-\(UUID().uuidString)")
+                start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000, reopening: URL? = nil) async throws {
+        folder = reopening ?? FileManager.default.temporaryDirectory.appendingPathComponent("handover-test-\(UUID().uuidString)")
         let routes = folder.appendingPathComponent("routes")
         try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
         try routesYAML.write(to: routes.appendingPathComponent("directory.yaml"), atomically: true, encoding: .utf8)

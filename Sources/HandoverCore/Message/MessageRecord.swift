@@ -86,6 +86,13 @@ public struct MessageRecord: Hashable, Sendable {
     /// Position in the recipient's inbox, assigned on delivery; the cursor is built from it.
     public var inboxSequence: Int64?
     public var route: RouteTaken?
+    /// The escalation policy captured from the workflow at send time.
+    public var escalationPolicy: String?
+    /// Whether the workflow requires a named person to accept responsibility.
+    public var responsibilityRequired: Bool
+    public var responsibility: ResponsibilityRecord?
+    /// The first download by the recipient.
+    public var downloadedAt: Timestamp?
 
     public init(
         id: MessageID, type: MessageType = .data, sender: MailboxID?, recipient: MailboxID, workflowID: String,
@@ -94,7 +101,9 @@ public struct MessageRecord: Hashable, Sendable {
         contentCompressed: Bool? = nil, contentEncrypted: Bool? = nil, totalChunks: Int, receivedChunks: Int = 0,
         fileSize: Int64 = 0, status: MessageStatus, statusEvent: StatusEvent? = nil, linkedMessageID: MessageID? = nil,
         createdAt: Timestamp, deliveredAt: Timestamp? = nil, acknowledgedAt: Timestamp? = nil, expiresAt: Timestamp? = nil,
-        expirySeconds: Int64 = 5 * 86_400, inboxSequence: Int64? = nil, route: RouteTaken? = nil
+        expirySeconds: Int64 = 5 * 86_400, inboxSequence: Int64? = nil, route: RouteTaken? = nil,
+        escalationPolicy: String? = nil, responsibilityRequired: Bool = false, responsibility: ResponsibilityRecord? = nil,
+        downloadedAt: Timestamp? = nil
     ) {
         self.id = id; self.type = type; self.sender = sender; self.recipient = recipient; self.workflowID = workflowID
         self.subject = subject; self.localID = localID; self.partnerID = partnerID; self.fileName = fileName
@@ -104,6 +113,8 @@ public struct MessageRecord: Hashable, Sendable {
         self.status = status; self.statusEvent = statusEvent; self.linkedMessageID = linkedMessageID
         self.createdAt = createdAt; self.deliveredAt = deliveredAt; self.acknowledgedAt = acknowledgedAt
         self.expiresAt = expiresAt; self.expirySeconds = expirySeconds; self.inboxSequence = inboxSequence; self.route = route
+        self.escalationPolicy = escalationPolicy; self.responsibilityRequired = responsibilityRequired
+        self.responsibility = responsibility; self.downloadedAt = downloadedAt
     }
 
     /// The file name MESH reports: as sent, or `<ID>.dat`.
@@ -116,5 +127,14 @@ extension MessageRecord {
     public var mexTo: String {
         if type == .report, let route, route.addressedBy == .system { return route.address }
         return recipient.rawValue
+    }
+}
+
+extension MessageRecord {
+    /// The facts escalation rules look at.
+    public var escalationFacts: EscalationFacts {
+        EscalationFacts(deliveredAt: deliveredAt ?? createdAt, downloaded: downloadedAt != nil, acknowledged: acknowledgedAt != nil,
+                        responsibility: responsibility?.state ?? .pending, hasOutcome: responsibility?.outcomeCode != nil,
+                        closed: status == .uploading)
     }
 }

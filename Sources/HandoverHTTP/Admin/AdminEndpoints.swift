@@ -9,10 +9,10 @@ import Yams
 /// versions, message metadata and the audit log. Every edit makes a new directory version.
 public struct AdminEndpoints<Context: RequestContext>: Sendable {
     let manager: DirectoryManager
-    let store: any DirectoryStore
+    let store: any BrokerStore
     let clock: @Sendable () -> Timestamp
 
-    public init(manager: DirectoryManager, store: any DirectoryStore, clock: @escaping @Sendable () -> Timestamp) {
+    public init(manager: DirectoryManager, store: any BrokerStore, clock: @escaping @Sendable () -> Timestamp) {
         (self.manager, self.store, self.clock) = (manager, store, clock)
     }
 
@@ -27,6 +27,9 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
         admin.get("messages") { request, context in try await messages(request, context) }
         admin.get("audit") { request, context in try await audit(request, context) }
         admin.get("audit/verify") { request, context in try await verifyAudit(request, context) }
+        admin.get("alerts") { request, context in try await listAlerts(request, context) }
+        admin.get("alerts/:alert") { request, context in try await getAlert(request, context) }
+        admin.post("alerts/:alert/acknowledge") { request, context in try await acknowledgeAlert(request, context) }
         admin.get(":kind/:id") { request, context in try await getEntity(request, context) }
         admin.put(":kind/:id") { request, context in try await putEntity(request, context) }
         admin.delete(":kind/:id") { request, context in try await deleteEntity(request, context) }

@@ -19,11 +19,14 @@ extension MeshEndpoints {
         var headers = MessageHeaders.fields(for: message, chunk: number, sandbox: broker.configuration.sandbox)
 
         if message.type == .report || message.totalChunks == 0 {
+            if message.downloadedAt == nil { try await broker.store.markDownloaded(messageID: id, now: broker.clock()) }
             headers[.contentLength] = "0"
             headers[.contentType] = "application/octet-stream"
             return Response(status: status, headers: headers, body: ResponseBody())
         }
         guard let chunk = try await broker.store.chunk(messageID: id, number: number) else { throw MeshError.noLongerAvailable }
+        // The first download is a fact escalation looks at (not-downloaded); record it before answering.
+        if message.downloadedAt == nil { try await broker.store.markDownloaded(messageID: id, now: broker.clock()) }
         headers[.contentType] = (version == .v2 && message.totalChunks == 1 ? message.contentType : nil) ?? "application/octet-stream"
 
         let plan = BodyEncodingPlan(stored: message.contentEncoding, clientAcceptsGzip: request.acceptsGzip,

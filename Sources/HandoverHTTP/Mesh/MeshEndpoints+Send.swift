@@ -22,8 +22,10 @@ extension MeshEndpoints {
             contentCompressed: headers.contentCompressed, contentEncrypted: headers.contentEncrypted,
             totalChunks: headers.chunkRange.total, status: .uploading, createdAt: now,
             expirySeconds: decision.workflow?.expiry.map(expirySeconds) ?? broker.configuration.defaultExpirySeconds,
-            route: decision.route)
+            route: decision.route, escalationPolicy: decision.workflow?.escalation,
+            responsibilityRequired: decision.workflow?.responsibility == .required)
         let stored = try await broker.store.createMessage(record, firstChunk: staged, now: now)
+        if stored.status == .accepted && stored.escalationPolicy != nil { broker.onDelivered() }
         context.logger.info("message accepted", metadata: [
             "handover.message_id": "\(id)", "handover.mailbox": "\(sender)", "handover.recipient": "\(decision.recipient)",
             "handover.workflow": "\(headers.workflowID)", "handover.chunks": "\(headers.chunkRange.total)", "handover.status": "\(stored.status.rawValue)",
@@ -53,6 +55,7 @@ extension MeshEndpoints {
         let updated = try await broker.store.addChunk(messageID: id, sender: sender, number: number, total: range.total,
                                                       encoding: encoding, chunk: staged, now: now)
         if updated.status == .accepted {
+            if updated.escalationPolicy != nil { broker.onDelivered() }
             context.logger.info("chunked message delivered", metadata: ["handover.message_id": "\(id)", "handover.mailbox": "\(sender)"])
         }
         if version == .v2 { return .json(.null, status: .accepted) }

@@ -12,7 +12,11 @@ extension MeshEndpoints {
         }
         guard let message = try await broker.store.message(MessageID(raw)), message.sender == mailbox else { throw MeshError.notFound }
         let index = broker.directory.snapshot
-        if version == .v2 { return .json(TrackingView.v2(message, index: index), contentType: Response.v2JSON) }
+        if version == .v2 {
+            let events = try await broker.store.events(messageID: message.id)
+            let alerts = try await broker.store.alerts(messageID: message.id)
+            return .json(TrackingView.v2(message, index: index, events: events, alerts: alerts), contentType: Response.v2JSON)
+        }
         return .json(TrackingView.v1(message, index: index))
     }
 
@@ -30,7 +34,7 @@ extension MeshEndpoints {
 
 /// Tracking bodies (reference §4.9), plus Handover's `handover` object with the route taken.
 enum TrackingView {
-    static func v2(_ m: MessageRecord, index: DirectoryIndex) -> JSONValue {
+    static func v2(_ m: MessageRecord, index: DirectoryIndex, events: [MessageEvent] = [], alerts: [Alert] = []) -> JSONValue {
         let recipient = index.mailboxes[m.recipient]
         let org = recipient.flatMap { index.organisations[$0.organisation] }
         let errorEvent = m.statusEvent.flatMap { $0.success ? nil : $0 }
@@ -52,12 +56,31 @@ enum TrackingView {
             ("status_timestamp", errorEvent.map { .string($0.at.naiveISO) }),
             ("status_description", errorEvent.map { .string($0.description) }),
             ("status_code", errorEvent.map { .string($0.code) }),
-            ("handover", handoverObject(m)),
+            ("handover", handoverObject(m, events: events, alerts: alerts)),
         ])
     }
 
-    static func handoverObject(_ m: MessageRecord) -> JSONValue {
+    static func responsibilityJSON(_ r: ResponsibilityRecord) -> JSONValue {
         .compact([
+            ("state", .string(r.state.rawValue)), ("by", r.decidedBy.map(personJSON)), ("at", r.decidedAt.map { .string($0.isoUTC) }),
+            ("note", r.note.map { .string($0) }),
+            ("outcome", r.outcomeCode.map { code in
+                .compact([("code", .string(code)), ("detail", r.outcomeDetail.map { .string($0) }), ("by", r.outcomeBy.map(personJSON)),
+                          ("at", r.outcomeAt.map { .string($0.isoUTC) })])
+            }),
+        ])
+    }
+
+    /// Handover's additions to tracking (contract §4): route, responsibility, outcome, open alerts, timeline.
+    static func handoverObject(_ m: MessageRecord, events: [MessageEvent] = [], alerts: [Alert] = []) -> JSONValue {
+        .compact([
+            ("responsibility_required", .bool(m.responsibilityRequired)),
+            ("responsibility", m.responsibilityRequired || m.responsibility != nil ? responsibilityJSON(m.responsibility ?? ResponsibilityRecord()) : nil),
+            ("open_alerts", .array(alerts.filter { $0.state != .resolved }.map { $0.json(message: m) })),
+            ("timeline", .array(events.map { e in
+                .object([("at", .string(e.at.isoUTC)), ("event", .string(e.kind)), ("detail", .string(e.detail))])
+            })),
+            ("downloaded_at", m.downloadedAt.map { .string($0.isoUTC) }),
             ("route", m.route.map { route in
                 .compact([
                     ("addressed_by", .string(route.addressedBy.rawValue)), ("address", .string(route.address)),

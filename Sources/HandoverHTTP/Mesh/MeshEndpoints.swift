@@ -30,6 +30,8 @@ public struct MeshEndpoints<Context: RequestContext>: Sendable {
         mailbox.put("inbox/:messageID/status/acknowledged") { request, context in try await acknowledge(request, context) }
         mailbox.get("outbox/tracking") { request, context in try await trackByMessageID(request, context) }
         mailbox.get("outbox/tracking/:localID") { request, context in try await trackByLocalID(request, context) }
+        mailbox.post("inbox/:messageID/responsibility") { request, context in try await responsibility(request, context) }
+        mailbox.post("inbox/:messageID/outcome") { request, context in try await outcome(request, context) }
         router.get("/messageexchange/endpointlookup/:ods/:workflow") { request, context in try await endpointLookup(request, context) }
         router.get("/messageexchange/workflowsearch/:workflow") { request, context in try await workflowSearch(request, context) }
     }

@@ -29,7 +29,7 @@ enum MessageHeaders {
         set("mex-statusdescription", event.description)
         set("mex-statussuccess", message.type == .report || !event.success ? "ERROR" : "SUCCESS")
         set("mex-statustimestamp", event.at.compactUTC)
-        if message.type == .report || !event.success { set("mex-linkedmsgid", message.linkedMessageID?.rawValue) }
+        set("mex-linkedmsgid", message.linkedMessageID?.rawValue)
         if message.contentCompressed == true { set("mex-content-compressed", "Y") }
         if message.contentEncrypted == true { set("mex-content-encrypted", "Y") }
         set("mex-content-checksum", message.checksum)

@@ -1,0 +1,78 @@
+/// An escalation alert: at most one per message and stage (the store enforces it), re-notified on
+/// the stage's `repeat` until acknowledged, resolved when its condition stops holding.
+public struct Alert: Hashable, Sendable {
+    public enum State: String, Hashable, Sendable, Codable { case open, acknowledged, resolved }
+
+    public var id: String
+    public var messageID: MessageID
+    public var stage: Int
+    public var policy: String
+    public var workflowID: String
+    public var condition: EscalationCondition
+    public var dueAt: Timestamp
+    public var raisedAt: Timestamp
+    public var state: State
+    public var acknowledgedBy: Person?
+    public var acknowledgedNote: String?
+    public var acknowledgedAt: Timestamp?
+    public var resolvedAt: Timestamp?
+    public var resolvedReason: String?
+    public var notifyCount: Int
+    public var lastNotifiedAt: Timestamp
+    public var nextNotifyAt: Timestamp?
+
+    public init(id: String, messageID: MessageID, stage: Int, policy: String, workflowID: String, condition: EscalationCondition,
+                dueAt: Timestamp, raisedAt: Timestamp, state: State = .open, acknowledgedBy: Person? = nil, acknowledgedNote: String? = nil,
+                acknowledgedAt: Timestamp? = nil, resolvedAt: Timestamp? = nil, resolvedReason: String? = nil, notifyCount: Int = 1,
+                lastNotifiedAt: Timestamp, nextNotifyAt: Timestamp?) {
+        self.id = id; self.messageID = messageID; self.stage = stage; self.policy = policy; self.workflowID = workflowID
+        self.condition = condition; self.dueAt = dueAt; self.raisedAt = raisedAt; self.state = state; self.acknowledgedBy = acknowledgedBy
+        self.acknowledgedNote = acknowledgedNote; self.acknowledgedAt = acknowledgedAt; self.resolvedAt = resolvedAt
+        self.resolvedReason = resolvedReason; self.notifyCount = notifyCount; self.lastNotifiedAt = lastNotifiedAt; self.nextNotifyAt = nextNotifyAt
+    }
+
+    /// The alert as JSON: what mailboxes, webhooks and the admin API see. Never the payload.
+    public func json(message: MessageRecord?) -> JSONValue {
+        .compact([
+            ("alert_id", .string(id)), ("state", .string(state.rawValue)), ("message_id", .string(messageID.rawValue)),
+            ("workflow_id", .string(workflowID)), ("policy", .string(policy)), ("stage", .int(Int64(stage + 1))),
+            ("condition", .string(condition.rawValue)), ("due_at", .string(dueAt.isoUTC)), ("raised_at", .string(raisedAt.isoUTC)),
+            ("lag_seconds", .int(max(0, raisedAt.secondsSinceEpoch - dueAt.secondsSinceEpoch))),
+            ("notify_count", .int(Int64(notifyCount))), ("sender", message?.sender.map { .string($0.rawValue) }),
+            ("recipient", message.map { .string($0.recipient.rawValue) }), ("local_id", message?.localID.map { .string($0) }),
+            ("delivered_at", message?.deliveredAt.map { .string($0.isoUTC) }),
+            ("summary", .string(summary(message))),
+            ("acknowledged_by", acknowledgedBy.map(personJSON)), ("acknowledged_note", acknowledgedNote.map { .string($0) }),
+            ("acknowledged_at", acknowledgedAt.map { .string($0.isoUTC) }),
+            ("resolved_at", resolvedAt.map { .string($0.isoUTC) }), ("resolved_reason", resolvedReason.map { .string($0) }),
+        ])
+    }
+
+    func summary(_ m: MessageRecord?) -> String {
+        let what: String
+        switch condition {
+        case .notDownloaded: what = "has not been downloaded"
+        case .notAcknowledged: what = "has not been acknowledged"
+        case .notAccepted: what = "has no named person accepting responsibility"
+        case .noOutcome: what = "has no recorded outcome"
+        }
+        return "\(workflowID) message \(messageID.rawValue) to \(m?.recipient.rawValue ?? "?") \(what)"
+    }
+}
+
+public func personJSON(_ p: Person) -> JSONValue {
+    .compact([("name", .string(p.name)), ("role", p.role.map { .string($0) }), ("team", p.team.map { .string($0) })])
+}
+
+/// What raising or repeating an alert sends, decided by `AlertPlanner` and stored in one transaction.
+public enum AlertNotification: Hashable, Sendable {
+    /// A DATA message on workflow `HANDOVER_ALERT` into a mailbox.
+    case mailbox(MessageRecord, body: [UInt8])
+    /// A signed POST to a webhook, retried by the webhook sender.
+    case webhook(webhookID: String, deliveryID: String, body: String)
+}
+
+public struct AlertPlan: Hashable, Sendable {
+    public var alert: Alert
+    public var notifications: [AlertNotification]
+}

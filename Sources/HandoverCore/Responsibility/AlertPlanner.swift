@@ -1,0 +1,93 @@
+/// Decides, purely, what happens when an escalation stage falls due or an alert's repeat comes round.
+public struct AlertPlanner: Sendable {
+    public static let alertWorkflow = "HANDOVER_ALERT"
+
+    public let index: DirectoryIndex
+    public let newID: @Sendable () -> String
+    public let newMessageID: @Sendable (Timestamp) -> MessageID
+
+    public init(index: DirectoryIndex, newID: @escaping @Sendable () -> String, newMessageID: @escaping @Sendable (Timestamp) -> MessageID) {
+        (self.index, self.newID, self.newMessageID) = (index, newID, newMessageID)
+    }
+
+    public func calendar(for policy: EscalationPolicy) -> WorkingTime? {
+        policy.calendar.flatMap { id in index.directory.calendars.first { $0.id == id } }.flatMap(WorkingTime.init)
+    }
+
+    public func policy(_ id: String?) -> EscalationPolicy? {
+        id.flatMap { id in index.directory.escalationPolicies.first { $0.id == id } }
+    }
+
+    /// The due time of each stage of the message's policy.
+    public func deadlines(for message: MessageRecord) -> [(stage: Int, due: Timestamp)] {
+        guard let policy = policy(message.escalationPolicy), let delivered = message.deliveredAt else { return [] }
+        return EscalationRules.dueTimes(policy, deliveredAt: delivered, calendar: calendar(for: policy)).enumerated().map { ($0.offset, $0.element) }
+    }
+
+    /// The alert for a due stage, or nil if its condition no longer holds (or the policy is gone).
+    public func raise(message: MessageRecord, stage: Int, dueAt: Timestamp, now: Timestamp) -> AlertPlan? {
+        guard let policy = policy(message.escalationPolicy), stage < policy.stages.count else { return nil }
+        let s = policy.stages[stage]
+        guard EscalationRules.holds(s.when, message.escalationFacts) else { return nil }
+        let alert = Alert(id: newID(), messageID: message.id, stage: stage, policy: policy.id, workflowID: message.workflowID,
+                          condition: s.when, dueAt: dueAt, raisedAt: now, lastNotifiedAt: now,
+                          nextNotifyAt: EscalationRules.nextRepeat(s, after: now, calendar: calendar(for: policy)))
+        return AlertPlan(alert: alert, notifications: notifications(alert, stage: s, message: message, now: now))
+    }
+
+    /// A repeat of an open alert whose condition still holds; nil if it should resolve instead.
+    public func renotify(_ alert: Alert, message: MessageRecord, now: Timestamp) -> AlertPlan? {
+        guard let policy = policy(alert.policy == message.escalationPolicy ? alert.policy : message.escalationPolicy),
+              alert.stage < policy.stages.count, EscalationRules.holds(alert.condition, message.escalationFacts) else { return nil }
+        let s = policy.stages[alert.stage]
+        var next = alert
+        next.notifyCount += 1
+        next.lastNotifiedAt = now
+        next.nextNotifyAt = EscalationRules.nextRepeat(s, after: now, calendar: calendar(for: policy))
+        return AlertPlan(alert: next, notifications: notifications(next, stage: s, message: message, now: now))
+    }
+
+    func notifications(_ alert: Alert, stage: EscalationStage, message: MessageRecord, now: Timestamp) -> [AlertNotification] {
+        let body = alert.json(message: message).serialized
+        var out: [AlertNotification] = []
+        for target in stage.notify {
+            switch target {
+            case .mailbox(let m): out.append(.mailbox(alertMessage(to: m, alert: alert, now: now), body: Array(body.utf8)))
+            case .sender:
+                if let sender = message.sender { out.append(.mailbox(alertMessage(to: sender, alert: alert, now: now), body: Array(body.utf8))) }
+            case .webhook(let id): out.append(.webhook(webhookID: id, deliveryID: newID(), body: body))
+            }
+        }
+        return out
+    }
+
+    func alertMessage(to mailbox: MailboxID, alert: Alert, now: Timestamp) -> MessageRecord {
+        MessageRecord(id: newMessageID(now), sender: nil, recipient: mailbox, workflowID: Self.alertWorkflow,
+                      subject: "Handover alert: \(alert.workflowID) \(alert.condition.rawValue)", localID: alert.id,
+                      contentType: "application/json", totalChunks: 1, status: .uploading, linkedMessageID: alert.messageID,
+                      createdAt: now, route: RouteTaken(addressedBy: .system, address: mailbox.rawValue, directoryVersion: index.version))
+    }
+}
+
+/// The business acknowledgement that carries a decision or outcome back to the sender (contract §4):
+/// a DATA message on `<WORKFLOW>_ACK` with `mex-linkedmsgid` set to the original.
+public enum BusinessAck {
+    public static func message(for original: MessageRecord, event: String, record: ResponsibilityRecord, id: MessageID, now: Timestamp,
+                               directoryVersion: Int64) -> (MessageRecord, [UInt8])? {
+        guard let sender = original.sender else { return nil }
+        let body = JSONValue.compact([
+            ("event", .string(event)), ("message_id", .string(original.id.rawValue)), ("workflow_id", .string(original.workflowID)),
+            ("local_id", original.localID.map { .string($0) }), ("recipient", .string(original.recipient.rawValue)),
+            ("responsibility", .string(record.state.rawValue)), ("decided_by", record.decidedBy.map(personJSON)),
+            ("decided_at", record.decidedAt.map { .string($0.isoUTC) }), ("note", record.note.map { .string($0) }),
+            ("outcome", record.outcomeCode.map { .string($0) }), ("outcome_detail", record.outcomeDetail.map { .string($0) }),
+            ("outcome_by", record.outcomeBy.map(personJSON)), ("outcome_at", record.outcomeAt.map { .string($0.isoUTC) }),
+        ]).serialized
+        let ack = MessageRecord(
+            id: id, sender: original.recipient, recipient: sender, workflowID: original.workflowID + "_ACK",
+            subject: "\(event): \(original.subject ?? original.workflowID)", localID: original.localID, contentType: "application/json",
+            totalChunks: 1, status: .uploading, linkedMessageID: original.id, createdAt: now,
+            route: RouteTaken(addressedBy: .system, address: sender.rawValue, directoryVersion: directoryVersion))
+        return (ack, Array(body.utf8))
+    }
+}

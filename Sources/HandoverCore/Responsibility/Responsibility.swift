@@ -1,0 +1,96 @@
+/// A named person acting at the boundary (contract §4): a decision is never anonymous.
+public struct Person: Hashable, Sendable, Codable {
+    public var name: String
+    public var role: String?
+    public var team: String?
+
+    public init(name: String, role: String? = nil, team: String? = nil) { (self.name, self.role, self.team) = (name, role, team) }
+}
+
+public enum ResponsibilityState: String, Hashable, Sendable, Codable {
+    case pending, accepted, declined
+}
+
+/// Who holds responsibility for a message and what became of it. Delivery is not acceptance: until a
+/// named person accepts, responsibility stays with the sender.
+public struct ResponsibilityRecord: Hashable, Sendable, Codable {
+    public var state: ResponsibilityState = .pending
+    public var decidedBy: Person?
+    public var decidedAt: Timestamp?
+    public var note: String?
+    public var outcomeCode: String?
+    public var outcomeDetail: String?
+    public var outcomeBy: Person?
+    public var outcomeAt: Timestamp?
+
+    public init() {}
+}
+
+/// The responsibility state machine, pure:
+///
+///     pending ──accept(person)──► accepted ──outcome──► (outcome recorded; may be updated)
+///     pending ──decline(person, note)──► declined   (responsibility stays with the sender)
+///
+/// A decision needs the message to have been downloaded (acknowledged is fine); it is made once.
+public enum ResponsibilityMachine {
+    public enum Decision: String, Sendable, Codable { case accept, decline }
+
+    public enum Refusal: Error, Hashable, Sendable {
+        case notDownloaded
+        case alreadyDecided(ResponsibilityState)
+        case personRequired
+        case noteRequired
+        case unknownOutcome(String)
+        case notAccepted
+
+        public var message: String {
+            switch self {
+            case .notDownloaded: "the message has not been downloaded yet; download it before deciding on responsibility"
+            case .alreadyDecided(let s): "responsibility was already \(s.rawValue)"
+            case .personRequired: "a named person is required: by.name"
+            case .noteRequired: "declining needs a note saying why"
+            case .unknownOutcome(let code): "unknown outcome code '\(code)'; use one of \(ResponsibilityMachine.outcomeCodes.joined(separator: ", "))"
+            case .notAccepted: "an outcome can be recorded only once responsibility has been accepted"
+            }
+        }
+
+        /// 409 for state conflicts, 400 for bad input.
+        public var isConflict: Bool {
+            switch self {
+            case .notDownloaded, .alreadyDecided, .notAccepted: true
+            default: false
+            }
+        }
+    }
+
+    /// The outcome codes of contract §4 and the Seven Flows' Outcome flow.
+    public static let outcomeCodes = ["assessed", "services-arranged", "no-further-action", "s42-enquiry", "s47-initiated",
+                                      "referred-elsewhere", "closed"]
+
+    public static func decide(_ record: ResponsibilityRecord, decision: Decision, by person: Person, note: String?,
+                              downloaded: Bool, now: Timestamp) -> Result<ResponsibilityRecord, Refusal> {
+        guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
+        guard downloaded else { return .failure(.notDownloaded) }
+        guard record.state == .pending else { return .failure(.alreadyDecided(record.state)) }
+        if decision == .decline && (note ?? "").trimmingWhitespace().isEmpty { return .failure(.noteRequired) }
+        var r = record
+        r.state = decision == .accept ? .accepted : .declined
+        r.decidedBy = person
+        r.decidedAt = now
+        r.note = note
+        return .success(r)
+    }
+
+    public static func recordOutcome(_ record: ResponsibilityRecord, code: String, detail: String?, by person: Person,
+                                     now: Timestamp) -> Result<ResponsibilityRecord, Refusal> {
+        guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
+        guard outcomeCodes.contains(code) else { return .failure(.unknownOutcome(code)) }
+        guard record.state == .accepted else { return .failure(.notAccepted) }
+        var r = record
+        r.outcomeCode = code
+        r.outcomeDetail = detail
+        r.outcomeBy = person
+        r.outcomeAt = now
+        return .success(r)
+    }
+}

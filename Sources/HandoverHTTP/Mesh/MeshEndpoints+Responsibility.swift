@@ -1,0 +1,82 @@
+import Foundation
+import HandoverCore
+import HandoverStore
+import Hummingbird
+
+extension MeshEndpoints {
+    struct DecisionBody: Decodable {
+        var decision: String
+        var by: Person?
+        var note: String?
+    }
+
+    struct OutcomeBody: Decodable {
+        var code: String
+        var detail: String?
+        var by: Person?
+    }
+
+    /// `POST /messageexchange/{MB}/inbox/{ID}/responsibility`: the recipient accepts or declines, by name.
+    func responsibility(_ request: Request, _ context: Context) async throws -> Response {
+        let (mailbox, _) = try await authenticate(request, context)
+        let id = try context.pathMessageID()
+        let body: DecisionBody = try await decodeBody(request)
+        guard let decision = ResponsibilityMachine.Decision(rawValue: body.decision) else {
+            throw MeshError.badRequest("decision must be accept or decline")
+        }
+        let person = body.by ?? Person(name: "")
+        let now = broker.clock()
+        let version = broker.directory.snapshot.version
+        let ackID = broker.idGenerator.next(now: now)
+        let event = decision == .accept ? "responsibility_accepted" : "responsibility_declined"
+        let updated = try await applying {
+            try await broker.store.updateResponsibility(
+                messageID: id, recipient: mailbox, event: event, now: now,
+                change: { message in
+                    ResponsibilityMachine.decide(message.responsibility ?? ResponsibilityRecord(), decision: decision, by: person, note: body.note,
+                                                 downloaded: message.downloadedAt != nil, now: now)
+                },
+                ack: { message, record in BusinessAck.message(for: message, event: event, record: record, id: ackID, now: now, directoryVersion: version) })
+        }
+        context.logger.info("responsibility \(decision.rawValue)ed", metadata: ["handover.message_id": "\(id)", "handover.mailbox": "\(mailbox)"])
+        return .json(TrackingView.responsibilityJSON(updated.responsibility ?? ResponsibilityRecord()))
+    }
+
+    /// `POST /messageexchange/{MB}/inbox/{ID}/outcome`: what happened, reported back to the sender.
+    func outcome(_ request: Request, _ context: Context) async throws -> Response {
+        let (mailbox, _) = try await authenticate(request, context)
+        let id = try context.pathMessageID()
+        let body: OutcomeBody = try await decodeBody(request)
+        let person = body.by ?? Person(name: "")
+        let now = broker.clock()
+        let version = broker.directory.snapshot.version
+        let ackID = broker.idGenerator.next(now: now)
+        let updated = try await applying {
+            try await broker.store.updateResponsibility(
+                messageID: id, recipient: mailbox, event: "outcome", now: now,
+                change: { message in
+                    ResponsibilityMachine.recordOutcome(message.responsibility ?? ResponsibilityRecord(), code: body.code, detail: body.detail, by: person, now: now)
+                },
+                ack: { message, record in BusinessAck.message(for: message, event: "outcome", record: record, id: ackID, now: now, directoryVersion: version) })
+        }
+        return .json(TrackingView.responsibilityJSON(updated.responsibility ?? ResponsibilityRecord()))
+    }
+
+    /// Maps the state machine's refusals to 409 (state) or 400 (input), and hides other mailboxes' messages.
+    private func applying(_ body: () async throws -> MessageRecord) async throws -> MessageRecord {
+        do {
+            return try await body()
+        } catch let refusal as ResponsibilityMachine.Refusal {
+            throw MeshError(status: refusal.isConflict ? 409 : 400, event: "RESPONSIBILITY", code: "", message: refusal.message)
+        }
+    }
+
+    private func decodeBody<T: Decodable>(_ request: Request) async throws -> T {
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw MeshError.badRequest("the body must be JSON: see the contract's responsibility and outcome calls")
+        }
+    }
+}

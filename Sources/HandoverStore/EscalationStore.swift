@@ -1,0 +1,77 @@
+import HandoverCore
+
+/// Responsibility, the message timeline, escalation deadlines, alerts and webhook deliveries.
+/// Every method is one transaction, so a decision, its business ack and the alerts it resolves
+/// commit together, and an alert and its notifications are raised exactly once.
+public protocol EscalationStore: Sendable {
+    /// Records the recipient's first download (and resolves not-downloaded alerts).
+    func markDownloaded(messageID: MessageID, now: Timestamp) async throws
+
+    /// Applies a responsibility decision or outcome by the recipient. `change` is the pure state
+    /// transition; `ack` builds the business ack for the sender. Throws `MeshError` (unknown message,
+    /// not the recipient) or `ResponsibilityMachine.Refusal`.
+    func updateResponsibility(
+        messageID: MessageID, recipient: MailboxID, event: String, now: Timestamp,
+        change: @escaping @Sendable (MessageRecord) -> Result<ResponsibilityRecord, ResponsibilityMachine.Refusal>,
+        ack: @escaping @Sendable (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?
+    ) async throws -> MessageRecord
+
+    func events(messageID: MessageID) async throws -> [MessageEvent]
+
+    /// Computes deadlines for delivered messages that have a policy and none yet. Returns how many were planned.
+    func planDeadlines(limit: Int, plan: @escaping @Sendable (MessageRecord) -> [(stage: Int, due: Timestamp)]) async throws -> Int
+
+    /// Fires deadlines due by `now`: `raise` decides the alert (nil: the condition no longer holds).
+    /// Two schedulers on one store never raise the same message's stage twice.
+    func fireDueDeadlines(now: Timestamp, limit: Int, raise: @escaping @Sendable (MessageRecord, Int, Timestamp) -> AlertPlan?) async throws -> [Alert]
+
+    /// Re-notifies open alerts whose repeat is due; `renotify` returns nil when the alert should resolve.
+    func renotifyDueAlerts(now: Timestamp, limit: Int, renotify: @escaping @Sendable (Alert, MessageRecord) -> AlertPlan?) async throws -> Int
+
+    /// The earliest time the scheduler has work: a deadline, a repeat, or now if deliveries await planning.
+    func nextEscalationWork(now: Timestamp) async throws -> Timestamp?
+
+    func alerts(state: Alert.State?, limit: Int) async throws -> [Alert]
+    func alerts(messageID: MessageID) async throws -> [Alert]
+    func alert(id: String) async throws -> Alert?
+    /// Acknowledges an open alert (stopping its repeats). Returns nil if unknown.
+    func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert?
+
+    /// Leases up to `limit` webhook deliveries due by `now` for `leaseSeconds`.
+    func claimWebhookDeliveries(now: Timestamp, limit: Int, leaseSeconds: Int64) async throws -> [WebhookDelivery]
+    func recordWebhookAttempt(deliveryID: String, now: Timestamp, status: Int?, error: String?, next: WebhookDelivery.Next) async throws
+    func webhookDeliveries(alertID: String) async throws -> [WebhookDelivery]
+}
+
+/// One entry of a message's timeline.
+public struct MessageEvent: Hashable, Sendable {
+    public var at: Timestamp
+    public var kind: String
+    public var detail: String
+    public init(at: Timestamp, kind: String, detail: String) { (self.at, self.kind, self.detail) = (at, kind, detail) }
+}
+
+public struct WebhookDelivery: Hashable, Sendable {
+    public enum Next: Hashable, Sendable { case delivered, retry(at: Timestamp), abandon }
+
+    public var id: String
+    public var alertID: String
+    public var webhookID: String
+    public var body: String
+    public var createdAt: Timestamp
+    public var attempts: Int
+    public var state: String
+    public var attemptLog: [(at: Timestamp, status: Int?, error: String?)]
+
+    public init(id: String, alertID: String, webhookID: String, body: String, createdAt: Timestamp, attempts: Int, state: String,
+                attemptLog: [(at: Timestamp, status: Int?, error: String?)] = []) {
+        (self.id, self.alertID, self.webhookID, self.body, self.createdAt, self.attempts, self.state, self.attemptLog) =
+            (id, alertID, webhookID, body, createdAt, attempts, state, attemptLog)
+    }
+
+    public static func == (a: Self, b: Self) -> Bool { a.id == b.id && a.attempts == b.attempts && a.state == b.state }
+    public func hash(into h: inout Hasher) { h.combine(id) }
+}
+
+/// Everything the broker stores, in one backend.
+public typealias BrokerStore = MessageStore & EscalationStore & DirectoryStore

@@ -1,0 +1,255 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import HandoverCore
+import HandoverServer
+import HandoverSQLite
+import HandoverStore
+import HandoverTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// Routes with a safeguarding-like workflow: responsibility required, escalation at 4h (repeat 1h)
+/// to CAROL, a webhook and the sender, then a no-outcome stage at one day.
+func escalationRoutes(webhookURL: String = "http://127.0.0.1:9/hook") -> String {
+    TestBroker.defaultRoutes + """
+
+      - {id: SAFE, senders: [ALICE], receivers: [X27], responsibility: required, escalation: safe-policy}
+      - {id: SAFE_ACK, senders: [X27], receivers: [ALICE]}
+    escalation_policies:
+      - id: safe-policy
+        stages:
+          - {after: 4h, when: not-accepted, notify: [{mailbox: CAROL}, {webhook: oncall}, {sender: true}], repeat: 1h}
+          - {after: 1d, when: no-outcome, notify: [{mailbox: CAROL}]}
+    webhooks:
+      - {id: oncall, url: "\(webhookURL)", secret: "${HOOK_SECRET}"}
+    """
+}
+
+let hookSecret = "hook-secret-123"
+let escalationEnvironment = TestBroker.passwords.merging(["HOOK_SECRET": hookSecret]) { $1 }
+let somebody = #"{"name":"Sam Patel","role":"Social worker","team":"Adult safeguarding"}"#
+
+@Suite("Responsibility and outcomes")
+struct ResponsibilityTests {
+    @Test func decisionsNeedADownloadANameAndReachTheSender() async throws {
+        let broker = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment)
+        try await MeshHarness.run(broker) { h in
+            let id = try await h.send(workflow: "SAFE", headers: ["mex-localid": "ref-1"])
+            let path = "/messageexchange/BOB/inbox/\(id)/responsibility"
+            let accept = Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8)
+            let early = try await h.call(.post, path, as: "BOB", body: accept)
+            #expect(early.status == .conflict && early.meshError?.msg.contains("downloaded") == true)
+            _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
+            #expect(try await h.call(.post, path, as: "BOB", body: Array(#"{"decision":"maybe","by":\#(somebody)}"#.utf8)).status == .badRequest)
+            #expect(try await h.call(.post, path, as: "BOB", body: Array(#"{"decision":"accept"}"#.utf8)).status == .badRequest)
+            #expect(try await h.call(.post, path, as: "BOB", body: Array(#"{"decision":"decline","by":\#(somebody)}"#.utf8)).status == .badRequest)
+            #expect(try await h.call(.post, path, as: "BOB", body: Array("not json".utf8)).status == .badRequest)
+            #expect(try await h.call(.post, "/messageexchange/CAROL/inbox/\(id)/responsibility", as: "CAROL", body: accept).status == .forbidden)
+            #expect(try await h.call(.post, "/messageexchange/BOB/inbox/NOPE/responsibility", as: "BOB", body: accept).status == .notFound)
+            let outcomeFirst = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB", body: Array(#"{"code":"assessed","by":\#(somebody)}"#.utf8))
+            #expect(outcomeFirst.status == .conflict)
+
+            let accepted = try await h.call(.post, path, as: "BOB", body: accept)
+            #expect(accepted.status == .ok && accepted.json["state"] as? String == "accepted")
+            #expect(try await h.call(.post, path, as: "BOB", body: accept).status == .conflict)
+            // Acknowledged messages can still be decided on; here, the outcome.
+            _ = try await h.call(.put, "/messageexchange/BOB/inbox/\(id)/status/acknowledged", as: "BOB")
+            #expect(try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB", body: Array(#"{"code":"invented","by":\#(somebody)}"#.utf8)).status == .badRequest)
+            let outcome = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB",
+                                           body: Array(#"{"code":"services-arranged","detail":"home care from Monday","by":\#(somebody)}"#.utf8))
+            #expect(outcome.status == .ok)
+
+            // The sender's ordinary poll sees both business acks, linked to the original.
+            let acks = try await h.inbox("ALICE")
+            #expect(acks.count == 2)
+            for (ackID, event) in zip(acks, ["responsibility_accepted", "outcome"]) {
+                let r = try await h.call(.get, "/messageexchange/ALICE/inbox/\(ackID)", as: "ALICE")
+                #expect(r.header("mex-workflowid") == "SAFE_ACK" && r.header("mex-linkedmsgid") == id && r.header("mex-from") == "BOB")
+                #expect(r.json["event"] as? String == event && r.json["local_id"] as? String == "ref-1")
+                #expect((r.json["decided_by"] as? [String: String])?["name"] == "Sam Patel")
+            }
+            let tracking = try await h.call(.get, "/messageexchange/ALICE/outbox/tracking?messageID=\(id)", as: "ALICE")
+            let handover = try #require(tracking.json["handover"] as? [String: Any])
+            let responsibility = try #require(handover["responsibility"] as? [String: Any])
+            #expect(responsibility["state"] as? String == "accepted" && (responsibility["outcome"] as? [String: Any])?["code"] as? String == "services-arranged")
+            let timeline = (handover["timeline"] as? [[String: Any]] ?? []).compactMap { $0["event"] as? String }
+            #expect(timeline == ["delivered", "downloaded", "responsibility_accepted", "business_ack_sent", "acknowledged", "outcome", "business_ack_sent"])
+        }
+    }
+
+    @Test func aDeclineNeedsANoteAndTellsTheSenderAtOnce() async throws {
+        let broker = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment)
+        try await MeshHarness.run(broker) { h in
+            let id = try await h.send(workflow: "SAFE")
+            _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
+            let declined = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB",
+                                            body: Array(#"{"decision":"decline","by":\#(somebody),"note":"lives in another council's area"}"#.utf8))
+            #expect(declined.json["state"] as? String == "declined")
+            let acks = try await h.inbox("ALICE")
+            let ack = try await h.call(.get, "/messageexchange/ALICE/inbox/\(acks[0])", as: "ALICE")
+            #expect(ack.json["responsibility"] as? String == "declined" && ack.json["note"] as? String == "lives in another council's area")
+        }
+    }
+}
+
+@Suite("Escalation alerts", .serialized)
+struct EscalationTests {
+    let start = CivilDateTime(year: 2026, month: 11, day: 25, hour: 10).timestamp
+
+    func admin(_ broker: TestBroker) async throws -> String {
+        let token = AdminTokenFormat.generate()
+        try await broker.parts.store.createAdminToken(name: "duty", role: .operator, tokenHash: AdminTokenFormat.hash(token), now: broker.clock.now)
+        return "Bearer " + token
+    }
+
+    @Test func raisedOnceRepeatedAcknowledgedAndResolvedByAcceptance() async throws {
+        let broker = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment, start: start)
+        let scheduler = broker.parts.scheduler
+        let auth = try await admin(broker)
+        try await MeshHarness.run(broker) { h in
+            let id = try await h.send(workflow: "SAFE")
+            #expect(try await scheduler.tick(now: broker.clock.now).planned == 1)
+            broker.clock.advance(seconds: 4 * 3600 - 1)
+            #expect(try await scheduler.tick(now: broker.clock.now).raised.isEmpty)
+            broker.clock.advance(seconds: 1)
+            let raised = try await scheduler.tick(now: broker.clock.now).raised
+            #expect(raised.count == 1)
+            #expect(try await scheduler.tick(now: broker.clock.now).raised.isEmpty, "raised twice")
+            // Delivered to CAROL's mailbox and the sender's, as HANDOVER_ALERT DATA messages.
+            let carol = try await h.inbox("CAROL")
+            #expect(carol.count == 1)
+            let alertMessage = try await h.call(.get, "/messageexchange/CAROL/inbox/\(carol[0])", as: "CAROL")
+            #expect(alertMessage.header("mex-workflowid") == "HANDOVER_ALERT" && alertMessage.header("mex-linkedmsgid") == id)
+            #expect(alertMessage.json["condition"] as? String == "not-accepted" && alertMessage.json["alert_id"] as? String == raised[0])
+            #expect(try await h.inbox("ALICE").count == 1)
+            let open = try await h.call(.get, "/admin/alerts?state=open", accept: nil, authorization: auth)
+            #expect((open.json["alerts"] as? [[String: Any]])?.count == 1)
+
+            // Repeats every hour until acknowledged.
+            broker.clock.advance(seconds: 3600)
+            #expect(try await scheduler.tick(now: broker.clock.now).renotified == 1)
+            #expect(try await h.inbox("CAROL").count == 2)
+            let ack = try await h.call(.post, "/admin/alerts/\(raised[0])/acknowledge", body: Array(#"{"by":{"name":"Duty manager"},"note":"calling the team"}"#.utf8),
+                                       accept: nil, authorization: auth)
+            #expect(ack.json["state"] as? String == "acknowledged")
+            broker.clock.advance(seconds: 3600)
+            #expect(try await scheduler.tick(now: broker.clock.now).renotified == 0)
+            #expect(try await h.inbox("CAROL").count == 2)
+
+            // Resolves only when a named person accepts.
+            _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
+            #expect(try await broker.parts.store.alert(id: raised[0])?.state == .acknowledged)
+            _ = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB", body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8))
+            let resolved = try #require(try await broker.parts.store.alert(id: raised[0]))
+            #expect(resolved.state == .resolved && resolved.resolvedReason == "responsibility_accepted")
+            // The no-outcome stage still falls due at one day, since there is no outcome yet.
+            broker.clock.advance(seconds: 86_400)
+            #expect(try await scheduler.tick(now: broker.clock.now).raised.count == 1)
+        }
+    }
+
+    @Test func aConditionClearedBeforeItsDeadlineRaisesNothing() async throws {
+        let broker = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment, start: start)
+        try await MeshHarness.run(broker) { h in
+            let id = try await h.send(workflow: "SAFE")
+            _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
+            _ = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB", body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8))
+            _ = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB", body: Array(#"{"code":"assessed","by":\#(somebody)}"#.utf8))
+            broker.clock.advance(seconds: 2 * 86_400)
+            let result = try await broker.parts.scheduler.tick(now: broker.clock.now)
+            #expect(result.raised.isEmpty && result.planned == 1)
+            #expect(try await h.inbox("CAROL").isEmpty)
+        }
+    }
+
+    @Test func deadlinesSurviveARestartAndFireWhenTheBrokerReturns() async throws {
+        let first = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment, start: start)
+        try await MeshHarness.run(first) { h in _ = try await h.send(workflow: "SAFE") }
+        try await first.parts.scheduler.tick(now: first.clock.now)
+        // The broker is down for six hours, past the 4h deadline; a new process opens the same store.
+        let second = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment,
+                                          start: start.adding(seconds: 6 * 3600), reopening: first.folder)
+        let raised = try await second.parts.scheduler.tick(now: second.clock.now).raised
+        #expect(raised.count == 1)
+        let alert = try #require(try await second.parts.store.alert(id: raised[0]))
+        #expect(alert.dueAt == start.adding(seconds: 4 * 3600) && alert.raisedAt == start.adding(seconds: 6 * 3600))
+    }
+
+    @Test func twoSchedulersOnOneStoreRaiseEachAlertOnce() async throws {
+        let broker = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment, start: start)
+        try await MeshHarness.run(broker) { h in for _ in 0..<20 { _ = try await h.send(workflow: "SAFE") } }
+        // A second scheduler with its own connection to the same SQLite file, as another process would have.
+        let otherStore = try SQLiteMessageStore(path: try #require(broker.configuration.sqlitePath))
+        let other = EscalationScheduler(store: otherStore, directory: broker.parts.directory, clock: { broker.clock.now }, logger: Logger(label: "other"))
+        broker.clock.advance(seconds: 5 * 3600)
+        let now = broker.clock.now
+        async let a = broker.parts.scheduler.tick(now: now)
+        async let b = other.tick(now: now)
+        let (ra, rb) = try await (a, b)
+        #expect(ra.raised.count + rb.raised.count == 20)
+        #expect(Set(ra.raised).isDisjoint(with: rb.raised))
+        #expect(try await broker.parts.store.alerts(state: .open, limit: 100).count == 20)
+    }
+
+    @Test func webhookIsSignedAndRetriedAfterFailures() async throws {
+        let received = WebhookLog()
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let signature = request.headers[HTTPField.Name("handover-signature")!] ?? ""
+            let delivery = request.headers[HTTPField.Name("handover-delivery")!] ?? ""
+            let mac = HMAC<SHA256>.authenticationCode(for: Array(body.readableBytesView), using: SymmetricKey(data: Array(hookSecret.utf8)))
+            let valid = signature == "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+            let attempt = received.record(delivery: delivery, validSignature: valid, body: String(buffer: body))
+            return Response(status: attempt <= 2 ? .internalServerError : .noContent)
+        }
+        let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await receiver.test(.live) { client in
+            let port = try #require(client.port)
+            let broker = try await TestBroker(routesYAML: escalationRoutes(webhookURL: "http://127.0.0.1:\(port)/hook"),
+                                              environment: escalationEnvironment, start: start)
+            let auth = try await admin(broker)
+            try await MeshHarness.run(broker) { h in _ = try await h.send(workflow: "SAFE") }
+            broker.clock.advance(seconds: 4 * 3600)
+            let alertID = try #require(try await broker.parts.scheduler.tick(now: broker.clock.now).raised.first)
+            let sender = broker.parts.webhookSender
+            #expect(try await sender.tick(now: broker.clock.now) == 1)
+            #expect(try await sender.tick(now: broker.clock.now) == 0, "retried before its backoff")
+            for _ in 0..<2 {
+                broker.clock.advance(seconds: 2 * 3600)
+                #expect(try await sender.tick(now: broker.clock.now) == 1)
+            }
+            let log = received.entries
+            #expect(log.count == 3 && log.allSatisfy(\.validSignature) && Set(log.map(\.delivery)).count == 1)
+            #expect(log[0].body.contains(alertID) && !log[0].body.contains("hello bob"))
+            try await MeshHarness.run(broker) { h in
+                let detail = try await h.call(.get, "/admin/alerts/\(alertID)", accept: nil, authorization: auth)
+                let delivery = try #require((detail.json["webhook_deliveries"] as? [[String: Any]])?.first)
+                #expect(delivery["state"] as? String == "delivered" && delivery["attempts"] as? Int == 3)
+                #expect((delivery["attempt_log"] as? [[String: Any]])?.compactMap { $0["status"] as? Int } == [500, 500, 204])
+            }
+        }
+    }
+
+    @Test func backoffGrowsToAnHourWithJitter() {
+        #expect(WebhookSender.backoffSeconds(afterFailures: 1, jitter: 0.5) == 30)
+        #expect(WebhookSender.backoffSeconds(afterFailures: 3, jitter: 0.5) == 120)
+        #expect(WebhookSender.backoffSeconds(afterFailures: 20, jitter: 0.5) == 3600)
+        #expect(WebhookSender.backoffSeconds(afterFailures: 20, jitter: 0) == 1800)
+        #expect(WebhookSender.backoffSeconds(afterFailures: 20, jitter: 1) == 5400)
+    }
+}
+
+final class WebhookLog: Sendable {
+    struct Entry: Sendable { let delivery: String; let validSignature: Bool; let body: String }
+    private let log = Mutex<[Entry]>([])
+    func record(delivery: String, validSignature: Bool, body: String) -> Int {
+        log.withLock { $0.append(Entry(delivery: delivery, validSignature: validSignature, body: body)); return $0.count }
+    }
+    var entries: [Entry] { log.withLock { $0 } }
+}

@@ -1,0 +1,72 @@
+import AsyncHTTPClient
+import Foundation
+import HandoverCore
+import HandoverTestSupport
+import NIOCore
+import Testing
+
+/// The directory CLI against a real store and a running broker.
+@Suite("Directory CLI", .serialized)
+struct DirectoryCLITests {
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try BrokerProcess.binaryPath())
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func importReachesARunningBrokerAndExportRoundTrips() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-cli-\(UUID().uuidString)")
+        let routes = folder.appendingPathComponent("routes"), edited = folder.appendingPathComponent("edited")
+        for dir in [routes, edited] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        try TestBroker.defaultRoutes.write(to: routes.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
+        let database = "sqlite:" + folder.appendingPathComponent("h.sqlite").path
+        let env = ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret"]
+
+        let token = try run(["admin", "token", "create", "--name", "ops", "--role", "viewer", "--database", database])
+        #expect(token.status == 0)
+        let tokenLine = try #require(token.out.split(separator: "\n").last.map(String.init))
+        #expect(tokenLine.hasPrefix("hvt_"))
+
+        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey"],
+                                       environment: env, logURL: folder.appendingPathComponent("broker.log"))
+        defer { broker.terminate() }
+        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: ["ALICE": "alice-secret"], sharedKey: "TestKey")
+        #expect(try await client.send(from: "ALICE", to: "CAROL", body: [1]) == nil)
+
+        // Let ALICE send WF to CAROL's organisation too, through the CLI.
+        try TestBroker.defaultRoutes.replacingOccurrences(of: "{id: WF, senders: [ALICE], receivers: [X27], expiry: 1h}",
+                                                          with: "{id: WF, senders: [ALICE], receivers: [X27, X28], expiry: 1h}")
+            .write(to: edited.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
+        let diff = try run(["routes", "diff", edited.path, "--database", database])
+        #expect(diff.out.contains("changed workflow WF"))
+        let imported = try run(["routes", "import", edited.path, "--database", database])
+        #expect(imported.status == 0 && imported.out.contains("version 2"))
+        var delivered = false
+        for _ in 0..<40 where !delivered {
+            delivered = try await client.send(from: "ALICE", to: "CAROL", body: [1]) != nil
+            if !delivered { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(delivered, "the running broker did not pick up the imported directory")
+
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(broker.port)/admin/directory/history")
+        request.headers.add(name: "authorization", value: "Bearer \(tokenLine)")
+        let history = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(history.status == .ok)
+
+        let exported = try run(["routes", "export", "--database", database])
+        let roundTrip = folder.appendingPathComponent("roundtrip")
+        try FileManager.default.createDirectory(at: roundTrip, withIntermediateDirectories: true)
+        try exported.out.write(to: roundTrip.appendingPathComponent("export.yaml"), atomically: true, encoding: .utf8)
+        let again = try run(["routes", "diff", roundTrip.path, "--database", database])
+        #expect(again.out.contains("no changes"), "export did not import back to the same directory: \(again.out)")
+        #expect(try run(["routes", "validate", roundTrip.path]).status == 0)
+    }
+}
