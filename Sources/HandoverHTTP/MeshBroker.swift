@@ -32,6 +32,7 @@ public final class MeshBroker: Sendable {
     public let directory: DirectoryHolder
     /// Called after a delivery that has an escalation policy, to wake the scheduler.
     let onDelivered: @Sendable () -> Void
+    public let metrics: BrokerMetrics
     public let configuration: MeshConfiguration
     let verifier: MeshTokenVerifier
     let replayGuard = Mutex(TokenReplayGuard())
@@ -39,8 +40,9 @@ public final class MeshBroker: Sendable {
     let idGenerator = MessageIDGenerator()
 
     public init(store: any BrokerStore, directory: DirectoryHolder, sharedKey: String, configuration: MeshConfiguration,
-                clock: @escaping @Sendable () -> Timestamp, onDelivered: @escaping @Sendable () -> Void = {}) {
+                clock: @escaping @Sendable () -> Timestamp, metrics: BrokerMetrics = BrokerMetrics(), onDelivered: @escaping @Sendable () -> Void = {}) {
         self.store = store
+        self.metrics = metrics
         self.onDelivered = onDelivered
         self.directory = directory
         self.configuration = configuration

@@ -41,12 +41,13 @@ public enum BrokerApplication {
         let manager = DirectoryManager(store: store, environment: environment, sandbox: config.sandbox, clock: clock)
         notes += try await manager.start(files: files, mode: config.routesMode, actor: "routes:\(config.routes)")
         let sharedKey = try SharedKey.resolve(config: config, environment: environment, notes: &notes)
+        let metrics = BrokerMetrics()
         let webhookSender = WebhookSender(store: store, directory: manager.holder, environment: environment, clock: clock, logger: logger)
         let scheduler = EscalationScheduler(store: store, directory: manager.holder, clock: clock, logger: logger,
-                                            afterRaise: { webhookSender.wake.signal() })
+                                            afterRaise: { webhookSender.wake.signal() }, onRaised: { metrics.alertRaised($0) })
         let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey,
                                 configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes),
-                                clock: clock, onDelivered: { scheduler.wake.signal() })
+                                clock: clock, metrics: metrics, onDelivered: { scheduler.wake.signal() })
         let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(), interval: .seconds(config.sweepIntervalSeconds),
                                     clock: clock, logger: logger)
         let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), logger: logger)
@@ -58,7 +59,7 @@ public enum BrokerApplication {
     /// The router with every endpoint for this configuration.
     public static func router(_ parts: BrokerParts, sandbox: Bool) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: MeshErrorMiddleware())
+        router.add(middleware: MeshErrorMiddleware(metrics: parts.broker.metrics))
         MeshEndpoints<BasicRequestContext>(broker: parts.broker).register(on: router)
         AdminEndpoints<BasicRequestContext>(manager: parts.directoryManager, store: parts.store, clock: parts.clock).register(on: router)
         if sandbox { SandboxEndpoints<BasicRequestContext>(store: parts.store).register(on: router) }

@@ -16,13 +16,14 @@ public struct TestBroker: Sendable {
 
     /// `reopening` starts a broker on an earlier one's folder, as a restart would.
     public init(routesYAML: String = TestBroker.defaultRoutes, sandbox: Bool = false, environment: [String: String] = TestBroker.passwords,
-                start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000, reopening: URL? = nil) async throws {
+                start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000, reopening: URL? = nil,
+                routesFolder: String? = nil) async throws {
         folder = reopening ?? FileManager.default.temporaryDirectory.appendingPathComponent("handover-test-\(UUID().uuidString)")
         let routes = folder.appendingPathComponent("routes")
         try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
         try routesYAML.write(to: routes.appendingPathComponent("directory.yaml"), atomically: true, encoding: .utf8)
         var config = ServeConfiguration()
-        config.routes = routes.path
+        config.routes = routesFolder ?? routes.path
         config.database = "sqlite:" + folder.appendingPathComponent("handover.sqlite").path
         config.sharedKey = TestBroker.sharedKey
         config.sandbox = sandbox

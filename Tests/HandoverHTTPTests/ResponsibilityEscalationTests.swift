@@ -253,3 +253,45 @@ final class WebhookLog: Sendable {
     }
     var entries: [Entry] { log.withLock { $0 } }
 }
+
+@Suite("The sample directory's safeguarding policy, and metrics")
+struct SampleDirectoryEscalationTests {
+    static let routes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Routes").path
+    // A Wednesday morning, so the 4h stage falls inside the working day.
+    let start = CivilDateTime(year: 2026, month: 11, day: 25, hour: 9, minute: 30).timestamp
+
+    @Test func adultSafeguardingReferralEscalatesToTheDutyTeamAndResolvesOnAcceptance() async throws {
+        let env = ["RX1DISCH_PASSWORD": "d", "LA713SAFE_PASSWORD": "s", "LA713EDT_PASSWORD": "e", "RX1SAFELEAD_PASSWORD": "l"]
+        let broker = try await TestBroker(environment: env, start: start, routesFolder: Self.routes)
+        try await MeshHarness.run(broker) { h in
+            func auth(_ mb: String) -> String { broker.auth(mb, password: env[mb + "_PASSWORD"]) }
+            let sent = try await h.call(.post, "/messageexchange/RX1DISCH/outbox", headers: ["mex-to": "POSTCODE:RV1", "mex-workflowid": "SAFEGUARDING_ADULT_REFERRAL"],
+                                        body: Array("referral".utf8), authorization: auth("RX1DISCH"))
+            let id = try #require(sent.json["message_id"] as? String)
+            try await broker.parts.scheduler.tick(now: broker.clock.now)
+            broker.clock.advance(seconds: 4 * 3600)
+            let raised = try await broker.parts.scheduler.tick(now: broker.clock.now).raised
+            #expect(raised.count == 1)
+            let duty = try await h.call(.get, "/messageexchange/LA713EDT/inbox", authorization: auth("LA713EDT"))
+            #expect((duty.json["messages"] as? [String])?.count == 1)
+            let senderAlerts = try await h.call(.get, "/messageexchange/RX1DISCH/inbox", authorization: auth("RX1DISCH"))
+            #expect((senderAlerts.json["messages"] as? [String])?.count == 1)
+            let metrics = try await h.call(.get, "/metrics")
+            #expect(metrics.text.contains(#"handover_alerts_open{workflow="SAFEGUARDING_ADULT_REFERRAL",stage="1"} 1"#))
+            #expect(metrics.text.contains("handover_escalation_lag_seconds_count 1"))
+
+            _ = try await h.call(.get, "/messageexchange/LA713SAFE/inbox/\(id)", authorization: auth("LA713SAFE"))
+            let accepted = try await h.call(.post, "/messageexchange/LA713SAFE/inbox/\(id)/responsibility",
+                                            body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8), authorization: auth("LA713SAFE"))
+            #expect(accepted.status == .ok)
+            #expect(try await broker.parts.store.alert(id: raised[0])?.state == .resolved)
+            let after = try await h.call(.get, "/metrics")
+            #expect(after.text.contains(#"handover_alerts_open{workflow="SAFEGUARDING_ADULT_REFERRAL",stage="1"} 0"#))
+            #expect(after.text.contains("handover_acceptance_seconds_count 1"))
+            // Stage 2 (one working day, to the trust's safeguarding lead) no longer holds.
+            broker.clock.advance(seconds: 2 * 86_400)
+            #expect(try await broker.parts.scheduler.tick(now: broker.clock.now).raised.isEmpty)
+        }
+    }
+}

@@ -35,6 +35,7 @@ extension MeshEndpoints {
             headers[.contentEncoding] = "gzip"
             if broker.configuration.sandbox { headers[MessageHeaders.name("mex-content-compressed")] = "Y" }
         }
+        broker.metrics.downloaded()
         let body = PayloadStreamer(store: broker.store, chunk: chunk, transform: plan.transform).responseBody()
         if plan.transform == .none { headers[.contentLength] = String(chunk.size) }
         context.logger.debug("download", metadata: ["handover.mailbox": "\(mailbox)", "handover.message_id": "\(id)", "handover.chunk": "\(number)"])

@@ -38,6 +38,9 @@ extension MeshEndpoints {
                 },
                 ack: { message, record in BusinessAck.message(for: message, event: event, record: record, id: ackID, now: now, directoryVersion: version) })
         }
+        if decision == .accept, let delivered = updated.deliveredAt {
+            broker.metrics.responsibilityAccepted(afterSeconds: now.secondsSinceEpoch - delivered.secondsSinceEpoch)
+        }
         context.logger.info("responsibility \(decision.rawValue)ed", metadata: ["handover.message_id": "\(id)", "handover.mailbox": "\(mailbox)"])
         return .json(TrackingView.responsibilityJSON(updated.responsibility ?? ResponsibilityRecord()))
     }

@@ -26,6 +26,7 @@ extension MeshEndpoints {
             responsibilityRequired: decision.workflow?.responsibility == .required)
         let stored = try await broker.store.createMessage(record, firstChunk: staged, now: now)
         if stored.status == .accepted && stored.escalationPolicy != nil { broker.onDelivered() }
+        broker.metrics.messageAccepted(workflow: decision.workflow?.id.rawValue ?? "unregistered")
         context.logger.info("message accepted", metadata: [
             "handover.message_id": "\(id)", "handover.mailbox": "\(sender)", "handover.recipient": "\(decision.recipient)",
             "handover.workflow": "\(headers.workflowID)", "handover.chunks": "\(headers.chunkRange.total)", "handover.status": "\(stored.status.rawValue)",

@@ -1,5 +1,6 @@
 import HandoverCore
 import HandoverStore
+import HTTPTypes
 import Hummingbird
 
 /// The MESH API v2 surface (reference §4), registered on a router. Handlers are thin: they parse,
@@ -12,6 +13,11 @@ public struct MeshEndpoints<Context: RequestContext>: Sendable {
     public func register(on router: Router<Context>) {
         for path in ["/health", "/_status", "/_ping", "/healthcheck", "/messageexchange/_ping", "/messageexchange/deepping"] {
             router.get(RouterPath(path)) { _, _ in health() }
+        }
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: try await broker.metrics.render(store: broker.store))))
         }
         let mailbox = router.group("/messageexchange/:mailbox")
         mailbox.post { request, context in try await handshake(request, context) }
@@ -70,6 +76,7 @@ public struct MeshEndpoints<Context: RequestContext>: Sendable {
         guard let message = try await broker.store.message(id) else { throw MeshError.messageDoesNotExist }
         guard message.recipient == mailbox else { throw MeshError.forbidden }
         _ = try await broker.store.acknowledge(messageID: id, now: broker.clock())
+        broker.metrics.acknowledged()
         context.logger.debug("acknowledged", metadata: ["handover.mailbox": "\(mailbox)", "handover.message_id": "\(id)"])
         return version == .v2 ? .empty() : .json(.object([("messageId", .string(id.rawValue))]))
     }

@@ -6,12 +6,15 @@ import Logging
 /// errors (404 for an unknown endpoint, 413) keep their status with a MESH body; anything else is a
 /// bare 500 whose details go only to the log, never to the client, and never include payloads.
 public struct MeshErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    let metrics: BrokerMetrics?
+
+    public init(metrics: BrokerMetrics? = nil) { self.metrics = metrics }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as MeshError {
+            metrics?.meshError(status: error.status)
             return error.response(version: (try? request.meshVersion()) ?? .v1)
         } catch let error as AdminProblem {
             return error.response

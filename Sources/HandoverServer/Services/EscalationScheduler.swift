@@ -14,12 +14,14 @@ public struct EscalationScheduler: Service, Sendable {
     let logger: Logger
     public let wake: WakeSignal
     let afterRaise: @Sendable () -> Void
+    let onRaised: @Sendable (Alert) -> Void
     let maxSleep: Duration
 
     public init(store: any EscalationStore, directory: DirectoryHolder, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
-                wake: WakeSignal = WakeSignal(), maxSleep: Duration = .seconds(30), afterRaise: @escaping @Sendable () -> Void = {}) {
-        (self.store, self.directory, self.clock, self.logger, self.wake, self.maxSleep, self.afterRaise) =
-            (store, directory, clock, logger, wake, maxSleep, afterRaise)
+                wake: WakeSignal = WakeSignal(), maxSleep: Duration = .seconds(30), afterRaise: @escaping @Sendable () -> Void = {},
+                onRaised: @escaping @Sendable (Alert) -> Void = { _ in }) {
+        (self.store, self.directory, self.clock, self.logger, self.wake, self.maxSleep, self.afterRaise, self.onRaised) =
+            (store, directory, clock, logger, wake, maxSleep, afterRaise, onRaised)
     }
 
     public struct TickResult: Equatable, Sendable {
@@ -45,6 +47,7 @@ public struct EscalationScheduler: Service, Sendable {
             }
             result.raised += alerts.map(\.id)
             for alert in alerts {
+                onRaised(alert)
                 logger.notice("alert raised", metadata: [
                     "handover.alert_id": "\(alert.id)", "handover.message_id": "\(alert.messageID)", "handover.workflow": "\(alert.workflowID)",
                     "handover.stage": "\(alert.stage + 1)", "handover.condition": "\(alert.condition.rawValue)",
