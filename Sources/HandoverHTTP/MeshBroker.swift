@@ -15,9 +15,12 @@ public struct MeshConfiguration: Sendable {
     /// Identity-encoded chunks at least this big are gzipped on the fly for clients that accept gzip.
     public var compressResponsesFrom: Int64
     public var environmentName: String
+    /// Mutual TLS: the client certificate must name the mailbox or its organisation.
+    public var bindClientCertificates: Bool = false
 
-    public init(sandbox: Bool = false, maxRequestBytes: Int64 = 100_000_000, defaultExpirySeconds: Int64 = 5 * 86_400,
-                compressResponsesFrom: Int64 = 1024, environmentName: String = "handover") {
+    public init(sandbox: Bool = false, maxRequestBytes: Int64 = 100_000_000, bindClientCertificates: Bool = false,
+                defaultExpirySeconds: Int64 = 5 * 86_400, compressResponsesFrom: Int64 = 1024, environmentName: String = "handover") {
+        self.bindClientCertificates = bindClientCertificates
         self.sandbox = sandbox
         self.maxRequestBytes = maxRequestBytes
         self.defaultExpirySeconds = defaultExpirySeconds

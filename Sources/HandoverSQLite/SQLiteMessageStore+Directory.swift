@@ -77,6 +77,10 @@ extension SQLiteMessageStore: DirectoryStore {
         }
     }
 
+    public func adminTokenCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM admin_tokens") ?? 0 }
+    }
+
     public func appendAudit(_ record: AuditRecord, now: Timestamp) async throws {
         try await writer.write { db in try Self.appendAudit(record, now: now, db) }
     }

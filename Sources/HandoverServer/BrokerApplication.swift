@@ -46,7 +46,8 @@ public enum BrokerApplication {
         let scheduler = EscalationScheduler(store: store, directory: manager.holder, clock: clock, logger: logger,
                                             afterRaise: { webhookSender.wake.signal() }, onRaised: { metrics.alertRaised($0) })
         let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey,
-                                configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes),
+                                configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes,
+                                                                 bindClientCertificates: config.tls == .mutual),
                                 clock: clock, metrics: metrics, onDelivered: { scheduler.wake.signal() })
         let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(), interval: .seconds(config.sweepIntervalSeconds),
                                     clock: clock, logger: logger)
@@ -57,12 +58,12 @@ public enum BrokerApplication {
     }
 
     /// The router with every endpoint for this configuration.
-    public static func router(_ parts: BrokerParts, sandbox: Bool) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public static func router(_ parts: BrokerParts, sandbox: Bool) -> Router<HandoverRequestContext> {
+        let router = Router(context: HandoverRequestContext.self)
         router.add(middleware: MeshErrorMiddleware(metrics: parts.broker.metrics))
-        MeshEndpoints<BasicRequestContext>(broker: parts.broker).register(on: router)
-        AdminEndpoints<BasicRequestContext>(manager: parts.directoryManager, store: parts.store, clock: parts.clock).register(on: router)
-        if sandbox { SandboxEndpoints<BasicRequestContext>(store: parts.store).register(on: router) }
+        MeshEndpoints<HandoverRequestContext>(broker: parts.broker).register(on: router)
+        AdminEndpoints<HandoverRequestContext>(manager: parts.directoryManager, store: parts.store, clock: parts.clock).register(on: router)
+        if sandbox { SandboxEndpoints<HandoverRequestContext>(store: parts.store).register(on: router) }
         return router
     }
 

@@ -8,7 +8,7 @@ public struct ServeConfiguration: Sendable {
 
     public var host = "127.0.0.1"
     public var port = 8443
-    public var tls: TLSMode = .off
+    public var tls: TLSMode = .mutual
     public var certificate = "Certs/dev/server.pem"
     public var privateKey = "Certs/dev/server.key"
     public var clientCA = "Certs/dev/ca.pem"
@@ -27,6 +27,9 @@ public struct ServeConfiguration: Sendable {
     public enum LogFormat: String, Sendable, CaseIterable { case text, json }
 
     public init() {}
+
+    /// Whether the TLS files are the development PKI's defaults (generated on first start if missing).
+    public var usesDevelopmentPKI: Bool { certificate.hasPrefix("Certs/dev/") && privateKey.hasPrefix("Certs/dev/") && clientCA.hasPrefix("Certs/dev/") }
 
     /// The SQLite file path, or nil if `database` is not a SQLite URL.
     public var sqlitePath: String? {

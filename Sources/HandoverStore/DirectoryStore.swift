@@ -16,6 +16,7 @@ public protocol DirectoryStore: Sendable {
 
     func createAdminToken(name: String, role: AdminRole, tokenHash: String, now: Timestamp) async throws
     func adminPrincipal(tokenHash: String) async throws -> AdminPrincipal?
+    func adminTokenCount() async throws -> Int
 
     func appendAudit(_ record: AuditRecord, now: Timestamp) async throws
     func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry]

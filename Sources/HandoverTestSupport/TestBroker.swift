@@ -27,6 +27,7 @@ public struct TestBroker: Sendable {
         config.database = "sqlite:" + folder.appendingPathComponent("handover.sqlite").path
         config.sharedKey = TestBroker.sharedKey
         config.sandbox = sandbox
+        config.tls = .off
         config.maxRequestBytes = maxRequestBytes
         configuration = config
         clock = ManualClock(start)

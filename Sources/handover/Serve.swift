@@ -35,10 +35,20 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("handover: cannot start: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        var notes = parts.notes
+        if config.tls != .off && config.usesDevelopmentPKI {
+            let pki = DevelopmentPKI(folder: "Certs/dev")
+            if !pki.exists {
+                try pki.initialise(mailboxes: parts.directory.snapshot.directory.mailboxes.map(\.id))
+                notes.append("development PKI generated in Certs/dev (CA, server certificate for localhost)")
+            }
+            notes.append("client certificates: Certs/dev/clients/<MAILBOX>.pem and .key; trust Certs/dev/ca.pem")
+        }
+        notes += try await FirstAdminToken.ensure(store: parts.store, folder: config.dataDirectory)
         let app = try BrokerApplication.build(config, parts: parts, logger: logger)
         let scheme = config.tls == .off ? "http" : "https"
         var banner = ["Handover listening on \(scheme)://\(config.host):\(config.port) (tls: \(config.tls.rawValue), database: \(config.database), routes: \(config.routes)\(config.sandbox ? ", SANDBOX MODE" : ""))"]
-        banner += parts.notes
+        banner += notes
         FileHandle.standardError.write(Data((banner.joined(separator: "\n") + "\n").utf8))
         try await app.runService()
     }

@@ -5,7 +5,7 @@ import Hummingbird
 
 /// The MESH API v2 surface (reference §4), registered on a router. Handlers are thin: they parse,
 /// authenticate, call the store or directory, and shape the reply for the caller's API version.
-public struct MeshEndpoints<Context: RequestContext>: Sendable {
+public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
     let broker: MeshBroker
 
     public init(broker: MeshBroker) { self.broker = broker }
@@ -47,6 +47,13 @@ public struct MeshEndpoints<Context: RequestContext>: Sendable {
     func authenticate(_ request: Request, _ context: Context) async throws -> (MailboxID, MeshAPIVersion) {
         let version = try request.meshVersion()
         let mailbox = try broker.authenticate(header: request.header("authorization"), mailbox: try context.pathMailbox(), logger: context.logger)
+        if broker.configuration.bindClientCertificates {
+            let names = await context.clientCertificateNames() ?? []
+            guard let box = broker.directory.snapshot.mailboxes[mailbox], ClientCertificateBinding.permits(certificateNames: names, mailbox: box) else {
+                context.logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "client certificate is not bound to this mailbox"])
+                throw MeshError.auth(.invalidToken)
+            }
+        }
         return (mailbox, version)
     }
 

@@ -1,0 +1,87 @@
+import AsyncHTTPClient
+import Crypto
+import Foundation
+import HandoverCore
+import HandoverServer
+import HandoverTestSupport
+import NIOCore
+import NIOSSL
+import Testing
+import X509
+
+/// Real TLS handshakes against `handover serve --tls mutual` with a development PKI.
+@Suite("Mutual TLS", .serialized)
+struct MutualTLSTests {
+    struct Fixture {
+        let folder: URL
+        let pki: DevelopmentPKI
+        let broker: BrokerProcess
+        var base: String { "https://localhost:\(broker.port)" }
+    }
+
+    func withBroker(_ body: (Fixture) async throws -> Void) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-mtls-\(UUID().uuidString)")
+        let routes = folder.appendingPathComponent("routes")
+        try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
+        try TestBroker.defaultRoutes.write(to: routes.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
+        let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
+        try pki.initialise(mailboxes: ["ALICE", "BOB", "CAROL"].map(MailboxID.init))
+        let p = folder.appendingPathComponent("pki").path
+        let broker = try BrokerProcess(
+            arguments: ["--tls", "mutual", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
+                        "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey"],
+            environment: ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "x"],
+            logURL: folder.appendingPathComponent("broker.log"))
+        defer { broker.terminate() }
+        try await body(Fixture(folder: folder, pki: pki, broker: broker))
+    }
+
+    /// GET BOB's inbox presenting `certificate` (files without extension) and a token for `mailbox`.
+    func call(_ f: Fixture, certificate: String?, mailbox: String = "BOB", password: String = "bob-secret", token: String? = nil) async throws -> Int {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(f.pki.folder.appendingPathComponent("ca.pem").path)
+        if let certificate {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificate + ".pem").map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: certificate + ".key", format: .pem))
+        }
+        var config = HTTPClient.Configuration(tlsConfiguration: tls)
+        config.timeout = .init(connect: .seconds(5), read: .seconds(10))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        defer { _ = client.shutdown() }
+        var request = HTTPClientRequest(url: f.base + "/messageexchange/\(mailbox)/inbox")
+        request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
+        request.headers.add(name: "authorization", value: token ?? MeshTokenFactory.header(mailbox: mailbox, password: password, sharedKey: "TestKey", now: SystemClockForTests.now()))
+        let response = try await client.execute(request, timeout: .seconds(10))
+        return Int(response.status.code)
+    }
+
+    @Test func handshakesAndBindings() async throws {
+        try await withBroker { f in
+            let clients = f.pki.clientsFolder
+            #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path) == 200)
+            // Another mailbox's certificate, with a valid token for BOB: refused by the binding.
+            #expect(try await call(f, certificate: clients.appendingPathComponent("CAROL").path) == 403)
+            // No certificate, a certificate from another CA, an expired certificate: no TLS session at all.
+            await #expect(throws: (any Error).self) { _ = try await call(f, certificate: nil) }
+            let otherPKI = DevelopmentPKI(folder: f.folder.appendingPathComponent("other-pki").path)
+            try otherPKI.initialise(mailboxes: [MailboxID("BOB")])
+            await #expect(throws: (any Error).self) { _ = try await call(f, certificate: otherPKI.clientsFolder.appendingPathComponent("BOB").path) }
+            try f.pki.issue(commonName: "BOB", dnsNames: ["BOB"], named: "BOB-expired", in: clients, ca: try caOf(f.pki), now: Date(), validDays: -1)
+            await #expect(throws: (any Error).self) { _ = try await call(f, certificate: clients.appendingPathComponent("BOB-expired").path) }
+            // A certificate naming the organisation (X27) is bound to all its mailboxes.
+            try f.pki.issue(commonName: "SERVER001.X27.api.mesh-client.nhs.uk", named: "org-x27", in: clients, ca: try caOf(f.pki), now: Date())
+            #expect(try await call(f, certificate: clients.appendingPathComponent("org-x27").path) == 200)
+            // Replayed and stale tokens over a good session.
+            let token = MeshTokenFactory.header(mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClockForTests.now())
+            #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path, token: token) == 200)
+            #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path, token: token) == 403)
+            let stale = MeshTokenFactory.header(mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClockForTests.now().adding(seconds: -3 * 3600))
+            #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path, token: stale) == 403)
+            let log = try String(contentsOf: f.broker.logURL, encoding: .utf8)
+            #expect(log.contains("client certificate is not bound to this mailbox") && log.contains("token replayed"))
+            #expect(!log.contains("bob-secret") && !log.contains(String(token.suffix(64))))
+        }
+    }
+
+    func caOf(_ pki: DevelopmentPKI) throws -> (Certificate, P256.Signing.PrivateKey) { try pki.loadCAForTests() }
+}
