@@ -33,6 +33,17 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Sources/COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "HandoverReceipts",
+            dependencies: ["COpenSSL"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HandoverStore",
             dependencies: ["HandoverCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
@@ -50,7 +61,7 @@ let package = Package(
         .target(
             name: "HandoverHTTP",
             dependencies: [
-                "HandoverCore", "HandoverStore",
+                "HandoverCore", "HandoverStore", "HandoverReceipts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -64,7 +75,7 @@ let package = Package(
         .target(
             name: "HandoverServer",
             dependencies: [
-                "HandoverCore", "HandoverStore", "HandoverSQLite", "HandoverHTTP",
+                "HandoverCore", "HandoverStore", "HandoverSQLite", "HandoverHTTP", "HandoverReceipts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

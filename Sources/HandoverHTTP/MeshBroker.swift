@@ -1,4 +1,5 @@
 import HandoverCore
+import HandoverReceipts
 import HandoverStore
 import Logging
 import Synchronization
@@ -36,6 +37,8 @@ public final class MeshBroker: Sendable {
     /// Called after a delivery that has an escalation policy, to wake the scheduler.
     let onDelivered: @Sendable () -> Void
     public let metrics: BrokerMetrics
+    /// Signs crossing receipts; nil when no receipt key is configured.
+    public let receiptSigner: CMSReceiptSigner?
     public let configuration: MeshConfiguration
     let verifier: MeshTokenVerifier
     let replayGuard = Mutex(TokenReplayGuard())
@@ -43,8 +46,10 @@ public final class MeshBroker: Sendable {
     let idGenerator = MessageIDGenerator()
 
     public init(store: any BrokerStore, directory: DirectoryHolder, sharedKey: String, configuration: MeshConfiguration,
-                clock: @escaping @Sendable () -> Timestamp, metrics: BrokerMetrics = BrokerMetrics(), onDelivered: @escaping @Sendable () -> Void = {}) {
+                clock: @escaping @Sendable () -> Timestamp, metrics: BrokerMetrics = BrokerMetrics(), receiptSigner: CMSReceiptSigner? = nil,
+                onDelivered: @escaping @Sendable () -> Void = {}) {
         self.store = store
+        self.receiptSigner = receiptSigner
         self.metrics = metrics
         self.onDelivered = onDelivered
         self.directory = directory

@@ -1,6 +1,7 @@
 import Foundation
 import HandoverCore
 import HandoverHTTP
+import HandoverReceipts
 import HandoverSQLite
 import HandoverStore
 import Hummingbird
@@ -48,7 +49,8 @@ public enum BrokerApplication {
         let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey,
                                 configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes,
                                                                  bindClientCertificates: config.tls == .mutual),
-                                clock: clock, metrics: metrics, onDelivered: { scheduler.wake.signal() })
+                                clock: clock, metrics: metrics, receiptSigner: try ReceiptKeys.load(config, notes: &notes),
+                                onDelivered: { scheduler.wake.signal() })
         let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(), interval: .seconds(config.sweepIntervalSeconds),
                                     clock: clock, logger: logger)
         let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), logger: logger)
@@ -89,4 +91,16 @@ public enum BrokerApplication {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// The receipt-signing key and certificate, if present (the development PKI makes them).
+enum ReceiptKeys {
+    static func load(_ config: ServeConfiguration, notes: inout [String]) throws -> CMSReceiptSigner? {
+        guard FileManager.default.fileExists(atPath: config.receiptCertificate), FileManager.default.fileExists(atPath: config.receiptKey) else {
+            notes.append("receipts are off: no \(config.receiptCertificate) / \(config.receiptKey)")
+            return nil
+        }
+        return try CMSReceiptSigner(certificatePEM: try String(contentsOfFile: config.receiptCertificate, encoding: .utf8),
+                                    keyPEM: try String(contentsOfFile: config.receiptKey, encoding: .utf8))
+    }
 }

@@ -12,6 +12,8 @@ public struct ServeConfiguration: Sendable {
     public var certificate = "Certs/dev/server.pem"
     public var privateKey = "Certs/dev/server.key"
     public var clientCA = "Certs/dev/ca.pem"
+    public var receiptCertificate = "Certs/dev/receipts.pem"
+    public var receiptKey = "Certs/dev/receipts.key"
     public var database = "sqlite:.handover/handover.sqlite"
     public var routes = "Routes"
     public var routesMode: DirectoryManager.StartMode = .importIfEmpty

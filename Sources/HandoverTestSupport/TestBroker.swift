@@ -28,6 +28,11 @@ public struct TestBroker: Sendable {
         config.sharedKey = TestBroker.sharedKey
         config.sandbox = sandbox
         config.tls = .off
+        // A PKI per test broker, for the receipt-signing key.
+        let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
+        if !pki.exists { try pki.initialise(mailboxes: []) }
+        config.receiptCertificate = pki.folder.appendingPathComponent("receipts.pem").path
+        config.receiptKey = pki.folder.appendingPathComponent("receipts.key").path
         config.maxRequestBytes = maxRequestBytes
         configuration = config
         clock = ManualClock(start)

@@ -15,6 +15,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Server certificate chain, PEM (HANDOVER_CERT).") var cert: String?
     @Option(help: "Server private key, PEM (HANDOVER_KEY).") var key: String?
     @Option(name: .customLong("client-ca"), help: "CA that client certificates must chain to (HANDOVER_CLIENT_CA).") var clientCA: String?
+    @Option(name: .customLong("receipt-cert"), help: "Certificate that signs crossing receipts (HANDOVER_RECEIPT_CERT).") var receiptCert: String?
+    @Option(name: .customLong("receipt-key"), help: "Its private key (HANDOVER_RECEIPT_KEY).") var receiptKey: String?
     @Option(help: "sqlite:PATH (HANDOVER_DATABASE).") var database: String?
     @Option(help: "Routing directory folder (HANDOVER_ROUTES).") var routes: String?
     @Option(name: .customLong("routes-mode"), help: "import-if-empty | replace: when the folder becomes the directory in force (HANDOVER_ROUTES_MODE).") var routesMode: String?
@@ -28,6 +30,16 @@ struct Serve: AsyncParsableCommand {
         let config = try resolvedConfiguration(ProcessInfo.processInfo.environment)
         LogSetup.bootstrap(format: config.logFormat, level: config.logLevel)
         let logger = Logger(label: "handover")
+        var pkiNotes: [String] = []
+        if config.tls != .off && config.usesDevelopmentPKI {
+            let pki = DevelopmentPKI(folder: "Certs/dev")
+            if !pki.exists {
+                let mailboxes = (try? DirectoryFiles.load(folder: config.routes).mailboxes.map(\.id)) ?? []
+                try pki.initialise(mailboxes: mailboxes)
+                pkiNotes.append("development PKI generated in Certs/dev (CA, server certificate for localhost, receipt key)")
+            }
+            pkiNotes.append("client certificates: Certs/dev/clients/<MAILBOX>.pem and .key (add one: handover certs issue MAILBOX); trust Certs/dev/ca.pem")
+        }
         let parts: BrokerParts
         do {
             parts = try await BrokerApplication.assemble(config, logger: logger)
@@ -35,15 +47,7 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("handover: cannot start: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        var notes = parts.notes
-        if config.tls != .off && config.usesDevelopmentPKI {
-            let pki = DevelopmentPKI(folder: "Certs/dev")
-            if !pki.exists {
-                try pki.initialise(mailboxes: parts.directory.snapshot.directory.mailboxes.map(\.id))
-                notes.append("development PKI generated in Certs/dev (CA, server certificate for localhost)")
-            }
-            notes.append("client certificates: Certs/dev/clients/<MAILBOX>.pem and .key; trust Certs/dev/ca.pem")
-        }
+        var notes = pkiNotes + parts.notes
         notes += try await FirstAdminToken.ensure(store: parts.store, folder: config.dataDirectory)
         let app = try BrokerApplication.build(config, parts: parts, logger: logger)
         let scheme = config.tls == .off ? "http" : "https"
@@ -65,6 +69,8 @@ struct Serve: AsyncParsableCommand {
         if let v = pick(cert, "CERT") { c.certificate = v }
         if let v = pick(key, "KEY") { c.privateKey = v }
         if let v = pick(clientCA, "CLIENT_CA") { c.clientCA = v }
+        if let v = pick(receiptCert, "RECEIPT_CERT") { c.receiptCertificate = v }
+        if let v = pick(receiptKey, "RECEIPT_KEY") { c.receiptKey = v }
         if let v = pick(database, "DATABASE") { c.database = v }
         if let v = pick(routes, "ROUTES") { c.routes = v }
         if let v = pick(sharedKey, "SHARED_KEY") { c.sharedKey = v }

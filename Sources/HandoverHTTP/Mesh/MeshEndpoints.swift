@@ -36,6 +36,8 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
         mailbox.put("inbox/:messageID/status/acknowledged") { request, context in try await acknowledge(request, context) }
         mailbox.get("outbox/tracking") { request, context in try await trackByMessageID(request, context) }
         mailbox.get("outbox/tracking/:localID") { request, context in try await trackByLocalID(request, context) }
+        mailbox.get("outbox/:messageID/receipt") { request, context in try await receipt(request, context, asSender: true) }
+        mailbox.get("inbox/:messageID/receipt") { request, context in try await receipt(request, context, asSender: false) }
         mailbox.post("inbox/:messageID/responsibility") { request, context in try await responsibility(request, context) }
         mailbox.post("inbox/:messageID/outcome") { request, context in try await outcome(request, context) }
         router.get("/messageexchange/endpointlookup/:ods/:workflow") { request, context in try await endpointLookup(request, context) }

@@ -1,0 +1,36 @@
+import Crypto
+import HandoverCore
+import HandoverStore
+import Hummingbird
+
+extension MeshEndpoints {
+    /// `GET /messageexchange/{MB}/outbox/{ID}/receipt` (sender) and `/inbox/{ID}/receipt` (recipient):
+    /// the canonical receipt and the broker's detached CMS signature over it.
+    func receipt(_ request: Request, _ context: Context, asSender: Bool) async throws -> Response {
+        let (mailbox, _) = try await authenticate(request, context)
+        let id = try context.pathMessageID()
+        guard let message = try await broker.store.message(id), (asSender ? message.sender : message.recipient) == mailbox else {
+            throw MeshError.messageDoesNotExist
+        }
+        guard message.deliveredAt != nil, message.type == .data else {
+            throw MeshError(status: 409, event: "RECEIPT", code: "", message: "a receipt exists only once the message is delivered")
+        }
+        guard let signer = broker.receiptSigner else {
+            throw MeshError(status: 503, event: "RECEIPT", code: "", message: "receipts are not configured on this broker (--receipt-cert, --receipt-key)")
+        }
+        var hasher = SHA256()
+        var bytes: Int64 = 0
+        for number in 1...max(message.totalChunks, 1) {
+            guard let chunk = try await broker.store.chunk(messageID: id, number: number) else { throw MeshError.noLongerAvailable }
+            for index in 0..<chunk.segmentCount {
+                guard let segment = try await broker.store.segment(uploadID: chunk.uploadID, index: index) else { throw MeshError.noLongerAvailable }
+                segment.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                bytes += Int64(segment.readableBytes)
+            }
+        }
+        let digest = hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let canonical = CrossingReceipt.canonical(message, payloadSHA256: digest, payloadBytes: bytes)
+        let signature = try signer.sign(Array(canonical.utf8))
+        return .json(.object([("receipt", .string(canonical)), ("signature", .string(signature)), ("certificate", .string(signer.certificatePEM))]))
+    }
+}

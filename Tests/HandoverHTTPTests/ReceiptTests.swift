@@ -1,0 +1,57 @@
+import Crypto
+import Foundation
+import HandoverCore
+import HandoverTestSupport
+import Testing
+
+@Suite("Signed crossing receipts")
+struct ReceiptTests {
+    /// Runs `openssl cms -verify` on a receipt, as the docs tell a user to.
+    func opensslVerifies(receipt: String, signature: String, ca: String, in folder: URL) throws -> Bool {
+        let r = folder.appendingPathComponent("receipt.json"), s = folder.appendingPathComponent("receipt.p7s")
+        try receipt.write(to: r, atomically: true, encoding: .utf8)
+        try signature.write(to: s, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl", "cms", "-verify", "-binary", "-inform", "PEM", "-in", s.path, "-content", r.path, "-CAfile", ca, "-out", "/dev/null"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    @Test func receiptsVerifyWithOpenSSLAndNameWhatCrossed() async throws {
+        let broker = try await TestBroker()
+        try await MeshHarness.run(broker) { h in
+            let body = Array("referral for Mrs Smith".utf8)
+            let id = try await h.send(body: body, headers: ["mex-localid": "ref-42"])
+            let bySender = try await h.call(.get, "/messageexchange/ALICE/outbox/\(id)/receipt", as: "ALICE")
+            let byRecipient = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)/receipt", as: "BOB")
+            #expect(bySender.status == .ok && byRecipient.status == .ok)
+            let receipt = try #require(bySender.json["receipt"] as? String)
+            #expect(byRecipient.json["receipt"] as? String == receipt)
+            let fields = try #require(try JSONSerialization.jsonObject(with: Data(receipt.utf8)) as? [String: Any])
+            let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+            #expect(fields["payload_sha256"] as? String == digest && fields["message_id"] as? String == id)
+            #expect(fields["sender"] as? String == "ALICE" && fields["recipient"] as? String == "BOB" && fields["local_id"] as? String == "ref-42")
+            #expect((fields["route"] as? [String: Any])?["addressed_by"] as? String == "mailbox")
+            #expect(!receipt.contains("Mrs Smith"))
+
+            let ca = broker.folder.appendingPathComponent("pki/ca.pem").path
+            let signature = try #require(bySender.json["signature"] as? String)
+            #expect(signature.hasPrefix("-----BEGIN CMS-----"))
+            #expect(try opensslVerifies(receipt: receipt, signature: signature, ca: ca, in: broker.folder))
+            let tampered = receipt.replacingOccurrences(of: "\"BOB\"", with: "\"CAROL\"")
+            #expect(try !opensslVerifies(receipt: tampered, signature: signature, ca: ca, in: broker.folder))
+
+            #expect(try await h.call(.get, "/messageexchange/CAROL/inbox/\(id)/receipt", as: "CAROL").status == .notFound)
+            #expect(try await h.call(.get, "/messageexchange/BOB/outbox/\(id)/receipt", as: "BOB").status == .notFound)
+            let uploading = try #require(try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE",
+                headers: ["mex-to": "BOB", "mex-workflowid": "WF", "mex-chunk-range": "1:2"], body: [1]).json["message_id"] as? String)
+            #expect(try await h.call(.get, "/messageexchange/ALICE/outbox/\(uploading)/receipt", as: "ALICE").status == .conflict)
+            // Downloads of chunk 1 still work beside the receipt route.
+            #expect(try await h.call(.get, "/messageexchange/BOB/inbox/\(id)/1", as: "BOB").text == "referral for Mrs Smith")
+        }
+    }
+}
