@@ -18,10 +18,16 @@ public struct MeshConfiguration: Sendable {
     public var environmentName: String
     /// Mutual TLS: the client certificate must name the mailbox or its organisation.
     public var bindClientCertificates: Bool = false
+    /// Requests a second per mailbox (0: unlimited), with bursts up to `rateBurst`.
+    public var ratePerSecond: Double = 1000
+    public var rateBurst: Double = 2000
 
     public init(sandbox: Bool = false, maxRequestBytes: Int64 = 100_000_000, bindClientCertificates: Bool = false,
+                ratePerSecond: Double = 1000, rateBurst: Double = 2000,
                 defaultExpirySeconds: Int64 = 5 * 86_400, compressResponsesFrom: Int64 = 1024, environmentName: String = "handover") {
         self.bindClientCertificates = bindClientCertificates
+        self.ratePerSecond = ratePerSecond
+        self.rateBurst = rateBurst
         self.sandbox = sandbox
         self.maxRequestBytes = maxRequestBytes
         self.defaultExpirySeconds = defaultExpirySeconds
@@ -42,6 +48,7 @@ public final class MeshBroker: Sendable {
     public let configuration: MeshConfiguration
     let verifier: MeshTokenVerifier
     let replayGuard = Mutex(TokenReplayGuard())
+    let rateLimiter: Mutex<RateLimiter>
     let clock: @Sendable () -> Timestamp
     let idGenerator = MessageIDGenerator()
 
@@ -55,6 +62,7 @@ public final class MeshBroker: Sendable {
         self.directory = directory
         self.configuration = configuration
         self.verifier = MeshTokenVerifier(sharedKey: sharedKey)
+        self.rateLimiter = Mutex(RateLimiter(ratePerSecond: configuration.ratePerSecond, burst: configuration.rateBurst))
         self.clock = clock
     }
 
@@ -68,6 +76,10 @@ public final class MeshBroker: Sendable {
         case .success(let token):
             guard replayGuard.withLock({ $0.admit(token, now: now) }) else {
                 throw reject(.replayed, mailbox: mailbox, logger: logger)
+            }
+            if let wait = rateLimiter.withLock({ $0.admit(mailbox, now: now) }) {
+                logger.notice("rate limited", metadata: ["handover.mailbox": "\(mailbox)", "handover.retry_after": "\(wait)"])
+                throw MeshError.tooManyRequests(retryAfter: wait)
             }
             return mailbox
         case .failure(let failure):

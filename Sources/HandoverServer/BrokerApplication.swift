@@ -48,7 +48,8 @@ public enum BrokerApplication {
                                             afterRaise: { webhookSender.wake.signal() }, onRaised: { metrics.alertRaised($0) })
         let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey,
                                 configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes,
-                                                                 bindClientCertificates: config.tls == .mutual),
+                                                                 bindClientCertificates: config.tls == .mutual, ratePerSecond: config.ratePerSecond,
+                                                                 rateBurst: config.rateBurst),
                                 clock: clock, metrics: metrics, receiptSigner: try ReceiptKeys.load(config, notes: &notes),
                                 onDelivered: { scheduler.wake.signal() })
         let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(), interval: .seconds(config.sweepIntervalSeconds),
@@ -72,7 +73,9 @@ public enum BrokerApplication {
     /// The runnable application: HTTP (or TLS) server plus the background services.
     public static func build(_ config: ServeConfiguration, parts: BrokerParts, logger: Logger) throws -> some ApplicationProtocol {
         let server: HTTPServerBuilder
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(config.idleTimeoutSeconds)))
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
+            maxHeaderFieldSize: config.maxHeaderBytes, maxHeaderListSize: config.maxHeaderBytes, maxHeaderFieldCount: 100)
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(config.idleTimeoutSeconds), httpDecoderConfiguration: decoder))
         switch config.tls {
         case .off:
             server = http1
@@ -82,7 +85,8 @@ public enum BrokerApplication {
         return Application(
             router: router(parts, sandbox: config.sandbox),
             server: server,
-            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Handover"),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Handover",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(config.maxConnections)),
             services: [parts.sweeper, parts.refresher, parts.scheduler, parts.webhookSender],
             logger: logger)
     }

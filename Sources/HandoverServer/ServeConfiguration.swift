@@ -25,6 +25,10 @@ public struct ServeConfiguration: Sendable {
     public var sweepIntervalSeconds: Int64 = 30
     public var maxRequestBytes: Int64 = 100_000_000
     public var idleTimeoutSeconds: Int64 = 120
+    public var maxConnections = 1024
+    public var maxHeaderBytes = 32 * 1024
+    public var ratePerSecond: Double = 1000
+    public var rateBurst: Double = 2000
 
     public enum LogFormat: String, Sendable, CaseIterable { case text, json }
 

@@ -17,7 +17,7 @@ public struct TestBroker: Sendable {
     /// `reopening` starts a broker on an earlier one's folder, as a restart would.
     public init(routesYAML: String = TestBroker.defaultRoutes, sandbox: Bool = false, environment: [String: String] = TestBroker.passwords,
                 start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000, reopening: URL? = nil,
-                routesFolder: String? = nil) async throws {
+                routesFolder: String? = nil, ratePerSecond: Double = 1000, rateBurst: Double = 2000) async throws {
         folder = reopening ?? FileManager.default.temporaryDirectory.appendingPathComponent("handover-test-\(UUID().uuidString)")
         let routes = folder.appendingPathComponent("routes")
         try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
@@ -34,6 +34,8 @@ public struct TestBroker: Sendable {
         config.receiptCertificate = pki.folder.appendingPathComponent("receipts.pem").path
         config.receiptKey = pki.folder.appendingPathComponent("receipts.key").path
         config.maxRequestBytes = maxRequestBytes
+        config.ratePerSecond = ratePerSecond
+        config.rateBurst = rateBurst
         configuration = config
         clock = ManualClock(start)
         let clock = self.clock

@@ -25,6 +25,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text | json (HANDOVER_LOG_FORMAT).") var logFormat: String?
     @Option(name: .customLong("log-level"), help: "trace | debug | info | notice | warning | error (HANDOVER_LOG_LEVEL).") var logLevel: String?
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (HANDOVER_SWEEP_INTERVAL).") var sweepInterval: Int64?
+    @Option(name: .customLong("max-request-bytes"), help: "Largest request body, 413 past it (HANDOVER_MAX_REQUEST_BYTES; default 100000000).") var maxRequestBytes: Int64?
+    @Option(name: .customLong("rate-limit"), help: "Requests a second per mailbox, 429 past it; 0 for none (HANDOVER_RATE_LIMIT; default 1000).") var rateLimit: Double?
+    @Option(name: .customLong("rate-burst"), help: "Burst allowance per mailbox (HANDOVER_RATE_BURST; default 2000).") var rateBurst: Double?
+    @Option(name: .customLong("max-connections"), help: "Open connections at most (HANDOVER_MAX_CONNECTIONS; default 1024).") var maxConnections: Int?
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request header block (HANDOVER_MAX_HEADER_BYTES; default 32768).") var maxHeaderBytes: Int?
+    @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle connection is closed (HANDOVER_IDLE_TIMEOUT; default 120).") var idleTimeout: Int64?
 
     func run() async throws {
         let config = try resolvedConfiguration(ProcessInfo.processInfo.environment)
@@ -85,6 +91,12 @@ struct Serve: AsyncParsableCommand {
         }
         if let v = pick(logLevel, "LOG_LEVEL") { c.logLevel = v }
         if let v = sweepInterval ?? env["HANDOVER_SWEEP_INTERVAL"].flatMap(Int64.init) { c.sweepIntervalSeconds = max(1, v) }
+        if let v = maxRequestBytes ?? env["HANDOVER_MAX_REQUEST_BYTES"].flatMap(Int64.init) { c.maxRequestBytes = max(1, v) }
+        if let v = rateLimit ?? env["HANDOVER_RATE_LIMIT"].flatMap(Double.init) { c.ratePerSecond = max(0, v) }
+        if let v = rateBurst ?? env["HANDOVER_RATE_BURST"].flatMap(Double.init) { c.rateBurst = max(1, v) }
+        if let v = maxConnections ?? env["HANDOVER_MAX_CONNECTIONS"].flatMap(Int.init) { c.maxConnections = max(1, v) }
+        if let v = maxHeaderBytes ?? env["HANDOVER_MAX_HEADER_BYTES"].flatMap(Int.init) { c.maxHeaderBytes = max(1024, v) }
+        if let v = idleTimeout ?? env["HANDOVER_IDLE_TIMEOUT"].flatMap(Int64.init) { c.idleTimeoutSeconds = max(1, v) }
         return c
     }
 }

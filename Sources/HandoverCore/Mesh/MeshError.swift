@@ -6,6 +6,8 @@ public struct MeshError: Error, Hashable, Sendable {
     public let code: String
     public let message: String
     public var messageID: MessageID?
+    /// For 429: how long to wait, sent as `Retry-After`.
+    public var retryAfterSeconds: Int?
 
     public init(status: Int, event: String, code: String, message: String, messageID: MessageID? = nil) {
         self.status = status
@@ -49,6 +51,12 @@ public struct MeshError: Error, Hashable, Sendable {
     public static let badAcceptHeader = MeshError(status: 400, event: "", code: "", message: "Accept header api format incorrect")
     public static func badRequest(_ text: String) -> MeshError { MeshError(status: 400, event: "", code: "", message: text) }
     public static func missingHeader(_ name: String) -> MeshError { MeshError(status: 400, event: "", code: "", message: "Missing required header \(name)") }
+
+    public static func tooManyRequests(retryAfter: Int) -> MeshError {
+        var e = MeshError(status: 429, event: "", code: "", message: "Too many requests from this mailbox; retry after \(retryAfter) s")
+        e.retryAfterSeconds = retryAfter
+        return e
+    }
 
     public static func auth(_ failure: MeshAuthFailure) -> MeshError {
         failure == .unknownMailbox

@@ -65,6 +65,12 @@ extension Response {
 extension MeshError {
     /// The error body in the caller's API version (reference §7.1).
     func response(version: MeshAPIVersion) -> Response {
+        var response = body(version: version)
+        if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
+        return response
+    }
+
+    private func body(version: MeshAPIVersion) -> Response {
         let status = HTTPResponse.Status(code: self.status)
         switch version {
         case .v2:
