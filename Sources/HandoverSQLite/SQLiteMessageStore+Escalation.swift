@@ -199,9 +199,11 @@ extension SQLiteMessageStore: EscalationStore {
 
     // MARK: - Helpers inside a write transaction
 
+    /// Records a message event in its timeline and in the hash-chained audit log (never a payload).
     static func addEvent(_ id: MessageID, _ kind: String, _ detail: String, _ now: Timestamp, _ db: Database) throws {
         try db.execute(sql: "INSERT INTO message_events (message_id, at, kind, detail) VALUES (?, ?, ?, ?)",
                        arguments: [id.rawValue, now.microsecondsSinceEpoch, kind, detail])
+        try appendAudit(AuditRecord(actor: "broker", action: "message.\(kind)", subject: "message \(id.rawValue)", detail: detail), now: now, db)
     }
 
     /// Stores a system-made message (business ack, alert) with its body, delivered at once.

@@ -39,7 +39,8 @@ public enum BrokerApplication {
                                                 attributes: [.posixPermissions: 0o700])
         let store = try SQLiteMessageStore(path: path)
         let files = FileManager.default.fileExists(atPath: config.routes) ? try DirectoryFiles.loadWithDocument(folder: config.routes).document : nil
-        let manager = DirectoryManager(store: store, environment: environment, sandbox: config.sandbox, clock: clock)
+        let secrets = try MasterKey.load(dataDirectory: config.dataDirectory, environment: environment, notes: &notes)
+        let manager = DirectoryManager(store: store, environment: environment, sandbox: config.sandbox, secrets: secrets, clock: clock)
         notes += try await manager.start(files: files, mode: config.routesMode, actor: "routes:\(config.routes)")
         let sharedKey = try SharedKey.resolve(config: config, environment: environment, notes: &notes)
         let metrics = BrokerMetrics()

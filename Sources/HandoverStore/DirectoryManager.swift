@@ -22,9 +22,12 @@ public final class DirectoryManager: Sendable {
     let environment: [String: String]
     let sandbox: Bool
     let clock: @Sendable () -> Timestamp
+    /// Seals rotated passwords before they reach the store.
+    let secrets: SecretBox
 
-    public init(store: any DirectoryStore, environment: [String: String], sandbox: Bool, clock: @escaping @Sendable () -> Timestamp) {
+    public init(store: any DirectoryStore, environment: [String: String], sandbox: Bool, secrets: SecretBox, clock: @escaping @Sendable () -> Timestamp) {
         self.store = store
+        self.secrets = secrets
         self.environment = environment
         self.sandbox = sandbox
         self.clock = clock
@@ -89,7 +92,7 @@ public final class DirectoryManager: Sendable {
     public func rotatePassword(_ mailbox: MailboxID, actor: String) async throws -> String? {
         guard holder.snapshot.mailboxes[mailbox] != nil else { return nil }
         let password = MailboxPasswordFormat.generate()
-        try await store.setMailboxPassword(mailbox, password: password, actor: actor, now: clock())
+        try await store.setMailboxPassword(mailbox, password: try secrets.seal(password), actor: actor, now: clock())
         if let current = try await store.currentDirectory() { try await apply(current) }
         return password
     }
@@ -104,7 +107,7 @@ public final class DirectoryManager: Sendable {
             case .literal(let value)? where sandbox: passwords[mailbox.id] = value
             default: break
             }
-            if let override = rotated[mailbox.id] { passwords[mailbox.id] = override }
+            if let sealed = rotated[mailbox.id] { passwords[mailbox.id] = try secrets.open(sealed) }
         }
         holder.replace(with: DirectoryIndex(directory: directory, version: stored.version, passwords: passwords))
     }

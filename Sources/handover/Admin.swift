@@ -33,6 +33,12 @@ struct Admin: AsyncParsableCommand {
 
 /// Opens the store named by `--database` or `HANDOVER_DATABASE` (default as `serve`).
 enum StoreOpening {
+    static func dataDirectory(_ database: String?) -> String {
+        var config = ServeConfiguration()
+        if let database = database ?? ProcessInfo.processInfo.environment["HANDOVER_DATABASE"] { config.database = database }
+        return config.dataDirectory
+    }
+
     static func open(_ database: String?) throws -> SQLiteMessageStore {
         var config = ServeConfiguration()
         if let database = database ?? ProcessInfo.processInfo.environment["HANDOVER_DATABASE"] { config.database = database }

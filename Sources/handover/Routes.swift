@@ -45,7 +45,9 @@ struct Routes: AsyncParsableCommand {
         func run() async throws {
             let files = try loadOrReport(folder)
             let store = try StoreOpening.open(database)
-            let manager = DirectoryManager(store: store, environment: ProcessInfo.processInfo.environment, sandbox: sandbox, clock: SystemClock.now)
+            var notes: [String] = []
+            let secrets = try MasterKey.load(dataDirectory: StoreOpening.dataDirectory(database), environment: ProcessInfo.processInfo.environment, notes: &notes)
+            let manager = DirectoryManager(store: store, environment: ProcessInfo.processInfo.environment, sandbox: sandbox, secrets: secrets, clock: SystemClock.now)
             let current = try await store.currentDirectory()
             switch try await manager.propose(files.document, expectedVersion: current?.version, actor: "cli:routes-import", dryRun: false) {
             case .applied(let version, let changes): print("imported \(folder) as directory version \(version) (\(changes.count) change(s))")

@@ -38,3 +38,21 @@ struct DirectoryDocumentTests {
         #expect(kind.delete(in: &doc, id: "NewBox") && !kind.delete(in: &doc, id: "NewBox"))
     }
 }
+
+@Suite("Secrets at rest")
+struct SecretBoxTests {
+    @Test func sealsOpensAndRefusesTamperingOrTheWrongKey() throws {
+        let box = try SecretBox(keyBytes: SecretBox.generateKeyBytes())
+        let sealed = try box.seal("correct horse battery staple")
+        #expect(sealed.hasPrefix("v1:") && !sealed.contains("horse"))
+        #expect(try box.open(sealed) == "correct horse battery staple")
+        #expect(try box.seal("x") != box.seal("x"), "nonces must differ")
+        let other = try SecretBox(keyBytes: SecretBox.generateKeyBytes())
+        #expect(throws: (any Error).self) { _ = try other.open(sealed) }
+        var tampered = Array(sealed)
+        tampered[10] = tampered[10] == "A" ? "B" : "A"
+        #expect(throws: (any Error).self) { _ = try box.open(String(tampered)) }
+        #expect(throws: SecretBoxError.badKey) { _ = try SecretBox(keyBytes: [1, 2, 3]) }
+        #expect(SecretBox.decodeKey(SecretBox.encodeKey(Array(0..<32))) == Array(0..<32))
+    }
+}

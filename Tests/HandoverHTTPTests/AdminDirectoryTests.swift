@@ -116,6 +116,7 @@ struct AdminDirectoryTests {
             let audit = try await h.call(.get, "/admin/audit", accept: nil, authorization: auth)
             let actions = (audit.json["entries"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
             #expect(actions.filter { $0 == "directory.added" }.count >= 2 && actions.contains("directory.removed"))
+            #expect(actions.contains("message.delivered"), "message events belong in the chained audit log")
             #expect((audit.json["entries"] as? [[String: Any]])?.last?["actor"] as? String == "admin:admin-user")
             let verify = try await h.call(.get, "/admin/audit/verify", accept: nil, authorization: auth)
             #expect(verify.json["intact"] as? Bool == true)
@@ -129,6 +130,8 @@ struct AdminDirectoryTests {
             let rotated = try await h.call(.post, "/admin/mailboxes/BOB/password", accept: nil, authorization: auth)
             let password = try #require(rotated.json["password"] as? String)
             #expect(rotated.header("cache-control") == "no-store")
+            let stored = try #require(try await h.broker.parts.store.mailboxPasswords()[MailboxID("BOB")])
+            #expect(stored.hasPrefix("v1:") && !stored.contains(password), "rotated passwords must be sealed at rest")
             let oldLogin = try await h.call(.get, "/messageexchange/BOB/inbox", as: "BOB")
             #expect(oldLogin.status == .forbidden)
             let newLogin = try await h.call(.get, "/messageexchange/BOB/inbox", authorization: h.broker.auth("BOB", password: password))
