@@ -20,7 +20,7 @@ public struct ChunkStager: Sendable {
     /// Reads `body` to its end. Throws `MeshError.payloadTooLarge` past `maxBytes`; any error from the
     /// body (a truncated or aborted upload) propagates, leaving only unreferenced segments behind.
     public func stage<Body: AsyncSequence>(
-        _ body: Body, into store: any MessageStore, now: Timestamp
+        _ body: Body, into store: any MessageStore, now: Timestamp, inspector: (any BodyInspector)? = nil
     ) async throws -> StagedChunk where Body.Element == ByteBuffer {
         let uploadID = Self.newUploadID()
         var hasher = SHA256()
@@ -31,6 +31,7 @@ public struct ChunkStager: Sendable {
             total += Int64(part.readableBytes)
             guard total <= maxBytes else { throw MeshError.payloadTooLarge }
             part.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            try inspector?.inspect(part)
             var part = part
             while part.readableBytes > 0 {
                 // Flush a full segment only when more bytes arrive, so a body of exactly one
@@ -44,6 +45,7 @@ public struct ChunkStager: Sendable {
                 pending.writeBuffer(&slice)
             }
         }
+        try inspector?.finish()
         let digest = hasher.finalize().map { String(format2: $0) }.joined()
         if index == 0 {
             return StagedChunk(uploadID: uploadID, size: total, segmentCount: total == 0 ? 0 : 1, sha256: digest,
@@ -60,6 +62,13 @@ public struct ChunkStager: Sendable {
         var rng = SystemRandomNumberGenerator()
         return (0..<16).map { _ in String(format2: UInt8.random(in: 0...255, using: &rng)) }.joined()
     }
+}
+
+/// Checks a body as it streams past (for example, that a gzip body really is gzip), so a malformed
+/// upload is refused before anything refers to it.
+public protocol BodyInspector: AnyObject {
+    func inspect(_ part: ByteBuffer) throws
+    func finish() throws
 }
 
 extension String {

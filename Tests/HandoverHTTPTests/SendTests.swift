@@ -113,6 +113,12 @@ struct SendTests {
             #expect(passthrough.header("mex-content-compressed") == nil)
             let decoded = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB", headers: ["accept-encoding": "identity"])
             #expect(decoded.header("content-encoding") == nil && decoded.text == String(repeating: "compress me ", count: 50))
+            // A body that says gzip but is not (or is cut short) is refused at upload, not at download.
+            for bad in [Array("not gzip at all".utf8), Array(gz.readableBytesView.prefix(gz.readableBytes / 2))] {
+                let r = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "BOB", "mex-workflowid": "WF", "content-encoding": "gzip"], body: bad)
+                #expect(r.status == .badRequest, "\(bad.count) bytes -> \(r.status)")
+            }
+            #expect(try await h.inbox().count == 1)
         }
     }
 }

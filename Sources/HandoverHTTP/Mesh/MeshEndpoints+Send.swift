@@ -12,7 +12,7 @@ extension MeshEndpoints {
         let decision = try index.resolve(to: headers.to, workflowID: headers.workflowID, sender: sender,
                                          allowUnknownWorkflows: broker.configuration.sandbox).get()
         let now = broker.clock()
-        let staged = try await stage(request.body, now: now)
+        let staged = try await stage(request.body, now: now, encoding: headers.contentEncoding)
         guard staged.size > 0 else { throw MeshError.dataFileMissing }
         let id = broker.idGenerator.next(now: now)
         let record = MessageRecord(
@@ -52,7 +52,7 @@ extension MeshEndpoints {
         _ = try MessageLifecycle.addingChunk(current, number: number, total: range.total, encoding: encoding,
                                              size: 0, replacing: nil, now: broker.clock()).get()
         let now = broker.clock()
-        let staged = try await stage(request.body, now: now)
+        let staged = try await stage(request.body, now: now, encoding: encoding)
         let updated = try await broker.store.addChunk(messageID: id, sender: sender, number: number, total: range.total,
                                                       encoding: encoding, chunk: staged, now: now)
         if updated.status == .accepted {
@@ -63,8 +63,9 @@ extension MeshEndpoints {
         return .json(.object([("messageID", .string(id.rawValue)), ("blockID", .int(Int64(number)))]), status: .accepted)
     }
 
-    private func stage(_ body: RequestBody, now: Timestamp) async throws -> StagedChunk {
-        try await ChunkStager(maxBytes: broker.configuration.maxRequestBytes).stage(body, into: broker.store, now: now)
+    private func stage(_ body: RequestBody, now: Timestamp, encoding: ContentEncoding) async throws -> StagedChunk {
+        try await ChunkStager(maxBytes: broker.configuration.maxRequestBytes)
+            .stage(body, into: broker.store, now: now, inspector: encoding == .gzip ? GzipBodyValidator() : nil)
     }
 
     /// Working-time expiries need a calendar; until a message carries one, a working day counts as a

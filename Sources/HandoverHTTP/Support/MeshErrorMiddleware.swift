@@ -1,5 +1,6 @@
 import HandoverCore
 import Hummingbird
+import NIOCore
 import Logging
 
 /// Turns errors into MESH-shaped responses (admin errors into problem+json). A `MeshError` becomes its v1 or v2 body; Hummingbird's own
@@ -18,6 +19,12 @@ public struct MeshErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.response(version: (try? request.meshVersion()) ?? .v1)
         } catch let error as AdminProblem {
             return error.response
+        } catch is NIOTooManyBytesError {
+            // A JSON or YAML body past its limit (`collect(upTo:)`).
+            if request.uri.path.hasPrefix("/admin") {
+                return AdminProblem(status: .contentTooLarge, type: "too-large", title: "Content Too Large", detail: "the body is larger than this call accepts").response
+            }
+            return MeshError.payloadTooLarge.response(version: (try? request.meshVersion()) ?? .v1)
         } catch let error as HTTPError where request.uri.path.hasPrefix("/admin") {
             return AdminProblem(status: error.status, type: "http", title: error.status.reasonPhrase, detail: error.body ?? error.status.reasonPhrase).response
         } catch let error as HTTPError {

@@ -1,0 +1,39 @@
+import Foundation
+
+/// What `handover bench` measures and against what.
+public struct BenchConfiguration: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        /// C clients send as fast as they can.
+        case send
+        /// Each client: send, list the recipient's inbox, download, acknowledge.
+        case cycle
+        /// One message of `largeBytes` in `chunkBytes` chunks, up and down.
+        case large
+        /// Fill one inbox with `prefill` messages, then time listings.
+        case list
+    }
+
+    public var mode: Mode = .send
+    /// Base URL of a running broker; nil to spawn `handover serve` on a fresh SQLite store.
+    public var url: String?
+    public var mailboxes = 8
+    public var clients = 32
+    public var durationSeconds = 10.0
+    public var messageBytes = 1024
+    public var largeBytes: Int64 = 1 << 30
+    public var chunkBytes = 75 << 20
+    public var prefill = 100_000
+    public var listSamples = 500
+    public var sharedKey = "BenchKey"
+    public var password = "bench-password"
+    public var mailboxPrefix = "BENCH"
+    public var workflow = "BENCH_WF"
+    /// Send at most this many messages a second in total (0: as fast as possible), for latency at a set load.
+    public var targetRate = 0.0
+    /// The broker's pid, for its peak memory, when not spawned.
+    public var brokerPID: Int32?
+
+    public init() {}
+
+    public func mailbox(_ i: Int) -> String { mailboxPrefix + String(format: "%03d", i % max(1, mailboxes)) }
+}

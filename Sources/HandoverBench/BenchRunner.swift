@@ -1,0 +1,174 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Synchronization
+
+/// Runs one benchmark and prints a report: throughput, latency percentiles per operation and the
+/// broker's peak memory. Load goes to loopback only, bounded by `durationSeconds` or a message count.
+public struct BenchRunner: Sendable {
+    let config: BenchConfiguration
+    let brokerBinary: String
+
+    public init(config: BenchConfiguration, brokerBinary: String) {
+        self.config = config
+        self.brokerBinary = brokerBinary
+    }
+
+    public func run() async throws -> String {
+        var broker: SpawnedBroker?
+        let base: String
+        if let url = config.url {
+            base = url
+        } else {
+            broker = try SpawnedBroker(config: config, binary: brokerBinary)
+            base = "http://127.0.0.1:\(broker!.port)"
+        }
+        defer { broker?.stop() }
+        let pid = broker?.pid ?? config.brokerPID
+        var httpConfig = HTTPClient.Configuration()
+        httpConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, config.clients))
+        httpConfig.decompression = .disabled
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
+        let recorder = LatencyRecorder()
+        let client = BenchClient(http: http, config: config, base: base, recorder: recorder)
+        let started = ContinuousClock.now
+        var summary: [String] = []
+        do {
+            switch config.mode {
+            case .send: summary = await runSend(client)
+            case .cycle: summary = await runCycle(client)
+            case .large: summary = try await runLarge(client)
+            case .list: summary = await runList(client)
+            }
+        }
+        try await http.shutdown()
+        let elapsed = ContinuousClock.now - started
+        var lines = ["handover bench: mode \(config.mode.rawValue), \(config.clients) clients, \(config.mailboxes) mailboxes, "
+            + "\(config.messageBytes) B messages, against \(config.url ?? "a spawned broker (SQLite, synchronous=FULL)")"]
+        lines += summary
+        lines.append(String(format: "%-12@ %9@ %6@ %9@ %9@ %9@ %9@", "operation" as NSString, "count" as NSString, "fail" as NSString,
+                            "p50 ms" as NSString, "p90 ms" as NSString, "p99 ms" as NSString, "max ms" as NSString))
+        for row in recorder.rows() {
+            lines.append(String(format: "%-12@ %9llu %6d %9.2f %9.2f %9.2f %9.2f", row.operation as NSString, row.count, row.failures, row.p50, row.p90, row.p99, row.max))
+        }
+        if let pid, let peak = peakResidentMiB(pid: pid) { lines.append(String(format: "broker peak memory (VmHWM): %.1f MiB", peak)) }
+        lines.append(String(format: "wall time %.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        return lines.joined(separator: "\n")
+    }
+
+    func payload(_ size: Int, seed: Int) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: size)
+        for i in 0..<size { buffer.writeInteger(UInt8(truncatingIfNeeded: i &* 31 &+ seed)) }
+        return buffer
+    }
+
+    /// Runs `body` on every client until the deadline, paced to `targetRate` if set. Returns the loop count.
+    func loop(_ body: @escaping @Sendable (Int, Int) async -> Bool) async -> Int {
+        let deadline = ContinuousClock.now + .milliseconds(Int(config.durationSeconds * 1000))
+        let interval: Duration? = config.targetRate > 0 ? .microseconds(Int64(Double(config.clients) / config.targetRate * 1_000_000)) : nil
+        let done = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            for c in 0..<config.clients {
+                group.addTask {
+                    var i = 0
+                    var next = ContinuousClock.now
+                    while ContinuousClock.now < deadline {
+                        if let interval {
+                            next = next + interval
+                            if next > ContinuousClock.now { try? await Task.sleep(until: next) }
+                        }
+                        if await body(c, i) { done.add() }
+                        i += 1
+                    }
+                }
+            }
+        }
+        return done.value
+    }
+
+    func rate(_ n: Int) -> String { String(format: "%.0f/s", Double(n) / config.durationSeconds) }
+
+    func runSend(_ client: BenchClient) async -> [String] {
+        let body = payload(config.messageBytes, seed: 7)
+        let sent = await loop { c, i in
+            await client.send(from: config.mailbox(c), to: config.mailbox(c + 1), payload: body) != nil
+        }
+        return ["sends: \(sent) in \(config.durationSeconds) s = \(rate(sent)) (each 202 after a durable commit)"]
+    }
+
+    func runCycle(_ client: BenchClient) async -> [String] {
+        let body = payload(config.messageBytes, seed: 11)
+        let cycles = await loop { c, _ in
+            let (from, to) = (config.mailbox(c + config.mailboxes / 2), config.mailbox(c))
+            guard let id = await client.send(from: from, to: to, payload: body) else { return false }
+            _ = await client.list(to, maxResults: 10)
+            guard await client.download(to, id) == config.messageBytes else { return false }
+            return await client.acknowledge(to, id) == true
+        }
+        return ["full cycles (send, list, download, acknowledge): \(cycles) in \(config.durationSeconds) s = \(rate(cycles))"]
+    }
+
+    func runLarge(_ client: BenchClient) async throws -> [String] {
+        let chunks = Int((config.largeBytes + Int64(config.chunkBytes) - 1) / Int64(config.chunkBytes))
+        let chunk = payload(config.chunkBytes, seed: 3)
+        let from = config.mailbox(0), to = config.mailbox(1)
+        let upStart = ContinuousClock.now
+        guard let id = await client.send(from: from, to: to, payload: chunk, chunkRange: "1:\(chunks)") else { return ["large: first chunk failed"] }
+        for n in 2...max(2, chunks) where n <= chunks {
+            let ok: Bool? = await client.timed("send-chunk") {
+                let r = client.request(.POST, "/messageexchange/\(from)/outbox/\(id)/\(n)", as: from,
+                                       headers: [("mex-chunk-range", "\(n):\(chunks)"), ("content-type", "application/octet-stream")], body: .bytes(chunk))
+                let response = try await client.http.execute(r, timeout: .seconds(600))
+                _ = try await response.body.collect(upTo: 1 << 16)
+                return response.status == .accepted ? true : nil
+            }
+            guard ok == true else { return ["large: chunk \(n) failed"] }
+        }
+        let up = ContinuousClock.now - upStart
+        let downStart = ContinuousClock.now
+        var received = 0
+        for n in 1...chunks { received += await client.download(to, id, chunk: n, op: "download-chunk") ?? 0 }
+        let down = ContinuousClock.now - downStart
+        let total = Double(Int64(chunks) * Int64(config.chunkBytes)) / 1_048_576
+        func mbps(_ d: Duration) -> Double { total / (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
+        return [String(format: "large message: %.0f MiB in %d chunks; upload %.1f MiB/s, download %.1f MiB/s, %@", total, chunks, mbps(up), mbps(down),
+                       (received == chunks * config.chunkBytes ? "all bytes back" : "BYTES MISSING") as NSString)]
+    }
+
+    func runList(_ client: BenchClient) async -> [String] {
+        let body = payload(config.messageBytes, seed: 5)
+        let target = config.mailbox(0)
+        let filled = Counter()
+        let perClient = (config.prefill + config.clients - 1) / config.clients
+        await withTaskGroup(of: Void.self) { group in
+            for c in 0..<config.clients {
+                group.addTask {
+                    for _ in 0..<perClient where filled.value < config.prefill {
+                        if await client.send(from: config.mailbox(c + 1), to: target, payload: body) != nil { filled.add() }
+                    }
+                }
+            }
+        }
+        let recorder = LatencyRecorder()
+        let lister = BenchClient(http: client.http, config: config, base: client.base, recorder: recorder)
+        for _ in 0..<config.listSamples { _ = await lister.list(target, maxResults: 500) }
+        let row = recorder.rows().first
+        return ["inbox of \(filled.value) messages; \(config.listSamples) listings of 500 ids: "
+            + String(format: "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms", row?.p50 ?? 0, row?.p90 ?? 0, row?.p99 ?? 0, row?.max ?? 0)]
+    }
+}
+
+/// Peak resident memory of a process, from /proc (Linux).
+func peakResidentMiB(pid: Int32) -> Double? {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+    return kb / 1024
+}
+
+/// A shared count for the client tasks.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func add() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// A `handover serve` started by the benchmark on a fresh SQLite store in a temporary folder, with
+/// `BENCH000…` mailboxes that may all send the bench workflow to each other, and no rate limit.
+final class SpawnedBroker {
+    let process = Process()
+    let port: Int
+    let folder: URL
+    var pid: Int32 { process.processIdentifier }
+
+    init(config: BenchConfiguration, binary: String) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var routes = "organisations:\n  - {code: BENCH, name: Benchmark, domain: nhs}\nmailboxes:\n"
+        for i in 0..<config.mailboxes { routes += "  - {id: \(config.mailbox(i)), organisation: BENCH, name: Bench \(i), password: \"${BENCH_PASSWORD}\"}\n" }
+        routes += "workflows:\n  - {id: \(config.workflow), senders: [\"*\"], receivers: [\"*\"]}\n"
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("routes"), withIntermediateDirectories: true)
+        try routes.write(to: folder.appendingPathComponent("routes/bench.yaml"), atomically: true, encoding: .utf8)
+        port = try Self.freePort()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--tls", "off", "--port", String(port), "--rate-limit", "0", "--log-level", "warning", "--log-format", "json",
+                             "--routes", folder.appendingPathComponent("routes").path, "--shared-key", config.sharedKey,
+                             "--database", "sqlite:" + folder.appendingPathComponent("bench.sqlite").path]
+        process.environment = ProcessInfo.processInfo.environment.merging(["BENCH_PASSWORD": config.password]) { $1 }
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while !Self.accepting(port: port) {
+            guard process.isRunning, Date() < deadline else { throw BenchError("the broker did not start") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard ok else { throw BenchError("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    static func accepting(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 } }
+    }
+}
+
+public struct BenchError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ d: String) { description = d }
+}
