@@ -40,6 +40,11 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "HandoverReceipts",
             dependencies: ["COpenSSL"],
@@ -62,7 +67,7 @@ let package = Package(
         .target(
             name: "HandoverHTTP",
             dependencies: [
-                "HandoverCore", "HandoverStore", "HandoverReceipts",
+                "HandoverCore", "HandoverStore", "HandoverReceipts", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,43 +1,55 @@
-import CompressNIO
+import CZlib
 import HandoverCore
 import HandoverStore
 import NIOCore
 
 /// Inflates a `Content-Encoding: gzip` upload as it streams in, discarding the output, so a corrupt
-/// or truncated gzip body is refused with 400 at upload instead of failing a later download.
-/// Memory: one 64 KiB window.
+/// or truncated body is refused with 400 at upload instead of failing a later download. Accepts
+/// several concatenated gzip members, as gunzip does. Memory: one 64 KiB window and zlib's state.
 final class GzipBodyValidator: BodyInspector {
-    private let decompressor: any NIODecompressor
-    private var window = ByteBufferAllocator().buffer(capacity: 64 * 1024)
+    private var stream = z_stream()
     private var started = false
+    /// True between members: the last member ended and no byte of a new one has arrived.
+    private var atMemberEnd = false
+    private var output = [UInt8](repeating: 0, count: 64 * 1024)
 
-    init() { decompressor = CompressionAlgorithm.gzip().decompressor }
+    deinit { if started { inflateEnd(&stream) } }
 
     func inspect(_ part: ByteBuffer) throws {
         if !started {
-            try decompressor.startStream()
+            guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { throw invalid }
             started = true
         }
-        var input = part
-        do {
-            while input.readableBytes > 0 {
-                window.clear()
-                let before = input.readableBytes
-                do {
-                    try input.decompressStream(to: &window, with: decompressor)
-                } catch let error as CompressNIOError where error == .bufferOverflow {
-                    continue
+        var failed = false
+        part.withUnsafeReadableBytes { input in
+            guard let base = input.baseAddress, input.count > 0 else { return }
+            stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
+            stream.avail_in = uInt(input.count)
+            while stream.avail_in > 0 && !failed {
+                if atMemberEnd {
+                    inflateReset(&stream)
+                    atMemberEnd = false
                 }
-                // No progress and no full window: bytes after the end of the gzip stream.
-                if input.readableBytes == before && window.readableBytes == 0 { throw CompressNIOError.corruptData }
+                let code = output.withUnsafeMutableBytes { out -> Int32 in
+                    stream.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                    stream.avail_out = uInt(out.count)
+                    return inflate(&stream, Z_NO_FLUSH)
+                }
+                switch code {
+                case Z_OK, Z_BUF_ERROR: continue
+                case Z_STREAM_END: atMemberEnd = true
+                default: failed = true
+                }
             }
-        } catch {
-            throw MeshError.badRequest("the body is not valid gzip (Content-Encoding: gzip)")
+            stream.next_in = nil
         }
+        if failed { throw invalid }
     }
 
     func finish() throws {
         guard started else { return }
-        do { try decompressor.finishStream() } catch { throw MeshError.badRequest("the gzip body is truncated") }
+        guard atMemberEnd else { throw MeshError.badRequest("the gzip body is truncated (Content-Encoding: gzip)") }
     }
+
+    private var invalid: MeshError { MeshError.badRequest("the body is not valid gzip (Content-Encoding: gzip)") }
 }
