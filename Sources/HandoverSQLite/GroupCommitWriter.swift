@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Synchronization
 
@@ -34,26 +35,36 @@ actor GroupCommitWriter {
             try await item.completion.wait()
         } else {
             draining = true
-            defer { draining = false }
             while !queue.isEmpty {
                 let batch = Array(queue.prefix(maxBatch))
                 queue.removeFirst(batch.count)
                 await commit(batch)
             }
+            // Cleared with no suspension after the empty check: a write that arrives later finds the
+            // writer idle and leads. (Clearing it after an `await`, say in a `defer`, strands such a
+            // write in the queue for ever.)
+            draining = false
             try await item.completion.wait()
         }
         return try box.get()
     }
 
+    /// Commits on a Dispatch thread (see `SQLiteMessageStore.read`: GRDB's calls block their thread).
     private nonisolated func commit(_ batch: [PendingWrite]) async {
-        do {
-            try await pool.write { db in
-                for item in batch { item.run(db) }
+        let pool = self.pool
+        let error: (any Error)? = await withCheckedContinuation { continuation in
+            SQLiteMessageStore.blockingQueue.async {
+                do {
+                    try pool.write { db in
+                        for item in batch { item.run(db) }
+                    }
+                    continuation.resume(returning: nil)
+                } catch {
+                    continuation.resume(returning: error)
+                }
             }
-            for item in batch { item.completion.complete(nil) }
-        } catch {
-            for item in batch { item.completion.complete(error) }
         }
+        for item in batch { item.completion.complete(error) }
     }
 }
 

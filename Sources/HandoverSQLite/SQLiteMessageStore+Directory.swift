@@ -5,19 +5,19 @@ import HandoverStore
 
 extension SQLiteMessageStore: DirectoryStore {
     public func currentDirectory() async throws -> StoredDirectoryVersion? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT 1").map(Self.directoryVersion(row:))
         }
     }
 
     public func directoryVersion(_ version: Int64) async throws -> StoredDirectoryVersion? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM directory_versions WHERE version = ?", arguments: [version]).map(Self.directoryVersion(row:))
         }
     }
 
     public func directoryHistory(limit: Int) async throws -> [StoredDirectoryVersion] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT ?", arguments: [limit]).map(Self.directoryVersion(row:))
         }
     }
@@ -55,7 +55,7 @@ extension SQLiteMessageStore: DirectoryStore {
     }
 
     public func mailboxPasswords() async throws -> [MailboxID: String] {
-        try await pool.read { db in
+        try await read { db in
             Dictionary(try Row.fetchAll(db, sql: "SELECT mailbox, password FROM mailbox_passwords").map { (MailboxID($0["mailbox"]), $0["password"] as String) },
                        uniquingKeysWith: { a, _ in a })
         }
@@ -70,7 +70,7 @@ extension SQLiteMessageStore: DirectoryStore {
     }
 
     public func adminPrincipal(tokenHash: String) async throws -> AdminPrincipal? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT name, role FROM admin_tokens WHERE token_hash = ?", arguments: [tokenHash]).flatMap { row in
                 AdminRole(rawValue: row["role"]).map { AdminPrincipal(name: row["name"], role: $0) }
             }
@@ -78,7 +78,7 @@ extension SQLiteMessageStore: DirectoryStore {
     }
 
     public func adminTokenCount() async throws -> Int {
-        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM admin_tokens") ?? 0 }
+        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM admin_tokens") ?? 0 }
     }
 
     public func appendAudit(_ record: AuditRecord, now: Timestamp) async throws {
@@ -86,7 +86,7 @@ extension SQLiteMessageStore: DirectoryStore {
     }
 
     public func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [afterSequence, limit]).map {
                 AuditEntry(sequence: $0["seq"], at: Timestamp(microsecondsSinceEpoch: $0["at"]), actor: $0["actor"], action: $0["action"],
                            subject: $0["subject"], detail: $0["detail"], previousHash: $0["prev_hash"], hash: $0["entry_hash"])
@@ -108,7 +108,7 @@ extension SQLiteMessageStore: DirectoryStore {
         arguments += [min(max(query.limit, 1), 1000)]
         let sql = "SELECT \(MessageRecord.columns) FROM messages \(whereClause) ORDER BY seq DESC LIMIT ?"
         let finalArguments = arguments
-        return try await pool.read { db in try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(MessageRecord.init(row:)) }
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: finalArguments).map(MessageRecord.init(row:)) }
     }
 
     // MARK: - Helpers

@@ -40,7 +40,7 @@ extension SQLiteMessageStore: EscalationStore {
     }
 
     public func events(messageID: MessageID) async throws -> [MessageEvent] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT at, kind, detail FROM message_events WHERE message_id = ? ORDER BY id", arguments: [messageID.rawValue]).map {
                 MessageEvent(at: Timestamp(microsecondsSinceEpoch: $0["at"]), kind: $0["kind"], detail: $0["detail"])
             }
@@ -112,7 +112,7 @@ extension SQLiteMessageStore: EscalationStore {
     }
 
     public func nextEscalationWork(now: Timestamp) async throws -> Timestamp? {
-        try await pool.read { db in
+        try await read { db in
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE deadlines_planned = 0 AND status != 'uploading')") == true {
                 return now
             }
@@ -123,7 +123,7 @@ extension SQLiteMessageStore: EscalationStore {
     }
 
     public func alerts(state: Alert.State?, limit: Int) async throws -> [Alert] {
-        try await pool.read { db in
+        try await read { db in
             if let state {
                 return try Row.fetchAll(db, sql: "SELECT * FROM alerts WHERE state = ? ORDER BY raised_at DESC LIMIT ?", arguments: [state.rawValue, limit]).map(Self.alert(row:))
             }
@@ -132,13 +132,13 @@ extension SQLiteMessageStore: EscalationStore {
     }
 
     public func alerts(messageID: MessageID) async throws -> [Alert] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM alerts WHERE message_id = ? ORDER BY stage", arguments: [messageID.rawValue]).map(Self.alert(row:))
         }
     }
 
     public func alert(id: String) async throws -> Alert? {
-        try await pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(Self.alert(row:)) }
+        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(Self.alert(row:)) }
     }
 
     public func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert? {
@@ -186,7 +186,7 @@ extension SQLiteMessageStore: EscalationStore {
     }
 
     public func webhookDeliveries(alertID: String) async throws -> [WebhookDelivery] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries WHERE alert_id = ? ORDER BY created_at", arguments: [alertID]).map { row in
                 var d = Self.delivery(row: row)
                 d.attemptLog = try Row.fetchAll(db, sql: "SELECT at, status, error FROM webhook_attempts WHERE delivery_id = ? ORDER BY id", arguments: [d.id]).map {

@@ -28,6 +28,18 @@ public final class SQLiteMessageStore: MessageStore {
         writer = GroupCommitWriter(pool: pool)
     }
 
+    /// Reads on a Dispatch queue, never on a Swift-concurrency thread: GRDB blocks the calling thread
+    /// while it waits for a free reader connection, and blocking the cooperative pool (two threads on
+    /// two cores) deadlocks the server under concurrent load.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.blockingQueue.async { [pool] in continuation.resume(with: Result { try pool.read(body) }) }
+        }
+    }
+
+    /// Threads for GRDB's blocking calls; Dispatch adds threads while some are blocked.
+    static let blockingQueue = DispatchQueue(label: "handover.sqlite.blocking", attributes: .concurrent)
+
     /// The writer connection's `PRAGMA synchronous` (2 = FULL), for the durability test.
     public func writerSynchronousSetting() throws -> Int {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
@@ -80,11 +92,11 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func message(_ id: MessageID) async throws -> MessageRecord? {
-        try await pool.read { db in try Self.fetchMessage(id, db) }
+        try await read { db in try Self.fetchMessage(id, db) }
     }
 
     public func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk? {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchOne(db, sql: "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = ? AND chunk_no = ?",
                              arguments: [messageID.rawValue, number]).map {
                 StoredChunk(uploadID: $0["upload_id"], size: $0["size"], segmentCount: $0["segment_count"], sha256: $0["sha256"])
@@ -93,7 +105,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func segment(uploadID: String, index: Int) async throws -> ByteBuffer? {
-        try await pool.read { db in
+        try await read { db in
             try Data.fetchOne(db, sql: "SELECT data FROM segments WHERE upload_id = ? AND idx = ?", arguments: [uploadID, index])
         }.map { ByteBuffer(bytes: $0) }
     }
@@ -114,13 +126,14 @@ public final class SQLiteMessageStore: MessageStore {
         sql += " ORDER BY inbox_seq LIMIT ?"
         arguments += [limit + 1]
         let finalSQL = sql, finalArguments = arguments
-        let rows = try await pool.read { db in try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments) }
-        let entries = rows.prefix(limit).map { InboxEntry(id: MessageID($0["message_id"]), sequence: $0["inbox_seq"]) }
-        return InboxPage(entries: Array(entries), hasMore: rows.count > limit)
+        let entries = try await read { db in
+            try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map { InboxEntry(id: MessageID($0["message_id"]), sequence: $0["inbox_seq"]) }
+        }
+        return InboxPage(entries: Array(entries.prefix(limit)), hasMore: entries.count > limit)
     }
 
     public func countInbox(mailbox: MailboxID) async throws -> Int {
-        try await pool.read { db in
+        try await read { db in
             try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE recipient = ? AND status = 'accepted'", arguments: [mailbox.rawValue]) ?? 0
         }
     }
@@ -137,7 +150,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord] {
-        try await pool.read { db in
+        try await read { db in
             try Row.fetchAll(db, sql: "SELECT \(MessageRecord.columns) FROM messages WHERE sender = ? AND local_id = ? ORDER BY seq LIMIT 100",
                              arguments: [sender.rawValue, localID]).map(MessageRecord.init(row:))
         }

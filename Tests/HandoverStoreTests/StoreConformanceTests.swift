@@ -167,6 +167,28 @@ struct StoreConformanceTests {
         #expect(try await read(store, "G7") == [7])
     }
 
+    /// Bursts of concurrent writes, many times over: every write completes and each burst shares
+    /// commits. (A stress check of the group-commit writer; the stall it once had under load is
+    /// reproduced by the benchmark smoke test against a live broker.)
+    @Test(.timeLimit(.minutes(1)), arguments: factories)
+    func everyConcurrentWriteCompletes(factory: StoreFactory) async throws {
+        let store = try factory.make()
+        for round in 0..<30 {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for i in 0..<64 {
+                    group.addTask {
+                        if i % 3 == 0 { try await Task.sleep(for: .microseconds(Int.random(in: 0...500))) }
+                        _ = try await store.createMessage(newMessage("S\(round)-\(i)"), firstChunk: StagedChunk(uploadID: "s\(round)-\(i)", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(bytes: [1])), now: t0)
+                        _ = try await store.acknowledge(messageID: MessageID("S\(round)-\(i)"), now: t0)
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 0)
+        #expect(try await store.message(MessageID("S29-63"))?.status == .acknowledged)
+    }
+
     @Test(arguments: factories)
     func durableAcrossReopen(factory: StoreFactory) async throws {
         guard let reopen = factory.reopen else { return }
