@@ -209,7 +209,7 @@ extension SQLiteMessageStore: EscalationStore {
     /// Stores a system-made message (business ack, alert) with its body, delivered at once.
     static func insertDelivered(_ message: MessageRecord, body: [UInt8], now: Timestamp, _ db: Database) throws {
         var record = MessageLifecycle.created(message, firstChunkSize: Int64(body.count), now: now)
-        record.inboxSequence = try nextInboxSequence(db)
+        record.inboxSequence = try enterInbox(record.recipient, db)
         try record.insert(db)
         let uploadID = message.id.rawValue + "-1"
         try attach(StagedChunk(uploadID: uploadID, size: Int64(body.count), segmentCount: 1, sha256: sha256Hex(body), inlineSegment: nil),

@@ -57,7 +57,7 @@ public final class SQLiteMessageStore: MessageStore {
         let inline = firstChunk.inlineSegment.map { Data($0.readableBytesView) }
         return try await writer.write { db in
             var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
-            if record.status == .accepted { record.inboxSequence = try Self.nextInboxSequence(db) }
+            if record.status == .accepted { record.inboxSequence = try Self.enterInbox(record.recipient, db) }
             try record.insert(db)
             try Self.attach(firstChunk, inline: inline, to: record.id, number: 1, now: now, db)
             if record.status == .accepted { try Self.addEvent(record.id, "delivered", "{}", now, db) }
@@ -83,7 +83,7 @@ public final class SQLiteMessageStore: MessageStore {
             }
             try Self.attach(chunk, inline: inline, to: messageID, number: number, now: now, db)
             if updated.status == .accepted {
-                updated.inboxSequence = try Self.nextInboxSequence(db)
+                updated.inboxSequence = try Self.enterInbox(updated.recipient, db)
                 try Self.addEvent(messageID, "delivered", "{}", now, db)
             }
             try updated.update(db)
@@ -134,7 +134,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func countInbox(mailbox: MailboxID) async throws -> Int {
         try await read { db in
-            try Int.fetchOne(db, sql: "SELECT count(*) FROM messages WHERE recipient = ? AND status = 'accepted'", arguments: [mailbox.rawValue]) ?? 0
+            try Int.fetchOne(db, sql: "SELECT accepted FROM inbox_counts WHERE mailbox = ?", arguments: [mailbox.rawValue]) ?? 0
         }
     }
 
@@ -143,6 +143,7 @@ public final class SQLiteMessageStore: MessageStore {
             guard let current = try Self.fetchMessage(messageID, db) else { return nil }
             guard let updated = MessageLifecycle.acknowledged(current, now: now) else { return current }
             try updated.update(db)
+            try Self.leaveInbox(updated.recipient, db)
             try Self.addEvent(messageID, "acknowledged", "{}", now, db)
             try Self.resolveClearedAlerts(updated, reason: "acknowledged", now: now, db)
             return updated
@@ -165,9 +166,10 @@ public final class SQLiteMessageStore: MessageStore {
             for message in due {
                 guard let expired = MessageLifecycle.expired(message, policy: policy, now: now) else { continue }
                 try expired.update(db)
+                try Self.leaveInbox(expired.recipient, db)
                 try Self.addEvent(message.id, "expired", "{\"code\":\"14\"}", now, db)
                 if var report = policy.nonDeliveryReport(for: message, reportID: ids.next(now: now), now: now) {
-                    report.inboxSequence = try Self.nextInboxSequence(db)
+                    report.inboxSequence = try Self.enterInbox(report.recipient, db)
                     try report.insert(db)
                 }
             }
@@ -207,11 +209,13 @@ public final class SQLiteMessageStore: MessageStore {
                     try db.execute(sql: "DELETE FROM \(table) WHERE message_id IN (\(filter))", arguments: [mailbox.rawValue])
                 }
                 try db.execute(sql: "DELETE FROM messages WHERE recipient = ?1 OR sender = ?1", arguments: [mailbox.rawValue])
+                try Self.recountInboxes(db)
             } else {
                 try db.execute(sql: """
                     DELETE FROM segments; DELETE FROM chunks; DELETE FROM message_events; DELETE FROM deadlines;
                     DELETE FROM webhook_attempts; DELETE FROM webhook_deliveries; DELETE FROM alerts; DELETE FROM messages;
                     """)
+                try Self.recountInboxes(db)
             }
         }
     }
@@ -223,9 +227,25 @@ public final class SQLiteMessageStore: MessageStore {
             .map(MessageRecord.init(row:))
     }
 
-    /// Inbox positions are strictly increasing in delivery order; writes are serialised, so max + 1 is safe.
-    static func nextInboxSequence(_ db: Database) throws -> Int64 {
-        (try Int64.fetchOne(db, sql: "SELECT max(inbox_seq) FROM messages") ?? 0) + 1
+    /// A delivery: the next inbox position (strictly increasing in delivery order; writes are
+    /// serialised, so max + 1 is safe) and one more in the recipient's inbox count. The count is kept
+    /// in the same transaction so `approx_inbox_count` costs one row read, however full the inbox.
+    static func enterInbox(_ recipient: MailboxID, _ db: Database) throws -> Int64 {
+        try db.execute(sql: "INSERT INTO inbox_counts (mailbox, accepted) VALUES (?, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = accepted + 1",
+                       arguments: [recipient.rawValue])
+        return (try Int64.fetchOne(db, sql: "SELECT max(inbox_seq) FROM messages") ?? 0) + 1
+    }
+
+    /// A message leaving the inbox (acknowledged or expired).
+    static func leaveInbox(_ recipient: MailboxID, _ db: Database) throws {
+        try db.execute(sql: "UPDATE inbox_counts SET accepted = max(accepted - 1, 0) WHERE mailbox = ?", arguments: [recipient.rawValue])
+    }
+
+    static func recountInboxes(_ db: Database) throws {
+        try db.execute(sql: """
+            DELETE FROM inbox_counts;
+            INSERT INTO inbox_counts (mailbox, accepted) SELECT recipient, count(*) FROM messages WHERE status = 'accepted' GROUP BY recipient;
+            """)
     }
 
     static func attach(_ chunk: StagedChunk, inline: Data?, to id: MessageID, number: Int, now: Timestamp, _ db: Database) throws {

@@ -156,6 +156,12 @@ enum SQLiteSchema {
                 CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id);
                 """)
         }
+        m.registerMigration("004-inbox-counts") { db in
+            try db.execute(sql: """
+                CREATE TABLE inbox_counts (mailbox TEXT PRIMARY KEY, accepted INTEGER NOT NULL CHECK (accepted >= 0));
+                INSERT INTO inbox_counts (mailbox, accepted) SELECT recipient, count(*) FROM messages WHERE status = 'accepted' GROUP BY recipient;
+                """)
+        }
         return m
     }
 }
