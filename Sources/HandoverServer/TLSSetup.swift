@@ -1,3 +1,4 @@
+import Foundation
 import NIOSSL
 
 /// TLS for the listener, from PEM files (swift-nio-ssl, TLS 1.2 or later as mesh-client requires).
@@ -7,9 +8,16 @@ enum TLSSetup {
         let key = try NIOSSLPrivateKey(file: config.privateKey, format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         tls.minimumTLSVersion = .tlsv12
-        if config.tls == .mutual {
+        switch config.tls {
+        case .mutual:
             tls.certificateVerification = .noHostnameVerification
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(config.clientCA))
+        case .server where FileManager.default.fileExists(atPath: config.clientCA):
+            // Optional: a client may present no certificate, but one it presents must chain to the CA.
+            tls.certificateVerification = .optionalVerification
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(config.clientCA))
+        case .server, .off:
+            break
         }
         return tls
     }

@@ -19,7 +19,7 @@ struct MutualTLSTests {
         var base: String { "https://localhost:\(broker.port)" }
     }
 
-    func withBroker(_ body: (Fixture) async throws -> Void) async throws {
+    func withBroker(mode: String = "mutual", _ body: (Fixture) async throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-mtls-\(UUID().uuidString)")
         let routes = folder.appendingPathComponent("routes")
         try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
@@ -28,7 +28,7 @@ struct MutualTLSTests {
         try pki.initialise(mailboxes: ["ALICE", "BOB", "CAROL"].map(MailboxID.init))
         let p = folder.appendingPathComponent("pki").path
         let broker = try BrokerProcess(
-            arguments: ["--tls", "mutual", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
+            arguments: ["--tls", mode, "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
                         "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey"],
             environment: ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "x"],
             logURL: folder.appendingPathComponent("broker.log"))
@@ -80,6 +80,17 @@ struct MutualTLSTests {
             let log = try String(contentsOf: f.broker.logURL, encoding: .utf8)
             #expect(log.contains("client certificate is not bound to this mailbox") && log.contains("token replayed"))
             #expect(!log.contains("bob-secret") && !log.contains(String(token.suffix(64))))
+        }
+    }
+
+    @Test func serverModeMakesClientCertificatesOptionalButChecked() async throws {
+        try await withBroker(mode: "server") { f in
+            #expect(try await call(f, certificate: nil) == 200)
+            // Not bound to mailboxes in this mode (a proxy in front does mutual TLS itself).
+            #expect(try await call(f, certificate: f.pki.clientsFolder.appendingPathComponent("CAROL").path) == 200)
+            let otherPKI = DevelopmentPKI(folder: f.folder.appendingPathComponent("other-pki").path)
+            try otherPKI.initialise(mailboxes: [MailboxID("BOB")])
+            await #expect(throws: (any Error).self) { _ = try await call(f, certificate: otherPKI.clientsFolder.appendingPathComponent("BOB").path) }
         }
     }
 
