@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "HandoverCore", "HandoverTestSupport", "HandoverServer",
+                "HandoverCore", "HandoverTestSupport", "HandoverServer", "HandoverBench",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

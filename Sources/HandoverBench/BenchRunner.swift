@@ -159,7 +159,7 @@ public struct BenchRunner: Sendable {
 }
 
 /// Peak resident memory of a process, from /proc (Linux).
-func peakResidentMiB(pid: Int32) -> Double? {
+public func peakResidentMiB(pid: Int32) -> Double? {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
           let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }

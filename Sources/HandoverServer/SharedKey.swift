@@ -12,8 +12,7 @@ enum SharedKey {
             notes.append("MESH shared key: read from \(path)")
             return existing
         }
-        var rng = SystemRandomNumberGenerator()
-        let key = (0..<24).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+        let key = randomHex(bytes: 24)
         guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw ConfigurationError("cannot write the shared key to \(path)")
         }

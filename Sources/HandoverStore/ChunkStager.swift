@@ -46,7 +46,7 @@ public struct ChunkStager: Sendable {
             }
         }
         try inspector?.finish()
-        let digest = hasher.finalize().map { String(format2: $0) }.joined()
+        let digest = hexString(hasher.finalize())
         if index == 0 {
             return StagedChunk(uploadID: uploadID, size: total, segmentCount: total == 0 ? 0 : 1, sha256: digest,
                                inlineSegment: total == 0 ? nil : pending)
@@ -58,10 +58,7 @@ public struct ChunkStager: Sendable {
         return StagedChunk(uploadID: uploadID, size: total, segmentCount: index, sha256: digest, inlineSegment: nil)
     }
 
-    static func newUploadID() -> String {
-        var rng = SystemRandomNumberGenerator()
-        return (0..<16).map { _ in String(format2: UInt8.random(in: 0...255, using: &rng)) }.joined()
-    }
+    static func newUploadID() -> String { randomHex(bytes: 16) }
 }
 
 /// Checks a body as it streams past (for example, that a gzip body really is gzip), so a malformed
@@ -69,12 +66,4 @@ public struct ChunkStager: Sendable {
 public protocol BodyInspector: AnyObject {
     func inspect(_ part: ByteBuffer) throws
     func finish() throws
-}
-
-extension String {
-    /// Two lowercase hex digits.
-    init(format2 byte: UInt8) {
-        let digits = Array("0123456789abcdef")
-        self = String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-    }
 }

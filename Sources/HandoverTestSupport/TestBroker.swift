@@ -84,3 +84,18 @@ public final class ManualClock: Sendable {
     public var now: Timestamp { current.withLock { $0 } }
     public func advance(seconds: Int64) { current.withLock { $0 = $0.adding(seconds: seconds) } }
 }
+
+extension TestBroker {
+    /// Mailbox id → password for the default routes (the `passwords` environment, keyed by mailbox).
+    public static let mailboxPasswords: [String: String] =
+        Dictionary(uniqueKeysWithValues: passwords.map { (String($0.key.dropLast("_PW".count)), $0.value) })
+
+    /// A fresh temporary folder with `routes/directory.yaml`, for brokers run as child processes.
+    public static func folderWithRoutes(_ name: String, yaml: String = defaultRoutes) throws -> (folder: URL, routes: URL) {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-\(name)-\(UUID().uuidString)")
+        let routes = folder.appendingPathComponent("routes")
+        try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
+        try yaml.write(to: routes.appendingPathComponent("directory.yaml"), atomically: true, encoding: .utf8)
+        return (folder, routes)
+    }
+}

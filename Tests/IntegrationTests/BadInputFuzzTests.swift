@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import CompressNIO
 import Foundation
+import HandoverBench
 import HandoverCore
 import HandoverServer
 import HandoverTestSupport
@@ -29,20 +30,18 @@ struct BadInputFuzzTests {
         let count = Int(env["HANDOVER_FUZZ_REQUESTS"] ?? "") ?? 600
         let seed = UInt64(env["HANDOVER_FUZZ_SEED"] ?? "") ?? 20_261_125
         var rng = SplitMix(state: seed)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-fuzz-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("routes"), withIntermediateDirectories: true)
-        try TestBroker.defaultRoutes.write(to: folder.appendingPathComponent("routes/d.yaml"), atomically: true, encoding: .utf8)
+        let (folder, routes) = try TestBroker.folderWithRoutes("fuzz")
         let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
         try pki.initialise(mailboxes: [])
         let broker = try BrokerProcess(
-            arguments: ["--tls", "off", "--routes", folder.appendingPathComponent("routes").path, "--max-request-bytes", "200000",
+            arguments: ["--tls", "off", "--routes", routes.path, "--max-request-bytes", "200000",
                         "--receipt-cert", pki.folder.appendingPathComponent("receipts.pem").path, "--receipt-key", pki.folder.appendingPathComponent("receipts.key").path,
                         "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey"],
-            environment: ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "x"],
+            environment: TestBroker.passwords,
             logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
         let base = "http://127.0.0.1:\(broker.port)"
-        let passwords = ["ALICE": "alice-secret", "BOB": "bob-secret", "CAROL": "carol-secret"]
+        let passwords = TestBroker.mailboxPasswords
         let client = MeshWireClient(http: .shared, baseURL: base, passwords: passwords, sharedKey: "TestKey")
         let known = try #require(try await client.send(from: "ALICE", to: "BOB", body: Array("seed message".utf8)))
 
@@ -79,7 +78,7 @@ struct BadInputFuzzTests {
             var request = HTTPClientRequest(url: base + path)
             request.method = Int.random(in: 0..<4, using: &rng) == 0 ? pick([.GET, .POST, .PUT, .HEAD, .DELETE, .PATCH]) : method
             let tokenMailbox = mailbox.uppercased()
-            let validToken = MeshTokenFactory.header(mailbox: tokenMailbox, password: passwords[tokenMailbox] ?? "x", sharedKey: "TestKey", now: SystemClockForTests.now())
+            let validToken = MeshTokenFactory.header(mailbox: tokenMailbox, password: passwords[tokenMailbox] ?? "x", sharedKey: "TestKey", now: SystemClock.now())
             let token = pick([validToken, validToken, replayable ?? validToken, "NHSMESH \(junk(60))", junk(20), "Bearer \(junk(30))"])
             replayable = validToken
             request.headers.add(name: "authorization", value: token)
@@ -112,11 +111,10 @@ struct BadInputFuzzTests {
         // It still works: a fresh message round-trips and the seed message is intact.
         let after = try #require(try await client.send(from: "ALICE", to: "BOB", body: Array("after the storm".utf8)))
         #expect(try await client.request(.GET, "/messageexchange/BOB/inbox/\(after)", as: "BOB", headers: [("accept-encoding", "identity")]).body == Array("after the storm".utf8))
-        let status = try String(contentsOfFile: "/proc/\(broker.process.processIdentifier)/status", encoding: .utf8)
-        let peakKB = Double(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }?.split(separator: " ").dropFirst().first ?? "0") ?? 0
-        #expect(peakKB > 0 && peakKB < 400 * 1024, "broker peak memory \(peakKB / 1024) MiB")
+        let peak = try #require(peakResidentMiB(pid: broker.process.processIdentifier))
+        #expect(peak < 400, "broker peak memory \(peak) MiB")
         let log = try String(contentsOf: broker.logURL, encoding: .utf8)
         #expect(!log.contains("\"level\":\"error\""), "the broker logged errors")
-        print("bad-input test: \(count) requests, statuses \(statuses.sorted { $0.key < $1.key }), broker peak \(Int(peakKB / 1024)) MiB")
+        print("bad-input test: \(count) requests, statuses \(statuses.sorted { $0.key < $1.key }), broker peak \(Int(peak)) MiB")
     }
 }

@@ -26,12 +26,10 @@ struct ConnectionLimitsTests {
     }
 
     @Test func oversizedHeadersAreRefusedAndTheServerCarriesOn() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-limits-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder.appendingPathComponent("routes"), withIntermediateDirectories: true)
-        try TestBroker.defaultRoutes.write(to: folder.appendingPathComponent("routes/d.yaml"), atomically: true, encoding: .utf8)
-        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", folder.appendingPathComponent("routes").path, "--max-header-bytes", "8192",
+        let (folder, routes) = try TestBroker.folderWithRoutes("limits")
+        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--max-header-bytes", "8192",
                                                    "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "K"],
-                                       environment: ["ALICE_PW": "a", "BOB_PW": "b", "CAROL_PW": "c", "DAVE_PW": "d"], logURL: folder.appendingPathComponent("log"))
+                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("log"))
         defer { broker.terminate() }
         let big = try rawRequest(port: broker.port, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 20_000) + "\r\n\r\n")
         #expect(big.hasPrefix("HTTP/1.1 400") || big.hasPrefix("HTTP/1.1 431"), "\(big.prefix(40))")

@@ -9,16 +9,12 @@ import Testing
 /// byte for byte, after a restart; acknowledged ones do not come back; half-uploaded ones stay invisible.
 @Suite("Crash durability (kill -9)", .serialized)
 struct CrashDurabilityTests {
-    static let passwords = ["ALICE": "alice-secret", "BOB": "bob-secret", "CAROL": "carol-secret"]
 
     @Test func acceptedMessagesSurviveKillNine() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-crash-\(UUID().uuidString)")
-        let routes = folder.appendingPathComponent("routes")
-        try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
-        try TestBroker.defaultRoutes.write(to: routes.appendingPathComponent("directory.yaml"), atomically: true, encoding: .utf8)
+        let (folder, routes) = try TestBroker.folderWithRoutes("crash")
         let arguments = ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path,
                          "--shared-key", "TestKey"]
-        let environment = ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "x"]
+        let environment = TestBroker.passwords
         let http = HTTPClient.shared
 
         let accepted = AcceptedMessages()
@@ -28,7 +24,7 @@ struct CrashDurabilityTests {
         let rounds = Int(ProcessInfo.processInfo.environment["HANDOVER_CRASH_ROUNDS"] ?? "") ?? 3
         for round in 0..<rounds {
             let broker = try BrokerProcess(arguments: arguments, environment: environment, logURL: folder.appendingPathComponent("broker.log"))
-            let client = MeshWireClient(http: http, baseURL: "http://127.0.0.1:\(broker.port)", passwords: Self.passwords, sharedKey: "TestKey")
+            let client = MeshWireClient(http: http, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
             // A chunked upload that never completes: must never be visible.
             let first = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
                                                  headers: [("mex-to", "BOB"), ("mex-workflowid", "WF"), ("mex-chunk-range", "1:2")], body: [1, 2, 3])
@@ -64,7 +60,7 @@ struct CrashDurabilityTests {
 
         let broker = try BrokerProcess(arguments: arguments, environment: environment, logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
-        let client = MeshWireClient(http: http, baseURL: "http://127.0.0.1:\(broker.port)", passwords: Self.passwords, sharedKey: "TestKey")
+        let client = MeshWireClient(http: http, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         let snapshot = accepted.value.withLock { $0 }
         #expect(snapshot.count > 20, "the load was too light to mean anything: \(snapshot.count) accepted")
         let inbox = Set(try await client.inbox("BOB"))

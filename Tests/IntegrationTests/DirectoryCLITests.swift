@@ -23,12 +23,11 @@ struct DirectoryCLITests {
     }
 
     @Test func importReachesARunningBrokerAndExportRoundTrips() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-cli-\(UUID().uuidString)")
-        let routes = folder.appendingPathComponent("routes"), edited = folder.appendingPathComponent("edited")
-        for dir in [routes, edited] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
-        try TestBroker.defaultRoutes.write(to: routes.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
+        let (folder, routes) = try TestBroker.folderWithRoutes("cli")
+        let edited = folder.appendingPathComponent("edited")
+        try FileManager.default.createDirectory(at: edited, withIntermediateDirectories: true)
         let database = "sqlite:" + folder.appendingPathComponent("h.sqlite").path
-        let env = ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret"]
+        let env = TestBroker.passwords
 
         let token = try run(["admin", "token", "create", "--name", "ops", "--role", "viewer", "--database", database])
         #expect(token.status == 0)
@@ -38,7 +37,7 @@ struct DirectoryCLITests {
         let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey"],
                                        environment: env, logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
-        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: ["ALICE": "alice-secret"], sharedKey: "TestKey")
+        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         #expect(try await client.send(from: "ALICE", to: "CAROL", body: [1]) == nil)
 
         // Let ALICE send WF to CAROL's organisation too, through the CLI.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HandoverCore
+import HandoverServer
 import HandoverTestSupport
 import NIOCore
 import NIOHTTP1
@@ -17,7 +18,7 @@ struct MeshWireClient {
         request.method = method
         request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
         request.headers.add(name: "authorization", value: MeshTokenFactory.header(
-            mailbox: mailbox, password: passwords[mailbox] ?? "", sharedKey: sharedKey, now: SystemClockForTests.now()))
+            mailbox: mailbox, password: passwords[mailbox] ?? "", sharedKey: sharedKey, now: SystemClock.now()))
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await http.execute(request, timeout: .seconds(60))
@@ -43,8 +44,4 @@ struct MeshWireClient {
         }
         return all
     }
-}
-
-enum SystemClockForTests {
-    static func now() -> Timestamp { Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1_000_000)) }
 }

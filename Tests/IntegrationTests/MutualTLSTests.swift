@@ -20,17 +20,14 @@ struct MutualTLSTests {
     }
 
     func withBroker(mode: String = "mutual", _ body: (Fixture) async throws -> Void) async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-mtls-\(UUID().uuidString)")
-        let routes = folder.appendingPathComponent("routes")
-        try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
-        try TestBroker.defaultRoutes.write(to: routes.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
+        let (folder, routes) = try TestBroker.folderWithRoutes("mtls")
         let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
         try pki.initialise(mailboxes: ["ALICE", "BOB", "CAROL"].map(MailboxID.init))
         let p = folder.appendingPathComponent("pki").path
         let broker = try BrokerProcess(
             arguments: ["--tls", mode, "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
                         "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey"],
-            environment: ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "x"],
+            environment: TestBroker.passwords,
             logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
         try await body(Fixture(folder: folder, pki: pki, broker: broker))
@@ -50,7 +47,7 @@ struct MutualTLSTests {
         defer { _ = client.shutdown() }
         var request = HTTPClientRequest(url: f.base + "/messageexchange/\(mailbox)/inbox")
         request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
-        request.headers.add(name: "authorization", value: token ?? MeshTokenFactory.header(mailbox: mailbox, password: password, sharedKey: "TestKey", now: SystemClockForTests.now()))
+        request.headers.add(name: "authorization", value: token ?? MeshTokenFactory.header(mailbox: mailbox, password: password, sharedKey: "TestKey", now: SystemClock.now()))
         let response = try await client.execute(request, timeout: .seconds(10))
         return Int(response.status.code)
     }
@@ -72,10 +69,10 @@ struct MutualTLSTests {
             try f.pki.issue(commonName: "SERVER001.X27.api.mesh-client.nhs.uk", named: "org-x27", in: clients, ca: try caOf(f.pki), now: Date())
             #expect(try await call(f, certificate: clients.appendingPathComponent("org-x27").path) == 200)
             // Replayed and stale tokens over a good session.
-            let token = MeshTokenFactory.header(mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClockForTests.now())
+            let token = MeshTokenFactory.header(mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClock.now())
             #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path, token: token) == 200)
             #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path, token: token) == 403)
-            let stale = MeshTokenFactory.header(mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClockForTests.now().adding(seconds: -3 * 3600))
+            let stale = MeshTokenFactory.header(mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClock.now().adding(seconds: -3 * 3600))
             #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path, token: stale) == 403)
             let log = try String(contentsOf: f.broker.logURL, encoding: .utf8)
             #expect(log.contains("client certificate is not bound to this mailbox") && log.contains("token replayed"))

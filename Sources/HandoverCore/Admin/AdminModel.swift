@@ -34,5 +34,5 @@ public enum MailboxPasswordFormat {
 }
 
 public func sha256Hex(_ bytes: [UInt8]) -> String {
-    SHA256.hash(data: bytes).map { b in (b < 16 ? "0" : "") + String(b, radix: 16) }.joined()
+    hexString(SHA256.hash(data: bytes))
 }

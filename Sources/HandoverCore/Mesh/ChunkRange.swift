@@ -20,6 +20,4 @@ public struct ChunkRange: Hashable, Sendable {
         else { return nil }
         return ChunkRange(number: n, total: total)
     }
-
-    public var headerValue: String { "\(number):\(total)" }
 }

@@ -31,10 +31,7 @@ public struct MeshAuthToken: Hashable, Sendable {
     public static func expectedHash(mailbox: String, nonce: String, nonceCount: String, password: String, timestamp: String, sharedKey: String) -> String {
         let message = "\(mailbox):\(nonce):\(nonceCount):\(password):\(timestamp)"
         let mac = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: Array(sharedKey.utf8)))
-        return mac.map { byte in
-            let h = String(byte, radix: 16)
-            return h.count == 1 ? "0" + h : h
-        }.joined()
+        return hexString(mac)
     }
 
     /// Makes a header value, for clients and tests.

@@ -38,7 +38,6 @@ public struct MeshError: Error, Hashable, Sendable {
     public static let chunkLocked = MeshError(status: 423, event: "SEND", code: "", message: "Message is no longer accepting chunks")
     public static let chunkNotAcceptable = MeshError(status: 406, event: "SEND", code: "", message: "Chunk number is outside the message's chunk range")
     public static let payloadTooLarge = MeshError(status: 413, event: "SEND", code: "", message: "Request body exceeds the size limit")
-    public static let truncatedBody = MeshError(status: 400, event: "SEND", code: "", message: "Request body ended before its declared length")
 
     // Receive-time failures.
     public static let messageDoesNotExist = MeshError(status: 404, event: "RECEIVE", code: "20", message: "Message does not exist")

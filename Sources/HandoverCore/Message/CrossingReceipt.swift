@@ -11,10 +11,7 @@ public enum CrossingReceipt {
             ("sender", m.sender.map { .string($0.rawValue) }), ("recipient", .string(m.recipient.rawValue)),
             ("workflow_id", .string(m.workflowID)), ("local_id", m.localID.map { .string($0) }),
             ("payload_sha256", .string(payloadSHA256)), ("payload_bytes", .int(payloadBytes)), ("chunks", .int(Int64(m.totalChunks))),
-            ("route", m.route.map { r in
-                .compact([("addressed_by", .string(r.addressedBy.rawValue)), ("address", .string(r.address)),
-                          ("service", r.service.map { .string($0) }), ("directory_version", .int(r.directoryVersion))])
-            }),
+            ("route", m.route?.json),
             ("uploaded_at", .string(m.createdAt.isoUTC)), ("delivered_at", m.deliveredAt.map { .string($0.isoUTC) }),
         ]).serialized
     }

@@ -8,9 +8,6 @@ public enum MessageStatus: String, Hashable, Sendable, Codable, CaseIterable {
 
     /// Title case, as v1 tracking shows it.
     public var titleCase: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
-
-    /// Whether the recipient may still download it (410 otherwise).
-    public var isDownloadable: Bool { self == .accepted || self == .acknowledged }
 }
 
 public enum MessageType: String, Hashable, Sendable, Codable {
@@ -51,6 +48,14 @@ public struct RouteTaken: Hashable, Sendable, Codable {
 
     public init(addressedBy: AddressedBy, address: String, service: String? = nil, directoryVersion: Int64) {
         (self.addressedBy, self.address, self.service, self.directoryVersion) = (addressedBy, address, service, directoryVersion)
+    }
+
+    /// As tracking, receipts and the admin API show it (receipts sign these bytes: keep the order).
+    public var json: JSONValue {
+        .compact([
+            ("addressed_by", .string(addressedBy.rawValue)), ("address", .string(address)),
+            ("service", service.map { .string($0) }), ("directory_version", .int(directoryVersion)),
+        ])
     }
 }
 

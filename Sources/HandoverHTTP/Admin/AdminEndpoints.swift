@@ -61,7 +61,7 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
         let body = try await request.body.collect(upTo: 10 << 20)
         let document: DirectoryDocument
         do { document = try BodyFormat(request).decode(DirectoryDocument.self, from: Data(body.readableBytesView)) } catch {
-            throw AdminProblem.badRequest("the body is not a directory document: \(describe(error))")
+            throw AdminProblem.badRequest("the body is not a directory document: \(describeDecodingError(error))")
         }
         let expected = try ifMatchVersion(request, required: !dryRun)
         return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun), request: request)
@@ -116,7 +116,7 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
         } catch let mismatch as EntityIDMismatch {
             throw AdminProblem.badRequest("the body's id \(mismatch.body) differs from the path's \(mismatch.path)")
         } catch {
-            throw AdminProblem.badRequest("the body is not a \(kind.entryName): \(describe(error))")
+            throw AdminProblem.badRequest("the body is not a \(kind.entryName): \(describeDecodingError(error))")
         }
         let expected = try ifMatchVersion(request, required: false) ?? current?.version
         return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: false), request: request)
@@ -268,20 +268,6 @@ struct BodyFormat: EntryDecoder {
     }
 }
 
-func describe(_ error: any Error) -> String {
-    switch error {
-    case DecodingError.keyNotFound(let key, let c): "missing '\(key.stringValue)'" + path(c)
-    case DecodingError.typeMismatch(_, let c): "wrong type" + path(c)
-    case DecodingError.valueNotFound(_, let c): "missing value" + path(c)
-    case DecodingError.dataCorrupted(let c): "not valid JSON or YAML" + path(c)
-    default: "cannot be parsed"
-    }
-}
-
-private func path(_ c: DecodingError.Context) -> String {
-    c.codingPath.isEmpty ? "" : " at " + c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-}
-
 /// `2026-11-25T09:00:00Z` (seconds, UTC) or a date `2026-11-25`.
 func parseISOTimestamp(_ text: String) -> Timestamp? {
     let digits = text.filter(\.isNumber).map { Int(String($0))! }
@@ -301,7 +287,7 @@ enum MessageMetadataView {
             ("recipient", .string(m.recipient.rawValue)), ("workflow_id", .string(m.workflowID)), ("status", .string(m.status.rawValue)),
             ("local_id", m.localID.map { .string($0) }), ("chunks", .int(Int64(m.totalChunks))), ("size", .int(m.fileSize)),
             ("created_at", .string(m.createdAt.isoUTC)), ("delivered_at", m.deliveredAt.map { .string($0.isoUTC) }),
-            ("acknowledged_at", m.acknowledgedAt.map { .string($0.isoUTC) }), ("route", TrackingView.handoverObject(m)),
+            ("acknowledged_at", m.acknowledgedAt.map { .string($0.isoUTC) }), ("route", m.route?.json),
         ])
     }
 }

@@ -25,7 +25,7 @@ extension MeshEndpoints {
     private func lookupResponse(_ matches: [Mailbox], version: MeshAPIVersion, v1: Bool) -> Response {
         if version == .v1 && v1 {
             let results: [JSONValue] = matches.map { .object([("address", .string($0.id.rawValue)), ("description", .string($0.name)), ("endpoint_type", "MESH")]) }
-            return .json(.object([("query_id", .string(randomHex(16))), ("results", .array(results))]))
+            return .json(.object([("query_id", .string(randomHex(bytes: 16))), ("results", .array(results))]))
         }
         let results: [JSONValue] = matches.map { .object([("mailbox_id", .string($0.id.rawValue)), ("mailbox_name", .string($0.name))]) }
         return .json(.object([("results", .array(results))]))

@@ -28,7 +28,7 @@ extension MeshEndpoints {
                 bytes += Int64(segment.readableBytes)
             }
         }
-        let digest = hasher.finalize().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let digest = hexString(hasher.finalize())
         let canonical = CrossingReceipt.canonical(message, payloadSHA256: digest, payloadBytes: bytes)
         let signature = try signer.sign(Array(canonical.utf8))
         return .json(.object([("receipt", .string(canonical)), ("signature", .string(signature)), ("certificate", .string(signer.certificatePEM))]))

@@ -72,7 +72,7 @@ enum TrackingView {
     }
 
     /// Handover's additions to tracking (contract §4): route, responsibility, outcome, open alerts, timeline.
-    static func handoverObject(_ m: MessageRecord, events: [MessageEvent] = [], alerts: [Alert] = []) -> JSONValue {
+    static func handoverObject(_ m: MessageRecord, events: [MessageEvent], alerts: [Alert]) -> JSONValue {
         .compact([
             ("responsibility_required", .bool(m.responsibilityRequired)),
             ("responsibility", m.responsibilityRequired || m.responsibility != nil ? responsibilityJSON(m.responsibility ?? ResponsibilityRecord()) : nil),
@@ -81,12 +81,7 @@ enum TrackingView {
                 .object([("at", .string(e.at.isoUTC)), ("event", .string(e.kind)), ("detail", .string(e.detail))])
             })),
             ("downloaded_at", m.downloadedAt.map { .string($0.isoUTC) }),
-            ("route", m.route.map { route in
-                .compact([
-                    ("addressed_by", .string(route.addressedBy.rawValue)), ("address", .string(route.address)),
-                    ("service", route.service.map { .string($0) }), ("directory_version", .int(route.directoryVersion)),
-                ])
-            }),
+            ("route", m.route?.json),
             ("delivered_at", m.deliveredAt.map { .string($0.isoUTC) }),
             ("acknowledged_at", m.acknowledgedAt.map { .string($0.isoUTC) }),
         ])

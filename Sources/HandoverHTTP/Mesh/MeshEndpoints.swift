@@ -76,7 +76,7 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
         let (mailbox, version) = try await authenticate(request, context)
         let n = Int64(try await broker.store.countInbox(mailbox: mailbox))
         if version == .v2 { return .json(.object([("count", .int(n))])) }
-        return .json(.object([("count", .int(n)), ("internalID", .string(randomHex(16))), ("allResultsIncluded", true)]))
+        return .json(.object([("count", .int(n)), ("internalID", .string(randomHex(bytes: 16))), ("allResultsIncluded", true)]))
     }
 
     func acknowledge(_ request: Request, _ context: Context) async throws -> Response {
@@ -89,12 +89,4 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
         context.logger.debug("acknowledged", metadata: ["handover.mailbox": "\(mailbox)", "handover.message_id": "\(id)"])
         return version == .v2 ? .empty() : .json(.object([("messageId", .string(id.rawValue))]))
     }
-}
-
-func randomHex(_ bytes: Int) -> String {
-    var rng = SystemRandomNumberGenerator()
-    return (0..<bytes).map { _ in
-        let b = UInt8.random(in: 0...255, using: &rng)
-        return String(b >> 4, radix: 16) + String(b & 15, radix: 16)
-    }.joined()
 }

@@ -26,7 +26,7 @@ public enum DirectoryFiles {
             do {
                 parsed.append((name, try YAMLDecoder().decode(DirectoryDocument.self, from: text)))
             } catch {
-                problems.append(DirectoryProblem(file: name, entry: "file", field: "", message: "cannot be read as a directory file: \(describe(error))"))
+                problems.append(DirectoryProblem(file: name, entry: "file", field: "", message: "cannot be read as a directory file: \(describeDecodingError(error))"))
             }
         }
         let (directory, buildProblems) = DirectoryBuilder.build(parsed.map { (source: $0.0, document: $0.1) })
@@ -49,15 +49,5 @@ public enum DirectoryFiles {
             merged.webhooks = join(merged.webhooks, d.webhooks)
         }
         return merged
-    }
-
-    static func describe(_ error: any Error) -> String {
-        if case DecodingError.keyNotFound(let key, let context) = error {
-            return "missing '\(key.stringValue)' at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        }
-        if case DecodingError.typeMismatch(_, let context) = error {
-            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        }
-        return String(describing: error).prefix(200).description
     }
 }

@@ -58,7 +58,7 @@ public struct WebhookSender: Service, Sendable {
                 request.headers.add(name: "handover-delivery", value: delivery.id)
                 if let secret = secret(hook.secret) {
                     let mac = HMAC<SHA256>.authenticationCode(for: Array(delivery.body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
-                    request.headers.add(name: "handover-signature", value: "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+                    request.headers.add(name: "handover-signature", value: "sha256=" + hexString(mac))
                 }
                 request.body = .bytes(ByteBuffer(string: delivery.body))
                 let response = try await http.execute(request, timeout: timeout)
