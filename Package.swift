@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(
@@ -65,6 +66,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HandoverPostgres",
+            dependencies: [
+                "HandoverCore", "HandoverStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HandoverHTTP",
             dependencies: [
                 "HandoverCore", "HandoverStore", "HandoverReceipts", "CZlib",
@@ -81,7 +91,7 @@ let package = Package(
         .target(
             name: "HandoverServer",
             dependencies: [
-                "HandoverCore", "HandoverStore", "HandoverSQLite", "HandoverHTTP", "HandoverReceipts",
+                "HandoverCore", "HandoverStore", "HandoverSQLite", "HandoverPostgres", "HandoverHTTP", "HandoverReceipts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -97,7 +107,7 @@ let package = Package(
         ),
         .target(
             name: "HandoverTestSupport",
-            dependencies: ["HandoverCore", "HandoverServer", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["HandoverCore", "HandoverServer", "HandoverPostgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -126,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HandoverStoreTests",
-            dependencies: ["HandoverCore", "HandoverStore", "HandoverSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["HandoverCore", "HandoverStore", "HandoverSQLite", "HandoverPostgres", "HandoverTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

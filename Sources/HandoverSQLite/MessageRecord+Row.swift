@@ -3,14 +3,7 @@ import GRDB
 import HandoverCore
 
 extension MessageRecord {
-    static let columns = """
-        message_id, message_type, sender, recipient, workflow_id, subject, local_id, partner_id, file_name, checksum,
-        content_type, content_encoding, content_compressed, content_encrypted, total_chunks, received_chunks, file_size,
-        status, status_code, status_event, status_description, status_success, status_at, linked_message_id,
-        created_at, delivered_at, acknowledged_at, expires_at, expiry_seconds, inbox_seq,
-        route_by, route_address, route_service, route_version,
-        escalation_policy, responsibility_required, responsibility, downloaded_at
-        """
+    static let columns = MessageRecord.storedColumns
 
     init(row: Row) {
         let statusEvent: StatusEvent? = (row["status_code"] as String?).map { code in
@@ -69,11 +62,5 @@ extension MessageRecord {
                         statusEvent?.success, statusEvent?.at.microsecondsSinceEpoch, deliveredAt?.microsecondsSinceEpoch,
                         acknowledgedAt?.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch, inboxSequence, responsibilityJSON,
                         downloadedAt?.microsecondsSinceEpoch, id.rawValue])
-    }
-}
-
-extension MessageRecord {
-    var responsibilityJSON: String? {
-        responsibility.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -23,8 +23,8 @@ extension SQLiteMessageStore: DirectoryStore {
     }
 
     public func saveDirectory(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp) async throws -> Int64 {
-        let documentJSON = try Self.json(document)
-        let changesJSON = try Self.json(changes)
+        let documentJSON = try DirectoryJSON.encode(document)
+        let changesJSON = try DirectoryJSON.encode(changes)
         return try await writer.write { db in
             let current = try Int64.fetchOne(db, sql: "SELECT max(version) FROM directory_versions")
             guard current == expectedVersion else { throw DirectoryVersionConflict(expected: expectedVersion, current: current) }
@@ -32,9 +32,7 @@ extension SQLiteMessageStore: DirectoryStore {
             try db.execute(sql: "INSERT INTO directory_versions (version, created_at, actor, document, changes) VALUES (?, ?, ?, ?, ?)",
                            arguments: [next, now.microsecondsSinceEpoch, actor, documentJSON, changesJSON])
             for change in changes {
-                let detail = JSONValue.compact([
-                    ("version", .int(next)), ("before", change.before.map { .string($0) }), ("after", change.after.map { .string($0) }),
-                ]).serialized
+                let detail = EventDetails.directoryChange(change, version: next)
                 try Self.appendAudit(AuditRecord(actor: actor, action: "directory.\(change.kind.rawValue)", subject: "\(change.entity) \(change.id)", detail: detail), now: now, db)
             }
             if changes.isEmpty {
@@ -124,16 +122,9 @@ extension SQLiteMessageStore: DirectoryStore {
     }
 
     static func directoryVersion(row: Row) throws -> StoredDirectoryVersion {
-        let decoder = JSONDecoder()
-        return StoredDirectoryVersion(
+        StoredDirectoryVersion(
             version: row["version"], createdAt: Timestamp(microsecondsSinceEpoch: row["created_at"]), actor: row["actor"],
-            document: try decoder.decode(DirectoryDocument.self, from: Data((row["document"] as String).utf8)),
-            changes: try decoder.decode([DirectoryChange].self, from: Data((row["changes"] as String).utf8)))
-    }
-
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+            document: try DirectoryJSON.decode(DirectoryDocument.self, row["document"]),
+            changes: try DirectoryJSON.decode([DirectoryChange].self, row["changes"]))
     }
 }

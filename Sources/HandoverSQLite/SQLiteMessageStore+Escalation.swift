@@ -25,14 +25,11 @@ extension SQLiteMessageStore: EscalationStore {
             let record = try change(message).get()
             message.responsibility = record
             try message.update(db)
-            let detail = JSONValue.compact([
-                ("state", .string(record.state.rawValue)), ("by", (event == "outcome" ? record.outcomeBy : record.decidedBy).map(personJSON)),
-                ("note", event == "outcome" ? nil : record.note.map { .string($0) }), ("outcome", event == "outcome" ? record.outcomeCode.map { .string($0) } : nil),
-            ]).serialized
+            let detail = EventDetails.responsibility(record, event: event)
             try Self.addEvent(messageID, event, detail, now, db)
             if let (ackMessage, body) = ack(message, record) {
                 try Self.insertDelivered(ackMessage, body: body, now: now, db)
-                try Self.addEvent(messageID, "business_ack_sent", "{\"ack_message_id\":\"\(ackMessage.id.rawValue)\"}", now, db)
+                try Self.addEvent(messageID, "business_ack_sent", EventDetails.businessAckSent(ackMessage.id), now, db)
             }
             try Self.resolveClearedAlerts(message, reason: event, now: now, db)
             return message
@@ -81,7 +78,7 @@ extension SQLiteMessageStore: EscalationStore {
                 try Self.insertAlert(plan.alert, db)
                 guard db.changesCount == 1 else { continue }
                 try Self.deliver(plan, now: now, db)
-                try Self.addEvent(id, "alert_raised", "{\"alert_id\":\"\(plan.alert.id)\",\"stage\":\(stage + 1),\"condition\":\"\(plan.alert.condition.rawValue)\"}", now, db)
+                try Self.addEvent(id, "alert_raised", EventDetails.alertRaised(plan.alert, stage: stage), now, db)
                 raised.append(plan.alert)
             }
             return raised
@@ -104,7 +101,7 @@ extension SQLiteMessageStore: EscalationStore {
                 try db.execute(sql: "UPDATE alerts SET notify_count = ?, last_notified_at = ?, next_notify_at = ? WHERE id = ?",
                                arguments: [plan.alert.notifyCount, now.microsecondsSinceEpoch, plan.alert.nextNotifyAt?.microsecondsSinceEpoch, alert.id])
                 try Self.deliver(plan, now: now, db)
-                try Self.addEvent(alert.messageID, "alert_renotified", "{\"alert_id\":\"\(alert.id)\",\"notify_count\":\(plan.alert.notifyCount)}", now, db)
+                try Self.addEvent(alert.messageID, "alert_renotified", EventDetails.alertRenotified(alert.id, count: plan.alert.notifyCount), now, db)
                 count += 1
             }
             return count
@@ -150,7 +147,7 @@ extension SQLiteMessageStore: EscalationStore {
                 """, arguments: [who, note, now.microsecondsSinceEpoch, id])
             guard let alert = try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(Self.alert(row:)) else { return nil }
             if db.changesCount > 0 {
-                try Self.addEvent(alert.messageID, "alert_acknowledged", JSONValue.compact([("alert_id", .string(id)), ("by", personJSON(person)), ("note", note.map { .string($0) })]).serialized, now, db)
+                try Self.addEvent(alert.messageID, "alert_acknowledged", EventDetails.alertAcknowledged(id, by: person, note: note), now, db)
             }
             return alert
         }
@@ -236,7 +233,7 @@ extension SQLiteMessageStore: EscalationStore {
         for alert in open where !EscalationRules.holds(alert.condition, facts) {
             try db.execute(sql: "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_reason = ?, next_notify_at = NULL WHERE id = ?",
                            arguments: [now.microsecondsSinceEpoch, reason, alert.id])
-            try addEvent(message.id, "alert_resolved", "{\"alert_id\":\"\(alert.id)\",\"reason\":\"\(reason)\"}", now, db)
+            try addEvent(message.id, "alert_resolved", EventDetails.alertResolved(alert.id, reason: reason), now, db)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import HandoverCore
 
 /// Where directory versions, admin tokens, rotated mailbox passwords and the audit log live.
@@ -53,4 +54,32 @@ public struct MessageQuery: Sendable, Hashable {
     public init(mailbox: MailboxID? = nil, workflowID: String? = nil, status: MessageStatus? = nil, since: Timestamp? = nil, limit: Int = 100) {
         (self.mailbox, self.workflowID, self.status, self.since, self.limit) = (mailbox, workflowID, status, since, limit)
     }
+}
+
+/// How directory documents and changes are stored as text, the same by every backend.
+public enum DirectoryJSON {
+    public static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        try JSONDecoder().decode(type, from: Data(text.utf8))
+    }
+}
+
+/// A store that can announce directory changes made by any process sharing it, so they reach every
+/// instance at once instead of at the next poll.
+public protocol DirectoryChangeFeed: Sendable {
+    /// Calls `changed` on every change until cancelled; throws when the feed is lost.
+    func watchDirectoryChanges(_ changed: @escaping @Sendable () -> Void) async throws
+}
+
+/// A replay cache shared by every instance on one store (single-use NHSMESH tokens across a cluster).
+public protocol SharedReplayCache: Sendable {
+    /// Records the token's digest; false if any instance has already spent it.
+    func spendToken(digest: String, expiresAt: Timestamp, now: Timestamp) async throws -> Bool
+    /// Removes digests past their window; returns how many.
+    func forgetExpiredTokens(now: Timestamp) async throws -> Int
 }

@@ -91,3 +91,16 @@ public struct InboxPage: Sendable, Hashable {
     public let hasMore: Bool
     public init(entries: [InboxEntry], hasMore: Bool) { (self.entries, self.hasMore) = (entries, hasMore) }
 }
+
+/// The store cannot answer now (its database is unreachable or too slow). The HTTP layer answers 503;
+/// nothing was committed, so the client can retry.
+public struct StoreUnavailable: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public init(reason: String) { self.reason = reason }
+    /// Keeps the cause's kind and message but never a password.
+    public init(describing error: any Error, target: String) {
+        if let unavailable = error as? StoreUnavailable { self = unavailable; return }
+        reason = "cannot use \(target): \(String(reflecting: error).prefix(400))"
+    }
+    public var description: String { reason }
+}

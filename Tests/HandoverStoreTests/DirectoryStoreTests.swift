@@ -15,9 +15,9 @@ struct DirectoryStoreTests {
         return d
     }
 
-    @Test func versionsAreNumberedAndConflictsRefused() async throws {
-        let (path, _) = StoreFactory.temporaryPath()
-        let store = try SQLiteMessageStore(path: path)
+    @Test(arguments: StoreFactory.all)
+    func versionsAreNumberedAndConflictsRefused(factory: StoreFactory) async throws {
+        let store = try await factory.make()
         #expect(try await store.currentDirectory() == nil)
         let v1 = try await store.saveDirectory(document(["A"]), expectedVersion: nil, actor: "t", changes: [], now: t0)
         let v2 = try await store.saveDirectory(document(["A", "B"]), expectedVersion: 1, actor: "t", changes: [], now: t0)

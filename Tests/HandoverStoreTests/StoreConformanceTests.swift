@@ -1,15 +1,17 @@
 import Foundation
+import HandoverTestSupport
 import HandoverCore
+import HandoverPostgres
 import HandoverSQLite
 import HandoverStore
 import NIOCore
 import Testing
 
-/// The checks every `MessageStore` backend must pass. Each backend is a `StoreFactory`; the
-/// PostgreSQL backend joins the list when it exists.
+/// The checks every `MessageStore` backend must pass. Each backend is a `StoreFactory`: SQLite
+/// always, PostgreSQL when `HANDOVER_TEST_POSTGRES_URL` names a server (scripts/test starts one).
 @Suite("MessageStore conformance")
 struct StoreConformanceTests {
-    static let factories: [StoreFactory] = [.sqlite]
+    static let factories = StoreFactory.all
     let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 12).timestamp
 
     func newMessage(_ id: String, to: String = "BOB", from: String = "ALICE", wf: String = "WF", total: Int = 1, localID: String? = nil) -> MessageRecord {
@@ -31,7 +33,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: factories)
     func sendListDownloadAcknowledge(factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let m = try await store.createMessage(newMessage("M1"), firstChunk: try await stage(Array("hello".utf8), store), now: t0)
         #expect(m.status == .accepted && m.inboxSequence != nil)
         #expect(try await read(store, "M1") == Array("hello".utf8))
@@ -48,7 +50,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: factories)
     func chunksArriveInAnyOrderAndLargeOnesAreSegmented(factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         let big = (0..<10_000).map { UInt8($0 % 251) }
         _ = try await store.createMessage(newMessage("C1", total: 3), firstChunk: try await stage(Array(big[0..<4000]), store, segmentSize: 1024), now: t0)
         #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 0)
@@ -78,7 +80,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: factories)
     func inboxPagesAreStableAndFiltered(factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         for i in 0..<25 {
             _ = try await store.createMessage(newMessage("P\(i)", wf: i % 2 == 0 ? "DATA_WF" : "DATA_WF_ACK"), firstChunk: try await stage([1], store), now: t0)
         }
@@ -100,7 +102,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: factories)
     func expiryPutsAReportInTheSendersInbox(factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         _ = try await store.createMessage(newMessage("E1", localID: "mine"), firstChunk: try await stage([1, 2], store), now: t0)
         #expect(try await store.expireDue(now: t0.adding(seconds: 3599), policy: ExpiryPolicy(), limit: 10) == 0)
         #expect(try await store.expireDue(now: t0.adding(seconds: 3600), policy: ExpiryPolicy(), limit: 10) == 1)
@@ -117,7 +119,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: factories)
     func purgeAndAbandonedUploadCleanup(factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         _ = try await store.createMessage(newMessage("X1"), firstChunk: try await stage([9, 9], store), now: t0)
         try await store.stageSegment(uploadID: "orphan", index: 0, bytes: ByteBuffer(bytes: [1]), now: t0)
         #expect(try await store.discardAbandonedUploads(stagedBefore: t0) == 0)
@@ -131,7 +133,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: factories)
     func localIDLookupAndReset(factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         _ = try await store.createMessage(newMessage("L1", localID: "dup"), firstChunk: try await stage([1], store), now: t0)
         _ = try await store.createMessage(newMessage("L2", localID: "dup"), firstChunk: try await stage([1], store), now: t0)
         _ = try await store.createMessage(newMessage("L3", to: "CAROL", from: "DAVE"), firstChunk: try await stage([1], store), now: t0)
@@ -149,7 +151,7 @@ struct StoreConformanceTests {
 
     @Test(arguments: factories)
     func concurrentWritesShareCommitsAndFailuresStayIsolated(factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         try await withThrowingTaskGroup(of: Bool.self) { group in
             for i in 0..<200 {
                 group.addTask {
@@ -176,7 +178,7 @@ struct StoreConformanceTests {
     /// reproduced by the benchmark smoke test against a live broker.)
     @Test(.timeLimit(.minutes(1)), arguments: factories)
     func everyConcurrentWriteCompletes(factory: StoreFactory) async throws {
-        let store = try factory.make()
+        let store = try await factory.make()
         for round in 0..<30 {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for i in 0..<64 {
@@ -196,9 +198,9 @@ struct StoreConformanceTests {
     @Test(arguments: factories)
     func durableAcrossReopen(factory: StoreFactory) async throws {
         guard let reopen = factory.reopen else { return }
-        let (store, path) = try factory.makeWithPath()
+        let (store, path) = try await factory.makeWithPath()
         _ = try await store.createMessage(newMessage("D1"), firstChunk: try await stage(Array("durable".utf8), store), now: t0)
-        let again = try reopen(path)
+        let again = try await reopen(path)
         #expect(try await read(again, "D1") == Array("durable".utf8))
         #expect(try await again.message(MessageID("D1"))?.status == .accepted)
     }
@@ -217,11 +219,14 @@ struct SQLiteSpecificTests {
 /// Builds a fresh store of one backend for each test.
 struct StoreFactory: CustomTestStringConvertible, Sendable {
     let name: String
-    let makeWithPath: @Sendable () throws -> (any MessageStore, String)
-    let reopen: (@Sendable (String) throws -> any MessageStore)?
+    let makeWithPath: @Sendable () async throws -> (any BrokerStore, String)
+    let reopen: (@Sendable (String) async throws -> any BrokerStore)?
 
-    func make() throws -> any MessageStore { try makeWithPath().0 }
+    func make() async throws -> any BrokerStore { try await makeWithPath().0 }
     var testDescription: String { name }
+
+    /// Every backend this run can test.
+    static var all: [StoreFactory] { [.sqlite] + (PostgresTestServer.url == nil ? [] : [.postgres]) }
 
     static let sqlite = StoreFactory(
         name: "sqlite",
@@ -230,6 +235,15 @@ struct StoreFactory: CustomTestStringConvertible, Sendable {
             return (try SQLiteMessageStore(path: path), path)
         },
         reopen: { try SQLiteMessageStore(path: $0) })
+
+    /// A new database on the test server for each store, so tests running in parallel never meet.
+    static let postgres = StoreFactory(
+        name: "postgres",
+        makeWithPath: {
+            let url = try await PostgresTestServer.newDatabase()
+            return (try await PostgresStore.connect(url: url, maximumConnections: 8), url)
+        },
+        reopen: { try await PostgresStore.connect(url: $0, maximumConnections: 8) })
 
     static func temporaryPath() -> (String, URL) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("handover-store-\(UUID().uuidString)")

@@ -75,4 +75,5 @@ public enum AlertNotification: Hashable, Sendable {
 public struct AlertPlan: Hashable, Sendable {
     public var alert: Alert
     public var notifications: [AlertNotification]
+    public init(alert: Alert, notifications: [AlertNotification]) { (self.alert, self.notifications) = (alert, notifications) }
 }

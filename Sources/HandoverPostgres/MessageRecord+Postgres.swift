@@ -1,0 +1,66 @@
+import Foundation
+import HandoverCore
+import HandoverStore
+
+extension MessageRecord {
+    static let columns = MessageRecord.storedColumns
+
+    init(row: SQLRow) throws {
+        let statusEvent: StatusEvent? = try (row("status_code", as: String?.self)).map { code in
+            StatusEvent(code: code, event: try row("status_event") ?? "", description: try row("status_description") ?? "",
+                        success: try row("status_success") ?? true, at: try row.timestamp("status_at") ?? Timestamp(microsecondsSinceEpoch: 0))
+        }
+        let route: RouteTaken? = try (row("route_by", as: String?.self)).flatMap { RouteTaken.AddressedBy(rawValue: $0) }.map {
+            RouteTaken(addressedBy: $0, address: try row("route_address") ?? "", service: try row("route_service"), directoryVersion: try row("route_version") ?? 0)
+        }
+        self.init(
+            id: MessageID(try row("message_id")), type: MessageType(rawValue: try row("message_type")) ?? .data,
+            sender: try (row("sender", as: String?.self)).map(MailboxID.init), recipient: MailboxID(try row("recipient")),
+            workflowID: try row("workflow_id"), subject: try row("subject"), localID: try row("local_id"), partnerID: try row("partner_id"),
+            fileName: try row("file_name"), checksum: try row("checksum"), contentType: try row("content_type"),
+            contentEncoding: ContentEncoding(rawValue: try row("content_encoding")) ?? .identity,
+            contentCompressed: try row("content_compressed"), contentEncrypted: try row("content_encrypted"),
+            totalChunks: Int(try row("total_chunks", as: Int64.self)), receivedChunks: Int(try row("received_chunks", as: Int64.self)),
+            fileSize: try row("file_size"),
+            status: MessageStatus(rawValue: try row("status")) ?? .error, statusEvent: statusEvent,
+            linkedMessageID: try (row("linked_message_id", as: String?.self)).map(MessageID.init),
+            createdAt: try row.timestamp("created_at")!, deliveredAt: try row.timestamp("delivered_at"), acknowledgedAt: try row.timestamp("acknowledged_at"),
+            expiresAt: try row.timestamp("expires_at"), expirySeconds: try row("expiry_seconds"), inboxSequence: try row("inbox_seq"), route: route,
+            escalationPolicy: try row("escalation_policy"), responsibilityRequired: try row("responsibility_required"),
+            responsibility: try (row("responsibility", as: String?.self)).flatMap { try? JSONDecoder().decode(ResponsibilityRecord.self, from: Data($0.utf8)) },
+            downloadedAt: try row.timestamp("downloaded_at"))
+    }
+
+    var rowArguments: [any SQLArgumentConvertible] {
+        let values: [any SQLArgumentConvertible] = [
+            id.rawValue, type.rawValue, sender?.rawValue, recipient.rawValue, workflowID, subject, localID, partnerID,
+            fileName, checksum, contentType, contentEncoding.rawValue, contentCompressed, contentEncrypted, totalChunks,
+            receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
+            statusEvent?.success, statusEvent?.at, linkedMessageID?.rawValue,
+        ]
+        return values + [
+            createdAt, deliveredAt, acknowledgedAt, expiresAt, expirySeconds, inboxSequence,
+            route?.addressedBy.rawValue, route?.address, route?.service, route?.directoryVersion,
+            escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt,
+        ]
+    }
+
+    func insert(_ tx: SQLTransaction) async throws {
+        let placeholders = (1...39).map { "$\($0)" }.joined(separator: ", ")
+        try await tx.execute("INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(placeholders))",
+                             rowArguments + [escalationPolicy == nil])
+    }
+
+    /// Writes every mutable field back (the lifecycle functions decide the values).
+    func update(_ tx: SQLTransaction) async throws {
+        try await tx.execute("""
+            UPDATE messages SET received_chunks = $1, file_size = $2, status = $3, status_code = $4, status_event = $5,
+                status_description = $6, status_success = $7, status_at = $8, delivered_at = $9, acknowledged_at = $10,
+                expires_at = $11, inbox_seq = $12, responsibility = $13, downloaded_at = $14
+            WHERE message_id = $15
+            """, [receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
+                  statusEvent?.success, statusEvent?.at, deliveredAt, acknowledgedAt, expiresAt, inboxSequence, responsibilityJSON,
+                  downloadedAt, id.rawValue])
+    }
+
+}

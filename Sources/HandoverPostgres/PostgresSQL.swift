@@ -1,0 +1,85 @@
+import HandoverCore
+import HandoverStore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// A bound argument. Statements here are written with `$1, $2, …` and a plain argument list, like the
+/// SQLite backend's, instead of string interpolation, so dynamic clauses (filters, searches) stay simple.
+enum SQLArgument: Sendable {
+    case null, text(String), integer(Int64), bool(Bool), bytes(ByteBuffer)
+}
+
+protocol SQLArgumentConvertible: Sendable { var sqlArgument: SQLArgument { get } }
+extension String: SQLArgumentConvertible { var sqlArgument: SQLArgument { .text(self) } }
+extension Int: SQLArgumentConvertible { var sqlArgument: SQLArgument { .integer(Int64(self)) } }
+extension Int64: SQLArgumentConvertible { var sqlArgument: SQLArgument { .integer(self) } }
+extension Bool: SQLArgumentConvertible { var sqlArgument: SQLArgument { .bool(self) } }
+extension ByteBuffer: SQLArgumentConvertible { var sqlArgument: SQLArgument { .bytes(self) } }
+extension Timestamp: SQLArgumentConvertible { var sqlArgument: SQLArgument { .integer(microsecondsSinceEpoch) } }
+extension Optional: SQLArgumentConvertible where Wrapped: SQLArgumentConvertible {
+    var sqlArgument: SQLArgument { self?.sqlArgument ?? .null }
+}
+
+extension PostgresQuery {
+    init(_ sql: String, _ arguments: [any SQLArgumentConvertible]) {
+        var binds = PostgresBindings(capacity: arguments.count)
+        for argument in arguments {
+            switch argument.sqlArgument {
+            case .null: binds.appendNull()
+            case .text(let v): binds.append(v)
+            case .integer(let v): binds.append(v)
+            case .bool(let v): binds.append(v)
+            case .bytes(let v): binds.append(v)
+            }
+        }
+        self.init(unsafeSQL: sql, binds: binds)
+    }
+}
+
+/// A fetched row read by column name.
+struct SQLRow {
+    let cells: PostgresRandomAccessRow
+
+    func callAsFunction<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        try cells[column].decode(T.self)
+    }
+
+    func timestamp(_ column: String) throws -> Timestamp? {
+        try (cells[column].decode(Int64?.self)).map { Timestamp(microsecondsSinceEpoch: $0) }
+    }
+}
+
+/// One open transaction. Audit entries are queued and chained at commit, under one lock taken last,
+/// so the lock that serialises the hash chain is held for as short a time as possible and never
+/// while waiting for another row lock (no lock-order deadlocks with it).
+final class SQLTransaction: @unchecked Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+    var pendingAudit: [(record: AuditRecord, at: Timestamp)] = []
+    /// Notification channels to signal when this transaction commits.
+    var notify: Set<String> = []
+
+    init(connection: PostgresConnection, logger: Logger) { (self.connection, self.logger) = (connection, logger) }
+
+    @discardableResult
+    func rows(_ sql: String, _ arguments: [any SQLArgumentConvertible] = []) async throws -> [SQLRow] {
+        var out: [SQLRow] = []
+        for try await row in try await connection.query(PostgresQuery(sql, arguments), logger: logger) {
+            out.append(SQLRow(cells: row.makeRandomAccess()))
+        }
+        return out
+    }
+
+    func row(_ sql: String, _ arguments: [any SQLArgumentConvertible] = []) async throws -> SQLRow? {
+        try await rows(sql, arguments).first
+    }
+
+    /// Runs a statement; with `RETURNING 1`, the result is the number of rows it changed.
+    @discardableResult
+    func execute(_ sql: String, _ arguments: [any SQLArgumentConvertible] = []) async throws -> Int {
+        try await rows(sql, arguments).count
+    }
+
+    func audit(_ record: AuditRecord, now: Timestamp) { pendingAudit.append((record, now)) }
+}

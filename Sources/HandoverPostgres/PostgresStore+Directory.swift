@@ -1,0 +1,150 @@
+import Foundation
+import HandoverCore
+import HandoverStore
+
+extension PostgresStore: DirectoryStore {
+    /// The channel a saved directory version is announced on, so every instance reloads at once.
+    static let directoryChannel = "handover_directory"
+
+    public func currentDirectory() async throws -> StoredDirectoryVersion? {
+        try await read { tx in try await tx.row("SELECT * FROM directory_versions ORDER BY version DESC LIMIT 1").map(Self.directoryVersion(row:)) }
+    }
+
+    public func directoryVersion(_ version: Int64) async throws -> StoredDirectoryVersion? {
+        try await read { tx in try await tx.row("SELECT * FROM directory_versions WHERE version = $1", [version]).map(Self.directoryVersion(row:)) }
+    }
+
+    public func directoryHistory(limit: Int) async throws -> [StoredDirectoryVersion] {
+        try await read { tx in try await tx.rows("SELECT * FROM directory_versions ORDER BY version DESC LIMIT $1", [limit]).map(Self.directoryVersion(row:)) }
+    }
+
+    public func saveDirectory(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp) async throws -> Int64 {
+        let documentJSON = try DirectoryJSON.encode(document)
+        let changesJSON = try DirectoryJSON.encode(changes)
+        return try await write { tx in
+            // Serialise savers across instances, so the version check and the insert are one step.
+            try await tx.execute("SELECT pg_advisory_xact_lock(\(AdvisoryLock.directory))")
+            let current: Int64? = try await tx.row("SELECT max(version) AS v FROM directory_versions")?("v")
+            guard current == expectedVersion else { throw DirectoryVersionConflict(expected: expectedVersion, current: current) }
+            let next = (current ?? 0) + 1
+            try await tx.execute("INSERT INTO directory_versions (version, created_at, actor, document, changes) VALUES ($1, $2, $3, $4, $5)",
+                                 [next, now, actor, documentJSON, changesJSON])
+            for change in changes {
+                tx.audit(AuditRecord(actor: actor, action: "directory.\(change.kind.rawValue)", subject: "\(change.entity) \(change.id)",
+                                     detail: EventDetails.directoryChange(change, version: next)), now: now)
+            }
+            if changes.isEmpty {
+                tx.audit(AuditRecord(actor: actor, action: "directory.saved", subject: "directory", detail: "{\"version\":\(next)}"), now: now)
+            }
+            tx.notify.insert(Self.directoryChannel)
+            return next
+        }
+    }
+
+    public func setMailboxPassword(_ mailbox: MailboxID, password: String, actor: String, now: Timestamp) async throws {
+        try await write { tx in
+            try await tx.execute("""
+                INSERT INTO mailbox_passwords (mailbox, password, set_at, set_by) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (mailbox) DO UPDATE SET password = excluded.password, set_at = excluded.set_at, set_by = excluded.set_by
+                """, [mailbox.rawValue, password, now, actor])
+            tx.audit(AuditRecord(actor: actor, action: "mailbox.password_rotated", subject: "mailbox \(mailbox)"), now: now)
+            // Credentials live in the directory snapshot: other instances reload it.
+            tx.notify.insert(Self.directoryChannel)
+        }
+    }
+
+    public func mailboxPasswords() async throws -> [MailboxID: String] {
+        try await read { tx in
+            Dictionary(try await tx.rows("SELECT mailbox, password FROM mailbox_passwords").map { (MailboxID(try $0("mailbox")), try $0("password", as: String.self)) },
+                       uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    public func createAdminToken(name: String, role: AdminRole, tokenHash: String, now: Timestamp) async throws {
+        try await write { tx in
+            try await tx.execute("INSERT INTO admin_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4)", [name, role.rawValue, tokenHash, now])
+            tx.audit(AuditRecord(actor: "cli", action: "admin.token_created", subject: "token \(name)", detail: "{\"role\":\"\(role.rawValue)\"}"), now: now)
+        }
+    }
+
+    public func adminPrincipal(tokenHash: String) async throws -> AdminPrincipal? {
+        try await read { tx in
+            guard let row = try await tx.row("SELECT name, role FROM admin_tokens WHERE token_hash = $1", [tokenHash]),
+                  let role = AdminRole(rawValue: try row("role")) else { return nil }
+            return AdminPrincipal(name: try row("name"), role: role)
+        }
+    }
+
+    public func adminTokenCount() async throws -> Int {
+        try await read { tx in Int(try await tx.row("SELECT count(*) AS n FROM admin_tokens")!("n", as: Int64.self)) }
+    }
+
+    public func appendAudit(_ record: AuditRecord, now: Timestamp) async throws {
+        try await write { tx in tx.audit(record, now: now) }
+    }
+
+    public func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry] {
+        try await read { tx in
+            try await tx.rows("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2", [afterSequence, limit]).map {
+                AuditEntry(sequence: try $0("seq"), at: try $0.timestamp("at")!, actor: try $0("actor"), action: try $0("action"),
+                           subject: try $0("subject"), detail: try $0("detail"), previousHash: try $0("prev_hash"), hash: try $0("entry_hash"))
+            }
+        }
+    }
+
+    public func searchMessages(_ query: MessageQuery) async throws -> [MessageRecord] {
+        var clauses: [String] = []
+        var arguments: [any SQLArgumentConvertible] = []
+        func bind(_ value: any SQLArgumentConvertible) -> String {
+            arguments.append(value)
+            return "$\(arguments.count)"
+        }
+        if let mailbox = query.mailbox {
+            let p = bind(mailbox.rawValue)
+            clauses.append("(recipient = \(p) OR sender = \(p))")
+        }
+        if let workflow = query.workflowID { clauses.append("upper(workflow_id) = \(bind(workflow.uppercased()))") }
+        if let status = query.status { clauses.append("status = \(bind(status.rawValue))") }
+        if let since = query.since { clauses.append("created_at >= \(bind(since))") }
+        let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
+        let sql = "SELECT \(MessageRecord.columns) FROM messages \(whereClause) ORDER BY seq DESC LIMIT \(bind(min(max(query.limit, 1), 1000)))"
+        let finalArguments = arguments
+        return try await read { tx in try await tx.rows(sql, finalArguments).map(MessageRecord.init(row:)) }
+    }
+
+    static func directoryVersion(row: SQLRow) throws -> StoredDirectoryVersion {
+        StoredDirectoryVersion(
+            version: try row("version"), createdAt: try row.timestamp("created_at")!, actor: try row("actor"),
+            document: try DirectoryJSON.decode(DirectoryDocument.self, try row("document")),
+            changes: try DirectoryJSON.decode([DirectoryChange].self, try row("changes")))
+    }
+}
+
+extension PostgresStore: SharedReplayCache {
+    /// Spends a token across every instance: the first insert of its digest wins. Asynchronous
+    /// commit: a replay-cache row lost in a database crash costs at most a token replay inside its
+    /// two-hour window, and a send is not slowed by a second fsync.
+    public func spendToken(digest: String, expiresAt: Timestamp, now: Timestamp) async throws -> Bool {
+        try await write { tx in
+            try await tx.execute("SET LOCAL synchronous_commit = off")
+            return try await tx.execute("INSERT INTO replay_tokens (digest, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
+                                        [digest, expiresAt]) == 1
+        }
+    }
+
+    public func forgetExpiredTokens(now: Timestamp) async throws -> Int {
+        try await write { tx in try await tx.execute("DELETE FROM replay_tokens WHERE expires_at <= $1 RETURNING 1", [now]) }
+    }
+}
+
+extension PostgresStore: DirectoryChangeFeed {
+    /// Calls `changed` each time any instance saves a directory version or rotates a password
+    /// (LISTEN/NOTIFY on one pooled connection), until cancelled or the connection drops.
+    public func watchDirectoryChanges(_ changed: @escaping @Sendable () -> Void) async throws {
+        try await client.withConnection { connection in
+            try await connection.listen(on: Self.directoryChannel) { notifications in
+                for try await _ in notifications { changed() }
+            }
+        }
+    }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import HandoverCore
+import HandoverStore
+import NIOCore
+
+extension PostgresStore: EscalationStore {
+    public func markDownloaded(messageID: MessageID, now: Timestamp) async throws {
+        try await write { tx in
+            let changed = try await tx.execute("UPDATE messages SET downloaded_at = $1 WHERE message_id = $2 AND downloaded_at IS NULL RETURNING 1",
+                                               [now, messageID.rawValue])
+            guard changed > 0, let message = try await Self.fetchMessage(messageID, lock: false, tx) else { return }
+            try await Self.addEvent(messageID, "downloaded", "{}", now, tx)
+            try await Self.resolveClearedAlerts(message, reason: "downloaded", now: now, tx)
+        }
+    }
+
+    public func updateResponsibility(
+        messageID: MessageID, recipient: MailboxID, event: String, now: Timestamp,
+        change: @escaping @Sendable (MessageRecord) -> Result<ResponsibilityRecord, ResponsibilityMachine.Refusal>,
+        ack: @escaping @Sendable (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?
+    ) async throws -> MessageRecord {
+        try await write { tx in
+            guard var message = try await Self.fetchMessage(messageID, lock: true, tx) else { throw MeshError.messageDoesNotExist }
+            guard message.recipient == recipient, message.type == .data else { throw MeshError.forbidden }
+            let record = try change(message).get()
+            message.responsibility = record
+            try await message.update(tx)
+            try await Self.addEvent(messageID, event, EventDetails.responsibility(record, event: event), now, tx)
+            if let (ackMessage, body) = ack(message, record) {
+                try await Self.insertDelivered(ackMessage, body: body, now: now, tx)
+                try await Self.addEvent(messageID, "business_ack_sent", EventDetails.businessAckSent(ackMessage.id), now, tx)
+            }
+            try await Self.resolveClearedAlerts(message, reason: event, now: now, tx)
+            return message
+        }
+    }
+
+    public func events(messageID: MessageID) async throws -> [MessageEvent] {
+        try await read { tx in
+            try await tx.rows("SELECT at, kind, detail FROM message_events WHERE message_id = $1 ORDER BY id", [messageID.rawValue]).map {
+                MessageEvent(at: try $0.timestamp("at")!, kind: try $0("kind"), detail: try $0("detail"))
+            }
+        }
+    }
+
+    public func planDeadlines(limit: Int, plan: @escaping @Sendable (MessageRecord) -> [(stage: Int, due: Timestamp)]) async throws -> Int {
+        try await write { tx in
+            let pending = try await tx.rows("""
+                SELECT \(MessageRecord.columns) FROM messages WHERE NOT deadlines_planned AND status != 'uploading' ORDER BY seq LIMIT $1
+                FOR UPDATE SKIP LOCKED
+                """, [limit]).map(MessageRecord.init(row:))
+            for message in pending {
+                for (stage, due) in plan(message) {
+                    try await tx.execute("INSERT INTO deadlines (message_id, stage, due_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                                         [message.id.rawValue, stage, due])
+                }
+                try await tx.execute("UPDATE messages SET deadlines_planned = TRUE WHERE message_id = $1", [message.id.rawValue])
+            }
+            return pending.count
+        }
+    }
+
+    public func fireDueDeadlines(now: Timestamp, limit: Int, raise: @escaping @Sendable (MessageRecord, Int, Timestamp) -> AlertPlan?) async throws -> [Alert] {
+        try await write { tx in
+            // Each instance claims disjoint deadlines; one claimed by an instance that dies is released
+            // with its transaction and fired by another.
+            let due = try await tx.rows("""
+                SELECT message_id, stage, due_at FROM deadlines WHERE state = 'scheduled' AND due_at <= $1 ORDER BY due_at LIMIT $2
+                FOR UPDATE SKIP LOCKED
+                """, [now, limit])
+            var raised: [Alert] = []
+            for row in due {
+                let id = MessageID(try row("message_id")), stage = Int(try row("stage", as: Int64.self)), dueAt = try row.timestamp("due_at")!
+                try await tx.execute("UPDATE deadlines SET state = 'fired' WHERE message_id = $1 AND stage = $2", [id.rawValue, stage])
+                guard let message = try await Self.fetchMessage(id, lock: false, tx) else { continue }
+                guard let plan = raise(message, stage, dueAt) else {
+                    try await tx.execute("UPDATE deadlines SET state = 'skipped' WHERE message_id = $1 AND stage = $2", [id.rawValue, stage])
+                    continue
+                }
+                guard try await Self.insertAlert(plan.alert, tx) else { continue }
+                try await Self.deliver(plan, now: now, tx)
+                try await Self.addEvent(id, "alert_raised", EventDetails.alertRaised(plan.alert, stage: stage), now, tx)
+                raised.append(plan.alert)
+            }
+            return raised
+        }
+    }
+
+    public func renotifyDueAlerts(now: Timestamp, limit: Int, renotify: @escaping @Sendable (Alert, MessageRecord) -> AlertPlan?) async throws -> Int {
+        try await write { tx in
+            let due = try await tx.rows("""
+                SELECT * FROM alerts WHERE state = 'open' AND next_notify_at <= $1 ORDER BY next_notify_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                """, [now, limit]).map(Self.alert(row:))
+            var count = 0
+            for alert in due {
+                guard let message = try await Self.fetchMessage(alert.messageID, lock: false, tx) else { continue }
+                guard let plan = renotify(alert, message) else {
+                    try await Self.resolveClearedAlerts(message, reason: "condition no longer holds", now: now, tx)
+                    // A stage that no longer exists: stop repeating.
+                    try await tx.execute("UPDATE alerts SET next_notify_at = NULL WHERE id = $1 AND state = 'open'", [alert.id])
+                    continue
+                }
+                try await tx.execute("UPDATE alerts SET notify_count = $1, last_notified_at = $2, next_notify_at = $3 WHERE id = $4",
+                                     [plan.alert.notifyCount, now, plan.alert.nextNotifyAt, alert.id])
+                try await Self.deliver(plan, now: now, tx)
+                try await Self.addEvent(alert.messageID, "alert_renotified", EventDetails.alertRenotified(alert.id, count: plan.alert.notifyCount), now, tx)
+                count += 1
+            }
+            return count
+        }
+    }
+
+    public func nextEscalationWork(now: Timestamp) async throws -> Timestamp? {
+        try await read { tx in
+            let row = try await tx.row("""
+                SELECT EXISTS (SELECT 1 FROM messages WHERE NOT deadlines_planned AND status != 'uploading') AS unplanned,
+                       (SELECT min(due_at) FROM deadlines WHERE state = 'scheduled') AS deadline,
+                       (SELECT min(next_notify_at) FROM alerts WHERE state = 'open') AS repeat_at
+                """)!
+            if try row("unplanned", as: Bool.self) { return now }
+            return [try row.timestamp("deadline"), try row.timestamp("repeat_at")].compactMap { $0 }.min()
+        }
+    }
+
+    public func alerts(state: Alert.State?, limit: Int) async throws -> [Alert] {
+        try await read { tx in
+            if let state {
+                return try await tx.rows("SELECT * FROM alerts WHERE state = $1 ORDER BY raised_at DESC LIMIT $2", [state.rawValue, limit]).map(Self.alert(row:))
+            }
+            return try await tx.rows("SELECT * FROM alerts ORDER BY raised_at DESC LIMIT $1", [limit]).map(Self.alert(row:))
+        }
+    }
+
+    public func alerts(messageID: MessageID) async throws -> [Alert] {
+        try await read { tx in
+            try await tx.rows("SELECT * FROM alerts WHERE message_id = $1 ORDER BY stage", [messageID.rawValue]).map(Self.alert(row:))
+        }
+    }
+
+    public func alert(id: String) async throws -> Alert? {
+        try await read { tx in try await tx.row("SELECT * FROM alerts WHERE id = $1", [id]).map(Self.alert(row:)) }
+    }
+
+    public func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert? {
+        let who = String(decoding: try JSONEncoder().encode(person), as: UTF8.self)
+        return try await write { tx in
+            let changed = try await tx.execute("""
+                UPDATE alerts SET state = 'acknowledged', acknowledged_by = $1, acknowledged_note = $2, acknowledged_at = $3, next_notify_at = NULL
+                WHERE id = $4 AND state = 'open' RETURNING 1
+                """, [who, note, now, id])
+            guard let alert = try await tx.row("SELECT * FROM alerts WHERE id = $1", [id]).map(Self.alert(row:)) else { return nil }
+            if changed > 0 {
+                try await Self.addEvent(alert.messageID, "alert_acknowledged", EventDetails.alertAcknowledged(id, by: person, note: note), now, tx)
+            }
+            return alert
+        }
+    }
+
+    public func claimWebhookDeliveries(now: Timestamp, limit: Int, leaseSeconds: Int64) async throws -> [WebhookDelivery] {
+        try await write { tx in
+            try await tx.rows("""
+                UPDATE webhook_deliveries SET claimed_until = $1 WHERE id IN (
+                    SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= $2 AND claimed_until <= $2
+                    ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+                RETURNING *
+                """, [now.adding(seconds: leaseSeconds), now, limit]).map(Self.delivery(row:)).sorted { $0.createdAt < $1.createdAt }
+        }
+    }
+
+    public func recordWebhookAttempt(deliveryID: String, now: Timestamp, status: Int?, error: String?, next: WebhookDelivery.Next) async throws {
+        try await write { tx in
+            try await tx.execute("INSERT INTO webhook_attempts (delivery_id, at, status, error) VALUES ($1, $2, $3, $4)", [deliveryID, now, status, error])
+            switch next {
+            case .delivered:
+                try await tx.execute("UPDATE webhook_deliveries SET attempts = attempts + 1, state = 'delivered', claimed_until = 0 WHERE id = $1", [deliveryID])
+            case .retry(let at):
+                try await tx.execute("UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $1, claimed_until = 0 WHERE id = $2", [at, deliveryID])
+            case .abandon:
+                try await tx.execute("UPDATE webhook_deliveries SET attempts = attempts + 1, state = 'abandoned', claimed_until = 0 WHERE id = $1", [deliveryID])
+            }
+        }
+    }
+
+    public func webhookDeliveries(alertID: String) async throws -> [WebhookDelivery] {
+        try await read { tx in
+            var deliveries = try await tx.rows("SELECT * FROM webhook_deliveries WHERE alert_id = $1 ORDER BY created_at", [alertID]).map(Self.delivery(row:))
+            for i in deliveries.indices {
+                deliveries[i].attemptLog = try await tx.rows("SELECT at, status, error FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id",
+                                                             [deliveries[i].id]).map {
+                    (try $0.timestamp("at")!, try $0("status", as: Int64?.self).map(Int.init), try $0("error", as: String?.self))
+                }
+            }
+            return deliveries
+        }
+    }
+
+    // MARK: - Helpers inside a transaction
+
+    /// Records a message event in its timeline and queues it for the hash-chained audit log (never a payload).
+    static func addEvent(_ id: MessageID, _ kind: String, _ detail: String, _ now: Timestamp, _ tx: SQLTransaction) async throws {
+        try await tx.execute("INSERT INTO message_events (message_id, at, kind, detail) VALUES ($1, $2, $3, $4)", [id.rawValue, now, kind, detail])
+        tx.audit(AuditRecord(actor: "broker", action: "message.\(kind)", subject: "message \(id.rawValue)", detail: detail), now: now)
+    }
+
+    /// Stores a system-made message (business ack, alert) with its body, delivered at once.
+    static func insertDelivered(_ message: MessageRecord, body: [UInt8], now: Timestamp, _ tx: SQLTransaction) async throws {
+        var record = MessageLifecycle.created(message, firstChunkSize: Int64(body.count), now: now)
+        record.inboxSequence = try await enterInbox(record.recipient, tx)
+        try await record.insert(tx)
+        try await attach(StagedChunk(uploadID: message.id.rawValue + "-1", size: Int64(body.count), segmentCount: 1, sha256: sha256Hex(body),
+                                     inlineSegment: ByteBuffer(bytes: body)), to: record.id, number: 1, now: now, tx)
+        try await addEvent(record.id, "delivered", "{}", now, tx)
+    }
+
+    static func deliver(_ plan: AlertPlan, now: Timestamp, _ tx: SQLTransaction) async throws {
+        for notification in plan.notifications {
+            switch notification {
+            case .mailbox(let message, let body): try await insertDelivered(message, body: body, now: now, tx)
+            case .webhook(let webhookID, let deliveryID, let body):
+                try await tx.execute("""
+                    INSERT INTO webhook_deliveries (id, alert_id, webhook_id, body, created_at, next_attempt_at, state) VALUES ($1, $2, $3, $4, $5, $5, 'pending')
+                    """, [deliveryID, plan.alert.id, webhookID, body, now])
+            }
+        }
+    }
+
+    /// Resolves this message's unresolved alerts whose condition no longer holds.
+    static func resolveClearedAlerts(_ message: MessageRecord, reason: String, now: Timestamp, _ tx: SQLTransaction) async throws {
+        let facts = message.escalationFacts
+        let open = try await tx.rows("SELECT * FROM alerts WHERE message_id = $1 AND state != 'resolved' FOR UPDATE", [message.id.rawValue]).map(alert(row:))
+        for alert in open where !EscalationRules.holds(alert.condition, facts) {
+            try await tx.execute("UPDATE alerts SET state = 'resolved', resolved_at = $1, resolved_reason = $2, next_notify_at = NULL WHERE id = $3",
+                                 [now, reason, alert.id])
+            try await addEvent(message.id, "alert_resolved", EventDetails.alertResolved(alert.id, reason: reason), now, tx)
+        }
+    }
+
+    /// Inserts an alert unless this message's stage already has one; returns whether it was inserted.
+    static func insertAlert(_ a: Alert, _ tx: SQLTransaction) async throws -> Bool {
+        try await tx.execute("""
+            INSERT INTO alerts (id, message_id, stage, policy, workflow_id, condition, due_at, raised_at, state, notify_count, last_notified_at, next_notify_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'open', $9, $10, $11) ON CONFLICT DO NOTHING RETURNING 1
+            """, [a.id, a.messageID.rawValue, a.stage, a.policy, a.workflowID, a.condition.rawValue, a.dueAt, a.raisedAt, a.notifyCount,
+                  a.lastNotifiedAt, a.nextNotifyAt]) == 1
+    }
+
+    static func alert(row: SQLRow) throws -> Alert {
+        Alert(
+            id: try row("id"), messageID: MessageID(try row("message_id")), stage: Int(try row("stage", as: Int64.self)), policy: try row("policy"),
+            workflowID: try row("workflow_id"), condition: EscalationCondition(rawValue: try row("condition")) ?? .notAccepted,
+            dueAt: try row.timestamp("due_at")!, raisedAt: try row.timestamp("raised_at")!,
+            state: Alert.State(rawValue: try row("state")) ?? .open,
+            acknowledgedBy: try (row("acknowledged_by", as: String?.self)).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
+            acknowledgedNote: try row("acknowledged_note"), acknowledgedAt: try row.timestamp("acknowledged_at"), resolvedAt: try row.timestamp("resolved_at"),
+            resolvedReason: try row("resolved_reason"), notifyCount: Int(try row("notify_count", as: Int64.self)),
+            lastNotifiedAt: try row.timestamp("last_notified_at")!, nextNotifyAt: try row.timestamp("next_notify_at"))
+    }
+
+    static func delivery(row: SQLRow) throws -> WebhookDelivery {
+        WebhookDelivery(id: try row("id"), alertID: try row("alert_id"), webhookID: try row("webhook_id"), body: try row("body"),
+                        createdAt: try row.timestamp("created_at")!, attempts: Int(try row("attempts", as: Int64.self)), state: try row("state"))
+    }
+}

@@ -1,0 +1,213 @@
+import HandoverCore
+import HandoverStore
+import NIOCore
+
+extension PostgresStore: MessageStore {
+    public func stageSegment(uploadID: String, index: Int, bytes: ByteBuffer, now: Timestamp) async throws {
+        try await write { tx in
+            try await tx.execute("""
+                INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($1, $2, $3, $4)
+                ON CONFLICT (upload_id, idx) DO UPDATE SET data = excluded.data, created_at = excluded.created_at
+                """, [uploadID, index, now, bytes])
+        }
+    }
+
+    public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp) async throws -> MessageRecord {
+        try await write { tx in
+            var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
+            if record.status == .accepted { record.inboxSequence = try await Self.enterInbox(record.recipient, tx) }
+            try await record.insert(tx)
+            try await Self.attach(firstChunk, to: record.id, number: 1, now: now, tx)
+            if record.status == .accepted { try await Self.addEvent(record.id, "delivered", "{}", now, tx) }
+            return record
+        }
+    }
+
+    public func addChunk(
+        messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
+        chunk: StagedChunk, now: Timestamp
+    ) async throws -> MessageRecord {
+        try await write { tx in
+            guard let current = try await Self.fetchMessage(messageID, lock: true, tx) else { throw MeshError.messageDoesNotExist }
+            guard current.sender == sender else { throw MeshError.forbidden }
+            let previous: Int64? = try await tx.row("SELECT size FROM chunks WHERE message_id = $1 AND chunk_no = $2",
+                                                     [messageID.rawValue, number]).map { try $0("size") }
+            var updated = try MessageLifecycle.addingChunk(
+                current, number: number, total: total, encoding: encoding, size: chunk.size, replacing: previous, now: now
+            ).get()
+            if previous != nil { try await Self.detachChunk(messageID, number: number, tx) }
+            try await Self.attach(chunk, to: messageID, number: number, now: now, tx)
+            if updated.status == .accepted {
+                updated.inboxSequence = try await Self.enterInbox(updated.recipient, tx)
+                try await Self.addEvent(messageID, "delivered", "{}", now, tx)
+            }
+            try await updated.update(tx)
+            return updated
+        }
+    }
+
+    public func message(_ id: MessageID) async throws -> MessageRecord? {
+        try await read { tx in try await Self.fetchMessage(id, lock: false, tx) }
+    }
+
+    public func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk? {
+        try await read { tx in
+            try await tx.row("SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = $1 AND chunk_no = $2",
+                             [messageID.rawValue, number]).map {
+                StoredChunk(uploadID: try $0("upload_id"), size: try $0("size"), segmentCount: Int(try $0("segment_count", as: Int64.self)), sha256: try $0("sha256"))
+            }
+        }
+    }
+
+    public func segment(uploadID: String, index: Int) async throws -> ByteBuffer? {
+        try await read { tx in
+            try await tx.row("SELECT data FROM segments WHERE upload_id = $1 AND idx = $2", [uploadID, index]).map { try $0("data", as: ByteBuffer.self) }
+        }
+    }
+
+    public func listInbox(mailbox: MailboxID, afterSequence: Int64?, filter: WorkflowFilter?, limit: Int) async throws -> InboxPage {
+        var sql = "SELECT message_id, inbox_seq FROM messages WHERE recipient = $1 AND status = 'accepted' AND inbox_seq > $2"
+        var arguments: [any SQLArgumentConvertible] = [mailbox.rawValue, afterSequence ?? 0]
+        if let filter {
+            let clause: String
+            switch filter.match {
+            case .equals: clause = "upper(workflow_id) = $3"
+            case .beginsWith: clause = "starts_with(upper(workflow_id), $3)"
+            case .contains: clause = "strpos(upper(workflow_id), $3) > 0"
+            }
+            sql += filter.negated ? " AND NOT (\(clause))" : " AND \(clause)"
+            arguments.append(filter.value)
+        }
+        sql += " ORDER BY inbox_seq LIMIT $\(arguments.count + 1)"
+        arguments.append(limit + 1)
+        let finalSQL = sql, finalArguments = arguments
+        let entries = try await read { tx in
+            try await tx.rows(finalSQL, finalArguments).map { InboxEntry(id: MessageID(try $0("message_id")), sequence: try $0("inbox_seq")) }
+        }
+        return InboxPage(entries: Array(entries.prefix(limit)), hasMore: entries.count > limit)
+    }
+
+    public func countInbox(mailbox: MailboxID) async throws -> Int {
+        try await read { tx in
+            Int(try await tx.row("SELECT accepted FROM inbox_counts WHERE mailbox = $1", [mailbox.rawValue]).map { try $0("accepted", as: Int64.self) } ?? 0)
+        }
+    }
+
+    public func acknowledge(messageID: MessageID, now: Timestamp) async throws -> MessageRecord? {
+        try await write { tx in
+            guard let current = try await Self.fetchMessage(messageID, lock: true, tx) else { return nil }
+            guard let updated = MessageLifecycle.acknowledged(current, now: now) else { return current }
+            try await updated.update(tx)
+            try await Self.leaveInbox(updated.recipient, tx)
+            try await Self.addEvent(messageID, "acknowledged", "{}", now, tx)
+            try await Self.resolveClearedAlerts(updated, reason: "acknowledged", now: now, tx)
+            return updated
+        }
+    }
+
+    public func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord] {
+        try await read { tx in
+            try await tx.rows("SELECT \(MessageRecord.columns) FROM messages WHERE sender = $1 AND local_id = $2 ORDER BY seq LIMIT 100",
+                              [sender.rawValue, localID]).map(MessageRecord.init(row:))
+        }
+    }
+
+    public func expireDue(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
+        let ids = idGenerator
+        return try await write { tx in
+            // SKIP LOCKED: instances sweeping together take disjoint messages, so each NDR is sent once.
+            let due = try await tx.rows("""
+                SELECT \(MessageRecord.columns) FROM messages WHERE status = 'accepted' AND expires_at <= $1 ORDER BY expires_at LIMIT $2
+                FOR UPDATE SKIP LOCKED
+                """, [now, limit]).map(MessageRecord.init(row:))
+            for message in due {
+                guard let expired = MessageLifecycle.expired(message, policy: policy, now: now) else { continue }
+                try await expired.update(tx)
+                try await Self.leaveInbox(expired.recipient, tx)
+                try await Self.addEvent(message.id, "expired", "{\"code\":\"14\"}", now, tx)
+                if var report = policy.nonDeliveryReport(for: message, reportID: ids.next(now: now), now: now) {
+                    report.inboxSequence = try await Self.enterInbox(report.recipient, tx)
+                    try await report.insert(tx)
+                }
+            }
+            return due.count
+        }
+    }
+
+    public func purgePayloads(deliveredBefore: Timestamp, limit: Int) async throws -> Int {
+        try await write { tx in
+            let ids = try await tx.rows("""
+                SELECT message_id FROM messages WHERE NOT payload_purged AND delivered_at < $1 ORDER BY delivered_at LIMIT $2
+                FOR UPDATE SKIP LOCKED
+                """, [deliveredBefore, limit]).map { try $0("message_id", as: String.self) }
+            for id in ids {
+                try await tx.execute("DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = $1)", [id])
+                try await tx.execute("DELETE FROM chunks WHERE message_id = $1", [id])
+                try await tx.execute("UPDATE messages SET payload_purged = TRUE WHERE message_id = $1", [id])
+            }
+            return ids.count
+        }
+    }
+
+    public func discardAbandonedUploads(stagedBefore: Timestamp) async throws -> Int {
+        try await write { tx in
+            try await tx.execute("""
+                DELETE FROM segments s WHERE s.created_at < $1 AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.upload_id = s.upload_id) RETURNING 1
+                """, [stagedBefore])
+        }
+    }
+
+    public func reset(mailbox: MailboxID?) async throws {
+        try await write { tx in
+            if let mailbox {
+                let filter = "SELECT message_id FROM messages WHERE recipient = $1 OR sender = $1"
+                try await tx.execute("DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id IN (\(filter)))", [mailbox.rawValue])
+                for table in ["message_events", "deadlines", "alerts"] {
+                    try await tx.execute("DELETE FROM \(table) WHERE message_id IN (\(filter))", [mailbox.rawValue])
+                }
+                try await tx.execute("DELETE FROM messages WHERE recipient = $1 OR sender = $1", [mailbox.rawValue])
+            } else {
+                try await tx.execute("TRUNCATE segments, chunks, message_events, deadlines, webhook_attempts, webhook_deliveries, alerts, messages")
+            }
+            try await tx.execute("DELETE FROM inbox_counts")
+            try await tx.execute("""
+                INSERT INTO inbox_counts (mailbox, accepted) SELECT recipient, count(*) FROM messages WHERE status = 'accepted' GROUP BY recipient
+                """)
+        }
+    }
+
+    // MARK: - Helpers run inside a transaction
+
+    static func fetchMessage(_ id: MessageID, lock: Bool, _ tx: SQLTransaction) async throws -> MessageRecord? {
+        try await tx.row("SELECT \(MessageRecord.columns) FROM messages WHERE message_id = $1\(lock ? " FOR UPDATE" : "")", [id.rawValue])
+            .map(MessageRecord.init(row:))
+    }
+
+    /// A delivery: one more in the recipient's inbox count, then the next inbox position. The count's
+    /// row lock is held to commit, so one mailbox's deliveries commit in position order and a cursor
+    /// never passes a position that has yet to commit.
+    static func enterInbox(_ recipient: MailboxID, _ tx: SQLTransaction) async throws -> Int64 {
+        try await tx.execute("""
+            INSERT INTO inbox_counts (mailbox, accepted) VALUES ($1, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = inbox_counts.accepted + 1
+            """, [recipient.rawValue])
+        return try await tx.row("SELECT nextval('inbox_sequence') AS seq")!("seq")
+    }
+
+    static func leaveInbox(_ recipient: MailboxID, _ tx: SQLTransaction) async throws {
+        try await tx.execute("UPDATE inbox_counts SET accepted = greatest(accepted - 1, 0) WHERE mailbox = $1", [recipient.rawValue])
+    }
+
+    static func attach(_ chunk: StagedChunk, to id: MessageID, number: Int, now: Timestamp, _ tx: SQLTransaction) async throws {
+        if let inline = chunk.inlineSegment {
+            try await tx.execute("INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($1, 0, $2, $3)", [chunk.uploadID, now, inline])
+        }
+        try await tx.execute("INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES ($1, $2, $3, $4, $5, $6)",
+                             [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256])
+    }
+
+    static func detachChunk(_ id: MessageID, number: Int, _ tx: SQLTransaction) async throws {
+        try await tx.execute("DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = $1 AND chunk_no = $2)",
+                             [id.rawValue, number])
+        try await tx.execute("DELETE FROM chunks WHERE message_id = $1 AND chunk_no = $2", [id.rawValue, number])
+    }
+}

@@ -1,0 +1,33 @@
+import HandoverCore
+
+/// The JSON details of timeline events, the same from every backend (they are also audited, so the
+/// bytes matter to the hash chain).
+public enum EventDetails {
+    public static func responsibility(_ record: ResponsibilityRecord, event: String) -> String {
+        let isOutcome = event == "outcome"
+        return JSONValue.compact([
+            ("state", .string(record.state.rawValue)), ("by", (isOutcome ? record.outcomeBy : record.decidedBy).map(personJSON)),
+            ("note", isOutcome ? nil : record.note.map { .string($0) }), ("outcome", isOutcome ? record.outcomeCode.map { .string($0) } : nil),
+        ]).serialized
+    }
+
+    public static func businessAckSent(_ ack: MessageID) -> String { "{\"ack_message_id\":\"\(ack.rawValue)\"}" }
+
+    public static func alertRaised(_ alert: Alert, stage: Int) -> String {
+        "{\"alert_id\":\"\(alert.id)\",\"stage\":\(stage + 1),\"condition\":\"\(alert.condition.rawValue)\"}"
+    }
+
+    public static func alertRenotified(_ id: String, count: Int) -> String { "{\"alert_id\":\"\(id)\",\"notify_count\":\(count)}" }
+
+    public static func alertAcknowledged(_ id: String, by person: Person, note: String?) -> String {
+        JSONValue.compact([("alert_id", .string(id)), ("by", personJSON(person)), ("note", note.map { .string($0) })]).serialized
+    }
+
+    public static func alertResolved(_ id: String, reason: String) -> String { "{\"alert_id\":\"\(id)\",\"reason\":\"\(reason)\"}" }
+
+    public static func directoryChange(_ change: DirectoryChange, version: Int64) -> String {
+        JSONValue.compact([
+            ("version", .int(version)), ("before", change.before.map { .string($0) }), ("after", change.after.map { .string($0) }),
+        ]).serialized
+    }
+}

@@ -1,0 +1,21 @@
+import Foundation
+import HandoverCore
+
+extension MessageRecord {
+    /// The message columns every SQL backend stores, in the order each backend binds them.
+    public static let storedColumns = """
+        message_id, message_type, sender, recipient, workflow_id, subject, local_id, partner_id, file_name, checksum,
+        content_type, content_encoding, content_compressed, content_encrypted, total_chunks, received_chunks, file_size,
+        status, status_code, status_event, status_description, status_success, status_at, linked_message_id,
+        created_at, delivered_at, acknowledged_at, expires_at, expiry_seconds, inbox_seq,
+        route_by, route_address, route_service, route_version,
+        escalation_policy, responsibility_required, responsibility, downloaded_at
+        """
+}
+
+extension MessageRecord {
+    /// The responsibility record as stored (JSON text).
+    public var responsibilityJSON: String? {
+        responsibility.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+}

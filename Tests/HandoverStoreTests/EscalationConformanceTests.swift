@@ -1,0 +1,130 @@
+import Foundation
+import HandoverCore
+import HandoverStore
+import NIOCore
+import Testing
+
+/// The escalation half of the store contract, for every backend: deadlines planned once, each
+/// alert raised once however many schedulers race, notifications stored with it, repeats,
+/// acknowledgement, resolution, webhook leases, responsibility with its business ack, and an
+/// audit chain that still verifies afterwards.
+@Suite("EscalationStore conformance")
+struct EscalationConformanceTests {
+    let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 12).timestamp
+
+    func deliver(_ id: String, _ store: any BrokerStore, policy: String? = "P") async throws {
+        var m = MessageRecord(id: MessageID(id), sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "SAFEGUARDING",
+                              totalChunks: 1, status: .uploading, createdAt: t0, expirySeconds: 86_400)
+        m.escalationPolicy = policy
+        _ = try await store.createMessage(m, firstChunk: StagedChunk(uploadID: "u-\(id)", size: 1, segmentCount: 1, sha256: "",
+                                                                      inlineSegment: ByteBuffer(bytes: [1])), now: t0)
+    }
+
+    func plan(_ message: MessageRecord, stage: Int, now: Timestamp, repeatAt: Timestamp?) -> AlertPlan {
+        let alert = Alert(id: "A-\(message.id.rawValue)-\(stage)-\(UUID().uuidString.prefix(8))", messageID: message.id, stage: stage, policy: "P",
+                          workflowID: message.workflowID, condition: .notDownloaded, dueAt: now, raisedAt: now, lastNotifiedAt: now, nextNotifyAt: repeatAt)
+        let note = MessageRecord(id: MessageID("N-\(alert.id)"), sender: nil, recipient: MailboxID("DUTY"), workflowID: AlertPlanner.alertWorkflow,
+                                 totalChunks: 1, status: .uploading, createdAt: now, expirySeconds: 86_400)
+        return AlertPlan(alert: alert, notifications: [.mailbox(note, body: Array("alert".utf8)),
+                                                       .webhook(webhookID: "duty-hook", deliveryID: "D-\(alert.id)", body: "{}")])
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func alertsAreRaisedOnceWithTheirNotificationsAndResolveWhenTheConditionClears(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        try await deliver("M1", store)
+        try await deliver("M2", store, policy: nil)
+        #expect(try await store.nextEscalationWork(now: t0) == t0)
+        let planned = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0.adding(seconds: 60))] }
+        #expect(planned == 1)
+        #expect(try await store.planDeadlines(limit: 10) { _ in [(0, self.t0)] } == 0)
+        #expect(try await store.nextEscalationWork(now: t0) == t0.adding(seconds: 60))
+        #expect(try await store.fireDueDeadlines(now: t0.adding(seconds: 59), limit: 10) { _, _, _ in nil }.isEmpty)
+
+        // Four schedulers race for the same due deadline: exactly one alert.
+        let due = t0.adding(seconds: 61)
+        let raised = try await withThrowingTaskGroup(of: [Alert].self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await store.fireDueDeadlines(now: due, limit: 10) { m, stage, _ in self.plan(m, stage: stage, now: due, repeatAt: nil) } }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(raised.count == 1)
+        let alert = try #require(raised.first)
+        #expect(try await store.alerts(messageID: MessageID("M1")).map(\.id) == [alert.id])
+        #expect(try await store.countInbox(mailbox: MailboxID("DUTY")) == 1)
+
+        // Webhook leases are exclusive; an attempt is recorded.
+        let claims = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<3 { group.addTask { try await store.claimWebhookDeliveries(now: due, limit: 10, leaseSeconds: 30).count } }
+            return try await group.reduce(0, +)
+        }
+        #expect(claims == 1)
+        try await store.recordWebhookAttempt(deliveryID: "D-\(alert.id)", now: due, status: 204, error: nil, next: .delivered)
+        let deliveries = try await store.webhookDeliveries(alertID: alert.id)
+        #expect(deliveries.map(\.state) == ["delivered"] && deliveries.first?.attemptLog.first?.status == 204)
+
+        // The recipient downloads: the not-downloaded alert resolves.
+        try await store.markDownloaded(messageID: MessageID("M1"), now: due)
+        #expect(try await store.alert(id: alert.id)?.state == .resolved)
+        let kinds = try await store.events(messageID: MessageID("M1")).map(\.kind)
+        #expect(kinds == ["delivered", "alert_raised", "downloaded", "alert_resolved"])
+        #expect(AuditChain.verify(try await store.auditEntries(afterSequence: 0, limit: 1000)) == .intact(entries: 6))
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func repeatsStopWhenAPersonAcknowledges(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        try await deliver("R1", store)
+        _ = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0)] }
+        let alerts = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600)) }
+        let id = try #require(alerts.first?.id)
+        #expect(try await store.nextEscalationWork(now: t0) == t0.adding(seconds: 600))
+        let repeated = try await store.renotifyDueAlerts(now: t0.adding(seconds: 600), limit: 10) { alert, m in
+            var next = self.plan(m, stage: alert.stage, now: self.t0.adding(seconds: 600), repeatAt: self.t0.adding(seconds: 1200))
+            next.alert = alert
+            next.alert.notifyCount = alert.notifyCount + 1
+            next.alert.nextNotifyAt = self.t0.adding(seconds: 1200)
+            return next
+        }
+        #expect(repeated == 1)
+        #expect(try await store.alert(id: id)?.notifyCount == 2)
+        #expect(try await store.countInbox(mailbox: MailboxID("DUTY")) == 2)
+        let acked = try await store.acknowledgeAlert(id: id, by: Person(name: "Dana Duty", team: "MASH"), note: "calling the family", now: t0.adding(seconds: 700))
+        #expect(acked?.state == .acknowledged && acked?.acknowledgedBy?.name == "Dana Duty" && acked?.nextNotifyAt == nil)
+        #expect(try await store.acknowledgeAlert(id: "nope", by: Person(name: "x"), note: nil, now: t0) == nil)
+        #expect(try await store.alerts(state: .acknowledged, limit: 10).map(\.id) == [id])
+        #expect(try await store.nextEscalationWork(now: t0) == nil)
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func responsibilityAndItsBusinessAckCommitTogether(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        try await deliver("B1", store, policy: nil)
+        let person = Person(name: "Sam Social Worker")
+        let ack = MessageRecord(id: MessageID("ACK1"), sender: MailboxID("BOB"), recipient: MailboxID("ALICE"), workflowID: "SAFEGUARDING_ACK",
+                                totalChunks: 1, status: .uploading, createdAt: t0, expirySeconds: 86_400)
+        let updated = try await store.updateResponsibility(messageID: MessageID("B1"), recipient: MailboxID("BOB"), event: "accepted", now: t0,
+            change: { _ in
+                var r = ResponsibilityRecord()
+                r.state = .accepted
+                r.decidedBy = person
+                return .success(r)
+            },
+            ack: { _, _ in (ack, Array("{}".utf8)) })
+        #expect(updated.responsibility?.state == .accepted)
+        #expect(try await store.message(MessageID("B1"))?.responsibility?.decidedBy == person)
+        #expect(try await store.countInbox(mailbox: MailboxID("ALICE")) == 1)
+        await #expect(throws: MeshError.forbidden) {
+            _ = try await store.updateResponsibility(messageID: MessageID("B1"), recipient: MailboxID("ALICE"), event: "accepted", now: self.t0,
+                                                     change: { _ in .success(ResponsibilityRecord()) }, ack: { _, _ in nil })
+        }
+        // A refusal changes nothing and sends nothing.
+        await #expect(throws: ResponsibilityMachine.Refusal.notDownloaded) {
+            _ = try await store.updateResponsibility(messageID: MessageID("B1"), recipient: MailboxID("BOB"), event: "declined", now: self.t0,
+                                                     change: { _ in .failure(.notDownloaded) }, ack: { _, _ in (ack, []) })
+        }
+        #expect(try await store.countInbox(mailbox: MailboxID("ALICE")) == 1)
+        #expect(try await store.events(messageID: MessageID("B1")).map(\.kind) == ["delivered", "accepted", "business_ack_sent"])
+    }
+}
