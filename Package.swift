@@ -70,6 +70,7 @@ let package = Package(
             dependencies: [
                 "HandoverCore", "HandoverStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -107,7 +108,10 @@ let package = Package(
         ),
         .target(
             name: "HandoverTestSupport",
-            dependencies: ["HandoverCore", "HandoverServer", "HandoverPostgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "HandoverCore", "HandoverServer", "HandoverPostgres",
+                .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -154,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "HandoverCore", "HandoverTestSupport", "HandoverServer", "HandoverBench",
+                "HandoverCore", "HandoverTestSupport", "HandoverServer", "HandoverBench", "HandoverPostgres",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),

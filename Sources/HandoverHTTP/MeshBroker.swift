@@ -68,13 +68,18 @@ public final class MeshBroker: Sendable {
 
     /// Checks the NHSMESH token for `mailbox` and spends it. Failures are logged with their cause
     /// (never the token) and answered with MESH's 403 texts.
-    func authenticate(header: String?, mailbox: MailboxID, logger: Logger) throws -> MailboxID {
+    func authenticate(header: String?, mailbox: MailboxID, logger: Logger) async throws -> MailboxID {
         let now = clock()
         let index = directory.snapshot
         let result = verifier.verify(header: header, pathMailbox: mailbox, now: now) { index.credentials(for: $0) }
         switch result {
         case .success(let token):
             guard replayGuard.withLock({ $0.admit(token, now: now) }) else {
+                throw reject(.replayed, mailbox: mailbox, logger: logger)
+            }
+            // With several instances, a token spent on another one is a replay too.
+            if let shared = store as? any SharedReplayCache,
+               !(try await shared.spendToken(digest: TokenReplayGuard.digest(token), expiresAt: now.adding(seconds: TokenReplayGuard.defaultWindowSeconds), now: now)) {
                 throw reject(.replayed, mailbox: mailbox, logger: logger)
             }
             if let wait = rateLimiter.withLock({ $0.admit(mailbox, now: now) }) {

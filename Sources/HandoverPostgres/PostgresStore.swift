@@ -3,6 +3,7 @@ import HandoverCore
 import HandoverStore
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 
 /// The backend for several broker instances: every method is one PostgreSQL transaction on a pooled
@@ -16,17 +17,27 @@ public final class PostgresStore: Sendable {
     /// with `StoreUnavailable`, which the HTTP layer answers with 503.
     let callTimeout: Duration
     let idGenerator = MessageIDGenerator()
+    public static let defaultCallTimeout: Duration = .seconds(10)
 
     /// Connects, checks the database answers, and applies migrations. Throws `StoreUnavailable` with the
     /// cause when the server cannot be reached or refuses the login.
-    public static func connect(url: String, maximumConnections: Int = 20, callTimeout: Duration = .seconds(10),
+    public static func connect(url: String, maximumConnections: Int = 20, callTimeout: Duration = PostgresStore.defaultCallTimeout,
                                logger: Logger = Logger(label: "handover.postgres")) async throws -> PostgresStore {
-        let configuration = try PostgresURL.parse(url, maximumConnections: maximumConnections)
-        let store = PostgresStore(client: PostgresClient(configuration: configuration, backgroundLogger: logger), logger: logger, callTimeout: callTimeout)
+        let parsed = try PostgresURL.parse(url)
+        // One direct connection first: it fails fast with the real cause (refused, no such database,
+        // bad password), where the pool would keep retrying quietly.
         do {
-            try await store.withTimeout(.seconds(15)) {
-                try await store.client.withConnection { connection in _ = try await connection.query("SELECT 1", logger: logger).collect() }
-            }
+            let probe = try await PostgresConnection.connect(configuration: try parsed.connectionConfiguration(), id: 0, logger: logger)
+            try await probe.close()
+        } catch {
+            throw StoreUnavailable(describing: error, target: PostgresURL.redacted(url))
+        }
+        // The pool retries lost connections on its own; its per-attempt chatter stays below warning.
+        var poolLogger = logger
+        poolLogger.logLevel = .warning
+        let client = PostgresClient(configuration: parsed.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: poolLogger)
+        let store = PostgresStore(client: client, logger: logger, callTimeout: callTimeout)
+        do {
             try await PostgresSchema.migrate(store)
         } catch {
             store.close()
@@ -84,7 +95,7 @@ public final class PostgresStore: Sendable {
             return try await withTimeout(callTimeout) {
                 try await self.client.withConnection { connection in try await body(connection) }
             }
-        } catch let error as PSQLError where error.code != .server {
+        } catch let error as PSQLError where Self.isUnavailable(error) {
             throw StoreUnavailable(describing: error, target: "PostgreSQL")
         }
     }
@@ -102,6 +113,14 @@ public final class PostgresStore: Sendable {
             }
             return value
         }
+    }
+
+    /// A lost or refused connection, or a server shutting down or refusing connections (SQLSTATE
+    /// classes 08 and 57P, and 55000 for a database not accepting connections): a 503, not a 500.
+    static func isUnavailable(_ error: PSQLError) -> Bool {
+        guard error.code == .server else { return true }
+        let state = error.serverInfo?[.sqlState] ?? ""
+        return state.hasPrefix("08") || state.hasPrefix("57P") || state == "55000" || state == "53300"
     }
 
     static func isRetryable(_ error: PSQLError) -> Bool {
@@ -136,27 +155,48 @@ enum AdvisoryLock {
     static let directory: Int64 = 0x4841_4E44_0003
 }
 
-/// `postgres://user:password@host:port/database?sslmode=disable|prefer|require` to a client configuration.
-enum PostgresURL {
-    static func parse(_ text: String, maximumConnections: Int) throws -> PostgresClient.Configuration {
+/// `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
+struct PostgresURL {
+    enum SSLMode: String { case disable, prefer, require }
+    var host: String
+    var port: Int
+    var username: String
+    var password: String?
+    var database: String?
+    var sslMode: SSLMode
+
+    static func parse(_ text: String) throws -> PostgresURL {
         guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""), let host = url.host, !host.isEmpty else {
             throw StoreUnavailable(reason: "not a PostgreSQL URL: \(redacted(text)) (expected postgres://user[:password]@host[:port]/database)")
         }
-        let mode = url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer"
-        let tls: PostgresClient.Configuration.TLS
-        switch mode {
-        case "disable": tls = .disable
-        case "prefer": tls = .prefer(.makeClientConfiguration())
-        case "require": tls = .require(.makeClientConfiguration())
-        default: throw StoreUnavailable(reason: "sslmode=\(mode) is not one of disable, prefer, require")
-        }
+        let modeText = url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer"
+        guard let mode = SSLMode(rawValue: modeText) else { throw StoreUnavailable(reason: "sslmode=\(modeText) is not one of disable, prefer, require") }
         let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
-        var configuration = PostgresClient.Configuration(
-            host: host, port: url.port ?? 5432, username: url.user?.removingPercentEncoding ?? "postgres",
-            password: url.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, tls: tls)
+        return PostgresURL(host: host, port: url.port ?? 5432, username: url.user?.removingPercentEncoding ?? "postgres",
+                           password: url.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, sslMode: mode)
+    }
+
+    func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS
+        switch sslMode {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(.makeClientConfiguration())
+        case .require: tls = .require(.makeClientConfiguration())
+        }
+        var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
         return configuration
+    }
+
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        switch sslMode {
+        case .disable: tls = .disable
+        case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        }
+        return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
     }
 
     /// The URL without its password, for errors and logs.
@@ -173,8 +213,7 @@ extension PostgresStore {
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), var target = URLComponents(string: serverURL) else {
             throw StoreUnavailable(reason: "bad database name \(name)")
         }
-        let configuration = try PostgresURL.parse(serverURL, maximumConnections: 1)
-        let client = PostgresClient(configuration: configuration)
+        let client = PostgresClient(configuration: try PostgresURL.parse(serverURL).clientConfiguration(maximumConnections: 1))
         let runner = Task { await client.run() }
         defer { runner.cancel() }
         _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")).collect()

@@ -2,7 +2,6 @@ import Foundation
 import HandoverCore
 import HandoverHTTP
 import HandoverReceipts
-import HandoverSQLite
 import HandoverStore
 import Hummingbird
 import HummingbirdCore
@@ -13,7 +12,7 @@ import ServiceLifecycle
 
 /// What a started broker is made of, for `main` and for tests (one composition for both).
 public struct BrokerParts: Sendable {
-    public let store: SQLiteMessageStore
+    public let store: any BrokerStore
     public let directoryManager: DirectoryManager
     public let broker: MeshBroker
     public let sweeper: ExpirySweeper
@@ -32,12 +31,10 @@ public enum BrokerApplication {
                                 clock: @escaping @Sendable () -> Timestamp = SystemClock.now,
                                 environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> BrokerParts {
         var notes: [String] = []
-        guard let path = config.sqlitePath else {
-            throw ConfigurationError("unsupported --database \(config.database): use sqlite:PATH")
-        }
+        let location = try StoreLocation(config.database)
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        let store = try SQLiteMessageStore(path: path)
+        let store = try await location.open(timeout: .seconds(config.databaseTimeoutSeconds), logger: logger)
         let files = FileManager.default.fileExists(atPath: config.routes) ? try DirectoryFiles.loadWithDocument(folder: config.routes).document : nil
         let secrets = try MasterKey.load(dataDirectory: config.dataDirectory, environment: environment, notes: &notes)
         let manager = DirectoryManager(store: store, environment: environment, sandbox: config.sandbox, secrets: secrets, clock: clock)
@@ -45,7 +42,10 @@ public enum BrokerApplication {
         let sharedKey = try SharedKey.resolve(config: config, environment: environment, notes: &notes)
         let metrics = BrokerMetrics()
         let webhookSender = WebhookSender(store: store, directory: manager.holder, environment: environment, clock: clock, logger: logger)
+        // With instances sharing a database, another may plan a deadline this one must fire if the
+        // planner dies, so look at the shared deadlines every few seconds rather than every 30.
         let scheduler = EscalationScheduler(store: store, directory: manager.holder, clock: clock, logger: logger,
+                                            maxSleep: location.isShared ? .seconds(2) : .seconds(30),
                                             afterRaise: { webhookSender.wake.signal() }, onRaised: { metrics.alertRaised($0) })
         let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey,
                                 configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes,
@@ -55,7 +55,7 @@ public enum BrokerApplication {
                                 onDelivered: { scheduler.wake.signal() })
         let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(), interval: .seconds(config.sweepIntervalSeconds),
                                     clock: clock, logger: logger)
-        let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), logger: logger)
+        let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), feed: store as? any DirectoryChangeFeed, logger: logger)
         return BrokerParts(store: store, directoryManager: manager, broker: broker, sweeper: sweeper, refresher: refresher,
                            scheduler: scheduler, webhookSender: webhookSender,
                            sharedKey: sharedKey, notes: notes, clock: clock)

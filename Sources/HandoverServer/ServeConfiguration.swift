@@ -15,6 +15,8 @@ public struct ServeConfiguration: Sendable {
     public var receiptCertificate = "Certs/dev/receipts.pem"
     public var receiptKey = "Certs/dev/receipts.key"
     public var database = "sqlite:.handover/handover.sqlite"
+    /// How long a request may wait for PostgreSQL before it is answered 503.
+    public var databaseTimeoutSeconds: Int64 = 10
     public var routes = "Routes"
     public var routesMode: DirectoryManager.StartMode = .importIfEmpty
     public var sharedKey: String?
@@ -43,7 +45,7 @@ public struct ServeConfiguration: Sendable {
         return String(database.dropFirst("sqlite:".count))
     }
 
-    /// The folder that holds the database and generated secrets.
+    /// The folder that holds generated secrets (and the SQLite file).
     public var dataDirectory: String {
         (sqlitePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }) ?? ".handover"
     }

@@ -1,4 +1,5 @@
 import HandoverCore
+import Synchronization
 
 /// Owns the directory in force: imports `Routes/` at start, validates and saves edits as new
 /// versions, and swaps the running directory atomically so edits apply to new messages at once
@@ -24,6 +25,8 @@ public final class DirectoryManager: Sendable {
     let clock: @Sendable () -> Timestamp
     /// Seals rotated passwords before they reach the store.
     let secrets: SecretBox
+    /// The sealed rotated passwords last applied, to notice rotations made elsewhere.
+    let appliedRotations = Mutex<[MailboxID: String]>([:])
 
     public init(store: any DirectoryStore, environment: [String: String], sandbox: Bool, secrets: SecretBox, clock: @escaping @Sendable () -> Timestamp) {
         self.store = store
@@ -39,12 +42,19 @@ public final class DirectoryManager: Sendable {
         var notes: [String] = []
         let current = try await store.currentDirectory()
         if let files, current == nil || mode == .replace {
-            switch try await propose(files, expectedVersion: current?.version, actor: actor, dryRun: false) {
-            case .invalid(let problems): throw DirectoryRejected(problems: problems)
-            case .applied(let version, let changes):
-                notes.append(current == nil ? "directory imported from files as version \(version)"
-                                            : "directory replaced from files as version \(version) (\(changes.count) changes)")
-            case .dryRun: break
+            do {
+                switch try await propose(files, expectedVersion: current?.version, actor: actor, dryRun: false) {
+                case .invalid(let problems): throw DirectoryRejected(problems: problems)
+                case .applied(let version, let changes):
+                    notes.append(current == nil ? "directory imported from files as version \(version)"
+                                                : "directory replaced from files as version \(version) (\(changes.count) changes)")
+                case .dryRun: break
+                }
+            } catch is DirectoryVersionConflict where mode == .importIfEmpty {
+                // Another instance starting at the same moment imported first: use its version.
+                guard let saved = try await store.currentDirectory() else { throw DirectoryVersionConflict(expected: nil, current: nil) }
+                try await apply(saved)
+                notes.append("directory version \(saved.version) loaded from the store (imported by another instance)")
             }
         } else if let current {
             try await apply(current)
@@ -82,8 +92,13 @@ public final class DirectoryManager: Sendable {
 
     /// Reloads when another process (a CLI import, another instance) saved a newer version.
     @discardableResult
+    /// A password rotated by another instance counts as a change too.
     public func refreshIfChanged() async throws -> Bool {
-        guard let current = try await store.currentDirectory(), current.version != holder.snapshot.version else { return false }
+        guard let current = try await store.currentDirectory() else { return false }
+        if current.version == holder.snapshot.version {
+            let rotated = try await store.mailboxPasswords()
+            guard rotated != appliedRotations.withLock({ $0 }) else { return false }
+        }
         try await apply(current)
         return true
     }
@@ -100,6 +115,7 @@ public final class DirectoryManager: Sendable {
     func apply(_ stored: StoredDirectoryVersion) async throws {
         let (directory, _) = DirectoryBuilder.build([(source: "directory", document: stored.document)])
         let rotated = try await store.mailboxPasswords()
+        appliedRotations.withLock { $0 = rotated }
         var passwords: [MailboxID: String] = [:]
         for mailbox in directory.mailboxes {
             switch mailbox.password {

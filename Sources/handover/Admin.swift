@@ -1,4 +1,5 @@
 import ArgumentParser
+import HandoverStore
 import Foundation
 import HandoverCore
 import HandoverSQLite
@@ -21,7 +22,7 @@ struct Admin: AsyncParsableCommand {
 
             func run() async throws {
                 guard let role = AdminRole(rawValue: role) else { throw ValidationError("--role must be admin, operator or viewer") }
-                let store = try StoreOpening.open(database)
+                let store = try await StoreOpening.open(database)
                 let token = AdminTokenFormat.generate()
                 try await store.createAdminToken(name: name, role: role, tokenHash: AdminTokenFormat.hash(token), now: SystemClock.now())
                 FileHandle.standardError.write(Data("Created \(role.rawValue) token for \(name). It is shown once:\n".utf8))
@@ -39,11 +40,9 @@ enum StoreOpening {
         return config.dataDirectory
     }
 
-    static func open(_ database: String?) throws -> SQLiteMessageStore {
+    static func open(_ database: String?) async throws -> any BrokerStore {
         var config = ServeConfiguration()
         if let database = database ?? ProcessInfo.processInfo.environment["HANDOVER_DATABASE"] { config.database = database }
-        guard let path = config.sqlitePath else { throw ValidationError("--database must be sqlite:PATH") }
-        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        return try SQLiteMessageStore(path: path)
+        return try await StoreLocation(config.database).open()
     }
 }

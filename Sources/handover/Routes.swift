@@ -44,7 +44,7 @@ struct Routes: AsyncParsableCommand {
 
         func run() async throws {
             let files = try loadOrReport(folder)
-            let store = try StoreOpening.open(database)
+            let store = try await StoreOpening.open(database)
             var notes: [String] = []
             let secrets = try MasterKey.load(dataDirectory: StoreOpening.dataDirectory(database), environment: ProcessInfo.processInfo.environment, notes: &notes)
             let manager = DirectoryManager(store: store, environment: ProcessInfo.processInfo.environment, sandbox: sandbox, secrets: secrets, clock: SystemClock.now)
@@ -65,7 +65,7 @@ struct Routes: AsyncParsableCommand {
         @Option(help: "A directory version (default: the current one).") var version: Int64?
 
         func run() async throws {
-            let store = try StoreOpening.open(database)
+            let store = try await StoreOpening.open(database)
             let found: StoredDirectoryVersion?
             if let version { found = try await store.directoryVersion(version) } else { found = try await store.currentDirectory() }
             guard let stored = found else { throw ValidationError("the store has no such directory version") }

@@ -17,7 +17,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("client-ca"), help: "CA that client certificates must chain to (HANDOVER_CLIENT_CA).") var clientCA: String?
     @Option(name: .customLong("receipt-cert"), help: "Certificate that signs crossing receipts (HANDOVER_RECEIPT_CERT).") var receiptCert: String?
     @Option(name: .customLong("receipt-key"), help: "Its private key (HANDOVER_RECEIPT_KEY).") var receiptKey: String?
-    @Option(help: "sqlite:PATH (HANDOVER_DATABASE).") var database: String?
+    @Option(help: "sqlite:PATH, or postgres://user@host:port/database for several instances (HANDOVER_DATABASE).") var database: String?
+    @Option(name: .customLong("database-timeout"), help: "Seconds a request waits for PostgreSQL before a 503 (HANDOVER_DATABASE_TIMEOUT; default 10).") var databaseTimeout: Int64?
     @Option(help: "Routing directory folder (HANDOVER_ROUTES).") var routes: String?
     @Option(name: .customLong("routes-mode"), help: "import-if-empty | replace: when the folder becomes the directory in force (HANDOVER_ROUTES_MODE).") var routesMode: String?
     @Option(name: .customLong("shared-key"), help: "MESH environment shared secret (HANDOVER_SHARED_KEY).") var sharedKey: String?
@@ -57,7 +58,7 @@ struct Serve: AsyncParsableCommand {
         notes += try await FirstAdminToken.ensure(store: parts.store, folder: config.dataDirectory)
         let app = try BrokerApplication.build(config, parts: parts, logger: logger)
         let scheme = config.tls == .off ? "http" : "https"
-        var banner = ["Handover listening on \(scheme)://\(config.host):\(config.port) (tls: \(config.tls.rawValue), database: \(config.database), routes: \(config.routes)\(config.sandbox ? ", SANDBOX MODE" : ""))"]
+        var banner = ["Handover listening on \(scheme)://\(config.host):\(config.port) (tls: \(config.tls.rawValue), database: \((try? StoreLocation(config.database).displayName) ?? "?"), routes: \(config.routes)\(config.sandbox ? ", SANDBOX MODE" : ""))"]
         banner += notes
         FileHandle.standardError.write(Data((banner.joined(separator: "\n") + "\n").utf8))
         try await app.runService()
@@ -78,6 +79,10 @@ struct Serve: AsyncParsableCommand {
         if let v = pick(receiptCert, "RECEIPT_CERT") { c.receiptCertificate = v }
         if let v = pick(receiptKey, "RECEIPT_KEY") { c.receiptKey = v }
         if let v = pick(database, "DATABASE") { c.database = v }
+        if let v = databaseTimeout ?? env["HANDOVER_DATABASE_TIMEOUT"].flatMap(Int64.init) {
+            guard v > 0 else { throw ValidationError("--database-timeout must be at least 1 second") }
+            c.databaseTimeoutSeconds = v
+        }
         if let v = pick(routes, "ROUTES") { c.routes = v }
         if let v = pick(sharedKey, "SHARED_KEY") { c.sharedKey = v }
         if let v = pick(routesMode, "ROUTES_MODE") {

@@ -27,6 +27,9 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
     public struct WorkflowEntry: Codable, Hashable, Sendable {
         public var id: String; public var senders: [String]?; public var receivers: [String]?; public var expiry: String?
         public var responsibility: String?; public var escalation: String?
+        public init(id: String, senders: [String]?, receivers: [String]?, expiry: String? = nil, responsibility: String? = nil, escalation: String? = nil) {
+            (self.id, self.senders, self.receivers, self.expiry, self.responsibility, self.escalation) = (id, senders, receivers, expiry, responsibility, escalation)
+        }
     }
     public struct PolicyEntry: Codable, Hashable, Sendable { public var id: String; public var calendar: String?; public var stages: [StageEntry] }
     public struct StageEntry: Codable, Hashable, Sendable { public var after: String; public var when: String; public var notify: [[String: StringOrBool]]; public var `repeat`: String? }

@@ -15,7 +15,10 @@ public struct TokenReplayGuard: Sendable {
     public let windowSeconds: Int64
     public let capacity: Int
 
-    public init(windowSeconds: Int64 = 2 * 3600 + 120, capacity: Int = 2_000_000) {
+    /// The ±2 h timestamp skew MESH allows, plus a margin.
+    public static let defaultWindowSeconds: Int64 = 2 * 3600 + 120
+
+    public init(windowSeconds: Int64 = TokenReplayGuard.defaultWindowSeconds, capacity: Int = 2_000_000) {
         self.windowSeconds = windowSeconds
         self.capacity = capacity
     }
@@ -31,6 +34,12 @@ public struct TokenReplayGuard: Sendable {
         seen[key] = expiry
         order.append((key, expiry))
         return true
+    }
+
+    /// The token's 128-bit digest as hex, for a replay cache shared through the store.
+    public static func digest(_ token: MeshAuthToken) -> String {
+        let k = key(token)
+        return hexString(withUnsafeBytes(of: k.high.bigEndian) { Array($0) } + withUnsafeBytes(of: k.low.bigEndian) { Array($0) })
     }
 
     static func key(_ token: MeshAuthToken) -> Key {

@@ -6,7 +6,7 @@ extension MeshEndpoints {
     /// `GET /messageexchange/endpointlookup/{ODS}/{WF}`: receivers of the workflow at that organisation.
     func endpointLookup(_ request: Request, _ context: Context) async throws -> Response {
         let version = try request.meshVersion()
-        try authenticateAnyMailbox(request, context)
+        try await authenticateAnyMailbox(request, context)
         guard let ods = context.parameters.get("ods"), let workflow = context.parameters.get("workflow") else { throw MeshError.notFound }
         let index = broker.directory.snapshot
         let code = ODSCode(ods)
@@ -17,7 +17,7 @@ extension MeshEndpoints {
     /// `GET /messageexchange/workflowsearch/{WF}`: every receiver of the workflow (v2 shape only).
     func workflowSearch(_ request: Request, _ context: Context) async throws -> Response {
         _ = try request.meshVersion()
-        try authenticateAnyMailbox(request, context)
+        try await authenticateAnyMailbox(request, context)
         guard let workflow = context.parameters.get("workflow") else { throw MeshError.notFound }
         return lookupResponse(broker.directory.snapshot.receivingMailboxes(of: WorkflowID(workflow)), version: .v2, v1: false)
     }
@@ -33,10 +33,10 @@ extension MeshEndpoints {
 
     /// Lookups have no mailbox in the path. NHS's sandbox answers them without a token; outside
     /// sandbox mode Handover requires a valid token of any mailbox, so the directory is not public.
-    private func authenticateAnyMailbox(_ request: Request, _ context: Context) throws {
+    private func authenticateAnyMailbox(_ request: Request, _ context: Context) async throws {
         guard !broker.configuration.sandbox else { return }
         let header = request.header("authorization")
         guard case .success(let token) = MeshAuthToken.parse(header) else { throw MeshError.auth(.missingHeader) }
-        _ = try broker.authenticate(header: header, mailbox: MailboxID(token.mailbox), logger: context.logger)
+        _ = try await broker.authenticate(header: header, mailbox: MailboxID(token.mailbox), logger: context.logger)
     }
 }

@@ -48,7 +48,7 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
     /// for a valid token.
     func authenticate(_ request: Request, _ context: Context) async throws -> (MailboxID, MeshAPIVersion) {
         let version = try request.meshVersion()
-        let mailbox = try broker.authenticate(header: request.header("authorization"), mailbox: try context.pathMailbox(), logger: context.logger)
+        let mailbox = try await broker.authenticate(header: request.header("authorization"), mailbox: try context.pathMailbox(), logger: context.logger)
         if broker.configuration.bindClientCertificates {
             let names = await context.clientCertificateNames() ?? []
             guard let box = broker.directory.snapshot.mailboxes[mailbox], ClientCertificateBinding.permits(certificateNames: names, mailbox: box) else {

@@ -1,4 +1,5 @@
 import HandoverCore
+import HandoverStore
 import Hummingbird
 import NIOCore
 import Logging
@@ -17,6 +18,16 @@ public struct MeshErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as MeshError {
             metrics?.meshError(status: error.status)
             return error.response(version: (try? request.meshVersion()) ?? .v1)
+        } catch let error as StoreUnavailable {
+            // The database is unreachable: nothing was committed, so the client may retry.
+            context.logger.error("store unavailable", metadata: ["handover.error": "\(error.reason.prefix(300))"])
+            if request.uri.path.hasPrefix("/admin") {
+                return AdminProblem(status: .serviceUnavailable, type: "store-unavailable", title: "Service Unavailable", detail: "the database is unavailable; retry later").response
+            }
+            var response = MeshError(status: 503, event: "", code: "", message: "Service Unavailable: the database is unavailable; retry later")
+                .response(version: (try? request.meshVersion()) ?? .v1)
+            response.headers[.retryAfter] = "5"
+            return response
         } catch let error as AdminProblem {
             return error.response
         } catch is NIOTooManyBytesError {

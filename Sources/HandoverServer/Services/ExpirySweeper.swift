@@ -38,6 +38,7 @@ public struct ExpirySweeper: Service, Sendable {
         let expired = try await store.expireDue(now: now, policy: policy, limit: Self.batch)
         let purged = try await store.purgePayloads(deliveredBefore: now.adding(seconds: -policy.purgeAfterSeconds), limit: Self.batch)
         let abandoned = try await store.discardAbandonedUploads(stagedBefore: now.adding(seconds: -24 * 3600))
+        if let replayCache = store as? any SharedReplayCache { _ = try await replayCache.forgetExpiredTokens(now: now) }
         if expired + purged + abandoned > 0 {
             logger.info("expiry sweep", metadata: ["handover.expired": "\(expired)", "handover.purged": "\(purged)", "handover.abandoned_segments": "\(abandoned)"])
         }

@@ -1,0 +1,159 @@
+import AsyncHTTPClient
+import Foundation
+import HandoverCore
+import HandoverPostgres
+import HandoverServer
+import HandoverTestSupport
+import NIOCore
+import Testing
+
+/// Two real `handover serve` processes on one PostgreSQL database: any instance serves any mailbox,
+/// a token spent on one is refused by the other, a directory edit reaches both within a second, and
+/// when the instance that planned an escalation is killed the other raises the alert, exactly once.
+@Suite("Several instances on PostgreSQL", .serialized, .enabled(if: PostgresTestServer.url != nil, "HANDOVER_TEST_POSTGRES_URL is not set; scripts/test starts a PostgreSQL cluster and sets it"))
+struct MultiInstanceTests {
+    static let routes = TestBroker.defaultRoutes + """
+
+          - {id: WF_URGENT, senders: [ALICE], receivers: [BOB], expiry: 1d, responsibility: required, escalation: fast}
+        escalation_policies:
+          - id: fast
+            stages:
+              - {after: 6s, when: not-accepted, notify: [{mailbox: CAROL}]}
+        """
+
+    func start(_ name: String, database: String, routes: URL, folder: URL) throws -> BrokerProcess {
+        try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey"],
+                          environment: TestBroker.passwords, logURL: folder.appendingPathComponent("\(name).log"))
+    }
+
+    @Test func instancesShareMailboxesTokensDirectoryAndEscalation() async throws {
+        let database = try await PostgresTestServer.newDatabase()
+        let (folder, routes) = try TestBroker.folderWithRoutes("multi", yaml: Self.routes)
+        let a = try start("a", database: database, routes: routes, folder: folder)
+        let b = try start("b", database: database, routes: routes, folder: folder)
+        defer { a.terminate(); b.terminate() }
+        let clientA = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(a.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let clientB = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(b.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+
+        // Send through A, receive through B.
+        var sent: [String: [UInt8]] = [:]
+        for i in 0..<20 {
+            let body = Array("message \(i) crossing instances".utf8)
+            let id = try #require(try await clientA.send(from: "ALICE", to: "BOB", body: body))
+            sent[id] = body
+        }
+        let inboxOnB = try await clientB.inbox("BOB")
+        #expect(Set(inboxOnB) == Set(sent.keys))
+        let first = try #require(inboxOnB.first)
+        let download = try await clientB.request(.GET, "/messageexchange/BOB/inbox/\(first)", as: "BOB", headers: [("accept-encoding", "identity")])
+        #expect(download.status == 200 && download.body == sent[first])
+        let ack = try await clientB.request(.PUT, "/messageexchange/BOB/inbox/\(first)/status/acknowledged", as: "BOB")
+        #expect(ack.status == 200)
+        #expect(try await clientA.inbox("BOB").count == 19)
+
+        // One token, two instances: the second use is a replay.
+        let header = MeshTokenFactory.header(mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClock.now())
+        #expect(try await rawStatus(port: a.port, path: "/messageexchange/BOB/inbox", authorization: header) == 200)
+        #expect(try await rawStatus(port: b.port, path: "/messageexchange/BOB/inbox", authorization: header) == 403)
+
+        // A directory edit saved through one process reaches both instances within a second.
+        let store = try await PostgresStore.connect(url: database, maximumConnections: 2)
+        defer { store.close() }
+        let current = try #require(try await store.currentDirectory())
+        var edited = current.document
+        edited.workflows = (edited.workflows ?? []) + [.init(id: "WF_NEW", senders: ["ALICE"], receivers: ["BOB"])]
+        #expect(try await clientB.send(from: "ALICE", to: "BOB", workflow: "WF_NEW", body: [1]) == nil)
+        let saved = Date()
+        _ = try await store.saveDirectory(edited, expectedVersion: current.version, actor: "test", changes: [], now: SystemClock.now())
+        var reachedBoth = false
+        while Date().timeIntervalSince(saved) < 1.0 {
+            async let onA = clientA.send(from: "ALICE", to: "BOB", workflow: "WF_NEW", body: [2])
+            async let onB = clientB.send(from: "ALICE", to: "BOB", workflow: "WF_NEW", body: [3])
+            if try await onA != nil, try await onB != nil { reachedBoth = true; break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(reachedBoth, "the new workflow was not in force on both instances within 1 s")
+
+        // Escalation: A delivers (and plans the 6 s deadline), then dies just before it falls due.
+        let urgent = try #require(try await clientA.send(from: "ALICE", to: "BOB", workflow: "WF_URGENT", body: Array("safeguarding".utf8)))
+        try await waitUntil(seconds: 5) { try await store.events(messageID: MessageID(urgent)).isEmpty == false }
+        try await Task.sleep(for: .seconds(5))
+        a.kill9()
+        try await waitUntil(seconds: 15) { try await store.alerts(messageID: MessageID(urgent)).count == 1 }
+        // Give B (and a restarted A) time to raise it again if the claim were not exclusive.
+        let a2 = try start("a2", database: database, routes: routes, folder: folder)
+        defer { a2.terminate() }
+        try await Task.sleep(for: .seconds(3))
+        let alerts = try await store.alerts(messageID: MessageID(urgent))
+        #expect(alerts.count == 1 && alerts.first?.state == .open)
+        let duty = try await clientB.inbox("CAROL")
+        #expect(duty.count == 1, "CAROL should hold exactly one alert message, has \(duty.count)")
+    }
+
+    @Test func unreachableDatabaseAtStartIsAClearErrorAndNonZeroExit() async throws {
+        let (folder, routes) = try TestBroker.folderWithRoutes("pg-down")
+        #expect(throws: BrokerProcessError.self) {
+            _ = try start("refused", database: "postgres://handover:hunter2@127.0.0.1:1/handover", routes: routes, folder: folder)
+        }
+        let log = try String(contentsOf: folder.appendingPathComponent("refused.log"), encoding: .utf8)
+        #expect(log.contains("cannot start: cannot use postgres://handover:***@127.0.0.1:1/handover") && log.contains("Connection refused"))
+        #expect(!log.contains("hunter2"), "the password reached the log")
+    }
+
+    /// The database goes away under a running broker (every connection cut, new ones refused):
+    /// requests get 503, the broker stays up, and once the database is back the pool reconnects and
+    /// every message that got its 202 is still there.
+    @Test func lostDatabaseGives503AndThePoolRecovers() async throws {
+        let database = try await PostgresTestServer.newDatabase()
+        let name = try #require(URLComponents(string: database)?.path.dropFirst())
+        let (folder, routes) = try TestBroker.folderWithRoutes("pg-lost")
+        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey",
+                                                   "--database-timeout", "2"],
+                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
+        defer { broker.terminate() }
+        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        var accepted: [String: [UInt8]] = [:]
+        for i in 0..<5 {
+            let body = Array("before the outage \(i)".utf8)
+            accepted[try #require(try await client.send(from: "ALICE", to: "BOB", body: body))] = body
+        }
+
+        try await PostgresTestServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+        try await PostgresTestServer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+        let send = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE", headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: [1])
+        let list = try await client.request(.GET, "/messageexchange/BOB/inbox", as: "BOB")
+        #expect(send.status == 503 && list.status == 503, "during the outage: send \(send.status), list \(list.status)")
+        #expect(broker.process.isRunning)
+
+        try await PostgresTestServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        var recovered: String?
+        let deadline = Date().addingTimeInterval(20)
+        while recovered == nil, Date() < deadline {
+            recovered = try? await client.send(from: "ALICE", to: "BOB", body: Array("after the outage".utf8))
+            if recovered == nil { try await Task.sleep(for: .milliseconds(250)) }
+        }
+        let after = try #require(recovered, "the broker did not recover within 20 s of the database returning")
+        accepted[after] = Array("after the outage".utf8)
+        #expect(Set(try await client.inbox("BOB")) == Set(accepted.keys))
+        for (id, body) in accepted {
+            let r = try await client.request(.GET, "/messageexchange/BOB/inbox/\(id)", as: "BOB", headers: [("accept-encoding", "identity")])
+            #expect(r.status == 200 && r.body == body)
+        }
+    }
+
+    func rawStatus(port: Int, path: String, authorization: String) async throws -> Int {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+        request.headers.add(name: "authorization", value: authorization)
+        request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
+        return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
+    }
+
+    func waitUntil(seconds: Double, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("condition not met within \(seconds) s")
+    }
+}
