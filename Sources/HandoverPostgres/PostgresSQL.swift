@@ -7,16 +7,18 @@ import PostgresNIO
 /// A bound argument. Statements here are written with `$1, $2, …` and a plain argument list, like the
 /// SQLite backend's, instead of string interpolation, so dynamic clauses (filters, searches) stay simple.
 enum SQLArgument: Sendable {
-    case null, text(String), integer(Int64), bool(Bool), bytes(ByteBuffer)
+    case null, text(String), integer(Int64), real(Double), bool(Bool), bytes(ByteBuffer)
 }
 
 protocol SQLArgumentConvertible: Sendable { var sqlArgument: SQLArgument { get } }
 extension String: SQLArgumentConvertible { var sqlArgument: SQLArgument { .text(self) } }
 extension Int: SQLArgumentConvertible { var sqlArgument: SQLArgument { .integer(Int64(self)) } }
 extension Int64: SQLArgumentConvertible { var sqlArgument: SQLArgument { .integer(self) } }
+extension Double: SQLArgumentConvertible { var sqlArgument: SQLArgument { .real(self) } }
 extension Bool: SQLArgumentConvertible { var sqlArgument: SQLArgument { .bool(self) } }
 extension ByteBuffer: SQLArgumentConvertible { var sqlArgument: SQLArgument { .bytes(self) } }
 extension Timestamp: SQLArgumentConvertible { var sqlArgument: SQLArgument { .integer(microsecondsSinceEpoch) } }
+extension SQLArgument: SQLArgumentConvertible { var sqlArgument: SQLArgument { self } }
 extension Optional: SQLArgumentConvertible where Wrapped: SQLArgumentConvertible {
     var sqlArgument: SQLArgument { self?.sqlArgument ?? .null }
 }
@@ -29,6 +31,7 @@ extension PostgresQuery {
             case .null: binds.appendNull()
             case .text(let v): binds.append(v)
             case .integer(let v): binds.append(v)
+            case .real(let v): binds.append(v)
             case .bool(let v): binds.append(v)
             case .bytes(let v): binds.append(v)
             }

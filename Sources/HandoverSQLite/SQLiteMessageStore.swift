@@ -32,8 +32,13 @@ public final class SQLiteMessageStore: MessageStore {
     /// while it waits for a free reader connection, and blocking the cooperative pool (two threads on
     /// two cores) deadlocks the server under concurrent load.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await Self.blocking { [pool] in try pool.read(body) }
+    }
+
+    /// Runs a blocking GRDB call on `blockingQueue`.
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            Self.blockingQueue.async { [pool] in continuation.resume(with: Result { try pool.read(body) }) }
+            blockingQueue.async { continuation.resume(with: Result { try body() }) }
         }
     }
 

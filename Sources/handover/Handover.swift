@@ -6,5 +6,5 @@ struct Handover: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "handover",
         abstract: "A MESH API v2 store-and-forward broker for transfer of care between the NHS and social care.",
-        subcommands: [Serve.self, Routes.self, Admin.self, Certs.self, Bench.self])
+        subcommands: [Serve.self, Routes.self, Admin.self, Database.self, Certs.self, Bench.self])
 }
