@@ -30,6 +30,11 @@ public struct BenchConfiguration: Sendable {
     public var workflow = "BENCH_WF"
     /// Send at most this many messages a second in total (0: as fast as possible), for latency at a set load.
     public var targetRate = 0.0
+    /// The store for spawned brokers: nil for a fresh SQLite file, or a `postgres://` URL (an empty database).
+    public var database: String?
+    /// How many brokers to spawn on `database`; clients are spread over them, and a cycle sends
+    /// through one instance and receives through the next.
+    public var instances = 1
     /// The broker's pid, for its peak memory, when not spawned.
     public var brokerPID: Int32?
 

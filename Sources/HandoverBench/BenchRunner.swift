@@ -15,22 +15,23 @@ public struct BenchRunner: Sendable {
     }
 
     public func run() async throws -> String {
-        var broker: SpawnedBroker?
-        let base: String
+        var brokers: [SpawnedBroker] = []
+        defer { brokers.forEach { $0.stop() } }
+        let bases: [String]
         if let url = config.url {
-            base = url
+            bases = [url]
         } else {
-            broker = try SpawnedBroker(config: config, binary: brokerBinary)
-            base = "http://127.0.0.1:\(broker!.port)"
+            for _ in 0..<max(1, config.instances) { brokers.append(try SpawnedBroker(config: config, binary: brokerBinary)) }
+            bases = brokers.map { "http://127.0.0.1:\($0.port)" }
         }
-        defer { broker?.stop() }
-        let pid = broker?.pid ?? config.brokerPID
+        let pids = brokers.isEmpty ? [config.brokerPID].compactMap { $0 } : brokers.map(\.pid)
         var httpConfig = HTTPClient.Configuration()
         httpConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, config.clients))
         httpConfig.decompression = .disabled
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
         let recorder = LatencyRecorder()
-        let client = BenchClient(http: http, config: config, base: base, recorder: recorder)
+        let clients = bases.map { BenchClient(http: http, config: config, base: $0, recorder: recorder) }
+        let client = BenchClients(all: clients)
         let started = ContinuousClock.now
         var summary: [String] = []
         do {
@@ -44,16 +45,24 @@ public struct BenchRunner: Sendable {
         try await http.shutdown()
         let elapsed = ContinuousClock.now - started
         var lines = ["handover bench: mode \(config.mode.rawValue), \(config.clients) clients, \(config.mailboxes) mailboxes, "
-            + "\(config.messageBytes) B messages, against \(config.url ?? "a spawned broker (SQLite, synchronous=FULL)")"]
+            + "\(config.messageBytes) B messages, against \(target)"]
         lines += summary
         lines.append(String(format: "%-12@ %9@ %6@ %9@ %9@ %9@ %9@", "operation" as NSString, "count" as NSString, "fail" as NSString,
                             "p50 ms" as NSString, "p90 ms" as NSString, "p99 ms" as NSString, "max ms" as NSString))
         for row in recorder.rows() {
             lines.append(String(format: "%-12@ %9llu %6d %9.2f %9.2f %9.2f %9.2f", row.operation as NSString, row.count, row.failures, row.p50, row.p90, row.p99, row.max))
         }
-        if let pid, let peak = peakResidentMiB(pid: pid) { lines.append(String(format: "broker peak memory (VmHWM): %.1f MiB", peak)) }
+        for pid in pids {
+            if let peak = peakResidentMiB(pid: pid) { lines.append(String(format: "broker %d peak memory (VmHWM): %.1f MiB", pid, peak)) }
+        }
         lines.append(String(format: "wall time %.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
         return lines.joined(separator: "\n")
+    }
+
+    var target: String {
+        if let url = config.url { return url }
+        let store = config.database.map { _ in "PostgreSQL" } ?? "SQLite, synchronous=FULL"
+        return config.instances > 1 ? "\(config.instances) spawned brokers (\(store))" : "a spawned broker (\(store))"
     }
 
     func payload(_ size: Int, seed: Int) -> ByteBuffer {
@@ -88,27 +97,29 @@ public struct BenchRunner: Sendable {
 
     func rate(_ n: Int) -> String { String(format: "%.0f/s", Double(n) / config.durationSeconds) }
 
-    func runSend(_ client: BenchClient) async -> [String] {
+    func runSend(_ client: BenchClients) async -> [String] {
         let body = payload(config.messageBytes, seed: 7)
         let sent = await loop { c, i in
-            await client.send(from: config.mailbox(c), to: config.mailbox(c + 1), payload: body) != nil
+            await client.sender(c).send(from: config.mailbox(c), to: config.mailbox(c + 1), payload: body) != nil
         }
         return ["sends: \(sent) in \(config.durationSeconds) s = \(rate(sent)) (each 202 after a durable commit)"]
     }
 
-    func runCycle(_ client: BenchClient) async -> [String] {
+    func runCycle(_ client: BenchClients) async -> [String] {
         let body = payload(config.messageBytes, seed: 11)
         let cycles = await loop { c, _ in
             let (from, to) = (config.mailbox(c + config.mailboxes / 2), config.mailbox(c))
-            guard let id = await client.send(from: from, to: to, payload: body) else { return false }
-            _ = await client.list(to, maxResults: 10)
-            guard await client.download(to, id) == config.messageBytes else { return false }
-            return await client.acknowledge(to, id) == true
+            guard let id = await client.sender(c).send(from: from, to: to, payload: body) else { return false }
+            let receiver = client.receiver(c)
+            _ = await receiver.list(to, maxResults: 10)
+            guard await receiver.download(to, id) == config.messageBytes else { return false }
+            return await receiver.acknowledge(to, id) == true
         }
         return ["full cycles (send, list, download, acknowledge): \(cycles) in \(config.durationSeconds) s = \(rate(cycles))"]
     }
 
-    func runLarge(_ client: BenchClient) async throws -> [String] {
+    func runLarge(_ clients: BenchClients) async throws -> [String] {
+        let client = clients.all[0]
         let chunks = Int((config.largeBytes + Int64(config.chunkBytes) - 1) / Int64(config.chunkBytes))
         let chunk = payload(config.chunkBytes, seed: 3)
         let from = config.mailbox(0), to = config.mailbox(1)
@@ -135,7 +146,8 @@ public struct BenchRunner: Sendable {
                        (received == chunks * config.chunkBytes ? "all bytes back" : "BYTES MISSING") as NSString)]
     }
 
-    func runList(_ client: BenchClient) async -> [String] {
+    func runList(_ clients: BenchClients) async -> [String] {
+        let client = clients.all[0]
         let body = payload(config.messageBytes, seed: 5)
         let target = config.mailbox(0)
         let filled = Counter()
@@ -171,4 +183,12 @@ final class Counter: Sendable {
     private let count = Mutex(0)
     func add() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
+}
+
+/// The clients of each broker instance: client `c` sends through instance `c mod n` and, in a
+/// cycle, receives through the next one, so messages cross instances.
+struct BenchClients: Sendable {
+    let all: [BenchClient]
+    func sender(_ c: Int) -> BenchClient { all[c % all.count] }
+    func receiver(_ c: Int) -> BenchClient { all[(c + 1) % all.count] }
 }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A `handover serve` started by the benchmark on a fresh SQLite store in a temporary folder, with
+/// A `handover serve` started by the benchmark on a fresh SQLite store in a temporary folder (or on
+/// the configured PostgreSQL database), with
 /// `BENCH000…` mailboxes that may all send the bench workflow to each other, and no rate limit.
 final class SpawnedBroker {
     let process = Process()
@@ -20,7 +21,7 @@ final class SpawnedBroker {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--tls", "off", "--port", String(port), "--rate-limit", "0", "--log-level", "warning", "--log-format", "json",
                              "--routes", folder.appendingPathComponent("routes").path, "--shared-key", config.sharedKey,
-                             "--database", "sqlite:" + folder.appendingPathComponent("bench.sqlite").path]
+                             "--database", config.database ?? "sqlite:" + folder.appendingPathComponent("bench.sqlite").path]
         process.environment = ProcessInfo.processInfo.environment.merging(["BENCH_PASSWORD": config.password]) { $1 }
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")

@@ -20,6 +20,8 @@ struct Bench: AsyncParsableCommand {
     @Option var password = "bench-password"
     @Option(name: .customLong("mailbox-prefix")) var mailboxPrefix = "BENCH"
     @Option var workflow = "BENCH_WF"
+    @Option(help: "Store for spawned brokers: a postgres:// URL of an empty database (default: a fresh SQLite file).") var database: String?
+    @Option(help: "Brokers to spawn on --database (clients spread over them).") var instances = 1
     @Option(name: .customLong("broker-pid"), help: "The broker's pid, for its peak memory, with --url.") var brokerPID: Int32?
 
     func run() async throws {
@@ -29,7 +31,8 @@ struct Bench: AsyncParsableCommand {
         c.mode = mode; c.url = url; c.mailboxes = max(2, mailboxes); c.clients = max(1, clients); c.durationSeconds = duration
         c.messageBytes = max(1, size); c.targetRate = rate; c.largeBytes = Int64(largeMiB) << 20; c.chunkBytes = chunkMiB << 20
         c.prefill = prefill; c.sharedKey = sharedKey; c.password = password; c.mailboxPrefix = mailboxPrefix; c.workflow = workflow
-        c.brokerPID = brokerPID
+        c.brokerPID = brokerPID; c.database = database; c.instances = max(1, instances)
+        if instances > 1 && database == nil { throw ValidationError("--instances above 1 needs a shared --database postgres://…") }
         print(try await BenchRunner(config: c, brokerBinary: CommandLine.arguments[0]).run())
     }
 }
