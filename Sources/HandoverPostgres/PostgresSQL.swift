@@ -7,7 +7,7 @@ import PostgresNIO
 /// A bound argument. Statements here are written with `$1, $2, …` and a plain argument list, like the
 /// SQLite backend's, instead of string interpolation, so dynamic clauses (filters, searches) stay simple.
 enum SQLArgument: Sendable {
-    case null, text(String), integer(Int64), real(Double), bool(Bool), bytes(ByteBuffer)
+    case null, text(String), integer(Int64), real(Double), bool(Bool), bytes(ByteBuffer), integers([Int64])
 }
 
 protocol SQLArgumentConvertible: Sendable { var sqlArgument: SQLArgument { get } }
@@ -34,6 +34,7 @@ extension PostgresQuery {
             case .real(let v): binds.append(v)
             case .bool(let v): binds.append(v)
             case .bytes(let v): binds.append(v)
+            case .integers(let v): binds.append(v)
             }
         }
         self.init(unsafeSQL: sql, binds: binds)
@@ -53,13 +54,16 @@ struct SQLRow {
     }
 }
 
-/// One open transaction. Audit entries are queued and chained at commit, under one lock taken last,
-/// so the lock that serialises the hash chain is held for as short a time as possible and never
-/// while waiting for another row lock (no lock-order deadlocks with it).
+/// One open transaction. Timeline events and audit entries are collected and written in one
+/// statement at commit; audit entries are chained later by the store's sealer (`sealAudit`), so no
+/// transaction waits on the chain's lock.
 final class SQLTransaction: @unchecked Sendable {
     let connection: PostgresConnection
     let logger: Logger
     var pendingAudit: [(record: AuditRecord, at: Timestamp)] = []
+    /// Timeline events, written with the audit entries in one statement at commit (nothing reads
+    /// them inside the transaction).
+    var pendingEvents: [(message: String, at: Timestamp, kind: String, detail: String)] = []
     /// Notification channels to signal when this transaction commits.
     var notify: Set<String> = []
 

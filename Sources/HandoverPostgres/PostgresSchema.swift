@@ -155,6 +155,16 @@ enum PostgresSchema {
             CREATE TABLE replay_tokens (digest TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
             CREATE INDEX replay_tokens_expiry ON replay_tokens (expires_at);
             """),
+        ("005-audit-pending", """
+            CREATE TABLE audit_pending (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                at BIGINT NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail TEXT NOT NULL
+            );
+            """),
     ]
 
     static func migrate(_ store: PostgresStore) async throws {

@@ -84,7 +84,8 @@ extension PostgresStore: DirectoryStore {
     }
 
     public func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry] {
-        try await read { tx in
+        while try await sealAudit() == 2000 {}
+        return try await read { tx in
             try await tx.rows("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2", [afterSequence, limit]).map {
                 AuditEntry(sequence: try $0("seq"), at: try $0.timestamp("at")!, actor: try $0("actor"), action: try $0("action"),
                            subject: try $0("subject"), detail: try $0("detail"), previousHash: try $0("prev_hash"), hash: try $0("entry_hash"))
@@ -121,14 +122,13 @@ extension PostgresStore: DirectoryStore {
 }
 
 extension PostgresStore: SharedReplayCache {
-    /// Spends a token across every instance: the first insert of its digest wins. Asynchronous
-    /// commit: a replay-cache row lost in a database crash costs at most a token replay inside its
-    /// two-hour window, and a send is not slowed by a second fsync.
+    /// Spends a token across every instance: the first insert of its digest wins. One statement on
+    /// the replay pool, whose sessions commit asynchronously: a row lost in a database crash costs at
+    /// most a token replay inside its two-hour window, and a request is not slowed by a second fsync.
     public func spendToken(digest: String, expiresAt: Timestamp, now: Timestamp) async throws -> Bool {
-        try await write { tx in
-            try await tx.execute("SET LOCAL synchronous_commit = off")
-            return try await tx.execute("INSERT INTO replay_tokens (digest, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1",
-                                        [digest, expiresAt]) == 1
+        try await run(on: replayClient) { connection in
+            try await SQLTransaction(connection: connection, logger: self.logger)
+                .execute("INSERT INTO replay_tokens (digest, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", [digest, expiresAt]) == 1
         }
     }
 

@@ -198,7 +198,7 @@ extension PostgresStore: EscalationStore {
 
     /// Records a message event in its timeline and queues it for the hash-chained audit log (never a payload).
     static func addEvent(_ id: MessageID, _ kind: String, _ detail: String, _ now: Timestamp, _ tx: SQLTransaction) async throws {
-        try await tx.execute("INSERT INTO message_events (message_id, at, kind, detail) VALUES ($1, $2, $3, $4)", [id.rawValue, now, kind, detail])
+        tx.pendingEvents.append((id.rawValue, now, kind, detail))
         tx.audit(AuditRecord(actor: "broker", action: "message.\(kind)", subject: "message \(id.rawValue)", detail: detail), now: now)
     }
 

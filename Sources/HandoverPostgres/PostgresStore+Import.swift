@@ -8,7 +8,7 @@ extension PostgresStore: StoreImporter {
     public func isEmptyForImport() async throws -> Bool {
         try await read { tx in
             try await tx.row("""
-                SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM directory_versions) + (SELECT count(*) FROM audit_log) AS n
+                SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM directory_versions) + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM audit_pending) AS n
                 """)!("n", as: Int64.self) == 0
         }
     }

@@ -187,10 +187,10 @@ extension PostgresStore: MessageStore {
     /// row lock is held to commit, so one mailbox's deliveries commit in position order and a cursor
     /// never passes a position that has yet to commit.
     static func enterInbox(_ recipient: MailboxID, _ tx: SQLTransaction) async throws -> Int64 {
-        try await tx.execute("""
+        try await tx.row("""
             INSERT INTO inbox_counts (mailbox, accepted) VALUES ($1, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = inbox_counts.accepted + 1
-            """, [recipient.rawValue])
-        return try await tx.row("SELECT nextval('inbox_sequence') AS seq")!("seq")
+            RETURNING nextval('inbox_sequence') AS seq
+            """, [recipient.rawValue])!("seq")
     }
 
     static func leaveInbox(_ recipient: MailboxID, _ tx: SQLTransaction) async throws {
@@ -198,11 +198,15 @@ extension PostgresStore: MessageStore {
     }
 
     static func attach(_ chunk: StagedChunk, to id: MessageID, number: Int, now: Timestamp, _ tx: SQLTransaction) async throws {
+        let insertChunk = "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES ($1, $2, $3, $4, $5, $6)"
+        let arguments: [any SQLArgumentConvertible] = [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256]
         if let inline = chunk.inlineSegment {
-            try await tx.execute("INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($1, 0, $2, $3)", [chunk.uploadID, now, inline])
+            // One statement for the segment and its chunk row (one round trip for a small send).
+            try await tx.execute("WITH s AS (INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($3, 0, $7, $8)) \(insertChunk)",
+                                 arguments + [now, inline])
+        } else {
+            try await tx.execute(insertChunk, arguments)
         }
-        try await tx.execute("INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES ($1, $2, $3, $4, $5, $6)",
-                             [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256])
     }
 
     static func detachChunk(_ id: MessageID, number: Int, _ tx: SQLTransaction) async throws {

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// The backend for several broker instances: every method is one PostgreSQL transaction on a pooled
 /// connection, so any instance can serve any mailbox. Work that must happen once (expiry, deadlines,
@@ -12,7 +13,9 @@ import PostgresNIO
 public final class PostgresStore: Sendable {
     let client: PostgresClient
     let logger: Logger
+    let replayClient: PostgresClient
     let runner: Task<Void, Never>
+    let sealer = Mutex<Task<Void, Never>?>(nil)
     /// How long one call may wait for the database (a connection, a lock, a commit) before it fails
     /// with `StoreUnavailable`, which the HTTP layer answers with 503.
     let callTimeout: Duration
@@ -36,9 +39,15 @@ public final class PostgresStore: Sendable {
         var poolLogger = logger
         poolLogger.logLevel = .warning
         let client = PostgresClient(configuration: parsed.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: poolLogger)
-        let store = PostgresStore(client: client, logger: logger, callTimeout: callTimeout)
+        // The replay cache's own few connections commit without waiting for the WAL flush (see
+        // `spendToken`); the session setting keeps that off every other write.
+        var replayConfiguration = parsed.clientConfiguration(maximumConnections: max(2, maximumConnections / 4))
+        replayConfiguration.options.additionalStartupParameters = [("synchronous_commit", "off")]
+        let replayClient = PostgresClient(configuration: replayConfiguration, backgroundLogger: poolLogger)
+        let store = PostgresStore(client: client, replayClient: replayClient, logger: logger, callTimeout: callTimeout)
         do {
             try await PostgresSchema.migrate(store)
+            store.startSealing()
         } catch {
             store.close()
             throw StoreUnavailable(describing: error, target: PostgresURL.redacted(url))
@@ -46,20 +55,41 @@ public final class PostgresStore: Sendable {
         return store
     }
 
-    init(client: PostgresClient, logger: Logger, callTimeout: Duration) {
+    init(client: PostgresClient, replayClient: PostgresClient, logger: Logger, callTimeout: Duration) {
         self.client = client
+        self.replayClient = replayClient
         self.logger = logger
         self.callTimeout = callTimeout
-        runner = Task { await client.run() }
+        runner = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await client.run() }
+                group.addTask { await replayClient.run() }
+            }
+        }
     }
 
     /// Closes the pool's connections.
-    public func close() { runner.cancel() }
+    public func close() {
+        sealer.withLock { $0?.cancel() }
+        runner.cancel()
+    }
+
+    /// Seals queued audit entries every second until the store is closed.
+    func startSealing() {
+        let task = Task { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                guard let self else { return }
+                do { try await self.sealAudit() } catch { self.logger.warning("audit sealing failed; retrying", metadata: ["handover.error_type": "\(type(of: error))"]) }
+            }
+        }
+        sealer.withLock { $0 = task }
+    }
 
     // MARK: - Transactions
 
     /// Runs `body` in one transaction, retrying when PostgreSQL aborts it for a deadlock or a
-    /// serialisation failure. Queued audit entries are chained and notifications sent just before COMMIT.
+    /// serialisation failure. Audit entries are queued and notifications sent just before COMMIT.
     func write<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
@@ -69,7 +99,7 @@ public final class PostgresStore: Sendable {
                     try await tx.execute("BEGIN")
                     do {
                         let value = try await body(tx)
-                        try await PostgresStore.chainAudit(tx)
+                        try await PostgresStore.flushQueued(tx)
                         for channel in tx.notify.sorted() { try await tx.execute("SELECT pg_notify($1, '')", [channel]) }
                         try await tx.execute("COMMIT")
                         return value
@@ -90,10 +120,11 @@ public final class PostgresStore: Sendable {
         try await run { connection in try await body(SQLTransaction(connection: connection, logger: self.logger)) }
     }
 
-    private func run<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func run<T: Sendable>(on pool: PostgresClient? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let pool = pool ?? client
         do {
             return try await withTimeout(callTimeout) {
-                try await self.client.withConnection { connection in try await body(connection) }
+                try await pool.withConnection { connection in try await body(connection) }
             }
         } catch let error as PSQLError where Self.isUnavailable(error) {
             throw StoreUnavailable(describing: error, target: "PostgreSQL")
@@ -128,23 +159,64 @@ public final class PostgresStore: Sendable {
         return state == "40001" || state == "40P01"
     }
 
-    /// Appends the transaction's audit entries to the hash chain. The advisory lock serialises
-    /// appenders across instances until this transaction ends.
-    static func chainAudit(_ tx: SQLTransaction) async throws {
-        guard !tx.pendingAudit.isEmpty else { return }
-        try await tx.execute("SELECT pg_advisory_xact_lock(\(AdvisoryLock.auditChain))")
-        let last = try await tx.row("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-        var previous: String = try last?("entry_hash") ?? AuditChain.genesis
-        var sequence: Int64 = try last?("seq") ?? 0
-        for (record, at) in tx.pendingAudit {
-            sequence += 1
-            let hash = AuditChain.hash(previous: previous, at: at, actor: record.actor, action: record.action, subject: record.subject, detail: record.detail)
-            try await tx.execute("""
-                INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, entry_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                """, [sequence, at, record.actor, record.action, record.subject, record.detail, previous, hash])
-            previous = hash
+    /// Writes the transaction's timeline events and queues its audit entries in `audit_pending`, in
+    /// one statement, committed with the change they record. Chaining is left to `sealAudit`, so
+    /// concurrent transactions never wait on one lock (and PostgreSQL can share one WAL flush among
+    /// their commits).
+    static func flushQueued(_ tx: SQLTransaction) async throws {
+        guard !tx.pendingAudit.isEmpty || !tx.pendingEvents.isEmpty else { return }
+        var arguments: [any SQLArgumentConvertible] = []
+        func tuple(_ values: [any SQLArgumentConvertible]) -> String {
+            let n = arguments.count
+            arguments += values
+            return "(" + (1...values.count).map { "$\(n + $0)" }.joined(separator: ", ") + ")"
+        }
+        let events = tx.pendingEvents.map { tuple([$0.message, $0.at, $0.kind, $0.detail]) }
+        let audit = tx.pendingAudit.map { tuple([$0.at, $0.record.actor, $0.record.action, $0.record.subject, $0.record.detail]) }
+        let insertAudit = "INSERT INTO audit_pending (at, actor, action, subject, detail) VALUES \(audit.joined(separator: ", "))"
+        let insertEvents = "INSERT INTO message_events (message_id, at, kind, detail) VALUES \(events.joined(separator: ", "))"
+        switch (events.isEmpty, audit.isEmpty) {
+        case (false, false): try await tx.execute("WITH e AS (\(insertEvents)) \(insertAudit)", arguments)
+        case (true, false): try await tx.execute(insertAudit, arguments)
+        case (false, true): try await tx.execute(insertEvents, arguments)
+        case (true, true): break
         }
         tx.pendingAudit = []
+        tx.pendingEvents = []
+    }
+
+    /// Moves committed pending entries into the hash chain, in queue order, under an advisory lock
+    /// so one instance seals at a time. Runs every second and before the audit log is read, so a
+    /// reader always sees every committed entry chained. Returns how many were sealed.
+    @discardableResult
+    func sealAudit() async throws -> Int {
+        try await write { tx in
+            try await tx.execute("SELECT pg_advisory_xact_lock(\(AdvisoryLock.auditChain))")
+            let pending = try await tx.rows("SELECT id, at, actor, action, subject, detail FROM audit_pending ORDER BY id LIMIT 2000")
+            guard !pending.isEmpty else { return 0 }
+            let last = try await tx.row("SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            var previous: String = try last?("entry_hash") ?? AuditChain.genesis
+            var sequence: Int64 = try last?("seq") ?? 0
+            var ids: [Int64] = []
+            for batch in stride(from: 0, to: pending.count, by: 500).map({ pending[$0..<min($0 + 500, pending.count)] }) {
+                var arguments: [any SQLArgumentConvertible] = []
+                var tuples: [String] = []
+                for row in batch {
+                    sequence += 1
+                    let at = try row.timestamp("at")!
+                    let (actor, action, subject, detail): (String, String, String, String) = (try row("actor"), try row("action"), try row("subject"), try row("detail"))
+                    let hash = AuditChain.hash(previous: previous, at: at, actor: actor, action: action, subject: subject, detail: detail)
+                    let n = arguments.count
+                    arguments += [sequence, at, actor, action, subject, detail, previous, hash]
+                    tuples.append("(" + (1...8).map { "$\(n + $0)" }.joined(separator: ", ") + ")")
+                    previous = hash
+                    ids.append(try row("id"))
+                }
+                try await tx.execute("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, entry_hash) VALUES \(tuples.joined(separator: ", "))", arguments)
+            }
+            try await tx.execute("DELETE FROM audit_pending WHERE id = ANY($1)", [SQLArgument.integers(ids)])
+            return ids.count
+        }
     }
 }
 
