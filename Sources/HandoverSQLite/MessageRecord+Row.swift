@@ -44,15 +44,15 @@ extension MessageRecord {
         ]
     }
 
+    static let insertSQL = "INSERT INTO messages (\(columns), deadlines_planned) VALUES (" + Array(repeating: "?", count: 39).joined(separator: ", ") + ")"
+
     func insert(_ db: Database) throws {
-        let placeholders = Array(repeating: "?", count: 38).joined(separator: ", ")
-        try db.execute(sql: "INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(placeholders), ?)",
-                       arguments: rowArguments + [escalationPolicy == nil])
+        try db.run(sql: Self.insertSQL, arguments: rowArguments + [escalationPolicy == nil])
     }
 
     /// Writes every mutable field back (the lifecycle functions decide the values).
     func update(_ db: Database) throws {
-        try db.execute(sql: """
+        try db.run(sql: """
             UPDATE messages SET received_chunks = ?, file_size = ?, status = ?, status_code = ?, status_event = ?,
                 status_description = ?, status_success = ?, status_at = ?, delivered_at = ?, acknowledged_at = ?,
                 expires_at = ?, inbox_seq = ?, responsibility = ?, downloaded_at = ?

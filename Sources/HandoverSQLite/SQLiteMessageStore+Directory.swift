@@ -6,19 +6,19 @@ import HandoverStore
 extension SQLiteMessageStore: DirectoryStore {
     public func currentDirectory() async throws -> StoredDirectoryVersion? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT 1").map(Self.directoryVersion(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT 1")).map(Self.directoryVersion(row:))
         }
     }
 
     public func directoryVersion(_ version: Int64) async throws -> StoredDirectoryVersion? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM directory_versions WHERE version = ?", arguments: [version]).map(Self.directoryVersion(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM directory_versions WHERE version = ?"), arguments: [version]).map(Self.directoryVersion(row:))
         }
     }
 
     public func directoryHistory(limit: Int) async throws -> [StoredDirectoryVersion] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT ?", arguments: [limit]).map(Self.directoryVersion(row:))
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT ?"), arguments: [limit]).map(Self.directoryVersion(row:))
         }
     }
 
@@ -26,10 +26,10 @@ extension SQLiteMessageStore: DirectoryStore {
         let documentJSON = try DirectoryJSON.encode(document)
         let changesJSON = try DirectoryJSON.encode(changes)
         return try await writer.write { db in
-            let current = try Int64.fetchOne(db, sql: "SELECT max(version) FROM directory_versions")
+            let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(version) FROM directory_versions"))
             guard current == expectedVersion else { throw DirectoryVersionConflict(expected: expectedVersion, current: current) }
             let next = (current ?? 0) + 1
-            try db.execute(sql: "INSERT INTO directory_versions (version, created_at, actor, document, changes) VALUES (?, ?, ?, ?, ?)",
+            try db.run(sql: "INSERT INTO directory_versions (version, created_at, actor, document, changes) VALUES (?, ?, ?, ?, ?)",
                            arguments: [next, now.microsecondsSinceEpoch, actor, documentJSON, changesJSON])
             for change in changes {
                 let detail = EventDetails.directoryChange(change, version: next)
@@ -44,7 +44,7 @@ extension SQLiteMessageStore: DirectoryStore {
 
     public func setMailboxPassword(_ mailbox: MailboxID, password: String, actor: String, now: Timestamp) async throws {
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.run(sql: """
                 INSERT INTO mailbox_passwords (mailbox, password, set_at, set_by) VALUES (?, ?, ?, ?)
                 ON CONFLICT (mailbox) DO UPDATE SET password = excluded.password, set_at = excluded.set_at, set_by = excluded.set_by
                 """, arguments: [mailbox.rawValue, password, now.microsecondsSinceEpoch, actor])
@@ -54,14 +54,14 @@ extension SQLiteMessageStore: DirectoryStore {
 
     public func mailboxPasswords() async throws -> [MailboxID: String] {
         try await read { db in
-            Dictionary(try Row.fetchAll(db, sql: "SELECT mailbox, password FROM mailbox_passwords").map { (MailboxID($0["mailbox"]), $0["password"] as String) },
+            Dictionary(try Row.fetchAll(db.cachedStatement(sql: "SELECT mailbox, password FROM mailbox_passwords")).map { (MailboxID($0["mailbox"]), $0["password"] as String) },
                        uniquingKeysWith: { a, _ in a })
         }
     }
 
     public func createAdminToken(name: String, role: AdminRole, tokenHash: String, now: Timestamp) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT INTO admin_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+            try db.run(sql: "INSERT INTO admin_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
                            arguments: [name, role.rawValue, tokenHash, now.microsecondsSinceEpoch])
             try Self.appendAudit(AuditRecord(actor: "cli", action: "admin.token_created", subject: "token \(name)", detail: "{\"role\":\"\(role.rawValue)\"}"), now: now, db)
         }
@@ -69,14 +69,14 @@ extension SQLiteMessageStore: DirectoryStore {
 
     public func adminPrincipal(tokenHash: String) async throws -> AdminPrincipal? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT name, role FROM admin_tokens WHERE token_hash = ?", arguments: [tokenHash]).flatMap { row in
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT name, role FROM admin_tokens WHERE token_hash = ?"), arguments: [tokenHash]).flatMap { row in
                 AdminRole(rawValue: row["role"]).map { AdminPrincipal(name: row["name"], role: $0) }
             }
         }
     }
 
     public func adminTokenCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM admin_tokens") ?? 0 }
+        try await read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM admin_tokens")) ?? 0 }
     }
 
     public func appendAudit(_ record: AuditRecord, now: Timestamp) async throws {
@@ -85,7 +85,7 @@ extension SQLiteMessageStore: DirectoryStore {
 
     public func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [afterSequence, limit]).map {
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [afterSequence, limit]).map {
                 AuditEntry(sequence: $0["seq"], at: Timestamp(microsecondsSinceEpoch: $0["at"]), actor: $0["actor"], action: $0["action"],
                            subject: $0["subject"], detail: $0["detail"], previousHash: $0["prev_hash"], hash: $0["entry_hash"])
             }
@@ -113,11 +113,11 @@ extension SQLiteMessageStore: DirectoryStore {
 
     /// Appends one entry, chained to the last one, inside the caller's transaction (writes are serialised).
     static func appendAudit(_ record: AuditRecord, now: Timestamp, _ db: Database) throws {
-        let last = try Row.fetchOne(db, sql: "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
         let previous: String = last?["entry_hash"] ?? AuditChain.genesis
         let sequence: Int64 = (last?["seq"] ?? 0) + 1
         let hash = AuditChain.hash(previous: previous, at: now, actor: record.actor, action: record.action, subject: record.subject, detail: record.detail)
-        try db.execute(sql: "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        try db.run(sql: "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        arguments: [sequence, now.microsecondsSinceEpoch, record.actor, record.action, record.subject, record.detail, previous, hash])
     }
 

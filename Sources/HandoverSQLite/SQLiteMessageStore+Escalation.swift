@@ -6,7 +6,7 @@ import HandoverStore
 extension SQLiteMessageStore: EscalationStore {
     public func markDownloaded(messageID: MessageID, now: Timestamp) async throws {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE messages SET downloaded_at = ? WHERE message_id = ? AND downloaded_at IS NULL",
+            try db.run(sql: "UPDATE messages SET downloaded_at = ? WHERE message_id = ? AND downloaded_at IS NULL",
                            arguments: [now.microsecondsSinceEpoch, messageID.rawValue])
             guard db.changesCount > 0, let message = try Self.fetchMessage(messageID, db) else { return }
             try Self.addEvent(messageID, "downloaded", "{}", now, db)
@@ -38,7 +38,7 @@ extension SQLiteMessageStore: EscalationStore {
 
     public func events(messageID: MessageID) async throws -> [MessageEvent] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT at, kind, detail FROM message_events WHERE message_id = ? ORDER BY id", arguments: [messageID.rawValue]).map {
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT at, kind, detail FROM message_events WHERE message_id = ? ORDER BY id"), arguments: [messageID.rawValue]).map {
                 MessageEvent(at: Timestamp(microsecondsSinceEpoch: $0["at"]), kind: $0["kind"], detail: $0["detail"])
             }
         }
@@ -46,15 +46,15 @@ extension SQLiteMessageStore: EscalationStore {
 
     public func planDeadlines(limit: Int, plan: @escaping @Sendable (MessageRecord) -> [(stage: Int, due: Timestamp)]) async throws -> Int {
         try await writer.write { db in
-            let pending = try Row.fetchAll(db, sql: """
+            let pending = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT \(MessageRecord.columns) FROM messages WHERE deadlines_planned = 0 AND status != 'uploading' ORDER BY seq LIMIT ?
-                """, arguments: [limit]).map(MessageRecord.init(row:))
+                """), arguments: [limit]).map(MessageRecord.init(row:))
             for message in pending {
                 for (stage, due) in plan(message) {
-                    try db.execute(sql: "INSERT OR IGNORE INTO deadlines (message_id, stage, due_at) VALUES (?, ?, ?)",
+                    try db.run(sql: "INSERT OR IGNORE INTO deadlines (message_id, stage, due_at) VALUES (?, ?, ?)",
                                    arguments: [message.id.rawValue, stage, due.microsecondsSinceEpoch])
                 }
-                try db.execute(sql: "UPDATE messages SET deadlines_planned = 1 WHERE message_id = ?", arguments: [message.id.rawValue])
+                try db.run(sql: "UPDATE messages SET deadlines_planned = 1 WHERE message_id = ?", arguments: [message.id.rawValue])
             }
             return pending.count
         }
@@ -68,11 +68,11 @@ extension SQLiteMessageStore: EscalationStore {
             for row in due {
                 let id = MessageID(row["message_id"]), stage: Int = row["stage"], dueAt = Timestamp(microsecondsSinceEpoch: row["due_at"])
                 // Claim the deadline; a second scheduler on this store finds it already fired.
-                try db.execute(sql: "UPDATE deadlines SET state = 'fired' WHERE message_id = ? AND stage = ? AND state = 'scheduled'",
+                try db.run(sql: "UPDATE deadlines SET state = 'fired' WHERE message_id = ? AND stage = ? AND state = 'scheduled'",
                                arguments: [id.rawValue, stage])
                 guard db.changesCount == 1, let message = try Self.fetchMessage(id, db) else { continue }
                 guard let plan = raise(message, stage, dueAt) else {
-                    try db.execute(sql: "UPDATE deadlines SET state = 'skipped' WHERE message_id = ? AND stage = ?", arguments: [id.rawValue, stage])
+                    try db.run(sql: "UPDATE deadlines SET state = 'skipped' WHERE message_id = ? AND stage = ?", arguments: [id.rawValue, stage])
                     continue
                 }
                 try Self.insertAlert(plan.alert, db)
@@ -95,10 +95,10 @@ extension SQLiteMessageStore: EscalationStore {
                 guard let plan = renotify(alert, message) else {
                     try Self.resolveClearedAlerts(message, reason: "condition no longer holds", now: now, db)
                     // A stage that no longer exists: stop repeating.
-                    try db.execute(sql: "UPDATE alerts SET next_notify_at = NULL WHERE id = ? AND state = 'open'", arguments: [alert.id])
+                    try db.run(sql: "UPDATE alerts SET next_notify_at = NULL WHERE id = ? AND state = 'open'", arguments: [alert.id])
                     continue
                 }
-                try db.execute(sql: "UPDATE alerts SET notify_count = ?, last_notified_at = ?, next_notify_at = ? WHERE id = ?",
+                try db.run(sql: "UPDATE alerts SET notify_count = ?, last_notified_at = ?, next_notify_at = ? WHERE id = ?",
                                arguments: [plan.alert.notifyCount, now.microsecondsSinceEpoch, plan.alert.nextNotifyAt?.microsecondsSinceEpoch, alert.id])
                 try Self.deliver(plan, now: now, db)
                 try Self.addEvent(alert.messageID, "alert_renotified", EventDetails.alertRenotified(alert.id, count: plan.alert.notifyCount), now, db)
@@ -110,11 +110,11 @@ extension SQLiteMessageStore: EscalationStore {
 
     public func nextEscalationWork(now: Timestamp) async throws -> Timestamp? {
         try await read { db in
-            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE deadlines_planned = 0 AND status != 'uploading')") == true {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM messages WHERE deadlines_planned = 0 AND status != 'uploading')")) == true {
                 return now
             }
-            let deadline = try Int64.fetchOne(db, sql: "SELECT min(due_at) FROM deadlines WHERE state = 'scheduled'")
-            let repeatAt = try Int64.fetchOne(db, sql: "SELECT min(next_notify_at) FROM alerts WHERE state = 'open'")
+            let deadline = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(due_at) FROM deadlines WHERE state = 'scheduled'"))
+            let repeatAt = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_notify_at) FROM alerts WHERE state = 'open'"))
             return [deadline, repeatAt].compactMap { $0 }.min().map { Timestamp(microsecondsSinceEpoch: $0) }
         }
     }
@@ -122,30 +122,30 @@ extension SQLiteMessageStore: EscalationStore {
     public func alerts(state: Alert.State?, limit: Int) async throws -> [Alert] {
         try await read { db in
             if let state {
-                return try Row.fetchAll(db, sql: "SELECT * FROM alerts WHERE state = ? ORDER BY raised_at DESC LIMIT ?", arguments: [state.rawValue, limit]).map(Self.alert(row:))
+                return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM alerts WHERE state = ? ORDER BY raised_at DESC LIMIT ?"), arguments: [state.rawValue, limit]).map(Self.alert(row:))
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM alerts ORDER BY raised_at DESC LIMIT ?", arguments: [limit]).map(Self.alert(row:))
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM alerts ORDER BY raised_at DESC LIMIT ?"), arguments: [limit]).map(Self.alert(row:))
         }
     }
 
     public func alerts(messageID: MessageID) async throws -> [Alert] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM alerts WHERE message_id = ? ORDER BY stage", arguments: [messageID.rawValue]).map(Self.alert(row:))
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM alerts WHERE message_id = ? ORDER BY stage"), arguments: [messageID.rawValue]).map(Self.alert(row:))
         }
     }
 
     public func alert(id: String) async throws -> Alert? {
-        try await read { db in try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(Self.alert(row:)) }
+        try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM alerts WHERE id = ?"), arguments: [id]).map(Self.alert(row:)) }
     }
 
     public func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert? {
         let who = String(decoding: try JSONEncoder().encode(person), as: UTF8.self)
         return try await writer.write { db in
-            try db.execute(sql: """
+            try db.run(sql: """
                 UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?, acknowledged_note = ?, acknowledged_at = ?, next_notify_at = NULL
                 WHERE id = ? AND state = 'open'
                 """, arguments: [who, note, now.microsecondsSinceEpoch, id])
-            guard let alert = try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(Self.alert(row:)) else { return nil }
+            guard let alert = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM alerts WHERE id = ?"), arguments: [id]).map(Self.alert(row:)) else { return nil }
             if db.changesCount > 0 {
                 try Self.addEvent(alert.messageID, "alert_acknowledged", EventDetails.alertAcknowledged(id, by: person, note: note), now, db)
             }
@@ -155,11 +155,11 @@ extension SQLiteMessageStore: EscalationStore {
 
     public func claimWebhookDeliveries(now: Timestamp, limit: Int, leaseSeconds: Int64) async throws -> [WebhookDelivery] {
         try await writer.write { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT * FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 AND claimed_until <= ?1 ORDER BY next_attempt_at LIMIT ?2
-                """, arguments: [now.microsecondsSinceEpoch, limit])
+                """), arguments: [now.microsecondsSinceEpoch, limit])
             for row in rows {
-                try db.execute(sql: "UPDATE webhook_deliveries SET claimed_until = ? WHERE id = ?",
+                try db.run(sql: "UPDATE webhook_deliveries SET claimed_until = ? WHERE id = ?",
                                arguments: [now.adding(seconds: leaseSeconds).microsecondsSinceEpoch, row["id"] as String])
             }
             return rows.map(Self.delivery(row:))
@@ -168,25 +168,25 @@ extension SQLiteMessageStore: EscalationStore {
 
     public func recordWebhookAttempt(deliveryID: String, now: Timestamp, status: Int?, error: String?, next: WebhookDelivery.Next) async throws {
         try await writer.write { db in
-            try db.execute(sql: "INSERT INTO webhook_attempts (delivery_id, at, status, error) VALUES (?, ?, ?, ?)",
+            try db.run(sql: "INSERT INTO webhook_attempts (delivery_id, at, status, error) VALUES (?, ?, ?, ?)",
                            arguments: [deliveryID, now.microsecondsSinceEpoch, status, error])
             switch next {
             case .delivered:
-                try db.execute(sql: "UPDATE webhook_deliveries SET attempts = attempts + 1, state = 'delivered', claimed_until = 0 WHERE id = ?", arguments: [deliveryID])
+                try db.run(sql: "UPDATE webhook_deliveries SET attempts = attempts + 1, state = 'delivered', claimed_until = 0 WHERE id = ?", arguments: [deliveryID])
             case .retry(let at):
-                try db.execute(sql: "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, claimed_until = 0 WHERE id = ?",
+                try db.run(sql: "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = ?, claimed_until = 0 WHERE id = ?",
                                arguments: [at.microsecondsSinceEpoch, deliveryID])
             case .abandon:
-                try db.execute(sql: "UPDATE webhook_deliveries SET attempts = attempts + 1, state = 'abandoned', claimed_until = 0 WHERE id = ?", arguments: [deliveryID])
+                try db.run(sql: "UPDATE webhook_deliveries SET attempts = attempts + 1, state = 'abandoned', claimed_until = 0 WHERE id = ?", arguments: [deliveryID])
             }
         }
     }
 
     public func webhookDeliveries(alertID: String) async throws -> [WebhookDelivery] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM webhook_deliveries WHERE alert_id = ? ORDER BY created_at", arguments: [alertID]).map { row in
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM webhook_deliveries WHERE alert_id = ? ORDER BY created_at"), arguments: [alertID]).map { row in
                 var d = Self.delivery(row: row)
-                d.attemptLog = try Row.fetchAll(db, sql: "SELECT at, status, error FROM webhook_attempts WHERE delivery_id = ? ORDER BY id", arguments: [d.id]).map {
+                d.attemptLog = try Row.fetchAll(db.cachedStatement(sql: "SELECT at, status, error FROM webhook_attempts WHERE delivery_id = ? ORDER BY id"), arguments: [d.id]).map {
                     (Timestamp(microsecondsSinceEpoch: $0["at"]), $0["status"], $0["error"])
                 }
                 return d
@@ -198,7 +198,7 @@ extension SQLiteMessageStore: EscalationStore {
 
     /// Records a message event in its timeline and in the hash-chained audit log (never a payload).
     static func addEvent(_ id: MessageID, _ kind: String, _ detail: String, _ now: Timestamp, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO message_events (message_id, at, kind, detail) VALUES (?, ?, ?, ?)",
+        try db.run(sql: "INSERT INTO message_events (message_id, at, kind, detail) VALUES (?, ?, ?, ?)",
                        arguments: [id.rawValue, now.microsecondsSinceEpoch, kind, detail])
         try appendAudit(AuditRecord(actor: "broker", action: "message.\(kind)", subject: "message \(id.rawValue)", detail: detail), now: now, db)
     }
@@ -219,7 +219,7 @@ extension SQLiteMessageStore: EscalationStore {
             switch notification {
             case .mailbox(let message, let body): try insertDelivered(message, body: body, now: now, db)
             case .webhook(let webhookID, let deliveryID, let body):
-                try db.execute(sql: """
+                try db.run(sql: """
                     INSERT INTO webhook_deliveries (id, alert_id, webhook_id, body, created_at, next_attempt_at, state) VALUES (?, ?, ?, ?, ?, ?, 'pending')
                     """, arguments: [deliveryID, plan.alert.id, webhookID, body, now.microsecondsSinceEpoch, now.microsecondsSinceEpoch])
             }
@@ -229,16 +229,16 @@ extension SQLiteMessageStore: EscalationStore {
     /// Resolves this message's unresolved alerts whose condition no longer holds.
     static func resolveClearedAlerts(_ message: MessageRecord, reason: String, now: Timestamp, _ db: Database) throws {
         let facts = message.escalationFacts
-        let open = try Row.fetchAll(db, sql: "SELECT * FROM alerts WHERE message_id = ? AND state != 'resolved'", arguments: [message.id.rawValue]).map(alert(row:))
+        let open = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM alerts WHERE message_id = ? AND state != 'resolved'"), arguments: [message.id.rawValue]).map(alert(row:))
         for alert in open where !EscalationRules.holds(alert.condition, facts) {
-            try db.execute(sql: "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_reason = ?, next_notify_at = NULL WHERE id = ?",
+            try db.run(sql: "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_reason = ?, next_notify_at = NULL WHERE id = ?",
                            arguments: [now.microsecondsSinceEpoch, reason, alert.id])
             try addEvent(message.id, "alert_resolved", EventDetails.alertResolved(alert.id, reason: reason), now, db)
         }
     }
 
     static func insertAlert(_ a: Alert, _ db: Database) throws {
-        try db.execute(sql: """
+        try db.run(sql: """
             INSERT OR IGNORE INTO alerts (id, message_id, stage, policy, workflow_id, condition, due_at, raised_at, state, notify_count, last_notified_at, next_notify_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)
             """, arguments: [a.id, a.messageID.rawValue, a.stage, a.policy, a.workflowID, a.condition.rawValue, a.dueAt.microsecondsSinceEpoch,

@@ -9,6 +9,7 @@ import NIOCore
 public final class SQLiteMessageStore: MessageStore {
     let pool: DatabasePool
     let writer: GroupCommitWriter
+    let checkpointer: WALCheckpointer
     private let idGenerator = MessageIDGenerator()
 
     /// Opens (creating if needed) the database at `path` and migrates it.
@@ -16,16 +17,20 @@ public final class SQLiteMessageStore: MessageStore {
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try db.run(sql: "PRAGMA foreign_keys = ON")
         }
         pool = try DatabasePool(path: path, configuration: config)
         // GRDB's DatabasePool sets synchronous = NORMAL on its writer after prepareDatabase runs, so FULL
         // set there would silently not apply. Set it on the writer now that the pool is open.
+        // Checkpoints run on their own connection (`WALCheckpointer`), never inside a commit.
         try pool.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.run(sql: "PRAGMA synchronous = FULL")
+            try db.run(sql: "PRAGMA wal_autocheckpoint = 0")
+            try db.run(sql: "PRAGMA journal_size_limit = 67108864")
         }
         try SQLiteSchema.migrator.migrate(pool)
         writer = GroupCommitWriter(pool: pool)
+        checkpointer = try WALCheckpointer(path: path)
     }
 
     /// Reads on a Dispatch queue, never on a Swift-concurrency thread: GRDB blocks the calling thread
@@ -47,13 +52,13 @@ public final class SQLiteMessageStore: MessageStore {
 
     /// The writer connection's `PRAGMA synchronous` (2 = FULL), for the durability test.
     public func writerSynchronousSetting() throws -> Int {
-        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous")) ?? -1 }
     }
 
     public func stageSegment(uploadID: String, index: Int, bytes: ByteBuffer, now: Timestamp) async throws {
         let data = Data(bytes.readableBytesView)
         try await writer.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO segments (upload_id, idx, created_at, data) VALUES (?, ?, ?, ?)",
+            try db.run(sql: "INSERT OR REPLACE INTO segments (upload_id, idx, created_at, data) VALUES (?, ?, ?, ?)",
                            arguments: [uploadID, index, now.microsecondsSinceEpoch, data])
         }
     }
@@ -111,7 +116,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func segment(uploadID: String, index: Int) async throws -> ByteBuffer? {
         try await read { db in
-            try Data.fetchOne(db, sql: "SELECT data FROM segments WHERE upload_id = ? AND idx = ?", arguments: [uploadID, index])
+            try Data.fetchOne(db.cachedStatement(sql: "SELECT data FROM segments WHERE upload_id = ? AND idx = ?"), arguments: [uploadID, index])
         }.map { ByteBuffer(bytes: $0) }
     }
 
@@ -139,7 +144,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func countInbox(mailbox: MailboxID) async throws -> Int {
         try await read { db in
-            try Int.fetchOne(db, sql: "SELECT accepted FROM inbox_counts WHERE mailbox = ?", arguments: [mailbox.rawValue]) ?? 0
+            try Int.fetchOne(db.cachedStatement(sql: "SELECT accepted FROM inbox_counts WHERE mailbox = ?"), arguments: [mailbox.rawValue]) ?? 0
         }
     }
 
@@ -165,9 +170,9 @@ public final class SQLiteMessageStore: MessageStore {
     public func expireDue(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
         let ids = idGenerator
         return try await writer.write { db in
-            let due = try Row.fetchAll(db, sql: """
+            let due = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT \(MessageRecord.columns) FROM messages WHERE status = 'accepted' AND expires_at <= ? ORDER BY expires_at LIMIT ?
-                """, arguments: [now.microsecondsSinceEpoch, limit]).map(MessageRecord.init(row:))
+                """), arguments: [now.microsecondsSinceEpoch, limit]).map(MessageRecord.init(row:))
             for message in due {
                 guard let expired = MessageLifecycle.expired(message, policy: policy, now: now) else { continue }
                 try expired.update(db)
@@ -184,13 +189,13 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func purgePayloads(deliveredBefore: Timestamp, limit: Int) async throws -> Int {
         try await writer.write { db in
-            let ids = try String.fetchAll(db, sql: """
+            let ids = try String.fetchAll(db.cachedStatement(sql: """
                 SELECT message_id FROM messages WHERE payload_purged = 0 AND delivered_at < ? ORDER BY delivered_at LIMIT ?
-                """, arguments: [deliveredBefore.microsecondsSinceEpoch, limit])
+                """), arguments: [deliveredBefore.microsecondsSinceEpoch, limit])
             for id in ids {
-                try db.execute(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ?)", arguments: [id])
-                try db.execute(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [id])
-                try db.execute(sql: "UPDATE messages SET payload_purged = 1 WHERE message_id = ?", arguments: [id])
+                try db.run(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ?)", arguments: [id])
+                try db.run(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [id])
+                try db.run(sql: "UPDATE messages SET payload_purged = 1 WHERE message_id = ?", arguments: [id])
             }
             return ids.count
         }
@@ -198,7 +203,7 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func discardAbandonedUploads(stagedBefore: Timestamp) async throws -> Int {
         try await writer.write { db in
-            try db.execute(sql: """
+            try db.run(sql: """
                 DELETE FROM segments WHERE created_at < ? AND upload_id NOT IN (SELECT upload_id FROM chunks)
                 """, arguments: [stagedBefore.microsecondsSinceEpoch])
             return db.changesCount
@@ -209,11 +214,11 @@ public final class SQLiteMessageStore: MessageStore {
         try await writer.write { db in
             if let mailbox {
                 let filter = "SELECT message_id FROM messages WHERE recipient = ?1 OR sender = ?1"
-                try db.execute(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id IN (\(filter)))", arguments: [mailbox.rawValue])
+                try db.run(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id IN (\(filter)))", arguments: [mailbox.rawValue])
                 for table in ["message_events", "deadlines", "alerts"] {
-                    try db.execute(sql: "DELETE FROM \(table) WHERE message_id IN (\(filter))", arguments: [mailbox.rawValue])
+                    try db.run(sql: "DELETE FROM \(table) WHERE message_id IN (\(filter))", arguments: [mailbox.rawValue])
                 }
-                try db.execute(sql: "DELETE FROM messages WHERE recipient = ?1 OR sender = ?1", arguments: [mailbox.rawValue])
+                try db.run(sql: "DELETE FROM messages WHERE recipient = ?1 OR sender = ?1", arguments: [mailbox.rawValue])
                 try Self.recountInboxes(db)
             } else {
                 try db.execute(sql: """
@@ -228,7 +233,7 @@ public final class SQLiteMessageStore: MessageStore {
     // MARK: - Helpers run inside a write transaction
 
     static func fetchMessage(_ id: MessageID, _ db: Database) throws -> MessageRecord? {
-        try Row.fetchOne(db, sql: "SELECT \(MessageRecord.columns) FROM messages WHERE message_id = ?", arguments: [id.rawValue])
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(MessageRecord.columns) FROM messages WHERE message_id = ?"), arguments: [id.rawValue])
             .map(MessageRecord.init(row:))
     }
 
@@ -236,14 +241,14 @@ public final class SQLiteMessageStore: MessageStore {
     /// serialised, so max + 1 is safe) and one more in the recipient's inbox count. The count is kept
     /// in the same transaction so `approx_inbox_count` costs one row read, however full the inbox.
     static func enterInbox(_ recipient: MailboxID, _ db: Database) throws -> Int64 {
-        try db.execute(sql: "INSERT INTO inbox_counts (mailbox, accepted) VALUES (?, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = accepted + 1",
+        try db.run(sql: "INSERT INTO inbox_counts (mailbox, accepted) VALUES (?, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = accepted + 1",
                        arguments: [recipient.rawValue])
-        return (try Int64.fetchOne(db, sql: "SELECT max(inbox_seq) FROM messages") ?? 0) + 1
+        return (try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(inbox_seq) FROM messages")) ?? 0) + 1
     }
 
     /// A message leaving the inbox (acknowledged or expired).
     static func leaveInbox(_ recipient: MailboxID, _ db: Database) throws {
-        try db.execute(sql: "UPDATE inbox_counts SET accepted = max(accepted - 1, 0) WHERE mailbox = ?", arguments: [recipient.rawValue])
+        try db.run(sql: "UPDATE inbox_counts SET accepted = max(accepted - 1, 0) WHERE mailbox = ?", arguments: [recipient.rawValue])
     }
 
     static func recountInboxes(_ db: Database) throws {
@@ -255,16 +260,16 @@ public final class SQLiteMessageStore: MessageStore {
 
     static func attach(_ chunk: StagedChunk, inline: Data?, to id: MessageID, number: Int, now: Timestamp, _ db: Database) throws {
         if let inline {
-            try db.execute(sql: "INSERT INTO segments (upload_id, idx, created_at, data) VALUES (?, 0, ?, ?)",
+            try db.run(sql: "INSERT INTO segments (upload_id, idx, created_at, data) VALUES (?, 0, ?, ?)",
                            arguments: [chunk.uploadID, now.microsecondsSinceEpoch, inline])
         }
-        try db.execute(sql: "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES (?, ?, ?, ?, ?, ?)",
+        try db.run(sql: "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES (?, ?, ?, ?, ?, ?)",
                        arguments: [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256])
     }
 
     static func detachChunk(_ id: MessageID, number: Int, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ? AND chunk_no = ?)",
+        try db.run(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ? AND chunk_no = ?)",
                        arguments: [id.rawValue, number])
-        try db.execute(sql: "DELETE FROM chunks WHERE message_id = ? AND chunk_no = ?", arguments: [id.rawValue, number])
+        try db.run(sql: "DELETE FROM chunks WHERE message_id = ? AND chunk_no = ?", arguments: [id.rawValue, number])
     }
 }
