@@ -19,6 +19,8 @@ public struct BenchConfiguration: Sendable {
     public var mailboxes = 8
     public var clients = 32
     public var durationSeconds = 10.0
+    /// Unrecorded load before a send or cycle run.
+    public var warmupSeconds = 2.0
     public var messageBytes = 1024
     public var largeBytes: Int64 = 1 << 30
     public var chunkBytes = 75 << 20

@@ -32,7 +32,17 @@ public struct BenchRunner: Sendable {
         let recorder = LatencyRecorder()
         let clients = bases.map { BenchClient(http: http, config: config, base: $0, recorder: recorder) }
         let client = BenchClients(all: clients)
+        if config.warmupSeconds > 0, config.mode == .send || config.mode == .cycle {
+            // Unrecorded: opens the clients' connections and the broker's reader connections and
+            // statement caches, so the figures describe the steady state, not the first second.
+            var warm = config
+            warm.durationSeconds = config.warmupSeconds
+            let warmRunner = BenchRunner(config: warm, brokerBinary: brokerBinary)
+            let warmClients = BenchClients(all: bases.map { BenchClient(http: http, config: warm, base: $0, recorder: LatencyRecorder()) })
+            _ = config.mode == .send ? await warmRunner.runSend(warmClients) : await warmRunner.runCycle(warmClients)
+        }
         let started = ContinuousClock.now
+        let cpuAtStart = (brokers: pids.map { cpuSeconds(pid: $0) }, generator: cpuSeconds(pid: nil))
         var summary: [String] = []
         do {
             switch config.mode {
@@ -47,13 +57,22 @@ public struct BenchRunner: Sendable {
         var lines = ["handover bench: mode \(config.mode.rawValue), \(config.clients) clients, \(config.mailboxes) mailboxes, "
             + "\(config.messageBytes) B messages, against \(target)"]
         lines += summary
-        lines.append(String(format: "%-12@ %9@ %6@ %9@ %9@ %9@ %9@", "operation" as NSString, "count" as NSString, "fail" as NSString,
-                            "p50 ms" as NSString, "p90 ms" as NSString, "p99 ms" as NSString, "max ms" as NSString))
+        lines.append(String(format: "%-12@ %9@ %6@ %9@ %9@ %9@ %9@ %9@", "operation" as NSString, "count" as NSString, "fail" as NSString,
+                            "p50 ms" as NSString, "p90 ms" as NSString, "p99 ms" as NSString, "p99.9 ms" as NSString, "max ms" as NSString))
         for row in recorder.rows() {
-            lines.append(String(format: "%-12@ %9llu %6d %9.2f %9.2f %9.2f %9.2f", row.operation as NSString, row.count, row.failures, row.p50, row.p90, row.p99, row.max))
+            lines.append(String(format: "%-12@ %9llu %6d %9.2f %9.2f %9.2f %9.2f %9.2f", row.operation as NSString, row.count, row.failures,
+                                row.p50, row.p90, row.p99, row.p999, row.max))
         }
         for pid in pids {
             if let peak = peakResidentMiB(pid: pid) { lines.append(String(format: "broker %d peak memory (VmHWM): %.1f MiB", pid, peak)) }
+        }
+        // What bounds a run on a small machine: the cores each side used over the whole run.
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let brokerCPU = zip(pids, cpuAtStart.brokers).compactMap { pid, start in start.flatMap { s in cpuSeconds(pid: pid).map { $0 - s } } }.reduce(0, +)
+        if !pids.isEmpty, seconds > 0 {
+            lines.append(String(format: "CPU: brokers %.2f cores", brokerCPU / seconds)
+                + (cpuAtStart.generator.flatMap { s in cpuSeconds(pid: nil).map { String(format: ", load generator %.2f cores", ($0 - s) / seconds) } } ?? "")
+                + ", of \(ProcessInfo.processInfo.activeProcessorCount)")
         }
         lines.append(String(format: "wall time %.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
         return lines.joined(separator: "\n")
@@ -176,6 +195,16 @@ public func peakResidentMiB(pid: Int32) -> Double? {
           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
           let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
     return kb / 1024
+}
+
+/// CPU time (user + system) a process has used, in seconds, from /proc (Linux). With `pid` nil, this process.
+public func cpuSeconds(pid: Int32?) -> Double? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid.map(String.init) ?? "self")/stat", encoding: .utf8),
+          let afterName = stat.range(of: ") ")?.upperBound else { return nil }
+    // Fields after the command name start at field 3; utime and stime are fields 14 and 15.
+    let fields = stat[afterName...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 /// A shared count for the client tasks.

@@ -10,9 +10,9 @@ public final class LatencyRecorder: Sendable {
 
     public func record(_ operation: String, microseconds: UInt64) {
         histograms.withLock { all in
-            var h = all[operation] ?? Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
-            _ = h.record(max(1, microseconds))
-            all[operation] = h
+            // In place: taking the histogram out and putting it back copied all its counts per sample.
+            _ = all[operation, default: Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)]
+                .record(max(1, microseconds))
         }
     }
 
@@ -22,16 +22,16 @@ public final class LatencyRecorder: Sendable {
         public let operation: String
         public let count: UInt64
         public let failures: Int
-        public let p50, p90, p99, max: Double
+        public let p50, p90, p99, p999, max: Double
     }
 
-    /// Per operation: count, failures and p50/p90/p99/max in milliseconds.
+    /// Per operation: count, failures and p50/p90/p99/p99.9/max in milliseconds.
     public func rows() -> [Row] {
         let (all, failed) = (histograms.withLock { $0 }, failures.withLock { $0 })
         return Set(all.keys).union(failed.keys).sorted().map { op in
             let h = all[op]
             func ms(_ p: Double) -> Double { Double(h?.valueAtPercentile(p) ?? 0) / 1000 }
-            return Row(operation: op, count: h?.totalCount ?? 0, failures: failed[op] ?? 0, p50: ms(50), p90: ms(90), p99: ms(99), max: Double(h?.max ?? 0) / 1000)
+            return Row(operation: op, count: h?.totalCount ?? 0, failures: failed[op] ?? 0, p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: Double(h?.max ?? 0) / 1000)
         }
     }
 }

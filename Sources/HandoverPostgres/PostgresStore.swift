@@ -124,25 +124,37 @@ public final class PostgresStore: Sendable {
         let pool = pool ?? client
         do {
             return try await withTimeout(callTimeout) {
-                try await pool.withConnection { connection in try await body(connection) }
+                try await pool.withConnection { connection in
+                    // A call abandoned by its timeout while waiting for a connection stops here.
+                    try Task.checkCancellation()
+                    return try await body(connection)
+                }
             }
         } catch let error as PSQLError where Self.isUnavailable(error) {
             throw StoreUnavailable(describing: error, target: "PostgreSQL")
         }
     }
 
+    /// Runs `body`, giving up after `limit` or when the caller is cancelled. It does not wait for
+    /// `body` to notice: a connection lease blocked on an unreachable server does not always answer
+    /// cancellation, and waiting for it held requests past their timeout and graceful shutdown
+    /// forever. The abandoned `body` is cancelled, so it stops before starting a transaction.
     func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return nil
+        let outcome = OneShot<T>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outcome.attach(continuation)
+                let work = Task {
+                    do { outcome.finish(.success(try await body())) } catch { outcome.finish(.failure(error)) }
+                }
+                let timer = Task {
+                    try? await Task.sleep(for: limit)
+                    if outcome.finish(.failure(StoreUnavailable(reason: "no answer from PostgreSQL within \(limit)"))) { work.cancel() }
+                }
+                outcome.onFinish { work.cancel(); timer.cancel() }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw StoreUnavailable(reason: "no answer from PostgreSQL within \(limit)")
-            }
-            return value
+        } onCancel: {
+            outcome.finish(.failure(CancellationError()))
         }
     }
 
@@ -291,5 +303,51 @@ extension PostgresStore {
         _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")).collect()
         target.path = "/" + name
         return target.string ?? serverURL
+    }
+}
+
+/// A result delivered once to a continuation, by whichever of the work, the timer or cancellation
+/// comes first.
+final class OneShot<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var early: Result<T, any Error>?
+        var done = false
+        var cleanup: (@Sendable () -> Void)?
+    }
+    private let state = Mutex(State())
+
+    func attach(_ continuation: CheckedContinuation<T, any Error>) {
+        let early: Result<T, any Error>? = state.withLock { s in
+            if let early = s.early { return early }
+            s.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    /// Runs `cleanup` once the result is in (at once if it already is).
+    func onFinish(_ cleanup: @escaping @Sendable () -> Void) {
+        let now: Bool = state.withLock { s in
+            if s.done { return true }
+            s.cleanup = cleanup
+            return false
+        }
+        if now { cleanup() }
+    }
+
+    /// Delivers `result` if nothing was delivered yet; returns whether it was.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let (won, continuation, cleanup): (Bool, CheckedContinuation<T, any Error>?, (@Sendable () -> Void)?) = state.withLock { s in
+            guard !s.done else { return (false, nil, nil) }
+            s.done = true
+            if s.continuation == nil { s.early = result }
+            defer { s.continuation = nil; s.cleanup = nil }
+            return (true, s.continuation, s.cleanup)
+        }
+        continuation?.resume(with: result)
+        cleanup?()
+        return won
     }
 }

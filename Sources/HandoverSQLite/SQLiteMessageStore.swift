@@ -22,10 +22,10 @@ public final class SQLiteMessageStore: MessageStore {
         pool = try DatabasePool(path: path, configuration: config)
         // GRDB's DatabasePool sets synchronous = NORMAL on its writer after prepareDatabase runs, so FULL
         // set there would silently not apply. Set it on the writer now that the pool is open.
-        // Checkpoints run on their own connection (`WALCheckpointer`), never inside a commit.
+        // Most checkpoint work runs on its own connection (`WALCheckpointer`); the writer's automatic
+        // checkpoint stays on, finds little left to copy, and lets the WAL restart from its start.
         try pool.writeWithoutTransaction { db in
             try db.run(sql: "PRAGMA synchronous = FULL")
-            try db.run(sql: "PRAGMA wal_autocheckpoint = 0")
             try db.run(sql: "PRAGMA journal_size_limit = 67108864")
         }
         try SQLiteSchema.migrator.migrate(pool)

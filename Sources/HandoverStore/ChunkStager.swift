@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import HandoverCore
 import NIOCore
 
@@ -22,7 +23,7 @@ public struct ChunkStager: Sendable {
     public func stage<Body: AsyncSequence>(
         _ body: Body, into store: any MessageStore, now: Timestamp, inspector: (any BodyInspector)? = nil
     ) async throws -> StagedChunk where Body.Element == ByteBuffer {
-        let uploadID = Self.newUploadID()
+        let uploadID = Self.newUploadID(now: now)
         var hasher = SHA256()
         var pending = ByteBuffer()
         var total: Int64 = 0
@@ -58,7 +59,11 @@ public struct ChunkStager: Sendable {
         return StagedChunk(uploadID: uploadID, size: total, segmentCount: index, sha256: digest, inlineSegment: nil)
     }
 
-    static func newUploadID() -> String { randomHex(bytes: 16) }
+    /// Time-ordered (microseconds, then 64 random bits): uploads indexed by id land on the B-tree's
+    /// last pages instead of a random page each, which cut the pages a commit writes.
+    static func newUploadID(now: Timestamp) -> String {
+        String(format: "%014llx", UInt64(max(0, now.microsecondsSinceEpoch))) + randomHex(bytes: 8)
+    }
 }
 
 /// Checks a body as it streams past (for example, that a gzip body really is gzip), so a malformed

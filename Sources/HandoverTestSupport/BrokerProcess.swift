@@ -56,11 +56,14 @@ public final class BrokerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
+    /// SIGTERM, then SIGKILL if the broker is still running 20 s later, so a broker that fails to
+    /// shut down fails its test instead of hanging the suite.
     public func terminate() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill9() } else { process.waitUntilExit() }
     }
 
     deinit { terminate() }

@@ -11,6 +11,7 @@ struct Bench: AsyncParsableCommand {
     @Option var mailboxes = 8
     @Option var clients = 32
     @Option(help: "Seconds for send and cycle.") var duration = 10.0
+    @Option(help: "Unrecorded seconds of the same load first (send and cycle).") var warmup = 2.0
     @Option(name: .customLong("size"), help: "Message bytes.") var size = 1024
     @Option(name: .customLong("rate"), help: "Total sends a second to aim for (0: as fast as possible).") var rate = 0.0
     @Option(name: .customLong("large-mib"), help: "Size of the large message, MiB.") var largeMiB = 1024
@@ -31,7 +32,7 @@ struct Bench: AsyncParsableCommand {
         c.mode = mode; c.url = url; c.mailboxes = max(2, mailboxes); c.clients = max(1, clients); c.durationSeconds = duration
         c.messageBytes = max(1, size); c.targetRate = rate; c.largeBytes = Int64(largeMiB) << 20; c.chunkBytes = chunkMiB << 20
         c.prefill = prefill; c.sharedKey = sharedKey; c.password = password; c.mailboxPrefix = mailboxPrefix; c.workflow = workflow
-        c.brokerPID = brokerPID; c.database = database; c.instances = max(1, instances)
+        c.brokerPID = brokerPID; c.warmupSeconds = max(0, warmup); c.database = database; c.instances = max(1, instances)
         if instances > 1 && database == nil { throw ValidationError("--instances above 1 needs a shared --database postgres://…") }
         print(try await BenchRunner(config: c, brokerBinary: CommandLine.arguments[0]).run())
     }

@@ -119,13 +119,23 @@ struct MultiInstanceTests {
         }
 
         try await PostgresTestServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
-        try await PostgresTestServer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
-        let send = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE", headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: [1])
-        let list = try await client.request(.GET, "/messageexchange/BOB/inbox", as: "BOB")
-        #expect(send.status == 503 && list.status == 503, "during the outage: send \(send.status), list \(list.status)")
-        #expect(broker.process.isRunning)
-
+        let outage: Result<Void, any Error>
+        do {
+            try await PostgresTestServer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+            let started = Date()
+            let send = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE", headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: [1])
+            let list = try await client.request(.GET, "/messageexchange/BOB/inbox", as: "BOB")
+            #expect(send.status == 503 && list.status == 503, "during the outage: send \(send.status), list \(list.status)")
+            // Each waited at most --database-timeout (2 s) per database call, not indefinitely.
+            #expect(Date().timeIntervalSince(started) < 15)
+            #expect(broker.process.isRunning)
+            outage = .success(())
+        } catch {
+            outage = .failure(error)
+        }
+        // Give the database back whatever happened above, so other tests and the broker's shutdown are unaffected.
         try await PostgresTestServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        try outage.get()
         var recovered: String?
         let deadline = Date().addingTimeInterval(20)
         while recovered == nil, Date() < deadline {
@@ -139,6 +149,34 @@ struct MultiInstanceTests {
             let r = try await client.request(.GET, "/messageexchange/BOB/inbox/\(id)", as: "BOB", headers: [("accept-encoding", "identity")])
             #expect(r.status == 200 && r.body == body)
         }
+    }
+
+    /// SIGTERM stops a broker even while its database is unreachable: in-flight requests end with
+    /// their 503 after `--database-timeout`, and nothing waits for a connection that will not come.
+    @Test func brokerStopsOnSIGTERMWhileTheDatabaseIsDown() async throws {
+        let database = try await PostgresTestServer.newDatabase()
+        let name = try #require(URLComponents(string: database)?.path.dropFirst())
+        let (folder, routes) = try TestBroker.folderWithRoutes("pg-term")
+        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey",
+                                                   "--database-timeout", "5"],
+                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
+        try await PostgresTestServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+        try await PostgresTestServer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+        // A request now waits for the database (up to 5 s); shut down underneath it.
+        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let pending = Task { try? await client.request(.GET, "/messageexchange/BOB/inbox", as: "BOB") }
+        try await Task.sleep(for: .seconds(2))
+        let stopping = Date()
+        kill(broker.process.processIdentifier, SIGTERM)
+        var exited = false
+        while Date().timeIntervalSince(stopping) < 20 {
+            if !broker.process.isRunning { exited = true; break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await PostgresTestServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        if !exited { broker.kill9() }
+        _ = await pending.value
+        #expect(exited, "the broker was still running 20 s after SIGTERM")
     }
 
     func rawStatus(port: Int, path: String, authorization: String) async throws -> Int {

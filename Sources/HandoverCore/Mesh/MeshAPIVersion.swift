@@ -9,6 +9,8 @@ public enum MeshAPIVersion: Int, Sendable, Comparable {
     /// `application/vnd.mesh.vN+json`; nil (400) for a malformed `vnd.mesh` type. Unlike the sandbox we
     /// also accept comma-separated lists (§14 item 11) by looking at each media range.
     public static func negotiate(accept: String?) -> MeshAPIVersion? {
+        // What mesh-client and most integrations send, decided without lowercasing or splitting.
+        if accept == "application/vnd.mesh.v2+json" { return .v2 }
         guard let accept, accept.lowercased().contains("vnd.mesh") else { return .v1 }
         for range in accept.split(separator: ",") {
             let mediaType = range.split(separator: ";").first.map { $0.trimmingWhitespace().lowercased() } ?? ""
