@@ -35,9 +35,10 @@ public final class PostgresStore: Sendable {
         } catch {
             throw StoreUnavailable(describing: error, target: PostgresURL.redacted(url))
         }
-        // The pool retries lost connections on its own; its per-attempt chatter stays below warning.
+        // The pool retries lost connections on its own; its per-attempt chatter (and a warning when the
+        // first lease races `run()` starting) stays out of the log. Failures reach callers as errors.
         var poolLogger = logger
-        poolLogger.logLevel = .warning
+        poolLogger.logLevel = .error
         let client = PostgresClient(configuration: parsed.clientConfiguration(maximumConnections: maximumConnections), backgroundLogger: poolLogger)
         // The replay cache's own few connections commit without waiting for the WAL flush (see
         // `spendToken`); the session setting keeps that off every other write.

@@ -83,3 +83,17 @@ public protocol SharedReplayCache: Sendable {
     /// Removes digests past their window; returns how many.
     func forgetExpiredTokens(now: Timestamp) async throws -> Int
 }
+
+extension DirectoryStore {
+    /// Reads the whole audit log, page by page, and checks its hash chain.
+    public func verifyAuditChain() async throws -> AuditChain.Verdict {
+        var all: [AuditEntry] = []
+        var after: Int64 = 0
+        while true {
+            let page = try await auditEntries(afterSequence: after, limit: 10_000)
+            all += page
+            guard let last = page.last, page.count == 10_000 else { return AuditChain.verify(all) }
+            after = last.sequence
+        }
+    }
+}

@@ -73,14 +73,6 @@ public enum StoreCopier {
             reports.append(TableReport(table: table, source: total, target: try await target.rowCount(table: table)))
         }
         try await target.finishImport()
-        var entries: [AuditEntry] = []
-        var after: Int64 = 0
-        while true {
-            let page = try await target.auditEntries(afterSequence: after, limit: 5000)
-            entries += page
-            guard let last = page.last, page.count == 5000 else { break }
-            after = last.sequence
-        }
-        return (reports, AuditChain.verify(entries))
+        return (reports, try await target.verifyAuditChain())
     }
 }
