@@ -5,30 +5,32 @@ import HandoverCore
 extension MessageRecord {
     static let columns = MessageRecord.storedColumns
 
+    /// Reads a row selected as `SELECT \(columns) …`, by position: looking 38 columns up by name
+    /// showed in the profile of every message read.
     init(row: Row) {
-        let statusEvent: StatusEvent? = (row["status_code"] as String?).map { code in
-            StatusEvent(code: code, event: row["status_event"] ?? "", description: row["status_description"] ?? "",
-                        success: row["status_success"] ?? true, at: Timestamp(microsecondsSinceEpoch: row["status_at"] ?? 0))
+        func ts(_ i: Int) -> Timestamp? { (row[i] as Int64?).map { Timestamp(microsecondsSinceEpoch: $0) } }
+        let statusEvent: StatusEvent? = (row[18] as String?).map { code in
+            StatusEvent(code: code, event: row[19] ?? "", description: row[20] ?? "", success: row[21] ?? true,
+                        at: Timestamp(microsecondsSinceEpoch: row[22] ?? 0))
         }
-        let route: RouteTaken? = (row["route_by"] as String?).flatMap { RouteTaken.AddressedBy(rawValue: $0) }.map {
-            RouteTaken(addressedBy: $0, address: row["route_address"] ?? "", service: row["route_service"], directoryVersion: row["route_version"] ?? 0)
+        let route: RouteTaken? = (row[30] as String?).flatMap { RouteTaken.AddressedBy(rawValue: $0) }.map {
+            RouteTaken(addressedBy: $0, address: row[31] ?? "", service: row[32], directoryVersion: row[33] ?? 0)
         }
-        func ts(_ name: String) -> Timestamp? { (row[name] as Int64?).map { Timestamp(microsecondsSinceEpoch: $0) } }
         self.init(
-            id: MessageID(row["message_id"]), type: MessageType(rawValue: row["message_type"]) ?? .data,
-            sender: (row["sender"] as String?).map(MailboxID.init), recipient: MailboxID(row["recipient"]),
-            workflowID: row["workflow_id"], subject: row["subject"], localID: row["local_id"], partnerID: row["partner_id"],
-            fileName: row["file_name"], checksum: row["checksum"], contentType: row["content_type"],
-            contentEncoding: ContentEncoding(rawValue: row["content_encoding"]) ?? .identity,
-            contentCompressed: row["content_compressed"], contentEncrypted: row["content_encrypted"],
-            totalChunks: row["total_chunks"], receivedChunks: row["received_chunks"], fileSize: row["file_size"],
-            status: MessageStatus(rawValue: row["status"]) ?? .error, statusEvent: statusEvent,
-            linkedMessageID: (row["linked_message_id"] as String?).map(MessageID.init),
-            createdAt: ts("created_at")!, deliveredAt: ts("delivered_at"), acknowledgedAt: ts("acknowledged_at"),
-            expiresAt: ts("expires_at"), expirySeconds: row["expiry_seconds"], inboxSequence: row["inbox_seq"], route: route,
-            escalationPolicy: row["escalation_policy"], responsibilityRequired: row["responsibility_required"] ?? false,
-            responsibility: (row["responsibility"] as String?).flatMap { try? JSONDecoder().decode(ResponsibilityRecord.self, from: Data($0.utf8)) },
-            downloadedAt: ts("downloaded_at"))
+            id: MessageID(row[0] as String), type: MessageType(rawValue: row[1]) ?? .data,
+            sender: (row[2] as String?).map(MailboxID.init), recipient: MailboxID(row[3] as String),
+            workflowID: row[4], subject: row[5], localID: row[6], partnerID: row[7],
+            fileName: row[8], checksum: row[9], contentType: row[10],
+            contentEncoding: ContentEncoding(rawValue: row[11]) ?? .identity,
+            contentCompressed: row[12], contentEncrypted: row[13],
+            totalChunks: row[14], receivedChunks: row[15], fileSize: row[16],
+            status: MessageStatus(rawValue: row[17]) ?? .error, statusEvent: statusEvent,
+            linkedMessageID: (row[23] as String?).map(MessageID.init),
+            createdAt: ts(24)!, deliveredAt: ts(25), acknowledgedAt: ts(26),
+            expiresAt: ts(27), expirySeconds: row[28], inboxSequence: row[29], route: route,
+            escalationPolicy: row[34], responsibilityRequired: row[35] ?? false,
+            responsibility: (row[36] as String?).flatMap { try? JSONDecoder().decode(ResponsibilityRecord.self, from: Data($0.utf8)) },
+            downloadedAt: ts(37))
     }
 
     var rowArguments: StatementArguments {
