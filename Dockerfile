@@ -1,5 +1,6 @@
 # Build stage: compile a release binary.
-FROM swift:6.1-bookworm AS build
+# The toolchain the project is built and tested with (Swift 6.3).
+FROM swift:6.3-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev libssl-dev && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./

@@ -33,7 +33,7 @@ public final class PostgresStore: Sendable {
             let probe = try await PostgresConnection.connect(configuration: try parsed.connectionConfiguration(), id: 0, logger: logger)
             try await probe.close()
         } catch {
-            throw StoreUnavailable(describing: error, target: PostgresURL.redacted(url))
+            throw StoreUnavailable(PostgreSQL: error, target: PostgresURL.redacted(url))
         }
         // The pool retries lost connections on its own; its per-attempt chatter (and a warning when the
         // first lease races `run()` starting) stays out of the log. Failures reach callers as errors.
@@ -51,7 +51,7 @@ public final class PostgresStore: Sendable {
             store.startSealing()
         } catch {
             store.close()
-            throw StoreUnavailable(describing: error, target: PostgresURL.redacted(url))
+            throw StoreUnavailable(PostgreSQL: error, target: PostgresURL.redacted(url))
         }
         return store
     }
@@ -123,16 +123,22 @@ public final class PostgresStore: Sendable {
 
     func run<T: Sendable>(on pool: PostgresClient? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let pool = pool ?? client
+        let leased = Mutex(false)
         do {
             return try await withTimeout(callTimeout) {
                 try await pool.withConnection { connection in
                     // A call abandoned by its timeout while waiting for a connection stops here.
                     try Task.checkCancellation()
+                    leased.withLock { $0 = true }
                     return try await body(connection)
                 }
             }
         } catch let error as PSQLError where Self.isUnavailable(error) {
-            throw StoreUnavailable(describing: error, target: "PostgreSQL")
+            throw StoreUnavailable(PostgreSQL: error, target: "PostgreSQL")
+        } catch where !(error is StoreUnavailable) && !(error is CancellationError) && !leased.withLock({ $0 }) {
+            // No connection could be leased (the pool's own errors, such as its circuit breaker
+            // while the server refuses connections): unavailable, not an internal error.
+            throw StoreUnavailable(PostgreSQL: error, target: "PostgreSQL")
         }
     }
 
@@ -350,5 +356,20 @@ final class OneShot<T: Sendable>: Sendable {
         continuation?.resume(with: result)
         cleanup?()
         return won
+    }
+}
+
+extension StoreUnavailable {
+    /// The cause without anything a query carried: a PostgreSQL error's full description includes
+    /// the statement and its bound values (payloads, sealed passwords), which must never reach a
+    /// log. Kept: the error code, SQLSTATE, the server's message and the connection-level cause.
+    init(PostgreSQL error: any Error, target: String) {
+        if let unavailable = error as? StoreUnavailable { self = unavailable; return }
+        guard let psql = error as? PSQLError else { self.init(reason: "cannot use \(target): \(type(of: error))"); return }
+        var parts = ["\(psql.code)"]
+        if let state = psql.serverInfo?[.sqlState] { parts.append("SQLSTATE \(state)") }
+        if let message = psql.serverInfo?[.message] { parts.append(message) }
+        if let underlying = psql.underlying { parts.append(String(describing: underlying).prefix(300).description) }
+        self.init(reason: "cannot use \(target): " + parts.joined(separator: ", "))
     }
 }

@@ -97,10 +97,5 @@ public struct InboxPage: Sendable, Hashable {
 public struct StoreUnavailable: Error, CustomStringConvertible, Sendable {
     public let reason: String
     public init(reason: String) { self.reason = reason }
-    /// Keeps the cause's kind and message but never a password.
-    public init(describing error: any Error, target: String) {
-        if let unavailable = error as? StoreUnavailable { self = unavailable; return }
-        reason = "cannot use \(target): \(String(reflecting: error).prefix(400))"
-    }
     public var description: String { reason }
 }
