@@ -149,6 +149,10 @@ struct MultiInstanceTests {
             let r = try await client.request(.GET, "/messageexchange/BOB/inbox/\(id)", as: "BOB", headers: [("accept-encoding", "identity")])
             #expect(r.status == 200 && r.body == body)
         }
+        // The outage was logged, but never with a statement's values: no payload, no password.
+        let log = try String(contentsOf: folder.appendingPathComponent("broker.log"), encoding: .utf8)
+        #expect(log.contains("store unavailable"))
+        #expect(!log.contains("before the outage") && !log.contains("after the outage") && !log.contains("bob-secret"))
     }
 
     /// SIGTERM stops a broker even while its database is unreachable: in-flight requests end with
