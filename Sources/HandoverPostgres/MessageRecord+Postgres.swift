@@ -4,6 +4,8 @@ import HandoverStore
 
 extension MessageRecord {
     static let columns = MessageRecord.storedColumns
+    /// Where `inbox_seq` sits in `columns` (and `rowArguments`).
+    static let inboxSequenceColumn = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.firstIndex(of: "inbox_seq")!
 
     init(row: SQLRow) throws {
         let statusEvent: StatusEvent? = try (row("status_code", as: String?.self)).map { code in

@@ -13,7 +13,13 @@ extension PostgresStore: MessageStore {
     }
 
     public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp) async throws -> MessageRecord {
-        try await write { tx in
+        var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
+        if record.status == .accepted, let inline = firstChunk.inlineSegment {
+            let (sql, arguments) = Self.deliverySQL(record, chunk: firstChunk, inline: inline, now: now)
+            record.inboxSequence = try await writeStatement { tx in try await tx.row(sql, arguments)!("inbox_seq", as: Int64.self) }
+            return record
+        }
+        return try await write { tx in
             var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
             if record.status == .accepted { record.inboxSequence = try await Self.enterInbox(record.recipient, tx) }
             try await record.insert(tx)
@@ -174,6 +180,35 @@ extension PostgresStore: MessageStore {
                 INSERT INTO inbox_counts (mailbox, accepted) SELECT recipient, count(*) FROM messages WHERE status = 'accepted' GROUP BY recipient
                 """)
         }
+    }
+
+    /// The usual send — one chunk that fits in one segment, delivered at once — as one statement
+    /// (its own transaction, one round trip instead of six). It writes what the general path writes:
+    /// the inbox count and position (count row locked first, as `enterInbox`), the message, its
+    /// segment and chunk, the `delivered` event and its queued audit entry.
+    static func deliverySQL(_ record: MessageRecord, chunk: StagedChunk, inline: ByteBuffer, now: Timestamp) -> (String, [any SQLArgumentConvertible]) {
+        var arguments: [any SQLArgumentConvertible] = []
+        func bind(_ value: any SQLArgumentConvertible) -> String {
+            arguments.append(value)
+            return "$\(arguments.count)"
+        }
+        let recipient = bind(record.recipient.rawValue)
+        // The message's columns in order, with the inbox position taken from `c`.
+        let values = (record.rowArguments + [record.escalationPolicy == nil]).enumerated()
+            .map { index, value in index == MessageRecord.inboxSequenceColumn ? "(SELECT seq FROM c)" : bind(value) }
+        let (id, upload, at) = (bind(record.id.rawValue), bind(chunk.uploadID), bind(now))
+        let sql = """
+            WITH c AS (INSERT INTO inbox_counts (mailbox, accepted) VALUES (\(recipient), 1)
+                       ON CONFLICT (mailbox) DO UPDATE SET accepted = inbox_counts.accepted + 1 RETURNING nextval('inbox_sequence') AS seq),
+                 m AS (INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(values.joined(separator: ", "))) RETURNING inbox_seq),
+                 s AS (INSERT INTO segments (upload_id, idx, created_at, data) VALUES (\(upload), 0, \(at), \(bind(inline)))),
+                 ch AS (INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256)
+                        VALUES (\(id), 1, \(upload), \(bind(chunk.size)), \(bind(chunk.segmentCount)), \(bind(chunk.sha256)))),
+                 e AS (INSERT INTO message_events (message_id, at, kind, detail) VALUES (\(id), \(at), 'delivered', '{}')),
+                 a AS (INSERT INTO audit_pending (at, actor, action, subject, detail) VALUES (\(at), 'broker', 'message.delivered', \(bind("message \(record.id.rawValue)")), '{}'))
+            SELECT inbox_seq FROM m
+            """
+        return (sql, arguments)
     }
 
     // MARK: - Helpers run inside a transaction

@@ -92,23 +92,35 @@ public final class PostgresStore: Sendable {
     /// Runs `body` in one transaction, retrying when PostgreSQL aborts it for a deadlock or a
     /// serialisation failure. Audit entries are queued and notifications sent just before COMMIT.
     func write<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+        try await retrying {
+            try await self.run { connection in
+                let tx = SQLTransaction(connection: connection, logger: self.logger)
+                try await tx.execute("BEGIN")
+                do {
+                    let value = try await body(tx)
+                    try await PostgresStore.flushQueued(tx)
+                    for channel in tx.notify.sorted() { try await tx.execute("SELECT pg_notify($1, '')", [channel]) }
+                    try await tx.execute("COMMIT")
+                    return value
+                } catch {
+                    _ = try? await tx.execute("ROLLBACK")
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Runs one statement in its own implicit transaction (one round trip), with the same retries.
+    func writeStatement<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+        try await retrying { try await self.run { connection in try await body(SQLTransaction(connection: connection, logger: self.logger)) } }
+    }
+
+    /// Retries when PostgreSQL aborts the work for a deadlock or a serialisation failure.
+    func retrying<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             do {
-                return try await run { connection in
-                    let tx = SQLTransaction(connection: connection, logger: self.logger)
-                    try await tx.execute("BEGIN")
-                    do {
-                        let value = try await body(tx)
-                        try await PostgresStore.flushQueued(tx)
-                        for channel in tx.notify.sorted() { try await tx.execute("SELECT pg_notify($1, '')", [channel]) }
-                        try await tx.execute("COMMIT")
-                        return value
-                    } catch {
-                        _ = try? await tx.execute("ROLLBACK")
-                        throw error
-                    }
-                }
+                return try await work()
             } catch let error as PSQLError where Self.isRetryable(error) && attempt < 8 {
                 attempt += 1
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 << min(attempt, 5)))))
