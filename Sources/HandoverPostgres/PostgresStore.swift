@@ -33,7 +33,7 @@ public final class PostgresStore: Sendable {
             let probe = try await PostgresConnection.connect(configuration: try parsed.connectionConfiguration(), id: 0, logger: logger)
             try await probe.close()
         } catch {
-            throw StoreUnavailable(PostgreSQL: error, target: PostgresURL.redacted(url))
+            throw StoreUnavailable(PostgreSQL: error, target: PostgresStore.redacted(url))
         }
         // The pool retries lost connections on its own; its per-attempt chatter (and a warning when the
         // first lease races `run()` starting) stays out of the log. Failures reach callers as errors.
@@ -51,7 +51,7 @@ public final class PostgresStore: Sendable {
             store.startSealing()
         } catch {
             store.close()
-            throw StoreUnavailable(PostgreSQL: error, target: PostgresURL.redacted(url))
+            throw StoreUnavailable(PostgreSQL: error, target: PostgresStore.redacted(url))
         }
         return store
     }
@@ -302,8 +302,12 @@ struct PostgresURL {
         return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
     }
 
-    /// The URL without its password, for errors and logs.
-    static func redacted(_ text: String) -> String {
+    static func redacted(_ text: String) -> String { PostgresStore.redacted(text) }
+}
+
+extension PostgresStore {
+    /// A database URL without its password (`***`), for banners, errors and logs.
+    public static func redacted(_ text: String) -> String {
         guard var url = URLComponents(string: text), url.password != nil else { return text }
         url.password = "***"
         return url.string ?? "postgres://…"

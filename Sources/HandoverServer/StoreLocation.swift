@@ -17,7 +17,7 @@ public enum StoreLocation: Sendable, Equatable {
         } else if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
             self = .postgres(url: text)
         } else {
-            throw ConfigurationError("unsupported --database \(Self.redacted(text)): use sqlite:PATH or postgres://user@host:port/database")
+            throw ConfigurationError("unsupported --database \(PostgresStore.redacted(text)): use sqlite:PATH or postgres://user@host:port/database")
         }
     }
 
@@ -44,13 +44,7 @@ public enum StoreLocation: Sendable, Equatable {
     public var displayName: String {
         switch self {
         case .sqlite(let path): return "sqlite:\(path)"
-        case .postgres(let url): return Self.redacted(url)
+        case .postgres(let url): return PostgresStore.redacted(url)
         }
-    }
-
-    static func redacted(_ text: String) -> String {
-        guard var url = URLComponents(string: text), url.password != nil else { return text }
-        url.password = "***"
-        return url.string ?? "postgres://…"
     }
 }
