@@ -19,7 +19,8 @@ public struct MeshErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             metrics?.meshError(status: error.status)
             return error.response(version: (try? request.meshVersion()) ?? .v1)
         } catch let error as StoreUnavailable {
-            // The database is unreachable: nothing was committed, so the client may retry.
+            // The database is unreachable or did not answer in time: the client is told nothing was
+            // accepted and retries (MESH clients do); a write that still lands later is a duplicate, not a loss.
             context.logger.error("store unavailable", metadata: ["handover.error": "\(error.reason.prefix(300))"])
             if request.uri.path.hasPrefix("/admin") {
                 return AdminProblem(status: .serviceUnavailable, type: "store-unavailable", title: "Service Unavailable", detail: "the database is unavailable; retry later").response
