@@ -226,6 +226,9 @@ extension PostgresStore: EscalationStore {
 
     /// Resolves this message's unresolved alerts whose condition no longer holds.
     static func resolveClearedAlerts(_ message: MessageRecord, reason: String, now: Timestamp, _ tx: SQLTransaction) async throws {
+        // Alerts exist only for messages delivered under an escalation policy (deadlines are planned
+        // from it), so the others skip the lookup.
+        guard message.escalationPolicy != nil else { return }
         let facts = message.escalationFacts
         let open = try await tx.rows("SELECT * FROM alerts WHERE message_id = $1 AND state != 'resolved' FOR UPDATE", [message.id.rawValue]).map(alert(row:))
         for alert in open where !EscalationRules.holds(alert.condition, facts) {

@@ -6,9 +6,10 @@ import HandoverStore
 extension SQLiteMessageStore: EscalationStore {
     public func markDownloaded(messageID: MessageID, now: Timestamp) async throws {
         try await writer.write { db in
-            try db.run(sql: "UPDATE messages SET downloaded_at = ? WHERE message_id = ? AND downloaded_at IS NULL",
-                           arguments: [now.microsecondsSinceEpoch, messageID.rawValue])
-            guard db.changesCount > 0, let message = try Self.fetchMessage(messageID, db) else { return }
+            // One statement marks and returns the message (none if it was already marked).
+            guard let message = try Row.fetchOne(db.cachedStatement(sql: """
+                UPDATE messages SET downloaded_at = ? WHERE message_id = ? AND downloaded_at IS NULL RETURNING \(MessageRecord.columns)
+                """), arguments: [now.microsecondsSinceEpoch, messageID.rawValue]).map(MessageRecord.init(row:)) else { return }
             try Self.addEvent(messageID, "downloaded", "{}", now, db)
             try Self.resolveClearedAlerts(message, reason: "downloaded", now: now, db)
         }
@@ -228,6 +229,9 @@ extension SQLiteMessageStore: EscalationStore {
 
     /// Resolves this message's unresolved alerts whose condition no longer holds.
     static func resolveClearedAlerts(_ message: MessageRecord, reason: String, now: Timestamp, _ db: Database) throws {
+        // Alerts exist only for messages delivered under an escalation policy (deadlines are planned
+        // from it), so the others skip the lookup.
+        guard message.escalationPolicy != nil else { return }
         let facts = message.escalationFacts
         let open = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM alerts WHERE message_id = ? AND state != 'resolved'"), arguments: [message.id.rawValue]).map(alert(row:))
         for alert in open where !EscalationRules.holds(alert.condition, facts) {

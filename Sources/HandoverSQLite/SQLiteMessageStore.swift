@@ -106,11 +106,20 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk? {
+        try await read { db in try Self.fetchChunk(messageID, number: number, db) }
+    }
+
+    static func fetchChunk(_ id: MessageID, number: Int, _ db: Database) throws -> StoredChunk? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = ? AND chunk_no = ?"),
+                         arguments: [id.rawValue, number]).map {
+            StoredChunk(uploadID: $0["upload_id"], size: $0["size"], segmentCount: $0["segment_count"], sha256: $0["sha256"])
+        }
+    }
+
+    public func messageWithChunk(_ id: MessageID, number: Int) async throws -> (message: MessageRecord, chunk: StoredChunk?)? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = ? AND chunk_no = ?",
-                             arguments: [messageID.rawValue, number]).map {
-                StoredChunk(uploadID: $0["upload_id"], size: $0["size"], segmentCount: $0["segment_count"], sha256: $0["sha256"])
-            }
+            guard let message = try Self.fetchMessage(id, db) else { return nil }
+            return (message, try Self.fetchChunk(id, number: number, db))
         }
     }
 

@@ -22,6 +22,10 @@ public protocol MessageStore: Sendable {
     /// A stored chunk's layout, or nil if the message has no such chunk (or its payload was purged).
     func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk?
 
+    /// A message and the layout of its chunk `number` (nil if it has no such chunk), read together:
+    /// what a download needs before it streams.
+    func messageWithChunk(_ id: MessageID, number: Int) async throws -> (message: MessageRecord, chunk: StoredChunk?)?
+
     /// One segment of a stored chunk, in order from 0.
     func segment(uploadID: String, index: Int) async throws -> ByteBuffer?
 
@@ -49,6 +53,14 @@ public protocol MessageStore: Sendable {
 
     /// Deletes every message (or one mailbox's, sent or received). Sandbox mode only.
     func reset(mailbox: MailboxID?) async throws
+}
+
+extension MessageStore {
+    /// Two reads; a backend may answer in one.
+    public func messageWithChunk(_ id: MessageID, number: Int) async throws -> (message: MessageRecord, chunk: StoredChunk?)? {
+        guard let message = try await message(id) else { return nil }
+        return (message, try await chunk(messageID: id, number: number))
+    }
 }
 
 /// A chunk body written to the store but not yet attached to a message.

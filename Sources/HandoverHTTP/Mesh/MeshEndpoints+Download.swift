@@ -11,7 +11,7 @@ extension MeshEndpoints {
         let (mailbox, version) = try await authenticate(request, context)
         let id = try context.pathMessageID()
         let number = try context.pathChunkNumber() ?? 1
-        guard let message = try await broker.store.message(id) else { throw MeshError.messageDoesNotExist }
+        guard let (message, storedChunk) = try await broker.store.messageWithChunk(id, number: number) else { throw MeshError.messageDoesNotExist }
         guard message.recipient == mailbox else { throw MeshError.forbidden }
         guard message.status == .accepted else { throw MeshError.noLongerAvailable }
         guard number <= max(message.totalChunks, 1) else { throw MeshError.messageDoesNotExist }
@@ -24,7 +24,7 @@ extension MeshEndpoints {
             headers[.contentType] = "application/octet-stream"
             return Response(status: status, headers: headers, body: ResponseBody())
         }
-        guard let chunk = try await broker.store.chunk(messageID: id, number: number) else { throw MeshError.noLongerAvailable }
+        guard let chunk = storedChunk else { throw MeshError.noLongerAvailable }
         // The first download is a fact escalation looks at (not-downloaded); record it before answering.
         if message.downloadedAt == nil { try await broker.store.markDownloaded(messageID: id, now: broker.clock()) }
         headers[.contentType] = (version == .v2 && message.totalChunks == 1 ? message.contentType : nil) ?? "application/octet-stream"
