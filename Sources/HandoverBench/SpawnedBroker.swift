@@ -3,7 +3,7 @@ import Foundation
 /// A `handover serve` started by the benchmark on a fresh SQLite store in a temporary folder (or on
 /// the configured PostgreSQL database), with
 /// `BENCH000…` mailboxes that may all send the bench workflow to each other, and no rate limit.
-final class SpawnedBroker {
+public final class SpawnedBroker {
     let process = Process()
     let port: Int
     let folder: URL
@@ -38,7 +38,8 @@ final class SpawnedBroker {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    static func freePort() throws -> Int {
+    /// A free TCP port on 127.0.0.1 (bound, read back, released).
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -52,7 +53,8 @@ final class SpawnedBroker {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func accepting(port: Int) -> Bool {
+    /// Whether something accepts connections on 127.0.0.1:`port`.
+    public static func accepting(port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HandoverBench
 import HandoverCore
 import HandoverServer
 import HandoverTestSupport
@@ -32,7 +33,7 @@ struct LoadBalancerTests {
         let a = try broker("a"), b = try broker("b")
         defer { a.terminate(); b.terminate() }
 
-        let port = try freeLoopbackPort()
+        let port = try SpawnedBroker.freePort()
         let repositoryConfig = try String(contentsOfFile: Self.repositoryFile("deploy/haproxy.cfg"), encoding: .utf8)
         let config = repositoryConfig
             .replacingOccurrences(of: "bind :8443", with: "bind 127.0.0.1:\(port)")
@@ -100,29 +101,9 @@ struct LoadBalancerTests {
         return dir.appendingPathComponent(relative).path
     }
 
-    func freeLoopbackPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 } }
-        guard bound else { throw BrokerProcessError("no free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     func waitForListener(port: Int) async throws {
         for _ in 0..<100 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = UInt16(port).bigEndian
-            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 } }
-            close(fd)
-            if connected { return }
+            if SpawnedBroker.accepting(port: port) { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw BrokerProcessError("haproxy did not start listening on \(port)")
