@@ -39,6 +39,8 @@ public struct MeshConfiguration: Sendable {
 /// What every MESH endpoint needs: the store, the directory in force, token checks and the clock.
 public final class MeshBroker: Sendable {
     public let store: any BrokerStore
+    /// The store's cluster-wide replay cache, if it has one (PostgreSQL), found once rather than per request.
+    let sharedReplayCache: (any SharedReplayCache)?
     public let directory: DirectoryHolder
     /// Called after a delivery that has an escalation policy, to wake the scheduler.
     let onDelivered: @Sendable () -> Void
@@ -56,6 +58,7 @@ public final class MeshBroker: Sendable {
                 clock: @escaping @Sendable () -> Timestamp, metrics: BrokerMetrics = BrokerMetrics(), receiptSigner: CMSReceiptSigner? = nil,
                 onDelivered: @escaping @Sendable () -> Void = {}) {
         self.store = store
+        self.sharedReplayCache = store as? any SharedReplayCache
         self.receiptSigner = receiptSigner
         self.metrics = metrics
         self.onDelivered = onDelivered
@@ -78,7 +81,7 @@ public final class MeshBroker: Sendable {
                 throw reject(.replayed, mailbox: mailbox, logger: logger)
             }
             // With several instances, a token spent on another one is a replay too.
-            if let shared = store as? any SharedReplayCache,
+            if let shared = sharedReplayCache,
                !(try await shared.spendToken(digest: TokenReplayGuard.digest(token), expiresAt: now.adding(seconds: TokenReplayGuard.defaultWindowSeconds), now: now)) {
                 throw reject(.replayed, mailbox: mailbox, logger: logger)
             }
