@@ -130,6 +130,7 @@ let package = Package(
                 "HandoverServer", "HandoverStore", "HandoverCore", "HandoverSQLite", "HandoverBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -45,9 +45,8 @@ public final class BrokerMetrics: Sendable {
 
     /// The Prometheus text, with the open-alert gauges read from the store at scrape time.
     public func render(store: any EscalationStore) async throws -> String {
-        let open = try await store.alerts(state: .open, limit: 100_000) + (try await store.alerts(state: .acknowledged, limit: 100_000))
         var counts: [[String]: Int] = [:]
-        for alert in open { counts[[alert.workflowID, String(alert.stage + 1)], default: 0] += 1 }
+        for group in try await store.unresolvedAlertCounts() { counts[[group.workflowID, String(group.stage + 1)], default: 0] += group.count }
         let stale = openAlertLabels.withLock { previous -> Set<[String]> in
             let gone = previous.subtracting(counts.keys)
             previous = Set(counts.keys)

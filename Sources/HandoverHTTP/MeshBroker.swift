@@ -49,13 +49,21 @@ public final class MeshBroker: Sendable {
     public let receiptSigner: CMSReceiptSigner?
     public let configuration: MeshConfiguration
     let verifier: MeshTokenVerifier
-    let replayGuard = Mutex(TokenReplayGuard())
-    let rateLimiter: Mutex<RateLimiter>
+    let replayGuard: Mutex<TokenReplayGuard>
+    /// Keeps spent tokens across restarts where the store has no shared replay cache (SQLite).
+    let spentTokens: (any SpentTokenRecorder)?
+    let rateLimiter: Mutex<RateLimiter<MailboxID>>
+    /// Failed authentications per client address: past the budget, that address is refused before
+    /// any HMAC is computed, so guessing passwords (or flooding with junk tokens) costs the guesser.
+    let failedAuthentications = Mutex(RateLimiter<String>(ratePerSecond: 0.5, burst: 30))
     let clock: @Sendable () -> Timestamp
     let idGenerator = MessageIDGenerator()
+    /// Payload digests of delivered messages, for receipts (payloads never change once delivered).
+    let payloadDigests = Mutex<[MessageID: (digest: String, bytes: Int64)]>([:])
 
     public init(store: any BrokerStore, directory: DirectoryHolder, sharedKey: String, configuration: MeshConfiguration,
                 clock: @escaping @Sendable () -> Timestamp, metrics: BrokerMetrics = BrokerMetrics(), receiptSigner: CMSReceiptSigner? = nil,
+                replayGuard: TokenReplayGuard = TokenReplayGuard(), spentTokens: (any SpentTokenRecorder)? = nil,
                 onDelivered: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.sharedReplayCache = store as? any SharedReplayCache
@@ -65,38 +73,62 @@ public final class MeshBroker: Sendable {
         self.directory = directory
         self.configuration = configuration
         self.verifier = MeshTokenVerifier(sharedKey: sharedKey)
+        self.replayGuard = Mutex(replayGuard)
+        self.spentTokens = spentTokens
         self.rateLimiter = Mutex(RateLimiter(ratePerSecond: configuration.ratePerSecond, burst: configuration.rateBurst))
         self.clock = clock
     }
 
     /// Checks the NHSMESH token for `mailbox` and spends it. Failures are logged with their cause
-    /// (never the token) and answered with MESH's 403 texts.
-    func authenticate(header: String?, mailbox: MailboxID, logger: Logger) async throws -> MailboxID {
+    /// (never the token) and answered with MESH's 403 texts. Nothing here writes to the database
+    /// before the rate limit has passed.
+    func authenticate(header: String?, mailbox: MailboxID, address: String?, logger: Logger) async throws -> MailboxID {
         let now = clock()
+        let addressKey = address ?? "unknown"
+        if let wait = failedAuthentications.withLock({ $0.peek(addressKey, now: now) }) {
+            logger.notice("authentication refused: too many failures from this address",
+                          metadata: ["handover.client_address": "\(addressKey)", "handover.retry_after": "\(wait)"])
+            throw MeshError.tooManyRequests(retryAfter: wait)
+        }
         let index = directory.snapshot
         let result = verifier.verify(header: header, pathMailbox: mailbox, now: now) { index.credentials(for: $0) }
         switch result {
         case .success(let token):
-            guard replayGuard.withLock({ $0.admit(token, now: now) }) else {
-                throw reject(.replayed, mailbox: mailbox, logger: logger)
-            }
-            // With several instances, a token spent on another one is a replay too.
-            if let shared = sharedReplayCache,
-               !(try await shared.spendToken(digest: TokenReplayGuard.digest(token), expiresAt: now.adding(seconds: TokenReplayGuard.defaultWindowSeconds), now: now)) {
-                throw reject(.replayed, mailbox: mailbox, logger: logger)
-            }
             if let wait = rateLimiter.withLock({ $0.admit(mailbox, now: now) }) {
                 logger.notice("rate limited", metadata: ["handover.mailbox": "\(mailbox)", "handover.retry_after": "\(wait)"])
                 throw MeshError.tooManyRequests(retryAfter: wait)
             }
+            let expiry = TokenReplayGuard.expiry(of: token, now: now)
+            let key = TokenReplayGuard.key(token)
+            switch replayGuard.withLock({ $0.admit(key: key, expiresAt: expiry, now: now) }) {
+            case .admitted: spentTokens?.record(key: key, expiresAt: expiry)
+            case .replayed: throw reject(.replayed, mailbox: mailbox, address: address, now: now, logger: logger)
+            case .full:
+                logger.warning("token replay guard full: refusing new tokens until the oldest expire", metadata: ["handover.mailbox": "\(mailbox)"])
+                var error = MeshError(status: 503, event: "", code: "", message: "Service Unavailable: too many tokens in use; retry later")
+                error.retryAfterSeconds = 60
+                throw error
+            }
+            // With several instances, a token spent on another one is a replay too.
+            if let shared = sharedReplayCache,
+               !(try await shared.spendToken(digest: TokenReplayGuard.digest(token), expiresAt: expiry, now: now)) {
+                throw reject(.replayed, mailbox: mailbox, address: address, now: now, logger: logger)
+            }
             return mailbox
         case .failure(let failure):
-            throw reject(failure, mailbox: mailbox, logger: logger)
+            throw reject(failure, mailbox: mailbox, address: address, now: now, logger: logger)
         }
     }
 
-    private func reject(_ failure: MeshAuthFailure, mailbox: MailboxID, logger: Logger) -> MeshError {
-        logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "\(failure.logCause)"])
+    private func reject(_ failure: MeshAuthFailure, mailbox: MailboxID, address: String?, now: Timestamp, logger: Logger) -> MeshError {
+        _ = failedAuthentications.withLock { $0.admit(address ?? "unknown", now: now) }
+        logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "\(failure.logCause)",
+                                                         "handover.client_address": "\(address ?? "unknown")"])
         return MeshError.auth(failure)
     }
+}
+
+/// Keeps spent tokens somewhere that outlives the process, for stores with no shared replay cache.
+public protocol SpentTokenRecorder: Sendable {
+    func record(key: UInt64, expiresAt: Timestamp)
 }

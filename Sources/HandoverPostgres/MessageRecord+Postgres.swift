@@ -26,7 +26,7 @@ extension MessageRecord {
             fileSize: try row("file_size"),
             status: MessageStatus(rawValue: try row("status")) ?? .error, statusEvent: statusEvent,
             linkedMessageID: try (row("linked_message_id", as: String?.self)).map(MessageID.init),
-            createdAt: try row.timestamp("created_at")!, deliveredAt: try row.timestamp("delivered_at"), acknowledgedAt: try row.timestamp("acknowledged_at"),
+            createdAt: try row.requiredTimestamp("created_at"), deliveredAt: try row.timestamp("delivered_at"), acknowledgedAt: try row.timestamp("acknowledged_at"),
             expiresAt: try row.timestamp("expires_at"), expirySeconds: try row("expiry_seconds"), inboxSequence: try row("inbox_seq"), route: route,
             escalationPolicy: try row("escalation_policy"), responsibilityRequired: try row("responsibility_required"),
             responsibility: try (row("responsibility", as: String?.self)).flatMap { try? JSONDecoder().decode(ResponsibilityRecord.self, from: Data($0.utf8)) },

@@ -52,6 +52,26 @@ struct SQLRow {
     func timestamp(_ column: String) throws -> Timestamp? {
         try (cells[column].decode(Int64?.self)).map { Timestamp(microsecondsSinceEpoch: $0) }
     }
+
+    /// A NOT NULL time column: a NULL there is a damaged row, reported as an error rather than a trap.
+    func requiredTimestamp(_ column: String) throws -> Timestamp {
+        guard let value = try timestamp(column) else { throw UnexpectedRow(detail: "\(column) is NULL") }
+        return value
+    }
+}
+
+/// A row that the schema should have made impossible (a NULL in a NOT NULL column, no row from an aggregate).
+struct UnexpectedRow: Error, CustomStringConvertible {
+    let detail: String
+    var description: String { "unexpected row: \(detail)" }
+}
+
+extension Optional where Wrapped == SQLRow {
+    /// The row a query always returns (an aggregate), or an error instead of a trap.
+    func orThrow() throws -> SQLRow {
+        guard let row = self else { throw UnexpectedRow(detail: "the query returned no row") }
+        return row
+    }
 }
 
 /// One open transaction. Timeline events and audit entries are collected and written in one

@@ -165,6 +165,12 @@ enum PostgresSchema {
                 detail TEXT NOT NULL
             );
             """),
+        ("006-admin-token-lifetimes", """
+            ALTER TABLE admin_tokens ADD COLUMN expires_at BIGINT;
+            ALTER TABLE admin_tokens ADD COLUMN revoked_at BIGINT;
+            CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE INDEX messages_uploading ON messages (created_at) WHERE status = 'uploading';
+            """),
     ]
 
     static func migrate(_ store: PostgresStore) async throws {

@@ -60,23 +60,56 @@ extension PostgresStore: DirectoryStore {
         }
     }
 
-    public func createAdminToken(name: String, role: AdminRole, tokenHash: String, now: Timestamp) async throws {
+    @discardableResult
+    public func createAdminToken(name: String, role: AdminRole, tokenHash: String, expiresAt: Timestamp?, now: Timestamp) async throws -> Int64 {
         try await write { tx in
-            try await tx.execute("INSERT INTO admin_tokens (name, role, token_hash, created_at) VALUES ($1, $2, $3, $4)", [name, role.rawValue, tokenHash, now])
-            tx.audit(AuditRecord(actor: "cli", action: "admin.token_created", subject: "token \(name)", detail: "{\"role\":\"\(role.rawValue)\"}"), now: now)
+            let id = try await tx.row("INSERT INTO admin_tokens (name, role, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                                      [name, role.rawValue, tokenHash, now, expiresAt]).orThrow()("id", as: Int64.self)
+            tx.audit(AuditRecord(actor: "cli", action: "admin.token_created", subject: "token \(id) \(name)",
+                                 detail: AdminTokenAudit.created(role: role, expiresAt: expiresAt)), now: now)
+            return id
         }
     }
 
-    public func adminPrincipal(tokenHash: String) async throws -> AdminPrincipal? {
+    public func adminPrincipal(tokenHash: String, now: Timestamp) async throws -> AdminPrincipal? {
         try await read { tx in
-            guard let row = try await tx.row("SELECT name, role FROM admin_tokens WHERE token_hash = $1", [tokenHash]),
+            guard let row = try await tx.row("""
+                SELECT name, role FROM admin_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+                """, [tokenHash, now]),
                   let role = AdminRole(rawValue: try row("role")) else { return nil }
             return AdminPrincipal(name: try row("name"), role: role)
         }
     }
 
+    public func adminTokens() async throws -> [AdminTokenInfo] {
+        try await read { tx in
+            try await tx.rows("SELECT id, name, role, created_at, expires_at, revoked_at FROM admin_tokens ORDER BY id").compactMap { row in
+                guard let role = AdminRole(rawValue: try row("role")) else { return nil }
+                return AdminTokenInfo(id: try row("id"), name: try row("name"), role: role, createdAt: try row.requiredTimestamp("created_at"),
+                                      expiresAt: try row.timestamp("expires_at"), revokedAt: try row.timestamp("revoked_at"))
+            }
+        }
+    }
+
+    public func revokeAdminToken(id: Int64, actor: String, now: Timestamp) async throws -> Bool {
+        try await write { tx in
+            guard try await tx.row("UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id", [now, id]) != nil else {
+                return false
+            }
+            tx.audit(AuditRecord(actor: actor, action: "admin.token_revoked", subject: "token \(id)"), now: now)
+            return true
+        }
+    }
+
+    public func settingOnce(_ key: String, value: String) async throws -> String {
+        try await write { tx in
+            try await tx.execute("INSERT INTO store_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", [key, value])
+            return try await tx.row("SELECT value FROM store_settings WHERE key = $1", [key]).orThrow()("value", as: String.self)
+        }
+    }
+
     public func adminTokenCount() async throws -> Int {
-        try await read { tx in Int(try await tx.row("SELECT count(*) AS n FROM admin_tokens")!("n", as: Int64.self)) }
+        try await read { tx in Int(try await tx.row("SELECT count(*) AS n FROM admin_tokens").orThrow()("n", as: Int64.self)) }
     }
 
     public func appendAudit(_ record: AuditRecord, now: Timestamp) async throws {
@@ -87,7 +120,7 @@ extension PostgresStore: DirectoryStore {
         while try await sealAudit() == 2000 {}
         return try await read { tx in
             try await tx.rows("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2", [afterSequence, limit]).map {
-                AuditEntry(sequence: try $0("seq"), at: try $0.timestamp("at")!, actor: try $0("actor"), action: try $0("action"),
+                AuditEntry(sequence: try $0("seq"), at: try $0.requiredTimestamp("at"), actor: try $0("actor"), action: try $0("action"),
                            subject: try $0("subject"), detail: try $0("detail"), previousHash: try $0("prev_hash"), hash: try $0("entry_hash"))
             }
         }
@@ -115,7 +148,7 @@ extension PostgresStore: DirectoryStore {
 
     static func directoryVersion(row: SQLRow) throws -> StoredDirectoryVersion {
         StoredDirectoryVersion(
-            version: try row("version"), createdAt: try row.timestamp("created_at")!, actor: try row("actor"),
+            version: try row("version"), createdAt: try row.requiredTimestamp("created_at"), actor: try row("actor"),
             document: try DirectoryJSON.decode(DirectoryDocument.self, try row("document")),
             changes: try DirectoryJSON.decode([DirectoryChange].self, try row("changes")))
     }

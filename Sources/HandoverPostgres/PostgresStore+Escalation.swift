@@ -38,7 +38,7 @@ extension PostgresStore: EscalationStore {
     public func events(messageID: MessageID) async throws -> [MessageEvent] {
         try await read { tx in
             try await tx.rows("SELECT at, kind, detail FROM message_events WHERE message_id = $1 ORDER BY id", [messageID.rawValue]).map {
-                MessageEvent(at: try $0.timestamp("at")!, kind: try $0("kind"), detail: try $0("detail"))
+                MessageEvent(at: try $0.requiredTimestamp("at"), kind: try $0("kind"), detail: try $0("detail"))
             }
         }
     }
@@ -70,7 +70,7 @@ extension PostgresStore: EscalationStore {
                 """, [now, limit])
             var raised: [Alert] = []
             for row in due {
-                let id = MessageID(try row("message_id")), stage = Int(try row("stage", as: Int64.self)), dueAt = try row.timestamp("due_at")!
+                let id = MessageID(try row("message_id")), stage = Int(try row("stage", as: Int64.self)), dueAt = try row.requiredTimestamp("due_at")
                 try await tx.execute("UPDATE deadlines SET state = 'fired' WHERE message_id = $1 AND stage = $2", [id.rawValue, stage])
                 guard let message = try await Self.fetchMessage(id, lock: false, tx) else { continue }
                 guard let plan = raise(message, stage, dueAt) else {
@@ -116,7 +116,7 @@ extension PostgresStore: EscalationStore {
                 SELECT EXISTS (SELECT 1 FROM messages WHERE NOT deadlines_planned AND status != 'uploading') AS unplanned,
                        (SELECT min(due_at) FROM deadlines WHERE state = 'scheduled') AS deadline,
                        (SELECT min(next_notify_at) FROM alerts WHERE state = 'open') AS repeat_at
-                """)!
+                """).orThrow()
             if try row("unplanned", as: Bool.self) { return now }
             return [try row.timestamp("deadline"), try row.timestamp("repeat_at")].compactMap { $0 }.min()
         }
@@ -128,6 +128,14 @@ extension PostgresStore: EscalationStore {
                 return try await tx.rows("SELECT * FROM alerts WHERE state = $1 ORDER BY raised_at DESC LIMIT $2", [state.rawValue, limit]).map(Self.alert(row:))
             }
             return try await tx.rows("SELECT * FROM alerts ORDER BY raised_at DESC LIMIT $1", [limit]).map(Self.alert(row:))
+        }
+    }
+
+    public func unresolvedAlertCounts() async throws -> [UnresolvedAlertCount] {
+        try await read { tx in
+            try await tx.rows("""
+                SELECT workflow_id, stage, COUNT(*) AS n FROM alerts WHERE state IN ('open', 'acknowledged') GROUP BY workflow_id, stage
+                """).map { UnresolvedAlertCount(workflowID: try $0("workflow_id"), stage: Int(try $0("stage", as: Int64.self)), count: Int(try $0("n", as: Int64.self))) }
         }
     }
 
@@ -187,7 +195,7 @@ extension PostgresStore: EscalationStore {
             for i in deliveries.indices {
                 deliveries[i].attemptLog = try await tx.rows("SELECT at, status, error FROM webhook_attempts WHERE delivery_id = $1 ORDER BY id",
                                                              [deliveries[i].id]).map {
-                    (try $0.timestamp("at")!, try $0("status", as: Int64?.self).map(Int.init), try $0("error", as: String?.self))
+                    (try $0.requiredTimestamp("at"), try $0("status", as: Int64?.self).map(Int.init), try $0("error", as: String?.self))
                 }
             }
             return deliveries
@@ -251,16 +259,16 @@ extension PostgresStore: EscalationStore {
         Alert(
             id: try row("id"), messageID: MessageID(try row("message_id")), stage: Int(try row("stage", as: Int64.self)), policy: try row("policy"),
             workflowID: try row("workflow_id"), condition: EscalationCondition(rawValue: try row("condition")) ?? .notAccepted,
-            dueAt: try row.timestamp("due_at")!, raisedAt: try row.timestamp("raised_at")!,
+            dueAt: try row.requiredTimestamp("due_at"), raisedAt: try row.requiredTimestamp("raised_at"),
             state: Alert.State(rawValue: try row("state")) ?? .open,
             acknowledgedBy: try (row("acknowledged_by", as: String?.self)).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
             acknowledgedNote: try row("acknowledged_note"), acknowledgedAt: try row.timestamp("acknowledged_at"), resolvedAt: try row.timestamp("resolved_at"),
             resolvedReason: try row("resolved_reason"), notifyCount: Int(try row("notify_count", as: Int64.self)),
-            lastNotifiedAt: try row.timestamp("last_notified_at")!, nextNotifyAt: try row.timestamp("next_notify_at"))
+            lastNotifiedAt: try row.requiredTimestamp("last_notified_at"), nextNotifyAt: try row.timestamp("next_notify_at"))
     }
 
     static func delivery(row: SQLRow) throws -> WebhookDelivery {
         WebhookDelivery(id: try row("id"), alertID: try row("alert_id"), webhookID: try row("webhook_id"), body: try row("body"),
-                        createdAt: try row.timestamp("created_at")!, attempts: Int(try row("attempts", as: Int64.self)), state: try row("state"))
+                        createdAt: try row.requiredTimestamp("created_at"), attempts: Int(try row("attempts", as: Int64.self)), state: try row("state"))
     }
 }

@@ -9,7 +9,7 @@ extension PostgresStore: StoreImporter {
         try await read { tx in
             try await tx.row("""
                 SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM directory_versions) + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM audit_pending) AS n
-                """)!("n", as: Int64.self) == 0
+                """).orThrow()("n", as: Int64.self) == 0
         }
     }
 
@@ -46,7 +46,7 @@ extension PostgresStore: StoreImporter {
 
     public func rowCount(table: String) async throws -> Int {
         guard StoreCopier.tables.contains(table) else { throw StoreCopier.CopyError(description: "unknown table \(table)") }
-        return try await read { tx in Int(try await tx.row("SELECT count(*) AS n FROM \(table)")!("n", as: Int64.self)) }
+        return try await read { tx in Int(try await tx.row("SELECT count(*) AS n FROM \(table)").orThrow()("n", as: Int64.self)) }
     }
 
     static func convert(_ value: StoredValue, to type: String, column: String) throws -> SQLArgument {

@@ -16,7 +16,7 @@ extension PostgresStore: MessageStore {
         var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
         if record.status == .accepted, let inline = firstChunk.inlineSegment {
             let (sql, arguments) = Self.deliverySQL(record, chunk: firstChunk, inline: inline, now: now)
-            record.inboxSequence = try await writeStatement { tx in try await tx.row(sql, arguments)!("inbox_seq", as: Int64.self) }
+            record.inboxSequence = try await writeStatement { tx in try await tx.row(sql, arguments).orThrow()("inbox_seq", as: Int64.self) }
             return record
         }
         return try await write { tx in
@@ -140,7 +140,31 @@ extension PostgresStore: MessageStore {
         }
     }
 
-    public func purgePayloads(deliveredBefore: Timestamp, limit: Int) async throws -> Int {
+    public func abandonIncompleteUploads(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
+        let ids = idGenerator
+        return try await write { tx in
+            let stale = try await tx.rows("""
+                SELECT \(MessageRecord.columns) FROM messages WHERE status = 'uploading' AND created_at < $1 ORDER BY created_at LIMIT $2
+                FOR UPDATE SKIP LOCKED
+                """, [now.adding(seconds: -policy.uploadTimeoutSeconds), limit]).map(MessageRecord.init(row:))
+            for message in stale {
+                guard let (abandoned, report) = policy.abandonedUpload(message, reportID: ids.next(now: now), now: now) else { continue }
+                try await abandoned.update(tx)
+                try await tx.execute("DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = $1)", [message.id.rawValue])
+                try await tx.execute("DELETE FROM chunks WHERE message_id = $1", [message.id.rawValue])
+                try await Self.addEvent(message.id, "upload_abandoned", EventDetails.uploadAbandoned(received: message.receivedChunks, total: message.totalChunks), now, tx)
+                tx.audit(AuditRecord(actor: "system", action: "message.upload_abandoned", subject: "message \(message.id)",
+                                     detail: EventDetails.uploadAbandoned(received: message.receivedChunks, total: message.totalChunks)), now: now)
+                if var report {
+                    report.inboxSequence = try await Self.enterInbox(report.recipient, tx)
+                    try await report.insert(tx)
+                }
+            }
+            return stale.count
+        }
+    }
+
+    public func purgePayloads(deliveredBefore: Timestamp, limit: Int, now: Timestamp) async throws -> Int {
         try await write { tx in
             let ids = try await tx.rows("""
                 SELECT message_id FROM messages WHERE NOT payload_purged AND delivered_at < $1 ORDER BY delivered_at LIMIT $2
@@ -151,6 +175,7 @@ extension PostgresStore: MessageStore {
                 try await tx.execute("DELETE FROM chunks WHERE message_id = $1", [id])
                 try await tx.execute("UPDATE messages SET payload_purged = TRUE WHERE message_id = $1", [id])
             }
+            if !ids.isEmpty { tx.audit(EventDetails.payloadsPurged(ids), now: now) }
             return ids.count
         }
     }
@@ -163,7 +188,7 @@ extension PostgresStore: MessageStore {
         }
     }
 
-    public func reset(mailbox: MailboxID?) async throws {
+    public func reset(mailbox: MailboxID?, now: Timestamp) async throws {
         try await write { tx in
             if let mailbox {
                 let filter = "SELECT message_id FROM messages WHERE recipient = $1 OR sender = $1"
@@ -179,6 +204,7 @@ extension PostgresStore: MessageStore {
             try await tx.execute("""
                 INSERT INTO inbox_counts (mailbox, accepted) SELECT recipient, count(*) FROM messages WHERE status = 'accepted' GROUP BY recipient
                 """)
+            tx.audit(EventDetails.reset(mailbox), now: now)
         }
     }
 
@@ -225,7 +251,7 @@ extension PostgresStore: MessageStore {
         try await tx.row("""
             INSERT INTO inbox_counts (mailbox, accepted) VALUES ($1, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = inbox_counts.accepted + 1
             RETURNING nextval('inbox_sequence') AS seq
-            """, [recipient.rawValue])!("seq")
+            """, [recipient.rawValue]).orThrow()("seq")
     }
 
     static func leaveInbox(_ recipient: MailboxID, _ tx: SQLTransaction) async throws {

@@ -234,7 +234,7 @@ public final class PostgresStore: Sendable {
                 var tuples: [String] = []
                 for row in batch {
                     sequence += 1
-                    let at = try row.timestamp("at")!
+                    let at = try row.requiredTimestamp("at")
                     let (actor, action, subject, detail): (String, String, String, String) = (try row("actor"), try row("action"), try row("subject"), try row("detail"))
                     let hash = AuditChain.hash(previous: previous, at: at, actor: actor, action: action, subject: subject, detail: detail)
                     let n = arguments.count

@@ -26,7 +26,7 @@ extension MessageRecord {
             totalChunks: row[14], receivedChunks: row[15], fileSize: row[16],
             status: MessageStatus(rawValue: row[17]) ?? .error, statusEvent: statusEvent,
             linkedMessageID: (row[23] as String?).map(MessageID.init),
-            createdAt: ts(24)!, deliveredAt: ts(25), acknowledgedAt: ts(26),
+            createdAt: ts(24) ?? .distantPast, deliveredAt: ts(25), acknowledgedAt: ts(26),
             expiresAt: ts(27), expirySeconds: row[28], inboxSequence: row[29], route: route,
             escalationPolicy: row[34], responsibilityRequired: row[35] ?? false,
             responsibility: (row[36] as String?).flatMap { try? JSONDecoder().decode(ResponsibilityRecord.self, from: Data($0.utf8)) },

@@ -59,19 +59,53 @@ extension SQLiteMessageStore: DirectoryStore {
         }
     }
 
-    public func createAdminToken(name: String, role: AdminRole, tokenHash: String, now: Timestamp) async throws {
+    @discardableResult
+    public func createAdminToken(name: String, role: AdminRole, tokenHash: String, expiresAt: Timestamp?, now: Timestamp) async throws -> Int64 {
         try await writer.write { db in
-            try db.run(sql: "INSERT INTO admin_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [name, role.rawValue, tokenHash, now.microsecondsSinceEpoch])
-            try Self.appendAudit(AuditRecord(actor: "cli", action: "admin.token_created", subject: "token \(name)", detail: "{\"role\":\"\(role.rawValue)\"}"), now: now, db)
+            try db.run(sql: "INSERT INTO admin_tokens (name, role, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [name, role.rawValue, tokenHash, now.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch])
+            let id = db.lastInsertedRowID
+            try Self.appendAudit(AuditRecord(actor: "cli", action: "admin.token_created", subject: "token \(id) \(name)",
+                                             detail: AdminTokenAudit.created(role: role, expiresAt: expiresAt)), now: now, db)
+            return id
         }
     }
 
-    public func adminPrincipal(tokenHash: String) async throws -> AdminPrincipal? {
+    public func adminPrincipal(tokenHash: String, now: Timestamp) async throws -> AdminPrincipal? {
         try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT name, role FROM admin_tokens WHERE token_hash = ?"), arguments: [tokenHash]).flatMap { row in
+            try Row.fetchOne(db.cachedStatement(sql: """
+                SELECT name, role FROM admin_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+                """), arguments: [tokenHash, now.microsecondsSinceEpoch]).flatMap { row in
                 AdminRole(rawValue: row["role"]).map { AdminPrincipal(name: row["name"], role: $0) }
             }
+        }
+    }
+
+    public func adminTokens() async throws -> [AdminTokenInfo] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, expires_at, revoked_at FROM admin_tokens ORDER BY id").compactMap { row in
+                AdminRole(rawValue: row["role"]).map { role in
+                    AdminTokenInfo(id: row["id"], name: row["name"], role: role, createdAt: Timestamp(microsecondsSinceEpoch: row["created_at"]),
+                                   expiresAt: (row["expires_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
+                                   revokedAt: (row["revoked_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)))
+                }
+            }
+        }
+    }
+
+    public func revokeAdminToken(id: Int64, actor: String, now: Timestamp) async throws -> Bool {
+        try await writer.write { db in
+            try db.run(sql: "UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now.microsecondsSinceEpoch, id])
+            guard db.changesCount == 1 else { return false }
+            try Self.appendAudit(AuditRecord(actor: actor, action: "admin.token_revoked", subject: "token \(id)"), now: now, db)
+            return true
+        }
+    }
+
+    public func settingOnce(_ key: String, value: String) async throws -> String {
+        try await writer.write { db in
+            try db.run(sql: "INSERT INTO store_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", arguments: [key, value])
+            return try String.fetchOne(db, sql: "SELECT value FROM store_settings WHERE key = ?", arguments: [key]) ?? value
         }
     }
 

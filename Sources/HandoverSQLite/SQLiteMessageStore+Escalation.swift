@@ -129,6 +129,14 @@ extension SQLiteMessageStore: EscalationStore {
         }
     }
 
+    public func unresolvedAlertCounts() async throws -> [UnresolvedAlertCount] {
+        try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT workflow_id, stage, COUNT(*) AS n FROM alerts WHERE state IN ('open', 'acknowledged') GROUP BY workflow_id, stage
+                """)).map { UnresolvedAlertCount(workflowID: $0["workflow_id"], stage: $0["stage"], count: $0["n"]) }
+        }
+    }
+
     public func alerts(messageID: MessageID) async throws -> [Alert] {
         try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM alerts WHERE message_id = ? ORDER BY stage"), arguments: [messageID.rawValue]).map(Self.alert(row:))
@@ -253,11 +261,11 @@ extension SQLiteMessageStore: EscalationStore {
         func ts(_ k: String) -> Timestamp? { (row[k] as Int64?).map { Timestamp(microsecondsSinceEpoch: $0) } }
         return Alert(
             id: row["id"], messageID: MessageID(row["message_id"]), stage: row["stage"], policy: row["policy"], workflowID: row["workflow_id"],
-            condition: EscalationCondition(rawValue: row["condition"]) ?? .notAccepted, dueAt: ts("due_at")!, raisedAt: ts("raised_at")!,
+            condition: EscalationCondition(rawValue: row["condition"]) ?? .notAccepted, dueAt: ts("due_at") ?? .distantPast, raisedAt: ts("raised_at") ?? .distantPast,
             state: Alert.State(rawValue: row["state"]) ?? .open,
             acknowledgedBy: (row["acknowledged_by"] as String?).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
             acknowledgedNote: row["acknowledged_note"], acknowledgedAt: ts("acknowledged_at"), resolvedAt: ts("resolved_at"),
-            resolvedReason: row["resolved_reason"], notifyCount: row["notify_count"], lastNotifiedAt: ts("last_notified_at")!, nextNotifyAt: ts("next_notify_at"))
+            resolvedReason: row["resolved_reason"], notifyCount: row["notify_count"], lastNotifiedAt: ts("last_notified_at") ?? .distantPast, nextNotifyAt: ts("next_notify_at"))
     }
 
     static func delivery(row: Row) -> WebhookDelivery {

@@ -196,7 +196,7 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func purgePayloads(deliveredBefore: Timestamp, limit: Int) async throws -> Int {
+    public func purgePayloads(deliveredBefore: Timestamp, limit: Int, now: Timestamp) async throws -> Int {
         try await writer.write { db in
             let ids = try String.fetchAll(db.cachedStatement(sql: """
                 SELECT message_id FROM messages WHERE payload_purged = 0 AND delivered_at < ? ORDER BY delivered_at LIMIT ?
@@ -206,6 +206,7 @@ public final class SQLiteMessageStore: MessageStore {
                 try db.run(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [id])
                 try db.run(sql: "UPDATE messages SET payload_purged = 1 WHERE message_id = ?", arguments: [id])
             }
+            if !ids.isEmpty { try Self.appendAudit(EventDetails.payloadsPurged(ids), now: now, db) }
             return ids.count
         }
     }
@@ -219,7 +220,30 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func reset(mailbox: MailboxID?) async throws {
+    public func abandonIncompleteUploads(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
+        let ids = idGenerator
+        return try await writer.write { db in
+            let stale = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT \(MessageRecord.columns) FROM messages WHERE status = 'uploading' AND created_at < ? ORDER BY created_at LIMIT ?
+                """), arguments: [now.adding(seconds: -policy.uploadTimeoutSeconds).microsecondsSinceEpoch, limit]).map(MessageRecord.init(row:))
+            for message in stale {
+                guard let (abandoned, report) = policy.abandonedUpload(message, reportID: ids.next(now: now), now: now) else { continue }
+                try abandoned.update(db)
+                try db.run(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ?)", arguments: [message.id.rawValue])
+                try db.run(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [message.id.rawValue])
+                try Self.addEvent(message.id, "upload_abandoned", EventDetails.uploadAbandoned(received: message.receivedChunks, total: message.totalChunks), now, db)
+                try Self.appendAudit(AuditRecord(actor: "system", action: "message.upload_abandoned", subject: "message \(message.id)",
+                                                 detail: EventDetails.uploadAbandoned(received: message.receivedChunks, total: message.totalChunks)), now: now, db)
+                if var report {
+                    report.inboxSequence = try Self.enterInbox(report.recipient, db)
+                    try report.insert(db)
+                }
+            }
+            return stale.count
+        }
+    }
+
+    public func reset(mailbox: MailboxID?, now: Timestamp) async throws {
         try await writer.write { db in
             if let mailbox {
                 let filter = "SELECT message_id FROM messages WHERE recipient = ?1 OR sender = ?1"
@@ -236,6 +260,7 @@ public final class SQLiteMessageStore: MessageStore {
                     """)
                 try Self.recountInboxes(db)
             }
+            try Self.appendAudit(EventDetails.reset(mailbox), now: now, db)
         }
     }
 

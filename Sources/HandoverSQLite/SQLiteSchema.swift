@@ -162,6 +162,14 @@ enum SQLiteSchema {
                 INSERT INTO inbox_counts (mailbox, accepted) SELECT recipient, count(*) FROM messages WHERE status = 'accepted' GROUP BY recipient;
                 """)
         }
+        m.registerMigration("005-admin-token-lifetimes") { db in
+            try db.execute(sql: """
+                ALTER TABLE admin_tokens ADD COLUMN expires_at INTEGER;
+                ALTER TABLE admin_tokens ADD COLUMN revoked_at INTEGER;
+                CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE INDEX messages_uploading ON messages (created_at) WHERE status = 'uploading';
+                """)
+        }
         return m
     }
 }

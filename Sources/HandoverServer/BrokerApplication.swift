@@ -34,7 +34,9 @@ public enum BrokerApplication {
         let location = try StoreLocation(config.database)
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        try SandboxGuard.checkListener(config)
         let store = try await location.open(timeout: .seconds(config.databaseTimeoutSeconds), logger: logger)
+        try await SandboxGuard.checkStore(store, config: config)
         let files = FileManager.default.fileExists(atPath: config.routes) ? try DirectoryFiles.loadWithDocument(folder: config.routes).document : nil
         let secrets = try MasterKey.load(dataDirectory: config.dataDirectory, environment: environment, notes: &notes)
         let manager = DirectoryManager(store: store, environment: environment, sandbox: config.sandbox, secrets: secrets, clock: clock)
@@ -47,12 +49,21 @@ public enum BrokerApplication {
         let scheduler = EscalationScheduler(store: store, directory: manager.holder, clock: clock, logger: logger,
                                             maxSleep: location.isShared ? .seconds(2) : .seconds(30),
                                             afterRaise: { webhookSender.wake.signal() }, onRaised: { metrics.alertRaised($0) })
+        // Spent tokens outlive a restart: PostgreSQL keeps them in its shared cache, SQLite in a journal.
+        var replayGuard = TokenReplayGuard(capacity: config.replayCapacity)
+        var journal: SpentTokenJournal?
+        if !location.isShared {
+            let opened = try SpentTokenJournal(folder: URL(fileURLWithPath: config.dataDirectory).appendingPathComponent("spent-tokens"))
+            let restored = opened.restore(into: &replayGuard, now: clock())
+            if restored > 0 { notes.append("\(restored) spent token(s) restored from the journal; they stay refused") }
+            journal = opened
+        }
         let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey,
                                 configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes,
                                                                  bindClientCertificates: config.tls == .mutual, ratePerSecond: config.ratePerSecond,
                                                                  rateBurst: config.rateBurst),
                                 clock: clock, metrics: metrics, receiptSigner: try ReceiptKeys.load(config, notes: &notes),
-                                onDelivered: { scheduler.wake.signal() })
+                                replayGuard: replayGuard, spentTokens: journal, onDelivered: { scheduler.wake.signal() })
         let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(), interval: .seconds(config.sweepIntervalSeconds),
                                     clock: clock, logger: logger)
         let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), feed: store as? any DirectoryChangeFeed, logger: logger)
@@ -62,12 +73,13 @@ public enum BrokerApplication {
     }
 
     /// The router with every endpoint for this configuration.
-    public static func router(_ parts: BrokerParts, sandbox: Bool) -> Router<HandoverRequestContext> {
+    public static func router(_ parts: BrokerParts, sandbox: Bool, adminCertificateNames: Set<String>? = nil) -> Router<HandoverRequestContext> {
         let router = Router(context: HandoverRequestContext.self)
         router.add(middleware: MeshErrorMiddleware(metrics: parts.broker.metrics))
         MeshEndpoints<HandoverRequestContext>(broker: parts.broker).register(on: router)
-        AdminEndpoints<HandoverRequestContext>(manager: parts.directoryManager, store: parts.store, clock: parts.clock).register(on: router)
-        if sandbox { SandboxEndpoints<HandoverRequestContext>(store: parts.store).register(on: router) }
+        AdminEndpoints<HandoverRequestContext>(manager: parts.directoryManager, store: parts.store, clock: parts.clock,
+                                               adminCertificateNames: adminCertificateNames).register(on: router)
+        if sandbox { SandboxEndpoints<HandoverRequestContext>(store: parts.store, clock: parts.clock).register(on: router) }
         return router
     }
 
@@ -84,7 +96,7 @@ public enum BrokerApplication {
             server = try .tls(http1, tlsConfiguration: try TLSSetup.serverConfiguration(config))
         }
         return Application(
-            router: router(parts, sandbox: config.sandbox),
+            router: router(parts, sandbox: config.sandbox, adminCertificateNames: config.tls == .mutual ? Set(config.adminCertificateNames) : nil),
             server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Handover",
                                  availableConnectionsDelegate: MaximumAvailableConnections(config.maxConnections)),

@@ -24,7 +24,7 @@ public struct JSONLogHandler: LogHandler {
             ("logger", .string(label)), ("message", .string(event.message.description)),
         ]
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        for key in merged.keys.sorted() { pairs.append((key, .string(merged[key]!.description))) }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) { pairs.append((key, .string(value.description))) }
         let line = JSONValue.object(pairs).serialized + "\n"
         Self.lock.withLock { _ in FileHandle.standardError.write(Data(line.utf8)) }
     }

@@ -21,6 +21,8 @@ public struct ServeConfiguration: Sendable {
     public var routesMode: DirectoryManager.StartMode = .importIfEmpty
     public var sharedKey: String?
     public var sandbox = false
+    /// Lets `--sandbox` run on a non-loopback listener or a store that holds production data.
+    public var forceSandbox = false
     public var logFormat: LogFormat = isatty(STDERR_FILENO) != 0 ? .text : .json
     public var logLevel = "info"
     /// How often the expiry sweeper looks for work.
@@ -31,6 +33,10 @@ public struct ServeConfiguration: Sendable {
     public var maxHeaderBytes = 32 * 1024
     public var ratePerSecond: Double = 1000
     public var rateBurst: Double = 2000
+    /// Unexpired spent tokens remembered at most (about 12 bytes each); past it new tokens get 503.
+    public var replayCapacity = 4_000_000
+    /// Under mutual TLS, client-certificate names (lowercase CN or DNS SAN) allowed to call the admin API.
+    public var adminCertificateNames = ["handover-admin"]
 
     public enum LogFormat: String, Sendable, CaseIterable { case text, json }
 

@@ -60,6 +60,10 @@ public final class DirectoryManager: Sendable {
             try await apply(current)
             notes.append("directory version \(current.version) loaded from the store")
         }
+        if !sandbox, let inForce = try await store.currentDirectory() {
+            let problems = webhookSecretProblems(inForce.document)
+            guard problems.isEmpty else { throw DirectoryRejected(problems: problems) }
+        }
         let missing = holder.snapshot.directory.mailboxes.filter { holder.snapshot.credentials(for: $0.id)?.password == nil }.map(\.id.rawValue)
         if !missing.isEmpty {
             notes.append("\(missing.count) mailbox(es) cannot log in until their password variable is set or rotated: " + missing.joined(separator: ", "))
@@ -76,6 +80,7 @@ public final class DirectoryManager: Sendable {
         if !sandbox {
             all += literals.map { DirectoryProblem(file: "directory", entry: "mailbox \($0.id.uppercased())", field: "password",
                                                     message: "literal passwords are accepted only in sandbox mode; write ${VARIABLE}") }
+            all += webhookSecretProblems(document)
         }
         guard all.isEmpty else { return .invalid(all) }
         let current = try await store.currentDirectory()
@@ -88,6 +93,24 @@ public final class DirectoryManager: Sendable {
         guard let saved = try await store.directoryVersion(version) else { throw DirectoryVersionConflict(expected: version, current: nil) }
         try await apply(saved)
         return .applied(version: version, changes: changes)
+    }
+
+    /// Webhook secrets that are literal (outside sandbox mode) or whose variable is unset: either would
+    /// mean unsigned or guessable POSTs, so both refuse the directory (and the start).
+    func webhookSecretProblems(_ document: DirectoryDocument) -> [DirectoryProblem] {
+        var found: [DirectoryProblem] = []
+        for hook in document.webhooks ?? [] {
+            switch hook.secret.map(SecretReference.init) {
+            case .literal?:
+                found.append(DirectoryProblem(file: "directory", entry: "webhook \(hook.id)", field: "secret",
+                                              message: "literal secrets are accepted only in sandbox mode; write ${VARIABLE}"))
+            case .environment(let name)? where (environment[name] ?? "").isEmpty:
+                found.append(DirectoryProblem(file: "directory", entry: "webhook \(hook.id)", field: "secret",
+                                              message: "the variable \(name) is not set in the broker's environment"))
+            default: break
+            }
+        }
+        return found
     }
 
     /// Reloads when another process (a CLI import, another instance) saved a newer version.

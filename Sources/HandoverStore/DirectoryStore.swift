@@ -15,11 +15,21 @@ public protocol DirectoryStore: Sendable {
     func setMailboxPassword(_ mailbox: MailboxID, password: String, actor: String, now: Timestamp) async throws
     func mailboxPasswords() async throws -> [MailboxID: String]
 
-    func createAdminToken(name: String, role: AdminRole, tokenHash: String, now: Timestamp) async throws
-    func adminPrincipal(tokenHash: String) async throws -> AdminPrincipal?
+    /// Stores a token's hash; `expiresAt` nil means it never expires. Returns the token's id.
+    @discardableResult
+    func createAdminToken(name: String, role: AdminRole, tokenHash: String, expiresAt: Timestamp?, now: Timestamp) async throws -> Int64
+    /// The principal of an unrevoked, unexpired token.
+    func adminPrincipal(tokenHash: String, now: Timestamp) async throws -> AdminPrincipal?
     func adminTokenCount() async throws -> Int
+    func adminTokens() async throws -> [AdminTokenInfo]
+    /// Revokes token `id`; false if there is no such token or it was already revoked.
+    func revokeAdminToken(id: Int64, actor: String, now: Timestamp) async throws -> Bool
 
     func appendAudit(_ record: AuditRecord, now: Timestamp) async throws
+
+    /// A store-wide setting written once by whichever process comes first (the store's mode,
+    /// first-start markers): returns the value in force, `value` if there was none.
+    func settingOnce(_ key: String, value: String) async throws -> String
     func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry]
 
     /// Message metadata for the admin search (never payloads), newest first.
@@ -87,13 +97,20 @@ public protocol SharedReplayCache: Sendable {
 extension DirectoryStore {
     /// Reads the whole audit log, page by page, and checks its hash chain.
     public func verifyAuditChain() async throws -> AuditChain.Verdict {
-        var all: [AuditEntry] = []
+        var verifier = AuditChain.Verifier()
         var after: Int64 = 0
         while true {
-            let page = try await auditEntries(afterSequence: after, limit: 10_000)
-            all += page
-            guard let last = page.last, page.count == 10_000 else { return AuditChain.verify(all) }
+            let page = try await auditEntries(afterSequence: after, limit: 2_000)
+            if let broken = verifier.feed(page) { return broken }
+            guard let last = page.last, page.count == 2_000 else { return .intact(entries: verifier.count) }
             after = last.sequence
         }
+    }
+}
+
+/// The audit detail of a created admin token, the same from every backend.
+public enum AdminTokenAudit {
+    public static func created(role: AdminRole, expiresAt: Timestamp?) -> String {
+        JSONValue.compact([("role", .string(role.rawValue)), ("expires_at", expiresAt.map { .string($0.isoUTC) })]).serialized
     }
 }

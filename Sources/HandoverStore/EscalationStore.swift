@@ -32,6 +32,9 @@ public protocol EscalationStore: Sendable {
     func nextEscalationWork(now: Timestamp) async throws -> Timestamp?
 
     func alerts(state: Alert.State?, limit: Int) async throws -> [Alert]
+    /// Unresolved alerts counted by workflow and stage, by the database (for `/metrics`: its cost
+    /// does not grow with rows fetched).
+    func unresolvedAlertCounts() async throws -> [UnresolvedAlertCount]
     func alerts(messageID: MessageID) async throws -> [Alert]
     func alert(id: String) async throws -> Alert?
     /// Acknowledges an open alert (stopping its repeats). Returns nil if unknown.
@@ -75,3 +78,11 @@ public struct WebhookDelivery: Hashable, Sendable {
 
 /// Everything the broker stores, in one backend.
 public typealias BrokerStore = MessageStore & EscalationStore & DirectoryStore
+
+/// How many alerts are unresolved (open or acknowledged) for one workflow and stage.
+public struct UnresolvedAlertCount: Hashable, Sendable {
+    public var workflowID: String
+    public var stage: Int
+    public var count: Int
+    public init(workflowID: String, stage: Int, count: Int) { (self.workflowID, self.stage, self.count) = (workflowID, stage, count) }
+}

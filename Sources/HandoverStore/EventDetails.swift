@@ -19,8 +19,25 @@ public enum EventDetails {
 
     public static func alertRenotified(_ id: String, count: Int) -> String { "{\"alert_id\":\"\(id)\",\"notify_count\":\(count)}" }
 
+    /// The message's timeline is shown to both mailboxes, so an operator's note stays out of it (it is
+    /// kept on the alert and in the audit log, for operators only).
     public static func alertAcknowledged(_ id: String, by person: Person, note: String?) -> String {
-        JSONValue.compact([("alert_id", .string(id)), ("by", personJSON(person)), ("note", note.map { .string($0) })]).serialized
+        JSONValue.compact([("alert_id", .string(id)), ("by", personJSON(person))]).serialized
+    }
+
+    /// The audit entry of one purge batch: which messages lost their payloads (metadata stays).
+    public static func payloadsPurged(_ ids: [String]) -> AuditRecord {
+        AuditRecord(actor: "system", action: "message.payloads_purged", subject: "\(ids.count) message(s)",
+                    detail: JSONValue.object([("message_ids", .array(ids.map { .string($0) }))]).serialized)
+    }
+
+    /// The audit entry of `DELETE /admin/reset` (sandbox mode).
+    public static func reset(_ mailbox: MailboxID?) -> AuditRecord {
+        AuditRecord(actor: "sandbox", action: "sandbox.reset", subject: mailbox.map { "mailbox \($0)" } ?? "every mailbox")
+    }
+
+    public static func uploadAbandoned(received: Int, total: Int) -> String {
+        JSONValue.object([("chunks_received", .int(Int64(received))), ("chunks_total", .int(Int64(total)))]).serialized
     }
 
     public static func alertResolved(_ id: String, reason: String) -> String { "{\"alert_id\":\"\(id)\",\"reason\":\"\(reason)\"}" }

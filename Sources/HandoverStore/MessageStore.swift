@@ -46,13 +46,16 @@ public protocol MessageStore: Sendable {
     func expireDue(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int
 
     /// Deletes the payloads of up to `limit` messages delivered before `deliveredBefore`. Metadata stays for tracking.
-    func purgePayloads(deliveredBefore: Timestamp, limit: Int) async throws -> Int
+    func purgePayloads(deliveredBefore: Timestamp, limit: Int, now: Timestamp) async throws -> Int
 
     /// Removes segments staged before `before` that no chunk refers to (aborted uploads).
     func discardAbandonedUploads(stagedBefore: Timestamp) async throws -> Int
+    /// Chunked uploads still incomplete `policy.uploadTimeoutSeconds` after they began: each becomes
+    /// `error`, its chunks and segments are deleted, the sender gets a report, and it is audited.
+    func abandonIncompleteUploads(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int
 
     /// Deletes every message (or one mailbox's, sent or received). Sandbox mode only.
-    func reset(mailbox: MailboxID?) async throws
+    func reset(mailbox: MailboxID?, now: Timestamp) async throws
 }
 
 extension MessageStore {

@@ -78,7 +78,9 @@ struct Routes: AsyncParsableCommand {
 /// Loads a folder, or prints every problem and exits 1.
 func loadOrReport(_ folder: String) throws -> (document: DirectoryDocument, directory: Directory) {
     do {
-        return try DirectoryFiles.loadWithDocument(folder: folder)
+        let loaded = try DirectoryFiles.loadWithDocument(folder: folder)
+        for warning in DirectoryValidator.warnings(in: loaded.directory) { print("warning: \(warning)") }
+        return loaded
     } catch let error as DirectoryLoadError {
         for problem in error.problems { print(problem) }
         print("\(error.problems.count) problem(s) found")

@@ -4,6 +4,7 @@ import HandoverServer
 import HandoverStore
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// `handover serve`: runs the broker (contract §1). Each option is also `HANDOVER_<NAME>`.
 struct Serve: AsyncParsableCommand {
@@ -22,7 +23,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Routing directory folder (HANDOVER_ROUTES).") var routes: String?
     @Option(name: .customLong("routes-mode"), help: "import-if-empty | replace: when the folder becomes the directory in force (HANDOVER_ROUTES_MODE).") var routesMode: String?
     @Option(name: .customLong("shared-key"), help: "MESH environment shared secret (HANDOVER_SHARED_KEY).") var sharedKey: String?
-    @Flag(help: "Development mode mirroring NHS mesh-sandbox (HANDOVER_SANDBOX=1). Never in production.") var sandbox = false
+    @Flag(help: "Development mode mirroring NHS mesh-sandbox; command line only, loopback only. Never in production.") var sandbox = false
+    @Flag(name: .customLong("force-sandbox"), help: "Allow --sandbox on a non-loopback listener or on a store a production broker has used.") var forceSandbox = false
     @Option(name: .customLong("log-format"), help: "text | json (HANDOVER_LOG_FORMAT).") var logFormat: String?
     @Option(name: .customLong("log-level"), help: "trace | debug | info | notice | warning | error (HANDOVER_LOG_LEVEL).") var logLevel: String?
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (HANDOVER_SWEEP_INTERVAL).") var sweepInterval: Int64?
@@ -47,9 +49,14 @@ struct Serve: AsyncParsableCommand {
             }
             pkiNotes.append("client certificates: Certs/dev/clients/<MAILBOX>.pem and .key (add one: handover certs issue MAILBOX); trust Certs/dev/ca.pem")
         }
+        var environment = ProcessInfo.processInfo.environment
+        if config.tls != .off && config.usesDevelopmentPKI && !config.sandbox {
+            environment = try DevelopmentWebhookSecrets.fill(environment: environment, directoryFolder: config.routes,
+                                                             dataDirectory: config.dataDirectory, notes: &pkiNotes)
+        }
         let parts: BrokerParts
         do {
-            parts = try await BrokerApplication.assemble(config, logger: logger)
+            parts = try await BrokerApplication.assemble(config, logger: logger, environment: environment)
         } catch {
             FileHandle.standardError.write(Data("handover: cannot start: \(error)\n".utf8))
             throw ExitCode(2)
@@ -61,7 +68,10 @@ struct Serve: AsyncParsableCommand {
         var banner = ["Handover listening on \(scheme)://\(config.host):\(config.port) (tls: \(config.tls.rawValue), database: \((try? StoreLocation(config.database).displayName) ?? "?"), routes: \(config.routes)\(config.sandbox ? ", SANDBOX MODE" : ""))"]
         banner += notes
         FileHandle.standardError.write(Data((banner.joined(separator: "\n") + "\n").utf8))
-        try await app.runService()
+        // Named explicitly: service-lifecycle otherwise names a service by its whole description.
+        let group = ServiceGroup(configuration: .init(services: [.init(service: app, serviceName: "Handover")],
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     func resolvedConfiguration(_ env: [String: String]) throws -> ServeConfiguration {
@@ -89,7 +99,13 @@ struct Serve: AsyncParsableCommand {
             guard let mode = DirectoryManager.StartMode(rawValue: v) else { throw ValidationError("--routes-mode must be import-if-empty or replace") }
             c.routesMode = mode
         }
-        c.sandbox = sandbox || ["1", "true", "yes"].contains(env["HANDOVER_SANDBOX"]?.lowercased() ?? "")
+        // Sandbox mode turns authentication off for resets: it is never read from the environment,
+        // where it could be left set by accident.
+        if env["HANDOVER_SANDBOX"] != nil {
+            throw ValidationError("HANDOVER_SANDBOX is not read: sandbox mode is chosen on the command line only (--sandbox)")
+        }
+        c.sandbox = sandbox
+        c.forceSandbox = forceSandbox
         if let v = pick(logFormat, "LOG_FORMAT") {
             guard let f = ServeConfiguration.LogFormat(rawValue: v) else { throw ValidationError("--log-format must be text or json") }
             c.logFormat = f

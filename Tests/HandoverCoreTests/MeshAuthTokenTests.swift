@@ -60,21 +60,39 @@ struct MeshAuthTokenTests {
     @Test func replayGuardAdmitsEachTokenOnce() throws {
         var guardian = TokenReplayGuard(windowSeconds: 100, capacity: 10)
         let token = try MeshAuthToken.parse(vectorHeader).get()
-        let first = guardian.admit(token, now: now)
-        let replay = guardian.admit(token, now: now.adding(seconds: 50))
-        // After the window the timestamp check refuses it anyway; the guard forgets it to bound memory.
-        let afterWindow = guardian.admit(token, now: now.adding(seconds: 200))
-        #expect(first && !replay && afterWindow)
+        let issued = try #require(Timestamp.parseTokenMinute(Substring(token.timestamp)))
+        #expect(guardian.admit(token, now: issued) == .admitted)
+        #expect(guardian.admit(token, now: issued.adding(seconds: 50)) == .replayed)
+        // After its own timestamp plus the window the timestamp check refuses it anyway; the guard forgets it.
+        #expect(guardian.admit(token, now: issued.adding(seconds: 200)) == .admitted)
+        #expect(guardian.count == 0)
     }
 
-    @Test func replayGuardMemoryIsBounded() throws {
+    @Test func aTokenDatedAheadStaysSpentUntilItsOwnTimestampPlusTheWindow() throws {
+        var guardian = TokenReplayGuard()
+        let token = try MeshAuthToken.parse(vectorHeader).get()
+        let issued = try #require(Timestamp.parseTokenMinute(Substring(token.timestamp)))
+        // First used two hours before its timestamp (the verifier allows ±2 h) ...
+        let firstUse = issued.adding(seconds: -2 * 3600)
+        #expect(guardian.admit(token, now: firstUse) == .admitted)
+        // ... it must still be refused two hours after first use, and just before its window closes.
+        #expect(guardian.admit(token, now: firstUse.adding(seconds: 2 * 3600 + 60)) == .replayed)
+        #expect(guardian.admit(token, now: issued.adding(seconds: 2 * 3600)) == .replayed)
+    }
+
+    @Test func aFullGuardRefusesRatherThanForgets() throws {
         var guardian = TokenReplayGuard(windowSeconds: 10_000, capacity: 100)
-        for i in 0..<1000 {
+        var verdicts: [TokenReplayGuard.Verdict] = []
+        for i in 0..<150 {
             let t = MeshAuthToken(mailbox: "A", nonce: "n", nonceCount: String(i), timestamp: "202611251725", hash: "")
-            let admitted = guardian.admit(t, now: now)
-            #expect(admitted)
+            verdicts.append(guardian.admit(t, now: now))
         }
-        #expect(guardian.count <= 101)
+        #expect(verdicts.prefix(100).allSatisfy { $0 == .admitted })
+        #expect(verdicts.suffix(50).allSatisfy { $0 == .full })
+        #expect(guardian.count == 100)
+        // The first token is still remembered: full never means forgotten.
+        let first = MeshAuthToken(mailbox: "A", nonce: "n", nonceCount: "0", timestamp: "202611251725", hash: "")
+        #expect(guardian.admit(first, now: now) == .replayed)
     }
 
     @Test func constantTimeEqualityIsExact() {

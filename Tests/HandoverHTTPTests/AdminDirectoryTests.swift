@@ -13,7 +13,7 @@ struct AdminDirectoryTests {
         var tokens: [AdminRole: String] = [:]
         for role in AdminRole.allCases {
             let token = AdminTokenFormat.generate()
-            try await broker.parts.store.createAdminToken(name: "\(role)-user", role: role, tokenHash: AdminTokenFormat.hash(token), now: broker.clock.now)
+            try await broker.parts.store.createAdminToken(name: "\(role)-user", role: role, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil, now: broker.clock.now)
             tokens[role] = token
         }
         let finalTokens = tokens

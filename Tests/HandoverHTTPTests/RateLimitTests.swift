@@ -5,14 +5,14 @@ import Testing
 @Suite("Limits that protect the service")
 struct RateLimitTests {
     @Test func limiterRefillsAndKeepsMailboxesApart() {
-        var limiter = RateLimiter(ratePerSecond: 2, burst: 3)
+        var limiter = RateLimiter<MailboxID>(ratePerSecond: 2, burst: 3)
         let t0 = Timestamp(secondsSinceEpoch: 1_000)
         let a = MailboxID("A"), b = MailboxID("B")
         for _ in 0..<3 { #expect(limiter.admit(a, now: t0) == nil) }
         #expect(limiter.admit(a, now: t0) == 1)
         #expect(limiter.admit(b, now: t0) == nil)
         #expect(limiter.admit(a, now: t0.adding(seconds: 1)) == nil)
-        var unlimited = RateLimiter(ratePerSecond: 0, burst: 1)
+        var unlimited = RateLimiter<MailboxID>(ratePerSecond: 0, burst: 1)
         for _ in 0..<100 { #expect(unlimited.admit(a, now: t0) == nil) }
     }
 

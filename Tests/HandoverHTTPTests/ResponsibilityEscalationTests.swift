@@ -26,7 +26,7 @@ func escalationRoutes(webhookURL: String = "http://127.0.0.1:9/hook") -> String 
           - {after: 4h, when: not-accepted, notify: [{mailbox: CAROL}, {webhook: oncall}, {sender: true}], repeat: 1h}
           - {after: 1d, when: no-outcome, notify: [{mailbox: CAROL}]}
     webhooks:
-      - {id: oncall, url: "\(webhookURL)", secret: "${HOOK_SECRET}"}
+      - {id: oncall, url: "\(webhookURL)", secret: "${HOOK_SECRET}", allow_private: true}
     """
 }
 
@@ -103,7 +103,7 @@ struct EscalationTests {
 
     func admin(_ broker: TestBroker) async throws -> String {
         let token = AdminTokenFormat.generate()
-        try await broker.parts.store.createAdminToken(name: "duty", role: .operator, tokenHash: AdminTokenFormat.hash(token), now: broker.clock.now)
+        try await broker.parts.store.createAdminToken(name: "duty", role: .operator, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil, now: broker.clock.now)
         return "Bearer " + token
     }
 
@@ -137,6 +137,9 @@ struct EscalationTests {
             let ack = try await h.call(.post, "/admin/alerts/\(raised[0])/acknowledge", body: Array(#"{"by":{"name":"Duty manager"},"note":"calling the team"}"#.utf8),
                                        accept: nil, authorization: auth)
             #expect(ack.json["state"] as? String == "acknowledged")
+            // The operator's note is for operators: the sender's tracking shows the acknowledgement, not the note.
+            let tracking = try await h.call(.get, "/messageexchange/ALICE/outbox/tracking?messageID=\(id)", as: "ALICE")
+            #expect(tracking.status == .ok && tracking.text.contains("alert_acknowledged") && !tracking.text.contains("calling the team"))
             broker.clock.advance(seconds: 3600)
             #expect(try await scheduler.tick(now: broker.clock.now).renotified == 0)
             #expect(try await h.inbox("CAROL").count == 2)
@@ -262,7 +265,7 @@ struct SampleDirectoryEscalationTests {
     let start = CivilDateTime(year: 2026, month: 11, day: 25, hour: 9, minute: 30).timestamp
 
     @Test func adultSafeguardingReferralEscalatesToTheDutyTeamAndResolvesOnAcceptance() async throws {
-        let env = ["RX1DISCH_PASSWORD": "d", "LA713SAFE_PASSWORD": "s", "LA713EDT_PASSWORD": "e", "RX1SAFELEAD_PASSWORD": "l"]
+        let env = ["RX1DISCH_PASSWORD": "d", "LA713SAFE_PASSWORD": "s", "LA713EDT_PASSWORD": "e", "RX1SAFELEAD_PASSWORD": "l", "ONCALL_WEBHOOK_SECRET": "w"]
         let broker = try await TestBroker(environment: env, start: start, routesFolder: Self.routes)
         try await MeshHarness.run(broker) { h in
             func auth(_ mb: String) -> String { broker.auth(mb, password: env[mb + "_PASSWORD"]) }

@@ -130,8 +130,8 @@ struct StoreConformanceTests {
         #expect(try await store.discardAbandonedUploads(stagedBefore: t0) == 0)
         #expect(try await store.discardAbandonedUploads(stagedBefore: t0.adding(seconds: 1)) == 1)
         #expect(try await read(store, "X1") == [9, 9])
-        #expect(try await store.purgePayloads(deliveredBefore: t0, limit: 10) == 0)
-        #expect(try await store.purgePayloads(deliveredBefore: t0.adding(seconds: 1), limit: 10) == 1)
+        #expect(try await store.purgePayloads(deliveredBefore: t0, limit: 10, now: t0) == 0)
+        #expect(try await store.purgePayloads(deliveredBefore: t0.adding(seconds: 1), limit: 10, now: t0) == 1)
         #expect(try await store.chunk(messageID: MessageID("X1"), number: 1) == nil)
         #expect(try await store.message(MessageID("X1")) != nil)
     }
@@ -145,12 +145,12 @@ struct StoreConformanceTests {
         #expect(try await store.messages(sender: MailboxID("ALICE"), localID: "dup").map(\.id) == [MessageID("L1"), MessageID("L2")])
         #expect(try await store.messages(sender: MailboxID("BOB"), localID: "dup").isEmpty)
         #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 2)
-        try await store.reset(mailbox: MailboxID("BOB"))
+        try await store.reset(mailbox: MailboxID("BOB"), now: t0)
         #expect(try await store.message(MessageID("L1")) == nil)
         let (bobCount, carolCount) = (try await store.countInbox(mailbox: MailboxID("BOB")), try await store.countInbox(mailbox: MailboxID("CAROL")))
         #expect(bobCount == 0 && carolCount == 1)
         #expect(try await store.message(MessageID("L3")) != nil)
-        try await store.reset(mailbox: nil)
+        try await store.reset(mailbox: nil, now: t0)
         #expect(try await store.message(MessageID("L3")) == nil)
     }
 

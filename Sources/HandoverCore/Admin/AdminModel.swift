@@ -15,6 +15,22 @@ public struct AdminPrincipal: Hashable, Sendable {
     public init(name: String, role: AdminRole) { (self.name, self.role) = (name, role) }
 }
 
+/// An admin token as `handover admin token list` shows it: never the token, only what it is for.
+public struct AdminTokenInfo: Hashable, Sendable {
+    public var id: Int64
+    public var name: String
+    public var role: AdminRole
+    public var createdAt: Timestamp
+    public var expiresAt: Timestamp?
+    public var revokedAt: Timestamp?
+    public init(id: Int64, name: String, role: AdminRole, createdAt: Timestamp, expiresAt: Timestamp?, revokedAt: Timestamp?) {
+        (self.id, self.name, self.role, self.createdAt, self.expiresAt, self.revokedAt) = (id, name, role, createdAt, expiresAt, revokedAt)
+    }
+
+    /// Whether the token is accepted at `now`.
+    public func isUsable(now: Timestamp) -> Bool { revokedAt == nil && (expiresAt.map { now < $0 } ?? true) }
+}
+
 /// Admin tokens are random and stored only as their SHA-256.
 public enum AdminTokenFormat {
     public static func generate() -> String {

@@ -47,18 +47,32 @@ public enum AuditChain {
 
     /// Walks the log in stored order and reports the first entry that was changed, removed or reordered.
     public static func verify(_ entries: [AuditEntry]) -> Verdict {
-        var previous = genesis
+        var verifier = Verifier()
+        return verifier.feed(entries) ?? .intact(entries: verifier.count)
+    }
+
+    /// Verifies the log a page at a time, so a long log is never held in memory whole.
+    public struct Verifier: Sendable {
+        var previous = AuditChain.genesis
         var lastSequence: Int64 = 0
-        for e in entries {
-            if e.sequence <= lastSequence { return .broken(atSequence: e.sequence, reason: "out of order") }
-            if e.previousHash != previous {
-                return .broken(atSequence: e.sequence, reason: e.sequence != lastSequence + 1 ? "an entry before it was removed" : "an entry before it was changed, removed or reordered")
+        public private(set) var count = 0
+
+        public init() {}
+
+        /// The next page, in stored order: nil while the chain holds, else where it breaks.
+        public mutating func feed(_ entries: [AuditEntry]) -> Verdict? {
+            for e in entries {
+                if e.sequence <= lastSequence { return .broken(atSequence: e.sequence, reason: "out of order") }
+                if e.previousHash != previous {
+                    return .broken(atSequence: e.sequence, reason: e.sequence != lastSequence + 1 ? "an entry before it was removed" : "an entry before it was changed, removed or reordered")
+                }
+                let expected = AuditChain.hash(previous: previous, at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: e.detail)
+                if expected != e.hash { return .broken(atSequence: e.sequence, reason: "its content was changed") }
+                previous = e.hash
+                lastSequence = e.sequence
+                count += 1
             }
-            let expected = hash(previous: previous, at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: e.detail)
-            if expected != e.hash { return .broken(atSequence: e.sequence, reason: "its content was changed") }
-            previous = e.hash
-            lastSequence = e.sequence
+            return nil
         }
-        return .intact(entries: entries.count)
     }
 }

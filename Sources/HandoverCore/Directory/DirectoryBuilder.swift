@@ -27,7 +27,7 @@ public struct DirectoryBuilder {
         func duration(_ text: String?, _ entry: String, _ field: String) -> DirectoryDuration? {
             guard let text else { return nil }
             guard let d = DirectoryDuration(text) else {
-                problem(entry, field, "'\(text)' is not a duration (use 30s, 15m, 4h, 5d, 3wh or 1wd)")
+                problem(entry, field, "'\(text)' is not a duration (use 30s, 15m, 4h, 5d, 3wh or 1wd; at most 10 years)")
                 return nil
             }
             return d
@@ -101,7 +101,7 @@ public struct DirectoryBuilder {
             origin[entry] = name
         }
         for w in file.webhooks ?? [] {
-            directory.webhooks.append(Webhook(id: w.id, url: w.url, secret: w.secret.map(SecretReference.init)))
+            directory.webhooks.append(Webhook(id: w.id, url: w.url, secret: w.secret.map(SecretReference.init), allowPrivate: w.allow_private ?? false))
             origin["webhook \(w.id)"] = name
         }
     }

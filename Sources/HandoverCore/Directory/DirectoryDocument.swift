@@ -37,8 +37,10 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
         public var id: String; public var timezone: String; public var working_hours: String; public var working_days: [String]; public var holidays: [String]?
     }
     public struct WebhookEntry: Codable, Hashable, Sendable {
-        public var id: String; public var url: String; public var secret: String?
-        public init(id: String, url: String, secret: String?) { (self.id, self.url, self.secret) = (id, url, secret) }
+        public var id: String; public var url: String; public var secret: String?; public var allow_private: Bool?
+        public init(id: String, url: String, secret: String?, allow_private: Bool? = nil) {
+            (self.id, self.url, self.secret, self.allow_private) = (id, url, secret, allow_private)
+        }
     }
 
     /// `notify` entries mix strings (`mailbox: X`) and booleans (`sender: true`).
@@ -90,7 +92,7 @@ extension DirectoryDocument {
             CalendarEntry(id: $0.id, timezone: $0.timezone, working_hours: hhmm($0.workingStart) + "-" + hhmm($0.workingEnd),
                           working_days: $0.workingDays.sorted().map { dayNames[$0] }, holidays: $0.holidays.sorted())
         }
-        webhooks = d.webhooks.map { WebhookEntry(id: $0.id, url: $0.url, secret: $0.secret?.written) }
+        webhooks = d.webhooks.map { WebhookEntry(id: $0.id, url: $0.url, secret: $0.secret?.written, allow_private: $0.allowPrivate ? true : nil) }
     }
 }
 

@@ -6,6 +6,8 @@ public struct DirectoryEntityKind: Sendable {
     public let pathName: String
     /// How the validator names entries of this kind ("mailbox X").
     public let entryName: String
+    /// The document's key for this kind (`escalation_policies`).
+    public var sectionName: String { pathName.replacingOccurrences(of: "-", with: "_") }
     let get: @Sendable (DirectoryDocument, String) -> (any Encodable & Sendable)?
     let put: @Sendable (inout DirectoryDocument, String, Data, any EntryDecoder) throws -> Bool
     let remove: @Sendable (inout DirectoryDocument, String) -> Bool

@@ -172,8 +172,12 @@ public struct Webhook: Hashable, Sendable {
     public var id: String
     public var url: String
     public var secret: SecretReference?
+    /// Lets the webhook reach loopback, private or link-local addresses, and plain `http://` (an
+    /// Alertmanager or relay on the same host or network). Off by default: a directory edit must not
+    /// be able to aim the broker at its own network.
+    public var allowPrivate: Bool
 
-    public init(id: String, url: String, secret: SecretReference? = nil) {
-        (self.id, self.url, self.secret) = (id, url, secret)
+    public init(id: String, url: String, secret: SecretReference? = nil, allowPrivate: Bool = false) {
+        (self.id, self.url, self.secret, self.allowPrivate) = (id, url, secret, allowPrivate)
     }
 }

@@ -73,6 +73,16 @@ public enum DirectoryValidator {
                 }
             }
         }
+        for h in d.webhooks {
+            let entry = "webhook \(h.id)"
+            let lowered = h.url.lowercased()
+            if lowered.hasPrefix("http://") {
+                if !h.allowPrivate { add(entry, "url", "must be https:// (plain http:// only with allow_private: true, for a receiver on your own network)") }
+            } else if !lowered.hasPrefix("https://") || h.url.count > 2048 || h.url.contains(where: { $0.isWhitespace }) {
+                add(entry, "url", "must be an https:// URL")
+            }
+            if h.secret == nil { add(entry, "secret", "is required: every webhook POST is signed (write ${VARIABLE})") }
+        }
         // Two services covering one area for one workflow would make AREA:/POSTCODE: routing ambiguous.
         var coverage: [String: String] = [:]
         for s in d.services {
@@ -86,6 +96,30 @@ public enum DirectoryValidator {
                     }
                 }
             }
+        }
+        return found
+    }
+
+    /// Entries nothing uses: not errors (an admin may be preparing them), but worth a look, since an
+    /// unused escalation policy often means a workflow's `escalation:` was mistyped or dropped.
+    public static func warnings(in d: Directory) -> [Problem] {
+        let usedPolicies = Set(d.workflows.compactMap(\.escalation))
+        let usedCalendars = Set(d.escalationPolicies.compactMap(\.calendar))
+        var usedWebhooks: Set<String> = []
+        for p in d.escalationPolicies {
+            for stage in p.stages {
+                for case .webhook(let id) in stage.notify { usedWebhooks.insert(id) }
+            }
+        }
+        var found: [Problem] = []
+        for p in d.escalationPolicies where !usedPolicies.contains(p.id) {
+            found.append(Problem(entry: "escalation policy \(p.id)", field: "id", message: "no workflow uses this escalation policy"))
+        }
+        for c in d.calendars where !usedCalendars.contains(c.id) {
+            found.append(Problem(entry: "calendar \(c.id)", field: "id", message: "no escalation policy uses this calendar"))
+        }
+        for w in d.webhooks where !usedWebhooks.contains(w.id) {
+            found.append(Problem(entry: "webhook \(w.id)", field: "id", message: "no escalation policy notifies this webhook"))
         }
         return found
     }

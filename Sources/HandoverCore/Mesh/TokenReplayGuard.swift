@@ -1,64 +1,82 @@
 import Crypto
 
-/// Remembers the tokens seen within the skew window so each is accepted once (real MESH: single use).
-/// A value type with `now` passed in; the HTTP layer keeps one behind a lock. Tokens are remembered
-/// by a 128-bit digest (16 bytes, not the token's ~100), and memory is bounded by `capacity`: when
-/// full, the oldest entries are dropped first; tokens older than the window fail the timestamp check.
+/// Remembers spent tokens so each is accepted once (real MESH: single use). A value type with `now`
+/// passed in; the HTTP layer keeps one behind a lock.
+///
+/// A token stays spent until its *own* timestamp plus the window: the verifier accepts timestamps up
+/// to two hours either side of now, so a token dated two hours ahead must be remembered for four.
+/// Tokens are kept by a 64-bit digest in buckets by the minute they expire, so forgetting is dropping
+/// whole buckets. When `capacity` unexpired tokens are held, new ones are refused (`.full`) rather
+/// than forgetting tokens that could still be replayed.
 public struct TokenReplayGuard: Sendable {
-    struct Key: Hashable, Sendable {
-        let high: UInt64
-        let low: UInt64
-    }
-    private var seen: [Key: Int64] = [:]
-    private var order: [(key: Key, expiry: Int64)] = []
-    private var head = 0
+    public enum Verdict: Equatable, Sendable { case admitted, replayed, full }
+
+    private var buckets: [Int64: Set<UInt64>] = [:]
+    private var lastSweptMinute: Int64 = .min
+    public private(set) var count = 0
     public let windowSeconds: Int64
     public let capacity: Int
 
     /// The ±2 h timestamp skew MESH allows, plus a margin.
     public static let defaultWindowSeconds: Int64 = 2 * 3600 + 120
 
-    public init(windowSeconds: Int64 = TokenReplayGuard.defaultWindowSeconds, capacity: Int = 2_000_000) {
+    public init(windowSeconds: Int64 = TokenReplayGuard.defaultWindowSeconds, capacity: Int = 4_000_000) {
         self.windowSeconds = windowSeconds
         self.capacity = capacity
     }
 
-    public var count: Int { seen.count }
+    /// Records the token as spent unless it already was, or the guard is full.
+    public mutating func admit(_ token: MeshAuthToken, now: Timestamp) -> Verdict {
+        admit(key: Self.key(token), expiresAt: Self.expiry(of: token, now: now, window: windowSeconds), now: now)
+    }
 
-    /// Records the token; returns false if it was already used.
-    public mutating func admit(_ token: MeshAuthToken, now: Timestamp) -> Bool {
-        evict(now: now)
-        let key = Self.key(token)
-        if let expiry = seen[key], expiry > now.secondsSinceEpoch { return false }
-        let expiry = now.secondsSinceEpoch + windowSeconds
-        seen[key] = expiry
-        order.append((key, expiry))
-        return true
+    /// The same for a token already reduced to its digest and expiry (restoring a journal).
+    public mutating func admit(key: UInt64, expiresAt: Timestamp, now: Timestamp) -> Verdict {
+        sweep(now: now)
+        let minute = Self.minute(expiresAt)
+        guard minute > Self.minute(now) else { return .admitted }  // past its window: the timestamp check refuses it
+        if buckets[minute]?.contains(key) == true { return .replayed }
+        guard count < capacity else { return .full }
+        buckets[minute, default: []].insert(key)
+        count += 1
+        return .admitted
+    }
+
+    /// When a token stops needing to be remembered: its own timestamp plus the window (never before now).
+    public static func expiry(of token: MeshAuthToken, now: Timestamp, window: Int64 = defaultWindowSeconds) -> Timestamp {
+        let issued = Timestamp.parseTokenMinute(Substring(token.timestamp)) ?? now
+        return issued.adding(seconds: window)
+    }
+
+    /// The token's 64-bit digest, for the in-memory set and a spent-token journal.
+    public static func key(_ token: MeshAuthToken) -> UInt64 {
+        digestWords(token).high
     }
 
     /// The token's 128-bit digest as hex, for a replay cache shared through the store.
     public static func digest(_ token: MeshAuthToken) -> String {
-        let k = key(token)
-        return hexString(withUnsafeBytes(of: k.high.bigEndian) { Array($0) } + withUnsafeBytes(of: k.low.bigEndian) { Array($0) })
+        let words = digestWords(token)
+        return hexString(withUnsafeBytes(of: words.high.bigEndian) { Array($0) } + withUnsafeBytes(of: words.low.bigEndian) { Array($0) })
     }
 
-    static func key(_ token: MeshAuthToken) -> Key {
+    static func digestWords(_ token: MeshAuthToken) -> (high: UInt64, low: UInt64) {
         // Length-prefixed, so no two different tokens can make the same text.
         let text = [token.mailbox, token.nonce, token.nonceCount, token.timestamp].map { "\($0.utf8.count):\($0)" }.joined()
         let digest = Array(SHA256.hash(data: Array(text.utf8)))
         func word(_ at: Int) -> UInt64 { digest[at..<(at + 8)].reduce(0) { $0 << 8 | UInt64($1) } }
-        return Key(high: word(0), low: word(8))
+        return (word(0), word(8))
     }
 
-    private mutating func evict(now: Timestamp) {
-        while head < order.count, order[head].expiry <= now.secondsSinceEpoch || seen.count > capacity {
-            let entry = order[head]
-            if seen[entry.key] == entry.expiry { seen[entry.key] = nil }
-            head += 1
-        }
-        if head > 4096, head * 2 > order.count {
-            order.removeFirst(head)
-            head = 0
+    static func minute(_ t: Timestamp) -> Int64 { t.secondsSinceEpoch / 60 }
+
+    /// Drops buckets whose minute has passed; runs at most once a minute.
+    private mutating func sweep(now: Timestamp) {
+        let current = Self.minute(now)
+        guard current != lastSweptMinute else { return }
+        lastSweptMinute = current
+        for minute in buckets.keys where minute <= current {
+            count -= buckets[minute]?.count ?? 0
+            buckets[minute] = nil
         }
     }
 }

@@ -5,10 +5,31 @@ public struct ExpiryPolicy: Sendable {
     /// Payloads of delivered messages are purged this long after delivery.
     public var purgeAfterSeconds: Int64 = 30 * 86_400
     public var defaultExpirySeconds: Int64 = 5 * 86_400
+    /// A chunked upload not completed this long after its first chunk is discarded, its segments
+    /// purged, and the sender told by a report.
+    public var uploadTimeoutSeconds: Int64 = 24 * 3600
 
-    public init(purgeAfterSeconds: Int64 = 30 * 86_400, defaultExpirySeconds: Int64 = 5 * 86_400) {
+    public init(purgeAfterSeconds: Int64 = 30 * 86_400, defaultExpirySeconds: Int64 = 5 * 86_400, uploadTimeoutSeconds: Int64 = 24 * 3600) {
         self.purgeAfterSeconds = purgeAfterSeconds
         self.defaultExpirySeconds = defaultExpirySeconds
+        self.uploadTimeoutSeconds = uploadTimeoutSeconds
+    }
+
+    /// An upload abandoned half-way: the message becomes `error`, and the sender gets a report
+    /// linked to it. Nil unless the message is still uploading.
+    public func abandonedUpload(_ message: MessageRecord, reportID: MessageID, now: Timestamp) -> (message: MessageRecord, report: MessageRecord?)? {
+        guard message.status == .uploading else { return nil }
+        var abandoned = message
+        abandoned.status = .error
+        abandoned.statusEvent = .uploadAbandoned(hours: uploadTimeoutSeconds / 3600, at: now)
+        guard let sender = message.sender else { return (abandoned, nil) }
+        let report = MessageRecord(
+            id: reportID, type: .report, sender: nil, recipient: sender, workflowID: message.workflowID,
+            subject: message.subject.map { "Upload incomplete: \($0)" } ?? "Upload incomplete", localID: message.localID,
+            totalChunks: 0, status: .accepted, statusEvent: abandoned.statusEvent, linkedMessageID: message.id,
+            createdAt: now, deliveredAt: now, expiresAt: now.adding(seconds: defaultExpirySeconds),
+            route: RouteTaken(addressedBy: .system, address: message.recipient.rawValue, directoryVersion: message.route?.directoryVersion ?? 0))
+        return (abandoned, report)
     }
 
     /// The event the expired message gets.

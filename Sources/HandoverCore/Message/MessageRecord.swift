@@ -33,6 +33,12 @@ public struct StatusEvent: Hashable, Sendable, Codable {
         StatusEvent(code: "00", event: "TRANSFER", description: "Transferred to recipient mailbox", success: true, at: at)
     }
 
+    /// A chunked upload whose remaining chunks never came (Handover's own code: MESH has none).
+    public static func uploadAbandoned(hours: Int64, at: Timestamp) -> StatusEvent {
+        StatusEvent(code: "HANDOVER-UPLOAD-INCOMPLETE", event: "SEND",
+                    description: "Upload not completed within \(hours) hours; the message was discarded", success: false, at: at)
+    }
+
     public static func notCollected(days: Int, at: Timestamp) -> StatusEvent {
         StatusEvent(code: "14", event: "SEND", description: "Message not collected by recipient after \(days) days", success: false, at: at)
     }

@@ -32,7 +32,9 @@ public struct Alert: Hashable, Sendable {
     }
 
     /// The alert as JSON: what mailboxes, webhooks and the admin API see. Never the payload.
-    public func json(message: MessageRecord?) -> JSONValue {
+    /// The alert as the admin API shows it; `forMailbox` leaves out what only operators may read
+    /// (their acknowledgement note), for tracking.
+    public func json(message: MessageRecord?, forMailbox: Bool = false) -> JSONValue {
         .compact([
             ("alert_id", .string(id)), ("state", .string(state.rawValue)), ("message_id", .string(messageID.rawValue)),
             ("workflow_id", .string(workflowID)), ("policy", .string(policy)), ("stage", .int(Int64(stage + 1))),
@@ -42,7 +44,7 @@ public struct Alert: Hashable, Sendable {
             ("recipient", message.map { .string($0.recipient.rawValue) }), ("local_id", message?.localID.map { .string($0) }),
             ("delivered_at", message?.deliveredAt.map { .string($0.isoUTC) }),
             ("summary", .string(summary(message))),
-            ("acknowledged_by", acknowledgedBy.map(personJSON)), ("acknowledged_note", acknowledgedNote.map { .string($0) }),
+            ("acknowledged_by", acknowledgedBy.map(personJSON)), ("acknowledged_note", forMailbox ? nil : acknowledgedNote.map { .string($0) }),
             ("acknowledged_at", acknowledgedAt.map { .string($0.isoUTC) }),
             ("resolved_at", resolvedAt.map { .string($0.isoUTC) }), ("resolved_reason", resolvedReason.map { .string($0) }),
         ])

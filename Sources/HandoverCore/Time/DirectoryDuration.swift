@@ -5,6 +5,10 @@ public enum DirectoryDuration: Hashable, Sendable, CustomStringConvertible {
     case workingHours(Int)
     case workingDays(Int)
 
+    /// The longest duration a directory may state (10 years): longer is a typo, and bounding it keeps
+    /// deadline arithmetic far from overflow.
+    public static let maximumSeconds: Int64 = 3650 * 86_400
+
     public init?(_ text: String) {
         let t = text.trimmingWhitespace().lowercased()
         let units: [(String, (Int64) -> DirectoryDuration)] = [
@@ -17,7 +21,9 @@ public enum DirectoryDuration: Hashable, Sendable, CustomStringConvertible {
             guard !number.isEmpty, number.allSatisfy({ $0.isASCII && $0.isNumber }), number.count <= 9,
                 let value = Int64(number), value > 0
             else { return nil }
-            self = make(value)
+            let duration = make(value)
+            guard duration.upperBoundSeconds <= Self.maximumSeconds else { return nil }
+            self = duration
             return
         }
         return nil
@@ -32,6 +38,15 @@ public enum DirectoryDuration: Hashable, Sendable, CustomStringConvertible {
             return "\(s)s"
         case .workingHours(let h): return "\(h)wh"
         case .workingDays(let d): return "\(d)wd"
+        }
+    }
+
+    /// The most elapsed time this can take: a working hour is at least an hour, a working day at least a day.
+    var upperBoundSeconds: Int64 {
+        switch self {
+        case .elapsed(let s): s
+        case .workingHours(let h): Int64(h) * 3600
+        case .workingDays(let d): Int64(d) * 86_400
         }
     }
 

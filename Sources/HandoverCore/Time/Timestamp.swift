@@ -9,9 +9,18 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public static func < (a: Self, b: Self) -> Bool { a.microsecondsSinceEpoch < b.microsecondsSinceEpoch }
 
+    /// This instant moved by `seconds`, saturating at the representable range rather than trapping:
+    /// durations come from directory documents and requests, so an absurd one must not kill the broker.
     public func adding(seconds: Int64) -> Timestamp {
-        Timestamp(microsecondsSinceEpoch: microsecondsSinceEpoch + seconds * 1_000_000)
+        let (micros, overflowMultiply) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        let (sum, overflowAdd) = microsecondsSinceEpoch.addingReportingOverflow(micros)
+        guard !overflowMultiply, !overflowAdd else { return seconds < 0 ? .distantPast : .distantFuture }
+        return Timestamp(microsecondsSinceEpoch: sum)
     }
+
+    /// The bounds `adding` saturates at: far outside any real deadline, still printable.
+    public static let distantFuture = Timestamp(secondsSinceEpoch: 253_402_300_799)  // 9999-12-31T23:59:59Z
+    public static let distantPast = Timestamp(secondsSinceEpoch: 0)
 
     public var description: String { isoUTC }
 
@@ -51,12 +60,45 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     /// Parses the 12-digit `yyyyMMddHHmm` of a MESH token (UTC).
     public static func parseTokenMinute(_ text: Substring) -> Timestamp? {
-        guard text.count == 12, text.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        let digits = Array(text).map { Int(String($0))! }
+        guard text.count == 12, let digits = asciiDigits(text) else { return nil }
+        return civilTimestamp(digits, withTime: true, seconds: false)
+    }
+
+    /// Parses `2026-11-25T09:00:00Z` (UTC; the `Z` optional) or a date `2026-11-25`, as the admin API
+    /// takes them. Only ASCII digits count: `isNumber` also accepts Thai or Arabic-Indic digits.
+    public static func parseISO(_ text: String) -> Timestamp? {
+        let utf8 = Array(text.utf8)
+        let dateOnly = utf8.count == 10
+        let withTime = utf8.count == 19 || (utf8.count == 20 && utf8[19] == UInt8(ascii: "Z"))
+        guard dateOnly || withTime, utf8[4] == UInt8(ascii: "-"), utf8[7] == UInt8(ascii: "-") else { return nil }
+        if withTime {
+            guard utf8[10] == UInt8(ascii: "T"), utf8[13] == UInt8(ascii: ":"), utf8[16] == UInt8(ascii: ":") else { return nil }
+        }
+        let digitPositions = dateOnly ? [0, 1, 2, 3, 5, 6, 8, 9] : [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]
+        var digits: [Int] = []
+        for i in digitPositions {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(utf8[i]) else { return nil }
+            digits.append(Int(utf8[i] - UInt8(ascii: "0")))
+        }
+        return civilTimestamp(digits, withTime: withTime, seconds: true)
+    }
+
+    private static func asciiDigits(_ text: Substring) -> [Int]? {
+        var digits: [Int] = []
+        for byte in text.utf8 {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { return nil }
+            digits.append(Int(byte - UInt8(ascii: "0")))
+        }
+        return digits
+    }
+
+    /// `yyyyMMdd[HHmm[ss]]` digits to an instant, or nil for an impossible field.
+    private static func civilTimestamp(_ digits: [Int], withTime: Bool, seconds: Bool) -> Timestamp? {
         func num(_ from: Int, _ len: Int) -> Int { digits[from..<(from + len)].reduce(0) { $0 * 10 + $1 } }
-        let (y, mo, d, h, mi) = (num(0, 4), num(4, 2), num(6, 2), num(8, 2), num(10, 2))
-        guard (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60 else { return nil }
-        return CivilDateTime(year: y, month: mo, day: d, hour: h, minute: mi, second: 0).timestamp
+        let (y, mo, d) = (num(0, 4), num(4, 2), num(6, 2))
+        let h = withTime ? num(8, 2) : 0, mi = withTime ? num(10, 2) : 0, s = withTime && seconds ? num(12, 2) : 0
+        guard (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+        return CivilDateTime(year: y, month: mo, day: d, hour: h, minute: mi, second: s).timestamp
     }
 }
 

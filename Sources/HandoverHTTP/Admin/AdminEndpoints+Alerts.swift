@@ -6,13 +6,13 @@ import Hummingbird
 extension AdminEndpoints {
     /// `GET /admin/alerts?state=open|acknowledged|resolved`
     func listAlerts(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, edit: false)
+        _ = try await principal(request, context, edit: false)
         var state: Alert.State?
         if let raw = request.uri.queryParameters.get("state") {
             guard let parsed = Alert.State(rawValue: raw) else { throw AdminProblem.badRequest("state is open, acknowledged or resolved") }
             state = parsed
         }
-        let alerts = try await store.alerts(state: state, limit: min(request.uri.queryParameters.get("limit").flatMap(Int.init) ?? 200, 1000))
+        let alerts = try await store.alerts(state: state, limit: try listLimit(request, default: 200, maximum: 1000))
         var items: [JSONValue] = []
         for alert in alerts { items.append(alert.json(message: try await store.message(alert.messageID))) }
         return .json(.object([("alerts", .array(items))]))
@@ -20,7 +20,7 @@ extension AdminEndpoints {
 
     /// `GET /admin/alerts/{id}`: the alert with its webhook deliveries and every attempt.
     func getAlert(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, edit: false)
+        _ = try await principal(request, context, edit: false)
         guard let id = context.parameters.get("alert"), let alert = try await store.alert(id: id) else { throw AdminProblem.notFound("that alert") }
         let deliveries = try await store.webhookDeliveries(alertID: alert.id)
         guard case .object(var pairs) = alert.json(message: try await store.message(alert.messageID)) else { throw AdminProblem.notFound("that alert") }
@@ -41,7 +41,7 @@ extension AdminEndpoints {
     /// `POST /admin/alerts/{id}/acknowledge` (operator or admin): stops repeats; the alert still
     /// resolves only when its condition stops holding.
     func acknowledgeAlert(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, edit: false)
+        let who = try await principal(request, context, edit: false)
         guard who.role != .viewer else { throw AdminProblem(status: .forbidden, type: "forbidden", title: "Forbidden", detail: "acknowledging alerts needs the operator or admin role") }
         guard let id = context.parameters.get("alert") else { throw AdminProblem.notFound("that alert") }
         let buffer = try await request.body.collect(upTo: 64 * 1024)

@@ -7,13 +7,18 @@ import Yams
 
 /// The admin API (contract §5) under `/admin`: bearer tokens with roles, the routing directory with
 /// versions, message metadata and the audit log. Every edit makes a new directory version.
-public struct AdminEndpoints<Context: RequestContext>: Sendable {
+public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     let manager: DirectoryManager
     let store: any BrokerStore
     let clock: @Sendable () -> Timestamp
+    /// Under mutual TLS, the client-certificate names (CN or DNS SAN) that may use the admin API at
+    /// all; nil when the listener does not bind certificates. A mailbox's certificate from the same CA
+    /// is not enough: a stolen admin token alone must not open the admin API.
+    let adminCertificateNames: Set<String>?
 
-    public init(manager: DirectoryManager, store: any BrokerStore, clock: @escaping @Sendable () -> Timestamp) {
-        (self.manager, self.store, self.clock) = (manager, store, clock)
+    public init(manager: DirectoryManager, store: any BrokerStore, clock: @escaping @Sendable () -> Timestamp,
+                adminCertificateNames: Set<String>? = nil) {
+        (self.manager, self.store, self.clock, self.adminCertificateNames) = (manager, store, clock, adminCertificateNames)
     }
 
     public func register(on router: Router<Context>) {
@@ -35,11 +40,21 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
         admin.delete(":kind/:id") { request, context in try await deleteEntity(request, context) }
     }
 
-    /// The caller, from `Authorization: Bearer`; 401 without a known token, 403 if an edit needs admin.
-    func principal(_ request: Request, edit: Bool) async throws -> AdminPrincipal {
+    /// The caller, from `Authorization: Bearer`; 401 without a known, unrevoked, unexpired token, 403
+    /// if an edit needs admin or the client certificate is not an admin certificate.
+    func principal(_ request: Request, _ context: Context, edit: Bool) async throws -> AdminPrincipal {
+        if let allowed = adminCertificateNames {
+            let names = await context.clientCertificateNames() ?? []
+            guard names.contains(where: { allowed.contains($0.lowercased()) }) else {
+                context.logger.info("admin request refused: not an admin client certificate",
+                                    metadata: ["handover.client_address": "\(context.clientAddress ?? "unknown")"])
+                throw AdminProblem(status: .forbidden, type: "admin-certificate-required", title: "Forbidden",
+                                   detail: "the admin API needs the admin client certificate (Certs/dev/clients/admin.pem in development)")
+            }
+        }
         guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer "),
             case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty,
-            let principal = try await store.adminPrincipal(tokenHash: AdminTokenFormat.hash(token))
+            let principal = try await store.adminPrincipal(tokenHash: AdminTokenFormat.hash(token), now: clock())
         else { throw AdminProblem.unauthorized }
         if edit && !principal.role.mayEdit { throw AdminProblem.forbidden }
         return principal
@@ -50,25 +65,33 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
     // MARK: - Whole directory
 
     func getDirectory(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, edit: false)
+        _ = try await principal(request, context, edit: false)
         guard let current = try await store.currentDirectory() else { throw AdminProblem.notFound("a directory") }
         return try documentResponse(current.document, version: current.version, request: request)
     }
 
     func putDirectory(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, edit: true)
+        let who = try await principal(request, context, edit: true)
         let dryRun = request.uri.queryParameters.get("dry_run") == "true"
         let body = try await request.body.collect(upTo: 10 << 20)
+        let data = Data(body.readableBytesView)
         let document: DirectoryDocument
-        do { document = try BodyFormat(request).decode(DirectoryDocument.self, from: Data(body.readableBytesView)) } catch {
+        do {
+            try DirectoryText.checkNesting(String(decoding: data, as: UTF8.self))
+            document = try BodyFormat(request).decode(DirectoryDocument.self, from: data)
+        } catch let problem as DirectoryProblem {
+            throw AdminProblem.invalid([problem])
+        } catch {
             throw AdminProblem.badRequest("the body is not a directory document: \(describeDecodingError(error))")
         }
+        let unknownKeys = DirectoryKeyCheck.problems(in: try BodyFormat(request).decode(KeyTree.self, from: data), source: "directory")
+        guard unknownKeys.isEmpty else { throw AdminProblem.invalid(unknownKeys) }
         let expected = try ifMatchVersion(request, required: !dryRun)
-        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun), request: request)
+        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun), document: document, request: request)
     }
 
     func history(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, edit: false)
+        _ = try await principal(request, context, edit: false)
         let versions = try await store.directoryHistory(limit: 200)
         return .json(.object([("versions", .array(versions.map { v in
             .object([("version", .int(v.version)), ("created_at", .string(v.createdAt.isoUTC)), ("actor", .string(v.actor)),
@@ -77,7 +100,7 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
     }
 
     func version(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, edit: false)
+        _ = try await principal(request, context, edit: false)
         guard let n = context.parameters.get("version").flatMap(Int64.init), let stored = try await store.directoryVersion(n) else {
             throw AdminProblem.notFound("that directory version")
         }
@@ -95,7 +118,7 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
     }
 
     func getEntity(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, edit: false)
+        _ = try await principal(request, context, edit: false)
         let (kind, id) = try kind(context)
         guard let current = try await store.currentDirectory(), let entry = kind.entry(in: current.document, id: id) else {
             throw AdminProblem.notFound("\(kind.entryName) \(id)")
@@ -106,24 +129,33 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
     }
 
     func putEntity(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, edit: true)
+        let who = try await principal(request, context, edit: true)
         let (kind, id) = try kind(context)
         let body = try await request.body.collect(upTo: 1 << 20)
         let current = try await store.currentDirectory()
         var document = current?.document ?? DirectoryDocument()
+        let data = Data(body.readableBytesView)
         do {
-            _ = try kind.upsert(in: &document, id: id, body: Data(body.readableBytesView), decoder: BodyFormat(request))
+            try DirectoryText.checkNesting(String(decoding: data, as: UTF8.self))
+            _ = try kind.upsert(in: &document, id: id, body: data, decoder: BodyFormat(request))
+            let unknownKeys = DirectoryKeyCheck.problems(inEntry: try BodyFormat(request).decode(KeyTree.self, from: data),
+                                                         section: kind.sectionName, source: "directory")
+            guard unknownKeys.isEmpty else { throw AdminProblem.invalid(unknownKeys) }
+        } catch let problem as DirectoryProblem {
+            throw AdminProblem.invalid([problem])
+        } catch let problem as AdminProblem {
+            throw problem
         } catch let mismatch as EntityIDMismatch {
             throw AdminProblem.badRequest("the body's id \(mismatch.body) differs from the path's \(mismatch.path)")
         } catch {
             throw AdminProblem.badRequest("the body is not a \(kind.entryName): \(describeDecodingError(error))")
         }
         let expected = try ifMatchVersion(request, required: false) ?? current?.version
-        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: false), request: request)
+        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: false), document: document, request: request)
     }
 
     func deleteEntity(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, edit: true)
+        let who = try await principal(request, context, edit: true)
         let (kind, id) = try kind(context)
         guard let current = try await store.currentDirectory() else { throw AdminProblem.notFound("\(kind.entryName) \(id)") }
         var document = current.document
@@ -137,13 +169,13 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
                                detail: "\(kind.entryName) \(id) is referenced by: \(referrers.joined(separator: ", "))",
                                extra: [("referenced_by", .array(referrers.map { .string($0) }))])
         }
-        return try await outcomeResponse(outcome, request: request)
+        return try await outcomeResponse(outcome, document: document, request: request)
     }
 
     // MARK: - Passwords, messages, audit
 
     func rotatePassword(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, edit: true)
+        let who = try await principal(request, context, edit: true)
         guard context.parameters.get("kind") == "mailboxes" else { throw AdminProblem.notFound("that endpoint") }
         let id = MailboxID(context.parameters.get("id") ?? "")
         guard let password = try await manager.rotatePassword(id, actor: actor(who)) else { throw AdminProblem.notFound("mailbox \(id)") }
@@ -155,15 +187,15 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
     }
 
     func messages(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, edit: false)
+        _ = try await principal(request, context, edit: false)
         let q = request.uri.queryParameters
-        var query = MessageQuery(mailbox: q.get("mailbox").map(MailboxID.init), workflowID: q.get("workflow"), limit: q.get("limit").flatMap(Int.init) ?? 100)
+        var query = MessageQuery(mailbox: q.get("mailbox").map(MailboxID.init), workflowID: q.get("workflow"), limit: try listLimit(request, default: 100, maximum: 1000))
         if let status = q.get("status") {
             guard let parsed = MessageStatus(rawValue: status) else { throw AdminProblem.badRequest("status is one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
             query.status = parsed
         }
         if let since = q.get("since") {
-            guard let t = parseISOTimestamp(since) else { throw AdminProblem.badRequest("since is an ISO-8601 time such as 2026-11-25T09:00:00Z") }
+            guard let t = Timestamp.parseISO(since) else { throw AdminProblem.badRequest("since is an ISO-8601 time such as 2026-11-25T09:00:00Z") }
             query.since = t
         }
         let found = try await store.searchMessages(query)
@@ -171,9 +203,9 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
     }
 
     func audit(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, edit: false)
+        _ = try await principal(request, context, edit: false)
         let after = request.uri.queryParameters.get("since").flatMap(Int64.init) ?? 0
-        let entries = try await store.auditEntries(afterSequence: after, limit: 1000)
+        let entries = try await store.auditEntries(afterSequence: after, limit: try listLimit(request, default: 1000, maximum: 1000))
         return .json(.object([("entries", .array(entries.map { e in
             .object([("sequence", .int(e.sequence)), ("at", .string(e.at.isoUTC)), ("actor", .string(e.actor)), ("action", .string(e.action)),
                      ("subject", .string(e.subject)), ("detail", .string(e.detail)), ("hash", .string(e.hash))])
@@ -181,7 +213,7 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
     }
 
     func verifyAudit(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, edit: false)
+        _ = try await principal(request, context, edit: false)
         switch try await store.verifyAuditChain() {
         case .intact(let n): return .json(.object([("intact", true), ("entries", .int(Int64(n)))]))
         case .broken(let seq, let reason):
@@ -190,6 +222,13 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
     }
 
     // MARK: - Helpers
+
+    /// `?limit=`: a whole number, clamped to 1...maximum (a negative limit is unbounded in SQLite).
+    func listLimit(_ request: Request, default value: Int, maximum: Int) throws -> Int {
+        guard let raw = request.uri.queryParameters.get("limit") else { return value }
+        guard let n = Int(raw) else { throw AdminProblem.badRequest("limit is a whole number from 1 to \(maximum)") }
+        return min(max(n, 1), maximum)
+    }
 
     func propose(_ document: DirectoryDocument, expected: Int64?, actor: String, dryRun: Bool) async throws -> DirectoryManager.Outcome {
         do {
@@ -201,15 +240,18 @@ public struct AdminEndpoints<Context: RequestContext>: Sendable {
         }
     }
 
-    func outcomeResponse(_ outcome: DirectoryManager.Outcome, request: Request) async throws -> Response {
+    func outcomeResponse(_ outcome: DirectoryManager.Outcome, document: DirectoryDocument, request: Request) async throws -> Response {
         func changes(_ list: [DirectoryChange]) -> JSONValue {
             .array(list.map { .compact([("kind", .string($0.kind.rawValue)), ("entity", .string($0.entity)), ("id", .string($0.id))]) })
         }
+        let warnings = JSONValue.array(DirectoryValidator.warnings(in: DirectoryBuilder.build([(source: "directory", document: document)]).0).map {
+            .object([("entry", .string($0.entry)), ("field", .string($0.field)), ("message", .string($0.message))])
+        })
         switch outcome {
         case .invalid(let problems): throw AdminProblem.invalid(problems)
-        case .dryRun(let list): return .json(.object([("dry_run", true), ("valid", true), ("changes", changes(list))]))
+        case .dryRun(let list): return .json(.object([("dry_run", true), ("valid", true), ("changes", changes(list)), ("warnings", warnings)]))
         case .applied(let version, let list):
-            var response = Response.json(.object([("version", .int(version)), ("changes", changes(list))]))
+            var response = Response.json(.object([("version", .int(version)), ("changes", changes(list)), ("warnings", warnings)]))
             response.headers[.eTag] = "\"\(version)\""
             return response
         }
@@ -258,17 +300,6 @@ struct BodyFormat: EntryDecoder {
     func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         yaml ? try YAMLDecoder().decode(type, from: data) : try JSONDecoder().decode(type, from: data)
     }
-}
-
-/// `2026-11-25T09:00:00Z` (seconds, UTC) or a date `2026-11-25`.
-func parseISOTimestamp(_ text: String) -> Timestamp? {
-    let digits = text.filter(\.isNumber).map { Int(String($0))! }
-    guard digits.count == 8 || digits.count == 14 else { return nil }
-    func num(_ from: Int, _ len: Int) -> Int { digits[from..<(from + len)].reduce(0) { $0 * 10 + $1 } }
-    let civil = CivilDateTime(year: num(0, 4), month: num(4, 2), day: num(6, 2),
-                              hour: digits.count == 14 ? num(8, 2) : 0, minute: digits.count == 14 ? num(10, 2) : 0, second: digits.count == 14 ? num(12, 2) : 0)
-    guard (1...12).contains(civil.month), (1...31).contains(civil.day), civil.hour < 24, civil.minute < 60, civil.second < 61 else { return nil }
-    return civil.timestamp
 }
 
 /// Message metadata for admins: never the payload.

@@ -37,6 +37,7 @@ extension MeshEndpoints {
         guard !broker.configuration.sandbox else { return }
         let header = request.header("authorization")
         guard case .success(let token) = MeshAuthToken.parse(header) else { throw MeshError.auth(.missingHeader) }
-        _ = try await broker.authenticate(header: header, mailbox: MailboxID(token.mailbox), logger: context.logger)
+        let mailbox = try await broker.authenticate(header: header, mailbox: MailboxID(token.mailbox), address: context.clientAddress, logger: context.logger)
+        try await checkCertificateBinding(mailbox, context)
     }
 }

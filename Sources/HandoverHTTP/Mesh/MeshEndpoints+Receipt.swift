@@ -18,19 +18,31 @@ extension MeshEndpoints {
         guard let signer = broker.receiptSigner else {
             throw MeshError(status: 503, event: "RECEIPT", code: "", message: "receipts are not configured on this broker (--receipt-cert, --receipt-key)")
         }
+        let (digest, bytes) = try await payloadDigest(of: message)
+        let canonical = CrossingReceipt.canonical(message, payloadSHA256: digest, payloadBytes: bytes)
+        let signature = try signer.sign(Array(canonical.utf8))
+        return .json(.object([("receipt", .string(canonical)), ("signature", .string(signature)), ("certificate", .string(signer.certificatePEM))]))
+    }
+
+    /// The payload's SHA-256 and size. A delivered payload never changes, so it is hashed once and
+    /// remembered (bounded), rather than read whole again on every receipt call.
+    func payloadDigest(of message: MessageRecord) async throws -> (digest: String, bytes: Int64) {
+        if let known = broker.payloadDigests.withLock({ $0[message.id] }) { return known }
         var hasher = SHA256()
         var bytes: Int64 = 0
         for number in 1...max(message.totalChunks, 1) {
-            guard let chunk = try await broker.store.chunk(messageID: id, number: number) else { throw MeshError.noLongerAvailable }
+            guard let chunk = try await broker.store.chunk(messageID: message.id, number: number) else { throw MeshError.noLongerAvailable }
             for index in 0..<chunk.segmentCount {
                 guard let segment = try await broker.store.segment(uploadID: chunk.uploadID, index: index) else { throw MeshError.noLongerAvailable }
                 segment.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                 bytes += Int64(segment.readableBytes)
             }
         }
-        let digest = hexString(hasher.finalize())
-        let canonical = CrossingReceipt.canonical(message, payloadSHA256: digest, payloadBytes: bytes)
-        let signature = try signer.sign(Array(canonical.utf8))
-        return .json(.object([("receipt", .string(canonical)), ("signature", .string(signature)), ("certificate", .string(signer.certificatePEM))]))
+        let result = (hexString(hasher.finalize()), bytes)
+        broker.payloadDigests.withLock { cache in
+            if cache.count >= 100_000 { cache.removeAll(keepingCapacity: true) }
+            cache[message.id] = result
+        }
+        return result
     }
 }

@@ -76,7 +76,7 @@ enum TrackingView {
         .compact([
             ("responsibility_required", .bool(m.responsibilityRequired)),
             ("responsibility", m.responsibilityRequired || m.responsibility != nil ? responsibilityJSON(m.responsibility ?? ResponsibilityRecord()) : nil),
-            ("open_alerts", .array(alerts.filter { $0.state != .resolved }.map { $0.json(message: m) })),
+            ("open_alerts", .array(alerts.filter { $0.state != .resolved }.map { $0.json(message: m, forMailbox: true) })),
             ("timeline", .array(events.map { e in
                 .object([("at", .string(e.at.isoUTC)), ("event", .string(e.kind)), ("detail", .string(e.detail))])
             })),

@@ -48,15 +48,20 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
     /// for a valid token.
     func authenticate(_ request: Request, _ context: Context) async throws -> (MailboxID, MeshAPIVersion) {
         let version = try request.meshVersion()
-        let mailbox = try await broker.authenticate(header: request.header("authorization"), mailbox: try context.pathMailbox(), logger: context.logger)
-        if broker.configuration.bindClientCertificates {
-            let names = await context.clientCertificateNames() ?? []
-            guard let box = broker.directory.snapshot.mailboxes[mailbox], ClientCertificateBinding.permits(certificateNames: names, mailbox: box) else {
-                context.logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "client certificate is not bound to this mailbox"])
-                throw MeshError.auth(.invalidToken)
-            }
-        }
+        let mailbox = try await broker.authenticate(header: request.header("authorization"), mailbox: try context.pathMailbox(), address: context.clientAddress, logger: context.logger)
+        try await checkCertificateBinding(mailbox, context)
         return (mailbox, version)
+    }
+
+    /// Under mutual TLS, the client certificate must name the mailbox or its organisation.
+    func checkCertificateBinding(_ mailbox: MailboxID, _ context: Context) async throws {
+        guard broker.configuration.bindClientCertificates else { return }
+        let names = await context.clientCertificateNames() ?? []
+        guard let box = broker.directory.snapshot.mailboxes[mailbox], ClientCertificateBinding.permits(certificateNames: names, mailbox: box) else {
+            context.logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "client certificate is not bound to this mailbox",
+                                                                     "handover.client_address": "\(context.clientAddress ?? "unknown")"])
+            throw MeshError.auth(.invalidToken)
+        }
     }
 
     func health() -> Response {

@@ -6,19 +6,20 @@ import Hummingbird
 /// Registered only with `--sandbox`; never in a real deployment.
 public struct SandboxEndpoints<Context: RequestContext>: Sendable {
     let store: any MessageStore
+    let clock: @Sendable () -> Timestamp
 
-    public init(store: any MessageStore) { self.store = store }
+    public init(store: any MessageStore, clock: @escaping @Sendable () -> Timestamp) { (self.store, self.clock) = (store, clock) }
 
     public func register(on router: Router<Context>) {
         for prefix in ["/admin", "/messageexchange/admin"] {
             router.delete(RouterPath(prefix + "/reset")) { _, context in
-                try await store.reset(mailbox: nil)
+                try await store.reset(mailbox: nil, now: clock())
                 context.logger.notice("sandbox reset: all mailboxes")
                 return Response.json(.object([("message", "all mailboxes reset")]))
             }
             router.delete(RouterPath(prefix + "/reset/:mailbox")) { _, context in
                 let mailbox = try context.pathMailbox()
-                try await store.reset(mailbox: mailbox)
+                try await store.reset(mailbox: mailbox, now: clock())
                 return Response.json(.object([("message", .string("mailbox \(mailbox.rawValue) reset"))]))
             }
         }

@@ -6,7 +6,15 @@ import NIOCore
 /// Inflates a `Content-Encoding: gzip` upload as it streams in, discarding the output, so a corrupt
 /// or truncated body is refused with 400 at upload instead of failing a later download. Accepts
 /// several concatenated gzip members, as gunzip does. Memory: one 64 KiB window and zlib's state.
+/// Work is bounded too: a body that inflates past `maximumInflatedBytes`, or more than `maximumRatio`
+/// times its compressed size (a "zip bomb": 10 MB of gzipped zeros is 10 GB), is refused with 413.
 final class GzipBodyValidator: BodyInspector {
+    static let maximumInflatedBytes: Int64 = 1 << 30
+    static let maximumRatio: Int64 = 200
+    /// Ratios are only judged past this much output, so tiny, very compressible bodies pass.
+    static let ratioGrace: Int64 = 1 << 20
+    private var compressedBytes: Int64 = 0
+    private var inflatedBytes: Int64 = 0
     private var stream = z_stream()
     private var started = false
     /// True between members: the last member ended and no byte of a new one has arrived.
@@ -21,19 +29,30 @@ final class GzipBodyValidator: BodyInspector {
             started = true
         }
         var failed = false
+        var tooLarge = false
+        compressedBytes += Int64(part.readableBytes)
         part.withUnsafeReadableBytes { input in
             guard let base = input.baseAddress, input.count > 0 else { return }
             stream.next_in = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: Bytef.self))
             stream.avail_in = uInt(input.count)
-            while stream.avail_in > 0 && !failed {
+            while stream.avail_in > 0 && !failed && !tooLarge {
                 if atMemberEnd {
                     inflateReset(&stream)
                     atMemberEnd = false
                 }
+                var produced = 0
                 let code = output.withUnsafeMutableBytes { out -> Int32 in
-                    stream.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
+                    guard let base = out.baseAddress else { return Z_MEM_ERROR }
+                    stream.next_out = base.assumingMemoryBound(to: Bytef.self)
                     stream.avail_out = uInt(out.count)
-                    return inflate(&stream, Z_NO_FLUSH)
+                    let code = inflate(&stream, Z_NO_FLUSH)
+                    produced = out.count - Int(stream.avail_out)
+                    return code
+                }
+                inflatedBytes += Int64(produced)
+                if inflatedBytes > Self.maximumInflatedBytes
+                    || (inflatedBytes > Self.ratioGrace && inflatedBytes > compressedBytes * Self.maximumRatio) {
+                    tooLarge = true
                 }
                 switch code {
                 case Z_OK, Z_BUF_ERROR: continue
@@ -44,6 +63,10 @@ final class GzipBodyValidator: BodyInspector {
             stream.next_in = nil
         }
         if failed { throw invalid }
+        if tooLarge {
+            throw MeshError(status: 413, event: "SEND", code: "",
+                            message: "the gzip body inflates to more than \(Self.maximumRatio) times its size or 1 GiB (Content-Encoding: gzip)")
+        }
     }
 
     func finish() throws {

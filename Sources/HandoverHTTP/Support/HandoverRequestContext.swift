@@ -15,6 +15,9 @@ public struct HandoverRequestContext: RequestContext, ClientCertificateContext {
         channel = source.channel
     }
 
+    /// The peer's IP address, for per-address limits and logs.
+    public var clientAddress: String? { channel?.remoteAddress?.ipAddress }
+
     /// The subject CN and DNS SANs of the client's certificate, or nil without TLS or a certificate.
     public func clientCertificateNames() async -> [String]? {
         guard let channel else { return nil }
@@ -38,4 +41,6 @@ public struct HandoverRequestContext: RequestContext, ClientCertificateContext {
 /// A context that can name the client certificate of its connection.
 public protocol ClientCertificateContext: RequestContext {
     func clientCertificateNames() async -> [String]?
+    /// The peer's IP address, or nil where there is no connection (in-process tests).
+    var clientAddress: String? { get }
 }

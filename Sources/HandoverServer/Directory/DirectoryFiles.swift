@@ -24,7 +24,11 @@ public enum DirectoryFiles {
         for name in names {
             let text = try String(contentsOf: url.appendingPathComponent(name), encoding: .utf8)
             do {
+                try DirectoryText.checkNesting(text)
                 parsed.append((name, try YAMLDecoder().decode(DirectoryDocument.self, from: text)))
+                problems += DirectoryKeyCheck.problems(in: try YAMLDecoder().decode(KeyTree.self, from: text), source: name)
+            } catch let problem as DirectoryProblem {
+                problems.append(DirectoryProblem(file: name, entry: problem.entry, field: problem.field, message: problem.message))
             } catch {
                 problems.append(DirectoryProblem(file: name, entry: "file", field: "", message: "cannot be read as a directory file: \(describeDecodingError(error))"))
             }

@@ -54,3 +54,9 @@ public struct DirectoryRefresher: Service, Sendable {
         }
     }
 }
+
+extension DirectoryRefresher: CustomStringConvertible {
+    /// Service-lifecycle logs name a service by its description; the default would print every
+    /// stored property, the environment with its secrets included.
+    public var description: String { "DirectoryRefresher" }
+}

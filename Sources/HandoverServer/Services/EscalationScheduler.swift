@@ -83,3 +83,9 @@ public struct EscalationScheduler: Service, Sendable {
         }
     }
 }
+
+extension EscalationScheduler: CustomStringConvertible {
+    /// Service-lifecycle logs name a service by its description; the default would print every
+    /// stored property, the environment with its secrets included.
+    public var description: String { "EscalationScheduler" }
+}

@@ -36,13 +36,21 @@ public struct ExpirySweeper: Service, Sendable {
     public func sweepOnce() async throws -> Int {
         let now = clock()
         let expired = try await store.expireDue(now: now, policy: policy, limit: Self.batch)
-        let purged = try await store.purgePayloads(deliveredBefore: now.adding(seconds: -policy.purgeAfterSeconds), limit: Self.batch)
-        let abandoned = try await store.discardAbandonedUploads(stagedBefore: now.adding(seconds: -24 * 3600))
+        let purged = try await store.purgePayloads(deliveredBefore: now.adding(seconds: -policy.purgeAfterSeconds), limit: Self.batch, now: now)
+        let abandoned = try await store.discardAbandonedUploads(stagedBefore: now.adding(seconds: -policy.uploadTimeoutSeconds))
+        let incomplete = try await store.abandonIncompleteUploads(now: now, policy: policy, limit: Self.batch)
         if let replayCache = store as? any SharedReplayCache { _ = try await replayCache.forgetExpiredTokens(now: now) }
-        if expired + purged + abandoned > 0 {
-            logger.info("expiry sweep", metadata: ["handover.expired": "\(expired)", "handover.purged": "\(purged)", "handover.abandoned_segments": "\(abandoned)"])
+        if expired + purged + abandoned + incomplete > 0 {
+            logger.info("expiry sweep", metadata: ["handover.expired": "\(expired)", "handover.purged": "\(purged)", "handover.abandoned_segments": "\(abandoned)",
+                                                   "handover.abandoned_uploads": "\(incomplete)"])
         }
         return expired
     }
 }
 
+
+extension ExpirySweeper: CustomStringConvertible {
+    /// Service-lifecycle logs name a service by its description; the default would print every
+    /// stored property, the environment with its secrets included.
+    public var description: String { "ExpirySweeper" }
+}

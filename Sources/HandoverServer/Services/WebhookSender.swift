@@ -24,7 +24,15 @@ public struct WebhookSender: Service, Sendable {
     let giveUpAfterSeconds: Int64 = 26 * 3600
     let timeout: TimeAmount = .seconds(10)
 
-    public init(store: any EscalationStore, directory: DirectoryHolder, environment: [String: String], http: HTTPClient = .shared,
+    /// A client of its own: no redirects (a 3xx is a failed delivery, never a hop to another host),
+    /// bounded connect and read times, a small pool.
+    public static let client = HTTPClient(
+        eventLoopGroupProvider: .singleton,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow,
+                                                timeout: .init(connect: .seconds(5), read: .seconds(10)),
+                                                connectionPool: .init(idleTimeout: .seconds(30))))
+
+    public init(store: any EscalationStore, directory: DirectoryHolder, environment: [String: String], http: HTTPClient = WebhookSender.client,
                 clock: @escaping @Sendable () -> Timestamp, logger: Logger, wake: WakeSignal = WakeSignal()) {
         (self.store, self.directory, self.environment, self.http, self.clock, self.logger, self.wake) = (store, directory, environment, http, clock, logger, wake)
     }
@@ -51,20 +59,26 @@ public struct WebhookSender: Service, Sendable {
         var failure: String?
         if let hook = index.directory.webhooks.first(where: { $0.id == delivery.webhookID }) {
             do {
+                // Never an unsigned POST: a webhook without its secret fails and is retried, visibly.
+                guard let secret = secret(hook.secret), !secret.isEmpty else {
+                    throw WebhookDestination.Refused(description: "the webhook's secret is not set")
+                }
+                try WebhookDestination.check(url: hook.url, allowPrivate: hook.allowPrivate)
                 var request = HTTPClientRequest(url: hook.url)
                 request.method = .POST
                 request.headers.add(name: "content-type", value: "application/json")
                 request.headers.add(name: "user-agent", value: "Handover")
                 request.headers.add(name: "handover-delivery", value: delivery.id)
-                if let secret = secret(hook.secret) {
-                    let mac = HMAC<SHA256>.authenticationCode(for: Array(delivery.body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
-                    request.headers.add(name: "handover-signature", value: "sha256=" + hexString(mac))
-                }
+                let mac = HMAC<SHA256>.authenticationCode(for: Array(delivery.body.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+                request.headers.add(name: "handover-signature", value: "sha256=" + hexString(mac))
                 request.body = .bytes(ByteBuffer(string: delivery.body))
                 let response = try await http.execute(request, timeout: timeout)
-                status = Int(response.status.code)
+                let code = Int(response.status.code)
+                status = code
                 _ = try? await response.body.collect(upTo: 64 * 1024)
-                if !(200..<300).contains(status!) { failure = "HTTP \(status!)" }
+                if !(200..<300).contains(code) { failure = "HTTP \(code)" }
+            } catch let refused as WebhookDestination.Refused {
+                failure = "refused: \(refused.description)"
             } catch {
                 failure = "\(type(of: error))"
             }
@@ -107,4 +121,10 @@ public struct WebhookSender: Service, Sendable {
             }
         }
     }
+}
+
+extension WebhookSender: CustomStringConvertible {
+    /// Service-lifecycle logs name a service by its description; the default would print every
+    /// stored property, the environment with its secrets included.
+    public var description: String { "WebhookSender" }
 }

@@ -1,0 +1,69 @@
+import Foundation
+
+/// Decides whether a webhook URL may be called: `https://` only, and every address its host resolves
+/// to must be public, unless the webhook says `allow_private: true`. This keeps a directory edit from
+/// aiming the broker at its own network (the database, a cloud metadata service, an admin port).
+/// The check resolves the name just before the request; a name that changes its answer between the
+/// check and the connection (DNS rebinding) is not stopped here, so point webhooks at names you control.
+enum WebhookDestination {
+    struct Refused: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func check(url text: String, allowPrivate: Bool) throws {
+        guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
+            throw Refused(description: "not a URL")
+        }
+        switch scheme {
+        case "https": break
+        case "http" where allowPrivate: break
+        default: throw Refused(description: "\(scheme):// is not allowed (https only, or http with allow_private)")
+        }
+        guard !allowPrivate else { return }
+        let addresses = try resolve(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
+        guard !addresses.isEmpty else { throw Refused(description: "the host resolves to no address") }
+        if let inside = addresses.first(where: isPrivate) {
+            throw Refused(description: "the host resolves to \(inside), a loopback, private or link-local address (set allow_private: true to allow it)")
+        }
+    }
+
+    static func resolve(_ host: String) throws -> [String] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else {
+            throw Refused(description: "the host name does not resolve")
+        }
+        defer { freeaddrinfo(first) }
+        var found: [String] = []
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let info = cursor {
+            var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            if getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
+                found.append(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+            cursor = info.pointee.ai_next
+        }
+        return found
+    }
+
+    /// Loopback, private (RFC 1918, unique-local), link-local, carrier-grade NAT, unspecified and
+    /// multicast addresses, in IPv4, IPv6 and IPv4-mapped IPv6.
+    static func isPrivate(_ address: String) -> Bool {
+        let lowered = address.lowercased()
+        if lowered.hasPrefix("::ffff:"), lowered.contains(".") { return isPrivate(String(lowered.dropFirst(7))) }
+        if lowered.contains(":") {
+            if lowered == "::" || lowered == "::1" { return true }
+            let first = UInt16(lowered.split(separator: ":", omittingEmptySubsequences: false).first.flatMap { UInt16($0, radix: 16) } ?? 0)
+            return (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || (first & 0xff00) == 0xff00
+        }
+        let octets = lowered.split(separator: ".").compactMap { UInt8($0) }
+        guard octets.count == 4 else { return true }
+        switch (octets[0], octets[1]) {
+        case (0, _), (10, _), (127, _), (169, 254), (192, 168): return true
+        case (172, 16...31), (100, 64...127): return true
+        case (224...255, _): return true
+        default: return false
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import HandoverCore
+import HandoverHTTP
+import Synchronization
+
+/// Spent MESH tokens on disk, so a token used before a restart is still refused after it (SQLite
+/// stores; PostgreSQL shares its replay cache in the database). One append-only file per hour in
+/// which tokens expire (`spent-tokens/<hour>.bin`, 16 bytes a token: digest and expiry); a file is
+/// deleted once its hour has passed, so nothing needs compacting. Written with `write(2)` and no
+/// fsync: the page cache survives a killed process, and a power cut loses at most tokens whose
+/// replay would still need a valid HMAC from a client that already sent them.
+public final class SpentTokenJournal: SpentTokenRecorder {
+    struct State {
+        var files: [Int64: Int32] = [:]
+        var lastCleanedHour: Int64 = .min
+    }
+    let folder: URL
+    let state = Mutex(State())
+
+    public init(folder: URL) throws {
+        self.folder = folder
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+    }
+
+    deinit {
+        state.withLock { for fd in $0.files.values { close(fd) } }
+    }
+
+    /// Every unexpired token in the journal, into `guard`. Returns how many were restored.
+    public func restore(into replayGuard: inout TokenReplayGuard, now: Timestamp) -> Int {
+        var restored = 0
+        let nowHour = now.secondsSinceEpoch / 3600
+        for (hour, url) in hourFiles() where hour >= nowHour {
+            guard let data = try? Data(contentsOf: url) else { continue }
+            let bytes = [UInt8](data)
+            var offset = 0
+            while offset + 16 <= bytes.count {
+                let key = Self.word(bytes, offset)
+                let expiry = Int64(bitPattern: Self.word(bytes, offset + 8))
+                if replayGuard.admit(key: key, expiresAt: Timestamp(secondsSinceEpoch: expiry), now: now) == .admitted { restored += 1 }
+                offset += 16
+            }
+        }
+        return restored
+    }
+
+    public func record(key: UInt64, expiresAt: Timestamp) {
+        let hour = expiresAt.secondsSinceEpoch / 3600
+        var record = [UInt8](repeating: 0, count: 16)
+        for i in 0..<8 {
+            record[i] = UInt8(truncatingIfNeeded: key >> (8 * UInt64(i)))
+            record[8 + i] = UInt8(truncatingIfNeeded: UInt64(bitPattern: expiresAt.secondsSinceEpoch) >> (8 * UInt64(i)))
+        }
+        state.withLock { state in
+            let fd: Int32
+            if let open = state.files[hour] {
+                fd = open
+            } else {
+                fd = Foundation.open(folder.appendingPathComponent("\(hour).bin").path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+                guard fd >= 0 else { return }
+                state.files[hour] = fd
+            }
+            _ = record.withUnsafeBytes { write(fd, $0.baseAddress, 16) }
+            cleanIfNewHour(&state, nowHour: Int64(Date().timeIntervalSince1970) / 3600)
+        }
+    }
+
+    /// Closes and deletes files whose hour has passed: every token in them has expired.
+    private func cleanIfNewHour(_ state: inout State, nowHour: Int64) {
+        guard nowHour != state.lastCleanedHour else { return }
+        state.lastCleanedHour = nowHour
+        for (hour, fd) in state.files where hour < nowHour {
+            close(fd)
+            state.files[hour] = nil
+        }
+        for (hour, url) in hourFiles() where hour < nowHour { try? FileManager.default.removeItem(at: url) }
+    }
+
+    private func hourFiles() -> [(Int64, URL)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.compactMap { name in
+            guard name.hasSuffix(".bin"), let hour = Int64(name.dropLast(4)) else { return nil }
+            return (hour, folder.appendingPathComponent(name))
+        }
+    }
+
+    static func word(_ bytes: [UInt8], _ at: Int) -> UInt64 {
+        (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
+    }
+}
