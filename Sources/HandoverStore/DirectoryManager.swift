@@ -130,7 +130,7 @@ public final class DirectoryManager: Sendable {
     public func rotatePassword(_ mailbox: MailboxID, actor: String) async throws -> String? {
         guard holder.snapshot.mailboxes[mailbox] != nil else { return nil }
         let password = MailboxPasswordFormat.generate()
-        try await store.setMailboxPassword(mailbox, password: try secrets.seal(password), actor: actor, now: clock())
+        try await store.setMailboxPassword(mailbox, password: try secrets.seal(password, boundTo: mailbox.rawValue), actor: actor, now: clock())
         if let current = try await store.currentDirectory() { try await apply(current) }
         return password
     }
@@ -146,7 +146,7 @@ public final class DirectoryManager: Sendable {
             case .literal(let value)? where sandbox: passwords[mailbox.id] = value
             default: break
             }
-            if let sealed = rotated[mailbox.id] { passwords[mailbox.id] = try secrets.open(sealed) }
+            if let sealed = rotated[mailbox.id] { passwords[mailbox.id] = try secrets.open(sealed, boundTo: mailbox.id.rawValue) }
         }
         holder.replace(with: DirectoryIndex(directory: directory, version: stored.version, passwords: passwords))
     }

@@ -43,15 +43,17 @@ struct DirectoryDocumentTests {
 struct SecretBoxTests {
     @Test func sealsOpensAndRefusesTamperingOrTheWrongKey() throws {
         let box = try SecretBox(keyBytes: SecretBox.generateKeyBytes())
-        let sealed = try box.seal("correct horse battery staple")
-        #expect(sealed.hasPrefix("v1:") && !sealed.contains("horse"))
-        #expect(try box.open(sealed) == "correct horse battery staple")
-        #expect(try box.seal("x") != box.seal("x"), "nonces must differ")
+        let sealed = try box.seal("correct horse battery staple", boundTo: "LA713SAFE")
+        #expect(sealed.hasPrefix("v2:") && !sealed.contains("horse"))
+        #expect(try box.open(sealed, boundTo: "LA713SAFE") == "correct horse battery staple")
+        #expect(try box.seal("x", boundTo: "A") != box.seal("x", boundTo: "A"), "nonces must differ")
         let other = try SecretBox(keyBytes: SecretBox.generateKeyBytes())
-        #expect(throws: (any Error).self) { _ = try other.open(sealed) }
+        #expect(throws: (any Error).self) { _ = try other.open(sealed, boundTo: "LA713SAFE") }
         var tampered = Array(sealed)
         tampered[10] = tampered[10] == "A" ? "B" : "A"
-        #expect(throws: (any Error).self) { _ = try box.open(String(tampered)) }
+        #expect(throws: (any Error).self) { _ = try box.open(String(tampered), boundTo: "LA713SAFE") }
+        // Bound to its mailbox: the same sealed value copied to another mailbox does not open.
+        #expect(throws: (any Error).self) { _ = try box.open(sealed, boundTo: "RX1DISCH") }
         #expect(throws: SecretBoxError.badKey) { _ = try SecretBox(keyBytes: [1, 2, 3]) }
         #expect(SecretBox.decodeKey(SecretBox.encodeKey(Array(0..<32))) == Array(0..<32))
     }

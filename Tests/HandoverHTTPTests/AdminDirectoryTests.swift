@@ -131,7 +131,7 @@ struct AdminDirectoryTests {
             let password = try #require(rotated.json["password"] as? String)
             #expect(rotated.header("cache-control") == "no-store")
             let stored = try #require(try await h.broker.parts.store.mailboxPasswords()[MailboxID("BOB")])
-            #expect(stored.hasPrefix("v1:") && !stored.contains(password), "rotated passwords must be sealed at rest")
+            #expect(stored.hasPrefix("v2:") && !stored.contains(password), "rotated passwords must be sealed at rest")
             let oldLogin = try await h.call(.get, "/messageexchange/BOB/inbox", as: "BOB")
             #expect(oldLogin.status == .forbidden)
             let newLogin = try await h.call(.get, "/messageexchange/BOB/inbox", authorization: h.broker.auth("BOB", password: password))

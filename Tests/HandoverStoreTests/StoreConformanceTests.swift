@@ -268,3 +268,60 @@ struct AsyncBufferSequence: AsyncSequence, Sendable {
     }
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(remaining: buffers) }
 }
+
+/// Hardening duties every backend shares: abandoned uploads, audited purges and resets, store-wide settings.
+@Suite("Store conformance: abandoned work and settings")
+struct StoreHardeningConformanceTests {
+    static let factories = StoreFactory.all
+    let base = StoreConformanceTests()
+
+    @Test(arguments: factories)
+    func anUploadNeverCompletedIsDiscardedAndTheSenderTold(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        let t0 = base.t0
+        _ = try await store.createMessage(base.newMessage("U1", total: 3), firstChunk: try await base.stage([1, 2, 3], store), now: t0)
+        _ = try await store.createMessage(base.newMessage("D1"), firstChunk: try await base.stage([4], store), now: t0)
+        let policy = ExpiryPolicy(uploadTimeoutSeconds: 3600)
+        #expect(try await store.abandonIncompleteUploads(now: t0.adding(seconds: 3599), policy: policy, limit: 10) == 0)
+        #expect(try await store.abandonIncompleteUploads(now: t0.adding(seconds: 3601), policy: policy, limit: 10) == 1)
+        let abandoned = try #require(try await store.message(MessageID("U1")))
+        #expect(abandoned.status == .error && abandoned.statusEvent?.code == "HANDOVER-UPLOAD-INCOMPLETE")
+        #expect(try await store.chunk(messageID: MessageID("U1"), number: 1) == nil, "segments and chunks are purged")
+        // The sender hears of it in its inbox, as a report linked to the message; the recipient never saw it.
+        let senderInbox = try await store.listInbox(mailbox: MailboxID("ALICE"), afterSequence: nil, filter: nil, limit: 10).entries
+        #expect(senderInbox.count == 1)
+        let reportID = try #require(senderInbox.first).id
+        let report = try #require(try await store.message(reportID))
+        #expect(report.type == .report && report.linkedMessageID == MessageID("U1"))
+        #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 1)
+        #expect(try await store.message(MessageID("D1"))?.status == .accepted, "delivered messages are untouched")
+        #expect(try await store.abandonIncompleteUploads(now: t0.adding(seconds: 7200), policy: policy, limit: 10) == 0, "abandoned once")
+        let audit = try await store.auditEntries(afterSequence: 0, limit: 100).map(\.action)
+        #expect(audit.contains("message.upload_abandoned"))
+    }
+
+    @Test(arguments: factories)
+    func purgesAndResetsAreAudited(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        let t0 = base.t0
+        _ = try await store.createMessage(base.newMessage("P1"), firstChunk: try await base.stage([9], store), now: t0)
+        #expect(try await store.purgePayloads(deliveredBefore: t0.adding(seconds: 1), limit: 10, now: t0) == 1)
+        try await store.reset(mailbox: MailboxID("BOB"), now: t0)
+        try await store.reset(mailbox: nil, now: t0)
+        let entries = try await store.auditEntries(afterSequence: 0, limit: 100)
+        let purge = try #require(entries.first { $0.action == "message.payloads_purged" })
+        #expect(purge.detail.contains("P1"))
+        #expect(entries.filter { $0.action == "sandbox.reset" }.map(\.subject) == ["mailbox BOB", "every mailbox"])
+        if case .broken(let at, let why) = try await store.verifyAuditChain() { Issue.record("audit chain broken at \(at): \(why)") }
+    }
+
+    @Test(arguments: factories)
+    func aSettingIsWrittenOnceByWhoeverComesFirst(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        async let a = store.settingOnce("mode", value: "production")
+        async let b = store.settingOnce("mode", value: "sandbox")
+        let (first, second) = try await (a, b)
+        #expect(first == second && ["production", "sandbox"].contains(first))
+        #expect(try await store.settingOnce("mode", value: "other") == first)
+    }
+}

@@ -2,7 +2,9 @@ import Crypto
 
 /// Encrypts secrets the broker must keep in a readable form (rotated mailbox passwords, which the
 /// HMAC check needs in the clear) under a master key, with AES-256-GCM. Stored form:
-/// `v1:<base64url(nonce | ciphertext | tag)>`.
+/// `v2:<base64url(nonce | ciphertext | tag)>`, sealed with what it belongs to (the mailbox id) as
+/// additional data, so a sealed password copied onto another mailbox's row does not open.
+/// `v1:` values (no additional data, from earlier versions) still open.
 public struct SecretBox: Sendable {
     /// Kept as bytes (SymmetricKey is not Sendable); a key is made per use.
     let keyBytes: [UInt8]
@@ -17,15 +19,18 @@ public struct SecretBox: Sendable {
         SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
     }
 
-    public func seal(_ plaintext: String) throws -> String {
-        let box = try AES.GCM.seal(Array(plaintext.utf8), using: key)
+    public func seal(_ plaintext: String, boundTo owner: String) throws -> String {
+        let box = try AES.GCM.seal(Array(plaintext.utf8), using: key, authenticating: Array(owner.utf8))
         guard let combined = box.combined else { throw SecretBoxError.cannotSeal }
-        return "v1:" + base64URLEncode(Array(combined))
+        return "v2:" + base64URLEncode(Array(combined))
     }
 
-    public func open(_ stored: String) throws -> String {
-        guard stored.hasPrefix("v1:"), let bytes = base64URLDecode(String(stored.dropFirst(3))) else { throw SecretBoxError.notSealed }
-        let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: bytes), using: key)
+    public func open(_ stored: String, boundTo owner: String) throws -> String {
+        guard stored.hasPrefix("v1:") || stored.hasPrefix("v2:"), let bytes = base64URLDecode(String(stored.dropFirst(3))) else {
+            throw SecretBoxError.notSealed
+        }
+        let box = try AES.GCM.SealedBox(combined: bytes)
+        let plain = stored.hasPrefix("v2:") ? try AES.GCM.open(box, using: key, authenticating: Array(owner.utf8)) : try AES.GCM.open(box, using: key)
         return String(decoding: plain, as: UTF8.self)
     }
 

@@ -17,6 +17,9 @@ public enum DirectoryDiff {
     /// The changes that turn `old` into `new`, entity by entity, in a stable order.
     public static func changes(from old: DirectoryDocument, to new: DirectoryDocument) -> [DirectoryChange] {
         var out: [DirectoryChange] = []
+        // Compared as written, shown redacted: a changed literal secret (sandbox only) counts as a change
+        // but never appears in a dry run, the history or the audit log.
+        func json<E: Encodable>(_ value: E) -> String { Self.json(DirectorySecrets.redacted(value)) }
         func compare<E: Codable & Hashable>(_ entity: String, _ a: [E]?, _ b: [E]?, key: (E) -> String) {
             let before = Dictionary((a ?? []).map { (key($0).uppercased(), $0) }, uniquingKeysWith: { x, _ in x })
             let after = Dictionary((b ?? []).map { (key($0).uppercased(), $0) }, uniquingKeysWith: { x, _ in x })
@@ -45,5 +48,39 @@ public enum DirectoryDiff {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+}
+
+/// Literal secrets (mailbox passwords and webhook secrets written in the clear, accepted in sandbox
+/// mode only) replaced by `<redacted>` wherever a directory is shown: admin responses, diffs,
+/// history and audit entries. `${VARIABLE}` references are names, not secrets, and stay.
+public enum DirectorySecrets {
+    public static let placeholder = "<redacted>"
+
+    public static func redacted(_ document: DirectoryDocument) -> DirectoryDocument {
+        var d = document
+        d.mailboxes = d.mailboxes?.map(redacted)
+        d.webhooks = d.webhooks?.map(redacted)
+        return d
+    }
+
+    static func redacted<E>(_ value: E) -> E {
+        switch value {
+        case var mailbox as DirectoryDocument.MailboxEntry:
+            mailbox.password = mailbox.password.map(redact)
+            return mailbox as? E ?? value
+        case var webhook as DirectoryDocument.WebhookEntry:
+            webhook.secret = webhook.secret.map(redact)
+            return webhook as? E ?? value
+        case let document as DirectoryDocument:
+            return redacted(document) as? E ?? value
+        default:
+            return value
+        }
+    }
+
+    static func redact(_ secret: String) -> String {
+        if case .environment = SecretReference(secret) { return secret }
+        return placeholder
     }
 }

@@ -120,7 +120,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     func getEntity(_ request: Request, _ context: Context) async throws -> Response {
         _ = try await principal(request, context, edit: false)
         let (kind, id) = try kind(context)
-        guard let current = try await store.currentDirectory(), let entry = kind.entry(in: current.document, id: id) else {
+        guard let current = try await store.currentDirectory(), let entry = kind.entry(in: DirectorySecrets.redacted(current.document), id: id) else {
             throw AdminProblem.notFound("\(kind.entryName) \(id)")
         }
         var response = try encoded(entry, request: request)
@@ -271,7 +271,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     }
 
     func documentResponse(_ document: DirectoryDocument, version: Int64, request: Request) throws -> Response {
-        var response = try encoded(document, request: request)
+        var response = try encoded(DirectorySecrets.redacted(document), request: request)
         response.headers[.eTag] = "\"\(version)\""
         return response
     }
