@@ -35,6 +35,11 @@ struct MutualTLSTests {
 
     /// GET BOB's inbox presenting `certificate` (files without extension) and a token for `mailbox`.
     func call(_ f: Fixture, certificate: String?, mailbox: String = "BOB", password: String = "bob-secret", token: String? = nil) async throws -> Int {
+        let authorization = token ?? MeshTokenFactory.header(mailbox: mailbox, password: password, sharedKey: "TestKey", now: SystemClock.now())
+        return try await get(f, "/messageexchange/\(mailbox)/inbox", certificate: certificate, authorization: authorization)
+    }
+
+    func get(_ f: Fixture, _ path: String, certificate: String?, authorization: String) async throws -> Int {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(f.pki.folder.appendingPathComponent("ca.pem").path)
         if let certificate {
@@ -45,9 +50,9 @@ struct MutualTLSTests {
         config.timeout = .init(connect: .seconds(5), read: .seconds(10))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
         defer { _ = client.shutdown() }
-        var request = HTTPClientRequest(url: f.base + "/messageexchange/\(mailbox)/inbox")
+        var request = HTTPClientRequest(url: f.base + path)
         request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
-        request.headers.add(name: "authorization", value: token ?? MeshTokenFactory.header(mailbox: mailbox, password: password, sharedKey: "TestKey", now: SystemClock.now()))
+        request.headers.add(name: "authorization", value: authorization)
         let response = try await client.execute(request, timeout: .seconds(10))
         return Int(response.status.code)
     }
@@ -77,6 +82,20 @@ struct MutualTLSTests {
             let log = try String(contentsOf: f.broker.logURL, encoding: .utf8)
             #expect(log.contains("client certificate is not bound to this mailbox") && log.contains("token replayed"))
             #expect(!log.contains("bob-secret") && !log.contains(String(token.suffix(64))))
+        }
+    }
+
+    @Test func theAdminAPINeedsTheAdminCertificateAsWellAsAToken() async throws {
+        try await withBroker { f in
+            let token = try String(contentsOf: f.folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let clients = f.pki.clientsFolder
+            // A mailbox's certificate from the same CA, with a valid admin token: refused.
+            #expect(try await get(f, "/admin/directory", certificate: clients.appendingPathComponent("BOB").path, authorization: "Bearer " + token) == 403)
+            #expect(try await get(f, "/admin/directory", certificate: clients.appendingPathComponent("admin").path, authorization: "Bearer " + token) == 200)
+            #expect(try await get(f, "/admin/directory", certificate: clients.appendingPathComponent("admin").path, authorization: "Bearer wrong") == 401)
+            // Lookups apply the certificate binding like every other MESH call.
+            let carolToken = MeshTokenFactory.header(mailbox: "CAROL", password: "carol-secret", sharedKey: "TestKey", now: SystemClock.now())
+            #expect(try await get(f, "/messageexchange/endpointlookup/X26/WF", certificate: clients.appendingPathComponent("BOB").path, authorization: carolToken) == 403)
         }
     }
 
