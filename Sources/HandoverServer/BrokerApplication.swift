@@ -64,7 +64,7 @@ public enum BrokerApplication {
                                                                  rateBurst: config.rateBurst),
                                 clock: clock, metrics: metrics, receiptSigner: try ReceiptKeys.load(config, notes: &notes),
                                 replayGuard: replayGuard, spentTokens: journal, onDelivered: { scheduler.wake.signal() })
-        let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(), interval: .seconds(config.sweepIntervalSeconds),
+        let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(uploadTimeoutSeconds: config.uploadTimeoutSeconds), interval: .seconds(config.sweepIntervalSeconds),
                                     clock: clock, logger: logger)
         let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), feed: store as? any DirectoryChangeFeed, logger: logger)
         return BrokerParts(store: store, directoryManager: manager, broker: broker, sweeper: sweeper, refresher: refresher,
@@ -88,7 +88,11 @@ public enum BrokerApplication {
         let server: HTTPServerBuilder
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: config.maxHeaderBytes, maxHeaderListSize: config.maxHeaderBytes, maxHeaderFieldCount: 100)
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(config.idleTimeoutSeconds), httpDecoderConfiguration: decoder))
+        let limits = config.connectionLimits
+        let ledger = ConnectionLedger(maxPerAddress: limits.maxPerAddress)
+        let http1 = HTTPServerBuilder.http1(configuration: .init(
+            additionalChannelHandlers: [ConnectionGuardHandler(limits: limits, ledger: ledger)],
+            idleTimeout: .seconds(config.idleTimeoutSeconds), httpDecoderConfiguration: decoder))
         switch config.tls {
         case .off:
             server = http1

@@ -14,6 +14,8 @@ public struct ServeConfiguration: Sendable {
     public var clientCA = "Certs/dev/ca.pem"
     public var receiptCertificate = "Certs/dev/receipts.pem"
     public var receiptKey = "Certs/dev/receipts.key"
+    /// Receipt files named by the operator: missing ones are then an error, not "receipts are off".
+    public var receiptFilesExplicit = false
     public var database = "sqlite:.handover/handover.sqlite"
     /// How long a request may wait for PostgreSQL before it is answered 503.
     public var databaseTimeoutSeconds: Int64 = 10
@@ -29,8 +31,12 @@ public struct ServeConfiguration: Sendable {
     public var sweepIntervalSeconds: Int64 = 30
     public var maxRequestBytes: Int64 = 100_000_000
     public var idleTimeoutSeconds: Int64 = 120
+    /// A chunked upload still incomplete this long after it began is discarded and its sender told.
+    public var uploadTimeoutSeconds: Int64 = 24 * 3600
     public var maxConnections = 1024
     public var maxHeaderBytes = 32 * 1024
+    /// Handshake and request deadlines, slow-reader timeout, connections per address.
+    public var connectionLimits = ConnectionLimits()
     public var ratePerSecond: Double = 1000
     public var rateBurst: Double = 2000
     /// Unexpired spent tokens remembered at most (about 12 bytes each); past it new tokens get 503.
@@ -50,6 +56,9 @@ public struct ServeConfiguration: Sendable {
         guard database.hasPrefix("sqlite:") else { return nil }
         return String(database.dropFirst("sqlite:".count))
     }
+
+    /// Whether the store is the default one, whose folder `serve` creates.
+    public var usesDefaultDataDirectory: Bool { database == ServeConfiguration().database }
 
     /// The folder that holds generated secrets (and the SQLite file).
     public var dataDirectory: String {

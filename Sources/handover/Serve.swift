@@ -34,9 +34,19 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Open connections at most (HANDOVER_MAX_CONNECTIONS; default 1024).") var maxConnections: Int?
     @Option(name: .customLong("max-header-bytes"), help: "Largest request header block (HANDOVER_MAX_HEADER_BYTES; default 32768).") var maxHeaderBytes: Int?
     @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle connection is closed (HANDOVER_IDLE_TIMEOUT; default 120).") var idleTimeout: Int64?
+    @Option(name: .customLong("max-connections-per-address"), help: "Open connections per client address, 0 for none (HANDOVER_MAX_CONNECTIONS_PER_ADDRESS; default 128).") var maxConnectionsPerAddress: Int?
+    @Option(name: .customLong("upload-timeout"), help: "Seconds a chunked upload may stay incomplete before it is discarded and the sender told (HANDOVER_UPLOAD_TIMEOUT; default 86400).") var uploadTimeout: Int64?
+    @Option(name: .customLong("replay-capacity"), help: "Spent tokens remembered at most; past it new tokens get 503 (HANDOVER_REPLAY_CAPACITY; default 4000000).") var replayCapacity: Int?
 
     func run() async throws {
-        let config = try resolvedConfiguration(ProcessInfo.processInfo.environment)
+        let config: ServeConfiguration
+        do {
+            config = try resolvedConfiguration(ProcessInfo.processInfo.environment)
+            try ConfigurationCheck.files(config)
+        } catch {
+            FileHandle.standardError.write(Data("handover: cannot start: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
         LogSetup.bootstrap(format: config.logFormat, level: config.logLevel)
         let logger = Logger(label: "handover")
         var pkiNotes: [String] = []
@@ -74,31 +84,48 @@ struct Serve: AsyncParsableCommand {
         try await group.run()
     }
 
+    /// Flags first, then `HANDOVER_<NAME>`; a value that does not parse or is out of range is an error
+    /// naming the setting, never silently ignored or clamped.
     func resolvedConfiguration(_ env: [String: String]) throws -> ServeConfiguration {
         var c = ServeConfiguration()
-        func pick(_ flag: String?, _ name: String) -> String? { flag ?? env["HANDOVER_" + name] }
-        if let v = pick(host, "HOST") { c.host = v }
-        if let v = port ?? env["HANDOVER_PORT"].flatMap(Int.init) { c.port = v }
-        if let v = pick(tls, "TLS") {
-            guard let mode = ServeConfiguration.TLSMode(rawValue: v) else { throw ValidationError("--tls must be mutual, server or off") }
-            c.tls = mode
+        // A variable that does not parse is an error even when a flag overrides it: it is a mistake
+        // waiting for the day the flag is dropped.
+        func pick<T>(_ flag: T?, _ name: String, _ expected: String, _ parse: (String) -> T?) throws -> T? {
+            guard let raw = env["HANDOVER_" + name] else { return flag }
+            guard let value = parse(raw.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("HANDOVER_\(name) must be \(expected) (it is \"\(raw.prefix(40))\")")
+            }
+            return flag ?? value
         }
-        if let v = pick(cert, "CERT") { c.certificate = v }
-        if let v = pick(key, "KEY") { c.privateKey = v }
-        if let v = pick(clientCA, "CLIENT_CA") { c.clientCA = v }
-        if let v = pick(receiptCert, "RECEIPT_CERT") { c.receiptCertificate = v }
-        if let v = pick(receiptKey, "RECEIPT_KEY") { c.receiptKey = v }
-        if let v = pick(database, "DATABASE") { c.database = v }
-        if let v = databaseTimeout ?? env["HANDOVER_DATABASE_TIMEOUT"].flatMap(Int64.init) {
-            guard v > 0 else { throw ValidationError("--database-timeout must be at least 1 second") }
-            c.databaseTimeoutSeconds = v
+        func text(_ flag: String?, _ name: String) -> String? { flag ?? env["HANDOVER_" + name] }
+        func number<T: FixedWidthInteger>(_ flag: T?, _ name: String, _ option: String, _ range: ClosedRange<T>, _ meaning: String = "") throws -> T? {
+            let expected = "a whole number from \(range.lowerBound) to \(range.upperBound)\(meaning)"
+            guard let value = try pick(flag, name, expected, { T($0) }) else { return nil }
+            guard range.contains(value) else { throw ValidationError("--\(option) must be \(expected) (it is \(value))") }
+            return value
         }
-        if let v = pick(routes, "ROUTES") { c.routes = v }
-        if let v = pick(sharedKey, "SHARED_KEY") { c.sharedKey = v }
-        if let v = pick(routesMode, "ROUTES_MODE") {
-            guard let mode = DirectoryManager.StartMode(rawValue: v) else { throw ValidationError("--routes-mode must be import-if-empty or replace") }
-            c.routesMode = mode
+        func choice<T: RawRepresentable & CaseIterable>(_ flag: String?, _ name: String, _ option: String, _ type: T.Type) throws -> T?
+        where T.RawValue == String {
+            guard let raw = text(flag, name) else { return nil }
+            guard let value = T(rawValue: raw) else {
+                throw ValidationError("--\(option) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")) (it is \"\(raw.prefix(40))\")")
+            }
+            return value
         }
+
+        if let v = text(host, "HOST") { c.host = v }
+        if let v = try number(port, "PORT", "port", 0...65535, " (0 picks a free port)") { c.port = v }
+        if let v = try choice(tls, "TLS", "tls", ServeConfiguration.TLSMode.self) { c.tls = v }
+        if let v = text(cert, "CERT") { c.certificate = v }
+        if let v = text(key, "KEY") { c.privateKey = v }
+        if let v = text(clientCA, "CLIENT_CA") { c.clientCA = v }
+        if let v = text(receiptCert, "RECEIPT_CERT") { c.receiptCertificate = v; c.receiptFilesExplicit = true }
+        if let v = text(receiptKey, "RECEIPT_KEY") { c.receiptKey = v; c.receiptFilesExplicit = true }
+        if let v = text(database, "DATABASE") { c.database = v }
+        if let v = try number(databaseTimeout, "DATABASE_TIMEOUT", "database-timeout", 1...3600) { c.databaseTimeoutSeconds = v }
+        if let v = text(routes, "ROUTES") { c.routes = v }
+        if let v = text(sharedKey, "SHARED_KEY") { c.sharedKey = v }
+        if let v = try choice(routesMode, "ROUTES_MODE", "routes-mode", DirectoryManager.StartMode.self) { c.routesMode = v }
         // Sandbox mode turns authentication off for resets: it is never read from the environment,
         // where it could be left set by accident.
         if env["HANDOVER_SANDBOX"] != nil {
@@ -106,18 +133,26 @@ struct Serve: AsyncParsableCommand {
         }
         c.sandbox = sandbox
         c.forceSandbox = forceSandbox
-        if let v = pick(logFormat, "LOG_FORMAT") {
-            guard let f = ServeConfiguration.LogFormat(rawValue: v) else { throw ValidationError("--log-format must be text or json") }
-            c.logFormat = f
+        if let v = try choice(logFormat, "LOG_FORMAT", "log-format", ServeConfiguration.LogFormat.self) { c.logFormat = v }
+        if let v = try choice(logLevel, "LOG_LEVEL", "log-level", Logger.Level.self) { c.logLevel = v.rawValue }
+        if let v = try number(sweepInterval, "SWEEP_INTERVAL", "sweep-interval", 1...86_400) { c.sweepIntervalSeconds = v }
+        if let v = try number(maxRequestBytes, "MAX_REQUEST_BYTES", "max-request-bytes", 1024...1_000_000_000) { c.maxRequestBytes = v }
+        if let v = try pick(rateLimit, "RATE_LIMIT", "a number of requests a second, 0 for none", Double.init) {
+            guard v.isFinite, v >= 0, v <= 1_000_000 else { throw ValidationError("--rate-limit must be from 0 (no limit) to 1000000 (it is \(v))") }
+            c.ratePerSecond = v
         }
-        if let v = pick(logLevel, "LOG_LEVEL") { c.logLevel = v }
-        if let v = sweepInterval ?? env["HANDOVER_SWEEP_INTERVAL"].flatMap(Int64.init) { c.sweepIntervalSeconds = max(1, v) }
-        if let v = maxRequestBytes ?? env["HANDOVER_MAX_REQUEST_BYTES"].flatMap(Int64.init) { c.maxRequestBytes = max(1, v) }
-        if let v = rateLimit ?? env["HANDOVER_RATE_LIMIT"].flatMap(Double.init) { c.ratePerSecond = max(0, v) }
-        if let v = rateBurst ?? env["HANDOVER_RATE_BURST"].flatMap(Double.init) { c.rateBurst = max(1, v) }
-        if let v = maxConnections ?? env["HANDOVER_MAX_CONNECTIONS"].flatMap(Int.init) { c.maxConnections = max(1, v) }
-        if let v = maxHeaderBytes ?? env["HANDOVER_MAX_HEADER_BYTES"].flatMap(Int.init) { c.maxHeaderBytes = max(1024, v) }
-        if let v = idleTimeout ?? env["HANDOVER_IDLE_TIMEOUT"].flatMap(Int64.init) { c.idleTimeoutSeconds = max(1, v) }
+        if let v = try pick(rateBurst, "RATE_BURST", "a number of requests", Double.init) {
+            guard v.isFinite, v >= 1, v <= 10_000_000 else { throw ValidationError("--rate-burst must be from 1 to 10000000 (it is \(v))") }
+            c.rateBurst = v
+        }
+        if let v = try number(maxConnections, "MAX_CONNECTIONS", "max-connections", 1...1_000_000) { c.maxConnections = v }
+        if let v = try number(maxConnectionsPerAddress, "MAX_CONNECTIONS_PER_ADDRESS", "max-connections-per-address", 0...1_000_000, " (0: no limit)") {
+            c.connectionLimits.maxPerAddress = v
+        }
+        if let v = try number(maxHeaderBytes, "MAX_HEADER_BYTES", "max-header-bytes", 1024...1_048_576) { c.maxHeaderBytes = v }
+        if let v = try number(idleTimeout, "IDLE_TIMEOUT", "idle-timeout", 1...86_400) { c.idleTimeoutSeconds = v }
+        if let v = try number(uploadTimeout, "UPLOAD_TIMEOUT", "upload-timeout", 60...30 * 86_400) { c.uploadTimeoutSeconds = v }
+        if let v = try number(replayCapacity, "REPLAY_CAPACITY", "replay-capacity", 1000...100_000_000) { c.replayCapacity = v }
         return c
     }
 }

@@ -17,8 +17,10 @@ struct MeshWireClient {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
-        request.headers.add(name: "authorization", value: MeshTokenFactory.header(
-            mailbox: mailbox, password: passwords[mailbox] ?? "", sharedKey: sharedKey, now: SystemClock.now()))
+        if !headers.contains(where: { $0.0.lowercased() == "authorization" }) {
+            request.headers.add(name: "authorization", value: MeshTokenFactory.header(
+                mailbox: mailbox, password: passwords[mailbox] ?? "", sharedKey: sharedKey, now: SystemClock.now()))
+        }
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await http.execute(request, timeout: .seconds(60))

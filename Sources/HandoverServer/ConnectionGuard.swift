@@ -1,0 +1,132 @@
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+import NIOHTTPTypes
+import Synchronization
+
+/// Time and count limits on connections, so idle, trickling or non-reading sockets cannot hold the
+/// broker's connection slots and lock mailboxes out (Hummingbird's idle timeout alone lets a client
+/// hold a slot by trickling one byte at a time, or by never reading a response).
+public struct ConnectionLimits: Sendable {
+    /// From connect to the first complete request head: covers a TLS handshake that never finishes
+    /// and headers sent a byte at a time.
+    public var firstRequestSeconds: Int64 = 30
+    /// A whole request (head to end of body) at least this long…
+    public var requestBaseSeconds: Int64 = 60
+    /// …plus its declared length at this rate: a 100 MB chunk may take 60 s + 100 MB / 64 KiB/s.
+    public var minimumBytesPerSecond: Int64 = 64 * 1024
+    /// A response the client does not read for this long (the socket stays unwritable) is dropped.
+    public var writeStallSeconds: Int64 = 60
+    /// Open connections per client address; 0 for no limit (behind a proxy every client shares its address).
+    public var maxPerAddress = 128
+
+    public init() {}
+
+    func requestSeconds(contentLength: Int64?) -> Int64 {
+        requestBaseSeconds + max(0, contentLength ?? 0) / max(1, minimumBytesPerSecond)
+    }
+}
+
+/// Open connections per client address, shared by every connection's guard.
+public final class ConnectionLedger: Sendable {
+    let counts = Mutex<[String: Int]>([:])
+    let maxPerAddress: Int
+
+    public init(maxPerAddress: Int) { self.maxPerAddress = maxPerAddress }
+
+    func open(_ address: String) -> Bool {
+        counts.withLock { counts in
+            let n = counts[address] ?? 0
+            guard maxPerAddress <= 0 || n < maxPerAddress else { return false }
+            counts[address] = n + 1
+            return true
+        }
+    }
+
+    func close(_ address: String) {
+        counts.withLock { counts in
+            if let n = counts[address] { counts[address] = n > 1 ? n - 1 : nil }
+        }
+    }
+
+    public var open: Int { counts.withLock { $0.values.reduce(0, +) } }
+}
+
+/// Enforces `ConnectionLimits` on one connection: sits after HTTP decoding (it sees whole heads),
+/// but is added when the connection opens, before any TLS handshake completes.
+final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    let limits: ConnectionLimits
+    let ledger: ConnectionLedger
+    private var address: String?
+    private var requestDeadline: Scheduled<Void>?
+    private var writeStall: Scheduled<Void>?
+
+    init(limits: ConnectionLimits, ledger: ConnectionLedger) {
+        (self.limits, self.ledger) = (limits, ledger)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if let ip = context.channel.remoteAddress?.ipAddress {
+            guard ledger.open(ip) else {
+                context.close(promise: nil)
+                return
+            }
+            address = ip
+        }
+        arm(context, seconds: limits.firstRequestSeconds)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) { release() }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        release()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            let length = head.headerFields[.contentLength].flatMap { Int64($0) }
+            arm(context, seconds: limits.requestSeconds(contentLength: length))
+        case .end:
+            // The request is in; the response's pace is the write-stall timer's concern.
+            requestDeadline?.cancel()
+            requestDeadline = nil
+        case .body:
+            break
+        }
+        context.fireChannelRead(data)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            writeStall?.cancel()
+            writeStall = nil
+        } else if writeStall == nil {
+            let loop = context.eventLoop.assumeIsolated()
+            writeStall = loop.scheduleTask(in: .seconds(limits.writeStallSeconds)) { context.close(promise: nil) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func arm(_ context: ChannelHandlerContext, seconds: Int64) {
+        requestDeadline?.cancel()
+        let loop = context.eventLoop.assumeIsolated()
+        requestDeadline = loop.scheduleTask(in: .seconds(seconds)) { context.close(promise: nil) }
+    }
+
+    private func release() {
+        requestDeadline?.cancel()
+        writeStall?.cancel()
+        (requestDeadline, writeStall) = (nil, nil)
+        if let address {
+            ledger.close(address)
+            self.address = nil
+        }
+    }
+}
