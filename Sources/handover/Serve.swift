@@ -35,6 +35,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-header-bytes"), help: "Largest request header block (HANDOVER_MAX_HEADER_BYTES; default 32768).") var maxHeaderBytes: Int?
     @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle connection is closed (HANDOVER_IDLE_TIMEOUT; default 120).") var idleTimeout: Int64?
     @Option(name: .customLong("max-connections-per-address"), help: "Open connections per client address, 0 for none (HANDOVER_MAX_CONNECTIONS_PER_ADDRESS; default 128).") var maxConnectionsPerAddress: Int?
+    @Option(name: .customLong("first-request-timeout"), help: "Seconds from connecting (TLS handshake included) to a complete first request head (HANDOVER_FIRST_REQUEST_TIMEOUT; default 30).") var firstRequestTimeout: Int64?
+    @Option(name: .customLong("write-stall-timeout"), help: "Seconds a client may leave a response unread before the connection is closed (HANDOVER_WRITE_STALL_TIMEOUT; default 60).") var writeStallTimeout: Int64?
     @Option(name: .customLong("upload-timeout"), help: "Seconds a chunked upload may stay incomplete before it is discarded and the sender told (HANDOVER_UPLOAD_TIMEOUT; default 86400).") var uploadTimeout: Int64?
     @Option(name: .customLong("replay-capacity"), help: "Spent tokens remembered at most; past it new tokens get 503 (HANDOVER_REPLAY_CAPACITY; default 4000000).") var replayCapacity: Int?
 
@@ -149,6 +151,8 @@ struct Serve: AsyncParsableCommand {
         if let v = try number(maxConnectionsPerAddress, "MAX_CONNECTIONS_PER_ADDRESS", "max-connections-per-address", 0...1_000_000, " (0: no limit)") {
             c.connectionLimits.maxPerAddress = v
         }
+        if let v = try number(firstRequestTimeout, "FIRST_REQUEST_TIMEOUT", "first-request-timeout", 1...3600) { c.connectionLimits.firstRequestSeconds = v }
+        if let v = try number(writeStallTimeout, "WRITE_STALL_TIMEOUT", "write-stall-timeout", 1...3600) { c.connectionLimits.writeStallSeconds = v }
         if let v = try number(maxHeaderBytes, "MAX_HEADER_BYTES", "max-header-bytes", 1024...1_048_576) { c.maxHeaderBytes = v }
         if let v = try number(idleTimeout, "IDLE_TIMEOUT", "idle-timeout", 1...86_400) { c.idleTimeoutSeconds = v }
         if let v = try number(uploadTimeout, "UPLOAD_TIMEOUT", "upload-timeout", 60...30 * 86_400) { c.uploadTimeoutSeconds = v }
