@@ -53,9 +53,12 @@ public final class MeshBroker: Sendable {
     /// Keeps spent tokens across restarts where the store has no shared replay cache (SQLite).
     let spentTokens: (any SpentTokenRecorder)?
     let rateLimiter: Mutex<RateLimiter<MailboxID>>
-    /// Failed authentications per client address: past the budget, that address is refused before
-    /// any HMAC is computed, so guessing passwords (or flooding with junk tokens) costs the guesser.
-    let failedAuthentications = Mutex(RateLimiter<String>(ratePerSecond: 0.5, burst: 30))
+    /// Failed authentications per client address and mailbox (password guessing: 30, then one every
+    /// 2 s), and per address alone (junk floods: 300, then 10 a second). Past either budget the
+    /// address is refused before any HMAC is computed. Both are per address, not per connection:
+    /// behind a proxy that hides client addresses every client shares one budget.
+    let failedGuesses = Mutex(RateLimiter<String>(ratePerSecond: 0.5, burst: 30))
+    let failedFloods = Mutex(RateLimiter<String>(ratePerSecond: 10, burst: 300))
     let clock: @Sendable () -> Timestamp
     let idGenerator = MessageIDGenerator()
     /// Payload digests of delivered messages, for receipts (payloads never change once delivered).
@@ -85,7 +88,8 @@ public final class MeshBroker: Sendable {
     func authenticate(header: String?, mailbox: MailboxID, address: String?, logger: Logger) async throws -> MailboxID {
         let now = clock()
         let addressKey = address ?? "unknown"
-        if let wait = failedAuthentications.withLock({ $0.peek(addressKey, now: now) }) {
+        if let wait = failedGuesses.withLock({ $0.peek(addressKey + " " + mailbox.rawValue, now: now) })
+            ?? failedFloods.withLock({ $0.peek(addressKey, now: now) }) {
             logger.notice("authentication refused: too many failures from this address",
                           metadata: ["handover.client_address": "\(addressKey)", "handover.retry_after": "\(wait)"])
             throw MeshError.tooManyRequests(retryAfter: wait)
@@ -121,7 +125,8 @@ public final class MeshBroker: Sendable {
     }
 
     private func reject(_ failure: MeshAuthFailure, mailbox: MailboxID, address: String?, now: Timestamp, logger: Logger) -> MeshError {
-        _ = failedAuthentications.withLock { $0.admit(address ?? "unknown", now: now) }
+        _ = failedGuesses.withLock { $0.admit((address ?? "unknown") + " " + mailbox.rawValue, now: now) }
+        _ = failedFloods.withLock { $0.admit(address ?? "unknown", now: now) }
         logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "\(failure.logCause)",
                                                          "handover.client_address": "\(address ?? "unknown")"])
         return MeshError.auth(failure)

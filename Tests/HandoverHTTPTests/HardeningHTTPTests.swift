@@ -133,8 +133,9 @@ struct HardeningHTTPTests {
             }
             #expect(statuses.prefix(30).allSatisfy { $0 == 403 })
             #expect(statuses.suffix(5).allSatisfy { $0 == 429 })
-            // The budget is per address, and spent by failures only: a valid token is refused too while it lasts.
+            // The budget is per address and mailbox: a valid token for ALICE from here waits too, BOB does not.
             #expect(try await h.call(.get, "/messageexchange/ALICE/count", as: "ALICE").status.code == 429)
+            #expect(try await h.call(.get, "/messageexchange/BOB/count", as: "BOB").status.code == 200)
         }
     }
 }
