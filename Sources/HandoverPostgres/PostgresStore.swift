@@ -258,33 +258,66 @@ enum AdvisoryLock {
     static let directory: Int64 = 0x4841_4E44_0003
 }
 
-/// `postgres://user:password@host:port/database?sslmode=disable|prefer|require`.
+/// `postgres://user[:password]@host[:port]/database?sslmode=…&sslrootcert=PATH`.
+/// `sslmode` as libpq: `disable`, `prefer`, `require` (encrypted, not verified), `verify-ca` (the
+/// server's certificate chains to `sslrootcert`) and `verify-full` (and names the host): use
+/// `verify-full` whenever the database is on another machine. Without a password in the URL, the
+/// password is read from the file `HANDOVER_DATABASE_PASSWORD_FILE` names, else from `PGPASSWORD`,
+/// so it never needs to be on a command line.
 struct PostgresURL {
-    enum SSLMode: String { case disable, prefer, require }
+    enum SSLMode: String, CaseIterable { case disable, prefer, require, verifyCA = "verify-ca", verifyFull = "verify-full" }
     var host: String
     var port: Int
     var username: String
     var password: String?
     var database: String?
     var sslMode: SSLMode
+    var rootCertificate: String?
 
-    static func parse(_ text: String) throws -> PostgresURL {
+    static func parse(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PostgresURL {
         guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""), let host = url.host, !host.isEmpty else {
-            throw StoreUnavailable(reason: "not a PostgreSQL URL: \(redacted(text)) (expected postgres://user[:password]@host[:port]/database)")
+            throw StoreUnavailable(reason: "not a PostgreSQL URL: \(redacted(text)) (expected postgres://user[:password]@host[:port]/database; "
+                + "percent-encode @ : / in a password, or leave it out and use HANDOVER_DATABASE_PASSWORD_FILE)")
         }
         let modeText = url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer"
-        guard let mode = SSLMode(rawValue: modeText) else { throw StoreUnavailable(reason: "sslmode=\(modeText) is not one of disable, prefer, require") }
+        guard let mode = SSLMode(rawValue: modeText) else {
+            throw StoreUnavailable(reason: "sslmode=\(modeText) is not one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let root = url.queryItems?.first(where: { $0.name == "sslrootcert" })?.value
+        if mode == .verifyCA || mode == .verifyFull, root == nil {
+            throw StoreUnavailable(reason: "sslmode=\(modeText) needs sslrootcert=PATH, the CA that signed the database server's certificate")
+        }
+        var password = url.password?.removingPercentEncoding
+        if password == nil, let file = environment["HANDOVER_DATABASE_PASSWORD_FILE"] {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw StoreUnavailable(reason: "HANDOVER_DATABASE_PASSWORD_FILE: cannot read \(file)")
+            }
+            password = text.trimmingCharacters(in: .newlines)
+        }
+        if password == nil { password = environment["PGPASSWORD"] }
         let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
         return PostgresURL(host: host, port: url.port ?? 5432, username: url.user?.removingPercentEncoding ?? "postgres",
-                           password: url.password?.removingPercentEncoding, database: database.isEmpty ? nil : database, sslMode: mode)
+                           password: password, database: database.isEmpty ? nil : database, sslMode: mode, rootCertificate: root)
+    }
+
+    /// The client TLS settings for the mode: `require` encrypts without checking, as libpq does.
+    func tlsConfiguration() -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        switch sslMode {
+        case .disable, .prefer, .require: tls.certificateVerification = .none
+        case .verifyCA: tls.certificateVerification = .noHostnameVerification
+        case .verifyFull: tls.certificateVerification = .fullVerification
+        }
+        if let rootCertificate { tls.trustRoots = .file(rootCertificate) }
+        return tls
     }
 
     func clientConfiguration(maximumConnections: Int) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         switch sslMode {
         case .disable: tls = .disable
-        case .prefer: tls = .prefer(.makeClientConfiguration())
-        case .require: tls = .require(.makeClientConfiguration())
+        case .prefer: tls = .prefer(tlsConfiguration())
+        case .require, .verifyCA, .verifyFull: tls = .require(tlsConfiguration())
         }
         var configuration = PostgresClient.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
         configuration.options.maximumConnections = maximumConnections
@@ -296,8 +329,8 @@ struct PostgresURL {
         let tls: PostgresConnection.Configuration.TLS
         switch sslMode {
         case .disable: tls = .disable
-        case .prefer: tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
-        case .require: tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case .prefer: tls = .prefer(try NIOSSLContext(configuration: tlsConfiguration()))
+        case .require, .verifyCA, .verifyFull: tls = .require(try NIOSSLContext(configuration: tlsConfiguration()))
         }
         return PostgresConnection.Configuration(host: host, port: port, username: username, password: password, database: database, tls: tls)
     }
@@ -306,11 +339,18 @@ struct PostgresURL {
 }
 
 extension PostgresStore {
-    /// A database URL without its password (`***`), for banners, errors and logs.
+    /// A database URL without its password (`***`), for banners, errors and logs. Done by hand rather
+    /// than by URL parsing: a password with an unencoded `@` or `/` makes the URL unparseable, and
+    /// must still not be shown.
     public static func redacted(_ text: String) -> String {
-        guard var url = URLComponents(string: text), url.password != nil else { return text }
-        url.password = "***"
-        return url.string ?? "postgres://…"
+        guard let schemeEnd = text.range(of: "://") else { return text }
+        let rest = text[schemeEnd.upperBound...]
+        // The user information ends at the last '@' before the query: a password may hold '@' or '/'.
+        let beforeQuery = rest[rest.startIndex..<(rest.firstIndex(of: "?") ?? rest.endIndex)]
+        guard let at = beforeQuery.lastIndex(of: "@") else { return text }
+        let userInfo = rest[rest.startIndex..<at]
+        guard let colon = userInfo.firstIndex(of: ":") else { return text }
+        return String(text[..<schemeEnd.upperBound]) + userInfo[userInfo.startIndex..<colon] + ":***" + rest[at...]
     }
 }
 
