@@ -159,8 +159,10 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "HandoverCore", "HandoverTestSupport", "HandoverServer", "HandoverBench", "HandoverPostgres",
+                "HandoverCore", "HandoverTestSupport", "HandoverServer", "HandoverBench", "HandoverPostgres", "HandoverStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),

@@ -9,6 +9,10 @@ public final class SpawnedBroker {
     let folder: URL
     var pid: Int32 { process.processIdentifier }
 
+    /// One master key for every broker this benchmark run starts (32 zero-free bytes, base64url).
+    static let masterKey = Data((0..<32).map { _ in UInt8.random(in: 1...255) }).base64EncodedString()
+        .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+
     init(config: BenchConfiguration, binary: String) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -21,8 +25,11 @@ public final class SpawnedBroker {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--tls", "off", "--port", String(port), "--rate-limit", "0", "--log-level", "warning", "--log-format", "json",
                              "--routes", folder.appendingPathComponent("routes").path, "--shared-key", config.sharedKey,
-                             "--database", config.database ?? "sqlite:" + folder.appendingPathComponent("bench.sqlite").path]
-        process.environment = ProcessInfo.processInfo.environment.merging(["BENCH_PASSWORD": config.password]) { $1 }
+                             "--database", config.database ?? "sqlite:" + folder.appendingPathComponent("bench.sqlite").path,
+                             "--data-dir", folder.path]
+        // Instances on one PostgreSQL database share a master key (none is generated there).
+        process.environment = ProcessInfo.processInfo.environment.merging(["BENCH_PASSWORD": config.password,
+                                                                           "HANDOVER_MASTER_KEY": Self.masterKey]) { $1 }
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()

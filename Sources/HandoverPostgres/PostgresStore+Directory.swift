@@ -108,6 +108,10 @@ extension PostgresStore: DirectoryStore {
         }
     }
 
+    public func setting(_ key: String) async throws -> String? {
+        try await read { tx in try await tx.row("SELECT value FROM store_settings WHERE key = $1", [key]).map { try $0("value", as: String.self) } }
+    }
+
     public func adminTokenCount() async throws -> Int {
         try await read { tx in Int(try await tx.row("SELECT count(*) AS n FROM admin_tokens").orThrow()("n", as: Int64.self)) }
     }

@@ -50,7 +50,7 @@ public final class PostgresStore: Sendable {
             try await PostgresSchema.migrate(store)
             store.startSealing()
         } catch {
-            store.close()
+            store.cancel()
             throw StoreUnavailable(PostgreSQL: error, target: PostgresStore.redacted(url))
         }
         return store
@@ -69,8 +69,15 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Closes the pool's connections.
-    public func close() {
+    /// Seals the audit entries still queued, then closes the pool's connections.
+    public func close() async {
+        sealer.withLock { $0?.cancel() }
+        while (try? await sealAudit()) == 2000 {}
+        runner.cancel()
+    }
+
+    /// Closes the pool's connections at once (where no await is possible: a failed start, a `defer`).
+    public func cancel() {
         sealer.withLock { $0?.cancel() }
         runner.cancel()
     }

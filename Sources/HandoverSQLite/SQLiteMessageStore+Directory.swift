@@ -109,6 +109,10 @@ extension SQLiteMessageStore: DirectoryStore {
         }
     }
 
+    public func setting(_ key: String) async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT value FROM store_settings WHERE key = ?", arguments: [key]) }
+    }
+
     public func adminTokenCount() async throws -> Int {
         try await read { db in try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM admin_tokens")) ?? 0 }
     }

@@ -33,6 +33,12 @@ public final class SQLiteMessageStore: MessageStore {
         checkpointer = try WALCheckpointer(path: path)
     }
 
+    public func close() async {
+        // Through the group-commit writer, so the checkpoint follows every commit already queued.
+        _ = try? await writer.write { _ in }
+        checkpointer.finish()
+    }
+
     /// Reads on a Dispatch queue, never on a Swift-concurrency thread: GRDB blocks the calling thread
     /// while it waits for a free reader connection, and blocking the cooperative pool (two threads on
     /// two cores) deadlocks the server under concurrent load.

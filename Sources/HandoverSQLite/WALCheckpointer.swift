@@ -25,5 +25,11 @@ final class WALCheckpointer: @unchecked Sendable {
         timer.resume()
     }
 
+    /// Stops the timer and copies every committed frame into the main file, then empties the WAL.
+    func finish() {
+        timer.cancel()
+        _ = try? connection.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+
     deinit { timer.cancel() }
 }

@@ -38,7 +38,8 @@ public enum BrokerApplication {
         let store = try await location.open(timeout: .seconds(config.databaseTimeoutSeconds), logger: logger)
         try await SandboxGuard.checkStore(store, config: config)
         let files = FileManager.default.fileExists(atPath: config.routes) ? try DirectoryFiles.loadWithDocument(folder: config.routes).document : nil
-        let secrets = try MasterKey.load(dataDirectory: config.dataDirectory, environment: environment, notes: &notes)
+        let secrets = try await MasterKey.load(dataDirectory: config.dataDirectory, environment: environment, store: store,
+                                               shared: location.isShared, notes: &notes)
         let manager = DirectoryManager(store: store, environment: environment, sandbox: config.sandbox, secrets: secrets, clock: clock)
         notes += try await manager.start(files: files, mode: config.routesMode, actor: "routes:\(config.routes)")
         let sharedKey = try SharedKey.resolve(config: config, environment: environment, notes: &notes)

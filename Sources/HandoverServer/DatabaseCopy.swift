@@ -27,7 +27,7 @@ public enum DatabaseCopy {
         guard FileManager.default.fileExists(atPath: path) else { throw ConfigurationError("there is no SQLite store at \(path)") }
         let source = try SQLiteMessageStore(path: path)
         let target = try await PostgresStore.connect(url: url, callTimeout: .seconds(120))
-        defer { target.close() }
+        defer { target.cancel() }
         let (tables, audit) = try await StoreCopier.copy(from: try SQLiteExporter(store: source), to: target, progress: progress)
         return Report(tables: tables, audit: audit)
     }

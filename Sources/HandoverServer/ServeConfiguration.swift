@@ -60,8 +60,11 @@ public struct ServeConfiguration: Sendable {
     /// Whether the store is the default one, whose folder `serve` creates.
     public var usesDefaultDataDirectory: Bool { database == ServeConfiguration().database }
 
+    /// Where generated secrets go when the store is not a SQLite file (`--data-dir`).
+    public var dataFolder: String?
+
     /// The folder that holds generated secrets (and the SQLite file).
     public var dataDirectory: String {
-        (sqlitePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }) ?? ".handover"
+        dataFolder ?? (sqlitePath.map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }) ?? ".handover"
     }
 }

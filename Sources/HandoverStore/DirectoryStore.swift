@@ -30,6 +30,7 @@ public protocol DirectoryStore: Sendable {
     /// A store-wide setting written once by whichever process comes first (the store's mode,
     /// first-start markers): returns the value in force, `value` if there was none.
     func settingOnce(_ key: String, value: String) async throws -> String
+    func setting(_ key: String) async throws -> String?
     func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry]
 
     /// Message metadata for the admin search (never payloads), newest first.

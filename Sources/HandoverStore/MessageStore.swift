@@ -50,6 +50,9 @@ public protocol MessageStore: Sendable {
 
     /// Removes segments staged before `before` that no chunk refers to (aborted uploads).
     func discardAbandonedUploads(stagedBefore: Timestamp) async throws -> Int
+    /// Finishes background work and releases connections at shutdown. SQLite checkpoints its whole
+    /// WAL into the main file first, so a copy of a stopped store's main file is complete.
+    func close() async
     /// Chunked uploads still incomplete `policy.uploadTimeoutSeconds` after they began: each becomes
     /// `error`, its chunks and segments are deleted, the sender gets a report, and it is audited.
     func abandonIncompleteUploads(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int

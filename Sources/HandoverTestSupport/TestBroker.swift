@@ -42,7 +42,10 @@ public struct TestBroker: Sendable {
         parts = try await BrokerApplication.assemble(config, logger: Logger(label: "test"), clock: { clock.now }, environment: environment)
     }
 
-    public static let passwords = ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "dave-secret"]
+    /// Mailbox passwords, and the master key every test broker shares (brokers on one PostgreSQL
+    /// database must agree on it; none is generated there).
+    public static let passwords = ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "dave-secret",
+                                   "HANDOVER_MASTER_KEY": "dGVzdC1tYXN0ZXIta2V5LXRlc3QtbWFzdGVyLWtleS0"]
 
     /// Four mailboxes in three organisations; WF goes ALICE → BOB (or org X26); ACK back; NOTYOURS is BOB → CAROL only.
     public static let defaultRoutes = """

@@ -76,6 +76,11 @@ enum StoreOpening {
         return config.dataDirectory
     }
 
+    static func isShared(_ database: String?) -> Bool {
+        let url = database ?? ProcessInfo.processInfo.environment["HANDOVER_DATABASE"] ?? ServeConfiguration().database
+        return (try? StoreLocation(url).isShared) ?? false
+    }
+
     static func open(_ database: String?) async throws -> any BrokerStore {
         var config = ServeConfiguration()
         if let database = database ?? ProcessInfo.processInfo.environment["HANDOVER_DATABASE"] { config.database = database }

@@ -46,7 +46,8 @@ struct Routes: AsyncParsableCommand {
             let files = try loadOrReport(folder)
             let store = try await StoreOpening.open(database)
             var notes: [String] = []
-            let secrets = try MasterKey.load(dataDirectory: StoreOpening.dataDirectory(database), environment: ProcessInfo.processInfo.environment, notes: &notes)
+            let secrets = try await MasterKey.load(dataDirectory: StoreOpening.dataDirectory(database), environment: ProcessInfo.processInfo.environment,
+                                                   store: store, shared: StoreOpening.isShared(database), notes: &notes)
             let manager = DirectoryManager(store: store, environment: ProcessInfo.processInfo.environment, sandbox: sandbox, secrets: secrets, clock: SystemClock.now)
             let current = try await store.currentDirectory()
             switch try await manager.propose(files.document, expectedVersion: current?.version, actor: "cli:routes-import", dryRun: false) {

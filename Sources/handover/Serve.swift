@@ -19,6 +19,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("receipt-cert"), help: "Certificate that signs crossing receipts (HANDOVER_RECEIPT_CERT).") var receiptCert: String?
     @Option(name: .customLong("receipt-key"), help: "Its private key (HANDOVER_RECEIPT_KEY).") var receiptKey: String?
     @Option(help: "sqlite:PATH, or postgres://user@host:port/database for several instances (HANDOVER_DATABASE).") var database: String?
+    @Option(name: .customLong("data-dir"), help: "Folder for generated secrets (admin token, keys); default: the SQLite file's folder, or .handover (HANDOVER_DATA_DIR).") var dataDir: String?
     @Option(name: .customLong("database-timeout"), help: "Seconds a request waits for PostgreSQL before a 503 (HANDOVER_DATABASE_TIMEOUT; default 10).") var databaseTimeout: Int64?
     @Option(help: "Routing directory folder (HANDOVER_ROUTES).") var routes: String?
     @Option(name: .customLong("routes-mode"), help: "import-if-empty | replace: when the folder becomes the directory in force (HANDOVER_ROUTES_MODE).") var routesMode: String?
@@ -84,6 +85,8 @@ struct Serve: AsyncParsableCommand {
         let group = ServiceGroup(configuration: .init(services: [.init(service: app, serviceName: "Handover")],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        logger.notice("stopped: closing the store")
+        await parts.store.close()
     }
 
     /// Flags first, then `HANDOVER_<NAME>`; a value that does not parse or is out of range is an error
@@ -124,6 +127,7 @@ struct Serve: AsyncParsableCommand {
         if let v = text(receiptCert, "RECEIPT_CERT") { c.receiptCertificate = v; c.receiptFilesExplicit = true }
         if let v = text(receiptKey, "RECEIPT_KEY") { c.receiptKey = v; c.receiptFilesExplicit = true }
         if let v = text(database, "DATABASE") { c.database = v }
+        if let v = text(dataDir, "DATA_DIR") { c.dataFolder = v }
         if let v = try number(databaseTimeout, "DATABASE_TIMEOUT", "database-timeout", 1...3600) { c.databaseTimeoutSeconds = v }
         if let v = text(routes, "ROUTES") { c.routes = v }
         if let v = text(sharedKey, "SHARED_KEY") { c.sharedKey = v }

@@ -50,6 +50,27 @@ struct HardeningCoreTests {
         #expect(limiter.peek("b", now: now) == nil)
     }
 
+    @Test func outcomeUpdatesPerMessageAreBounded() throws {
+        let now = Timestamp(secondsSinceEpoch: 1_800_000_000)
+        let nurse = Person(name: "Sam Patel")
+        var record = try ResponsibilityMachine.decide(ResponsibilityRecord(), decision: .accept, by: nurse, note: nil, downloaded: true, now: now).get()
+        for _ in 0..<ResponsibilityMachine.maximumOutcomes {
+            record = try ResponsibilityMachine.recordOutcome(record, code: "assessed", detail: nil, by: nurse, now: now).get()
+        }
+        #expect(record.outcomeCount == ResponsibilityMachine.maximumOutcomes)
+        #expect(ResponsibilityMachine.recordOutcome(record, code: "closed", detail: nil, by: nurse, now: now) == .failure(.tooManyOutcomes))
+    }
+
+    @Test func webhookDestinationsOnTheBrokersOwnNetworkAreRefused() throws {
+        for address in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+                        "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "224.0.0.1"] {
+            #expect(WebhookAddressRules.isPrivate(address), "\(address)")
+        }
+        for address in ["8.8.8.8", "172.32.0.1", "2a00:1450:4009::200e", "::ffff:8.8.8.8"] {
+            #expect(!WebhookAddressRules.isPrivate(address), "\(address)")
+        }
+    }
+
     @Test func deepNestingIsRefusedBeforeAnyParser() throws {
         #expect(throws: DirectoryProblem.self) { try DirectoryText.checkNesting(String(repeating: "[", count: 10_000)) }
         #expect(throws: DirectoryProblem.self) { try DirectoryText.checkNesting("x:\n" + String(repeating: "- ", count: 5_000) + "a") }

@@ -119,6 +119,23 @@ struct ConnectionGuardTests {
         #expect(closed && elapsed < 10, "a header trickled for \(Int(elapsed)) s kept its connection")
     }
 
+    @Test func aTLSHandshakeThatNeverFinishesIsClosed() throws {
+        let (folder, routes) = try TestBroker.folderWithRoutes("handshake")
+        let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
+        try pki.initialise(mailboxes: [])
+        let p = pki.folder.path
+        let broker = try BrokerProcess(arguments: ["--tls", "server", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
+                                                   "--routes", routes.path, "--shared-key", "TestKey", "--first-request-timeout", "2",
+                                                   "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path],
+                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("log"))
+        defer { broker.terminate() }
+        let fd = try connectSocket(broker.port, receiveTimeout: 6)
+        defer { close(fd) }
+        write(fd, "\u{16}\u{03}\u{01}")  // the first bytes of a ClientHello, and then nothing
+        let start = Date()
+        #expect(readUntilClosed(fd).closed && Date().timeIntervalSince(start) < 5.5, "a stalled handshake kept its connection")
+    }
+
     @Test func idleSocketsHoldingEverySlotAreReleased() throws {
         let (broker, _) = try broker("slots", ["--max-connections", "8", "--max-connections-per-address", "0", "--first-request-timeout", "2"])
         defer { broker.terminate() }

@@ -40,7 +40,7 @@ struct DatabaseCopyTests {
         let again = try runHandover(["db", "copy", "--from", sqlite, "--to", target])
         #expect(again.status != 0 && again.output.contains("copy into an empty database"))
 
-        let broker = try BrokerProcess(arguments: common + ["--database", target], environment: TestBroker.passwords,
+        let broker = try BrokerProcess(arguments: common + ["--database", target, "--data-dir", folder.appendingPathComponent("pg-data").path], environment: TestBroker.passwords,
                                        logURL: folder.appendingPathComponent("postgres.log"))
         defer { broker.terminate() }
         let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")

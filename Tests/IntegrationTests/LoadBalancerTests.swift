@@ -27,7 +27,7 @@ struct LoadBalancerTests {
         let p = pki.folder.path
         func broker(_ name: String) throws -> BrokerProcess {
             try BrokerProcess(arguments: ["--tls", "mutual", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
-                                          "--routes", routes.path, "--database", database, "--shared-key", "TestKey"],
+                                          "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey"],
                               environment: TestBroker.passwords, logURL: folder.appendingPathComponent("\(name).log"))
         }
         let a = try broker("a"), b = try broker("b")

@@ -22,7 +22,7 @@ struct MultiInstanceTests {
         """
 
     func start(_ name: String, database: String, routes: URL, folder: URL) throws -> BrokerProcess {
-        try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey"],
+        try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey"],
                           environment: TestBroker.passwords, logURL: folder.appendingPathComponent("\(name).log"))
     }
 
@@ -58,7 +58,7 @@ struct MultiInstanceTests {
 
         // A directory edit saved through one process reaches both instances within a second.
         let store = try await PostgresStore.connect(url: database, maximumConnections: 2)
-        defer { store.close() }
+        defer { store.cancel() }
         let current = try #require(try await store.currentDirectory())
         var edited = current.document
         edited.workflows = (edited.workflows ?? []) + [.init(id: "WF_NEW", senders: ["ALICE"], receivers: ["BOB"])]
@@ -107,7 +107,7 @@ struct MultiInstanceTests {
         let database = try await PostgresTestServer.newDatabase()
         let name = try #require(URLComponents(string: database)?.path.dropFirst())
         let (folder, routes) = try TestBroker.folderWithRoutes("pg-lost")
-        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey",
+        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey",
                                                    "--database-timeout", "2"],
                                        environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
@@ -161,7 +161,7 @@ struct MultiInstanceTests {
         let database = try await PostgresTestServer.newDatabase()
         let name = try #require(URLComponents(string: database)?.path.dropFirst())
         let (folder, routes) = try TestBroker.folderWithRoutes("pg-term")
-        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey",
+        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey",
                                                    "--database-timeout", "5"],
                                        environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
         try await PostgresTestServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")

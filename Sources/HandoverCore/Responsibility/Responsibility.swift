@@ -22,6 +22,8 @@ public struct ResponsibilityRecord: Hashable, Sendable, Codable {
     public var outcomeDetail: String?
     public var outcomeBy: Person?
     public var outcomeAt: Timestamp?
+    /// How many times an outcome was recorded (each one is a business ack to the sender).
+    public var outcomeCount: Int?
 
     public init() {}
 }
@@ -42,6 +44,7 @@ public enum ResponsibilityMachine {
         case noteRequired
         case unknownOutcome(String)
         case notAccepted
+        case tooManyOutcomes
 
         public var message: String {
             switch self {
@@ -51,13 +54,14 @@ public enum ResponsibilityMachine {
             case .noteRequired: "declining needs a note saying why"
             case .unknownOutcome(let code): "unknown outcome code '\(code)'; use one of \(ResponsibilityMachine.outcomeCodes.joined(separator: ", "))"
             case .notAccepted: "an outcome can be recorded only once responsibility has been accepted"
+            case .tooManyOutcomes: "this message's outcome was updated \(ResponsibilityMachine.maximumOutcomes) times, the most allowed; send a new message for what follows"
             }
         }
 
         /// 409 for state conflicts, 400 for bad input.
         public var isConflict: Bool {
             switch self {
-            case .notDownloaded, .alreadyDecided, .notAccepted: true
+            case .notDownloaded, .alreadyDecided, .notAccepted, .tooManyOutcomes: true
             default: false
             }
         }
@@ -81,12 +85,17 @@ public enum ResponsibilityMachine {
         return .success(r)
     }
 
+    /// Each outcome update reaches the sender as a message, so updates per message are bounded.
+    public static let maximumOutcomes = 20
+
     public static func recordOutcome(_ record: ResponsibilityRecord, code: String, detail: String?, by person: Person,
                                      now: Timestamp) -> Result<ResponsibilityRecord, Refusal> {
         guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
         guard outcomeCodes.contains(code) else { return .failure(.unknownOutcome(code)) }
         guard record.state == .accepted else { return .failure(.notAccepted) }
+        guard (record.outcomeCount ?? (record.outcomeAt == nil ? 0 : 1)) < maximumOutcomes else { return .failure(.tooManyOutcomes) }
         var r = record
+        r.outcomeCount = (record.outcomeCount ?? (record.outcomeAt == nil ? 0 : 1)) + 1
         r.outcomeCode = code
         r.outcomeDetail = detail
         r.outcomeBy = person

@@ -1,4 +1,5 @@
 import Foundation
+import HandoverCore
 
 /// Decides whether a webhook URL may be called: `https://` only, and every address its host resolves
 /// to must be public, unless the webhook says `allow_private: true`. This keeps a directory edit from
@@ -22,7 +23,7 @@ enum WebhookDestination {
         guard !allowPrivate else { return }
         let addresses = try resolve(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
         guard !addresses.isEmpty else { throw Refused(description: "the host resolves to no address") }
-        if let inside = addresses.first(where: isPrivate) {
+        if let inside = addresses.first(where: WebhookAddressRules.isPrivate) {
             throw Refused(description: "the host resolves to \(inside), a loopback, private or link-local address (set allow_private: true to allow it)")
         }
     }
@@ -45,25 +46,5 @@ enum WebhookDestination {
             cursor = info.pointee.ai_next
         }
         return found
-    }
-
-    /// Loopback, private (RFC 1918, unique-local), link-local, carrier-grade NAT, unspecified and
-    /// multicast addresses, in IPv4, IPv6 and IPv4-mapped IPv6.
-    static func isPrivate(_ address: String) -> Bool {
-        let lowered = address.lowercased()
-        if lowered.hasPrefix("::ffff:"), lowered.contains(".") { return isPrivate(String(lowered.dropFirst(7))) }
-        if lowered.contains(":") {
-            if lowered == "::" || lowered == "::1" { return true }
-            let first = UInt16(lowered.split(separator: ":", omittingEmptySubsequences: false).first.flatMap { UInt16($0, radix: 16) } ?? 0)
-            return (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80 || (first & 0xff00) == 0xff00
-        }
-        let octets = lowered.split(separator: ".").compactMap { UInt8($0) }
-        guard octets.count == 4 else { return true }
-        switch (octets[0], octets[1]) {
-        case (0, _), (10, _), (127, _), (169, 254), (192, 168): return true
-        case (172, 16...31), (100, 64...127): return true
-        case (224...255, _): return true
-        default: return false
-        }
     }
 }
