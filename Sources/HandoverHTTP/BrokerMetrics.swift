@@ -4,12 +4,14 @@ import Prometheus
 import Synchronization
 
 /// The broker's Prometheus metrics (`GET /metrics`). Label values come only from the directory
-/// (workflow ids, stage numbers) and HTTP status codes, so cardinality stays bounded.
+/// (workflow ids, stage numbers, mailbox ids), router path patterns and HTTP status codes, so
+/// cardinality stays bounded.
 public final class BrokerMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let acceptance: DurationHistogram
     let escalationLag: DurationHistogram
     private let openAlertLabels = Mutex<Set<[String]>>([])
+    private let inboxLabels = Mutex<Set<String>>([])
 
     public init() {
         acceptance = registry.makeDurationHistogram(
@@ -43,8 +45,41 @@ public final class BrokerMetrics: Sendable {
         escalationLag.record(.microseconds(max(0, alert.raisedAt.microsecondsSinceEpoch - alert.dueAt.microsecondsSinceEpoch)))
     }
 
-    /// The Prometheus text, with the open-alert gauges read from the store at scrape time.
-    public func render(store: any EscalationStore) async throws -> String {
+    /// One answered request: counted by endpoint (the router's path pattern, so ids never become
+    /// labels), method and status, and timed by endpoint.
+    public func request(endpoint: String, method: String, status: Int, seconds: Double) {
+        registry.makeCounter(name: "handover_http_requests_total", labels: [("endpoint", endpoint), ("method", method), ("status", String(status))],
+                             help: "Requests answered, by endpoint, method and status").increment()
+        registry.makeDurationHistogram(name: "handover_http_request_duration_seconds", labels: [("endpoint", endpoint)],
+                                       buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500),
+                                                 .seconds(2), .seconds(10), .seconds(60)],
+                                       help: "Time to answer, by endpoint").recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    /// When a certificate stops being valid, as a Unix time (alert well before it).
+    public func certificateExpiry(_ name: String, notAfter: Int64) {
+        registry.makeGauge(name: "handover_certificate_expiry_timestamp_seconds", labels: [("certificate", name)],
+                           help: "When each certificate the broker uses expires (Unix time)").set(to: Double(notAfter))
+    }
+
+    /// Whether the store answered its last probe (1) or not (0).
+    public func storeUp(_ up: Bool) {
+        registry.makeGauge(name: "handover_store_up", help: "Whether the database answered its last probe").set(to: up ? 1 : 0)
+    }
+
+    /// The Prometheus text, with the open-alert and inbox gauges read from the store at scrape time.
+    /// With the database unreachable the rest is still served, and `handover_store_up` says 0.
+    public func render(store: any BrokerStore, now: Timestamp) async -> String {
+        do {
+            try await renderStoreGauges(store, now: now)
+            storeUp(true)
+        } catch {
+            storeUp(false)
+        }
+        return registry.emitToString()
+    }
+
+    private func renderStoreGauges(_ store: any BrokerStore, now: Timestamp) async throws {
         var counts: [[String]: Int] = [:]
         for group in try await store.unresolvedAlertCounts() { counts[[group.workflowID, String(group.stage + 1)], default: 0] += group.count }
         let stale = openAlertLabels.withLock { previous -> Set<[String]> in
@@ -56,6 +91,24 @@ public final class BrokerMetrics: Sendable {
             registry.makeGauge(name: "handover_alerts_open", labels: [("workflow", labels[0]), ("stage", labels[1])],
                                help: "Alerts not yet resolved").set(to: Double(counts[labels] ?? 0))
         }
-        return registry.emitToString()
+        let inboxes = try await store.inboxDepths()
+        let emptied = inboxLabels.withLock { previous -> Set<String> in
+            let now = Set(inboxes.map(\.mailbox.rawValue))
+            defer { previous = now }
+            return previous.subtracting(now)
+        }
+        let scrapeTime = Double(now.secondsSinceEpoch)
+        for mailbox in emptied {
+            registry.makeGauge(name: "handover_inbox_messages", labels: [("mailbox", mailbox)], help: "Messages waiting in each inbox").set(to: 0)
+            registry.makeGauge(name: "handover_inbox_oldest_seconds", labels: [("mailbox", mailbox)],
+                               help: "Age of the oldest unacknowledged message in each inbox").set(to: 0)
+        }
+        for inbox in inboxes {
+            registry.makeGauge(name: "handover_inbox_messages", labels: [("mailbox", inbox.mailbox.rawValue)],
+                               help: "Messages waiting in each inbox").set(to: Double(inbox.count))
+            registry.makeGauge(name: "handover_inbox_oldest_seconds", labels: [("mailbox", inbox.mailbox.rawValue)],
+                               help: "Age of the oldest unacknowledged message in each inbox")
+                .set(to: inbox.oldestDeliveredAt.map { max(0, scrapeTime - Double($0.secondsSinceEpoch)) } ?? 0)
+        }
     }
 }

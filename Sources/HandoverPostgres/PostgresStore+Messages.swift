@@ -140,6 +140,18 @@ extension PostgresStore: MessageStore {
         }
     }
 
+    public func inboxDepths() async throws -> [InboxDepth] {
+        try await read { tx in
+            try await tx.rows("""
+                SELECT c.mailbox, c.accepted, (SELECT m.delivered_at FROM messages m WHERE m.recipient = c.mailbox AND m.status = 'accepted'
+                                               ORDER BY m.inbox_seq LIMIT 1) AS oldest
+                FROM inbox_counts c WHERE c.accepted > 0
+                """).map { row in
+                InboxDepth(mailbox: MailboxID(try row("mailbox")), count: Int(try row("accepted", as: Int64.self)), oldestDeliveredAt: try row.timestamp("oldest"))
+            }
+        }
+    }
+
     public func abandonIncompleteUploads(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
         let ids = idGenerator
         return try await write { tx in

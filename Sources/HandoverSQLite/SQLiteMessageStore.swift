@@ -226,6 +226,18 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
+    public func inboxDepths() async throws -> [InboxDepth] {
+        try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT c.mailbox, c.accepted, (SELECT m.delivered_at FROM messages m WHERE m.recipient = c.mailbox AND m.status = 'accepted'
+                                               ORDER BY m.inbox_seq LIMIT 1) AS oldest
+                FROM inbox_counts c WHERE c.accepted > 0
+                """)).map { row in
+                InboxDepth(mailbox: MailboxID(row[0] as String), count: row[1], oldestDeliveredAt: (row[2] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)))
+            }
+        }
+    }
+
     public func abandonIncompleteUploads(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
         let ids = idGenerator
         return try await writer.write { db in

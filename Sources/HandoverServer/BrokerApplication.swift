@@ -76,6 +76,7 @@ public enum BrokerApplication {
     /// The router with every endpoint for this configuration.
     public static func router(_ parts: BrokerParts, sandbox: Bool, adminCertificateNames: Set<String>? = nil) -> Router<HandoverRequestContext> {
         let router = Router(context: HandoverRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: parts.broker.metrics))
         router.add(middleware: MeshErrorMiddleware(metrics: parts.broker.metrics))
         MeshEndpoints<HandoverRequestContext>(broker: parts.broker).register(on: router)
         AdminEndpoints<HandoverRequestContext>(manager: parts.directoryManager, store: parts.store, clock: parts.clock,
@@ -100,13 +101,30 @@ public enum BrokerApplication {
         case .server, .mutual:
             server = try .tls(http1, tlsConfiguration: try TLSSetup.serverConfiguration(config))
         }
+        var services: [any Service] = [parts.sweeper, parts.refresher, parts.scheduler, parts.webhookSender,
+                                       StoreWatch(store: parts.store, metrics: parts.broker.metrics, logger: logger)]
+        if let port = config.monitoringPort {
+            services.append(monitoringApplication(parts, host: config.monitoringHost, port: port, logger: logger))
+        }
+        CertificateExpiry.record(config, metrics: parts.broker.metrics)
         return Application(
             router: router(parts, sandbox: config.sandbox, adminCertificateNames: config.tls == .mutual ? Set(config.adminCertificateNames) : nil),
             server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Handover",
                                  availableConnectionsDelegate: MaximumAvailableConnections(config.maxConnections)),
-            services: [parts.sweeper, parts.refresher, parts.scheduler, parts.webhookSender],
+            services: services,
             logger: logger)
+    }
+}
+
+extension BrokerApplication {
+    /// The monitoring listener (`--monitoring-port`): plain HTTP, no client certificate, only
+    /// `/health` (liveness), `/ready` (readiness: 503 while the database is gone) and `/metrics`, so
+    /// a load balancer or Prometheus can check a broker whose main port demands mutual TLS.
+    static func monitoringApplication(_ parts: BrokerParts, host: String, port: Int, logger: Logger) -> some Service {
+        let router = Router(context: HandoverRequestContext.self)
+        MeshEndpoints<HandoverRequestContext>(broker: parts.broker).registerMonitoring(on: router)
+        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Handover monitoring"), logger: logger)
     }
 }
 

@@ -8,6 +8,9 @@ public struct ServeConfiguration: Sendable {
 
     public var host = "127.0.0.1"
     public var port = 8443
+    /// A plain-HTTP listener for /health, /ready and /metrics (none by default).
+    public var monitoringPort: Int?
+    public var monitoringHost = "127.0.0.1"
     public var tls: TLSMode = .mutual
     public var certificate = "Certs/dev/server.pem"
     public var privateKey = "Certs/dev/server.key"

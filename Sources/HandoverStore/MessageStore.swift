@@ -34,6 +34,9 @@ public protocol MessageStore: Sendable {
 
     /// The number of delivered, unacknowledged messages in `mailbox`'s inbox.
     func countInbox(mailbox: MailboxID) async throws -> Int
+    /// Every non-empty inbox: how many messages wait, and when the oldest was delivered (for metrics;
+    /// one index lookup per inbox, whatever the inboxes hold).
+    func inboxDepths() async throws -> [InboxDepth]
 
     /// Acknowledges a delivered message; idempotent. Returns the message as it now is, nil if unknown.
     func acknowledge(messageID: MessageID, now: Timestamp) async throws -> MessageRecord?
@@ -101,6 +104,15 @@ public struct InboxEntry: Sendable, Hashable {
     public let id: MessageID
     public let sequence: Int64
     public init(id: MessageID, sequence: Int64) { (self.id, self.sequence) = (id, sequence) }
+}
+
+public struct InboxDepth: Sendable, Hashable {
+    public let mailbox: MailboxID
+    public let count: Int
+    public let oldestDeliveredAt: Timestamp?
+    public init(mailbox: MailboxID, count: Int, oldestDeliveredAt: Timestamp?) {
+        (self.mailbox, self.count, self.oldestDeliveredAt) = (mailbox, count, oldestDeliveredAt)
+    }
 }
 
 public struct InboxPage: Sendable, Hashable {

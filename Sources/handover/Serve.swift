@@ -13,6 +13,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listen address (HANDOVER_HOST).") var host: String?
     @Option(help: "Listen port (HANDOVER_PORT).") var port: Int?
     @Option(help: "mutual | server | off (HANDOVER_TLS).") var tls: String?
+    @Option(name: .customLong("monitoring-port"), help: "A plain-HTTP listener for /health, /ready and /metrics, no client certificate (HANDOVER_MONITORING_PORT; default none).") var monitoringPort: Int?
+    @Option(name: .customLong("monitoring-host"), help: "Its address (HANDOVER_MONITORING_HOST; default 127.0.0.1).") var monitoringHost: String?
     @Option(help: "Server certificate chain, PEM (HANDOVER_CERT).") var cert: String?
     @Option(help: "Server private key, PEM (HANDOVER_KEY).") var key: String?
     @Option(name: .customLong("client-ca"), help: "CA that client certificates must chain to (HANDOVER_CLIENT_CA).") var clientCA: String?
@@ -121,6 +123,8 @@ struct Serve: AsyncParsableCommand {
         if let v = text(host, "HOST") { c.host = v }
         if let v = try number(port, "PORT", "port", 0...65535, " (0 picks a free port)") { c.port = v }
         if let v = try choice(tls, "TLS", "tls", ServeConfiguration.TLSMode.self) { c.tls = v }
+        if let v = try number(monitoringPort, "MONITORING_PORT", "monitoring-port", 0...65535) { c.monitoringPort = v }
+        if let v = text(monitoringHost, "MONITORING_HOST") { c.monitoringHost = v }
         if let v = text(cert, "CERT") { c.certificate = v }
         if let v = text(key, "KEY") { c.privateKey = v }
         if let v = text(clientCA, "CLIENT_CA") { c.clientCA = v }

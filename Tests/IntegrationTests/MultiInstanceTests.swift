@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HandoverBench
 import HandoverCore
 import HandoverPostgres
 import HandoverServer
@@ -108,9 +109,15 @@ struct MultiInstanceTests {
         let name = try #require(URLComponents(string: database)?.path.dropFirst())
         let (folder, routes) = try TestBroker.folderWithRoutes("pg-lost")
         let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey",
-                                                   "--database-timeout", "2"],
+                                                   "--database-timeout", "2", "--monitoring-port", String(try SpawnedBroker.freePort())],
                                        environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
+        let monitoringPort = try #require(broker.process.arguments?.last.flatMap(Int.init))
+        func monitor(_ path: String) async throws -> (status: Int, body: String) {
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(monitoringPort)\(path)"), timeout: .seconds(10))
+            return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
+        }
+        #expect(try await monitor("/ready").status == 200)
         let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         var accepted: [String: [UInt8]] = [:]
         for i in 0..<5 {
@@ -129,6 +136,13 @@ struct MultiInstanceTests {
             // Each waited at most --database-timeout (2 s) per database call, not indefinitely.
             #expect(Date().timeIntervalSince(started) < 15)
             #expect(broker.process.isRunning)
+            // Readiness says so, liveness does not, and /metrics still answers, with the store down.
+            #expect(try await monitor("/ready").status == 503)
+            #expect(try await monitor("/health").status == 200)
+            let metrics = try await monitor("/metrics")
+            #expect(metrics.status == 200 && metrics.body.contains("handover_store_up 0"))
+            #expect(metrics.body.contains("handover_http_requests_total") && metrics.body.contains("status=\"503\""))
+            try await Task.sleep(for: .seconds(6))  // the watcher's next probe logs the loss
             outage = .success(())
         } catch {
             outage = .failure(error)
@@ -150,8 +164,13 @@ struct MultiInstanceTests {
             #expect(r.status == 200 && r.body == body)
         }
         // The outage was logged, but never with a statement's values: no payload, no password.
-        let log = try String(contentsOf: folder.appendingPathComponent("broker.log"), encoding: .utf8)
-        #expect(log.contains("store unavailable"))
+        var log = try String(contentsOf: folder.appendingPathComponent("broker.log"), encoding: .utf8)
+        for _ in 0..<40 where !log.contains("database restored") {
+            try await Task.sleep(for: .milliseconds(250))
+            log = try String(contentsOf: folder.appendingPathComponent("broker.log"), encoding: .utf8)
+        }
+        #expect(log.contains("store unavailable") && log.contains("database lost") && log.contains("database restored"))
+        #expect(try await monitor("/ready").status == 200)
         #expect(!log.contains("before the outage") && !log.contains("after the outage") && !log.contains("bob-secret"))
     }
 

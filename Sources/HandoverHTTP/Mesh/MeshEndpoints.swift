@@ -11,13 +11,9 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
     public init(broker: MeshBroker) { self.broker = broker }
 
     public func register(on router: Router<Context>) {
-        for path in ["/health", "/_status", "/_ping", "/healthcheck", "/messageexchange/_ping", "/messageexchange/deepping"] {
+        registerMonitoring(on: router)
+        for path in ["/_status", "/_ping", "/healthcheck", "/messageexchange/_ping", "/messageexchange/deepping"] {
             router.get(RouterPath(path)) { _, _ in health() }
-        }
-        router.get("/metrics") { _, _ in
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: try await broker.metrics.render(store: broker.store))))
         }
         let mailbox = router.group("/messageexchange/:mailbox")
         mailbox.post { request, context in try await handshake(request, context) }
@@ -44,6 +40,18 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
         router.get("/messageexchange/workflowsearch/:workflow") { request, context in try await workflowSearch(request, context) }
     }
 
+    /// `/health` (liveness: the process answers), `/ready` (readiness: 503 while the database does
+    /// not answer) and `/metrics`: on the main listener, and alone on the monitoring listener.
+    public func registerMonitoring(on router: Router<Context>) {
+        router.get("/health") { _, _ in health() }
+        router.get("/ready") { _, _ in try await readiness(store: broker.store) }
+        router.get("/metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: await broker.metrics.render(store: broker.store, now: broker.clock()))))
+        }
+    }
+
     /// Authenticates the path mailbox and validates `Accept` first, so a bad Accept is a 400 even
     /// for a valid token.
     func authenticate(_ request: Request, _ context: Context) async throws -> (MailboxID, MeshAPIVersion) {
@@ -62,6 +70,11 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
                                                                      "handover.client_address": "\(context.clientAddress ?? "unknown")"])
             throw MeshError.auth(.invalidToken)
         }
+    }
+
+    func readiness(store: any BrokerStore) async throws -> Response {
+        let ready = await StoreProbe.answers(store, within: .seconds(3))
+        return .json(.object([("status", .string(ready ? "ready" : "database unavailable"))]), status: ready ? .ok : .serviceUnavailable)
     }
 
     func health() -> Response {
