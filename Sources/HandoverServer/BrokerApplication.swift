@@ -91,7 +91,7 @@ public enum BrokerApplication {
         let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
             maxHeaderFieldSize: config.maxHeaderBytes, maxHeaderListSize: config.maxHeaderBytes, maxHeaderFieldCount: 100)
         let limits = config.connectionLimits
-        let ledger = ConnectionLedger(maxPerAddress: limits.maxPerAddress)
+        let ledger = ConnectionLedger(maxPerAddress: limits.maxPerAddress, logger: logger)
         let http1 = HTTPServerBuilder.http1(configuration: .init(
             additionalChannelHandlers: [ConnectionGuardHandler(limits: limits, ledger: ledger)],
             idleTimeout: .seconds(config.idleTimeoutSeconds), httpDecoderConfiguration: decoder))

@@ -1,7 +1,9 @@
 import HTTPTypes
 import HummingbirdCore
+import Logging
 import NIOCore
 import NIOHTTPTypes
+import NIOSSL
 import Synchronization
 
 /// Time and count limits on connections, so idle, trickling or non-reading sockets cannot hold the
@@ -31,8 +33,23 @@ public struct ConnectionLimits: Sendable {
 public final class ConnectionLedger: Sendable {
     let counts = Mutex<[String: Int]>([:])
     let maxPerAddress: Int
+    let logger: Logger
+    /// When a TLS failure was last logged: at most one line a second, however many fail.
+    let lastTLSFailureLog = Mutex<ContinuousClock.Instant?>(nil)
 
-    public init(maxPerAddress: Int) { self.maxPerAddress = maxPerAddress }
+    public init(maxPerAddress: Int, logger: Logger) { (self.maxPerAddress, self.logger) = (maxPerAddress, logger) }
+
+    func tlsFailed(address: String?, error: any Error) {
+        let now = ContinuousClock.now
+        let due = lastTLSFailureLog.withLock { last in
+            guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        logger.info("TLS handshake failed", metadata: ["handover.client_address": "\(address ?? "unknown")", "handover.error_type": "\(type(of: error))",
+                                                       "handover.error": "\(String(describing: error).prefix(200))"])
+    }
 
     func open(_ address: String) -> Bool {
         counts.withLock { counts in
@@ -101,6 +118,11 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             break
         }
         context.fireChannelRead(data)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is NIOSSLError || error is BoringSSLError { ledger.tlsFailed(address: address ?? context.channel.remoteAddress?.ipAddress, error: error) }
+        context.fireErrorCaught(error)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -82,7 +82,12 @@ struct Serve: AsyncParsableCommand {
         let scheme = config.tls == .off ? "http" : "https"
         var banner = ["Handover listening on \(scheme)://\(config.host):\(config.port) (tls: \(config.tls.rawValue), database: \((try? StoreLocation(config.database).displayName) ?? "?"), routes: \(config.routes)\(config.sandbox ? ", SANDBOX MODE" : ""))"]
         banner += notes
-        FileHandle.standardError.write(Data((banner.joined(separator: "\n") + "\n").utf8))
+        if config.logFormat == .json {
+            // Every line JSON in JSON mode: the banner goes through the logger too.
+            for line in banner { logger.notice("\(line)") }
+        } else {
+            FileHandle.standardError.write(Data((banner.joined(separator: "\n") + "\n").utf8))
+        }
         // Named explicitly: service-lifecycle otherwise names a service by its whole description.
         let group = ServiceGroup(configuration: .init(services: [.init(service: app, serviceName: "Handover")],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -81,6 +81,7 @@ struct MutualTLSTests {
             #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path, token: stale) == 403)
             let log = try String(contentsOf: f.broker.logURL, encoding: .utf8)
             #expect(log.contains("client certificate is not bound to this mailbox") && log.contains("token replayed"))
+            #expect(log.contains("TLS handshake failed"), "refused handshakes are logged (at most one line a second)")
             #expect(!log.contains("bob-secret") && !log.contains(String(token.suffix(64))))
         }
     }

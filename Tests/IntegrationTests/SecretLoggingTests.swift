@@ -40,6 +40,9 @@ struct SecretLoggingTests {
         var wrong = client
         wrong = MeshWireClient(http: .shared, baseURL: base, passwords: ["ALICE": "not-" + passwords["ALICE"]!], sharedKey: sharedKey)
         #expect(try await wrong.request(.GET, "/messageexchange/ALICE/count", as: "ALICE").status == 403)
+        // A routing refusal (417), logged with its code and reason.
+        let unroutable = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE", headers: [("mex-to", "NOBODY"), ("mex-workflowid", "WF")], body: [1])
+        #expect(unroutable.status == 417)
 
         let adminToken = try String(contentsOf: folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         var rotate = HTTPClientRequest(url: base + "/admin/mailboxes/CAROL/password")
@@ -52,6 +55,13 @@ struct SecretLoggingTests {
 
         let log = try String(contentsOf: broker.logURL, encoding: .utf8)
         #expect(log.contains("\"level\":\"trace\"") || log.contains("\"level\":\"debug\""), "the run was not at trace level")
+        // An operator's log: every line JSON (the banner too), refusals with their reasons and the client's address.
+        let lines = log.split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.allSatisfy { $0.hasPrefix("{") }, "a line is not JSON: \(lines.first { !$0.hasPrefix("{") } ?? "")")
+        #expect(log.contains("Handover listening on"))
+        #expect(log.contains("send refused by routing") && log.contains("Unregistered to address"))
+        #expect(log.contains("authentication refused") && log.contains("handover.client_address"))
+        #expect(log.contains("closing the store"))
         let secrets = ["shared key": sharedKey, "master key": masterKey, "webhook secret": hookSecret, "admin token": adminToken,
                        "rotated password": newPassword, "payload": "payload-marker-7731"]
             .merging(passwords.map { ("password of \($0.key)", $0.value) }) { a, _ in a }

@@ -9,8 +9,17 @@ extension MeshEndpoints {
         let (sender, version) = try await authenticate(request, context)
         let headers = try SendHeaders.parse { request.header($0) }.get()
         let index = broker.directory.snapshot
-        let decision = try index.resolve(to: headers.to, workflowID: headers.workflowID, sender: sender,
-                                         allowUnknownWorkflows: broker.configuration.sandbox).get()
+        let decision: RouteDecision
+        switch index.resolve(to: headers.to, workflowID: headers.workflowID, sender: sender, allowUnknownWorkflows: broker.configuration.sandbox) {
+        case .success(let routed): decision = routed
+        case .failure(let refusal):
+            // Every routing refusal is logged with its code and reason (addresses are directory
+            // names, never patient data), so an operator can see why a sender's message bounced.
+            context.logger.notice("send refused by routing", metadata: [
+                "handover.mailbox": "\(sender)", "handover.workflow": "\(headers.workflowID)", "handover.to": "\(headers.to.prefix(100))",
+                "handover.code": "\(refusal.code)", "handover.reason": "\(refusal.message)", "handover.directory_version": "\(index.version)"])
+            throw refusal
+        }
         let now = broker.clock()
         let staged = try await stage(request.body, now: now, encoding: headers.contentEncoding)
         guard staged.size > 0 else { throw MeshError.dataFileMissing }
