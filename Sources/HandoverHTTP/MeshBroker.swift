@@ -45,8 +45,10 @@ public final class MeshBroker: Sendable {
     /// Called after a delivery that has an escalation policy, to wake the scheduler.
     let onDelivered: @Sendable () -> Void
     public let metrics: BrokerMetrics
-    /// Signs crossing receipts; nil when no receipt key is configured.
-    public let receiptSigner: CMSReceiptSigner?
+    /// Signs crossing receipts; nil when no receipt key is configured. Replaced on SIGHUP after
+    /// `handover certs rotate-receipts`.
+    public var receiptSigner: CMSReceiptSigner? { signer.withLock { $0 } }
+    let signer: Mutex<CMSReceiptSigner?>
     public let configuration: MeshConfiguration
     let verifier: MeshTokenVerifier
     let replayGuard: Mutex<TokenReplayGuard>
@@ -70,7 +72,7 @@ public final class MeshBroker: Sendable {
                 onDelivered: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.sharedReplayCache = store as? any SharedReplayCache
-        self.receiptSigner = receiptSigner
+        self.signer = Mutex(receiptSigner)
         self.metrics = metrics
         self.onDelivered = onDelivered
         self.directory = directory
@@ -81,6 +83,9 @@ public final class MeshBroker: Sendable {
         self.rateLimiter = Mutex(RateLimiter(ratePerSecond: configuration.ratePerSecond, burst: configuration.rateBurst))
         self.clock = clock
     }
+
+    /// Signs receipts with a new key from now on (SIGHUP).
+    public func replaceReceiptSigner(_ new: CMSReceiptSigner?) { signer.withLock { $0 = new } }
 
     /// Checks the NHSMESH token for `mailbox` and spends it. Failures are logged with their cause
     /// (never the token) and answered with MESH's 403 texts. Nothing here writes to the database

@@ -95,14 +95,18 @@ public enum BrokerApplication {
         let http1 = HTTPServerBuilder.http1(configuration: .init(
             additionalChannelHandlers: [ConnectionGuardHandler(limits: limits, ledger: ledger)],
             idleTimeout: .seconds(config.idleTimeoutSeconds), httpDecoderConfiguration: decoder))
+        var credentials: ServerCredentials?
         switch config.tls {
         case .off:
             server = http1
         case .server, .mutual:
-            server = try .tls(http1, tlsConfiguration: try TLSSetup.serverConfiguration(config))
+            let loaded = try ServerCredentials(certificatePath: config.certificate, keyPath: config.privateKey)
+            server = try .tls(http1, tlsConfiguration: try TLSSetup.serverConfiguration(config, credentials: loaded))
+            credentials = loaded
         }
         var services: [any Service] = [parts.sweeper, parts.refresher, parts.scheduler, parts.webhookSender,
-                                       StoreWatch(store: parts.store, metrics: parts.broker.metrics, logger: logger)]
+                                       StoreWatch(store: parts.store, metrics: parts.broker.metrics, logger: logger),
+                                       CredentialReloader(server: credentials, broker: parts.broker, config: config, logger: logger)]
         if let port = config.monitoringPort {
             services.append(monitoringApplication(parts, host: config.monitoringHost, port: port, logger: logger))
         }

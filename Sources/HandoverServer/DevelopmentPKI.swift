@@ -52,8 +52,33 @@ public struct DevelopmentPKI {
     /// Adds (or replaces) a client certificate for one mailbox, signed by the existing CA.
     @discardableResult
     public func issueClient(_ name: String, validFor days: Double = 825, now: Date = Date()) throws -> String {
+        // The name becomes a file name and a certificate name: only a mailbox id or organisation code
+        // (letters, digits, '-' and '_'), so `../../x` cannot write outside clients/.
+        guard (1...100).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw ConfigurationError("\"\(name.prefix(60))\" is not a mailbox id or organisation code (letters, digits, - and _ only)")
+        }
         let ca = try loadCA()
         return try issue(commonName: name, dnsNames: [name], named: name, in: clientsFolder, ca: ca, now: now, validDays: days)
+    }
+
+    /// A new receipt-signing key and certificate. The previous pair is kept as
+    /// `receipts-<date>.pem/.key`: receipts already issued carry their signing certificate and still
+    /// verify against the CA. Restart the broker (or send SIGHUP) to sign with the new key.
+    @discardableResult
+    public func rotateReceipts(now: Date = Date()) throws -> (certificate: String, previous: String?) {
+        let ca = try loadCA()
+        let current = folder.appendingPathComponent("receipts.pem")
+        var previous: String?
+        if FileManager.default.fileExists(atPath: current.path) {
+            let stamp = ISO8601DateFormatter.string(from: now, timeZone: TimeZone(identifier: "UTC") ?? .current,
+                                                    formatOptions: [.withYear, .withMonth, .withDay, .withTime]).replacingOccurrences(of: ":", with: "")
+            let oldCertificate = folder.appendingPathComponent("receipts-\(stamp).pem")
+            try FileManager.default.moveItem(at: current, to: oldCertificate)
+            try? FileManager.default.moveItem(at: folder.appendingPathComponent("receipts.key"), to: folder.appendingPathComponent("receipts-\(stamp).key"))
+            previous = oldCertificate.path
+        }
+        let written = try issue(commonName: "handover-receipts", named: "receipts", in: folder, ca: ca, now: now, signing: true)
+        return (written, previous)
     }
 
     /// The CA, for tests that issue unusual certificates (expired, other names).

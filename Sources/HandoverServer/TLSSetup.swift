@@ -3,10 +3,11 @@ import NIOSSL
 
 /// TLS for the listener, from PEM files (swift-nio-ssl, TLS 1.2 or later as mesh-client requires).
 enum TLSSetup {
-    static func serverConfiguration(_ config: ServeConfiguration) throws -> TLSConfiguration {
-        let chain = try NIOSSLCertificate.fromPEMFile(config.certificate).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: config.privateKey, format: .pem)
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+    static func serverConfiguration(_ config: ServeConfiguration, credentials: ServerCredentials) throws -> TLSConfiguration {
+        let loaded = credentials.current.withLock { $0 }
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: loaded.chain, privateKey: loaded.key)
+        // Each handshake takes the credentials in force, so SIGHUP can swap them.
+        tls.sslContextCallback = credentials.contextCallback
         tls.minimumTLSVersion = .tlsv12
         switch config.tls {
         case .mutual:

@@ -4,7 +4,7 @@ import HandoverServer
 
 /// `handover certs …`: the development PKI.
 struct Certs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The development PKI in Certs/dev.", subcommands: [Init.self, Issue.self])
+    static let configuration = CommandConfiguration(abstract: "The development PKI in Certs/dev.", subcommands: [Init.self, Issue.self, RotateReceipts.self])
 
     struct Init: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a CA, a server certificate for localhost and a client certificate per mailbox.")
@@ -27,7 +27,25 @@ struct Certs: AsyncParsableCommand {
         @Option(help: "Where the PKI is.") var folder = "Certs/dev"
 
         func run() async throws {
-            print(try DevelopmentPKI(folder: folder).issueClient(name.uppercased()))
+            do {
+                print(try DevelopmentPKI(folder: folder).issueClient(name.uppercased()))
+            } catch let error as ConfigurationError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    struct RotateReceipts: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-receipts",
+            abstract: "Replace the receipt-signing key and certificate; the previous pair is kept beside them, and receipts already issued still verify.")
+        @Option(help: "Where the PKI is.") var folder = "Certs/dev"
+
+        func run() async throws {
+            let (certificate, previous) = try DevelopmentPKI(folder: folder).rotateReceipts()
+            print("new receipt certificate: \(certificate)")
+            if let previous { print("previous one kept as \(previous)") }
+            print("restart the broker (or send it SIGHUP) to sign with the new key")
         }
     }
 }

@@ -22,6 +22,25 @@ struct DirectoryCLITests {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
+    @Test func certificatesAreIssuedOnlyForMailboxNamesAndReceiptKeysRotate() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-certs-\(UUID().uuidString)")
+        let pki = folder.appendingPathComponent("pki")
+        #expect(try run(["certs", "init", "--folder", pki.path, "--routes", "/nonexistent"]).status == 0)
+        let escape = try run(["certs", "issue", "../../escape-test", "--folder", pki.path])
+        #expect(escape.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("escape-test.pem").path))
+        #expect(!FileManager.default.fileExists(atPath: pki.deletingLastPathComponent().appendingPathComponent("ESCAPE-TEST.pem").path))
+        #expect(try run(["certs", "issue", "LA713SAFE", "--folder", pki.path]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: pki.appendingPathComponent("clients/LA713SAFE.pem").path))
+        let before = try String(contentsOf: pki.appendingPathComponent("receipts.pem"), encoding: .utf8)
+        let rotated = try run(["certs", "rotate-receipts", "--folder", pki.path])
+        #expect(rotated.status == 0 && rotated.out.contains("previous one kept"))
+        #expect(try String(contentsOf: pki.appendingPathComponent("receipts.pem"), encoding: .utf8) != before)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: pki.path).filter { $0.hasPrefix("receipts-") && $0.hasSuffix(".pem") }
+        #expect(kept.count == 1)
+        #expect(try String(contentsOf: pki.appendingPathComponent(kept[0]), encoding: .utf8) == before)
+    }
+
     @Test func importReachesARunningBrokerAndExportRoundTrips() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("cli")
         let edited = folder.appendingPathComponent("edited")
@@ -46,7 +65,7 @@ struct DirectoryCLITests {
             .write(to: edited.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
         let diff = try run(["routes", "diff", edited.path, "--database", database])
         #expect(diff.out.contains("changed workflow WF"))
-        let imported = try run(["routes", "import", edited.path, "--database", database])
+        let imported = try run(["routes", "import", edited.path, "--database", database], environment: env)
         #expect(imported.status == 0 && imported.out.contains("version 2"))
         var delivered = false
         for _ in 0..<40 where !delivered {

@@ -112,4 +112,38 @@ struct MutualTLSTests {
     }
 
     func caOf(_ pki: DevelopmentPKI) throws -> (Certificate, P256.Signing.PrivateKey) { try pki.loadCAForTests() }
+
+    /// The serial number of the certificate the broker presents, as `openssl s_client` sees it.
+    func presentedSerial(port: Int) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "openssl s_client -connect 127.0.0.1:\(port) </dev/null 2>/dev/null | openssl x509 -noout -serial"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func sighupReloadsTheServerCertificateWithoutARestart() async throws {
+        try await withBroker(mode: "server") { f in
+            let before = try presentedSerial(port: f.broker.port)
+            #expect(before.hasPrefix("serial="))
+            // A renewed server certificate in the same files, then SIGHUP.
+            try f.pki.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]], serverAuth: true, named: "server",
+                            in: f.pki.folder, ca: try caOf(f.pki), now: Date())
+            kill(f.broker.process.processIdentifier, SIGHUP)
+            var after = before
+            for _ in 0..<40 where after == before {
+                try await Task.sleep(for: .milliseconds(250))
+                after = try presentedSerial(port: f.broker.port)
+            }
+            #expect(after.hasPrefix("serial=") && after != before, "still presenting \(before) after SIGHUP")
+            #expect(f.broker.process.isRunning)
+            #expect(try await call(f, certificate: nil) == 200)
+            let log = try String(contentsOf: f.broker.logURL, encoding: .utf8)
+            #expect(log.contains("SIGHUP: server certificate and receipt key reloaded"))
+        }
+    }
 }
