@@ -18,6 +18,8 @@ public struct MeshConfiguration: Sendable {
     public var environmentName: String
     /// Mutual TLS: the client certificate must name the mailbox or its organisation.
     public var bindClientCertificates: Bool = false
+    /// How a certificate names its mailbox: by id or organisation, or only as the directory lists.
+    public var certificateBinding: ClientCertificateBinding.Mode = .names
     /// Requests a second per mailbox (0: unlimited), with bursts up to `rateBurst`.
     public var ratePerSecond: Double = 1000
     public var rateBurst: Double = 2000

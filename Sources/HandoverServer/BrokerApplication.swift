@@ -59,10 +59,11 @@ public enum BrokerApplication {
             if restored > 0 { notes.append("\(restored) spent token(s) restored from the journal; they stay refused") }
             journal = opened
         }
-        let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey,
-                                configuration: MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes,
-                                                                 bindClientCertificates: config.tls == .mutual, ratePerSecond: config.ratePerSecond,
-                                                                 rateBurst: config.rateBurst),
+        var meshConfiguration = MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes,
+                                                  bindClientCertificates: config.tls == .mutual, ratePerSecond: config.ratePerSecond,
+                                                  rateBurst: config.rateBurst)
+        meshConfiguration.certificateBinding = config.certificateBinding
+        let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey, configuration: meshConfiguration,
                                 clock: clock, metrics: metrics, receiptSigner: try ReceiptKeys.load(config, notes: &notes),
                                 replayGuard: replayGuard, spentTokens: journal, onDelivered: { scheduler.wake.signal() })
         let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(uploadTimeoutSeconds: config.uploadTimeoutSeconds), interval: .seconds(config.sweepIntervalSeconds),

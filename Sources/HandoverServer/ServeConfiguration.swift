@@ -15,6 +15,8 @@ public struct ServeConfiguration: Sendable {
     public var certificate = "Certs/dev/server.pem"
     public var privateKey = "Certs/dev/server.key"
     public var clientCA = "Certs/dev/ca.pem"
+    /// How mutual-TLS client certificates bind to mailboxes.
+    public var certificateBinding: ClientCertificateBinding.Mode = .names
     public var receiptCertificate = "Certs/dev/receipts.pem"
     public var receiptKey = "Certs/dev/receipts.key"
     /// Receipt files named by the operator: missing ones are then an error, not "receipts are off".

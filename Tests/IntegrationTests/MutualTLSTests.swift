@@ -19,14 +19,15 @@ struct MutualTLSTests {
         var base: String { "https://localhost:\(broker.port)" }
     }
 
-    func withBroker(mode: String = "mutual", _ body: (Fixture) async throws -> Void) async throws {
-        let (folder, routes) = try TestBroker.folderWithRoutes("mtls")
+    func withBroker(mode: String = "mutual", extra: [String] = [], yaml: String = TestBroker.defaultRoutes,
+                    _ body: (Fixture) async throws -> Void) async throws {
+        let (folder, routes) = try TestBroker.folderWithRoutes("mtls", yaml: yaml)
         let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
         try pki.initialise(mailboxes: ["ALICE", "BOB", "CAROL"].map(MailboxID.init))
         let p = folder.appendingPathComponent("pki").path
         let broker = try BrokerProcess(
             arguments: ["--tls", mode, "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
-                        "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey"],
+                        "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey"] + extra,
             environment: TestBroker.passwords,
             logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
@@ -124,6 +125,23 @@ struct MutualTLSTests {
         let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func explicitBindingAcceptsOnlyTheCertificatesTheDirectoryLists() async throws {
+        let yaml = TestBroker.defaultRoutes.replacingOccurrences(
+            of: #"{id: BOB, organisation: X27, name: Bob box, password: "${BOB_PW}"}"#,
+            with: #"{id: BOB, organisation: X27, name: Bob box, password: "${BOB_PW}", certificates: [bob-integration.example.nhs.uk]}"#)
+        #expect(yaml != TestBroker.defaultRoutes, "the fixture's BOB line changed; update this test")
+        try await withBroker(extra: ["--certificate-binding", "explicit"], yaml: yaml) { f in
+            let clients = f.pki.clientsFolder
+            try f.pki.issue(commonName: "bob-integration.example.nhs.uk", named: "bob-listed", in: clients, ca: try caOf(f.pki), now: Date())
+            // Named BOB, or naming BOB's organisation, is not enough in explicit mode…
+            #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path) == 403)
+            try f.pki.issue(commonName: "SERVER001.X27.api.mesh-client.nhs.uk", named: "org-x27", in: clients, ca: try caOf(f.pki), now: Date())
+            #expect(try await call(f, certificate: clients.appendingPathComponent("org-x27").path) == 403)
+            // …only the name the directory lists.
+            #expect(try await call(f, certificate: clients.appendingPathComponent("bob-listed").path) == 200)
+        }
     }
 
     @Test func sighupReloadsTheServerCertificateWithoutARestart() async throws {

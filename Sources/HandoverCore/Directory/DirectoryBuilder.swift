@@ -42,7 +42,8 @@ public struct DirectoryBuilder {
         }
         for m in file.mailboxes ?? [] {
             directory.mailboxes.append(Mailbox(id: MailboxID(m.id), organisation: ODSCode(m.organisation), name: m.name,
-                                               password: m.password.map(SecretReference.init), active: m.active ?? true))
+                                               password: m.password.map(SecretReference.init), active: m.active ?? true,
+                                               certificateNames: m.certificates ?? []))
             origin["mailbox \(MailboxID(m.id))"] = name
         }
         for a in file.areas ?? [] {

@@ -18,7 +18,10 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
             (self.code, self.name, self.domain, self.authority) = (code, name, domain, authority)
         }
     }
-    public struct MailboxEntry: Codable, Hashable, Sendable { public var id: String; public var organisation: String; public var name: String; public var password: String?; public var active: Bool? }
+    public struct MailboxEntry: Codable, Hashable, Sendable {
+        public var id: String; public var organisation: String; public var name: String; public var password: String?; public var active: Bool?
+        public var certificates: [String]?
+    }
     public struct AreaEntry: Codable, Hashable, Sendable {
         public var code: String; public var name: String; public var postcode_districts: [String]?
         public init(code: String, name: String, postcode_districts: [String]?) { (self.code, self.name, self.postcode_districts) = (code, name, postcode_districts) }
@@ -65,7 +68,10 @@ extension DirectoryDocument {
     /// The document that builds back to `directory` (export, storage and the admin API).
     public init(_ d: Directory) {
         organisations = d.organisations.map { OrganisationEntry(code: $0.code.rawValue, name: $0.name, domain: $0.domain.rawValue, authority: $0.authority) }
-        mailboxes = d.mailboxes.map { MailboxEntry(id: $0.id.rawValue, organisation: $0.organisation.rawValue, name: $0.name, password: $0.password?.written, active: $0.active) }
+        mailboxes = d.mailboxes.map {
+            MailboxEntry(id: $0.id.rawValue, organisation: $0.organisation.rawValue, name: $0.name, password: $0.password?.written, active: $0.active,
+                         certificates: $0.certificateNames.isEmpty ? nil : $0.certificateNames)
+        }
         areas = d.areas.map { AreaEntry(code: $0.code, name: $0.name, postcode_districts: $0.postcodeDistricts) }
         services = d.services.map { ServiceEntry(id: $0.id, organisation: $0.organisation.rawValue, mailbox: $0.mailbox.rawValue, workflows: $0.workflows.map(\.rawValue), areas: $0.areas) }
         workflows = d.workflows.map {

@@ -14,7 +14,8 @@ public enum DirectoryKeyCheck {
     static let stage = Shape.object(["after": .value, "when": .value, "notify": .list(notifyTarget), "repeat": .value])
     static let sections: [String: Shape] = [
         "organisations": .list(.object(["code": .value, "name": .value, "domain": .value, "authority": .value])),
-        "mailboxes": .list(.object(["id": .value, "organisation": .value, "name": .value, "password": .value, "active": .value])),
+        "mailboxes": .list(.object(["id": .value, "organisation": .value, "name": .value, "password": .value, "active": .value,
+                                    "certificates": .value])),
         "areas": .list(.object(["code": .value, "name": .value, "postcode_districts": .value])),
         "services": .list(.object(["id": .value, "organisation": .value, "mailbox": .value, "workflows": .value, "areas": .value])),
         "workflows": .list(.object(["id": .value, "senders": .value, "receivers": .value, "expiry": .value,

@@ -65,9 +65,14 @@ public struct Mailbox: Hashable, Sendable {
     public var name: String
     public var password: SecretReference?
     public var active: Bool
+    /// Client-certificate names (CN or DNS SAN, exact) that may act for this mailbox when the broker
+    /// binds certificates explicitly (`--certificate-binding explicit`).
+    public var certificateNames: [String]
 
-    public init(id: MailboxID, organisation: ODSCode, name: String, password: SecretReference? = nil, active: Bool = true) {
+    public init(id: MailboxID, organisation: ODSCode, name: String, password: SecretReference? = nil, active: Bool = true,
+                certificateNames: [String] = []) {
         (self.id, self.organisation, self.name, self.password, self.active) = (id, organisation, name, password, active)
+        self.certificateNames = certificateNames
     }
 }
 

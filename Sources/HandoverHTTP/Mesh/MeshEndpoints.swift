@@ -65,7 +65,8 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
     func checkCertificateBinding(_ mailbox: MailboxID, _ context: Context) async throws {
         guard broker.configuration.bindClientCertificates else { return }
         let names = await context.clientCertificateNames() ?? []
-        guard let box = broker.directory.snapshot.mailboxes[mailbox], ClientCertificateBinding.permits(certificateNames: names, mailbox: box) else {
+        guard let box = broker.directory.snapshot.mailboxes[mailbox], ClientCertificateBinding.permits(certificateNames: names, mailbox: box,
+                                                                                                                        mode: broker.configuration.certificateBinding) else {
             context.logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "client certificate is not bound to this mailbox",
                                                                      "handover.client_address": "\(context.clientAddress ?? "unknown")"])
             throw MeshError.auth(.invalidToken)
