@@ -7,3 +7,5 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>

@@ -20,6 +20,7 @@ public struct BrokerParts: Sendable {
     public let scheduler: EscalationScheduler
     public let webhookSender: WebhookSender
     public let sharedKey: String
+    public let revocations: ClientRevocations
     public let notes: [String]
     public let clock: @Sendable () -> Timestamp
     public var directory: DirectoryHolder { directoryManager.holder }
@@ -69,9 +70,10 @@ public enum BrokerApplication {
         let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(uploadTimeoutSeconds: config.uploadTimeoutSeconds), interval: .seconds(config.sweepIntervalSeconds),
                                     clock: clock, logger: logger)
         let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), feed: store as? any DirectoryChangeFeed, logger: logger)
+        let revocations = ClientRevocations(try ClientCRL.load(config))
         return BrokerParts(store: store, directoryManager: manager, broker: broker, sweeper: sweeper, refresher: refresher,
                            scheduler: scheduler, webhookSender: webhookSender,
-                           sharedKey: sharedKey, notes: notes, clock: clock)
+                           sharedKey: sharedKey, revocations: revocations, notes: notes, clock: clock)
     }
 
     /// The router with every endpoint for this configuration.
@@ -79,6 +81,7 @@ public enum BrokerApplication {
         let router = Router(context: HandoverRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: parts.broker.metrics))
         router.add(middleware: MeshErrorMiddleware(metrics: parts.broker.metrics))
+        router.add(middleware: RevocationMiddleware(revocations: parts.revocations))
         MeshEndpoints<HandoverRequestContext>(broker: parts.broker).register(on: router)
         AdminEndpoints<HandoverRequestContext>(manager: parts.directoryManager, store: parts.store, clock: parts.clock,
                                                adminCertificateNames: adminCertificateNames).register(on: router)
@@ -107,7 +110,8 @@ public enum BrokerApplication {
         }
         var services: [any Service] = [parts.sweeper, parts.refresher, parts.scheduler, parts.webhookSender,
                                        StoreWatch(store: parts.store, metrics: parts.broker.metrics, logger: logger),
-                                       CredentialReloader(server: credentials, broker: parts.broker, config: config, logger: logger)]
+                                       CredentialReloader(server: credentials, broker: parts.broker, revocations: parts.revocations,
+                                                          config: config, logger: logger)]
         if let port = config.monitoringPort {
             services.append(monitoringApplication(parts, host: config.monitoringHost, port: port, logger: logger))
         }
@@ -136,6 +140,21 @@ extension BrokerApplication {
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// The client CRL (`--client-crl`), checked against the client CA.
+enum ClientCRL {
+    static func load(_ config: ServeConfiguration) throws -> RevocationList? {
+        guard let path = config.clientCRL else { return nil }
+        guard let crl = try? String(contentsOfFile: path, encoding: .utf8), let ca = try? String(contentsOfFile: config.clientCA, encoding: .utf8) else {
+            throw ConfigurationError("--client-crl: cannot read \(path) or the client CA \(config.clientCA)")
+        }
+        do {
+            return try RevocationList(crlPEM: crl, issuerPEM: ca)
+        } catch {
+            throw ConfigurationError("--client-crl \(path): \(error)")
+        }
+    }
 }
 
 /// The receipt-signing key and certificate, if present (the development PKI makes them).

@@ -48,6 +48,7 @@ public final class ServerCredentials: Sendable {
 struct CredentialReloader: Service, CustomStringConvertible {
     let server: ServerCredentials?
     let broker: MeshBroker
+    let revocations: ClientRevocations
     let config: ServeConfiguration
     let logger: Logger
 
@@ -67,7 +68,8 @@ struct CredentialReloader: Service, CustomStringConvertible {
             try server?.reload()
             var notes: [String] = []
             broker.replaceReceiptSigner(try ReceiptKeys.load(config, notes: &notes))
-            logger.notice("SIGHUP: server certificate and receipt key reloaded")
+            revocations.replace(try ClientCRL.load(config))
+            logger.notice("SIGHUP: server certificate, receipt key and client CRL reloaded")
         } catch {
             logger.error("SIGHUP: reload failed; the previous certificates stay in force",
                          metadata: ["handover.error": "\(String(describing: error).prefix(200))"])

@@ -15,6 +15,8 @@ public struct ServeConfiguration: Sendable {
     public var certificate = "Certs/dev/server.pem"
     public var privateKey = "Certs/dev/server.key"
     public var clientCA = "Certs/dev/ca.pem"
+    /// A PEM file of CRLs signed by the client CA: revoked client certificates are refused.
+    public var clientCRL: String?
     /// How mutual-TLS client certificates bind to mailboxes.
     public var certificateBinding: ClientCertificateBinding.Mode = .names
     public var receiptCertificate = "Certs/dev/receipts.pem"

@@ -19,6 +19,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Server certificate chain, PEM (HANDOVER_CERT).") var cert: String?
     @Option(help: "Server private key, PEM (HANDOVER_KEY).") var key: String?
     @Option(name: .customLong("client-ca"), help: "CA that client certificates must chain to (HANDOVER_CLIENT_CA).") var clientCA: String?
+    @Option(name: .customLong("client-crl"), help: "PEM certificate revocation lists signed by the client CA; revoked client certificates are refused, reread on SIGHUP (HANDOVER_CLIENT_CRL).") var clientCRL: String?
     @Option(name: .customLong("certificate-binding"), help: "names | explicit: a certificate binds by naming the mailbox or organisation, or only where the directory lists it under a mailbox's certificates: (HANDOVER_CERTIFICATE_BINDING; default names).") var certificateBinding: String?
     @Option(name: .customLong("receipt-cert"), help: "Certificate that signs crossing receipts (HANDOVER_RECEIPT_CERT).") var receiptCert: String?
     @Option(name: .customLong("receipt-key"), help: "Its private key (HANDOVER_RECEIPT_KEY).") var receiptKey: String?
@@ -135,6 +136,7 @@ struct Serve: AsyncParsableCommand {
         if let v = text(cert, "CERT") { c.certificate = v }
         if let v = text(key, "KEY") { c.privateKey = v }
         if let v = text(clientCA, "CLIENT_CA") { c.clientCA = v }
+        if let v = text(clientCRL, "CLIENT_CRL") { c.clientCRL = v }
         if let v = try choice(certificateBinding, "CERTIFICATE_BINDING", "certificate-binding", ClientCertificateBinding.Mode.self) { c.certificateBinding = v }
         if let v = text(receiptCert, "RECEIPT_CERT") { c.receiptCertificate = v; c.receiptFilesExplicit = true }
         if let v = text(receiptKey, "RECEIPT_KEY") { c.receiptKey = v; c.receiptFilesExplicit = true }

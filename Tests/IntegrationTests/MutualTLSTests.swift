@@ -144,6 +144,72 @@ struct MutualTLSTests {
         }
     }
 
+    /// A CRL made by `openssl ca -gencrl` from the PKI's CA, revoking the certificates named.
+    func makeCRL(_ pki: DevelopmentPKI, revoking names: [String], in folder: URL) throws -> URL {
+        let work = folder.appendingPathComponent("crl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        var index = ""
+        for name in names {
+            let serial = try shell("openssl x509 -in \(pki.clientsFolder.appendingPathComponent(name + ".pem").path) -noout -serial")
+                .replacingOccurrences(of: "serial=", with: "").trimmingCharacters(in: .whitespacesAndNewlines)
+            index += "R\t301231000000Z\t261101000000Z\t\(serial)\tunknown\t/CN=\(name)\n"
+        }
+        try index.write(to: work.appendingPathComponent("index.txt"), atomically: true, encoding: .utf8)
+        try "01\n".write(to: work.appendingPathComponent("crlnumber"), atomically: true, encoding: .utf8)
+        try """
+            [ ca ]
+            default_ca = dev
+            [ dev ]
+            database = \(work.path)/index.txt
+            crlnumber = \(work.path)/crlnumber
+            default_md = sha256
+            default_crl_days = 30
+            """.write(to: work.appendingPathComponent("ca.cnf"), atomically: true, encoding: .utf8)
+        let crl = work.appendingPathComponent("crl.pem")
+        _ = try shell("openssl ca -gencrl -config \(work.path)/ca.cnf -keyfile \(pki.folder.path)/ca.key -cert \(pki.folder.path)/ca.pem -out \(crl.path) 2>&1")
+        return crl
+    }
+
+    func shell(_ command: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text
+    }
+
+    @Test func aRevokedClientCertificateIsRefused() async throws {
+        let (folder, routes) = try TestBroker.folderWithRoutes("crl")
+        let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
+        try pki.initialise(mailboxes: ["ALICE", "BOB"].map(MailboxID.init))
+        let crl = try makeCRL(pki, revoking: ["BOB"], in: folder)
+        #expect(try String(contentsOf: crl, encoding: .utf8).contains("BEGIN X509 CRL"))
+        let p = pki.folder.path
+        let common = ["--tls", "mutual", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
+                      "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey"]
+        let broker = try BrokerProcess(arguments: common + ["--client-crl", crl.path], environment: TestBroker.passwords,
+                                       logURL: folder.appendingPathComponent("broker.log"))
+        defer { broker.terminate() }
+        let f = Fixture(folder: folder, pki: pki, broker: broker)
+        #expect(try await call(f, certificate: pki.clientsFolder.appendingPathComponent("BOB").path) == 403, "a revoked certificate was served")
+        #expect(try await call(f, certificate: pki.clientsFolder.appendingPathComponent("ALICE").path, mailbox: "ALICE", password: "alice-secret") == 200)
+        let log = try String(contentsOf: broker.logURL, encoding: .utf8)
+        #expect(log.contains("the client certificate is revoked"))
+        // A CRL the client CA did not sign stops the start.
+        let other = DevelopmentPKI(folder: folder.appendingPathComponent("other").path)
+        try other.initialise(mailboxes: [MailboxID("BOB")])
+        let foreign = try makeCRL(other, revoking: ["BOB"], in: folder)
+        #expect(throws: BrokerProcessError.self) {
+            _ = try BrokerProcess(arguments: common + ["--client-crl", foreign.path, "--database", "sqlite:" + folder.appendingPathComponent("h2.sqlite").path],
+                                  environment: TestBroker.passwords, logURL: folder.appendingPathComponent("foreign.log"))
+        }
+        #expect(try String(contentsOf: folder.appendingPathComponent("foreign.log"), encoding: .utf8).contains("not signed by the client CA"))
+    }
+
     @Test func sighupReloadsTheServerCertificateWithoutARestart() async throws {
         try await withBroker(mode: "server") { f in
             let before = try presentedSerial(port: f.broker.port)
@@ -161,7 +227,7 @@ struct MutualTLSTests {
             #expect(f.broker.process.isRunning)
             #expect(try await call(f, certificate: nil) == 200)
             let log = try String(contentsOf: f.broker.logURL, encoding: .utf8)
-            #expect(log.contains("SIGHUP: server certificate and receipt key reloaded"))
+            #expect(log.contains("SIGHUP: server certificate, receipt key and client CRL reloaded"))
         }
     }
 }
