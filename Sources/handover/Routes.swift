@@ -8,7 +8,7 @@ import Yams
 /// `handover routes …`: the routing directory files and the store's directory.
 struct Routes: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Work with the routing directory.",
-                                                    subcommands: [Validate.self, Diff.self, Import.self, Export.self])
+                                                    subcommands: [Validate.self, Diff.self, Import.self, Export.self, Explain.self])
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check a directory folder offline and list every problem (exit 1 if any).")
@@ -56,6 +56,31 @@ struct Routes: AsyncParsableCommand {
                 for p in problems { print(p) }
                 throw ExitCode(1)
             case .dryRun: break
+            }
+        }
+    }
+
+    struct Explain: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Where would this go? The service, mailbox and every rule consulted, or why it would be refused (the store's directory).")
+        @Option(help: "The sending mailbox.") var from: String
+        @Option(help: "The address, as Mex-To: a mailbox, an organisation, AREA:code or POSTCODE:district or full postcode.") var to: String
+        @Option(help: "The workflow id.") var workflow: String
+        @Option(help: "The store (HANDOVER_DATABASE).") var database: String?
+
+        func run() async throws {
+            let store = try await StoreOpening.open(database)
+            guard let current = try await store.currentDirectory() else { throw ValidationError("the store has no directory yet") }
+            let (directory, _) = DirectoryBuilder.build([(source: "directory", document: current.document)])
+            let index = DirectoryIndex(directory: directory, version: current.version, passwords: [:])
+            let explanation = index.explain(to: to, workflowID: WorkflowID(workflow), sender: MailboxID(from.uppercased()))
+            for step in explanation.steps { print("  " + step) }
+            switch explanation.outcome {
+            case .success(let decision):
+                print("→ \(decision.recipient) via \(decision.route.service.map { "service " + $0 } ?? decision.route.addressedBy.rawValue) (directory version \(current.version))")
+            case .failure(let error):
+                print("refused: \(error.status) code \(error.code): \(error.explained)")
+                throw ExitCode(1)
             }
         }
     }

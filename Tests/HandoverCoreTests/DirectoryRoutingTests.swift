@@ -37,6 +37,42 @@ struct DirectoryRoutingTests {
         index.resolve(to: to, workflowID: WorkflowID(wf), sender: from ?? sender, allowUnknownWorkflows: sandbox)
     }
 
+    /// The MESH code of a refusal (its message also names the rule, checked below).
+    func refusal(_ result: Result<RouteDecision, MeshError>) -> String? {
+        if case .failure(let error) = result { return error.code }
+        return nil
+    }
+
+    @Test func refusalsNameTheRuleAndFullPostcodesResolveThroughTheirDistrict() throws {
+        guard case .failure(let error) = resolve("POSTCODE:ZZ9 9ZZ") else { Issue.record("routed"); return }
+        #expect(error.code == "12" && error.explained == "Unregistered to address: postcode district ZZ9 is in no area of the directory")
+        #expect(error.message == "Unregistered to address", "MESH's own text stays as clients match on it")
+        for written in ["POSTCODE:RV1 4AB", "POSTCODE:rv14ab", "POSTCODE:  Rv1  4ab ", "POSTCODE:RV1"] {
+            let decision = try resolve(written).get()
+            #expect(decision.recipient == MailboxID("LA713SAFE") && decision.route.address == "POSTCODE:RV1", "\(written)")
+        }
+        #expect(PostcodeAddress.district("EC1A 1BB") == "EC1A" && PostcodeAddress.district("W1A 0AX") == "W1A" && PostcodeAddress.district("m1 1ae") == "M1")
+        let explained = index.explain(to: "POSTCODE:HL1 2XY", workflowID: WorkflowID("SAFEGUARDING"), sender: sender)
+        #expect((try? explained.outcome.get())?.recipient == MailboxID("LA714SAFE"))
+        #expect(explained.steps.contains { $0.contains("district HL1") } && explained.steps.last?.contains("hillside-safe") == true)
+        let refused = index.explain(to: "713", workflowID: WorkflowID("DISCHARGE"), sender: sender)
+        #expect(refused.steps.last?.hasPrefix("refused: organisation 713 has 2 mailboxes") == true)
+    }
+
+    @Test func editsThatWouldBreakRoutingAreRefused() {
+        var d = Self.directory
+        d.areas.append(Area(code: "E08000101", name: "Overlap", postcodeDistricts: ["RV1"]))
+        d.areas.append(Area(code: "NORTH", name: "Bad code", postcodeDistricts: ["nt 9"]))
+        d.services.append(DirectoryService(id: "rx1-wrong", organisation: ODSCode("RX1"), mailbox: MailboxID("RX1DISCH"),
+                                           workflows: [WorkflowID("SAFEGUARDING")], areas: []))
+        let problems = DirectoryValidator.problems(in: d)
+        #expect(problems.contains { $0.entry == "area E08000101" && $0.message.contains("already in area E08000099") })
+        #expect(problems.contains { $0.entry == "area NORTH" && $0.field == "code" })
+        #expect(problems.contains { $0.entry == "area NORTH" && $0.field == "postcode_districts" })
+        #expect(problems.contains { $0.entry == "service rx1-wrong" && $0.message.contains("receivers do not include organisation RX1") })
+        #expect(DirectoryValidator.problems(in: Self.directory).isEmpty)
+    }
+
     @Test func resolvesEachKindOfAddress() throws {
         let byMailbox = try resolve("la713safe").get()
         #expect(byMailbox.recipient == MailboxID("LA713SAFE") && byMailbox.route.addressedBy == .mailbox && byMailbox.route.directoryVersion == 7)
@@ -48,15 +84,15 @@ struct DirectoryRoutingTests {
     }
 
     @Test func refusesWhatItCannotRoute() {
-        #expect(resolve("NOPE") == .failure(.unregisteredRecipient))
-        #expect(resolve("POSTCODE:ZZ9") == .failure(.unregisteredRecipient))
-        #expect(resolve("LA714OLD") == .failure(.unregisteredRecipient))
+        #expect(refusal(resolve("NOPE")) == MeshError.unregisteredRecipient.code)
+        #expect(refusal(resolve("POSTCODE:ZZ9")) == MeshError.unregisteredRecipient.code)
+        #expect(refusal(resolve("LA714OLD")) == MeshError.unregisteredRecipient.code)
         // 713 has two mailboxes and no DISCHARGE service: ambiguous.
-        #expect(resolve("713", "DISCHARGE") == .failure(.multipleMailboxesMatched))
+        #expect(refusal(resolve("713", "DISCHARGE")) == MeshError.multipleMailboxesMatched.code)
         // Not a permitted sender (16) / recipient not registered for the workflow (17).
-        #expect(resolve("LA713SAFE", from: MailboxID("LA714SAFE")) == .failure(.senderNotAllowed))
-        #expect(resolve("RX1DISCH", "DISCHARGE") == .failure(.workflowNotRegistered))
-        #expect(resolve("LA713SAFE", "UNKNOWN_WF") == .failure(.workflowNotRegistered))
+        #expect(refusal(resolve("LA713SAFE", from: MailboxID("LA714SAFE"))) == MeshError.senderNotAllowed.code)
+        #expect(refusal(resolve("RX1DISCH", "DISCHARGE")) == MeshError.workflowNotRegistered.code)
+        #expect(refusal(resolve("LA713SAFE", "UNKNOWN_WF")) == MeshError.workflowNotRegistered.code)
         #expect((try? resolve("LA713SAFE", "UNKNOWN_WF", sandbox: true).get()) != nil)
     }
 

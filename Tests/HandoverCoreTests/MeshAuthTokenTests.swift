@@ -45,7 +45,7 @@ struct MeshAuthTokenTests {
         #expect(wrong.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials) == .failure(.invalidToken))
         #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in nil }) == .failure(.unknownMailbox))
         #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in ("password", false) }) == .failure(.inactiveMailbox))
-        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in (nil, true) }) == .failure(.invalidToken))
+        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in (nil, true) }) == .failure(.passwordNotSet))
     }
 
     @Test func refusesTimestampsOutsideTwoHours() {

@@ -20,6 +20,22 @@ struct AdminDirectoryTests {
         try await MeshHarness.run(broker) { h in try await body(h, finalTokens) }
     }
 
+    @Test func whereWouldThisGoNamesEveryRuleOrTheRefusal() async throws {
+        try await withAdmin { h, tokens in
+            let auth = "Bearer \(tokens[.viewer]!)"
+            let routed = try await h.call(.get, "/admin/route?from=ALICE&to=BOB&workflow=WF", accept: nil, authorization: auth)
+            #expect(routed.status == .ok && routed.json["routable"] as? Bool == true && routed.json["mailbox"] as? String == "BOB")
+            #expect((routed.json["steps"] as? [String])?.isEmpty == false)
+            let refused = try await h.call(.get, "/admin/route?from=ALICE&to=NOBODY&workflow=WF", accept: nil, authorization: auth)
+            #expect(refused.json["routable"] as? Bool == false && refused.json["code"] as? String == "12")
+            #expect((refused.json["reason"] as? String)?.contains("NOBODY is not a mailbox id") == true)
+            #expect(try await h.call(.get, "/admin/route?from=ALICE", accept: nil, authorization: auth).status == .badRequest)
+            // The same reason reaches a MESH v2 sender in msg, after MESH's own text.
+            let sent = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "NOBODY", "mex-workflowid": "WF"], body: [1])
+            #expect(sent.status.code == 417 && sent.meshError?.msg.hasPrefix("Unregistered to address: ") == true)
+        }
+    }
+
     @Test func tokensAndRolesAreChecked() async throws {
         try await withAdmin { h, tokens in
             let none = try await h.call(.get, "/admin/directory", accept: nil)

@@ -18,16 +18,8 @@ struct AuthenticatedFuzzTests {
     typealias SplitMix = BadInputFuzzTests.SplitMix
 
     func cli(_ arguments: [String]) throws -> (status: Int32, out: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BrokerProcess.binaryPath())
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let (status, output) = try HandoverCommand.run(arguments)
+        return (status, output)
     }
 
     @Test func authenticatedCallersCannotCrashOrExhaustTheBroker() async throws {

@@ -57,16 +57,5 @@ struct DatabaseCopyTests {
         #expect(try await client.inbox("BOB").last == fresh, "a new message must come after the copied ones")
     }
 
-    func runHandover(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BrokerProcess.binaryPath())
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+    func runHandover(_ arguments: [String]) throws -> (status: Int32, output: String) { try HandoverCommand.run(arguments) }
 }

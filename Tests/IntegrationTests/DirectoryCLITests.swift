@@ -9,17 +9,8 @@ import Testing
 @Suite("Directory CLI", .serialized)
 struct DirectoryCLITests {
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try BrokerProcess.binaryPath())
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let (status, output) = try HandoverCommand.run(arguments, environment: environment, includeErrors: false)
+        return (status, output)
     }
 
     @Test func certificatesAreIssuedOnlyForMailboxNamesAndReceiptKeysRotate() throws {

@@ -47,7 +47,7 @@ public struct DirectoryBuilder {
             origin["mailbox \(MailboxID(m.id))"] = name
         }
         for a in file.areas ?? [] {
-            directory.areas.append(Area(code: a.code, name: a.name, postcodeDistricts: a.postcode_districts ?? []))
+            directory.areas.append(Area(code: a.code, name: a.name, postcodeDistricts: (a.postcode_districts ?? []).map { $0.uppercased() }))
             origin["area \(a.code.uppercased())"] = name
         }
         for s in file.services ?? [] {

@@ -73,6 +73,32 @@ public enum DirectoryValidator {
                 }
             }
         }
+        // Areas and districts as the ONS and Royal Mail write them; a district in one area only, or
+        // live POSTCODE: addresses there would become ambiguous (EPL-150).
+        var districtArea: [String: String] = [:]
+        for a in d.areas {
+            if !DirectoryPatterns.isGSSCode(a.code) { add("area \(a.code)", "code", "must be an ONS GSS code: a letter E, W, S or N and eight digits (E08000099)") }
+            for district in a.postcodeDistricts {
+                if !DirectoryPatterns.isPostcodeDistrict(district) {
+                    add("area \(a.code)", "postcode_districts", "'\(district.prefix(20))' is not a postcode district (one or two letters, a digit, then an optional letter or digit: RV1, NT12, EC1A)")
+                } else if let other = districtArea[district], other != a.code {
+                    add("area \(a.code)", "postcode_districts", "district \(district) is already in area \(other); a district belongs to one area")
+                } else {
+                    districtArea[district] = a.code
+                }
+            }
+        }
+        // A service can only receive what its organisation may receive: otherwise every send to it is refused (code 12).
+        let workflowByID = Dictionary(d.workflows.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for s in d.services {
+            for w in s.workflows {
+                guard let workflow = workflowByID[w], let box = boxes[s.mailbox] else { continue }
+                let receivers = Set(workflow.receivers)
+                if !receivers.contains("*") && !receivers.contains(s.organisation.rawValue) && !receivers.contains(box.id.rawValue) {
+                    add("service \(s.id)", "workflows", "workflow \(w)'s receivers do not include organisation \(s.organisation) or mailbox \(box.id); add one of them there")
+                }
+            }
+        }
         for h in d.webhooks {
             let entry = "webhook \(h.id)"
             let lowered = h.url.lowercased()
@@ -122,5 +148,25 @@ public enum DirectoryValidator {
             found.append(Problem(entry: "webhook \(w.id)", field: "id", message: "no escalation policy notifies this webhook"))
         }
         return found
+    }
+}
+
+/// The shapes of codes the directory holds.
+public enum DirectoryPatterns {
+    /// An ONS GSS code: E, W, S or N and eight digits.
+    public static func isGSSCode(_ code: String) -> Bool {
+        let chars = Array(code)
+        return chars.count == 9 && "EWSN".contains(chars[0]) && chars.dropFirst().allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// A UK postcode district (outward code): one or two letters, a digit, an optional letter or digit.
+    public static func isPostcodeDistrict(_ text: String) -> Bool {
+        let chars = Array(text)
+        let letters = chars.prefix { $0.isASCII && $0.isUppercase }
+        guard (1...2).contains(letters.count), letters.count < chars.count else { return false }
+        let rest = chars.dropFirst(letters.count)
+        guard let digit = rest.first, digit.isASCII, digit.isNumber else { return false }
+        let tail = rest.dropFirst()
+        return tail.count <= 1 && tail.allSatisfy { $0.isASCII && ($0.isNumber || $0.isUppercase) }
     }
 }

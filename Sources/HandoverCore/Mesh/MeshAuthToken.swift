@@ -49,6 +49,8 @@ public enum MeshAuthFailure: Error, Equatable, Sendable {
     case unknownMailbox
     case inactiveMailbox
     case invalidToken
+    /// The mailbox's password variable is unset (and no password was rotated): nobody can log in.
+    case passwordNotSet
     case staleTimestamp
     case replayed
 
@@ -57,7 +59,7 @@ public enum MeshAuthFailure: Error, Equatable, Sendable {
         case .missingHeader, .malformedHeader: "Error reading from Authorization header"
         case .mailboxMismatch: "Mailbox id does not match token"
         case .unknownMailbox: "No mailbox matched"
-        case .inactiveMailbox, .invalidToken, .staleTimestamp, .replayed: "Invalid Authentication Token"
+        case .inactiveMailbox, .invalidToken, .passwordNotSet, .staleTimestamp, .replayed: "Invalid Authentication Token"
         }
     }
 
@@ -70,6 +72,7 @@ public enum MeshAuthFailure: Error, Equatable, Sendable {
         case .unknownMailbox: "unknown mailbox"
         case .inactiveMailbox: "mailbox inactive"
         case .invalidToken: "hmac mismatch"
+        case .passwordNotSet: "password not set (the mailbox's password variable is unset; set it or rotate the password)"
         case .staleTimestamp: "timestamp outside the allowed skew"
         case .replayed: "token replayed"
         }
@@ -104,7 +107,7 @@ public struct MeshTokenVerifier: Sendable {
             token.nonceCount.allSatisfy({ $0.isASCII && $0.isNumber })
         else { return .failure(.malformedHeader) }
         guard let creds = credentials(pathMailbox) else { return .failure(.unknownMailbox) }
-        guard let password = creds.password else { return .failure(.invalidToken) }
+        guard let password = creds.password else { return .failure(.passwordNotSet) }
         let expected = MeshAuthToken.expectedHash(
             mailbox: token.mailbox, nonce: token.nonce, nonceCount: token.nonceCount,
             password: password, timestamp: token.timestamp, sharedKey: sharedKey)

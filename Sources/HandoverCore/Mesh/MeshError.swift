@@ -8,6 +8,12 @@ public struct MeshError: Error, Hashable, Sendable {
     public var messageID: MessageID?
     /// For 429: how long to wait, sent as `Retry-After`.
     public var retryAfterSeconds: Int?
+    /// Handover's own explanation of which rule refused (a routing refusal's), shown after MESH's
+    /// text in v2's `msg`; v1's `errorDescription` keeps MESH's text alone, as clients match on it.
+    public var reason: String?
+
+    /// MESH's text and, when there is one, the reason after it.
+    public var explained: String { reason.map { message + ": " + $0 } ?? message }
 
     public init(status: Int, event: String, code: String, message: String, messageID: MessageID? = nil) {
         self.status = status
@@ -15,6 +21,14 @@ public struct MeshError: Error, Hashable, Sendable {
         self.code = code
         self.message = message
         self.messageID = messageID
+    }
+
+    /// The same error with the rule that caused it after MESH's own text
+    /// ("Unregistered to address: no service for WF covers postcode district RV9").
+    public func because(_ reason: String) -> MeshError {
+        var copy = self
+        copy.reason = reason
+        return copy
     }
 
     public func with(messageID: MessageID) -> MeshError {

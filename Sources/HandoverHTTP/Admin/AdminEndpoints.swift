@@ -30,6 +30,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         // Under `:kind` rather than `mailboxes`, so the router's `:kind/:id` routes still match mailboxes.
         admin.post(":kind/:id/password") { request, context in try await rotatePassword(request, context) }
         admin.get("messages") { request, context in try await messages(request, context) }
+        admin.get("route") { request, context in try await explainRoute(request, context) }
         admin.get("audit") { request, context in try await audit(request, context) }
         admin.get("audit/verify") { request, context in try await verifyAudit(request, context) }
         admin.get("alerts") { request, context in try await listAlerts(request, context) }
@@ -202,6 +203,18 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         return .json(.object([("messages", .array(found.map(MessageMetadataView.json)))]))
     }
 
+    /// `GET /admin/route?from=MAILBOX&to=ADDRESS&workflow=ID`: where a message would go, in the
+    /// directory in force, with every rule consulted, or the precise reason it would be refused.
+    func explainRoute(_ request: Request, _ context: Context) async throws -> Response {
+        _ = try await principal(request, context, edit: false)
+        let q = request.uri.queryParameters
+        guard let from = q.get("from"), let to = q.get("to"), let workflow = q.get("workflow"), !to.isEmpty, !workflow.isEmpty else {
+            throw AdminProblem.badRequest("give from (the sending mailbox), to (as Mex-To) and workflow")
+        }
+        return .json(RouteExplanationView.json(manager.holder.snapshot.explain(to: to, workflowID: WorkflowID(workflow), sender: MailboxID(from)),
+                                               version: manager.holder.snapshot.version))
+    }
+
     func audit(_ request: Request, _ context: Context) async throws -> Response {
         _ = try await principal(request, context, edit: false)
         let after = request.uri.queryParameters.get("since").flatMap(Int64.init) ?? 0
@@ -312,5 +325,20 @@ enum MessageMetadataView {
             ("created_at", .string(m.createdAt.isoUTC)), ("delivered_at", m.deliveredAt.map { .string($0.isoUTC) }),
             ("acknowledged_at", m.acknowledgedAt.map { .string($0.isoUTC) }), ("route", m.route?.json),
         ])
+    }
+}
+
+/// A route explanation as JSON, for the admin API and `handover routes explain`.
+public enum RouteExplanationView {
+    public static func json(_ explanation: RouteExplanation, version: Int64) -> JSONValue {
+        switch explanation.outcome {
+        case .success(let decision):
+            return .compact([("routable", true), ("mailbox", .string(decision.recipient.rawValue)), ("service", decision.route.service.map { .string($0) }),
+                             ("addressed_by", .string(decision.route.addressedBy.rawValue)), ("directory_version", .int(version)),
+                             ("steps", .array(explanation.steps.map { .string($0) }))])
+        case .failure(let error):
+            return .object([("routable", false), ("status", .int(Int64(error.status))), ("code", .string(error.code)), ("reason", .string(error.explained)),
+                            ("directory_version", .int(version)), ("steps", .array(explanation.steps.map { .string($0) }))])
+        }
     }
 }

@@ -17,7 +17,7 @@ extension MeshEndpoints {
             // names, never patient data), so an operator can see why a sender's message bounced.
             context.logger.notice("send refused by routing", metadata: [
                 "handover.mailbox": "\(sender)", "handover.workflow": "\(headers.workflowID)", "handover.to": "\(headers.to.prefix(100))",
-                "handover.code": "\(refusal.code)", "handover.reason": "\(refusal.message)", "handover.directory_version": "\(index.version)"])
+                "handover.code": "\(refusal.code)", "handover.reason": "\(refusal.explained)", "handover.directory_version": "\(index.version)"])
             throw refusal
         }
         let now = broker.clock()

@@ -74,7 +74,7 @@ extension MeshError {
         let status = HTTPResponse.Status(code: self.status)
         switch version {
         case .v2:
-            let detail: JSONValue = .array([.object([("event", .string(event)), ("code", .string(code)), ("msg", .string(message))])])
+            let detail: JSONValue = .array([.object([("event", .string(event)), ("code", .string(code)), ("msg", .string(explained))])])
             return .json(.compact([("message_id", messageID.map { .string($0.rawValue) }), ("detail", detail)]),
                          status: status, contentType: Response.v2JSON)
         case .v1:
