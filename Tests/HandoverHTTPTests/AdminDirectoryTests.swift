@@ -44,8 +44,8 @@ struct AdminDirectoryTests {
             for role in AdminRole.allCases {
                 let read = try await h.call(.get, "/admin/directory", accept: nil, authorization: "Bearer \(tokens[role]!)")
                 #expect(read.status == .ok && read.header("etag") != nil, "\(role)")
-                let edit = try await h.call(.put, "/admin/areas/E1", headers: ["content-type": "application/json"],
-                                            body: Array(#"{"code":"E1","name":"x"}"#.utf8), accept: nil, authorization: "Bearer \(tokens[role]!)")
+                let edit = try await h.call(.put, "/admin/areas/E06000001", headers: ["content-type": "application/json"],
+                                            body: Array(#"{"code":"E06000001","name":"x"}"#.utf8), accept: nil, authorization: "Bearer \(tokens[role]!)")
                 #expect(edit.status == (role == .admin ? .ok : .forbidden), "\(role)")
             }
         }
