@@ -7,8 +7,8 @@ import NIOSSL
 public enum ConfigurationCheck {
     public static func files(_ config: ServeConfiguration) throws {
         var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: config.routes, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ConfigurationError("--routes: the folder \(config.routes) does not exist (the routing directory's YAML files; see Routes/README.md)")
+        guard FileManager.default.fileExists(atPath: config.routes) else {
+            throw ConfigurationError("--routes: \(config.routes) does not exist (the routing directory: a folder of YAML files, or one file; see Routes/README.md)")
         }
         if let path = config.sqlitePath, !config.usesDefaultDataDirectory {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path

@@ -20,7 +20,7 @@ struct DirectoryDocumentTests {
         new.mailboxes?[0].name = "Renamed"
         new.webhooks = [.init(id: "hook", url: "https://x", secret: nil)]
         let changes = DirectoryDiff.changes(from: old, to: new).map(\.summary)
-        #expect(changes == ["changed mailbox RX1DISCH", "removed area E08000099", "added webhook hook"])
+        #expect(changes == ["changed mailbox RX1DISCH (name)", "removed area E08000099", "added webhook hook"])
         old = new
         #expect(DirectoryDiff.changes(from: old, to: new).isEmpty)
     }

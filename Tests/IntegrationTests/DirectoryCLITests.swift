@@ -32,6 +32,23 @@ struct DirectoryCLITests {
         #expect(try String(contentsOf: pki.appendingPathComponent(kept[0]), encoding: .utf8) == before)
     }
 
+    @Test func validateSpeaksPlainlyAndTakesTheFileExportWrites() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-plain-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let missing = try HandoverCommand.run(["routes", "validate", folder.appendingPathComponent("nowhere").path])
+        #expect(missing.status == 1 && missing.output.contains("no such folder or file") && !missing.output.contains("NSCocoaErrorDomain"))
+        let broken = folder.appendingPathComponent("broken.yaml")
+        try "organisations:\n  - {code: A, name: x, domain: nhs\n".write(to: broken, atomically: true, encoding: .utf8)
+        let syntax = try HandoverCommand.run(["routes", "validate", broken.path])
+        // Yams reports the line and column ("3:1: error: …").
+        #expect(syntax.status == 1 && syntax.output.contains("broken.yaml") && syntax.output.range(of: #"\d+:\d+"#, options: .regularExpression) != nil,
+                "\(syntax.output)")
+        let single = folder.appendingPathComponent("directory.yaml")
+        try TestBroker.defaultRoutes.write(to: single, atomically: true, encoding: .utf8)
+        let valid = try HandoverCommand.run(["routes", "validate", single.path])
+        #expect(valid.status == 0 && valid.output.contains("valid"), "\(valid.output)")
+    }
+
     @Test func importReachesARunningBrokerAndExportRoundTrips() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("cli")
         let edited = folder.appendingPathComponent("edited")
@@ -55,7 +72,7 @@ struct DirectoryCLITests {
                                                           with: "{id: WF, senders: [ALICE], receivers: [X27, X28], expiry: 1h}")
             .write(to: edited.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
         let diff = try run(["routes", "diff", edited.path, "--database", database])
-        #expect(diff.out.contains("changed workflow WF"))
+        #expect(diff.out.contains("changed workflow WF (receivers)"))
         let imported = try run(["routes", "import", edited.path, "--database", database], environment: env)
         #expect(imported.status == 0 && imported.out.contains("version 2"))
         var delivered = false

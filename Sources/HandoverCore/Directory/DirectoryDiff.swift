@@ -9,8 +9,16 @@ public struct DirectoryChange: Hashable, Sendable, Codable {
     public var id: String
     public var before: String?
     public var after: String?
+    /// For a change: the keys whose values differ, so `routes diff` and the history say what changed.
+    public var fields: [String]?
 
-    public var summary: String { "\(kind.rawValue) \(entity) \(id)" }
+    public init(kind: Kind, entity: String, id: String, before: String?, after: String?, fields: [String]? = nil) {
+        (self.kind, self.entity, self.id, self.before, self.after, self.fields) = (kind, entity, id, before, after, fields)
+    }
+
+    public var summary: String {
+        "\(kind.rawValue) \(entity) \(id)" + (fields.map { $0.isEmpty ? "" : " (" + $0.joined(separator: ", ") + ")" } ?? "")
+    }
 }
 
 public enum DirectoryDiff {
@@ -28,7 +36,9 @@ public enum DirectoryDiff {
                 case (nil, let n?): out.append(DirectoryChange(kind: .added, entity: entity, id: key(n), before: nil, after: json(n)))
                 case (let o?, nil): out.append(DirectoryChange(kind: .removed, entity: entity, id: key(o), before: json(o), after: nil))
                 case (let o?, let n?) where o != n:
-                    out.append(DirectoryChange(kind: .changed, entity: entity, id: key(n), before: json(o), after: json(n)))
+                    let (before, after) = (json(o), json(n))
+                    out.append(DirectoryChange(kind: .changed, entity: entity, id: key(n), before: before, after: after,
+                                               fields: changedKeys(before, after)))
                 default: break
                 }
             }
@@ -42,6 +52,25 @@ public enum DirectoryDiff {
         compare("calendar", old.calendars, new.calendars) { $0.id }
         compare("webhook", old.webhooks, new.webhooks) { $0.id }
         return out
+    }
+
+    /// The top-level keys whose values differ between two JSON objects.
+    static func changedKeys(_ before: String, _ after: String) -> [String] {
+        func object(_ text: String) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+        }
+        let (a, b) = (object(before), object(after))
+        return Set(a.keys).union(b.keys).sorted().filter { key in
+            switch (a[key], b[key]) {
+            case (nil, nil): false
+            case (let x?, let y?): canonical(x) != canonical(y)
+            default: true
+            }
+        }
+    }
+
+    private static func canonical(_ value: Any) -> Data? {
+        try? JSONSerialization.data(withJSONObject: [value], options: [.sortedKeys])
     }
 
     static func json<E: Encodable>(_ value: E) -> String {

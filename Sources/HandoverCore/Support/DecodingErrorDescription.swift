@@ -8,7 +8,10 @@ public func describeDecodingError(_ error: any Error) -> String {
     case DecodingError.keyNotFound(let key, let c): return "missing '\(key.stringValue)'" + at(c)
     case DecodingError.typeMismatch(_, let c): return "wrong type" + at(c)
     case DecodingError.valueNotFound(_, let c): return "missing value" + at(c)
-    case DecodingError.dataCorrupted(let c): return "not valid JSON or YAML" + at(c)
+    case DecodingError.dataCorrupted(let c):
+        // A YAML or JSON syntax error: its own description says where (line and column).
+        let detail = c.underlyingError.map { ": " + String(String(describing: $0).prefix(240)) } ?? ""
+        return "not valid JSON or YAML" + at(c) + detail
     // YAML syntax errors carry the line and column, which is what an admin needs.
     default: return String(String(describing: error).prefix(200))
     }

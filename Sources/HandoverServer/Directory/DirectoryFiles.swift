@@ -16,9 +16,18 @@ public enum DirectoryFiles {
 
     /// The folder's files merged into one document (what the store keeps), and the directory it builds.
     public static func loadWithDocument(folder: String) throws -> (document: DirectoryDocument, directory: Directory) {
-        let url = URL(fileURLWithPath: folder)
-        let names = try FileManager.default.contentsOfDirectory(atPath: folder)
-            .filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+        // A folder of YAML files, or one file (what `routes export` writes).
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) else {
+            throw DirectoryLoadError(problems: [DirectoryProblem(file: folder, entry: "file", field: "", message: "no such folder or file")])
+        }
+        let url = isFolder.boolValue ? URL(fileURLWithPath: folder) : URL(fileURLWithPath: folder).deletingLastPathComponent()
+        let names = isFolder.boolValue
+            ? ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
+            : [URL(fileURLWithPath: folder).lastPathComponent]
+        if names.isEmpty {
+            throw DirectoryLoadError(problems: [DirectoryProblem(file: folder, entry: "file", field: "", message: "has no .yaml or .yml files")])
+        }
         var parsed: [(String, DirectoryDocument)] = []
         var problems: [DirectoryProblem] = []
         for name in names {
