@@ -65,13 +65,13 @@ struct ConfigurationRefusalTests {
         production.terminate()
         #expect(throws: BrokerProcessError.self) {
             _ = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--sandbox"],
-                                  logURL: folder.appendingPathComponent("sandbox.log"))
+                                  environment: TestBroker.passwords, logURL: folder.appendingPathComponent("sandbox.log"))
         }
         let log = try String(contentsOf: folder.appendingPathComponent("sandbox.log"), encoding: .utf8)
         #expect(log.contains("first used by a production broker"))
         // Said explicitly, it is allowed.
         let forced = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--sandbox", "--force-sandbox"],
-                                       logURL: folder.appendingPathComponent("forced.log"))
+                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("forced.log"))
         forced.terminate()
     }
 
