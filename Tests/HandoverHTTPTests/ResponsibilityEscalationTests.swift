@@ -297,4 +297,29 @@ struct SampleDirectoryEscalationTests {
             #expect(try await broker.parts.scheduler.tick(now: broker.clock.now).raised.isEmpty)
         }
     }
+
+    @Test func aHillsideReferralAlertsHillsidesDutyTeamAndTheSendersLead() async throws {
+        let env = ["RX1DISCH_PASSWORD": "d", "LA714SAFE_PASSWORD": "s", "LA713EDT_PASSWORD": "r", "LA714EDT_PASSWORD": "h",
+                   "RX1SAFELEAD_PASSWORD": "l", "ONCALL_WEBHOOK_SECRET": "w"]
+        let broker = try await TestBroker(environment: env, start: start, routesFolder: Self.routes)
+        try await MeshHarness.run(broker) { h in
+            func auth(_ mb: String) -> String { broker.auth(mb, password: env[mb + "_PASSWORD"]) }
+            func inbox(_ mb: String) async throws -> Int {
+                try await h.call(.get, "/messageexchange/\(mb)/inbox", authorization: auth(mb)).json["messages"].map { ($0 as? [String])?.count ?? 0 } ?? 0
+            }
+            let sent = try await h.call(.post, "/messageexchange/RX1DISCH/outbox", headers: ["mex-to": "POSTCODE:HL1 2AB", "mex-workflowid": "SAFEGUARDING_ADULT_REFERRAL"],
+                                        body: Array("referral".utf8), authorization: auth("RX1DISCH"))
+            #expect(sent.status == .accepted)
+            try await broker.parts.scheduler.tick(now: broker.clock.now)
+            broker.clock.advance(seconds: 4 * 3600)
+            #expect(try await broker.parts.scheduler.tick(now: broker.clock.now).raised.count == 1)
+            // The council that holds the referral hears of it, not its neighbour.
+            #expect(try await inbox("LA714EDT") == 1)
+            #expect(try await inbox("LA713EDT") == 0)
+            // A working day later, nobody has accepted: the sending trust's safeguarding lead is told.
+            broker.clock.advance(seconds: 86_400)
+            #expect(try await broker.parts.scheduler.tick(now: broker.clock.now).raised.count == 1)
+            #expect(try await inbox("RX1SAFELEAD") == 1)
+        }
+    }
 }

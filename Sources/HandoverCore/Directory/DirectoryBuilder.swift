@@ -37,7 +37,9 @@ public struct DirectoryBuilder {
             guard let domain = OrganisationDomain(rawValue: o.domain) else {
                 problem(entry, "domain", "must be one of nhs, local-authority, provider"); continue
             }
-            directory.organisations.append(Organisation(code: ODSCode(o.code), name: o.name, domain: domain, authority: o.authority))
+            directory.organisations.append(Organisation(code: ODSCode(o.code), name: o.name, domain: domain, authority: o.authority,
+                                                        duty: DutyContacts(mailbox: o.duty_mailbox.map(MailboxID.init), webhook: o.duty_webhook),
+                                                        safeguardingLead: o.safeguarding_lead.map(MailboxID.init)))
             origin["organisation \(ODSCode(o.code))"] = name
         }
         for m in file.mailboxes ?? [] {
@@ -52,7 +54,8 @@ public struct DirectoryBuilder {
         }
         for s in file.services ?? [] {
             directory.services.append(DirectoryService(id: s.id, organisation: ODSCode(s.organisation), mailbox: MailboxID(s.mailbox),
-                                               workflows: s.workflows.map(WorkflowID.init), areas: s.areas ?? []))
+                                               workflows: s.workflows.map(WorkflowID.init), areas: s.areas ?? [],
+                                               duty: DutyContacts(mailbox: s.duty_mailbox.map(MailboxID.init), webhook: s.duty_webhook)))
             origin["service \(s.id)"] = name
         }
         for w in file.workflows ?? [] {
@@ -75,11 +78,15 @@ public struct DirectoryBuilder {
                 }
                 var targets: [NotifyTarget] = []
                 for target in s.notify {
-                    switch (target["mailbox"], target["webhook"], target["sender"]) {
-                    case (.string(let m)?, nil, nil): targets.append(.mailbox(MailboxID(m)))
-                    case (nil, .string(let w)?, nil): targets.append(.webhook(w))
-                    case (nil, nil, .bool(true)?): targets.append(.sender)
-                    default: problem(entry, field + ".notify", "each target is {mailbox: ID}, {webhook: ID} or {sender: true}")
+                    switch (target.count, target["mailbox"], target["webhook"], target["sender"], target["receiver_duty"], target["sender_lead"]) {
+                    case (1, .string(let m)?, _, _, _, _): targets.append(.mailbox(MailboxID(m)))
+                    case (1, _, .string(let w)?, _, _, _): targets.append(.webhook(w))
+                    case (1, _, _, .bool(true)?, _, _): targets.append(.sender)
+                    case (1, _, _, _, .bool(true)?, _): targets.append(.receiverDuty)
+                    case (1, _, _, _, _, .bool(true)?): targets.append(.senderLead)
+                    default:
+                        problem(entry, field + ".notify",
+                                "each target is {mailbox: ID}, {webhook: ID}, {sender: true}, {receiver_duty: true} or {sender_lead: true}")
                     }
                 }
                 stages.append(EscalationStage(after: after, when: when, notify: targets, repeatEvery: duration(s.repeat, entry, field + ".repeat")))

@@ -14,8 +14,11 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
 
     public struct OrganisationEntry: Codable, Hashable, Sendable {
         public var code: String; public var name: String; public var domain: String; public var authority: String?
-        public init(code: String, name: String, domain: String, authority: String?) {
+        public var duty_mailbox: String?; public var duty_webhook: String?; public var safeguarding_lead: String?
+        public init(code: String, name: String, domain: String, authority: String?, duty_mailbox: String? = nil, duty_webhook: String? = nil,
+                    safeguarding_lead: String? = nil) {
             (self.code, self.name, self.domain, self.authority) = (code, name, domain, authority)
+            (self.duty_mailbox, self.duty_webhook, self.safeguarding_lead) = (duty_mailbox, duty_webhook, safeguarding_lead)
         }
     }
     public struct MailboxEntry: Codable, Hashable, Sendable {
@@ -26,7 +29,10 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
         public var code: String; public var name: String; public var postcode_districts: [String]?
         public init(code: String, name: String, postcode_districts: [String]?) { (self.code, self.name, self.postcode_districts) = (code, name, postcode_districts) }
     }
-    public struct ServiceEntry: Codable, Hashable, Sendable { public var id: String; public var organisation: String; public var mailbox: String; public var workflows: [String]; public var areas: [String]? }
+    public struct ServiceEntry: Codable, Hashable, Sendable {
+        public var id: String; public var organisation: String; public var mailbox: String; public var workflows: [String]; public var areas: [String]?
+        public var duty_mailbox: String?; public var duty_webhook: String?
+    }
     public struct WorkflowEntry: Codable, Hashable, Sendable {
         public var id: String; public var senders: [String]?; public var receivers: [String]?; public var expiry: String?
         public var responsibility: String?; public var escalation: String?
@@ -67,13 +73,19 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
 extension DirectoryDocument {
     /// The document that builds back to `directory` (export, storage and the admin API).
     public init(_ d: Directory) {
-        organisations = d.organisations.map { OrganisationEntry(code: $0.code.rawValue, name: $0.name, domain: $0.domain.rawValue, authority: $0.authority) }
+        organisations = d.organisations.map {
+            OrganisationEntry(code: $0.code.rawValue, name: $0.name, domain: $0.domain.rawValue, authority: $0.authority, duty_mailbox: $0.duty.mailbox?.rawValue,
+                              duty_webhook: $0.duty.webhook, safeguarding_lead: $0.safeguardingLead?.rawValue)
+        }
         mailboxes = d.mailboxes.map {
             MailboxEntry(id: $0.id.rawValue, organisation: $0.organisation.rawValue, name: $0.name, password: $0.password?.written, active: $0.active,
                          certificates: $0.certificateNames.isEmpty ? nil : $0.certificateNames)
         }
         areas = d.areas.map { AreaEntry(code: $0.code, name: $0.name, postcode_districts: $0.postcodeDistricts) }
-        services = d.services.map { ServiceEntry(id: $0.id, organisation: $0.organisation.rawValue, mailbox: $0.mailbox.rawValue, workflows: $0.workflows.map(\.rawValue), areas: $0.areas) }
+        services = d.services.map {
+            ServiceEntry(id: $0.id, organisation: $0.organisation.rawValue, mailbox: $0.mailbox.rawValue, workflows: $0.workflows.map(\.rawValue),
+                         areas: $0.areas, duty_mailbox: $0.duty.mailbox?.rawValue, duty_webhook: $0.duty.webhook)
+        }
         workflows = d.workflows.map {
             WorkflowEntry(id: $0.id.rawValue, senders: $0.senders, receivers: $0.receivers, expiry: $0.expiry?.description,
                           responsibility: $0.responsibility.rawValue, escalation: $0.escalation)
@@ -85,6 +97,8 @@ extension DirectoryDocument {
                     case .mailbox(let m): ["mailbox": .string(m.rawValue)]
                     case .webhook(let w): ["webhook": .string(w)]
                     case .sender: ["sender": .bool(true)]
+                    case .receiverDuty: ["receiver_duty": .bool(true)]
+                    case .senderLead: ["sender_lead": .bool(true)]
                     }
                 }, repeat: s.repeatEvery?.description)
             })

@@ -10,14 +10,16 @@ public enum DirectoryKeyCheck {
         case value
     }
 
-    static let notifyTarget = Shape.object(["mailbox": .value, "webhook": .value, "sender": .value])
+    static let notifyTarget = Shape.object(["mailbox": .value, "webhook": .value, "sender": .value, "receiver_duty": .value, "sender_lead": .value])
     static let stage = Shape.object(["after": .value, "when": .value, "notify": .list(notifyTarget), "repeat": .value])
     static let sections: [String: Shape] = [
-        "organisations": .list(.object(["code": .value, "name": .value, "domain": .value, "authority": .value])),
+        "organisations": .list(.object(["code": .value, "name": .value, "domain": .value, "authority": .value,
+                                        "duty_mailbox": .value, "duty_webhook": .value, "safeguarding_lead": .value])),
         "mailboxes": .list(.object(["id": .value, "organisation": .value, "name": .value, "password": .value, "active": .value,
                                     "certificates": .value])),
         "areas": .list(.object(["code": .value, "name": .value, "postcode_districts": .value])),
-        "services": .list(.object(["id": .value, "organisation": .value, "mailbox": .value, "workflows": .value, "areas": .value])),
+        "services": .list(.object(["id": .value, "organisation": .value, "mailbox": .value, "workflows": .value, "areas": .value,
+                                   "duty_mailbox": .value, "duty_webhook": .value])),
         "workflows": .list(.object(["id": .value, "senders": .value, "receivers": .value, "expiry": .value,
                                     "responsibility": .value, "escalation": .value])),
         "escalation_policies": .list(.object(["id": .value, "calendar": .value, "stages": .list(stage)])),

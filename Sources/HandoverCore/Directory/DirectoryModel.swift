@@ -32,10 +32,24 @@ public struct Organisation: Hashable, Sendable {
     public var name: String
     public var domain: OrganisationDomain
     public var authority: String?
+    /// Who is told when an alert concerns a message this organisation holds (`{receiver_duty: true}`).
+    public var duty: DutyContacts
+    /// The mailbox of this organisation's safeguarding lead (`{sender_lead: true}` when it sent).
+    public var safeguardingLead: MailboxID?
 
-    public init(code: ODSCode, name: String, domain: OrganisationDomain, authority: String? = nil) {
+    public init(code: ODSCode, name: String, domain: OrganisationDomain, authority: String? = nil, duty: DutyContacts = DutyContacts(),
+                safeguardingLead: MailboxID? = nil) {
         (self.code, self.name, self.domain, self.authority) = (code, name, domain, authority)
+        (self.duty, self.safeguardingLead) = (duty, safeguardingLead)
     }
+}
+
+/// A duty team's mailbox and webhook, declared on an organisation or a service.
+public struct DutyContacts: Hashable, Sendable {
+    public var mailbox: MailboxID?
+    public var webhook: String?
+    public init(mailbox: MailboxID? = nil, webhook: String? = nil) { (self.mailbox, self.webhook) = (mailbox, webhook) }
+    public var isEmpty: Bool { mailbox == nil && webhook == nil }
 }
 
 /// A mailbox's password as configured: a literal (sandbox only) or a `${VAR}` reference.
@@ -92,9 +106,12 @@ public struct DirectoryService: Hashable, Sendable {
     public var mailbox: MailboxID
     public var workflows: [WorkflowID]
     public var areas: [String]
+    /// This service's own duty team, before its organisation's.
+    public var duty: DutyContacts
 
-    public init(id: String, organisation: ODSCode, mailbox: MailboxID, workflows: [WorkflowID], areas: [String] = []) {
+    public init(id: String, organisation: ODSCode, mailbox: MailboxID, workflows: [WorkflowID], areas: [String] = [], duty: DutyContacts = DutyContacts()) {
         (self.id, self.organisation, self.mailbox, self.workflows, self.areas) = (id, organisation, mailbox, workflows, areas.map { $0.uppercased() })
+        self.duty = duty
     }
 }
 
@@ -134,6 +151,11 @@ public enum NotifyTarget: Hashable, Sendable {
     case mailbox(MailboxID)
     case webhook(String)
     case sender
+    /// The duty team of whoever holds the message: its service's duty contacts, else its receiving
+    /// organisation's (so a Hillside referral alerts Hillside, not Riverside).
+    case receiverDuty
+    /// The sending organisation's safeguarding lead.
+    case senderLead
 }
 
 public struct EscalationStage: Hashable, Sendable {

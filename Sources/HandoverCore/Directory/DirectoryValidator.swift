@@ -38,8 +38,17 @@ public enum DirectoryValidator {
                 add("mailbox \(m.id)", "id", "must be 1-100 characters without ':', '/' or spaces")
             }
         }
+        func checkDuty(_ duty: DutyContacts, _ entry: String) {
+            if let m = duty.mailbox, boxes[m] == nil { add(entry, "duty_mailbox", "unknown mailbox \(m)") }
+            if let h = duty.webhook, !webhooks.contains(h) { add(entry, "duty_webhook", "unknown webhook \(h)") }
+        }
+        for o in d.organisations {
+            checkDuty(o.duty, "organisation \(o.code)")
+            if let lead = o.safeguardingLead, boxes[lead] == nil { add("organisation \(o.code)", "safeguarding_lead", "unknown mailbox \(lead)") }
+        }
         for s in d.services {
             let entry = "service \(s.id)"
+            checkDuty(s.duty, entry)
             if !orgs.contains(s.organisation) { add(entry, "organisation", "unknown organisation \(s.organisation)") }
             if let box = boxes[s.mailbox] {
                 if box.organisation != s.organisation { add(entry, "mailbox", "mailbox \(s.mailbox) belongs to \(box.organisation), not \(s.organisation)") }
@@ -137,6 +146,7 @@ public enum DirectoryValidator {
                 for case .webhook(let id) in stage.notify { usedWebhooks.insert(id) }
             }
         }
+        for duty in d.organisations.map(\.duty) + d.services.map(\.duty) { if let id = duty.webhook { usedWebhooks.insert(id) } }
         var found: [Problem] = []
         for p in d.escalationPolicies where !usedPolicies.contains(p.id) {
             found.append(Problem(entry: "escalation policy \(p.id)", field: "id", message: "no workflow uses this escalation policy"))
@@ -146,6 +156,19 @@ public enum DirectoryValidator {
         }
         for w in d.webhooks where !usedWebhooks.contains(w.id) {
             found.append(Problem(entry: "webhook \(w.id)", field: "id", message: "no escalation policy notifies this webhook"))
+        }
+        // A policy that tells the receiver's duty team, on a workflow whose receiving organisation has none.
+        let policiesByID = Dictionary(d.escalationPolicies.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for w in d.workflows {
+            guard let policy = w.escalation.flatMap({ policiesByID[$0] }), policy.stages.contains(where: { $0.notify.contains(.receiverDuty) }) else { continue }
+            let receivingServices = d.services.filter { $0.workflows.contains(w.id) }
+            for service in receivingServices where service.duty.isEmpty {
+                let organisation = d.organisations.first { $0.code == service.organisation }
+                if organisation?.duty.isEmpty ?? true {
+                    found.append(Problem(entry: "service \(service.id)", field: "duty_mailbox",
+                                         message: "workflow \(w.id) alerts the receiver's duty team, but neither this service nor organisation \(service.organisation) declares one"))
+                }
+            }
         }
         return found
     }

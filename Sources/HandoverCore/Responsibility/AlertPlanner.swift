@@ -56,9 +56,26 @@ public struct AlertPlanner: Sendable {
             case .sender:
                 if let sender = message.sender { out.append(.mailbox(alertMessage(to: sender, alert: alert, now: now), body: Array(body.utf8))) }
             case .webhook(let id): out.append(.webhook(webhookID: id, deliveryID: newID(), body: body))
+            case .receiverDuty:
+                let duty = receiverDuty(of: message)
+                if let m = duty.mailbox { out.append(.mailbox(alertMessage(to: m, alert: alert, now: now), body: Array(body.utf8))) }
+                if let h = duty.webhook { out.append(.webhook(webhookID: h, deliveryID: newID(), body: body)) }
+            case .senderLead:
+                if let lead = message.sender.flatMap({ index.mailboxes[$0] }).flatMap({ index.organisations[$0.organisation] })?.safeguardingLead {
+                    out.append(.mailbox(alertMessage(to: lead, alert: alert, now: now), body: Array(body.utf8)))
+                }
             }
         }
         return out
+    }
+
+    /// The duty team of whoever holds the message: the service it was routed to, if that service
+    /// declares one, else the receiving mailbox's organisation.
+    func receiverDuty(of message: MessageRecord) -> DutyContacts {
+        if let id = message.route?.service, let service = index.directory.services.first(where: { $0.id == id }), !service.duty.isEmpty {
+            return service.duty
+        }
+        return index.mailboxes[message.recipient].flatMap { index.organisations[$0.organisation] }?.duty ?? DutyContacts()
     }
 
     func alertMessage(to mailbox: MailboxID, alert: Alert, now: Timestamp) -> MessageRecord {
