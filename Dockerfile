@@ -5,13 +5,15 @@ RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev 
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
-RUN swift build -c release --product handover --static-swift-stdlib && cp "$(swift build -c release --show-bin-path)/handover" /handover
+RUN swift build -c release --product handover --static-swift-stdlib && cp "$(swift build -c release --show-bin-path)/handover" /handover \
+    && cp -r "$(swift build -c release --show-bin-path)/handover_HandoverHTTP.resources" /handover_HandoverHTTP.resources
 
 # Run stage: a slim Debian with only the runtime libraries.
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-0 zlib1g libssl3 ca-certificates && rm -rf /var/lib/apt/lists/* \
     && useradd --system --home /data handover && mkdir -p /data && chown handover /data
 COPY --from=build /handover /usr/local/bin/handover
+COPY --from=build /handover_HandoverHTTP.resources /usr/local/bin/handover_HandoverHTTP.resources
 USER handover
 WORKDIR /data
 EXPOSE 8443

@@ -88,7 +88,11 @@ public final class PostgresStore: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
                 guard let self else { return }
-                do { try await self.sealAudit() } catch { self.logger.warning("audit sealing failed; retrying", metadata: ["handover.error_type": "\(type(of: error))"]) }
+                do { try await self.sealAudit() } catch is CancellationError {
+                    return  // closing: `close()` seals what is left
+                } catch {
+                    self.logger.warning("audit sealing failed; retrying", metadata: ["handover.error_type": "\(type(of: error))"])
+                }
             }
         }
         sealer.withLock { $0 = task }

@@ -12,6 +12,7 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
 
     public func register(on router: Router<Context>) {
         registerMonitoring(on: router)
+        router.get("/openapi.yaml") { _, _ in try OpenAPIDocument.response() }
         for path in ["/_status", "/_ping", "/healthcheck", "/messageexchange/_ping", "/messageexchange/deepping"] {
             router.get(RouterPath(path)) { _, _ in health() }
         }
