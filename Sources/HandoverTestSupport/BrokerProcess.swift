@@ -36,9 +36,16 @@ public final class BrokerProcess: @unchecked Sendable {
         while true {
             let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
             let fresh = String(text.utf8.dropFirst(startOffset)) ?? ""
-            if let range = fresh.range(of: #"listening on [0-9.:\[\]a-f]+:([0-9]+)"#, options: .regularExpression) {
-                let match = String(fresh[range])
-                port = Int(match.split(separator: ":").last!)!
+            // The main listener's port: with --monitoring-port there are two "listening" lines, in either order.
+            let monitoring = arguments.firstIndex(of: "--monitoring-port").flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil }
+            var searchFrom = fresh.startIndex
+            var found: Int?
+            while found == nil, let range = fresh.range(of: #"listening on [0-9.:\[\]a-f]+:([0-9]+)"#, options: .regularExpression, range: searchFrom..<fresh.endIndex) {
+                if let candidate = fresh[range].split(separator: ":").last.flatMap({ Int($0) }), candidate != monitoring { found = candidate }
+                searchFrom = range.upperBound
+            }
+            if let found {
+                port = found
                 return
             }
             guard process.isRunning else { throw BrokerProcessError("handover exited at start:\n\(fresh)") }
