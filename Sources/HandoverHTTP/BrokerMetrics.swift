@@ -70,6 +70,11 @@ public final class BrokerMetrics: Sendable {
     /// The Prometheus text, with the open-alert and inbox gauges read from the store at scrape time.
     /// With the database unreachable the rest is still served, and `handover_store_up` says 0.
     public func render(store: any BrokerStore, now: Timestamp) async -> String {
+        if let pool = store as? any DatabasePoolGauge {
+            registry.makeGauge(name: "handover_database_calls_in_flight", help: "Database calls holding or waiting for a pooled connection")
+                .set(to: Double(pool.callsInFlight))
+            registry.makeGauge(name: "handover_database_pool_connections", help: "Connections the database pool may open").set(to: Double(pool.poolSize))
+        }
         do {
             try await renderStoreGauges(store, now: now)
             storeUp(true)

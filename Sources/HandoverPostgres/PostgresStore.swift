@@ -21,6 +21,9 @@ public final class PostgresStore: Sendable {
     let callTimeout: Duration
     let idGenerator = MessageIDGenerator()
     public static let defaultCallTimeout: Duration = .seconds(10)
+    /// Calls holding (or waiting for) a pooled connection now, and the pool's size, for `/metrics`.
+    let inFlight = Atomic<Int>(0)
+    public let poolSize: Int
 
     /// Connects, checks the database answers, and applies migrations. Throws `StoreUnavailable` with the
     /// cause when the server cannot be reached or refuses the login.
@@ -45,7 +48,7 @@ public final class PostgresStore: Sendable {
         var replayConfiguration = parsed.clientConfiguration(maximumConnections: max(2, maximumConnections / 4))
         replayConfiguration.options.additionalStartupParameters = [("synchronous_commit", "off")]
         let replayClient = PostgresClient(configuration: replayConfiguration, backgroundLogger: poolLogger)
-        let store = PostgresStore(client: client, replayClient: replayClient, logger: logger, callTimeout: callTimeout)
+        let store = PostgresStore(client: client, replayClient: replayClient, logger: logger, callTimeout: callTimeout, poolSize: maximumConnections)
         do {
             try await PostgresSchema.migrate(store)
             store.startSealing()
@@ -56,7 +59,8 @@ public final class PostgresStore: Sendable {
         return store
     }
 
-    init(client: PostgresClient, replayClient: PostgresClient, logger: Logger, callTimeout: Duration) {
+    init(client: PostgresClient, replayClient: PostgresClient, logger: Logger, callTimeout: Duration, poolSize: Int) {
+        self.poolSize = poolSize
         self.client = client
         self.replayClient = replayClient
         self.logger = logger
@@ -147,6 +151,8 @@ public final class PostgresStore: Sendable {
     func run<T: Sendable>(on pool: PostgresClient? = nil, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let pool = pool ?? client
         let leased = Mutex(false)
+        inFlight.add(1, ordering: .relaxed)
+        defer { inFlight.subtract(1, ordering: .relaxed) }
         do {
             return try await withTimeout(callTimeout) {
                 try await pool.withConnection { connection in
@@ -439,4 +445,8 @@ extension StoreUnavailable {
         if let underlying = psql.underlying { parts.append(String(describing: underlying).prefix(300).description) }
         self.init(reason: "cannot use \(target): " + parts.joined(separator: ", "))
     }
+}
+
+extension PostgresStore: DatabasePoolGauge {
+    public var callsInFlight: Int { inFlight.load(ordering: .relaxed) }
 }

@@ -129,3 +129,11 @@ public struct StoreUnavailable: Error, CustomStringConvertible, Sendable {
     public init(reason: String) { self.reason = reason }
     public var description: String { reason }
 }
+
+/// A store with a connection pool reports how busy it is (for `/metrics`: PostgreSQL).
+public protocol DatabasePoolGauge: Sendable {
+    /// Calls holding or waiting for a pooled connection now.
+    var callsInFlight: Int { get }
+    /// Connections the pool may open.
+    var poolSize: Int { get }
+}

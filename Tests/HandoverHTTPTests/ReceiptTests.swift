@@ -21,6 +21,20 @@ struct ReceiptTests {
         return process.terminationStatus == 0
     }
 
+    /// A delivered payload is hashed once: a second receipt call does not read it again (here, it could
+    /// not: the payload has been purged in between, and the receipt still names its digest).
+    @Test func aReceiptDoesNotReadThePayloadAgain() async throws {
+        let broker = try await TestBroker()
+        try await MeshHarness.run(broker) { h in
+            let id = try await h.send(body: Array("hashed once".utf8))
+            let first = try await h.call(.get, "/messageexchange/ALICE/outbox/\(id)/receipt", as: "ALICE")
+            #expect(first.status == .ok)
+            #expect(try await broker.parts.store.purgePayloads(deliveredBefore: broker.clock.now.adding(seconds: 1), limit: 10, now: broker.clock.now) == 1)
+            let second = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)/receipt", as: "BOB")
+            #expect(second.status == .ok && second.json["receipt"] as? String == first.json["receipt"] as? String)
+        }
+    }
+
     @Test func receiptsVerifyWithOpenSSLAndNameWhatCrossed() async throws {
         let broker = try await TestBroker()
         try await MeshHarness.run(broker) { h in

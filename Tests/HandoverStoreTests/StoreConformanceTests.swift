@@ -316,6 +316,20 @@ struct StoreHardeningConformanceTests {
     }
 
     @Test(arguments: factories)
+    func inboxDepthsForMetricsCountWhatWaits(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        let t0 = base.t0
+        _ = try await store.createMessage(base.newMessage("I1"), firstChunk: try await base.stage([1], store), now: t0)
+        _ = try await store.createMessage(base.newMessage("I2"), firstChunk: try await base.stage([2], store), now: t0.adding(seconds: 60))
+        _ = try await store.createMessage(base.newMessage("I3", to: "CAROL"), firstChunk: try await base.stage([3], store), now: t0)
+        _ = try await store.acknowledge(messageID: MessageID("I3"), now: t0)
+        let depths = try await store.inboxDepths()
+        #expect(depths.count == 1 && depths.first?.mailbox == MailboxID("BOB") && depths.first?.count == 2)
+        #expect(depths.first?.oldestDeliveredAt == t0)
+        #expect(try await store.unresolvedAlertCounts().isEmpty)
+    }
+
+    @Test(arguments: factories)
     func aSettingIsWrittenOnceByWhoeverComesFirst(factory: StoreFactory) async throws {
         let store = try await factory.make()
         async let a = store.settingOnce("mode", value: "production")

@@ -140,7 +140,7 @@ struct MultiInstanceTests {
             #expect(try await monitor("/ready").status == 503)
             #expect(try await monitor("/health").status == 200)
             let metrics = try await monitor("/metrics")
-            #expect(metrics.status == 200 && metrics.body.contains("handover_store_up 0"))
+            #expect(metrics.status == 200 && metrics.body.contains("handover_store_up 0") && metrics.body.contains("handover_database_pool_connections"))
             #expect(metrics.body.contains("handover_http_requests_total") && metrics.body.contains("status=\"503\""))
             try await Task.sleep(for: .seconds(6))  // the watcher's next probe logs the loss
             outage = .success(())

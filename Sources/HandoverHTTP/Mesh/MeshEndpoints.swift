@@ -69,7 +69,8 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
         guard let box = broker.directory.snapshot.mailboxes[mailbox], ClientCertificateBinding.permits(certificateNames: names, mailbox: box,
                                                                                                                         mode: broker.configuration.certificateBinding) else {
             context.logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "client certificate is not bound to this mailbox",
-                                                                     "handover.client_address": "\(context.clientAddress ?? "unknown")"])
+                                                                     "handover.client_address": "\(context.clientAddress ?? "unknown")",
+                                                                     "handover.client_certificate": "\(names.joined(separator: ",").prefix(200))"])
             throw MeshError.auth(.invalidToken)
         }
     }
