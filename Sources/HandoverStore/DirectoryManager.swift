@@ -14,8 +14,11 @@ public final class DirectoryManager: Sendable {
 
     public enum Outcome: Sendable {
         case invalid([DirectoryProblem])
-        case dryRun(changes: [DirectoryChange])
-        case applied(version: Int64, changes: [DirectoryChange])
+        case dryRun(changes: [DirectoryChange], impact: RoutingImpact)
+        case applied(version: Int64, changes: [DirectoryChange], impact: RoutingImpact)
+        /// The edit would make addresses that route today unroutable or ambiguous: not applied
+        /// until proposed again with `confirmImpact`.
+        case needsConfirmation(impact: RoutingImpact)
     }
 
     public let holder: DirectoryHolder
@@ -43,11 +46,14 @@ public final class DirectoryManager: Sendable {
         let current = try await store.currentDirectory()
         if let files, current == nil || mode == .replace {
             do {
-                switch try await propose(files, expectedVersion: current?.version, actor: actor, dryRun: false) {
+                // `--routes-mode replace` is the operator's explicit choice: its routing impact is confirmed, and noted.
+                switch try await propose(files, expectedVersion: current?.version, actor: actor, dryRun: false, confirmImpact: true) {
                 case .invalid(let problems): throw DirectoryRejected(problems: problems)
-                case .applied(let version, let changes):
+                case .needsConfirmation: break
+                case .applied(let version, let changes, let impact):
                     notes.append(current == nil ? "directory imported from files as version \(version)"
                                                 : "directory replaced from files as version \(version) (\(changes.count) changes)")
+                    notes += impact.lines.prefix(20).map { "routing impact: " + $0 }
                 case .dryRun: break
                 }
             } catch is DirectoryVersionConflict where mode == .importIfEmpty {
@@ -73,8 +79,9 @@ public final class DirectoryManager: Sendable {
 
     /// Validates `document`; unless `dryRun`, saves it as the next version and puts it in force.
     /// Throws `DirectoryVersionConflict` when `expectedVersion` is not the current version.
-    public func propose(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, dryRun: Bool) async throws -> Outcome {
-        let (_, problems) = DirectoryBuilder.build([(source: "directory", document: document)])
+    public func propose(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, dryRun: Bool,
+                        confirmImpact: Bool = false) async throws -> Outcome {
+        let (proposed, problems) = DirectoryBuilder.build([(source: "directory", document: document)])
         let literals = (document.mailboxes ?? []).filter { $0.password.map { SecretReference($0) }.map { if case .literal = $0 { true } else { false } } ?? false }
         var all = problems
         if !sandbox {
@@ -88,11 +95,16 @@ public final class DirectoryManager: Sendable {
             throw DirectoryVersionConflict(expected: expectedVersion, current: current?.version)
         }
         let changes = DirectoryDiff.changes(from: current?.document ?? DirectoryDocument(), to: document)
-        if dryRun { return .dryRun(changes: changes) }
-        let version = try await store.saveDirectory(document, expectedVersion: current?.version, actor: actor, changes: changes, now: clock())
+        // The first import has no live routing to break.
+        let impact = current.map { RoutingImpact.between(DirectoryBuilder.build([(source: "directory", document: $0.document)]).0, proposed) }
+            ?? RoutingImpact(changes: [], complete: true)
+        if dryRun { return .dryRun(changes: changes, impact: impact) }
+        if impact.needsConfirmation && !confirmImpact { return .needsConfirmation(impact: impact) }
+        let recordedActor = impact.needsConfirmation ? actor + " (confirmed routing impact: \(impact.breaking.count) address(es) no longer route)" : actor
+        let version = try await store.saveDirectory(document, expectedVersion: current?.version, actor: recordedActor, changes: changes, now: clock())
         guard let saved = try await store.directoryVersion(version) else { throw DirectoryVersionConflict(expected: version, current: nil) }
         try await apply(saved)
-        return .applied(version: version, changes: changes)
+        return .applied(version: version, changes: changes, impact: impact)
     }
 
     /// Webhook secrets that are literal (outside sandbox mode) or whose variable is unset: either would

@@ -32,6 +32,11 @@ struct Routes: AsyncParsableCommand {
             let changes = DirectoryDiff.changes(from: current?.document ?? DirectoryDocument(), to: files.document)
             print("store version \(current.map { String($0.version) } ?? "none") -> \(folder): \(changes.isEmpty ? "no changes" : "\(changes.count) change(s)")")
             for change in changes { print("  \(change.summary)") }
+            if let current {
+                let impact = RoutingImpact.between(DirectoryBuilder.build([(source: "store", document: current.document)]).0, files.directory)
+                print(impact.changes.isEmpty ? "routing impact: none" : "routing impact (\(impact.changes.count)):")
+                for line in impact.lines { print("  " + line) }
+            }
         }
     }
 
@@ -41,6 +46,7 @@ struct Routes: AsyncParsableCommand {
         @Argument(help: "The folder of YAML files.") var folder = "Routes"
         @Option(help: "The store (HANDOVER_DATABASE).") var database: String?
         @Flag(help: "Allow literal passwords (sandbox stores only).") var sandbox = false
+        @Flag(name: .customLong("confirm-impact"), help: "Apply even though addresses that route today would stop routing (see `routes diff`).") var confirmImpact = false
 
         func run() async throws {
             let files = try loadOrReport(folder)
@@ -50,8 +56,16 @@ struct Routes: AsyncParsableCommand {
                                                    store: store, shared: StoreOpening.isShared(database), notes: &notes)
             let manager = DirectoryManager(store: store, environment: ProcessInfo.processInfo.environment, sandbox: sandbox, secrets: secrets, clock: SystemClock.now)
             let current = try await store.currentDirectory()
-            switch try await manager.propose(files.document, expectedVersion: current?.version, actor: "cli:routes-import", dryRun: false) {
-            case .applied(let version, let changes): print("imported \(folder) as directory version \(version) (\(changes.count) change(s))")
+            switch try await manager.propose(files.document, expectedVersion: current?.version, actor: "cli:routes-import", dryRun: false,
+                                             confirmImpact: confirmImpact) {
+            case .applied(let version, let changes, let impact):
+                print("imported \(folder) as directory version \(version) (\(changes.count) change(s))")
+                for line in impact.lines { print("  routing impact: " + line) }
+            case .needsConfirmation(let impact):
+                print("not imported: addresses that route today would stop routing:")
+                for line in impact.lines { print("  " + line) }
+                print("review them, then run again with --confirm-impact")
+                throw ExitCode(1)
             case .invalid(let problems):
                 for p in problems { print(p) }
                 throw ExitCode(1)

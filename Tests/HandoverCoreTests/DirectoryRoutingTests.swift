@@ -59,6 +59,30 @@ struct DirectoryRoutingTests {
         #expect(refused.steps.last?.hasPrefix("refused: organisation 713 has 2 mailboxes") == true)
     }
 
+    @Test func routingImpactListsWhatGoesElsewhereOrStopsRouting() {
+        var d = Self.directory
+        // Hillside's district moves to Riverside's area, and Riverside's safeguarding service is withdrawn.
+        d.areas[0].postcodeDistricts.append("HL1")
+        d.areas[1].postcodeDistricts.removeAll { $0 == "HL1" }
+        d.services.removeAll { $0.id == "riverside-safe" }
+        let impact = RoutingImpact.between(Self.directory, d)
+        let byAddress = Dictionary(impact.changes.filter { $0.workflow == "SAFEGUARDING" }.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byAddress["POSTCODE:RV1"]?.effect == .unroutable && byAddress["POSTCODE:RV1"]?.before == "LA713SAFE")
+        #expect(byAddress["AREA:E08000099"]?.effect == .unroutable)
+        #expect(byAddress["POSTCODE:HL1"]?.effect == .unroutable, "HL1 now lies in an area no safeguarding service covers")
+        #expect(byAddress["LA713SAFE"] == nil, "addressing the mailbox directly still works")
+        // Organisation 713 has two mailboxes receiving DISCHARGE and no service: withdrawing a service
+        // that picked one would make "713" ambiguous; here, one that was already ambiguous stays out.
+        #expect(impact.needsConfirmation && impact.complete)
+        #expect(RoutingImpact.between(Self.directory, Self.directory).changes.isEmpty)
+        // A district moved to an area whose service receives it: moved, no confirmation needed.
+        var moved = Self.directory
+        moved.areas[0].postcodeDistricts.removeAll { $0 == "RV2" }
+        moved.areas[1].postcodeDistricts.append("RV2")
+        let move = RoutingImpact.between(Self.directory, moved)
+        #expect(move.changes.map(\.effect) == [.moved] && move.changes.first?.after == "LA714SAFE" && !move.needsConfirmation)
+    }
+
     @Test func editsThatWouldBreakRoutingAreRefused() {
         var d = Self.directory
         d.areas.append(Area(code: "E08000101", name: "Overlap", postcodeDistricts: ["RV1"]))

@@ -20,6 +20,25 @@ struct AdminDirectoryTests {
         try await MeshHarness.run(broker) { h in try await body(h, finalTokens) }
     }
 
+    @Test func anEditThatStopsLiveRoutingNeedsConfirming() async throws {
+        try await withAdmin { h, tokens in
+            let auth = "Bearer \(tokens[.admin]!)"
+            // ALICE sends WF to organisation X27 today (its only receiving mailbox, BOB). Deactivating BOB stops that.
+            let body = Array(#"{"id":"BOB","organisation":"X27","name":"Bob box","password":"${BOB_PW}","active":false}"#.utf8)
+            let json = ["content-type": "application/json"]
+            let refused = try await h.call(.put, "/admin/mailboxes/BOB", headers: json, body: body, accept: nil, authorization: auth)
+            #expect(refused.status == .conflict && refused.text.contains("routing-impact"))
+            let impact = try #require(refused.json["routing_impact"] as? [[String: Any]])
+            #expect(impact.contains { $0["address"] as? String == "X27" && $0["effect"] as? String == "unroutable" && $0["before"] as? String == "BOB" })
+            #expect(try await h.call(.get, "/admin/route?from=ALICE&to=X27&workflow=WF", accept: nil, authorization: auth).json["routable"] as? Bool == true,
+                    "nothing changed")
+            let confirmed = try await h.call(.put, "/admin/mailboxes/BOB?confirm_impact=true", headers: json, body: body, accept: nil, authorization: auth)
+            #expect(confirmed.status == .ok && (confirmed.json["routing_impact"] as? [Any])?.isEmpty == false)
+            let history = try await h.call(.get, "/admin/directory/history", accept: nil, authorization: auth)
+            #expect(history.text.contains("confirmed routing impact"))
+        }
+    }
+
     @Test func whereWouldThisGoNamesEveryRuleOrTheRefusal() async throws {
         try await withAdmin { h, tokens in
             let auth = "Bearer \(tokens[.viewer]!)"
@@ -122,7 +141,9 @@ struct AdminDirectoryTests {
             #expect(get.json["mailbox"] as? String == "BOB")
             let referenced = try await h.call(.delete, "/admin/areas/E06000001", accept: nil, authorization: auth)
             #expect(referenced.status == .conflict && (referenced.json["referenced_by"] as? [String]) == ["service newtown-wf"])
-            #expect(try await h.call(.delete, "/admin/services/newtown-wf", accept: nil, authorization: auth).status == .ok)
+            // Withdrawing the only service for POSTCODE:NW1 stops it routing: confirmed explicitly.
+            #expect(try await h.call(.delete, "/admin/services/newtown-wf", accept: nil, authorization: auth).status == .conflict)
+            #expect(try await h.call(.delete, "/admin/services/newtown-wf?confirm_impact=true", accept: nil, authorization: auth).status == .ok)
             #expect(try await h.call(.delete, "/admin/areas/E06000001", accept: nil, authorization: auth).status == .ok)
             #expect(try await h.call(.get, "/admin/areas/E06000001", accept: nil, authorization: auth).status == .notFound)
             #expect(try await h.call(.get, "/admin/nonsense/x", accept: nil, authorization: auth).status == .notFound)

@@ -88,7 +88,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         let unknownKeys = DirectoryKeyCheck.problems(in: try BodyFormat(request).decode(KeyTree.self, from: data), source: "directory")
         guard unknownKeys.isEmpty else { throw AdminProblem.invalid(unknownKeys) }
         let expected = try ifMatchVersion(request, required: !dryRun)
-        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun), document: document, request: request)
+        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun, request: request), document: document, request: request)
     }
 
     func history(_ request: Request, _ context: Context) async throws -> Response {
@@ -152,7 +152,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
             throw AdminProblem.badRequest("the body is not a \(kind.entryName): \(describeDecodingError(error))")
         }
         let expected = try ifMatchVersion(request, required: false) ?? current?.version
-        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: false), document: document, request: request)
+        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: false, request: request), document: document, request: request)
     }
 
     func deleteEntity(_ request: Request, _ context: Context) async throws -> Response {
@@ -162,7 +162,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         var document = current.document
         guard kind.delete(in: &document, id: id) else { throw AdminProblem.notFound("\(kind.entryName) \(id)") }
         let expected = try ifMatchVersion(request, required: false) ?? current.version
-        let outcome = try await propose(document, expected: expected, actor: actor(who), dryRun: false)
+        let outcome = try await propose(document, expected: expected, actor: actor(who), dryRun: false, request: request)
         if case .invalid(let problems) = outcome {
             // What breaks when the entry goes is what refers to it.
             let referrers = Array(Set(problems.map(\.entry))).sorted()
@@ -243,9 +243,10 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         return min(max(n, 1), maximum)
     }
 
-    func propose(_ document: DirectoryDocument, expected: Int64?, actor: String, dryRun: Bool) async throws -> DirectoryManager.Outcome {
+    func propose(_ document: DirectoryDocument, expected: Int64?, actor: String, dryRun: Bool, request: Request) async throws -> DirectoryManager.Outcome {
         do {
-            return try await manager.propose(document, expectedVersion: expected, actor: actor, dryRun: dryRun)
+            return try await manager.propose(document, expectedVersion: expected, actor: actor, dryRun: dryRun,
+                                             confirmImpact: request.uri.queryParameters.get("confirm_impact") == "true")
         } catch let conflict as DirectoryVersionConflict {
             throw AdminProblem(status: .preconditionFailed, type: "stale-version", title: "The directory has changed",
                                detail: "If-Match names version \(conflict.expected.map(String.init) ?? "none") but the current version is \(conflict.current.map(String.init) ?? "none"); GET it again and reapply your change",
@@ -262,9 +263,16 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         })
         switch outcome {
         case .invalid(let problems): throw AdminProblem.invalid(problems)
-        case .dryRun(let list): return .json(.object([("dry_run", true), ("valid", true), ("changes", changes(list)), ("warnings", warnings)]))
-        case .applied(let version, let list):
-            var response = Response.json(.object([("version", .int(version)), ("changes", changes(list)), ("warnings", warnings)]))
+        case .needsConfirmation(let impact):
+            throw AdminProblem(status: .conflict, type: "routing-impact", title: "The edit would stop live addresses routing",
+                               detail: "\(impact.changes.count) address(es) route differently; review routing_impact and send again with ?confirm_impact=true",
+                               extra: [("routing_impact", RoutingImpactView.json(impact))])
+        case .dryRun(let list, let impact):
+            return .json(.object([("dry_run", true), ("valid", true), ("changes", changes(list)), ("warnings", warnings),
+                                  ("routing_impact", RoutingImpactView.json(impact)), ("needs_confirmation", .bool(impact.needsConfirmation))]))
+        case .applied(let version, let list, let impact):
+            var response = Response.json(.object([("version", .int(version)), ("changes", changes(list)), ("warnings", warnings),
+                                                  ("routing_impact", RoutingImpactView.json(impact))]))
             response.headers[.eTag] = "\"\(version)\""
             return response
         }
@@ -340,5 +348,15 @@ public enum RouteExplanationView {
             return .object([("routable", false), ("status", .int(Int64(error.status))), ("code", .string(error.code)), ("reason", .string(error.explained)),
                             ("directory_version", .int(version)), ("steps", .array(explanation.steps.map { .string($0) }))])
         }
+    }
+}
+
+/// A routing impact as JSON: one object per address and workflow whose destination changes.
+enum RoutingImpactView {
+    static func json(_ impact: RoutingImpact) -> JSONValue {
+        .array(impact.changes.map { c in
+            .object([("effect", .string(c.effect.rawValue)), ("workflow", .string(c.workflow)), ("address", .string(c.address)),
+                     ("before", .string(c.before)), ("after", .string(c.after))])
+        })
     }
 }
