@@ -171,6 +171,18 @@ enum PostgresSchema {
             CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE INDEX messages_uploading ON messages (created_at) WHERE status = 'uploading';
             """),
+        ("007-alert-notices", """
+            ALTER TABLE alerts ADD COLUMN resolved_by TEXT;
+            CREATE TABLE alert_notices (
+                id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                alert_id TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('acknowledged', 'resolved')),
+                detail TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                sent BOOLEAN NOT NULL DEFAULT FALSE
+            );
+            CREATE INDEX alert_notices_pending ON alert_notices (id) WHERE NOT sent;
+            """),
     ]
 
     static func migrate(_ store: PostgresStore) async throws {

@@ -124,6 +124,10 @@ extension PostgresStore: EscalationStore {
 
     public func alerts(state: Alert.State?, limit: Int) async throws -> [Alert] {
         try await read { tx in
+            // "open" means unresolved, as in the metrics: acknowledged is a sub-state of open.
+            if state == .open {
+                return try await tx.rows("SELECT * FROM alerts WHERE state IN ('open', 'acknowledged') ORDER BY raised_at DESC LIMIT $1", [limit]).map(Self.alert(row:))
+            }
             if let state {
                 return try await tx.rows("SELECT * FROM alerts WHERE state = $1 ORDER BY raised_at DESC LIMIT $2", [state.rawValue, limit]).map(Self.alert(row:))
             }
@@ -159,6 +163,7 @@ extension PostgresStore: EscalationStore {
             guard let alert = try await tx.row("SELECT * FROM alerts WHERE id = $1", [id]).map(Self.alert(row:)) else { return nil }
             if changed > 0 {
                 try await Self.addEvent(alert.messageID, "alert_acknowledged", EventDetails.alertAcknowledged(id, by: person, note: note), now, tx)
+                try await Self.queueNotice(AlertNotice(alertID: id, kind: .acknowledged, by: person, note: note, at: now), tx)
             }
             return alert
         }
@@ -239,10 +244,36 @@ extension PostgresStore: EscalationStore {
         guard message.escalationPolicy != nil else { return }
         let facts = message.escalationFacts
         let open = try await tx.rows("SELECT * FROM alerts WHERE message_id = $1 AND state != 'resolved' FOR UPDATE", [message.id.rawValue]).map(alert(row:))
+        let by = message.resolvingPerson
+        let byJSON = by.map { personJSON($0).serialized }
         for alert in open where !EscalationRules.holds(alert.condition, facts) {
-            try await tx.execute("UPDATE alerts SET state = 'resolved', resolved_at = $1, resolved_reason = $2, next_notify_at = NULL WHERE id = $3",
-                                 [now, reason, alert.id])
+            try await tx.execute("UPDATE alerts SET state = 'resolved', resolved_at = $1, resolved_reason = $2, resolved_by = $3, next_notify_at = NULL WHERE id = $4",
+                                 [now, reason, byJSON, alert.id])
             try await addEvent(message.id, "alert_resolved", EventDetails.alertResolved(alert.id, reason: reason), now, tx)
+            try await queueNotice(AlertNotice(alertID: alert.id, kind: .resolved, by: by, at: now), tx)
+        }
+    }
+
+    static func queueNotice(_ notice: AlertNotice, _ tx: SQLTransaction) async throws {
+        try await tx.execute("INSERT INTO alert_notices (alert_id, kind, detail, created_at) VALUES ($1, $2, $3, $4)",
+                             [notice.alertID, notice.kind.rawValue, notice.detail, notice.at])
+    }
+
+    public func sendAlertNotices(now: Timestamp, limit: Int, plan: @escaping @Sendable (AlertNotice, Alert, MessageRecord) -> [AlertNotification]) async throws -> Int {
+        try await write { tx in
+            // SKIP LOCKED: instances sending together take disjoint notices, so each is sent once.
+            let pending = try await tx.rows("""
+                UPDATE alert_notices SET sent = TRUE WHERE id IN (SELECT id FROM alert_notices WHERE NOT sent ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+                RETURNING id, alert_id, kind, detail, created_at
+                """, [limit])
+            for row in pending {
+                guard let notice = AlertNotice.parse(id: try row("id"), alertID: try row("alert_id"), kind: try row("kind"), detail: try row("detail"),
+                                                     at: try row.requiredTimestamp("created_at")),
+                      let alert = try await tx.row("SELECT * FROM alerts WHERE id = $1", [notice.alertID]).map(Self.alert(row:)),
+                      let message = try await Self.fetchMessage(alert.messageID, lock: false, tx) else { continue }
+                try await Self.deliver(AlertPlan(alert: alert, notifications: plan(notice, alert, message)), now: now, tx)
+            }
+            return pending.count
         }
     }
 
@@ -263,7 +294,9 @@ extension PostgresStore: EscalationStore {
             state: Alert.State(rawValue: try row("state")) ?? .open,
             acknowledgedBy: try (row("acknowledged_by", as: String?.self)).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
             acknowledgedNote: try row("acknowledged_note"), acknowledgedAt: try row.timestamp("acknowledged_at"), resolvedAt: try row.timestamp("resolved_at"),
-            resolvedReason: try row("resolved_reason"), notifyCount: Int(try row("notify_count", as: Int64.self)),
+            resolvedReason: try row("resolved_reason"),
+            resolvedBy: try (row("resolved_by", as: String?.self)).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
+            notifyCount: Int(try row("notify_count", as: Int64.self)),
             lastNotifiedAt: try row.requiredTimestamp("last_notified_at"), nextNotifyAt: try row.timestamp("next_notify_at"))
     }
 

@@ -122,6 +122,11 @@ extension SQLiteMessageStore: EscalationStore {
 
     public func alerts(state: Alert.State?, limit: Int) async throws -> [Alert] {
         try await read { db in
+            // "open" means unresolved, as in the metrics: acknowledged is a sub-state of open.
+            if state == .open {
+                return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM alerts WHERE state IN ('open', 'acknowledged') ORDER BY raised_at DESC LIMIT ?"),
+                                        arguments: [limit]).map(Self.alert(row:))
+            }
             if let state {
                 return try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM alerts WHERE state = ? ORDER BY raised_at DESC LIMIT ?"), arguments: [state.rawValue, limit]).map(Self.alert(row:))
             }
@@ -157,6 +162,7 @@ extension SQLiteMessageStore: EscalationStore {
             guard let alert = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM alerts WHERE id = ?"), arguments: [id]).map(Self.alert(row:)) else { return nil }
             if db.changesCount > 0 {
                 try Self.addEvent(alert.messageID, "alert_acknowledged", EventDetails.alertAcknowledged(id, by: person, note: note), now, db)
+                try Self.queueNotice(AlertNotice(alertID: id, kind: .acknowledged, by: person, note: note, at: now), db)
             }
             return alert
         }
@@ -242,10 +248,33 @@ extension SQLiteMessageStore: EscalationStore {
         guard message.escalationPolicy != nil else { return }
         let facts = message.escalationFacts
         let open = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM alerts WHERE message_id = ? AND state != 'resolved'"), arguments: [message.id.rawValue]).map(alert(row:))
+        let by = message.resolvingPerson
+        let byJSON = by.map { personJSON($0).serialized }
         for alert in open where !EscalationRules.holds(alert.condition, facts) {
-            try db.run(sql: "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_reason = ?, next_notify_at = NULL WHERE id = ?",
-                           arguments: [now.microsecondsSinceEpoch, reason, alert.id])
+            try db.run(sql: "UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_reason = ?, resolved_by = ?, next_notify_at = NULL WHERE id = ?",
+                           arguments: [now.microsecondsSinceEpoch, reason, byJSON, alert.id])
             try addEvent(message.id, "alert_resolved", EventDetails.alertResolved(alert.id, reason: reason), now, db)
+            try queueNotice(AlertNotice(alertID: alert.id, kind: .resolved, by: by, at: now), db)
+        }
+    }
+
+    static func queueNotice(_ notice: AlertNotice, _ db: Database) throws {
+        try db.run(sql: "INSERT INTO alert_notices (alert_id, kind, detail, created_at) VALUES (?, ?, ?, ?)",
+                   arguments: [notice.alertID, notice.kind.rawValue, notice.detail, notice.at.microsecondsSinceEpoch])
+    }
+
+    public func sendAlertNotices(now: Timestamp, limit: Int, plan: @escaping @Sendable (AlertNotice, Alert, MessageRecord) -> [AlertNotification]) async throws -> Int {
+        try await writer.write { db in
+            let pending = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM alert_notices WHERE sent = 0 ORDER BY id LIMIT ?"), arguments: [limit])
+            for row in pending {
+                try db.run(sql: "UPDATE alert_notices SET sent = 1 WHERE id = ?", arguments: [row["id"] as Int64])
+                guard let notice = AlertNotice.parse(id: row["id"], alertID: row["alert_id"], kind: row["kind"], detail: row["detail"],
+                                                     at: Timestamp(microsecondsSinceEpoch: row["created_at"])),
+                      let alert = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM alerts WHERE id = ?"), arguments: [notice.alertID]).map(Self.alert(row:)),
+                      let message = try Self.fetchMessage(alert.messageID, db) else { continue }
+                try Self.deliver(AlertPlan(alert: alert, notifications: plan(notice, alert, message)), now: now, db)
+            }
+            return pending.count
         }
     }
 
@@ -265,7 +294,8 @@ extension SQLiteMessageStore: EscalationStore {
             state: Alert.State(rawValue: row["state"]) ?? .open,
             acknowledgedBy: (row["acknowledged_by"] as String?).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
             acknowledgedNote: row["acknowledged_note"], acknowledgedAt: ts("acknowledged_at"), resolvedAt: ts("resolved_at"),
-            resolvedReason: row["resolved_reason"], notifyCount: row["notify_count"], lastNotifiedAt: ts("last_notified_at") ?? .distantPast, nextNotifyAt: ts("next_notify_at"))
+            resolvedReason: row["resolved_reason"], resolvedBy: (row["resolved_by"] as String?).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
+            notifyCount: row["notify_count"], lastNotifiedAt: ts("last_notified_at") ?? .distantPast, nextNotifyAt: ts("next_notify_at"))
     }
 
     static func delivery(row: Row) -> WebhookDelivery {

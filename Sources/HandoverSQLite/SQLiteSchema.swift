@@ -170,6 +170,20 @@ enum SQLiteSchema {
                 CREATE INDEX messages_uploading ON messages (created_at) WHERE status = 'uploading';
                 """)
         }
+        m.registerMigration("006-alert-notices") { db in
+            try db.execute(sql: """
+                ALTER TABLE alerts ADD COLUMN resolved_by TEXT;
+                CREATE TABLE alert_notices (
+                    id INTEGER PRIMARY KEY,
+                    alert_id TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('acknowledged', 'resolved')),
+                    detail TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    sent INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX alert_notices_pending ON alert_notices (id) WHERE sent = 0;
+                """)
+        }
         return m
     }
 }

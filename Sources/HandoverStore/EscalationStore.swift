@@ -37,6 +37,10 @@ public protocol EscalationStore: Sendable {
     func unresolvedAlertCounts() async throws -> [UnresolvedAlertCount]
     func alerts(messageID: MessageID) async throws -> [Alert]
     func alert(id: String) async throws -> Alert?
+    /// Sends pending acknowledgement and resolution notices (an outbox the same transactions fill):
+    /// `plan` turns each into notifications, stored with it in one transaction. Returns how many were sent.
+    func sendAlertNotices(now: Timestamp, limit: Int, plan: @escaping @Sendable (AlertNotice, Alert, MessageRecord) -> [AlertNotification]) async throws -> Int
+
     /// Acknowledges an open alert (stopping its repeats). Returns nil if unknown.
     func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert?
 

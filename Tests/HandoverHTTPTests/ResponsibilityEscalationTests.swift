@@ -140,16 +140,35 @@ struct EscalationTests {
             // The operator's note is for operators: the sender's tracking shows the acknowledgement, not the note.
             let tracking = try await h.call(.get, "/messageexchange/ALICE/outbox/tracking?messageID=\(id)", as: "ALICE")
             #expect(tracking.status == .ok && tracking.text.contains("alert_acknowledged") && !tracking.text.contains("calling the team"))
+            // "open" means unresolved in the API as in the metrics: the acknowledged alert is still listed.
+            let stillOpen = try await h.call(.get, "/admin/alerts?state=open", accept: nil, authorization: auth)
+            #expect((stillOpen.json["alerts"] as? [[String: Any]])?.first?["state"] as? String == "acknowledged")
             broker.clock.advance(seconds: 3600)
-            #expect(try await scheduler.tick(now: broker.clock.now).renotified == 0)
-            #expect(try await h.inbox("CAROL").count == 2)
+            let afterAck = try await scheduler.tick(now: broker.clock.now)
+            #expect(afterAck.renotified == 0 && afterAck.notices == 1)
+            // Everyone the alert reached hears of the acknowledgement: the duty mailbox with the note,
+            // the sender without it, and the webhook as an alert.acknowledged event.
+            let carolAfterAck = try await h.inbox("CAROL")
+            #expect(carolAfterAck.count == 3)
+            let ackNotice = try await h.call(.get, "/messageexchange/CAROL/inbox/\(carolAfterAck[2])", as: "CAROL")
+            #expect(ackNotice.json["event"] as? String == "alert.acknowledged" && ackNotice.json["notice_note"] as? String == "calling the team")
+            let aliceInbox = try await h.inbox("ALICE")
+            let senderNotice = try await h.call(.get, "/messageexchange/ALICE/inbox/\(aliceInbox.last ?? "")", as: "ALICE")
+            #expect(senderNotice.json["event"] as? String == "alert.acknowledged" && !senderNotice.text.contains("calling the team"))
+            let deliveries = try await broker.parts.store.webhookDeliveries(alertID: raised[0])
+            #expect(deliveries.contains { $0.body.contains("\"event\":\"alert.acknowledged\"") })
+            #expect(try await scheduler.tick(now: broker.clock.now).notices == 0, "a notice is sent once")
 
-            // Resolves only when a named person accepts.
+            // Resolves only when a named person accepts, who is recorded and told to the same targets.
             _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
             #expect(try await broker.parts.store.alert(id: raised[0])?.state == .acknowledged)
             _ = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB", body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8))
             let resolved = try #require(try await broker.parts.store.alert(id: raised[0]))
-            #expect(resolved.state == .resolved && resolved.resolvedReason == "responsibility_accepted")
+            #expect(resolved.state == .resolved && resolved.resolvedReason == "responsibility_accepted" && resolved.resolvedBy != nil)
+            #expect(try await scheduler.tick(now: broker.clock.now).notices == 1)
+            let carolAfterResolve = try await h.inbox("CAROL")
+            let resolvedNotice = try await h.call(.get, "/messageexchange/CAROL/inbox/\(carolAfterResolve.last ?? "")", as: "CAROL")
+            #expect(resolvedNotice.json["event"] as? String == "alert.resolved" && resolvedNotice.json["resolved_by"] != nil)
             // The no-outcome stage still falls due at one day, since there is no outcome yet.
             broker.clock.advance(seconds: 86_400)
             #expect(try await scheduler.tick(now: broker.clock.now).raised.count == 1)

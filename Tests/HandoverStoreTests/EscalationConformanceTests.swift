@@ -2,6 +2,7 @@ import Foundation
 import HandoverCore
 import HandoverStore
 import NIOCore
+import Synchronization
 import Testing
 
 /// The escalation half of the store contract, for every backend: deadlines planned once, each
@@ -64,9 +65,24 @@ struct EscalationConformanceTests {
         let deliveries = try await store.webhookDeliveries(alertID: alert.id)
         #expect(deliveries.map(\.state) == ["delivered"] && deliveries.first?.attemptLog.first?.status == 204)
 
-        // The recipient downloads: the not-downloaded alert resolves.
+        // The recipient downloads: the not-downloaded alert resolves, and a notice is queued for its targets.
         try await store.markDownloaded(messageID: MessageID("M1"), now: due)
         #expect(try await store.alert(id: alert.id)?.state == .resolved)
+        final class Noticed: Sendable { let kinds = Mutex<[AlertNotice.Kind]>([]) }
+        let noticed = Noticed()
+        let sent = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    try await store.sendAlertNotices(now: due, limit: 10) { notice, alert, _ in
+                        noticed.kinds.withLock { $0.append(notice.kind) }
+                        return [.webhook(webhookID: "duty-hook", deliveryID: "R-\(alert.id)", body: #"{"event":"alert.resolved"}"#)]
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(sent == 1 && noticed.kinds.withLock { $0 } == [.resolved], "three senders racing send the notice once")
+        #expect(try await store.webhookDeliveries(alertID: alert.id).contains { $0.id == "R-\(alert.id)" })
         let kinds = try await store.events(messageID: MessageID("M1")).map(\.kind)
         #expect(kinds == ["delivered", "alert_raised", "downloaded", "alert_resolved"])
         #expect(AuditChain.verify(try await store.auditEntries(afterSequence: 0, limit: 1000)) == .intact(entries: 6))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An escalation alert: at most one per message and stage (the store enforces it), re-notified on
 /// the stage's `repeat` until acknowledged, resolved when its condition stops holding.
 public struct Alert: Hashable, Sendable {
@@ -17,18 +19,20 @@ public struct Alert: Hashable, Sendable {
     public var acknowledgedAt: Timestamp?
     public var resolvedAt: Timestamp?
     public var resolvedReason: String?
+    /// Who resolved it: the person who accepted responsibility (or recorded the outcome).
+    public var resolvedBy: Person?
     public var notifyCount: Int
     public var lastNotifiedAt: Timestamp
     public var nextNotifyAt: Timestamp?
 
     public init(id: String, messageID: MessageID, stage: Int, policy: String, workflowID: String, condition: EscalationCondition,
                 dueAt: Timestamp, raisedAt: Timestamp, state: State = .open, acknowledgedBy: Person? = nil, acknowledgedNote: String? = nil,
-                acknowledgedAt: Timestamp? = nil, resolvedAt: Timestamp? = nil, resolvedReason: String? = nil, notifyCount: Int = 1,
+                acknowledgedAt: Timestamp? = nil, resolvedAt: Timestamp? = nil, resolvedReason: String? = nil, resolvedBy: Person? = nil, notifyCount: Int = 1,
                 lastNotifiedAt: Timestamp, nextNotifyAt: Timestamp?) {
         self.id = id; self.messageID = messageID; self.stage = stage; self.policy = policy; self.workflowID = workflowID
         self.condition = condition; self.dueAt = dueAt; self.raisedAt = raisedAt; self.state = state; self.acknowledgedBy = acknowledgedBy
         self.acknowledgedNote = acknowledgedNote; self.acknowledgedAt = acknowledgedAt; self.resolvedAt = resolvedAt
-        self.resolvedReason = resolvedReason; self.notifyCount = notifyCount; self.lastNotifiedAt = lastNotifiedAt; self.nextNotifyAt = nextNotifyAt
+        self.resolvedReason = resolvedReason; self.resolvedBy = resolvedBy; self.notifyCount = notifyCount; self.lastNotifiedAt = lastNotifiedAt; self.nextNotifyAt = nextNotifyAt
     }
 
     /// The alert as JSON: what mailboxes, webhooks and the admin API see. Never the payload.
@@ -47,6 +51,7 @@ public struct Alert: Hashable, Sendable {
             ("acknowledged_by", acknowledgedBy.map(personJSON)), ("acknowledged_note", forMailbox ? nil : acknowledgedNote.map { .string($0) }),
             ("acknowledged_at", acknowledgedAt.map { .string($0.isoUTC) }),
             ("resolved_at", resolvedAt.map { .string($0.isoUTC) }), ("resolved_reason", resolvedReason.map { .string($0) }),
+            ("resolved_by", resolvedBy.map(personJSON)),
         ])
     }
 
@@ -78,4 +83,33 @@ public struct AlertPlan: Hashable, Sendable {
     public var alert: Alert
     public var notifications: [AlertNotification]
     public init(alert: Alert, notifications: [AlertNotification]) { (self.alert, self.notifications) = (alert, notifications) }
+}
+
+/// Something that happened to an alert after it was raised, told to everyone the alert reached:
+/// kept in the store in the same transaction as the change (an outbox), sent by the scheduler.
+public struct AlertNotice: Hashable, Sendable {
+    public enum Kind: String, Hashable, Sendable { case acknowledged, resolved }
+    public var id: Int64
+    public var alertID: String
+    public var kind: Kind
+    public var by: Person?
+    /// The operator's note (acknowledgements): sent to duty targets and webhooks, never to the sender.
+    public var note: String?
+    public var at: Timestamp
+
+    public init(id: Int64 = 0, alertID: String, kind: Kind, by: Person?, note: String? = nil, at: Timestamp) {
+        (self.id, self.alertID, self.kind, self.by, self.note, self.at) = (id, alertID, kind, by, note, at)
+    }
+
+    /// The stored form of `by` and `note`.
+    public var detail: String {
+        JSONValue.compact([("by", by.map(personJSON)), ("note", note.map { .string($0) })]).serialized
+    }
+
+    public static func parse(id: Int64, alertID: String, kind: String, detail: String, at: Timestamp) -> AlertNotice? {
+        guard let kind = Kind(rawValue: kind) else { return nil }
+        struct Stored: Decodable { var by: Person?; var note: String? }
+        let stored = (try? JSONDecoder().decode(Stored.self, from: Data(detail.utf8))) ?? Stored()
+        return AlertNotice(id: id, alertID: alertID, kind: kind, by: stored.by, note: stored.note, at: at)
+    }
 }

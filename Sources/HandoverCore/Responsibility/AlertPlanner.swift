@@ -47,14 +47,45 @@ public struct AlertPlanner: Sendable {
         return AlertPlan(alert: next, notifications: notifications(next, stage: s, message: message, now: now))
     }
 
+    /// How an acknowledgement or resolution reaches everyone the alert reached: the same targets as
+    /// its stage, with `event` `alert.acknowledged` or `alert.resolved`. The operator's note goes to
+    /// duty targets and webhooks, never to the sender.
+    public func notice(_ notice: AlertNotice, alert: Alert, message: MessageRecord, now: Timestamp) -> [AlertNotification] {
+        guard let policy = policy(alert.policy), alert.stage < policy.stages.count else { return [] }
+        func body(includeNote: Bool) -> String {
+            guard case .object(var pairs) = alert.json(message: message, forMailbox: !includeNote) else { return "{}" }
+            pairs.insert(("event", .string("alert." + notice.kind.rawValue)), at: 0)
+            if let by = notice.by { pairs.append((notice.kind == .acknowledged ? "notice_by" : "notice_resolved_by", personJSON(by))) }
+            if includeNote, let note = notice.note { pairs.append(("notice_note", .string(note))) }
+            return JSONValue.object(pairs).serialized
+        }
+        let subject = "Handover alert \(notice.kind.rawValue): \(alert.workflowID) \(alert.condition.rawValue)"
+        return notifications(alert, stage: policy.stages[alert.stage], message: message, now: now,
+                             body: body(includeNote: true), senderBody: body(includeNote: false), subject: subject)
+    }
+
     func notifications(_ alert: Alert, stage: EscalationStage, message: MessageRecord, now: Timestamp) -> [AlertNotification] {
-        let body = alert.json(message: message).serialized
+        var json = alert.json(message: message)
+        if case .object(var pairs) = json {
+            pairs.insert(("event", .string(alert.notifyCount > 1 ? "alert.repeated" : "alert.raised")), at: 0)
+            json = .object(pairs)
+        }
+        let body = json.serialized
+        return notifications(alert, stage: stage, message: message, now: now, body: body, senderBody: body,
+                             subject: "Handover alert: \(alert.workflowID) \(alert.condition.rawValue)")
+    }
+
+    func notifications(_ alert: Alert, stage: EscalationStage, message: MessageRecord, now: Timestamp,
+                       body: String, senderBody: String, subject: String) -> [AlertNotification] {
         var out: [AlertNotification] = []
+        func alertMessage(to mailbox: MailboxID, alert: Alert, now: Timestamp) -> MessageRecord {
+            self.alertMessage(to: mailbox, alert: alert, now: now, subject: subject)
+        }
         for target in stage.notify {
             switch target {
             case .mailbox(let m): out.append(.mailbox(alertMessage(to: m, alert: alert, now: now), body: Array(body.utf8)))
             case .sender:
-                if let sender = message.sender { out.append(.mailbox(alertMessage(to: sender, alert: alert, now: now), body: Array(body.utf8))) }
+                if let sender = message.sender { out.append(.mailbox(alertMessage(to: sender, alert: alert, now: now), body: Array(senderBody.utf8))) }
             case .webhook(let id): out.append(.webhook(webhookID: id, deliveryID: newID(), body: body))
             case .receiverDuty:
                 let duty = receiverDuty(of: message)
@@ -78,9 +109,9 @@ public struct AlertPlanner: Sendable {
         return index.mailboxes[message.recipient].flatMap { index.organisations[$0.organisation] }?.duty ?? DutyContacts()
     }
 
-    func alertMessage(to mailbox: MailboxID, alert: Alert, now: Timestamp) -> MessageRecord {
+    func alertMessage(to mailbox: MailboxID, alert: Alert, now: Timestamp, subject: String) -> MessageRecord {
         MessageRecord(id: newMessageID(now), sender: nil, recipient: mailbox, workflowID: Self.alertWorkflow,
-                      subject: "Handover alert: \(alert.workflowID) \(alert.condition.rawValue)", localID: alert.id,
+                      subject: subject, localID: alert.id,
                       contentType: "application/json", totalChunks: 1, status: .uploading, linkedMessageID: alert.messageID,
                       createdAt: now, route: RouteTaken(addressedBy: .system, address: mailbox.rawValue, directoryVersion: index.version))
     }

@@ -103,3 +103,12 @@ public enum ResponsibilityMachine {
         return .success(r)
     }
 }
+
+extension MessageRecord {
+    /// Who resolved the message's alerts: the person who accepted responsibility, else who recorded
+    /// the outcome; nil when an alert resolves for another reason (a download, an acknowledgement).
+    public var resolvingPerson: Person? {
+        guard let r = responsibility else { return nil }
+        return r.state == .accepted ? (r.decidedBy ?? r.outcomeBy) : r.outcomeBy
+    }
+}

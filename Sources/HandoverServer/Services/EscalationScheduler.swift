@@ -28,6 +28,8 @@ public struct EscalationScheduler: Service, Sendable {
         public var planned = 0
         public var raised: [String] = []
         public var renotified = 0
+        /// Acknowledgement and resolution notices sent.
+        public var notices = 0
     }
 
     /// One pass at `now`: plan new deliveries' deadlines, raise due alerts, repeat due notifications.
@@ -59,7 +61,15 @@ public struct EscalationScheduler: Service, Sendable {
         result.renotified = try await store.renotifyDueAlerts(now: now, limit: 500) { alert, message in
             planner.renotify(alert, message: message, now: now)
         }
-        if !result.raised.isEmpty || result.renotified > 0 { afterRaise() }
+        // Acknowledgements and resolutions, told to everyone each alert reached.
+        repeat {
+            let n = try await store.sendAlertNotices(now: now, limit: 200) { notice, alert, message in
+                planner.notice(notice, alert: alert, message: message, now: now)
+            }
+            result.notices += n
+            if n < 200 { break }
+        } while true
+        if !result.raised.isEmpty || result.renotified > 0 || result.notices > 0 { afterRaise() }
         return result
     }
 
