@@ -95,6 +95,11 @@ struct DirectoryRoutingTests {
         #expect(problems.contains { $0.entry == "area NORTH" && $0.field == "postcode_districts" })
         #expect(problems.contains { $0.entry == "service rx1-wrong" && $0.message.contains("receivers do not include organisation RX1") })
         #expect(DirectoryValidator.problems(in: Self.directory).isEmpty)
+        // Replies travel back on <WORKFLOW>_ACK: receivers of the workflow must be able to send them.
+        var acks = Self.directory
+        acks.workflows.append(Workflow(id: WorkflowID("SAFEGUARDING_ACK"), senders: ["713"], receivers: ["RX1"]))
+        let ackProblems = DirectoryValidator.problems(in: acks)
+        #expect(ackProblems.map(\.entry) == ["workflow SAFEGUARDING_ACK"] && ackProblems.first?.message.contains("714 receives SAFEGUARDING") == true)
     }
 
     @Test func resolvesEachKindOfAddress() throws {

@@ -70,6 +70,7 @@ struct DirectoryCLITests {
         // Let ALICE send WF to CAROL's organisation too, through the CLI.
         try TestBroker.defaultRoutes.replacingOccurrences(of: "{id: WF, senders: [ALICE], receivers: [X27], expiry: 1h}",
                                                           with: "{id: WF, senders: [ALICE], receivers: [X27, X28], expiry: 1h}")
+            .replacingOccurrences(of: "{id: WF_ACK, senders: [X27], receivers: [ALICE]}", with: "{id: WF_ACK, senders: [X27, X28], receivers: [ALICE]}")
             .write(to: edited.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
         let diff = try run(["routes", "diff", edited.path, "--database", database])
         #expect(diff.out.contains("changed workflow WF (receivers)"))

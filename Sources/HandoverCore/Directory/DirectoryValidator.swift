@@ -108,6 +108,20 @@ public enum DirectoryValidator {
                 }
             }
         }
+        // Business replies travel back on <WORKFLOW>_ACK: whoever receives a workflow must be able to
+        // send its _ACK, and whoever sends it to receive the _ACK, or acceptances cannot go back.
+        func covers(_ list: [String], _ name: String) -> Bool {
+            list.contains("*") || list.contains(name) || boxes[MailboxID(name)].map { list.contains($0.organisation.rawValue) } ?? false
+        }
+        for w in d.workflows {
+            guard let ack = workflowByID[WorkflowID(w.id.rawValue + "_ACK")] else { continue }
+            for name in w.receivers where name != "*" && !covers(ack.senders, name) {
+                add("workflow \(ack.id)", "senders", "\(name) receives \(w.id) but may not send its replies on \(ack.id); add it here")
+            }
+            for name in w.senders where name != "*" && !covers(ack.receivers, name) {
+                add("workflow \(ack.id)", "receivers", "\(name) sends \(w.id) but may not receive its replies on \(ack.id); add it here")
+            }
+        }
         for h in d.webhooks {
             let entry = "webhook \(h.id)"
             let lowered = h.url.lowercased()
