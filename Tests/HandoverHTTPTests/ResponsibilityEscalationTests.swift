@@ -125,6 +125,7 @@ struct EscalationTests {
             #expect(carol.count == 1)
             let alertMessage = try await h.call(.get, "/messageexchange/CAROL/inbox/\(carol[0])", as: "CAROL")
             #expect(alertMessage.header("mex-workflowid") == "HANDOVER_ALERT" && alertMessage.header("mex-linkedmsgid") == id)
+            #expect(alertMessage.header("mex-from") == "HANDOVER", "alerts say they come from the broker")
             #expect(alertMessage.json["condition"] as? String == "not-accepted" && alertMessage.json["alert_id"] as? String == raised[0])
             #expect(try await h.inbox("ALICE").count == 1)
             let open = try await h.call(.get, "/admin/alerts?state=open", accept: nil, authorization: auth)

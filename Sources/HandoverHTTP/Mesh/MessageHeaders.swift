@@ -3,6 +3,9 @@ import HandoverCore
 
 /// The `mex-*` headers of a download or HEAD (reference §5.3). Empty values are omitted.
 enum MessageHeaders {
+    /// The `Mex-From` of messages the broker sends itself.
+    static let brokerSender = "HANDOVER"
+
     static func name(_ text: String) -> HTTPField.Name { HTTPField.Name(text)! }
 
     static func fields(for message: MessageRecord, chunk: Int, sandbox: Bool) -> HTTPFields {
@@ -10,7 +13,8 @@ enum MessageHeaders {
         func set(_ key: String, _ value: String?) {
             if let value, !value.isEmpty { h[name(key)] = value }
         }
-        set("mex-from", message.type == .data ? message.sender?.rawValue : nil)
+        // Messages the broker itself sends (alerts and their notices) say so, rather than carry no sender.
+        set("mex-from", message.type == .data ? (message.sender?.rawValue ?? Self.brokerSender) : nil)
         set("mex-to", message.mexTo)
         set("mex-workflowid", message.workflowID)
         set("mex-chunk-range", "\(message.type == .report ? 1 : chunk):\(message.totalChunks)")
