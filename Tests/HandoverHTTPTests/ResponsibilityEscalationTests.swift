@@ -219,6 +219,20 @@ struct EscalationTests {
         #expect(try await broker.parts.store.alerts(state: .open, limit: 100).count == 20)
     }
 
+    /// A webhook aimed at the broker's own network without `allow_private` is never posted: the attempt
+    /// is refused and recorded, and retried later like any failure.
+    @Test func aWebhookAimedAtALoopbackAddressIsRefused() async throws {
+        let routes = escalationRoutes(webhookURL: "https://127.0.0.1:9/hook").replacingOccurrences(of: ", allow_private: true", with: "")
+        let broker = try await TestBroker(routesYAML: routes, environment: escalationEnvironment, start: start)
+        try await MeshHarness.run(broker) { h in _ = try await h.send(workflow: "SAFE") }
+        broker.clock.advance(seconds: 4 * 3600)
+        let alertID = try #require(try await broker.parts.scheduler.tick(now: broker.clock.now).raised.first)
+        #expect(try await broker.parts.webhookSender.tick(now: broker.clock.now) == 1)
+        let delivery = try #require(try await broker.parts.store.webhookDeliveries(alertID: alertID).first)
+        let error = try #require(delivery.attemptLog.first?.error)
+        #expect(error.contains("refused") && error.contains("loopback") && delivery.state == "pending", "\(error)")
+    }
+
     @Test func webhookIsSignedAndRetriedAfterFailures() async throws {
         let received = WebhookLog()
         let router = Router()

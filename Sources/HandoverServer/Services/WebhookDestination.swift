@@ -11,6 +11,14 @@ enum WebhookDestination {
         let description: String
     }
 
+    /// `check`, with the name resolved on a Dispatch thread: `getaddrinfo` blocks, and a slow DNS
+    /// answer must not hold one of the two cooperative threads every request shares.
+    static func checkOffThread(url text: String, allowPrivate: Bool) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            DispatchQueue.global().async { continuation.resume(with: Result { try check(url: text, allowPrivate: allowPrivate) }) }
+        }
+    }
+
     static func check(url text: String, allowPrivate: Bool) throws {
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty else {
             throw Refused(description: "not a URL")

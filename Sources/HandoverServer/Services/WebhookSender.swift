@@ -63,7 +63,7 @@ public struct WebhookSender: Service, Sendable {
                 guard let secret = secret(hook.secret), !secret.isEmpty else {
                     throw WebhookDestination.Refused(description: "the webhook's secret is not set")
                 }
-                try WebhookDestination.check(url: hook.url, allowPrivate: hook.allowPrivate)
+                try await WebhookDestination.checkOffThread(url: hook.url, allowPrivate: hook.allowPrivate)
                 var request = HTTPClientRequest(url: hook.url)
                 request.method = .POST
                 request.headers.add(name: "content-type", value: "application/json")
