@@ -30,7 +30,7 @@ struct Admin: AsyncParsableCommand {
                     }
                     expiry = SystemClock.now().adding(seconds: seconds)
                 }
-                let store = try await StoreOpening.open(database)
+                let store = try await StoreOpening.open(database, creating: true)
                 let token = AdminTokenFormat.generate()
                 let id = try await store.createAdminToken(name: name, role: role, tokenHash: AdminTokenFormat.hash(token), expiresAt: expiry, now: SystemClock.now())
                 let until = expiry.map { ", valid until \($0.isoUTC)" } ?? ""
@@ -45,8 +45,9 @@ struct Admin: AsyncParsableCommand {
 
             func run() async throws {
                 let now = SystemClock.now()
+                let tokens = try await StoreOpening.open(database).adminTokens()
                 print("id\trole\tstate\tcreated\texpires\tname")
-                for t in try await StoreOpening.open(database).adminTokens() {
+                for t in tokens {
                     let state = t.revokedAt != nil ? "revoked" : (t.isUsable(now: now) ? "active" : "expired")
                     print("\(t.id)\t\(t.role.rawValue)\t\(state)\t\(t.createdAt.isoUTC)\t\(t.expiresAt?.isoUTC ?? "never")\t\(t.name)")
                 }
@@ -81,9 +82,15 @@ enum StoreOpening {
         return (try? StoreLocation(url).isShared) ?? false
     }
 
-    static func open(_ database: String?) async throws -> any BrokerStore {
+    /// Opens the store. Commands that only read or change what is there (`creating: false`) never
+    /// create an empty SQLite file where none was: a typo in `--database` would look like an empty
+    /// store. Those that set a store up before its first start (a token, an import) may.
+    static func open(_ database: String?, creating: Bool = false) async throws -> any BrokerStore {
         var config = ServeConfiguration()
         if let database = database ?? ProcessInfo.processInfo.environment["HANDOVER_DATABASE"] { config.database = database }
+        if !creating, let path = config.sqlitePath, !FileManager.default.fileExists(atPath: path) {
+            throw PlainError(description: "\(path): no store there (start `handover serve` with this --database first, or check the path)")
+        }
         return try await StoreLocation(config.database).open()
     }
 }

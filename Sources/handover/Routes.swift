@@ -50,7 +50,7 @@ struct Routes: AsyncParsableCommand {
 
         func run() async throws {
             let files = try loadOrReport(folder)
-            let store = try await StoreOpening.open(database)
+            let store = try await StoreOpening.open(database, creating: true)
             var notes: [String] = []
             let secrets = try await MasterKey.load(dataDirectory: StoreOpening.dataDirectory(database), environment: ProcessInfo.processInfo.environment,
                                                    store: store, shared: StoreOpening.isShared(database), notes: &notes)

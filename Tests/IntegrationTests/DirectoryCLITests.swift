@@ -43,6 +43,12 @@ struct DirectoryCLITests {
         // Yams reports the line and column ("3:1: error: …").
         #expect(syntax.status == 1 && syntax.output.contains("broken.yaml") && syntax.output.range(of: #"\d+:\d+"#, options: .regularExpression) != nil,
                 "\(syntax.output)")
+        let noPKI = try HandoverCommand.run(["certs", "issue", "BOB", "--folder", folder.appendingPathComponent("no-pki").path])
+        #expect(noPKI.status != 0 && noPKI.output.contains("no such file or folder") && !noPKI.output.contains("NSCocoaErrorDomain"), "\(noPKI.output)")
+        let missingStore = folder.appendingPathComponent("typo.sqlite")
+        let list = try HandoverCommand.run(["admin", "token", "list", "--database", "sqlite:" + missingStore.path])
+        #expect(list.status != 0 && list.output.contains("no store there"))
+        #expect(!FileManager.default.fileExists(atPath: missingStore.path), "a read-only command created a store")
         let single = folder.appendingPathComponent("directory.yaml")
         try TestBroker.defaultRoutes.write(to: single, atomically: true, encoding: .utf8)
         let valid = try HandoverCommand.run(["routes", "validate", single.path])
