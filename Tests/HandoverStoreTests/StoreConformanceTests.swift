@@ -246,9 +246,13 @@ struct StoreFactory: CustomTestStringConvertible, Sendable {
         name: "postgres",
         makeWithPath: {
             let url = try await PostgresTestServer.newDatabase()
-            return (try await PostgresStore.connect(url: url, maximumConnections: 8), url)
+            return (try await PostgresStore.connect(url: url, maximumConnections: 8, callTimeout: testCallTimeout), url)
         },
-        reopen: { try await PostgresStore.connect(url: $0, maximumConnections: 8) })
+        reopen: { try await PostgresStore.connect(url: $0, maximumConnections: 8, callTimeout: testCallTimeout) })
+
+    /// Every suite creates and migrates databases at once on two cores: the production default (10 s,
+    /// a request's patience) is not what these tests check, so they wait longer.
+    static let testCallTimeout: Duration = .seconds(60)
 
     static func temporaryPath() -> (String, URL) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("handover-store-\(UUID().uuidString)")

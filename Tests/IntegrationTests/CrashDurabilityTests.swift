@@ -50,8 +50,14 @@ struct CrashDurabilityTests {
                         }
                     }
                 }
-                // A random moment: mid-send, mid-commit or mid-upload of a multi-segment message.
-                try await Task.sleep(for: .milliseconds(Int.random(in: 150...900)))
+                // Under load at least a few more messages in this round (so a slow machine still tests
+                // something), then a random moment: mid-send, mid-commit or mid-upload.
+                let before = accepted.value.withLock { $0.count }
+                let deadline = ContinuousClock.now + .seconds(20)
+                while accepted.value.withLock({ $0.count }) < before + 8, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                try await Task.sleep(for: .milliseconds(Int.random(in: 50...700)))
                 broker.kill9()
                 group.cancelAll()
                 try? await group.waitForAll()

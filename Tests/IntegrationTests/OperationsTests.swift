@@ -21,6 +21,7 @@ struct OperationsTests {
         config.sharedKey = "TestKey"
         config.tls = .off
         config.dataFolder = folder.path
+        config.databaseTimeoutSeconds = 60  // suites migrate databases at once on two cores
         return config
     }
 
@@ -71,7 +72,7 @@ struct OperationsTests {
         let folders = (0..<3).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("handover-replica-\(UUID().uuidString)") }
         for folder in folders { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         let stores = try await withThrowingTaskGroup(of: (any BrokerStore).self) { group in
-            for _ in folders { group.addTask { try await StoreLocation(database).open() } }
+            for _ in folders { group.addTask { try await StoreLocation(database).open(timeout: .seconds(60)) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
