@@ -110,9 +110,9 @@ public final class MeshBroker: Sendable {
                 throw MeshError.tooManyRequests(retryAfter: wait)
             }
             let expiry = TokenReplayGuard.expiry(of: token, now: now)
-            let key = TokenReplayGuard.key(token)
-            switch replayGuard.withLock({ $0.admit(key: key, expiresAt: expiry, now: now) }) {
-            case .admitted: spentTokens?.record(key: key, expiresAt: expiry)
+            let digest = TokenReplayGuard.digest(token)
+            switch replayGuard.withLock({ $0.admit(key: digest.key, expiresAt: expiry, now: now) }) {
+            case .admitted: spentTokens?.record(key: digest.key, expiresAt: expiry)
             case .replayed: throw reject(.replayed, mailbox: mailbox, address: address, now: now, logger: logger)
             case .full:
                 logger.warning("token replay guard full: refusing new tokens until the oldest expire", metadata: ["handover.mailbox": "\(mailbox)"])
@@ -122,7 +122,7 @@ public final class MeshBroker: Sendable {
             }
             // With several instances, a token spent on another one is a replay too.
             if let shared = sharedReplayCache,
-               !(try await shared.spendToken(digest: TokenReplayGuard.digest(token), expiresAt: expiry, now: now)) {
+               !(try await shared.spendToken(digest: digest.hex, expiresAt: expiry, now: now)) {
                 throw reject(.replayed, mailbox: mailbox, address: address, now: now, logger: logger)
             }
             return mailbox

@@ -17,11 +17,6 @@ import Testing
 struct AuthenticatedFuzzTests {
     typealias SplitMix = BadInputFuzzTests.SplitMix
 
-    func cli(_ arguments: [String]) throws -> (status: Int32, out: String) {
-        let (status, output) = try HandoverCommand.run(arguments)
-        return (status, output)
-    }
-
     @Test func authenticatedCallersCannotCrashOrExhaustTheBroker() async throws {
         let env = ProcessInfo.processInfo.environment
         let count = Int(env["HANDOVER_FUZZ_REQUESTS"] ?? "") ?? 500
@@ -30,8 +25,8 @@ struct AuthenticatedFuzzTests {
         let database = "sqlite:" + folder.appendingPathComponent("h.sqlite").path
         var tokens: [String] = []
         for role in ["admin", "operator", "viewer"] {
-            let created = try cli(["admin", "token", "create", "--name", role, "--role", role, "--database", database])
-            tokens.append(try #require(created.out.split(separator: "\n").last.map(String.init)))
+            let created = try HandoverCommand.run(["admin", "token", "create", "--name", role, "--role", role, "--database", database])
+            tokens.append(try #require(created.output.split(separator: "\n").last.map(String.init)))
         }
         let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
         try pki.initialise(mailboxes: [])
@@ -151,8 +146,8 @@ struct AuthenticatedFuzzTests {
             try FileManager.default.createDirectory(at: mutated, withIntermediateDirectories: true)
             let data = try JSONSerialization.data(withJSONObject: mutate(original))
             try data.write(to: mutated.appendingPathComponent("directory.yaml"))  // JSON is YAML
-            let validated = try cli(["routes", "validate", mutated.path])
-            #expect(validated.status == 0 || validated.status == 1, "round \(round): routes validate exited \(validated.status): \(validated.out.suffix(300))")
+            let validated = try HandoverCommand.run(["routes", "validate", mutated.path])
+            #expect(validated.status == 0 || validated.status == 1, "round \(round): routes validate exited \(validated.status): \(validated.output.suffix(300))")
         }
 
         // Still serving: a clean round trip.

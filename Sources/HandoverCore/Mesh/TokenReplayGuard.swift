@@ -48,23 +48,25 @@ public struct TokenReplayGuard: Sendable {
         return issued.adding(seconds: window)
     }
 
-    /// The token's 64-bit digest, for the in-memory set and a spent-token journal.
-    public static func key(_ token: MeshAuthToken) -> UInt64 {
-        digestWords(token).high
+    /// The token's 128-bit digest: its high word keys the in-memory set and the spent-token journal,
+    /// the whole (as hex) the replay cache shared through the store. Computed once per request.
+    public struct Digest: Sendable {
+        public let high: UInt64
+        public let low: UInt64
+        public var key: UInt64 { high }
+        public var hex: String {
+            hexString(withUnsafeBytes(of: high.bigEndian) { Array($0) } + withUnsafeBytes(of: low.bigEndian) { Array($0) })
+        }
     }
 
-    /// The token's 128-bit digest as hex, for a replay cache shared through the store.
-    public static func digest(_ token: MeshAuthToken) -> String {
-        let words = digestWords(token)
-        return hexString(withUnsafeBytes(of: words.high.bigEndian) { Array($0) } + withUnsafeBytes(of: words.low.bigEndian) { Array($0) })
-    }
+    public static func key(_ token: MeshAuthToken) -> UInt64 { digest(token).key }
 
-    static func digestWords(_ token: MeshAuthToken) -> (high: UInt64, low: UInt64) {
+    public static func digest(_ token: MeshAuthToken) -> Digest {
         // Length-prefixed, so no two different tokens can make the same text.
         let text = [token.mailbox, token.nonce, token.nonceCount, token.timestamp].map { "\($0.utf8.count):\($0)" }.joined()
         let digest = Array(SHA256.hash(data: Array(text.utf8)))
         func word(_ at: Int) -> UInt64 { digest[at..<(at + 8)].reduce(0) { $0 << 8 | UInt64($1) } }
-        return (word(0), word(8))
+        return Digest(high: word(0), low: word(8))
     }
 
     static func minute(_ t: Timestamp) -> Int64 { t.secondsSinceEpoch / 60 }
