@@ -105,13 +105,14 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "HandoverTestSupport",
             dependencies: [
-                "HandoverCore", "HandoverServer", "HandoverPostgres",
+                "HandoverCore", "HandoverServer", "HandoverPostgres", "HandoverBench",
                 .product(name: "Logging", package: "swift-log"), .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings

@@ -45,7 +45,8 @@ public enum BrokerApplication {
         notes += try await manager.start(files: files, mode: config.routesMode, actor: "routes:\(config.routes)")
         let sharedKey = try SharedKey.resolve(config: config, environment: environment, notes: &notes)
         let metrics = BrokerMetrics()
-        let webhookSender = WebhookSender(store: store, directory: manager.holder, environment: environment, clock: clock, logger: logger)
+        let channels = try notificationChannels(config, environment: environment, directory: manager.holder.snapshot.directory, notes: &notes)
+        let webhookSender = WebhookSender(store: store, directory: manager.holder, environment: environment, channels: channels, clock: clock, logger: logger)
         // With instances sharing a database, another may plan a deadline this one must fire if the
         // planner dies, so look at the shared deadlines every few seconds rather than every 30.
         let scheduler = EscalationScheduler(store: store, directory: manager.holder, clock: clock, logger: logger,
@@ -127,6 +128,21 @@ public enum BrokerApplication {
 }
 
 extension BrokerApplication {
+    /// The SMTP relay and console link alert notifications use; a note when the directory emails
+    /// someone and no relay is configured (those deliveries fail, recorded, until one is).
+    public static func notificationChannels(_ config: ServeConfiguration, environment: [String: String], directory: Directory,
+                                            notes: inout [String]) throws -> NotificationChannels {
+        var channels = NotificationChannels(consoleURL: config.consoleURL)
+        if let url = config.smtpURL {
+            let relay = try SMTPRelayConfiguration.parse(url: url, from: config.smtpFrom, trustFile: config.smtpCA, environment: environment)
+            channels.smtp = SMTPRelay(configuration: relay)
+            notes.append("alert email through \(relay.redacted) from \(relay.from)")
+        } else if directory.escalationPolicies.contains(where: { $0.stages.contains { $0.notify.contains { if case .email = $0 { true } else { false } } } }) {
+            notes.append("the directory sends alerts by email but no SMTP relay is configured (--smtp-url): those deliveries will fail until one is")
+        }
+        return channels
+    }
+
     /// The monitoring listener (`--monitoring-port`): plain HTTP, no client certificate, only
     /// `/health` (liveness), `/ready` (readiness: 503 while the database is gone) and `/metrics`, so
     /// a load balancer or Prometheus can check a broker whose main port demands mutual TLS.

@@ -48,6 +48,14 @@ public struct ServeConfiguration: Sendable {
     public var rateBurst: Double = 2000
     /// Unexpired spent tokens remembered at most (about 12 bytes each); past it new tokens get 503.
     public var replayCapacity = 4_000_000
+    /// The SMTP relay for email alerts (`smtp://host:587`, STARTTLS required; `smtps://`; `?starttls=off`).
+    public var smtpURL: String?
+    /// The address alert emails come from.
+    public var smtpFrom: String?
+    /// PEM certificates to trust for the relay instead of the system's.
+    public var smtpCA: String?
+    /// The console's public address, for the link in every alert notification.
+    public var consoleURL: String?
     /// Under mutual TLS, client-certificate names (lowercase CN or DNS SAN) allowed to call the admin API.
     public var adminCertificateNames = ["handover-admin"]
 

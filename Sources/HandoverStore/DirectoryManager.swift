@@ -108,7 +108,8 @@ public final class DirectoryManager: Sendable {
     }
 
     /// Webhook secrets that are literal (outside sandbox mode) or whose variable is unset: either would
-    /// mean unsigned or guessable POSTs, so both refuse the directory (and the start).
+    /// mean unsigned or guessable POSTs, so both refuse the directory (and the start). A URL taken
+    /// from the environment (a chat tool's, which is its own credential) must be set as well.
     func webhookSecretProblems(_ document: DirectoryDocument) -> [DirectoryProblem] {
         var found: [DirectoryProblem] = []
         for hook in document.webhooks ?? [] {
@@ -120,6 +121,10 @@ public final class DirectoryManager: Sendable {
                 found.append(DirectoryProblem(file: "directory", entry: "webhook \(hook.id)", field: "secret",
                                               message: "the variable \(name) is not set in the broker's environment"))
             default: break
+            }
+            if case .environment(let name) = SecretReference(hook.url), (environment[name] ?? "").isEmpty {
+                found.append(DirectoryProblem(file: "directory", entry: "webhook \(hook.id)", field: "url",
+                                              message: "the variable \(name) is not set in the broker's environment"))
             }
         }
         return found

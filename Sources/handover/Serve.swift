@@ -44,6 +44,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("first-request-timeout"), help: "Seconds from connecting (TLS handshake included) to a complete first request head (HANDOVER_FIRST_REQUEST_TIMEOUT; default 30).") var firstRequestTimeout: Int64?
     @Option(name: .customLong("write-stall-timeout"), help: "Seconds a client may leave a response unread before the connection is closed (HANDOVER_WRITE_STALL_TIMEOUT; default 60).") var writeStallTimeout: Int64?
     @Option(name: .customLong("upload-timeout"), help: "Seconds a chunked upload may stay incomplete before it is discarded and the sender told (HANDOVER_UPLOAD_TIMEOUT; default 86400).") var uploadTimeout: Int64?
+    @Option(name: .customLong("smtp-url"), help: "SMTP relay for email alerts: smtp://relay:587 (STARTTLS required), smtps://relay:465, or smtp://localhost:25?starttls=off; credentials from HANDOVER_SMTP_USERNAME and HANDOVER_SMTP_PASSWORD (HANDOVER_SMTP_URL).") var smtpURL: String?
+    @Option(name: .customLong("smtp-from"), help: "The address alert emails come from (HANDOVER_SMTP_FROM).") var smtpFrom: String?
+    @Option(name: .customLong("smtp-ca"), help: "PEM certificates to trust for the SMTP relay instead of the system's (HANDOVER_SMTP_CA).") var smtpCA: String?
+    @Option(name: .customLong("console-url"), help: "The console's public address, linked from every alert notification, e.g. https://handover.example.org (HANDOVER_CONSOLE_URL).") var consoleURL: String?
     @Option(name: .customLong("replay-capacity"), help: "Spent tokens remembered at most; past it new tokens get 503 (HANDOVER_REPLAY_CAPACITY; default 4000000).") var replayCapacity: Int?
 
     func run() async throws {
@@ -175,6 +179,16 @@ struct Serve: AsyncParsableCommand {
         if let v = try number(idleTimeout, "IDLE_TIMEOUT", "idle-timeout", 1...86_400) { c.idleTimeoutSeconds = v }
         if let v = try number(uploadTimeout, "UPLOAD_TIMEOUT", "upload-timeout", 60...30 * 86_400) { c.uploadTimeoutSeconds = v }
         if let v = try number(replayCapacity, "REPLAY_CAPACITY", "replay-capacity", 1000...100_000_000) { c.replayCapacity = v }
+        c.smtpURL = text(smtpURL, "SMTP_URL")
+        c.smtpFrom = text(smtpFrom, "SMTP_FROM")
+        c.smtpCA = text(smtpCA, "SMTP_CA")
+        if let v = text(consoleURL, "CONSOLE_URL") {
+            guard let url = URLComponents(string: v), ["https", "http"].contains(url.scheme?.lowercased() ?? ""), url.host?.isEmpty == false else {
+                throw ValidationError("--console-url must be an http(s) address such as https://handover.example.org (it is \"\(v.prefix(60))\")")
+            }
+            c.consoleURL = v
+        }
+        if c.smtpURL == nil && (c.smtpFrom != nil || c.smtpCA != nil) { throw ValidationError("--smtp-from and --smtp-ca need --smtp-url") }
         return c
     }
 }

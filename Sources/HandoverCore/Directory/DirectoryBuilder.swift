@@ -85,8 +85,16 @@ public struct DirectoryBuilder {
                     case (1, _, _, _, .bool(true)?, _): targets.append(.receiverDuty)
                     case (1, _, _, _, _, .bool(true)?): targets.append(.senderLead)
                     default:
-                        problem(entry, field + ".notify",
-                                "each target is {mailbox: ID}, {webhook: ID}, {sender: true}, {receiver_duty: true} or {sender_lead: true}")
+                        if target.count == 1, case .string(let address)? = target["email"] {
+                            if EmailAddress.isValid(address) {
+                                targets.append(.email(address))
+                            } else {
+                                problem(entry, field + ".notify", "'\(address.prefix(80))' is not an email address (name@example.org)")
+                            }
+                        } else {
+                            problem(entry, field + ".notify", "each target is {mailbox: ID}, {webhook: ID}, {email: ADDRESS}, {sender: true}, "
+                                        + "{receiver_duty: true} or {sender_lead: true}")
+                        }
                     }
                 }
                 stages.append(EscalationStage(after: after, when: when, notify: targets, repeatEvery: duration(s.repeat, entry, field + ".repeat")))
@@ -109,7 +117,13 @@ public struct DirectoryBuilder {
             origin[entry] = name
         }
         for w in file.webhooks ?? [] {
-            directory.webhooks.append(Webhook(id: w.id, url: w.url, secret: w.secret.map(SecretReference.init), allowPrivate: w.allow_private ?? false))
+            let format = w.format.map { WebhookFormat(rawValue: $0) } ?? .handover
+            if format == nil {
+                problem("webhook \(w.id)", "format", "must be one of " + WebhookFormat.allCases.map(\.rawValue).joined(separator: ", ")
+                            + " (it is '\(w.format?.prefix(40) ?? "")')")
+            }
+            directory.webhooks.append(Webhook(id: w.id, url: w.url, secret: w.secret.map(SecretReference.init), allowPrivate: w.allow_private ?? false,
+                                              format: format ?? .handover))
             origin["webhook \(w.id)"] = name
         }
     }

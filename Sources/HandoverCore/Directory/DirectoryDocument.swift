@@ -46,9 +46,9 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
         public var id: String; public var timezone: String; public var working_hours: String; public var working_days: [String]; public var holidays: [String]?
     }
     public struct WebhookEntry: Codable, Hashable, Sendable {
-        public var id: String; public var url: String; public var secret: String?; public var allow_private: Bool?
-        public init(id: String, url: String, secret: String?, allow_private: Bool? = nil) {
-            (self.id, self.url, self.secret, self.allow_private) = (id, url, secret, allow_private)
+        public var id: String; public var url: String; public var secret: String?; public var allow_private: Bool?; public var format: String?
+        public init(id: String, url: String, secret: String?, allow_private: Bool? = nil, format: String? = nil) {
+            (self.id, self.url, self.secret, self.allow_private, self.format) = (id, url, secret, allow_private, format)
         }
     }
 
@@ -99,6 +99,7 @@ extension DirectoryDocument {
                     case .sender: ["sender": .bool(true)]
                     case .receiverDuty: ["receiver_duty": .bool(true)]
                     case .senderLead: ["sender_lead": .bool(true)]
+                    case .email(let address): ["email": .string(address)]
                     }
                 }, repeat: s.repeatEvery?.description)
             })
@@ -112,7 +113,10 @@ extension DirectoryDocument {
             CalendarEntry(id: $0.id, timezone: $0.timezone, working_hours: hhmm($0.workingStart) + "-" + hhmm($0.workingEnd),
                           working_days: $0.workingDays.sorted().map { dayNames[$0] }, holidays: $0.holidays.sorted())
         }
-        webhooks = d.webhooks.map { WebhookEntry(id: $0.id, url: $0.url, secret: $0.secret?.written, allow_private: $0.allowPrivate ? true : nil) }
+        webhooks = d.webhooks.map {
+            WebhookEntry(id: $0.id, url: $0.url, secret: $0.secret?.written, allow_private: $0.allowPrivate ? true : nil,
+                         format: $0.format == .handover ? nil : $0.format.rawValue)
+        }
     }
 }
 

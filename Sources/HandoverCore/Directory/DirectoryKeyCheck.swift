@@ -10,7 +10,7 @@ public enum DirectoryKeyCheck {
         case value
     }
 
-    static let notifyTarget = Shape.object(["mailbox": .value, "webhook": .value, "sender": .value, "receiver_duty": .value, "sender_lead": .value])
+    static let notifyTarget = Shape.object(["mailbox": .value, "webhook": .value, "sender": .value, "receiver_duty": .value, "sender_lead": .value, "email": .value])
     static let stage = Shape.object(["after": .value, "when": .value, "notify": .list(notifyTarget), "repeat": .value])
     static let sections: [String: Shape] = [
         "organisations": .list(.object(["code": .value, "name": .value, "domain": .value, "authority": .value,
@@ -24,7 +24,7 @@ public enum DirectoryKeyCheck {
                                     "responsibility": .value, "escalation": .value])),
         "escalation_policies": .list(.object(["id": .value, "calendar": .value, "stages": .list(stage)])),
         "calendars": .list(.object(["id": .value, "timezone": .value, "working_hours": .value, "working_days": .value, "holidays": .value])),
-        "webhooks": .list(.object(["id": .value, "url": .value, "secret": .value, "allow_private": .value])),
+        "webhooks": .list(.object(["id": .value, "url": .value, "secret": .value, "allow_private": .value, "format": .value])),
     ]
     /// How the validator names an entry of each section ("workflow X").
     static let entryNames: [String: String] = [

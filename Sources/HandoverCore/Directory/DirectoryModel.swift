@@ -156,6 +156,8 @@ public enum NotifyTarget: Hashable, Sendable {
     case receiverDuty
     /// The sending organisation's safeguarding lead.
     case senderLead
+    /// A person or shared inbox by email, through the configured SMTP relay (`--smtp-url`).
+    case email(String)
 }
 
 public struct EscalationStage: Hashable, Sendable {
@@ -203,8 +205,29 @@ public struct Webhook: Hashable, Sendable {
     /// Alertmanager or relay on the same host or network). Off by default: a directory edit must not
     /// be able to aim the broker at its own network.
     public var allowPrivate: Bool
+    /// What the receiver expects: Handover's signed JSON, or an on-call, monitoring or chat tool's own shape.
+    public var format: WebhookFormat
 
-    public init(id: String, url: String, secret: SecretReference? = nil, allowPrivate: Bool = false) {
-        (self.id, self.url, self.secret, self.allowPrivate) = (id, url, secret, allowPrivate)
+    public init(id: String, url: String, secret: SecretReference? = nil, allowPrivate: Bool = false, format: WebhookFormat = .handover) {
+        (self.id, self.url, self.secret, self.allowPrivate, self.format) = (id, url, secret, allowPrivate, format)
     }
+}
+
+/// The body a webhook receives (`format:` in the directory).
+public enum WebhookFormat: String, Hashable, Sendable, CaseIterable {
+    /// Handover's JSON, signed with the secret (`Handover-Signature`).
+    case handover
+    /// PagerDuty Events API v2: trigger, acknowledge and resolve with one `dedup_key` per alert; the
+    /// secret is the integration's routing key.
+    case pagerDuty = "pagerduty-events-v2"
+    /// Prometheus Alertmanager's v2 alerts API, re-posted while the alert is open; an optional secret
+    /// `user:password` is sent as basic authentication.
+    case alertmanager
+    /// A Microsoft Teams incoming webhook or workflow: an Adaptive Card. The URL is the credential.
+    case teams
+    /// A Slack incoming webhook: Block Kit. The URL is the credential.
+    case slack
+
+    /// Formats whose receiver authenticates Handover by a secret of its own kind, so one is required.
+    public var needsSecret: Bool { self == .handover || self == .pagerDuty }
 }

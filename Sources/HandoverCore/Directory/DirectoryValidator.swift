@@ -124,13 +124,21 @@ public enum DirectoryValidator {
         }
         for h in d.webhooks {
             let entry = "webhook \(h.id)"
+            if h.id.isEmpty || h.id.count > 64 || !h.id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) {
+                add(entry, "id", "must be 1 to 64 letters, digits, '-', '_' or '.'")
+            }
             let lowered = h.url.lowercased()
-            if lowered.hasPrefix("http://") {
+            // A chat tool's URL is its credential: it may come from the environment, and is checked when sent.
+            if case .environment = SecretReference(h.url) {
+            } else if lowered.hasPrefix("http://") {
                 if !h.allowPrivate { add(entry, "url", "must be https:// (plain http:// only with allow_private: true, for a receiver on your own network)") }
             } else if !lowered.hasPrefix("https://") || h.url.count > 2048 || h.url.contains(where: { $0.isWhitespace }) {
-                add(entry, "url", "must be an https:// URL")
+                add(entry, "url", "must be an https:// URL, or ${VARIABLE} when the URL is itself the credential")
             }
-            if h.secret == nil { add(entry, "secret", "is required: every webhook POST is signed (write ${VARIABLE})") }
+            if h.secret == nil && h.format.needsSecret {
+                add(entry, "secret", h.format == .pagerDuty ? "is required: the PagerDuty integration's routing key (write ${VARIABLE})"
+                                                           : "is required: every webhook POST is signed (write ${VARIABLE})")
+            }
         }
         // Two services covering one area for one workflow would make AREA:/POSTCODE: routing ambiguous.
         var coverage: [String: String] = [:]

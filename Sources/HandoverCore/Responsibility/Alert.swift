@@ -55,6 +55,13 @@ public struct Alert: Hashable, Sendable {
         ])
     }
 
+    /// The alert as webhooks and email carry it, outside the MESH boundary: references only (no
+    /// sender's local id, no operator's note), whatever the receiver.
+    public func referenceJSON(message: MessageRecord?) -> JSONValue {
+        guard case .object(let pairs) = json(message: message, forMailbox: true) else { return .object([]) }
+        return .object(pairs.filter { $0.0 != "local_id" })
+    }
+
     func summary(_ m: MessageRecord?) -> String {
         let what: String
         switch condition {
@@ -75,8 +82,13 @@ public func personJSON(_ p: Person) -> JSONValue {
 public enum AlertNotification: Hashable, Sendable {
     /// A DATA message on workflow `HANDOVER_ALERT` into a mailbox.
     case mailbox(MessageRecord, body: [UInt8])
-    /// A signed POST to a webhook, retried by the webhook sender.
+    /// A POST to a webhook, or an email (`emailTarget`), retried by the webhook sender.
     case webhook(webhookID: String, deliveryID: String, body: String)
+
+    /// Email deliveries share the webhook outbox (its retries, attempt log and audit); their target
+    /// is written `mailto:ADDRESS` where a webhook's is its id, which never contains a colon.
+    public static func emailTarget(_ address: String) -> String { "mailto:" + address }
+    public static func emailAddress(target: String) -> String? { target.hasPrefix("mailto:") ? String(target.dropFirst(7)) : nil }
 }
 
 public struct AlertPlan: Hashable, Sendable {

@@ -52,8 +52,8 @@ public struct AlertPlanner: Sendable {
     /// duty targets and webhooks, never to the sender.
     public func notice(_ notice: AlertNotice, alert: Alert, message: MessageRecord, now: Timestamp) -> [AlertNotification] {
         guard let policy = policy(alert.policy), alert.stage < policy.stages.count else { return [] }
-        func body(includeNote: Bool) -> String {
-            guard case .object(var pairs) = alert.json(message: message, forMailbox: !includeNote) else { return "{}" }
+        func body(_ json: JSONValue, includeNote: Bool) -> String {
+            guard case .object(var pairs) = json else { return "{}" }
             pairs.insert(("event", .string("alert." + notice.kind.rawValue)), at: 0)
             if let by = notice.by { pairs.append((notice.kind == .acknowledged ? "notice_by" : "notice_resolved_by", personJSON(by))) }
             if includeNote, let note = notice.note { pairs.append(("notice_note", .string(note))) }
@@ -61,39 +61,58 @@ public struct AlertPlanner: Sendable {
         }
         let subject = "Handover alert \(notice.kind.rawValue): \(alert.workflowID) \(alert.condition.rawValue)"
         return notifications(alert, stage: policy.stages[alert.stage], message: message, now: now,
-                             body: body(includeNote: true), senderBody: body(includeNote: false), subject: subject)
+                             bodies: Bodies(duty: body(alert.json(message: message), includeNote: true),
+                                           sender: body(alert.json(message: message, forMailbox: true), includeNote: false),
+                                           outside: body(alert.referenceJSON(message: message), includeNote: false)),
+                             subject: subject)
+    }
+
+    /// What the alert's stage sends now, as a repeat would (Alertmanager's re-posts of open alerts).
+    public func currentNotifications(_ alert: Alert, message: MessageRecord, now: Timestamp) -> [AlertNotification] {
+        guard let policy = policy(alert.policy), alert.stage < policy.stages.count else { return [] }
+        return notifications(alert, stage: policy.stages[alert.stage], message: message, now: now)
     }
 
     func notifications(_ alert: Alert, stage: EscalationStage, message: MessageRecord, now: Timestamp) -> [AlertNotification] {
-        var json = alert.json(message: message)
-        if case .object(var pairs) = json {
+        func withEvent(_ json: JSONValue) -> String {
+            guard case .object(var pairs) = json else { return json.serialized }
             pairs.insert(("event", .string(alert.notifyCount > 1 ? "alert.repeated" : "alert.raised")), at: 0)
-            json = .object(pairs)
+            return JSONValue.object(pairs).serialized
         }
-        let body = json.serialized
-        return notifications(alert, stage: stage, message: message, now: now, body: body, senderBody: body,
+        let body = withEvent(alert.json(message: message))
+        return notifications(alert, stage: stage, message: message, now: now,
+                             bodies: Bodies(duty: body, sender: body, outside: withEvent(alert.referenceJSON(message: message))),
                              subject: "Handover alert: \(alert.workflowID) \(alert.condition.rawValue)")
     }
 
+    /// What each kind of target reads: duty mailboxes everything operators may see, the sender no
+    /// operator's note, and webhooks and email (outside the MESH boundary) references only.
+    struct Bodies {
+        var duty: String
+        var sender: String
+        var outside: String
+    }
+
     func notifications(_ alert: Alert, stage: EscalationStage, message: MessageRecord, now: Timestamp,
-                       body: String, senderBody: String, subject: String) -> [AlertNotification] {
+                       bodies: Bodies, subject: String) -> [AlertNotification] {
         var out: [AlertNotification] = []
-        func alertMessage(to mailbox: MailboxID, alert: Alert, now: Timestamp) -> MessageRecord {
-            self.alertMessage(to: mailbox, alert: alert, now: now, subject: subject)
+        func toMailbox(_ mailbox: MailboxID, _ body: String) {
+            out.append(.mailbox(alertMessage(to: mailbox, alert: alert, now: now, subject: subject), body: Array(body.utf8)))
         }
+        func toWebhook(_ id: String) { out.append(.webhook(webhookID: id, deliveryID: newID(), body: bodies.outside)) }
         for target in stage.notify {
             switch target {
-            case .mailbox(let m): out.append(.mailbox(alertMessage(to: m, alert: alert, now: now), body: Array(body.utf8)))
-            case .sender:
-                if let sender = message.sender { out.append(.mailbox(alertMessage(to: sender, alert: alert, now: now), body: Array(senderBody.utf8))) }
-            case .webhook(let id): out.append(.webhook(webhookID: id, deliveryID: newID(), body: body))
+            case .mailbox(let m): toMailbox(m, bodies.duty)
+            case .sender: if let sender = message.sender { toMailbox(sender, bodies.sender) }
+            case .webhook(let id): toWebhook(id)
+            case .email(let address): toWebhook(AlertNotification.emailTarget(address))
             case .receiverDuty:
                 let duty = receiverDuty(of: message)
-                if let m = duty.mailbox { out.append(.mailbox(alertMessage(to: m, alert: alert, now: now), body: Array(body.utf8))) }
-                if let h = duty.webhook { out.append(.webhook(webhookID: h, deliveryID: newID(), body: body)) }
+                if let m = duty.mailbox { toMailbox(m, bodies.duty) }
+                if let h = duty.webhook { toWebhook(h) }
             case .senderLead:
                 if let lead = message.sender.flatMap({ index.mailboxes[$0] }).flatMap({ index.organisations[$0.organisation] })?.safeguardingLead {
-                    out.append(.mailbox(alertMessage(to: lead, alert: alert, now: now), body: Array(body.utf8)))
+                    toMailbox(lead, bodies.duty)
                 }
             }
         }
