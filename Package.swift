@@ -139,7 +139,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HandoverCoreTests",
-            dependencies: ["HandoverCore"],
+            dependencies: ["HandoverCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -58,7 +58,7 @@ struct Alerts: AsyncParsableCommand {
             }
             let sender = WebhookSender(store: store, directory: DirectoryHolder(index), environment: environment, channels: channels,
                                        clock: SystemClock.now, logger: Logger(label: "handover.alerts"))
-            let facts = AlertFacts.test(now: SystemClock.now(), resolve: resolve, link: config.consoleURL.map { AlertFacts.link(base: $0, alertID: "handover-route-check") })
+            let facts = AlertFacts.test(now: SystemClock.now(), resolve: resolve, link: config.consoleURL.map { AlertFacts.link(base: $0, alertID: "route-check") })
             let outcome = await sender.deliver(to: target, facts: facts, storedBody: "", deliveryID: "route-check-\(randomHex(bytes: 6))", index: index)
             await store.close()
             if let failure = outcome.failure {

@@ -113,10 +113,10 @@ struct DirectoryKeyCheckTests {
             services: [DirectoryService(id: "s", organisation: ODSCode("A"), mailbox: MailboxID("M"), workflows: [WorkflowID("WF")], areas: ["E1"])],
             workflows: [Workflow(id: WorkflowID("WF"), senders: ["*"], receivers: ["*"], expiry: DirectoryDuration("5d"), responsibility: .required, escalation: "p")],
             escalationPolicies: [EscalationPolicy(id: "p", calendar: "c", stages: [
-                EscalationStage(after: .elapsed(seconds: 3600), when: .notAccepted, notify: [.mailbox(MailboxID("M")), .webhook("h"), .sender],
+                EscalationStage(after: .elapsed(seconds: 3600), when: .notAccepted, notify: [.mailbox(MailboxID("M")), .webhook("h"), .sender, .email("duty@example.org")],
                                 repeatEvery: .elapsed(seconds: 3600))])],
             calendars: [WorkingCalendar(id: "c", timezone: "Europe/London", workingStart: 540, workingEnd: 1020, workingDays: [0], holidays: ["2026-12-25"])],
-            webhooks: [Webhook(id: "h", url: "https://x", secret: .environment("S"), allowPrivate: true)])
+            webhooks: [Webhook(id: "h", url: "https://x", secret: .environment("S"), allowPrivate: true, format: .pagerDuty)])
         let d = DirectoryDocument(directory)
         let encoded = try JSONEncoder().encode(d)
         #expect(DirectoryKeyCheck.problems(in: try JSONDecoder().decode(KeyTree.self, from: encoded), source: "d").isEmpty)

@@ -232,6 +232,29 @@ struct AlertChannelsTests {
         }
     }
 
+    @Test func theRelayURLSaysHowToConnectAndKeepsCredentialsOffTheCommandLine() throws {
+        let credentials = ["HANDOVER_SMTP_USERNAME": "u", "HANDOVER_SMTP_PASSWORD": "p"]
+        let starttls = try SMTPRelayConfiguration.parse(url: "smtp://relay.example.org", from: "a@b.org", trustFile: nil, environment: credentials)
+        #expect(starttls.security == .startTLS && starttls.port == 587 && starttls.username == "u" && !starttls.redacted.contains("p@"))
+        #expect(try SMTPRelayConfiguration.parse(url: "smtps://relay.example.org", from: "a@b.org", trustFile: nil, environment: [:]).port == 465)
+        #expect(try SMTPRelayConfiguration.parse(url: "smtp://localhost:25?starttls=off", from: "a@b.org", trustFile: nil, environment: [:]).security == .none)
+        let refusals: [(url: String, from: String?, environment: [String: String], says: String)] = [
+            ("smtp://user:secret@relay.example.org", "a@b.org", [:], "must not carry credentials"),
+            ("smtp://localhost?starttls=off", "a@b.org", credentials, "never sent without TLS"),
+            ("smtps://relay.example.org?starttls=off", "a@b.org", [:], "must be smtp://"),
+            ("http://relay.example.org", "a@b.org", [:], "must be smtp://"),
+            ("smtp://relay.example.org?tls=maybe", "a@b.org", [:], "unknown setting"),
+            ("smtp://relay.example.org", nil, [:], "--smtp-from"),
+            ("smtp://relay.example.org", "a@b.org", ["HANDOVER_SMTP_USERNAME": "u"], "set together"),
+            ("not a url", "a@b.org", [:], "must look like"),
+        ]
+        for refusal in refusals {
+            #expect { try SMTPRelayConfiguration.parse(url: refusal.url, from: refusal.from, trustFile: nil, environment: refusal.environment) } throws: {
+                String(describing: $0).contains(refusal.says)
+            }
+        }
+    }
+
     static func get(_ url: String) async throws -> Any {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1 << 20)

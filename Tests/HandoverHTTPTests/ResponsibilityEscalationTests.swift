@@ -310,6 +310,9 @@ struct SampleDirectoryEscalationTests {
             broker.clock.advance(seconds: 4 * 3600)
             let raised = try await broker.parts.scheduler.tick(now: broker.clock.now).raised
             #expect(raised.count == 1)
+            // Beside the duty mailbox: the operations team's Alertmanager, the duty manager's email, the on-call webhook.
+            let outside = try await broker.parts.store.webhookDeliveries(alertID: raised[0]).map(\.webhookID)
+            #expect(Set(outside) == ["alertmanager", "mailto:duty-manager@riverside.example.org", "oncall"], "\(outside)")
             let duty = try await h.call(.get, "/messageexchange/LA713EDT/inbox", authorization: auth("LA713EDT"))
             #expect((duty.json["messages"] as? [String])?.count == 1)
             let senderAlerts = try await h.call(.get, "/messageexchange/RX1DISCH/inbox", authorization: auth("RX1DISCH"))

@@ -89,7 +89,7 @@ public struct DirectoryBuilder {
                             if EmailAddress.isValid(address) {
                                 targets.append(.email(address))
                             } else {
-                                problem(entry, field + ".notify", "'\(address.prefix(80))' is not an email address (name@example.org)")
+                                problem(entry, field + ".notify", "\(String(reflecting: String(address.prefix(80)))) is not an email address (name@example.org)")
                             }
                         } else {
                             problem(entry, field + ".notify", "each target is {mailbox: ID}, {webhook: ID}, {email: ADDRESS}, {sender: true}, "

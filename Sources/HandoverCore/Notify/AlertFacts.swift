@@ -13,6 +13,7 @@ public struct AlertFacts: Hashable, Sendable {
     public struct Organisation: Hashable, Sendable {
         public var code: String
         public var name: String
+        public init(code: String, name: String) { (self.code, self.name) = (code, name) }
         public var label: String { name == code ? code : "\(name) (\(code))" }
     }
 
@@ -137,7 +138,7 @@ public struct AlertFacts: Hashable, Sendable {
     /// A route check for `handover alerts test`, with made-up references marked as such; one alert id,
     /// so `--resolve` resolves what the check raised in PagerDuty or Alertmanager.
     public static func test(now: Timestamp, resolve: Bool, link: String?) -> AlertFacts {
-        var facts = AlertFacts(event: resolve ? .resolved : .raised, alertID: "handover-route-check", messageID: "TEST", workflowID: "HANDOVER_TEST",
+        var facts = AlertFacts(event: resolve ? .resolved : .raised, alertID: "route-check", messageID: "TEST", workflowID: "HANDOVER_TEST",
                                stage: 1, condition: .notAccepted, dueAt: now, raisedAt: now, resolvedAt: resolve ? now : nil, link: link, now: now)
         facts.isTest = true
         return facts

@@ -3,6 +3,7 @@
 public struct SMTPReply: Hashable, Sendable, CustomStringConvertible {
     public var code: Int
     public var lines: [String]
+    public init(code: Int, lines: [String]) { (self.code, self.lines) = (code, lines) }
 
     public var isPositive: Bool { (200..<400).contains(code) }
     /// 5xx: the relay refuses for good (unknown recipient, policy); 4xx may succeed later.

@@ -18,17 +18,20 @@ extension AdminEndpoints {
         return .json(.object([("alerts", .array(items))]))
     }
 
-    /// `GET /admin/alerts/{id}`: the alert with its webhook deliveries and every attempt.
+    /// `GET /admin/alerts/{id}`: the alert with its webhook and email deliveries and every attempt.
     func getAlert(_ request: Request, _ context: Context) async throws -> Response {
         _ = try await principal(request, context, edit: false)
         guard let id = context.parameters.get("alert"), let alert = try await store.alert(id: id) else { throw AdminProblem.notFound("that alert") }
         let deliveries = try await store.webhookDeliveries(alertID: alert.id)
         guard case .object(var pairs) = alert.json(message: try await store.message(alert.messageID)) else { throw AdminProblem.notFound("that alert") }
         pairs.append(("webhook_deliveries", .array(deliveries.map { d in
-            .object([("delivery_id", .string(d.id)), ("webhook", .string(d.webhookID)), ("state", .string(d.state)), ("attempts", .int(Int64(d.attempts))),
-                     ("attempt_log", .array(d.attemptLog.map { a in
-                         .compact([("at", .string(a.at.isoUTC)), ("status", a.status.map { .int(Int64($0)) }), ("error", a.error.map { .string($0) })])
-                     }))])
+            let email = AlertNotification.emailAddress(target: d.webhookID)
+            return .object([("delivery_id", .string(d.id)), ("channel", .string(email == nil ? "webhook" : "email")),
+                            email.map { ("email", .string($0)) } ?? ("webhook", .string(d.webhookID)),
+                            ("state", .string(d.state)), ("attempts", .int(Int64(d.attempts))),
+                            ("attempt_log", .array(d.attemptLog.map { a in
+                                .compact([("at", .string(a.at.isoUTC)), ("status", a.status.map { .int(Int64($0)) }), ("error", a.error.map { .string($0) })])
+                            }))])
         })))
         return .json(.object(pairs))
     }
