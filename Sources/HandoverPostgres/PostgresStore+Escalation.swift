@@ -72,7 +72,10 @@ extension PostgresStore: EscalationStore {
             for row in due {
                 let id = MessageID(try row("message_id")), stage = Int(try row("stage", as: Int64.self)), dueAt = try row.requiredTimestamp("due_at")
                 try await tx.execute("UPDATE deadlines SET state = 'fired' WHERE message_id = $1 AND stage = $2", [id.rawValue, stage])
-                guard let message = try await Self.fetchMessage(id, lock: false, tx) else { continue }
+                // The message row is locked: a download, acceptance or outcome committing between this
+                // read and the alert's insert would find no alert to resolve, leaving it open for good.
+                // Locked, that change either commits first (and is read here) or waits and resolves the alert.
+                guard let message = try await Self.fetchMessage(id, lock: true, tx) else { continue }
                 guard let plan = raise(message, stage, dueAt) else {
                     try await tx.execute("UPDATE deadlines SET state = 'skipped' WHERE message_id = $1 AND stage = $2", [id.rawValue, stage])
                     continue

@@ -30,6 +30,35 @@ struct EscalationConformanceTests {
                                                        .webhook(webhookID: "duty-hook", deliveryID: "D-\(alert.id)", body: "{}")])
     }
 
+    /// A deadline fires while the recipient downloads: the download is made to try to commit between
+    /// the scheduler's read of the message and its insert of the alert (the scheduler waits for it, up
+    /// to two seconds). Whichever way the store orders them, no alert is left open on a downloaded message.
+    @Test(arguments: StoreFactory.all)
+    func aDownloadRacingADeadlineNeverLeavesAnAlertOpen(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        try await deliver("R1", store)
+        _ = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0)] }
+        let download = Mutex<Task<Void, any Error>?>(nil)
+        let downloadCommitted = DispatchSemaphore(value: 0)
+        let now = t0.adding(seconds: 1)
+        _ = try await store.fireDueDeadlines(now: now, limit: 10) { message, stage, _ in
+            download.withLock {
+                $0 = Task {
+                    try await store.markDownloaded(messageID: message.id, now: now)
+                    downloadCommitted.signal()
+                }
+            }
+            // Without a lock on the message the download commits here, unseen by this transaction;
+            // with one it waits for this transaction, and the wait runs out.
+            _ = downloadCommitted.wait(timeout: .now() + 2)
+            return message.downloadedAt == nil ? self.plan(message, stage: stage, now: now, repeatAt: nil) : nil
+        }
+        try await download.withLock { $0 }?.value
+        let alerts = try await store.alerts(messageID: MessageID("R1"))
+        #expect(alerts.allSatisfy { $0.state == .resolved }, "left open: \(alerts.filter { $0.state != .resolved }.map(\.id))")
+        #expect(try await store.message(MessageID("R1"))?.downloadedAt != nil)
+    }
+
     @Test(arguments: StoreFactory.all)
     func alertsAreRaisedOnceWithTheirNotificationsAndResolveWhenTheConditionClears(factory: StoreFactory) async throws {
         let store = try await factory.make()
