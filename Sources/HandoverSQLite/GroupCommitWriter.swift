@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HandoverStore
 import Synchronization
 
 /// Shares one transaction, and so one fsync, among all writes that arrive while the previous batch
@@ -12,13 +13,27 @@ actor GroupCommitWriter {
     private var queue: [PendingWrite] = []
     private var draining = false
     private let maxBatch: Int
+    private let reserve: StorageReserve?
 
-    init(pool: DatabasePool, maxBatch: Int = 512) {
+    init(pool: DatabasePool, maxBatch: Int = 512, reserve: StorageReserve? = nil) {
         self.pool = pool
         self.maxBatch = maxBatch
+        self.reserve = reserve
     }
 
+    /// Failures of the disk or database (full, I/O, locked) come back as `StoreUnavailable`; a full
+    /// disk gives the storage reserve back, so the writes that finish work can still commit.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await enqueue(body)
+        } catch {
+            let translated = SQLiteFailure.translated(error)
+            if (translated as? StoreUnavailable)?.cause == .full { reserve?.release() }
+            throw translated
+        }
+    }
+
+    private func enqueue<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let box = ResultBox<T>()
         let item = PendingWrite { db in
             do {

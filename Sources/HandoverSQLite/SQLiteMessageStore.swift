@@ -10,6 +10,7 @@ public final class SQLiteMessageStore: MessageStore {
     let pool: DatabasePool
     let writer: GroupCommitWriter
     let checkpointer: WALCheckpointer
+    let reserve: StorageReserve
     private let idGenerator = MessageIDGenerator()
 
     /// Opens (creating if needed) the database at `path` and migrates it.
@@ -29,7 +30,8 @@ public final class SQLiteMessageStore: MessageStore {
             try db.run(sql: "PRAGMA journal_size_limit = 67108864")
         }
         try SQLiteSchema.migrator.migrate(pool)
-        writer = GroupCommitWriter(pool: pool)
+        reserve = StorageReserve(databasePath: path)
+        writer = GroupCommitWriter(pool: pool, reserve: reserve)
         checkpointer = try WALCheckpointer(path: path)
     }
 
@@ -43,7 +45,7 @@ public final class SQLiteMessageStore: MessageStore {
     /// while it waits for a free reader connection, and blocking the cooperative pool (two threads on
     /// two cores) deadlocks the server under concurrent load.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await Self.blocking { [pool] in try pool.read(body) }
+        try await SQLiteFailure.translating { try await Self.blocking { [pool] in try pool.read(body) } }
     }
 
     /// Runs a blocking GRDB call on `blockingQueue`.
@@ -62,6 +64,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func stageSegment(uploadID: String, index: Int, bytes: ByteBuffer, now: Timestamp) async throws {
+        try reserve.admitNewData()
         let data = Data(bytes.readableBytesView)
         try await writer.write { db in
             try db.run(sql: "INSERT OR REPLACE INTO segments (upload_id, idx, created_at, data) VALUES (?, ?, ?, ?)",
@@ -70,6 +73,7 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp) async throws -> MessageRecord {
+        try reserve.admitNewData()
         let inline = firstChunk.inlineSegment.map { Data($0.readableBytesView) }
         return try await writer.write { db in
             var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
@@ -85,6 +89,7 @@ public final class SQLiteMessageStore: MessageStore {
         messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
         chunk: StagedChunk, now: Timestamp
     ) async throws -> MessageRecord {
+        try reserve.admitNewData()
         let inline = chunk.inlineSegment.map { Data($0.readableBytesView) }
         return try await writer.write { db in
             guard let current = try Self.fetchMessage(messageID, db) else { throw MeshError.messageDoesNotExist }

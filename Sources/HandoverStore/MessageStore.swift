@@ -125,8 +125,20 @@ public struct InboxPage: Sendable, Hashable {
 /// The store cannot answer now (its database is unreachable or too slow). The HTTP layer answers 503;
 /// nothing was committed, so the client can retry.
 public struct StoreUnavailable: Error, CustomStringConvertible, Sendable {
+    /// Why, in words that stay the same (the error `code` clients and dashboards see).
+    public enum Cause: String, Sendable {
+        /// The database cannot be reached, or did not answer in time.
+        case unavailable = "store-unavailable"
+        /// The disk under the store is full: nothing new is accepted until space is freed.
+        case full = "storage-full"
+        /// The database is locked, out of memory or failing its I/O: a retry may succeed.
+        case failing = "store-failing"
+    }
+
+    /// For logs only: never shown to clients.
     public let reason: String
-    public init(reason: String) { self.reason = reason }
+    public let cause: Cause
+    public init(reason: String, cause: Cause = .unavailable) { (self.reason, self.cause) = (reason, cause) }
     public var description: String { reason }
 }
 

@@ -19,15 +19,24 @@ public struct MeshErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             metrics?.meshError(status: error.status)
             return error.response(version: (try? request.meshVersion()) ?? .v1)
         } catch let error as StoreUnavailable {
-            // The database is unreachable or did not answer in time: the client is told nothing was
-            // accepted and retries (MESH clients do); a write that still lands later is a duplicate, not a loss.
-            context.logger.error("store unavailable", metadata: ["handover.error": "\(error.reason.prefix(300))"])
-            if request.uri.path.hasPrefix("/admin") {
-                return AdminProblem(status: .serviceUnavailable, type: "store-unavailable", title: "Service Unavailable", detail: "the database is unavailable; retry later").response
+            // The database is unreachable, did not answer in time, or its disk is full: the client is
+            // told nothing was accepted and retries (MESH clients retry on 5xx); a write that still
+            // lands later is a duplicate, not a loss.
+            context.logger.error("store unavailable", metadata: ["handover.cause": "\(error.cause.rawValue)", "handover.error": "\(error.reason.prefix(300))"])
+            metrics?.meshError(status: 503)
+            let words = switch error.cause {
+            case .unavailable: "the database is unavailable; retry later"
+            case .full: "the store's disk is full; nothing was accepted; retry later"
+            case .failing: "the database is failing; retry later"
             }
-            var response = MeshError(status: 503, event: "", code: "", message: "Service Unavailable: the database is unavailable; retry later")
+            if request.uri.path.hasPrefix("/admin") {
+                var problem = AdminProblem(status: .serviceUnavailable, type: error.cause.rawValue, title: "Service Unavailable", detail: words).response
+                problem.headers[.retryAfter] = error.cause == .full ? "60" : "5"
+                return problem
+            }
+            var response = MeshError(status: 503, event: "", code: error.cause.rawValue, message: "Service Unavailable: " + words)
                 .response(version: (try? request.meshVersion()) ?? .v1)
-            response.headers[.retryAfter] = "5"
+            response.headers[.retryAfter] = error.cause == .full ? "60" : "5"
             return response
         } catch let error as AdminProblem {
             return error.response
