@@ -13,7 +13,9 @@ struct MeshWireClient {
     let passwords: [String: String]
     let sharedKey: String
 
-    func request(_ method: HTTPMethod, _ path: String, as mailbox: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+    /// `timeout` bounds the whole request; AsyncHTTPClient keeps retrying a refused connection until it runs out.
+    func request(_ method: HTTPMethod, _ path: String, as mailbox: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+                 timeout: TimeAmount = .seconds(60)) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
@@ -23,7 +25,7 @@ struct MeshWireClient {
         }
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await http.execute(request, timeout: .seconds(60))
+        let response = try await http.execute(request, timeout: timeout)
         let collected = try await response.body.collect(upTo: 1 << 30)
         return (Int(response.status.code), response.headers, Array(collected.readableBytesView))
     }
