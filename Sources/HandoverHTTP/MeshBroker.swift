@@ -64,7 +64,7 @@ public final class MeshBroker: Sendable {
     let failedGuesses = Mutex(RateLimiter<String>(ratePerSecond: 0.5, burst: 30))
     let failedFloods = Mutex(RateLimiter<String>(ratePerSecond: 10, burst: 300))
     let clock: @Sendable () -> Timestamp
-    let idGenerator = MessageIDGenerator()
+    let idGenerator = MessageIDGenerator.shared
     /// Payload digests of delivered messages, for receipts (payloads never change once delivered).
     let payloadDigests = Mutex<[MessageID: (digest: String, bytes: Int64)]>([:])
 

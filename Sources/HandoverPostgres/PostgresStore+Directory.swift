@@ -170,7 +170,11 @@ extension PostgresStore: SharedReplayCache {
     }
 
     public func forgetExpiredTokens(now: Timestamp) async throws -> Int {
-        try await write { tx in try await tx.execute("DELETE FROM replay_tokens WHERE expires_at <= $1 RETURNING 1", [now]) }
+        // Kept an hour past expiry, as in memory (`TokenReplayGuard.clockStepToleranceSeconds`).
+        try await write { tx in
+            try await tx.execute("DELETE FROM replay_tokens WHERE expires_at <= $1 RETURNING 1",
+                                 [now.adding(seconds: -TokenReplayGuard.clockStepToleranceSeconds)])
+        }
     }
 }
 

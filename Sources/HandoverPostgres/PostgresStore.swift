@@ -19,7 +19,7 @@ public final class PostgresStore: Sendable {
     /// How long one call may wait for the database (a connection, a lock, a commit) before it fails
     /// with `StoreUnavailable`, which the HTTP layer answers with 503.
     let callTimeout: Duration
-    let idGenerator = MessageIDGenerator()
+    let idGenerator = MessageIDGenerator.shared
     public static let defaultCallTimeout: Duration = .seconds(10)
     /// Calls holding (or waiting for) a pooled connection now, and the pool's size, for `/metrics`.
     let inFlight = Atomic<Int>(0)

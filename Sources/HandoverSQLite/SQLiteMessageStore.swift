@@ -11,7 +11,7 @@ public final class SQLiteMessageStore: MessageStore {
     let writer: GroupCommitWriter
     let checkpointer: WALCheckpointer
     let reserve: StorageReserve
-    private let idGenerator = MessageIDGenerator()
+    private let idGenerator = MessageIDGenerator.shared
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {

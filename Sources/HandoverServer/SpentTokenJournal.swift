@@ -29,7 +29,8 @@ public final class SpentTokenJournal: SpentTokenRecorder {
     /// Every unexpired token in the journal, into `guard`. Returns how many were restored.
     public func restore(into replayGuard: inout TokenReplayGuard, now: Timestamp) -> Int {
         var restored = 0
-        let nowHour = now.secondsSinceEpoch / 3600
+        // An hour's files beyond expiry, as the guard keeps them (`TokenReplayGuard.clockStepToleranceSeconds`).
+        let nowHour = now.secondsSinceEpoch / 3600 - TokenReplayGuard.clockStepToleranceSeconds / 3600
         for (hour, url) in hourFiles() where hour >= nowHour {
             guard let data = try? Data(contentsOf: url) else { continue }
             let bytes = [UInt8](data)
@@ -61,11 +62,12 @@ public final class SpentTokenJournal: SpentTokenRecorder {
                 state.files[hour] = fd
             }
             _ = record.withUnsafeBytes { write(fd, $0.baseAddress, 16) }
-            cleanIfNewHour(&state, nowHour: Int64(Date().timeIntervalSince1970) / 3600)
+            cleanIfNewHour(&state, nowHour: Int64(Date().timeIntervalSince1970) / 3600 - TokenReplayGuard.clockStepToleranceSeconds / 3600)
         }
     }
 
-    /// Closes and deletes files whose hour has passed: every token in them has expired.
+    /// Closes and deletes files whose hour has passed (`nowHour` already an hour back): every token in
+    /// them expired more than the clock-step tolerance ago.
     private func cleanIfNewHour(_ state: inout State, nowHour: Int64) {
         guard nowHour != state.lastCleanedHour else { return }
         state.lastCleanedHour = nowHour

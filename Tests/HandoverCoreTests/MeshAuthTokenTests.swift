@@ -63,8 +63,10 @@ struct MeshAuthTokenTests {
         let issued = try #require(Timestamp.parseTokenMinute(Substring(token.timestamp)))
         #expect(guardian.admit(token, now: issued) == .admitted)
         #expect(guardian.admit(token, now: issued.adding(seconds: 50)) == .replayed)
-        // After its own timestamp plus the window the timestamp check refuses it anyway; the guard forgets it.
-        #expect(guardian.admit(token, now: issued.adding(seconds: 200)) == .admitted)
+        // Past its own timestamp plus the window the timestamp check refuses it; the guard still remembers
+        // it for the clock-step tolerance (a clock run ahead and corrected must not reopen it), then forgets.
+        #expect(guardian.admit(token, now: issued.adding(seconds: 200)) == .replayed)
+        #expect(guardian.admit(token, now: issued.adding(seconds: 100 + TokenReplayGuard.clockStepToleranceSeconds + 60)) == .admitted)
         #expect(guardian.count == 0)
     }
 

@@ -19,6 +19,10 @@ public struct TokenReplayGuard: Sendable {
 
     /// The ±2 h timestamp skew MESH allows, plus a margin.
     public static let defaultWindowSeconds: Int64 = 2 * 3600 + 120
+    /// Tokens are forgotten only this long after they expire: a wall clock stepped forward by up to an
+    /// hour and then corrected must not bring a forgotten token back inside its window.
+    public static let clockStepToleranceSeconds: Int64 = 3600
+    static let toleranceMinutes = clockStepToleranceSeconds / 60
 
     public init(windowSeconds: Int64 = TokenReplayGuard.defaultWindowSeconds, capacity: Int = 4_000_000) {
         self.windowSeconds = windowSeconds
@@ -34,7 +38,8 @@ public struct TokenReplayGuard: Sendable {
     public mutating func admit(key: UInt64, expiresAt: Timestamp, now: Timestamp) -> Verdict {
         sweep(now: now)
         let minute = Self.minute(expiresAt)
-        guard minute > Self.minute(now) else { return .admitted }  // past its window: the timestamp check refuses it
+        // Long past its window: the timestamp check refuses it, whatever the clock does next.
+        guard minute > Self.minute(now) - Self.toleranceMinutes else { return .admitted }
         if buckets[minute]?.contains(key) == true { return .replayed }
         guard count < capacity else { return .full }
         buckets[minute, default: []].insert(key)
@@ -71,12 +76,12 @@ public struct TokenReplayGuard: Sendable {
 
     static func minute(_ t: Timestamp) -> Int64 { t.secondsSinceEpoch / 60 }
 
-    /// Drops buckets whose minute has passed; runs at most once a minute.
+    /// Drops buckets that expired more than the clock-step tolerance ago; runs at most once a minute.
     private mutating func sweep(now: Timestamp) {
         let current = Self.minute(now)
         guard current != lastSweptMinute else { return }
         lastSweptMinute = current
-        for minute in buckets.keys where minute <= current {
+        for minute in buckets.keys where minute <= current - Self.toleranceMinutes {
             count -= buckets[minute]?.count ?? 0
             buckets[minute] = nil
         }

@@ -36,7 +36,7 @@ public struct EscalationScheduler: Service, Sendable {
     @discardableResult
     public func tick(now: Timestamp) async throws -> TickResult {
         let planner = AlertPlanner(index: directory.snapshot, newID: { UUID().uuidString.lowercased() },
-                                   newMessageID: { MessageIDGenerator().next(now: $0) })
+                                   newMessageID: { MessageIDGenerator.shared.next(now: $0) })
         var result = TickResult()
         repeat {
             let n = try await store.planDeadlines(limit: 500) { planner.deadlines(for: $0) }
