@@ -1,9 +1,9 @@
 import Foundation
 import HandoverBench
 
-/// A receiver the alert tests talk to: Tests/Alerts/receivers.py (HTTP with schema checks, an SMTP
-/// sink, a silent relay) or Debian's Alertmanager. Started on a free loopback port, stopped by its
-/// own process id.
+/// A helper process for the tests: Tests/Alerts/receivers.py (HTTP with schema checks, an SMTP sink,
+/// a silent relay), Debian's Alertmanager, or the power-cut filesystem (Tests/Faults). Started on a
+/// free loopback port where it has one, stopped by its own process id.
 public final class ReceiverProcess: @unchecked Sendable {
     public let process = Process()
     public let port: Int
@@ -15,14 +15,14 @@ public final class ReceiverProcess: @unchecked Sendable {
     public static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     public static let scripts = root.appendingPathComponent("Tests/Alerts")
 
-    /// The Python with aiosmtpd and jsonschema: `HANDOVER_TEST_PYTHON`, else the checkout's `.venv`
-    /// that `./scripts/test` makes.
+    /// The Python with aiosmtpd, jsonschema and fusepy: `HANDOVER_TEST_PYTHON`, else the checkout's
+    /// `.venv` that `./scripts/test` makes.
     public static let python: String? = {
         let candidate = ProcessInfo.processInfo.environment["HANDOVER_TEST_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: candidate) else { return nil }
         let check = Process()
         check.executableURL = URL(fileURLWithPath: candidate)
-        check.arguments = ["-c", "import aiosmtpd, jsonschema"]
+        check.arguments = ["-c", "import aiosmtpd, jsonschema, fuse"]
         check.standardOutput = FileHandle.nullDevice
         check.standardError = FileHandle.nullDevice
         guard (try? check.run()) != nil else { return nil }
@@ -38,8 +38,15 @@ public final class ReceiverProcess: @unchecked Sendable {
 
     /// Starts `receivers.py MODE ARGS…`; waits for its "PORT n" line.
     public static func start(_ mode: String, _ arguments: [String] = []) throws -> ReceiverProcess {
-        guard let python else { throw Unavailable(description: "no Python with aiosmtpd and jsonschema (run ./scripts/test, or set HANDOVER_TEST_PYTHON)") }
+        guard let python else { throw Unavailable(description: "no Python with aiosmtpd, jsonschema and fusepy (run ./scripts/test, or set HANDOVER_TEST_PYTHON)") }
         return try ReceiverProcess(executable: python, arguments: [scripts.appendingPathComponent("receivers.py").path, mode] + arguments, announcesPort: true)
+    }
+
+    /// Mounts Tests/Faults/powercut_fs.py over `backing` at `mountpoint`; creating `trigger` cuts the power.
+    public static func powerCutFilesystem(backing: URL, mountpoint: URL, trigger: URL) throws -> ReceiverProcess {
+        guard let python else { throw Unavailable(description: "no Python with fusepy (run ./scripts/test, or set HANDOVER_TEST_PYTHON)") }
+        let script = root.appendingPathComponent("Tests/Faults/powercut_fs.py").path
+        return try ReceiverProcess(executable: python, arguments: [script, backing.path, mountpoint.path, trigger.path], announcesPort: true)
     }
 
     /// Starts Alertmanager on a free port with a configuration that groups by workflow and receiving organisation.
@@ -78,7 +85,7 @@ public final class ReceiverProcess: @unchecked Sendable {
         process.standardError = handle
         try process.run()
         let deadline = Date().addingTimeInterval(20)
-        var found = port
+        var found: Int? = announcesPort ? nil : port
         while Date() < deadline {
             if announcesPort {
                 let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
@@ -89,8 +96,9 @@ public final class ReceiverProcess: @unchecked Sendable {
             guard process.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        self.port = found
-        guard process.isRunning, found > 0, announcesPort || SpawnedBroker.accepting(port: found) else {
+        self.port = found ?? 0
+        // "PORT 0": ready, with no port to tell (the power-cut filesystem once mounted).
+        guard process.isRunning, let found, announcesPort || SpawnedBroker.accepting(port: found) else {
             let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
             stop()
             throw Unavailable(description: "\(URL(fileURLWithPath: executable).lastPathComponent) did not start: \(text.suffix(800))")

@@ -9,32 +9,13 @@ import Testing
 /// by themselves once the filesystem grows.
 @Suite("A full disk", .serialized)
 struct DiskFullTests {
-    static let canMount = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/bin/mount")
-
-    static func mount(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/mount")
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw BrokerProcessError("mount \(arguments.joined(separator: " ")) failed") }
-    }
-
-    static func unmount(_ path: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/umount")
-        process.arguments = [path]
-        try? process.run()
-        process.waitUntilExit()
-    }
-
-    @Test(.enabled(if: canMount, "needs root to mount a small tmpfs (CI runs as root)"))
+    @Test(.enabled(if: Mounts.available, "needs root to mount a small tmpfs (CI runs as root)"))
     func aFullDiskRefusesSendsWith503KeepsWhatItAcceptedAndRecoversByItself() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("diskfull")
         let small = folder.appendingPathComponent("small")
         try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
-        try Self.mount(["-t", "tmpfs", "-o", "size=24m", "tmpfs", small.path])
-        defer { Self.unmount(small.path) }
+        try Mounts.mount(["-t", "tmpfs", "-o", "size=24m", "tmpfs", small.path])
+        defer { Mounts.unmount(small.path) }
         let arguments = ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + small.appendingPathComponent("h.sqlite").path,
                          "--shared-key", "TestKey", "--rate-limit", "0"]
         var broker: BrokerProcess? = try BrokerProcess(arguments: arguments, environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
@@ -88,7 +69,7 @@ struct DiskFullTests {
         }
 
         // Space freed: sends are accepted again with no restart.
-        try Self.mount(["-o", "remount,size=200m", small.path])
+        try Mounts.mount(["-o", "remount,size=200m", small.path])
         var recovered: String?
         for _ in 0..<40 where recovered == nil {
             let body = Array("after the disk grew".utf8)
