@@ -195,11 +195,13 @@ public final class PostgresStore: Sendable {
     }
 
     /// A lost or refused connection, or a server shutting down or refusing connections (SQLSTATE
-    /// classes 08 and 57P, and 55000 for a database not accepting connections): a 503, not a 500.
+    /// classes 08 and 57P, and 55000 for a database not accepting connections), or a server that is
+    /// read-only (25006: a standby not yet promoted, reached through the proxy during a failover):
+    /// a 503, not a 500.
     static func isUnavailable(_ error: PSQLError) -> Bool {
         guard error.code == .server else { return true }
         let state = error.serverInfo?[.sqlState] ?? ""
-        return state.hasPrefix("08") || state.hasPrefix("57P") || state == "55000" || state == "53300"
+        return state.hasPrefix("08") || state.hasPrefix("57P") || ["55000", "53300", "25006"].contains(state)
     }
 
     static func isRetryable(_ error: PSQLError) -> Bool {

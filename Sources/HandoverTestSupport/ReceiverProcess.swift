@@ -42,6 +42,11 @@ public final class ReceiverProcess: @unchecked Sendable {
         return try ReceiverProcess(executable: python, arguments: [scripts.appendingPathComponent("receivers.py").path, mode] + arguments, announcesPort: true)
     }
 
+    /// Starts any program that listens on `port` (HAProxy in front of PostgreSQL).
+    public static func listening(_ executable: String, _ arguments: [String], port: Int) throws -> ReceiverProcess {
+        try ReceiverProcess(executable: executable, arguments: arguments, announcesPort: false, port: port)
+    }
+
     /// Mounts Tests/Faults/powercut_fs.py over `backing` at `mountpoint`; creating `trigger` cuts the power.
     public static func powerCutFilesystem(backing: URL, mountpoint: URL, trigger: URL) throws -> ReceiverProcess {
         guard let python else { throw Unavailable(description: "no Python with fusepy (run ./scripts/test, or set HANDOVER_TEST_PYTHON)") }
