@@ -7,19 +7,9 @@ import HandoverTestSupport
 import Logging
 import Testing
 
-/// A safeguarding-like workflow whose first stage notifies whatever `targets` says.
+/// A safeguarding-like workflow whose one stage notifies whatever `targets` says.
 func channelRoutes(_ targets: String, webhooks: String) -> String {
-    TestBroker.defaultRoutes + """
-
-      - {id: SAFE, senders: [ALICE], receivers: [X27], responsibility: required, escalation: safe-policy}
-      - {id: SAFE_ACK, senders: [X27], receivers: [ALICE]}
-    escalation_policies:
-      - id: safe-policy
-        stages:
-          - {after: 4h, when: not-accepted, notify: [\(targets)], repeat: 1h}
-    webhooks:
-    \(webhooks)
-    """
+    safeguardingRoutes(stages: "      - {after: 4h, when: not-accepted, notify: [\(targets)], repeat: 1h}", webhooks: webhooks)
 }
 
 /// Words that must never leave the broker in a notification: the subject, the sender's local id,

@@ -16,6 +16,17 @@ import Testing
 /// Routes with a safeguarding-like workflow: responsibility required, escalation at 4h (repeat 1h)
 /// to CAROL, a webhook and the sender, then a no-outcome stage at one day.
 func escalationRoutes(webhookURL: String = "http://127.0.0.1:9/hook") -> String {
+    safeguardingRoutes(stages: """
+              - {after: 4h, when: not-accepted, notify: [{mailbox: CAROL}, {webhook: oncall}, {sender: true}], repeat: 1h}
+              - {after: 1d, when: no-outcome, notify: [{mailbox: CAROL}]}
+        """, webhooks: """
+          - {id: oncall, url: "\(webhookURL)", secret: "${HOOK_SECRET}", allow_private: true}
+        """)
+}
+
+/// The default routes plus workflow SAFE (ALICE to X27, responsibility required) under `safe-policy`,
+/// whose `stages` and the `webhooks` are given as YAML list items.
+func safeguardingRoutes(stages: String, webhooks: String) -> String {
     TestBroker.defaultRoutes + """
 
       - {id: SAFE, senders: [ALICE], receivers: [X27], responsibility: required, escalation: safe-policy}
@@ -23,10 +34,9 @@ func escalationRoutes(webhookURL: String = "http://127.0.0.1:9/hook") -> String 
     escalation_policies:
       - id: safe-policy
         stages:
-          - {after: 4h, when: not-accepted, notify: [{mailbox: CAROL}, {webhook: oncall}, {sender: true}], repeat: 1h}
-          - {after: 1d, when: no-outcome, notify: [{mailbox: CAROL}]}
+    \(stages)
     webhooks:
-      - {id: oncall, url: "\(webhookURL)", secret: "${HOOK_SECRET}", allow_private: true}
+    \(webhooks)
     """
 }
 
