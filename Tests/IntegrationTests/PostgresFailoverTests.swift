@@ -7,10 +7,10 @@ import NIOCore
 import Synchronization
 import Testing
 
-/// PostgreSQL fails over under load: a primary with a synchronous streaming standby, HAProxy in front
-/// (the broker knows one address), the primary crashed mid-load and the standby promoted. Requests
-/// meanwhile get 503, never a 500; the same broker process accepts again once the standby is
-/// primary; every 202 is there exactly once, byte for byte.
+/// PostgreSQL fails over, then restarts, under load: a primary with a synchronous streaming standby,
+/// HAProxy in front (the broker knows one address), the primary crashed mid-load and the standby
+/// promoted, then the new primary restarted. Requests meanwhile get 503, never a 500; the same broker
+/// process accepts again after each; every 202 is there exactly once, byte for byte.
 @Suite("PostgreSQL failover", .serialized)
 struct PostgresFailoverTests {
     static let haproxy = "/usr/sbin/haproxy"
@@ -37,8 +37,12 @@ struct PostgresFailoverTests {
     final class Load: Sendable {
         let accepted = Mutex<[String: [UInt8]]>([:])
         let statuses = Mutex<[Int: Int]>([:])
-        let promoted = Mutex(false)
-        let acceptedAfterPromotion = Mutex(0)
+        /// 0 before the failover, 1 after the promotion, 2 after the restart, 3 when done.
+        let phase = Mutex(0)
+        let acceptedInPhase = Mutex<[Int: Int]>([:])
+        func wait(forAcceptedInPhase phase: Int, _ count: Int) async throws {
+            while acceptedInPhase.withLock({ $0[phase, default: 0] }) < count { try await Task.sleep(for: .milliseconds(20)) }
+        }
     }
 
     @Test(.enabled(if: PostgresTestServer.url != nil && FileManager.default.isExecutableFile(atPath: haproxy),
@@ -88,18 +92,19 @@ struct PostgresFailoverTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for sender in 0..<4 {
                 group.addTask { [client] in
-                    // Until 40 sends have been accepted after the promotion, or 60 s.
-                    let deadline = Date().addingTimeInterval(60)
+                    // Until the controller says done, or 90 s.
+                    let deadline = Date().addingTimeInterval(90)
                     var n = 0
-                    while load.acceptedAfterPromotion.withLock({ $0 }) < 40 && Date() < deadline {
+                    while load.phase.withLock({ $0 }) < 3 && Date() < deadline {
                         n += 1
                         let body = Array("sender \(sender) message \(n) \(UUID().uuidString)".utf8)
+                        let phase = load.phase.withLock { $0 }
                         let r = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
                                                          headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: body, timeout: .seconds(20))
                         load.statuses.withLock { $0[r.status, default: 0] += 1 }
                         if r.status == 202, let id = (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message_id"] as? String {
                             load.accepted.withLock { $0[id] = body }
-                            if load.promoted.withLock({ $0 }) { load.acceptedAfterPromotion.withLock { $0 += 1 } }
+                            load.acceptedInPhase.withLock { $0[phase, default: 0] += 1 }
                         } else if r.status == 503 {
                             try await Task.sleep(for: .milliseconds(100))
                         }
@@ -107,17 +112,23 @@ struct PostgresFailoverTests {
                 }
             }
             group.addTask {
-                while load.accepted.withLock({ $0.count }) < 100 { try await Task.sleep(for: .milliseconds(20)) }
+                try await load.wait(forAcceptedInPhase: 0, 100)
                 try Self.cluster(["crash", primary.path])
                 try await Task.sleep(for: .milliseconds(500))
                 try Self.cluster(["promote", standby.path])
-                load.promoted.withLock { $0 = true }
+                load.phase.withLock { $0 = 1 }
+                try await load.wait(forAcceptedInPhase: 1, 40)
+                try Self.cluster(["restart", standby.path])
+                load.phase.withLock { $0 = 2 }
+                try await load.wait(forAcceptedInPhase: 2, 40)
+                load.phase.withLock { $0 = 3 }
             }
             try await group.waitForAll()
         }
         let statuses = load.statuses.withLock { $0 }
         #expect(Set(statuses.keys).isSubset(of: [202, 503]), "statuses during the failover: \(statuses)")
-        #expect(load.acceptedAfterPromotion.withLock { $0 } >= 40, "the broker did not recover without a restart")
+        let perPhase = load.acceptedInPhase.withLock { $0 }
+        #expect(perPhase[1, default: 0] >= 40 && perPhase[2, default: 0] >= 40, "the broker did not recover without a restart: \(perPhase)")
 
         let accepted = load.accepted.withLock { $0 }
         let inbox = try await client.inbox("BOB")
@@ -131,7 +142,8 @@ struct PostgresFailoverTests {
             if let sent = accepted[id] { #expect(download.body == sent, "\(id) changed") }
         }
         #expect(bodies.values.allSatisfy { $0 == 1 }, "a message stored twice")
-        print("PostgreSQL failover: \(accepted.count) accepted (\(load.acceptedAfterPromotion.withLock { $0 }) after the promotion), "
+        print("PostgreSQL failover and restart: \(accepted.count) accepted (\(perPhase[1, default: 0]) after the promotion, "
+              + "\(perPhase[2, default: 0]) after the restart), "
               + "responses \(statuses.sorted { $0.key < $1.key }), \(inbox.count) in the inbox, none lost or doubled")
     }
 }
