@@ -10,6 +10,10 @@ extension PostgresStore: DirectoryStore {
         try await read { tx in try await tx.row("SELECT * FROM directory_versions ORDER BY version DESC LIMIT 1").map(Self.directoryVersion(row:)) }
     }
 
+    public func currentDirectoryVersion() async throws -> Int64? {
+        try await read { tx in try await tx.row("SELECT MAX(version) AS version FROM directory_versions").flatMap { try $0("version", as: Int64?.self) } }
+    }
+
     public func directoryVersion(_ version: Int64) async throws -> StoredDirectoryVersion? {
         try await read { tx in try await tx.row("SELECT * FROM directory_versions WHERE version = $1", [version]).map(Self.directoryVersion(row:)) }
     }

@@ -10,6 +10,10 @@ extension SQLiteMessageStore: DirectoryStore {
         }
     }
 
+    public func currentDirectoryVersion() async throws -> Int64? {
+        try await read { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(version) FROM directory_versions")) }
+    }
+
     public func directoryVersion(_ version: Int64) async throws -> StoredDirectoryVersion? {
         try await read { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM directory_versions WHERE version = ?"), arguments: [version]).map(Self.directoryVersion(row:))

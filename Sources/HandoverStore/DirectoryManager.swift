@@ -134,11 +134,13 @@ public final class DirectoryManager: Sendable {
     @discardableResult
     /// A password rotated by another instance counts as a change too.
     public func refreshIfChanged() async throws -> Bool {
-        guard let current = try await store.currentDirectory() else { return false }
-        if current.version == holder.snapshot.version {
+        // The version number first: the directory itself is read and built only when it changed.
+        guard let version = try await store.currentDirectoryVersion() else { return false }
+        if version == holder.snapshot.version {
             let rotated = try await store.mailboxPasswords()
             guard rotated != appliedRotations.withLock({ $0 }) else { return false }
         }
+        guard let current = try await store.currentDirectory() else { return false }
         try await apply(current)
         return true
     }

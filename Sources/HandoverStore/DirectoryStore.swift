@@ -5,6 +5,8 @@ import HandoverCore
 /// Each method is one transaction; `saveDirectory` writes its audit entries in the same one.
 public protocol DirectoryStore: Sendable {
     func currentDirectory() async throws -> StoredDirectoryVersion?
+    /// The current version's number alone: what the refresher asks every second, without decoding a directory.
+    func currentDirectoryVersion() async throws -> Int64?
     func directoryVersion(_ version: Int64) async throws -> StoredDirectoryVersion?
     func directoryHistory(limit: Int) async throws -> [StoredDirectoryVersion]
 

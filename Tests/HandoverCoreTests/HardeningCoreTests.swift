@@ -142,3 +142,13 @@ struct DirectoryKeyCheckTests {
         #expect(!problems.contains { $0.entry == "webhook local" })
     }
 }
+
+@Suite("Stored JSON read back")
+struct StoredJSONTests {
+    @Test func storedTextBecomesAValueAndNonJSONStaysText() {
+        #expect(JSONValue.stored(#"{"state":"accepted","by":{"name":"Sam"},"n":3,"ok":true,"none":null,"list":[1,"a"]}"#).serialized
+                == #"{"by":{"name":"Sam"},"list":[1,"a"],"n":3,"none":null,"ok":true,"state":"accepted"}"#)
+        #expect(JSONValue.stored("{}").serialized == "{}")
+        #expect(JSONValue.stored("not json {").serialized == #""not json {""#)
+    }
+}

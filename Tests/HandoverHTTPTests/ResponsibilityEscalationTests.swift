@@ -87,7 +87,11 @@ struct ResponsibilityTests {
             let handover = try #require(tracking.json["handover"] as? [String: Any])
             let responsibility = try #require(handover["responsibility"] as? [String: Any])
             #expect(responsibility["state"] as? String == "accepted" && (responsibility["outcome"] as? [String: Any])?["code"] as? String == "services-arranged")
-            let timeline = (handover["timeline"] as? [[String: Any]] ?? []).compactMap { $0["event"] as? String }
+            let entries = handover["timeline"] as? [[String: Any]] ?? []
+            let timeline = entries.compactMap { $0["event"] as? String }
+            // Details are objects, not JSON text inside a string.
+            let acceptedDetail = try #require(entries.first { $0["event"] as? String == "responsibility_accepted" }?["detail"] as? [String: Any])
+            #expect(acceptedDetail["state"] as? String == "accepted")
             #expect(timeline == ["delivered", "downloaded", "responsibility_accepted", "business_ack_sent", "acknowledged", "outcome", "business_ack_sent"])
         }
     }

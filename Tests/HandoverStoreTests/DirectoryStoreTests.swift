@@ -19,6 +19,7 @@ struct DirectoryStoreTests {
     func versionsAreNumberedAndConflictsRefused(factory: StoreFactory) async throws {
         let store = try await factory.make()
         #expect(try await store.currentDirectory() == nil)
+        #expect(try await store.currentDirectoryVersion() == nil)
         let v1 = try await store.saveDirectory(document(["A"]), expectedVersion: nil, actor: "t", changes: [], now: t0)
         let v2 = try await store.saveDirectory(document(["A", "B"]), expectedVersion: 1, actor: "t", changes: [], now: t0)
         #expect(v1 == 1 && v2 == 2)
@@ -26,6 +27,7 @@ struct DirectoryStoreTests {
             _ = try await store.saveDirectory(document(["C"]), expectedVersion: 1, actor: "t", changes: [], now: t0)
         }
         #expect(try await store.currentDirectory()?.document.organisations?.count == 2)
+        #expect(try await store.currentDirectoryVersion() == 2)
         #expect(try await store.directoryVersion(1)?.document == document(["A"]))
         #expect(try await store.directoryHistory(limit: 10).map(\.version) == [2, 1])
     }

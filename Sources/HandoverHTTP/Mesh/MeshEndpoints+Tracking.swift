@@ -78,7 +78,7 @@ enum TrackingView {
             ("responsibility", m.responsibilityRequired || m.responsibility != nil ? responsibilityJSON(m.responsibility ?? ResponsibilityRecord()) : nil),
             ("open_alerts", .array(alerts.filter { $0.state != .resolved }.map { $0.json(message: m, forMailbox: true) })),
             ("timeline", .array(events.map { e in
-                .object([("at", .string(e.at.isoUTC)), ("event", .string(e.kind)), ("detail", .string(e.detail))])
+                .object([("at", .string(e.at.isoUTC)), ("event", .string(e.kind)), ("detail", .stored(e.detail))])
             })),
             ("downloaded_at", m.downloadedAt.map { .string($0.isoUTC) }),
             ("route", m.route?.json),
