@@ -99,9 +99,10 @@ extension PostgresStore: MessageStore {
         }
     }
 
-    public func acknowledge(messageID: MessageID, now: Timestamp) async throws -> MessageRecord? {
+    public func acknowledge(messageID: MessageID, recipient: MailboxID?, now: Timestamp) async throws -> MessageRecord? {
         try await write { tx in
             guard let current = try await Self.fetchMessage(messageID, lock: true, tx) else { return nil }
+            if let recipient, current.recipient != recipient { throw MeshError.forbidden }
             guard let updated = MessageLifecycle.acknowledged(current, now: now) else { return current }
             try await updated.update(tx)
             try await Self.leaveInbox(updated.recipient, tx)

@@ -168,9 +168,10 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func acknowledge(messageID: MessageID, now: Timestamp) async throws -> MessageRecord? {
+    public func acknowledge(messageID: MessageID, recipient: MailboxID?, now: Timestamp) async throws -> MessageRecord? {
         try await writer.write { db in
             guard let current = try Self.fetchMessage(messageID, db) else { return nil }
+            if let recipient, current.recipient != recipient { throw MeshError.forbidden }
             guard let updated = MessageLifecycle.acknowledged(current, now: now) else { return current }
             try updated.update(db)
             try Self.leaveInbox(updated.recipient, db)

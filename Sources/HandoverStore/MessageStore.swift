@@ -39,7 +39,9 @@ public protocol MessageStore: Sendable {
     func inboxDepths() async throws -> [InboxDepth]
 
     /// Acknowledges a delivered message; idempotent. Returns the message as it now is, nil if unknown.
-    func acknowledge(messageID: MessageID, now: Timestamp) async throws -> MessageRecord?
+    /// With `recipient`, a message addressed to another mailbox throws `MeshError.forbidden` (checked
+    /// in the same transaction, so the message is read once).
+    func acknowledge(messageID: MessageID, recipient: MailboxID?, now: Timestamp) async throws -> MessageRecord?
 
     /// Messages `sender` sent with `localID` (v1 tracking by local id).
     func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord]
@@ -148,4 +150,11 @@ public protocol DatabasePoolGauge: Sendable {
     var callsInFlight: Int { get }
     /// Connections the pool may open.
     var poolSize: Int { get }
+}
+
+extension MessageStore {
+    /// Acknowledges whoever the recipient is (the sweeper, tests).
+    public func acknowledge(messageID: MessageID, now: Timestamp) async throws -> MessageRecord? {
+        try await acknowledge(messageID: messageID, recipient: nil, now: now)
+    }
 }

@@ -44,6 +44,8 @@ struct StoreConformanceTests {
         #expect(acked?.status == .acknowledged)
         #expect(try await store.acknowledge(messageID: MessageID("M1"), now: t0)?.status == .acknowledged)
         #expect(try await store.acknowledge(messageID: MessageID("NOPE"), now: t0) == nil)
+        // Another mailbox's message: refused inside the transaction, left as it was.
+        await #expect(throws: MeshError.forbidden) { _ = try await store.acknowledge(messageID: MessageID("M1"), recipient: MailboxID("CAROL"), now: t0) }
         #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 0)
         #expect(try await store.message(MessageID("M1"))?.acknowledgedAt == t0)
     }

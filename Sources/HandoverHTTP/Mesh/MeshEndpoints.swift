@@ -103,9 +103,9 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
     func acknowledge(_ request: Request, _ context: Context) async throws -> Response {
         let (mailbox, version) = try await authenticate(request, context)
         let id = try context.pathMessageID()
-        guard let message = try await broker.store.message(id) else { throw MeshError.messageDoesNotExist }
-        guard message.recipient == mailbox else { throw MeshError.forbidden }
-        _ = try await broker.store.acknowledge(messageID: id, now: broker.clock())
+        guard try await broker.store.acknowledge(messageID: id, recipient: mailbox, now: broker.clock()) != nil else {
+            throw MeshError.messageDoesNotExist
+        }
         broker.metrics.acknowledged()
         context.logger.debug("acknowledged", metadata: ["handover.mailbox": "\(mailbox)", "handover.message_id": "\(id)"])
         return version == .v2 ? .empty() : .json(.object([("messageId", .string(id.rawValue))]))
