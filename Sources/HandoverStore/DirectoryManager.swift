@@ -14,8 +14,8 @@ public final class DirectoryManager: Sendable {
 
     public enum Outcome: Sendable {
         case invalid([DirectoryProblem])
-        case dryRun(changes: [DirectoryChange], impact: RoutingImpact)
-        case applied(version: Int64, changes: [DirectoryChange], impact: RoutingImpact)
+        case dryRun(changes: [DirectoryChange], impact: RoutingImpact, warnings: [DirectoryValidator.Problem])
+        case applied(version: Int64, changes: [DirectoryChange], impact: RoutingImpact, warnings: [DirectoryValidator.Problem])
         /// The edit would make addresses that route today unroutable or ambiguous: not applied
         /// until proposed again with `confirmImpact`.
         case needsConfirmation(impact: RoutingImpact)
@@ -50,7 +50,7 @@ public final class DirectoryManager: Sendable {
                 switch try await propose(files, expectedVersion: current?.version, actor: actor, dryRun: false, confirmImpact: true) {
                 case .invalid(let problems): throw DirectoryRejected(problems: problems)
                 case .needsConfirmation: break
-                case .applied(let version, let changes, let impact):
+                case .applied(let version, let changes, let impact, _):
                     notes.append(current == nil ? "directory imported from files as version \(version)"
                                                 : "directory replaced from files as version \(version) (\(changes.count) changes)")
                     notes += impact.lines.prefix(20).map { "routing impact: " + $0 }
@@ -79,8 +79,10 @@ public final class DirectoryManager: Sendable {
 
     /// Validates `document`; unless `dryRun`, saves it as the next version and puts it in force.
     /// Throws `DirectoryVersionConflict` when `expectedVersion` is not the current version.
+    /// `current`: the stored version the caller already read (an entity edit), so it is not read and
+    /// decoded again; the save still refuses the edit if another landed meanwhile.
     public func propose(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, dryRun: Bool,
-                        confirmImpact: Bool = false) async throws -> Outcome {
+                        confirmImpact: Bool = false, current known: StoredDirectoryVersion? = nil) async throws -> Outcome {
         let (proposed, problems) = DirectoryBuilder.build([(source: "directory", document: document)])
         let literals = (document.mailboxes ?? []).filter { $0.password.map { SecretReference($0) }.map { if case .literal = $0 { true } else { false } } ?? false }
         var all = problems
@@ -90,21 +92,26 @@ public final class DirectoryManager: Sendable {
             all += webhookSecretProblems(document)
         }
         guard all.isEmpty else { return .invalid(all) }
-        let current = try await store.currentDirectory()
+        var current = known
+        if current == nil { current = try await store.currentDirectory() }
         if let expectedVersion, current?.version != expectedVersion {
             throw DirectoryVersionConflict(expected: expectedVersion, current: current?.version)
         }
         let changes = DirectoryDiff.changes(from: current?.document ?? DirectoryDocument(), to: document)
-        // The first import has no live routing to break.
-        let impact = current.map { RoutingImpact.between(DirectoryBuilder.build([(source: "directory", document: $0.document)]).0, proposed) }
-            ?? RoutingImpact(changes: [], complete: true)
-        if dryRun { return .dryRun(changes: changes, impact: impact) }
+        // The directory in force is already built; the first import has no live routing to break.
+        let inForce = holder.snapshot
+        let impact = current.map {
+            RoutingImpact.between($0.version == inForce.version ? inForce.directory : DirectoryBuilder.build([(source: "directory", document: $0.document)]).0,
+                                  proposed)
+        } ?? RoutingImpact(changes: [], complete: true)
+        let warnings = DirectoryValidator.warnings(in: proposed)
+        if dryRun { return .dryRun(changes: changes, impact: impact, warnings: warnings) }
         if impact.needsConfirmation && !confirmImpact { return .needsConfirmation(impact: impact) }
         let recordedActor = impact.needsConfirmation ? actor + " (confirmed routing impact: \(impact.breaking.count) address(es) no longer route)" : actor
         let version = try await store.saveDirectory(document, expectedVersion: current?.version, actor: recordedActor, changes: changes, now: clock())
-        guard let saved = try await store.directoryVersion(version) else { throw DirectoryVersionConflict(expected: version, current: nil) }
-        try await apply(saved)
-        return .applied(version: version, changes: changes, impact: impact)
+        // Saved as given, so the directory built above is the one now in force: built once per edit.
+        try await apply(proposed, version: version)
+        return .applied(version: version, changes: changes, impact: impact, warnings: warnings)
     }
 
     /// Webhook secrets that are literal (outside sandbox mode) or whose variable is unset: either would
@@ -155,7 +162,10 @@ public final class DirectoryManager: Sendable {
     }
 
     func apply(_ stored: StoredDirectoryVersion) async throws {
-        let (directory, _) = DirectoryBuilder.build([(source: "directory", document: stored.document)])
+        try await apply(DirectoryBuilder.build([(source: "directory", document: stored.document)]).0, version: stored.version)
+    }
+
+    func apply(_ directory: Directory, version: Int64) async throws {
         let rotated = try await store.mailboxPasswords()
         appliedRotations.withLock { $0 = rotated }
         var passwords: [MailboxID: String] = [:]
@@ -167,7 +177,7 @@ public final class DirectoryManager: Sendable {
             }
             if let sealed = rotated[mailbox.id] { passwords[mailbox.id] = try secrets.open(sealed, boundTo: mailbox.id.rawValue) }
         }
-        holder.replace(with: DirectoryIndex(directory: directory, version: stored.version, passwords: passwords))
+        holder.replace(with: DirectoryIndex(directory: directory, version: version, passwords: passwords))
     }
 }
 

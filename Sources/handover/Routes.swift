@@ -58,7 +58,7 @@ struct Routes: AsyncParsableCommand {
             let current = try await store.currentDirectory()
             switch try await manager.propose(files.document, expectedVersion: current?.version, actor: "cli:routes-import", dryRun: false,
                                              confirmImpact: confirmImpact) {
-            case .applied(let version, let changes, let impact):
+            case .applied(let version, let changes, let impact, _):
                 print("imported \(folder) as directory version \(version) (\(changes.count) change(s))")
                 for line in impact.lines { print("  routing impact: " + line) }
             case .needsConfirmation(let impact):

@@ -88,7 +88,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         let unknownKeys = DirectoryKeyCheck.problems(in: try BodyFormat(request).decode(KeyTree.self, from: data), source: "directory")
         guard unknownKeys.isEmpty else { throw AdminProblem.invalid(unknownKeys) }
         let expected = try ifMatchVersion(request, required: !dryRun)
-        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun, request: request), document: document, request: request)
+        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun, request: request), request: request)
     }
 
     func history(_ request: Request, _ context: Context) async throws -> Response {
@@ -152,7 +152,8 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
             throw AdminProblem.badRequest("the body is not a \(kind.entryName): \(describeDecodingError(error))")
         }
         let expected = try ifMatchVersion(request, required: false) ?? current?.version
-        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: false, request: request), document: document, request: request)
+        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: false, request: request,
+                                                           current: current), request: request)
     }
 
     func deleteEntity(_ request: Request, _ context: Context) async throws -> Response {
@@ -162,7 +163,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         var document = current.document
         guard kind.delete(in: &document, id: id) else { throw AdminProblem.notFound("\(kind.entryName) \(id)") }
         let expected = try ifMatchVersion(request, required: false) ?? current.version
-        let outcome = try await propose(document, expected: expected, actor: actor(who), dryRun: false, request: request)
+        let outcome = try await propose(document, expected: expected, actor: actor(who), dryRun: false, request: request, current: current)
         if case .invalid(let problems) = outcome {
             // What breaks when the entry goes is what refers to it.
             let referrers = Array(Set(problems.map(\.entry))).sorted()
@@ -170,7 +171,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
                                detail: "\(kind.entryName) \(id) is referenced by: \(referrers.joined(separator: ", "))",
                                extra: [("referenced_by", .array(referrers.map { .string($0) }))])
         }
-        return try await outcomeResponse(outcome, document: document, request: request)
+        return try await outcomeResponse(outcome, request: request)
     }
 
     // MARK: - Passwords, messages, audit
@@ -243,10 +244,12 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         return min(max(n, 1), maximum)
     }
 
-    func propose(_ document: DirectoryDocument, expected: Int64?, actor: String, dryRun: Bool, request: Request) async throws -> DirectoryManager.Outcome {
+    /// `current`: the version the edit was made on, when the handler has already read it.
+    func propose(_ document: DirectoryDocument, expected: Int64?, actor: String, dryRun: Bool, request: Request,
+                 current: StoredDirectoryVersion? = nil) async throws -> DirectoryManager.Outcome {
         do {
             return try await manager.propose(document, expectedVersion: expected, actor: actor, dryRun: dryRun,
-                                             confirmImpact: request.uri.queryParameters.get("confirm_impact") == "true")
+                                             confirmImpact: request.uri.queryParameters.get("confirm_impact") == "true", current: current)
         } catch let conflict as DirectoryVersionConflict {
             throw AdminProblem(status: .preconditionFailed, type: "stale-version", title: "The directory has changed",
                                detail: "If-Match names version \(conflict.expected.map(String.init) ?? "none") but the current version is \(conflict.current.map(String.init) ?? "none"); GET it again and reapply your change",
@@ -254,24 +257,24 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         }
     }
 
-    func outcomeResponse(_ outcome: DirectoryManager.Outcome, document: DirectoryDocument, request: Request) async throws -> Response {
+    func outcomeResponse(_ outcome: DirectoryManager.Outcome, request: Request) async throws -> Response {
         func changes(_ list: [DirectoryChange]) -> JSONValue {
             .array(list.map { .compact([("kind", .string($0.kind.rawValue)), ("entity", .string($0.entity)), ("id", .string($0.id))]) })
         }
-        let warnings = JSONValue.array(DirectoryValidator.warnings(in: DirectoryBuilder.build([(source: "directory", document: document)]).0).map {
-            .object([("entry", .string($0.entry)), ("field", .string($0.field)), ("message", .string($0.message))])
-        })
+        func warnings(_ list: [DirectoryValidator.Problem]) -> JSONValue {
+            .array(list.map { .object([("entry", .string($0.entry)), ("field", .string($0.field)), ("message", .string($0.message))]) })
+        }
         switch outcome {
         case .invalid(let problems): throw AdminProblem.invalid(problems)
         case .needsConfirmation(let impact):
             throw AdminProblem(status: .conflict, type: "routing-impact", title: "The edit would stop live addresses routing",
                                detail: "\(impact.changes.count) address(es) route differently; review routing_impact and send again with ?confirm_impact=true",
                                extra: [("routing_impact", RoutingImpactView.json(impact))])
-        case .dryRun(let list, let impact):
-            return .json(.object([("dry_run", true), ("valid", true), ("changes", changes(list)), ("warnings", warnings),
+        case .dryRun(let list, let impact, let found):
+            return .json(.object([("dry_run", true), ("valid", true), ("changes", changes(list)), ("warnings", warnings(found)),
                                   ("routing_impact", RoutingImpactView.json(impact)), ("needs_confirmation", .bool(impact.needsConfirmation))]))
-        case .applied(let version, let list, let impact):
-            var response = Response.json(.object([("version", .int(version)), ("changes", changes(list)), ("warnings", warnings),
+        case .applied(let version, let list, let impact, let found):
+            var response = Response.json(.object([("version", .int(version)), ("changes", changes(list)), ("warnings", warnings(found)),
                                                   ("routing_impact", RoutingImpactView.json(impact))]))
             response.headers[.eTag] = "\"\(version)\""
             return response
