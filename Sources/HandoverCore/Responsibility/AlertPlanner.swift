@@ -49,7 +49,7 @@ public struct AlertPlanner: Sendable {
 
     /// How an acknowledgement or resolution reaches everyone the alert reached: the same targets as
     /// its stage, with `event` `alert.acknowledged` or `alert.resolved`. The operator's note goes to
-    /// duty targets and webhooks, never to the sender.
+    /// duty mailboxes only: never to the sender, nor outside the boundary (webhooks, email).
     public func notice(_ notice: AlertNotice, alert: Alert, message: MessageRecord, now: Timestamp) -> [AlertNotification] {
         guard let policy = policy(alert.policy), alert.stage < policy.stages.count else { return [] }
         func body(_ json: JSONValue, includeNote: Bool) -> String {
