@@ -7,6 +7,8 @@
                                           an aiosmtpd sink that requires STARTTLS (unless --plain),
                                           refuses RCPT for ADDRESS with 550, and logs each message
   receivers.py silent                     accepts connections and never says a word (a stalled relay)
+  receivers.py inject                     a relay that answers STARTTLS with its 220 and a plain-text
+                                          reply behind it (the STARTTLS injection flaw)
 
 Each prints "PORT <n>" on its first line of output once it is listening, then runs until killed.
 """
@@ -106,6 +108,26 @@ def serve_silent():
         held.append(connection)
 
 
+def serve_inject():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    print(f"PORT {listener.getsockname()[1]}", flush=True)
+    while True:
+        connection, _ = listener.accept()
+        connection.sendall(b"220 relay ready\r\n")
+        reader = connection.makefile("rb")
+        for line in reader:
+            command = line.strip().upper()
+            if command.startswith(b"EHLO"):
+                connection.sendall(b"250-relay\r\n250 STARTTLS\r\n")
+            elif command == b"STARTTLS":
+                connection.sendall(b"220 go ahead\r\n250 2.0.0 injected before TLS\r\n")
+            else:
+                break
+        connection.close()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -124,5 +146,7 @@ if __name__ == "__main__":
         serve_smtp(sys.argv[2], sys.argv[3], sys.argv[4], "--plain" in sys.argv, option("--refuse"), option("--user"), option("--password"))
     elif mode == "silent":
         serve_silent()
+    elif mode == "inject":
+        serve_inject()
     else:
         sys.exit(f"unknown mode {mode}")

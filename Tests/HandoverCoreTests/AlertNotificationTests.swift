@@ -116,6 +116,10 @@ struct AlertNotificationTests {
         let replies = try parser.feed(Array("TTLS\r\n250 AUTH PLAIN\r\n220 go ahead\r\n".utf8))
         #expect(replies.count == 2 && replies[0].code == 250 && replies[0].extensions == ["STARTTLS", "AUTH PLAIN"] && replies[1].code == 220)
         #expect(SMTPReply(code: 550, lines: []).isPermanentFailure && !SMTPReply(code: 451, lines: []).isPermanentFailure)
+        #expect(parser.isEmpty)
+        var partial = SMTPReplyParser()
+        _ = try partial.feed(Array("220 go ahead\r\n250 inj".utf8))
+        #expect(!partial.isEmpty, "bytes after a reply are noticed")
         var bad = SMTPReplyParser()
         #expect(throws: SMTPReplyParser.Malformed.self) { try bad.feed(Array("HTTP/1.1 200 OK\r\n".utf8)) }
         var mixed = SMTPReplyParser()

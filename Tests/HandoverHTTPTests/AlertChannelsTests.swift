@@ -202,14 +202,16 @@ struct AlertChannelsTests {
     }
 
     @Test(.enabled(if: ReceiverProcess.pythonReady, "needs Python with aiosmtpd (./scripts/test installs it)"))
-    func aRelayWithoutSTARTTLSASilentRelayOrNoRelayIsARecordedRetryableFailure() async throws {
+    func aRelayWithoutSTARTTLSASilentOrInjectingRelayOrNoRelayIsARecordedRetryableFailure() async throws {
         let broker = try await TestBroker(routesYAML: channelRoutes("{email: duty-manager@riverside.gov.uk}", webhooks: "  []"))
         let (plain, _) = try Self.relay(broker, ["--plain"])
         let silent = try ReceiverProcess.start("silent")
-        defer { plain.stop(); silent.stop() }
+        let injecting = try ReceiverProcess.start("inject")
+        defer { plain.stop(); silent.stop(); injecting.stop() }
         try await MeshHarness.run(broker) { h in
             let (_, alert) = try await raiseSentinelAlert(broker, h)
-            let cases: [(port: Int?, expected: String)] = [(plain.port, "does not offer STARTTLS"), (silent.port, "timed out"), (nil, "no SMTP relay is configured")]
+            let cases: [(port: Int?, expected: String)] = [(plain.port, "does not offer STARTTLS"), (silent.port, "timed out"),
+                                                           (injecting.port, "sent more after agreeing to STARTTLS"), (nil, "no SMTP relay is configured")]
             for (round, (port, expected)) in cases.enumerated() {
                 let started = Date()
                 #expect(try await Self.sender(broker, relayPort: port, timeout: 2).tick(now: broker.clock.now) == 1)

@@ -29,6 +29,10 @@ public struct SMTPReplyParser: Sendable {
 
     public init() {}
 
+    /// Nothing received and not yet read: checked after STARTTLS, where anything a relay (or someone
+    /// in the path) sent before the TLS handshake must not be taken as the encrypted session's reply.
+    public var isEmpty: Bool { buffer.isEmpty && pending.isEmpty }
+
     /// Adds bytes; returns the replies completed by them, in order.
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws -> [SMTPReply] {
         buffer.append(contentsOf: bytes)

@@ -110,6 +110,10 @@ public struct SMTPRelay: Sendable {
                         throw Failure(permanent: false, description: "the SMTP relay does not offer STARTTLS (set ?starttls=off only for a relay on this host)")
                     }
                     try await conversation.command("STARTTLS", "STARTTLS", 220)
+                    // Plain text queued behind the 220 would be read as if it came over TLS (the STARTTLS injection flaw).
+                    guard conversation.ready.isEmpty && conversation.parser.isEmpty else {
+                        throw Failure(permanent: false, description: "the SMTP relay sent more after agreeing to STARTTLS; refused")
+                    }
                     try await channel.channel.pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(c.host)),
                                                                   position: .first)
                     hello = try await conversation.command("EHLO", "EHLO handover", 250)
