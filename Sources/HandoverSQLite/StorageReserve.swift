@@ -21,6 +21,8 @@ final class StorageReserve: Sendable {
 
     /// Throws `storage-full` while the reserve is given back and the disk has not yet made room for it.
     func admitNewData() throws {
+        // Every send passes here: while the reserve is in place, one lock and nothing else.
+        guard state.withLock({ $0.released }) else { return }
         let now = Int64(Date().timeIntervalSince1970)
         let mustLook: Bool = state.withLock { s in
             guard s.released, s.lastLook != now else { return false }
