@@ -28,6 +28,18 @@ public final class BrokerMetrics: Sendable {
         registry.makeCounter(name: "handover_messages_accepted_total", labels: [("workflow", workflow)], help: "Messages accepted for delivery").increment()
     }
 
+    /// A send refused for its crossing record, by workflow, Handover code and flow (never a value).
+    public func crossingRefused(workflow: String, code: String, flow: String) {
+        registry.makeCounter(name: "handover_crossing_refusals_total", labels: [("workflow", workflow), ("code", code), ("flow", flow)],
+                             help: "Sends refused for their crossing record").increment()
+    }
+
+    /// A gap a workflow's policy let through: `flagged` (shown to both sides) or `recorded` (counted only).
+    public func crossingFlagged(workflow: String, flow: String, shown: Bool) {
+        registry.makeCounter(name: "handover_crossing_gaps_total", labels: [("workflow", workflow), ("flow", flow), ("policy", shown ? "flagged" : "recorded")],
+                             help: "Crossings delivered with a gap in their record").increment()
+    }
+
     public func downloaded() { registry.makeCounter(name: "handover_downloads_total", help: "Chunk downloads").increment() }
     public func acknowledged() { registry.makeCounter(name: "handover_acknowledgements_total", help: "Messages acknowledged").increment() }
 

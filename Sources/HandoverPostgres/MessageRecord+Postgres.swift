@@ -30,7 +30,7 @@ extension MessageRecord {
             expiresAt: try row.timestamp("expires_at"), expirySeconds: try row("expiry_seconds"), inboxSequence: try row("inbox_seq"), route: route,
             escalationPolicy: try row("escalation_policy"), responsibilityRequired: try row("responsibility_required"),
             responsibility: try (row("responsibility", as: String?.self)).flatMap { try? JSONDecoder().decode(ResponsibilityRecord.self, from: Data($0.utf8)) },
-            downloadedAt: try row.timestamp("downloaded_at"))
+            downloadedAt: try row.timestamp("downloaded_at"), crossing: MessageRecord.crossing(fromJSON: try row("crossing")))
     }
 
     var rowArguments: [any SQLArgumentConvertible] {
@@ -43,12 +43,12 @@ extension MessageRecord {
         return values + [
             createdAt, deliveredAt, acknowledgedAt, expiresAt, expirySeconds, inboxSequence,
             route?.addressedBy.rawValue, route?.address, route?.service, route?.directoryVersion,
-            escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt,
+            escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt, crossingJSON, fhirMessageID,
         ]
     }
 
     func insert(_ tx: SQLTransaction) async throws {
-        let placeholders = (1...39).map { "$\($0)" }.joined(separator: ", ")
+        let placeholders = (1...41).map { "$\($0)" }.joined(separator: ", ")
         try await tx.execute("INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(placeholders))",
                              rowArguments + [escalationPolicy == nil])
     }

@@ -183,6 +183,11 @@ enum PostgresSchema {
             );
             CREATE INDEX alert_notices_pending ON alert_notices (id) WHERE NOT sent;
             """),
+        ("008-crossings", """
+            ALTER TABLE messages ADD COLUMN crossing TEXT;
+            ALTER TABLE messages ADD COLUMN fhir_message_id TEXT;
+            CREATE INDEX messages_fhir_message_id ON messages (fhir_message_id) WHERE fhir_message_id IS NOT NULL;
+            """),
     ]
 
     static func migrate(_ store: PostgresStore) async throws {

@@ -119,6 +119,12 @@ extension PostgresStore: MessageStore {
         }
     }
 
+    public func carriesFHIRMessage(id: String) async throws -> Bool {
+        try await read { tx in
+            !(try await tx.rows("SELECT 1 FROM messages WHERE fhir_message_id = $1 LIMIT 1", [String(id.prefix(200))])).isEmpty
+        }
+    }
+
     public func expireDue(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
         let ids = idGenerator
         return try await write { tx in

@@ -30,7 +30,7 @@ extension MessageRecord {
             expiresAt: ts(27), expirySeconds: row[28], inboxSequence: row[29], route: route,
             escalationPolicy: row[34], responsibilityRequired: row[35] ?? false,
             responsibility: (row[36] as String?).flatMap { try? JSONDecoder().decode(ResponsibilityRecord.self, from: Data($0.utf8)) },
-            downloadedAt: ts(37))
+            downloadedAt: ts(37), crossing: MessageRecord.crossing(fromJSON: row[38]))
     }
 
     var rowArguments: StatementArguments {
@@ -42,11 +42,11 @@ extension MessageRecord {
             createdAt.microsecondsSinceEpoch, deliveredAt?.microsecondsSinceEpoch, acknowledgedAt?.microsecondsSinceEpoch,
             expiresAt?.microsecondsSinceEpoch, expirySeconds, inboxSequence,
             route?.addressedBy.rawValue, route?.address, route?.service, route?.directoryVersion,
-            escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt?.microsecondsSinceEpoch,
+            escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt?.microsecondsSinceEpoch, crossingJSON, fhirMessageID,
         ]
     }
 
-    static let insertSQL = "INSERT INTO messages (\(columns), deadlines_planned) VALUES (" + Array(repeating: "?", count: 39).joined(separator: ", ") + ")"
+    static let insertSQL = "INSERT INTO messages (\(columns), deadlines_planned) VALUES (" + Array(repeating: "?", count: 41).joined(separator: ", ") + ")"
 
     func insert(_ db: Database) throws {
         try db.run(sql: Self.insertSQL, arguments: rowArguments + [escalationPolicy == nil])

@@ -188,6 +188,12 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
+    public func carriesFHIRMessage(id: String) async throws -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM messages WHERE fhir_message_id = ? LIMIT 1", arguments: [String(id.prefix(200))]) ?? false
+        }
+    }
+
     public func expireDue(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
         let ids = idGenerator
         return try await writer.write { db in

@@ -184,6 +184,13 @@ enum SQLiteSchema {
                 CREATE INDEX alert_notices_pending ON alert_notices (id) WHERE sent = 0;
                 """)
         }
+        m.registerMigration("007-crossings") { db in
+            try db.execute(sql: """
+                ALTER TABLE messages ADD COLUMN crossing TEXT;
+                ALTER TABLE messages ADD COLUMN fhir_message_id TEXT;
+                CREATE INDEX messages_fhir_message_id ON messages (fhir_message_id) WHERE fhir_message_id IS NOT NULL;
+                """)
+        }
         return m
     }
 }

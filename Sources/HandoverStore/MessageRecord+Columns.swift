@@ -9,8 +9,28 @@ extension MessageRecord {
         status, status_code, status_event, status_description, status_success, status_at, linked_message_id,
         created_at, delivered_at, acknowledged_at, expires_at, expiry_seconds, inbox_seq,
         route_by, route_address, route_service, route_version,
-        escalation_policy, responsibility_required, responsibility, downloaded_at
+        escalation_policy, responsibility_required, responsibility, downloaded_at, crossing, fhir_message_id
         """
+}
+
+extension MessageRecord {
+    /// The crossing record as stored (JSON text, keys sorted so equal records store equal text).
+    public var crossingJSON: String? {
+        crossing.flatMap { try? MessageRecord.crossingEncoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public static func crossing(fromJSON text: String?) -> CrossingRecord? {
+        text.flatMap { try? JSONDecoder().decode(CrossingRecord.self, from: Data($0.utf8)) }
+    }
+
+    /// The FHIR `MessageHeader.id` a Transfer of Care payload carried, indexed to find duplicates.
+    public var fhirMessageID: String? { crossing?.derived?.fhir?.messageID.map { String($0.prefix(200)) } }
+
+    static let crossingEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
 }
 
 extension MessageRecord {

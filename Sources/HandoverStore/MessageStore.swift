@@ -45,6 +45,8 @@ public protocol MessageStore: Sendable {
 
     /// Messages `sender` sent with `localID` (v1 tracking by local id).
     func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord]
+    /// Whether a message already carried this FHIR `MessageHeader.id` (a duplicate, ITK's 20007).
+    func carriesFHIRMessage(id: String) async throws -> Bool
 
     /// Expires up to `limit` delivered messages whose expiry has passed and puts an NDR in each
     /// sender's inbox, atomically per message. Returns how many expired.

@@ -107,20 +107,26 @@ struct DirectoryKeyCheckTests {
     /// The key list must follow the document types: every key a fully populated document encodes is known.
     @Test func theKnownKeysMatchWhatDocumentsEncode() throws {
         let directory = Directory(
-            organisations: [Organisation(code: ODSCode("A"), name: "A", domain: .nhs, authority: "x")],
+            organisations: [Organisation(code: ODSCode("A"), name: "A", domain: .nhs, authority: "x", publicAuthority: false)],
             mailboxes: [Mailbox(id: MailboxID("M"), organisation: ODSCode("A"), name: "M", password: .environment("P"), active: true)],
             areas: [Area(code: "E1", name: "E", postcodeDistricts: ["RV1"])],
             services: [DirectoryService(id: "s", organisation: ODSCode("A"), mailbox: MailboxID("M"), workflows: [WorkflowID("WF")], areas: ["E1"])],
-            workflows: [Workflow(id: WorkflowID("WF"), senders: ["*"], receivers: ["*"], expiry: DirectoryDuration("5d"), responsibility: .required, escalation: "p")],
+            workflows: [Workflow(id: WorkflowID("WF"), senders: ["*"], receivers: ["*"], expiry: DirectoryDuration("5d"), responsibility: .required, escalation: "p",
+                                 safeguarding: true, crossing: fullCrossingPolicy, acks: .fhirITK3)],
             escalationPolicies: [EscalationPolicy(id: "p", calendar: "c", stages: [
                 EscalationStage(after: .elapsed(seconds: 3600), when: .notAccepted, notify: [.mailbox(MailboxID("M")), .webhook("h"), .sender, .email("duty@example.org")],
                                 repeatEvery: .elapsed(seconds: 3600))])],
             calendars: [WorkingCalendar(id: "c", timezone: "Europe/London", workingStart: 540, workingEnd: 1020, workingDays: [0], holidays: ["2026-12-25"])],
             webhooks: [Webhook(id: "h", url: "https://x", secret: .environment("S"), allowPrivate: true, format: .pagerDuty)])
         let d = DirectoryDocument(directory)
+        #expect(d.workflows?.first?.crossing?.defaults?.intent?.immediateRisk == true && d.organisations?.first?.public_authority == false)
         let encoded = try JSONEncoder().encode(d)
         #expect(DirectoryKeyCheck.problems(in: try JSONDecoder().decode(KeyTree.self, from: encoded), source: "d").isEmpty)
     }
+
+    let fullCrossingPolicy = CrossingPolicy(
+        identity: .flagged, lawfulBasis: .off, intent: .required, provenance: .flagged, receiverBasisRequired: true, testNHSNumbersAllowed: true,
+        defaultIntent: ClinicalIntent(purpose: "p", action: "for-action", priority: "urgent", question: "q", respondBy: "2026-12-01T17:00:00Z", immediateRisk: true))
 
     @Test func unusedPoliciesCalendarsAndWebhooksAreWarnings() {
         var directory = Directory()

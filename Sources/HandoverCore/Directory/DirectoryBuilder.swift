@@ -35,11 +35,11 @@ public struct DirectoryBuilder {
         for o in file.organisations ?? [] {
             let entry = "organisation \(o.code)"
             guard let domain = OrganisationDomain(rawValue: o.domain) else {
-                problem(entry, "domain", "must be one of nhs, local-authority, provider"); continue
+                problem(entry, "domain", "must be one of " + OrganisationDomain.allCases.map(\.rawValue).joined(separator: ", ")); continue
             }
             directory.organisations.append(Organisation(code: ODSCode(o.code), name: o.name, domain: domain, authority: o.authority,
                                                         duty: DutyContacts(mailbox: o.duty_mailbox.map(MailboxID.init), webhook: o.duty_webhook),
-                                                        safeguardingLead: o.safeguarding_lead.map(MailboxID.init)))
+                                                        safeguardingLead: o.safeguarding_lead.map(MailboxID.init), publicAuthority: o.public_authority))
             origin["organisation \(ODSCode(o.code))"] = name
         }
         for m in file.mailboxes ?? [] {
@@ -62,9 +62,14 @@ public struct DirectoryBuilder {
             let entry = "workflow \(w.id)"
             let responsibility = w.responsibility.map { ResponsibilityRequirement(rawValue: $0) } ?? ResponsibilityRequirement.none
             if responsibility == nil { problem(entry, "responsibility", "must be required or none") }
+            let acks = w.acks.map { AckStyle(rawValue: $0) }
+            if acks == .some(nil) { problem(entry, "acks", "must be handover or fhir-itk3") }
             directory.workflows.append(Workflow(id: WorkflowID(w.id), senders: w.senders ?? [], receivers: w.receivers ?? [],
                                                 expiry: duration(w.expiry, entry, "expiry"),
-                                                responsibility: responsibility ?? .none, escalation: w.escalation))
+                                                responsibility: responsibility ?? .none, escalation: w.escalation,
+                                                safeguarding: w.safeguarding ?? false,
+                                                crossing: w.crossing.map { crossingPolicy($0, entry: entry, problem: problem) } ?? .standard,
+                                                acks: acks ?? nil))
             origin["workflow \(WorkflowID(w.id))"] = name
         }
         for p in file.escalation_policies ?? [] {
@@ -143,3 +148,39 @@ public struct DirectoryProblem: Error, Hashable, Sendable, CustomStringConvertib
     public var description: String { "\(file): \(entry)\(field.isEmpty ? "" : " field '\(field)'"): \(message)" }
 }
 
+
+extension DirectoryBuilder {
+    /// A workflow's `crossing:` block; each bad value is a problem naming its field.
+    func crossingPolicy(_ entry: DirectoryDocument.CrossingEntry, entry name: String, problem: (String, String, String) -> Void) -> CrossingPolicy {
+        func strength(_ text: String?, _ field: String) -> CrossingStrength {
+            guard let text else { return .recorded }
+            guard let s = CrossingStrength(rawValue: text) else {
+                problem(name, "crossing." + field, "must be one of " + CrossingStrength.allCases.map(\.rawValue).joined(separator: ", "))
+                return .recorded
+            }
+            return s
+        }
+        var policy = CrossingPolicy(identity: strength(entry.identity, "identity"), lawfulBasis: strength(entry.lawful_basis, "lawful_basis"),
+                                    intent: strength(entry.intent, "intent"), provenance: strength(entry.provenance, "provenance"))
+        switch entry.receiver_basis {
+        case nil, "recorded", "off": break
+        case "required": policy.receiverBasisRequired = true
+        default: problem(name, "crossing.receiver_basis", "must be required or recorded")
+        }
+        switch entry.test_nhs_numbers {
+        case nil, "refused": break
+        case "allowed": policy.testNHSNumbersAllowed = true
+        default: problem(name, "crossing.test_nhs_numbers", "must be refused or allowed")
+        }
+        if let intent = entry.defaults?.intent {
+            if let action = intent.action, !ClinicalIntent.actions.contains(action) {
+                problem(name, "crossing.defaults.intent.action", "must be one of " + ClinicalIntent.actions.joined(separator: ", "))
+            }
+            if let priority = intent.priority, !ClinicalIntent.priorities.contains(priority) {
+                problem(name, "crossing.defaults.intent.priority", "must be one of " + ClinicalIntent.priorities.joined(separator: ", "))
+            }
+            policy.defaultIntent = intent
+        }
+        return policy
+    }
+}

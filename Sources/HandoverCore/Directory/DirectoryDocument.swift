@@ -15,10 +15,12 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
     public struct OrganisationEntry: Codable, Hashable, Sendable {
         public var code: String; public var name: String; public var domain: String; public var authority: String?
         public var duty_mailbox: String?; public var duty_webhook: String?; public var safeguarding_lead: String?
+        public var public_authority: Bool?
         public init(code: String, name: String, domain: String, authority: String?, duty_mailbox: String? = nil, duty_webhook: String? = nil,
-                    safeguarding_lead: String? = nil) {
+                    safeguarding_lead: String? = nil, public_authority: Bool? = nil) {
             (self.code, self.name, self.domain, self.authority) = (code, name, domain, authority)
             (self.duty_mailbox, self.duty_webhook, self.safeguarding_lead) = (duty_mailbox, duty_webhook, safeguarding_lead)
+            self.public_authority = public_authority
         }
     }
     public struct MailboxEntry: Codable, Hashable, Sendable {
@@ -36,9 +38,26 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
     public struct WorkflowEntry: Codable, Hashable, Sendable {
         public var id: String; public var senders: [String]?; public var receivers: [String]?; public var expiry: String?
         public var responsibility: String?; public var escalation: String?
-        public init(id: String, senders: [String]?, receivers: [String]?, expiry: String? = nil, responsibility: String? = nil, escalation: String? = nil) {
+        public var safeguarding: Bool?; public var crossing: CrossingEntry?; public var acks: String?
+        public init(id: String, senders: [String]?, receivers: [String]?, expiry: String? = nil, responsibility: String? = nil, escalation: String? = nil,
+                    safeguarding: Bool? = nil, crossing: CrossingEntry? = nil, acks: String? = nil) {
             (self.id, self.senders, self.receivers, self.expiry, self.responsibility, self.escalation) = (id, senders, receivers, expiry, responsibility, escalation)
+            (self.safeguarding, self.crossing, self.acks) = (safeguarding, crossing, acks)
         }
+    }
+    /// A workflow's `crossing:` policy as written.
+    public struct CrossingEntry: Codable, Hashable, Sendable {
+        public var identity: String?; public var lawful_basis: String?; public var intent: String?; public var provenance: String?
+        public var receiver_basis: String?; public var test_nhs_numbers: String?; public var defaults: CrossingDefaults?
+        public init(identity: String? = nil, lawful_basis: String? = nil, intent: String? = nil, provenance: String? = nil,
+                    receiver_basis: String? = nil, test_nhs_numbers: String? = nil, defaults: CrossingDefaults? = nil) {
+            (self.identity, self.lawful_basis, self.intent, self.provenance) = (identity, lawful_basis, intent, provenance)
+            (self.receiver_basis, self.test_nhs_numbers, self.defaults) = (receiver_basis, test_nhs_numbers, defaults)
+        }
+    }
+    public struct CrossingDefaults: Codable, Hashable, Sendable {
+        public var intent: ClinicalIntent?
+        public init(intent: ClinicalIntent?) { self.intent = intent }
     }
     public struct PolicyEntry: Codable, Hashable, Sendable { public var id: String; public var calendar: String?; public var stages: [StageEntry] }
     public struct StageEntry: Codable, Hashable, Sendable { public var after: String; public var when: String; public var notify: [[String: StringOrBool]]; public var `repeat`: String? }
@@ -75,7 +94,8 @@ extension DirectoryDocument {
     public init(_ d: Directory) {
         organisations = d.organisations.map {
             OrganisationEntry(code: $0.code.rawValue, name: $0.name, domain: $0.domain.rawValue, authority: $0.authority, duty_mailbox: $0.duty.mailbox?.rawValue,
-                              duty_webhook: $0.duty.webhook, safeguarding_lead: $0.safeguardingLead?.rawValue)
+                              duty_webhook: $0.duty.webhook, safeguarding_lead: $0.safeguardingLead?.rawValue,
+                              public_authority: $0.publicAuthority == $0.domain.isPublicAuthorityByDefault ? nil : $0.publicAuthority)
         }
         mailboxes = d.mailboxes.map {
             MailboxEntry(id: $0.id.rawValue, organisation: $0.organisation.rawValue, name: $0.name, password: $0.password?.written, active: $0.active,
@@ -88,7 +108,8 @@ extension DirectoryDocument {
         }
         workflows = d.workflows.map {
             WorkflowEntry(id: $0.id.rawValue, senders: $0.senders, receivers: $0.receivers, expiry: $0.expiry?.description,
-                          responsibility: $0.responsibility.rawValue, escalation: $0.escalation)
+                          responsibility: $0.responsibility.rawValue, escalation: $0.escalation, safeguarding: $0.safeguarding ? true : nil,
+                          crossing: CrossingEntry($0.crossing), acks: $0.acks == Workflow.defaultAcks($0.id) ? nil : $0.acks.rawValue)
         }
         escalation_policies = d.escalationPolicies.map { p in
             PolicyEntry(id: p.id, calendar: p.calendar, stages: p.stages.map { s in
@@ -120,3 +141,15 @@ extension DirectoryDocument {
     }
 }
 
+
+extension DirectoryDocument.CrossingEntry {
+    /// The entry that builds back to `policy`; nil for the default policy, so documents stay short.
+    public init?(_ policy: CrossingPolicy) {
+        guard policy != .standard else { return nil }
+        func written(_ s: CrossingStrength) -> String? { s == .recorded ? nil : s.rawValue }
+        self.init(identity: written(policy.identity), lawful_basis: written(policy.lawfulBasis), intent: written(policy.intent),
+                  provenance: written(policy.provenance), receiver_basis: policy.receiverBasisRequired ? "required" : nil,
+                  test_nhs_numbers: policy.testNHSNumbersAllowed ? "allowed" : nil,
+                  defaults: policy.defaultIntent.map { DirectoryDocument.CrossingDefaults(intent: $0) })
+    }
+}

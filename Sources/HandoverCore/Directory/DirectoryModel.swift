@@ -25,6 +25,13 @@ public enum OrganisationDomain: String, Hashable, Sendable, Codable, CaseIterabl
     case nhs
     case localAuthority = "local-authority"
     case provider
+    case police
+    case education
+    case voluntary
+    case `public`
+
+    /// Whether an organisation of this domain is a public authority unless the directory says otherwise.
+    public var isPublicAuthorityByDefault: Bool { self != .provider && self != .voluntary }
 }
 
 public struct Organisation: Hashable, Sendable {
@@ -36,11 +43,15 @@ public struct Organisation: Hashable, Sendable {
     public var duty: DutyContacts
     /// The mailbox of this organisation's safeguarding lead (`{sender_lead: true}` when it sent).
     public var safeguardingLead: MailboxID?
+    /// A public authority cannot rely on legitimate interests (6(1)(f)) or recognised legitimate
+    /// interests (6(1)(ea)) for its tasks; defaults from the domain.
+    public var publicAuthority: Bool
 
     public init(code: ODSCode, name: String, domain: OrganisationDomain, authority: String? = nil, duty: DutyContacts = DutyContacts(),
-                safeguardingLead: MailboxID? = nil) {
+                safeguardingLead: MailboxID? = nil, publicAuthority: Bool? = nil) {
         (self.code, self.name, self.domain, self.authority) = (code, name, domain, authority)
         (self.duty, self.safeguardingLead) = (duty, safeguardingLead)
+        self.publicAuthority = publicAuthority ?? domain.isPublicAuthorityByDefault
     }
 }
 
@@ -128,16 +139,34 @@ public struct Workflow: Hashable, Sendable {
     public var expiry: DirectoryDuration?
     public var responsibility: ResponsibilityRequirement
     public var escalation: String?
+    /// A safeguarding concern never bounces for a missing crossing field.
+    public var safeguarding: Bool
+    public var crossing: CrossingPolicy
+    public var acks: AckStyle
 
     public init(id: WorkflowID, senders: [String], receivers: [String], expiry: DirectoryDuration? = nil,
-                responsibility: ResponsibilityRequirement = .none, escalation: String? = nil) {
+                responsibility: ResponsibilityRequirement = .none, escalation: String? = nil, safeguarding: Bool = false,
+                crossing: CrossingPolicy = .standard, acks: AckStyle? = nil) {
         self.id = id
         self.senders = senders.map { $0.uppercased() }
         self.receivers = receivers.map { $0.uppercased() }
         self.expiry = expiry
         self.responsibility = responsibility
         self.escalation = escalation
+        self.safeguarding = safeguarding
+        self.crossing = crossing
+        self.acks = acks ?? Self.defaultAcks(id)
     }
+
+    /// Transfer of Care workflows (`TOC_…`) answer in ITK3 unless the directory says otherwise.
+    public static func defaultAcks(_ id: WorkflowID) -> AckStyle { id.rawValue.hasPrefix("TOC_") && !id.rawValue.hasSuffix("_ACK") ? .fhirITK3 : .handover }
+}
+
+/// How business decisions reach the sender: Handover's `_ACK` message, or ITK3 response Bundles
+/// (sent only when the original asked for them).
+public enum AckStyle: String, Hashable, Sendable, CaseIterable {
+    case handover
+    case fhirITK3 = "fhir-itk3"
 }
 
 public enum EscalationCondition: String, Hashable, Sendable, CaseIterable {

@@ -66,6 +66,12 @@ public enum DirectoryValidator {
                 }
             }
             if let p = w.escalation, !policies.contains(p) { add(entry, "escalation", "unknown escalation policy \(p)") }
+            // A concern must never bounce for a field its sender could not fill in.
+            if w.safeguarding {
+                for (flow, strength) in w.crossing.strengths where strength == .required {
+                    add(entry, "crossing.\(flow)", "a safeguarding workflow cannot require the sender's \(flow); use flagged")
+                }
+            }
         }
         for p in d.escalationPolicies {
             let entry = "escalation policy \(p.id)"

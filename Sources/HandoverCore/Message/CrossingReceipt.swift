@@ -1,7 +1,8 @@
 /// The canonical receipt of a delivered message (issue 5): what crossed, between whom, by which
 /// route and when. Its bytes are exactly what the broker signs, so field order and formatting are fixed.
 public enum CrossingReceipt {
-    public static let version: Int64 = 1
+    /// 2: the crossing record (identity, lawful basis, provenance, intent, flags) is signed too.
+    public static let version: Int64 = 2
 
     /// `payloadSHA256` covers the payload bytes as stored, chunk after chunk (with any transfer
     /// Content-Encoding the sender applied), so a sender can check it against what it sent.
@@ -13,6 +14,7 @@ public enum CrossingReceipt {
             ("payload_sha256", .string(payloadSHA256)), ("payload_bytes", .int(payloadBytes)), ("chunks", .int(Int64(m.totalChunks))),
             ("route", m.route?.json),
             ("uploaded_at", .string(m.createdAt.isoUTC)), ("delivered_at", m.deliveredAt.map { .string($0.isoUTC) }),
+            ("crossing", m.crossing.map { _ in m.crossingJSON(withSubject: true) }),
         ]).serialized
     }
 }

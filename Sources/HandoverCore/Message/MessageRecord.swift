@@ -52,6 +52,11 @@ public struct RouteTaken: Hashable, Sendable, Codable {
     public var service: String?
     public var directoryVersion: Int64
 
+    enum CodingKeys: String, CodingKey {
+        case address, service
+        case addressedBy = "addressed_by", directoryVersion = "directory_version"
+    }
+
     public init(addressedBy: AddressedBy, address: String, service: String? = nil, directoryVersion: Int64) {
         (self.addressedBy, self.address, self.service, self.directoryVersion) = (addressedBy, address, service, directoryVersion)
     }
@@ -104,6 +109,8 @@ public struct MessageRecord: Hashable, Sendable {
     public var responsibility: ResponsibilityRecord?
     /// The first download by the recipient.
     public var downloadedAt: Timestamp?
+    /// The crossing's governance (identity, lawful basis, provenance, intent), fixed at send.
+    public var crossing: CrossingRecord?
 
     public init(
         id: MessageID, type: MessageType = .data, sender: MailboxID?, recipient: MailboxID, workflowID: String,
@@ -114,7 +121,7 @@ public struct MessageRecord: Hashable, Sendable {
         createdAt: Timestamp, deliveredAt: Timestamp? = nil, acknowledgedAt: Timestamp? = nil, expiresAt: Timestamp? = nil,
         expirySeconds: Int64 = 5 * 86_400, inboxSequence: Int64? = nil, route: RouteTaken? = nil,
         escalationPolicy: String? = nil, responsibilityRequired: Bool = false, responsibility: ResponsibilityRecord? = nil,
-        downloadedAt: Timestamp? = nil
+        downloadedAt: Timestamp? = nil, crossing: CrossingRecord? = nil
     ) {
         self.id = id; self.type = type; self.sender = sender; self.recipient = recipient; self.workflowID = workflowID
         self.subject = subject; self.localID = localID; self.partnerID = partnerID; self.fileName = fileName
@@ -125,7 +132,7 @@ public struct MessageRecord: Hashable, Sendable {
         self.createdAt = createdAt; self.deliveredAt = deliveredAt; self.acknowledgedAt = acknowledgedAt
         self.expiresAt = expiresAt; self.expirySeconds = expirySeconds; self.inboxSequence = inboxSequence; self.route = route
         self.escalationPolicy = escalationPolicy; self.responsibilityRequired = responsibilityRequired
-        self.responsibility = responsibility; self.downloadedAt = downloadedAt
+        self.responsibility = responsibility; self.downloadedAt = downloadedAt; self.crossing = crossing
     }
 
     /// The file name MESH reports: as sent, or `<ID>.dat`.

@@ -24,6 +24,8 @@ public struct ResponsibilityRecord: Hashable, Sendable, Codable {
     public var outcomeAt: Timestamp?
     /// How many times an outcome was recorded (each one is a business ack to the sender).
     public var outcomeCount: Int?
+    /// The receiver's own lawful basis, stated when it accepted (each controller needs its own).
+    public var receiverBasis: LawfulBasis?
 
     public init() {}
 }
@@ -42,6 +44,7 @@ public enum ResponsibilityMachine {
         case alreadyDecided(ResponsibilityState)
         case personRequired
         case noteRequired
+        case receiverBasisRequired
         case unknownOutcome(String)
         case notAccepted
         case tooManyOutcomes
@@ -52,6 +55,7 @@ public enum ResponsibilityMachine {
             case .alreadyDecided(let s): "responsibility was already \(s.rawValue)"
             case .personRequired: "a named person is required: by.name"
             case .noteRequired: "declining needs a note saying why"
+            case .receiverBasisRequired: "this workflow needs the receiver's own lawful basis to accept: lawful_basis.article6 (and article9)"
             case .unknownOutcome(let code): "unknown outcome code '\(code)'; use one of \(ResponsibilityMachine.outcomeCodes.joined(separator: ", "))"
             case .notAccepted: "an outcome can be recorded only once responsibility has been accepted"
             case .tooManyOutcomes: "this message's outcome was updated \(ResponsibilityMachine.maximumOutcomes) times, the most allowed; send a new message for what follows"
@@ -72,12 +76,17 @@ public enum ResponsibilityMachine {
                                       "referred-elsewhere", "closed"]
 
     public static func decide(_ record: ResponsibilityRecord, decision: Decision, by person: Person, note: String?,
-                              downloaded: Bool, now: Timestamp) -> Result<ResponsibilityRecord, Refusal> {
+                              downloaded: Bool, now: Timestamp, receiverBasis: LawfulBasis? = nil,
+                              receiverBasisRequired: Bool = false) -> Result<ResponsibilityRecord, Refusal> {
         guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
         guard downloaded else { return .failure(.notDownloaded) }
         guard record.state == .pending else { return .failure(.alreadyDecided(record.state)) }
         if decision == .decline && (note ?? "").trimmingWhitespace().isEmpty { return .failure(.noteRequired) }
+        if decision == .accept && receiverBasisRequired && (receiverBasis?.article6 == nil || receiverBasis?.article9 == nil) {
+            return .failure(.receiverBasisRequired)
+        }
         var r = record
+        if decision == .accept { r.receiverBasis = receiverBasis }
         r.state = decision == .accept ? .accepted : .declined
         r.decidedBy = person
         r.decidedAt = now

@@ -153,3 +153,27 @@ public struct CivilDateTime: Hashable, Sendable {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }
+
+extension Timestamp {
+    /// An ISO 8601 / FHIR `dateTime` with seconds: `2026-11-30T09:10:00Z`, `…+01:00`, with or without
+    /// fractional seconds (dropped); or a date alone. Used where other systems' times arrive.
+    public static func parseDateTime(_ text: String) -> Timestamp? {
+        if let plain = parseISO(text) { return plain }
+        let utf8 = Array(text.utf8)
+        guard utf8.count >= 20, utf8.count <= 40 else { return nil }
+        var end = 19
+        if utf8[end] == UInt8(ascii: ".") {
+            end += 1
+            while end < utf8.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(utf8[end]) { end += 1 }
+        }
+        guard let base = parseISO(String(decoding: utf8[0..<19], as: UTF8.self)) else { return nil }
+        let zone = Array(utf8[end...])
+        if zone == [UInt8(ascii: "Z")] { return base }
+        guard zone.count == 6, zone[0] == UInt8(ascii: "+") || zone[0] == UInt8(ascii: "-"), zone[3] == UInt8(ascii: ":"),
+            let h = Int(String(decoding: zone[1..<3], as: UTF8.self)), let m = Int(String(decoding: zone[4..<6], as: UTF8.self)),
+            zone[1...2].allSatisfy({ (48...57).contains($0) }), zone[4...5].allSatisfy({ (48...57).contains($0) }), h < 24, m < 60
+        else { return nil }
+        let offset = Int64(h * 3600 + m * 60)
+        return base.adding(seconds: zone[0] == UInt8(ascii: "+") ? -offset : offset)
+    }
+}

@@ -8,6 +8,8 @@ extension MeshEndpoints {
         var decision: String
         var by: Person?
         var note: String?
+        /// The receiver's own lawful basis (each controller needs its own; a workflow can require it).
+        var lawful_basis: LawfulBasis?
     }
 
     struct OutcomeBody: Decodable {
@@ -25,8 +27,16 @@ extension MeshEndpoints {
             throw MeshError.badRequest("decision must be accept or decline")
         }
         let person = body.by ?? Person(name: "")
+        let index = broker.directory.snapshot
+        let receiver = index.mailboxes[mailbox].flatMap { index.organisations[$0.organisation] }
+        if let basis = body.lawful_basis {
+            let rules = CrossingRules.Context(policy: .standard, safeguarding: false, senderIsPublicAuthority: receiver?.publicAuthority ?? false)
+            if let problem = CrossingRules.invalidBasis(basis, field: "lawful_basis", context: rules) {
+                throw MeshError(status: 400, event: "RESPONSIBILITY", code: problem.code, message: problem.description)
+            }
+        }
         let now = broker.clock()
-        let version = broker.directory.snapshot.version
+        let version = index.version
         let ackID = broker.idGenerator.next(now: now)
         let event = decision == .accept ? "responsibility_accepted" : "responsibility_declined"
         let updated = try await applying {
@@ -34,7 +44,8 @@ extension MeshEndpoints {
                 messageID: id, recipient: mailbox, event: event, now: now,
                 change: { message in
                     ResponsibilityMachine.decide(message.responsibility ?? ResponsibilityRecord(), decision: decision, by: person, note: body.note,
-                                                 downloaded: message.downloadedAt != nil, now: now)
+                                                 downloaded: message.downloadedAt != nil, now: now, receiverBasis: body.lawful_basis,
+                                                 receiverBasisRequired: index.workflows[WorkflowID(message.workflowID)]?.crossing.receiverBasisRequired ?? false)
                 },
                 ack: { message, record in BusinessAck.message(for: message, event: event, record: record, id: ackID, now: now, directoryVersion: version) })
         }
@@ -70,6 +81,9 @@ extension MeshEndpoints {
         do {
             return try await body()
         } catch let refusal as ResponsibilityMachine.Refusal {
+            if refusal == .receiverBasisRequired {
+                throw MeshError(status: 417, event: "RESPONSIBILITY", code: "HANDOVER-RECEIVER-BASIS-REQUIRED", message: refusal.message)
+            }
             throw MeshError(status: refusal.isConflict ? 409 : 400, event: "RESPONSIBILITY", code: "", message: refusal.message)
         }
     }

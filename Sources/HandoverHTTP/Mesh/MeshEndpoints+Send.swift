@@ -20,9 +20,13 @@ extension MeshEndpoints {
                 "handover.code": "\(refusal.code)", "handover.reason": "\(refusal.explained)", "handover.directory_version": "\(index.version)"])
             throw refusal
         }
+        let declared = try await declaredCrossing(request, sender: sender, decision: decision, index: index, context: context)
         let now = broker.clock()
-        let staged = try await stage(request.body, now: now, encoding: headers.contentEncoding)
+        let gzip = headers.contentEncoding == .gzip ? GzipBodyValidator(retainingFHIR: headers.contentEncrypted != true, contentType: headers.contentType) : nil
+        let staged = try await stage(request.body, now: now, inspector: gzip)
         guard staged.size > 0 else { throw MeshError.dataFileMissing }
+        let crossing = try await governedCrossing(declared: declared, headers: headers, sender: sender, decision: decision, index: index,
+                                                  staged: staged, inflated: gzip?.retained, now: now, context: context)
         let id = broker.idGenerator.next(now: now)
         let record = MessageRecord(
             id: id, sender: sender, recipient: decision.recipient, workflowID: headers.workflowIDAsSent,
@@ -32,7 +36,7 @@ extension MeshEndpoints {
             totalChunks: headers.chunkRange.total, status: .uploading, createdAt: now,
             expirySeconds: decision.workflow?.expiry.map(expirySeconds) ?? broker.configuration.defaultExpirySeconds,
             route: decision.route, escalationPolicy: decision.workflow?.escalation,
-            responsibilityRequired: decision.workflow?.responsibility == .required)
+            responsibilityRequired: decision.workflow?.responsibility == .required, crossing: crossing)
         let stored = try await broker.store.createMessage(record, firstChunk: staged, now: now)
         if stored.status == .accepted && stored.escalationPolicy != nil { broker.onDelivered() }
         broker.metrics.messageAccepted(workflow: decision.workflow?.id.rawValue ?? "unregistered")
@@ -61,7 +65,7 @@ extension MeshEndpoints {
         _ = try MessageLifecycle.addingChunk(current, number: number, total: range.total, encoding: encoding,
                                              size: 0, replacing: nil, now: broker.clock()).get()
         let now = broker.clock()
-        let staged = try await stage(request.body, now: now, encoding: encoding)
+        let staged = try await stage(request.body, now: now, inspector: encoding == .gzip ? GzipBodyValidator() : nil)
         let updated = try await broker.store.addChunk(messageID: id, sender: sender, number: number, total: range.total,
                                                       encoding: encoding, chunk: staged, now: now)
         if updated.status == .accepted {
@@ -72,9 +76,8 @@ extension MeshEndpoints {
         return .json(.object([("messageID", .string(id.rawValue)), ("blockID", .int(Int64(number)))]), status: .accepted)
     }
 
-    private func stage(_ body: RequestBody, now: Timestamp, encoding: ContentEncoding) async throws -> StagedChunk {
-        try await ChunkStager(maxBytes: broker.configuration.maxRequestBytes)
-            .stage(body, into: broker.store, now: now, inspector: encoding == .gzip ? GzipBodyValidator() : nil)
+    private func stage(_ body: RequestBody, now: Timestamp, inspector: GzipBodyValidator?) async throws -> StagedChunk {
+        try await ChunkStager(maxBytes: broker.configuration.maxRequestBytes).stage(body, into: broker.store, now: now, inspector: inspector)
     }
 
     /// Working-time expiries need a calendar; until a message carries one, a working day counts as a

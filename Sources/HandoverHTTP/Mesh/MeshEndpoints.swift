@@ -35,6 +35,8 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
         mailbox.get("outbox/tracking/:localID") { request, context in try await trackByLocalID(request, context) }
         mailbox.get("outbox/:messageID/receipt") { request, context in try await receipt(request, context, asSender: true) }
         mailbox.get("inbox/:messageID/receipt") { request, context in try await receipt(request, context, asSender: false) }
+        mailbox.get("outbox/:messageID/crossing") { request, context in try await crossing(request, context, asSender: true) }
+        mailbox.get("inbox/:messageID/crossing") { request, context in try await crossing(request, context, asSender: false) }
         mailbox.post("inbox/:messageID/responsibility") { request, context in try await responsibility(request, context) }
         mailbox.post("inbox/:messageID/outcome") { request, context in try await outcome(request, context) }
         router.get("/messageexchange/endpointlookup/:ods/:workflow") { request, context in try await endpointLookup(request, context) }

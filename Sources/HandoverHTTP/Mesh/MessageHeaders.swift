@@ -38,6 +38,8 @@ enum MessageHeaders {
         if message.contentEncrypted == true { set("mex-content-encrypted", "Y") }
         set("mex-content-checksum", message.checksum)
         set("mex-content-type", message.contentType)
+        // Handover's extension, without who the message is about: headers reach proxy logs.
+        set("mex-handover-crossing", message.crossing?.headerValue)
         h[.lastModified] = event.at.httpDate
         return h
     }

@@ -20,6 +20,28 @@ final class GzipBodyValidator: BodyInspector {
     /// True between members: the last member ended and no byte of a new one has arrived.
     private var atMemberEnd = false
     private var output = [UInt8](repeating: 0, count: 64 * 1024)
+    /// The first inflated bytes, kept when the payload may be a FHIR Bundle the broker reads
+    /// (see `retainingFHIR`); nil otherwise.
+    private(set) var retained: [UInt8]?
+    private let fhirContentType: String?
+
+    /// `retainingFHIR`: keep up to `FHIRMessageReader.maximumBytes + 1` inflated bytes while they may be FHIR.
+    init(retainingFHIR: Bool = false, contentType: String? = nil) {
+        retained = retainingFHIR ? [] : nil
+        fhirContentType = contentType
+    }
+
+    private func retain(_ bytes: UnsafeRawBufferPointer) {
+        guard var kept = retained else { return }
+        retained = nil  // keep the array uniquely referenced while appending
+        let limit = FHIRMessageReader.maximumBytes + 1
+        kept.append(contentsOf: bytes.prefix(max(0, limit - kept.count)))
+        // Once enough is seen to sniff, stop keeping bytes that are not FHIR.
+        if kept.count >= 2048 && kept.count - bytes.count < 2048 && FHIRMessageReader.format(contentType: fhirContentType, prefix: kept) == nil {
+            return
+        }
+        retained = kept
+    }
 
     deinit { if started { inflateEnd(&stream) } }
 
@@ -47,6 +69,7 @@ final class GzipBodyValidator: BodyInspector {
                     stream.avail_out = uInt(out.count)
                     let code = inflate(&stream, Z_NO_FLUSH)
                     produced = out.count - Int(stream.avail_out)
+                    retain(UnsafeRawBufferPointer(rebasing: out[..<produced]))
                     return code
                 }
                 inflatedBytes += Int64(produced)

@@ -1,0 +1,250 @@
+/// The governance of one crossing (the four flows a pipe does not carry: Identity, Consent,
+/// Provenance, Clinical Intent), in three parts: what the sender declared, what the broker derived
+/// and what the receiver asserted. Every declared field remembers where it came from. Stored as JSON
+/// beside the message; the same JSON is what the API shows.
+public struct CrossingRecord: Codable, Hashable, Sendable {
+    public var subjects: [CrossingSubject]
+    public var lawfulBasis: LawfulBasis?
+    public var consent: Consent?
+    public var provenance: Provenance?
+    public var intent: ClinicalIntent?
+    /// Where each part came from, keyed by part (`subject`, `lawful_basis`, `consent`, `provenance`, `intent`).
+    public var sources: [String: CrossingSource]
+    public var derived: CrossingDerived?
+    /// The gaps a `flagged` policy let through, shown to both sides.
+    public var flags: [CrossingFlag]
+    /// After the retention period the subject is reduced to this keyed hash of its NHS number.
+    public var subjectHash: String?
+
+    enum CodingKeys: String, CodingKey {
+        case subjects, consent, provenance, intent, sources, derived, flags
+        case lawfulBasis = "lawful_basis"
+        case subjectHash = "subject_hash"
+    }
+
+    public init(_ declaration: CrossingDeclaration = CrossingDeclaration(), source: CrossingSource = .sender) {
+        subjects = declaration.subjects
+        lawfulBasis = declaration.lawfulBasis
+        consent = declaration.consent
+        provenance = declaration.provenance
+        intent = declaration.intent
+        sources = [:]
+        for (part, present) in declaration.presentParts where present { sources[part] = source }
+        flags = []
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        subjects = try c.decodeIfPresent([CrossingSubject].self, forKey: .subjects) ?? []
+        lawfulBasis = try c.decodeIfPresent(LawfulBasis.self, forKey: .lawfulBasis)
+        consent = try c.decodeIfPresent(Consent.self, forKey: .consent)
+        provenance = try c.decodeIfPresent(Provenance.self, forKey: .provenance)
+        intent = try c.decodeIfPresent(ClinicalIntent.self, forKey: .intent)
+        sources = try c.decodeIfPresent([String: CrossingSource].self, forKey: .sources) ?? [:]
+        derived = try c.decodeIfPresent(CrossingDerived.self, forKey: .derived)
+        flags = try c.decodeIfPresent([CrossingFlag].self, forKey: .flags) ?? []
+        subjectHash = try c.decodeIfPresent(String.self, forKey: .subjectHash)
+    }
+
+    /// The one subject, when there is exactly one (scorecards and ITK responses need a single person).
+    public var subject: CrossingSubject? { subjects.count == 1 ? subjects[0] : nil }
+
+    /// The record without who it is about: headers reach proxy logs and tracking reaches the sender's
+    /// tooling, so only the recipient's and sender's `…/crossing` calls show the subject.
+    public var withoutSubject: CrossingRecord {
+        var copy = self
+        copy.subjects = []
+        copy.sources["subject"] = nil
+        if !subjects.isEmpty { copy.subjectWithheld = true }
+        return copy
+    }
+
+    /// Set on a copy whose subject was left out, so a reader can tell "none given" from "not shown".
+    public var subjectWithheld: Bool? {
+        get { sources["subject_withheld"] == .broker ? true : nil }
+        set { sources["subject_withheld"] = newValue == true ? .broker : nil }
+    }
+}
+
+public enum CrossingSource: String, Codable, Hashable, Sendable {
+    case sender, payload, `default`, broker, receiver
+}
+
+public struct CrossingSubject: Codable, Hashable, Sendable {
+    public var nhsNumber: String?
+    public var nhsNumberStatus: String?
+    public var nhsNumberAbsentReason: String?
+    public var localIDs: [LocalIdentifier]?
+    public var restricted: Bool?
+
+    public init(nhsNumber: String? = nil, nhsNumberStatus: String? = nil, nhsNumberAbsentReason: String? = nil,
+                localIDs: [LocalIdentifier]? = nil, restricted: Bool? = nil) {
+        (self.nhsNumber, self.nhsNumberStatus, self.nhsNumberAbsentReason) = (nhsNumber, nhsNumberStatus, nhsNumberAbsentReason)
+        (self.localIDs, self.restricted) = (localIDs, restricted)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case restricted
+        case nhsNumber = "nhs_number", nhsNumberStatus = "nhs_number_status", nhsNumberAbsentReason = "nhs_number_absent_reason"
+        case localIDs = "local_ids"
+    }
+
+    public static let absentReasons = ["unknown", "not-issued", "withheld"]
+}
+
+public struct LocalIdentifier: Codable, Hashable, Sendable {
+    public var system: String
+    public var value: String
+    public init(system: String, value: String) { (self.system, self.value) = (system, value) }
+}
+
+public struct LawfulBasis: Codable, Hashable, Sendable {
+    public var article6: String?
+    public var article9: String?
+    public var schedule1: String?
+    public var article10: Bool?
+    public var confidentiality: String?
+
+    public init(article6: String? = nil, article9: String? = nil, schedule1: String? = nil, article10: Bool? = nil, confidentiality: String? = nil) {
+        (self.article6, self.article9, self.schedule1, self.article10, self.confidentiality) = (article6, article9, schedule1, article10, confidentiality)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case article6, article9, article10, confidentiality
+        case schedule1 = "dpa18_sch1"
+    }
+}
+
+public struct Consent: Codable, Hashable, Sendable {
+    public var state: String?
+    public var objection: Bool?
+    public var decidedBy: String?
+    public var restrictions: [String]?
+    public var personAware: Bool?
+    /// Why consent was not sought (needed with `not-sought-safeguarding`).
+    public var reason: String?
+
+    public init(state: String? = nil, objection: Bool? = nil, decidedBy: String? = nil, restrictions: [String]? = nil,
+                personAware: Bool? = nil, reason: String? = nil) {
+        (self.state, self.objection, self.decidedBy, self.restrictions) = (state, objection, decidedBy, restrictions)
+        (self.personAware, self.reason) = (personAware, reason)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case state, objection, restrictions, reason
+        case decidedBy = "decided_by", personAware = "person_aware"
+    }
+
+    public static let states = ["explicit", "implied-direct-care", "not-sought-safeguarding", "refused", "withdrawn"]
+}
+
+public struct Provenance: Codable, Hashable, Sendable {
+    public var system: String?
+    public var author: Author?
+    public var createdAt: String?
+
+    public init(system: String? = nil, author: Author? = nil, createdAt: String? = nil) {
+        (self.system, self.author, self.createdAt) = (system, author, createdAt)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case system, author
+        case createdAt = "created_at"
+    }
+
+    public struct Author: Codable, Hashable, Sendable {
+        public var name: String?
+        public var role: String?
+        public var professionalID: String?
+        public init(name: String? = nil, role: String? = nil, professionalID: String? = nil) {
+            (self.name, self.role, self.professionalID) = (name, role, professionalID)
+        }
+        enum CodingKeys: String, CodingKey {
+            case name, role
+            case professionalID = "professional_id"
+        }
+    }
+}
+
+public struct ClinicalIntent: Codable, Hashable, Sendable {
+    public var purpose: String?
+    public var action: String?
+    public var priority: String?
+    public var question: String?
+    public var respondBy: String?
+    public var immediateRisk: Bool?
+
+    public init(purpose: String? = nil, action: String? = nil, priority: String? = nil, question: String? = nil,
+                respondBy: String? = nil, immediateRisk: Bool? = nil) {
+        (self.purpose, self.action, self.priority, self.question, self.respondBy, self.immediateRisk) =
+            (purpose, action, priority, question, respondBy, immediateRisk)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case purpose, action, priority, question
+        case respondBy = "respond_by", immediateRisk = "immediate_risk"
+    }
+
+    public static let actions = ["for-action", "for-information"]
+    public static let priorities = ["routine", "urgent", "asap", "stat"]
+
+    /// Fills each field this intent leaves empty from `defaults`; returns whether any was filled.
+    mutating func fill(from defaults: ClinicalIntent) -> Bool {
+        var filled = false
+        func take<T>(_ mine: inout T?, _ theirs: T?) { if mine == nil, let theirs { mine = theirs; filled = true } }
+        take(&purpose, defaults.purpose); take(&action, defaults.action); take(&priority, defaults.priority)
+        take(&question, defaults.question); take(&respondBy, defaults.respondBy); take(&immediateRisk, defaults.immediateRisk)
+        return filled
+    }
+}
+
+/// What the broker found for itself; never taken from the sender.
+public struct CrossingDerived: Codable, Hashable, Sendable {
+    public var senderMailbox: String?
+    public var senderOrganisation: String?
+    public var senderDomain: String?
+    public var senderAuthority: String?
+    public var senderPublicAuthority: Bool?
+    public var receivedAt: String
+    public var payloadSHA256: String?
+    public var route: RouteTaken?
+    /// Whether the client certificate that sent it names a mailbox of the sending organisation
+    /// (nil when the connection had no client certificate).
+    public var certificateMatchesSender: Bool?
+    public var fhir: FHIRMessageFacts?
+
+    public init(senderMailbox: String?, senderOrganisation: String?, senderDomain: String?, senderAuthority: String?,
+                senderPublicAuthority: Bool?, receivedAt: String, payloadSHA256: String?, route: RouteTaken?,
+                certificateMatchesSender: Bool?, fhir: FHIRMessageFacts?) {
+        (self.senderMailbox, self.senderOrganisation, self.senderDomain, self.senderAuthority) = (senderMailbox, senderOrganisation, senderDomain, senderAuthority)
+        (self.senderPublicAuthority, self.receivedAt, self.payloadSHA256, self.route) = (senderPublicAuthority, receivedAt, payloadSHA256, route)
+        (self.certificateMatchesSender, self.fhir) = (certificateMatchesSender, fhir)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case route, fhir
+        case senderMailbox = "sender_mailbox", senderOrganisation = "sender_organisation", senderDomain = "sender_domain"
+        case senderAuthority = "sender_authority", senderPublicAuthority = "sender_public_authority", receivedAt = "received_at"
+        case payloadSHA256 = "payload_sha256", certificateMatchesSender = "certificate_matches_sender"
+    }
+}
+
+/// A gap a `flagged` (or `recorded`) policy let through.
+public struct CrossingFlag: Codable, Hashable, Sendable {
+    public var flow: String
+    public var field: String
+    public var reason: String
+    /// `flagged` gaps are shown to both sides; `recorded` ones are only counted.
+    public var shown: Bool
+
+    public init(flow: String, field: String, reason: String, shown: Bool) {
+        (self.flow, self.field, self.reason, self.shown) = (flow, field, reason, shown)
+    }
+}
+
+extension CrossingDeclaration {
+    var presentParts: [(String, Bool)] {
+        [("subject", !subjects.isEmpty), ("lawful_basis", lawfulBasis != nil), ("consent", consent != nil),
+         ("provenance", provenance != nil), ("intent", intent != nil)]
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import HandoverCore
+import HandoverStore
+import Hummingbird
+import NIOCore
+
+extension MeshEndpoints {
+    /// `GET /messageexchange/{MB}/inbox/{ID}/crossing` (recipient) and `/outbox/{ID}/crossing`
+    /// (sender): the whole crossing record, subject included; 404 to anyone else.
+    func crossing(_ request: Request, _ context: Context, asSender: Bool) async throws -> Response {
+        let (mailbox, _) = try await authenticate(request, context)
+        let id = try context.pathMessageID()
+        guard let message = try await broker.store.message(id), message.type == .data, (asSender ? message.sender : message.recipient) == mailbox else {
+            throw MeshError.messageDoesNotExist
+        }
+        return .json(message.crossingJSON(withSubject: true))
+    }
+
+    /// The declaration in `Mex-Handover-Crossing`, read before the body so a malformed header writes
+    /// nothing. A safeguarding concern refused here also tells the sender's duty contact.
+    func declaredCrossing(_ request: Request, sender: MailboxID, decision: RouteDecision, index: DirectoryIndex,
+                          context: Context) async throws -> CrossingDeclaration? {
+        guard let text = request.header(CrossingDeclaration.headerName) else { return nil }
+        switch CrossingDeclaration.parse(header: text) {
+        case .success(let declaration): return declaration
+        case .failure(let problem): throw await refuse(problem, sender: sender, decision: decision, index: index, context: context)
+        }
+    }
+
+    /// Builds the message's crossing record from the declaration, the payload and the workflow, or
+    /// throws the refusal (nothing has been committed; staged segments are swept as abandoned).
+    func governedCrossing(declared: CrossingDeclaration?, headers: SendHeaders, sender: MailboxID, decision: RouteDecision,
+                          index: DirectoryIndex, staged: StagedChunk, inflated: [UInt8]?, now: Timestamp,
+                          context: Context) async throws -> CrossingRecord {
+        let workflow = decision.workflow
+        let organisation = index.mailboxes[sender].flatMap { index.organisations[$0.organisation] }
+        var fhir: FHIRReading?
+        if headers.contentEncrypted != true, let (bytes, format) = try await fhirPayload(staged, headers: headers, inflated: inflated) {
+            switch FHIRMessageReader.read(bytes, format: format) {
+            case .success(let reading): fhir = reading
+            case .failure(let problem): throw await refuse(problem, sender: sender, decision: decision, index: index, context: context)
+            }
+        }
+        let rules = CrossingRules.Context(policy: workflow?.crossing ?? .standard, safeguarding: workflow?.safeguarding ?? false,
+                                          senderIsPublicAuthority: organisation?.publicAuthority ?? false)
+        var record: CrossingRecord
+        switch CrossingRules.record(declared: declared, payload: fhir, context: rules) {
+        case .success(let built): record = built
+        case .failure(let problem): throw await refuse(problem, sender: sender, decision: decision, index: index, context: context)
+        }
+        var facts = fhir?.facts
+        if let id = facts?.messageID, try await broker.store.carriesFHIRMessage(id: id) {
+            facts?.duplicate = true
+            record.flags.append(CrossingFlag(flow: "provenance", field: "fhir.message_id",
+                                             reason: "duplicate: another message carried this MessageHeader.id (ITK 20007)", shown: true))
+        }
+        record.derived = CrossingDerived(
+            senderMailbox: sender.rawValue, senderOrganisation: organisation?.code.rawValue, senderDomain: organisation?.domain.rawValue,
+            senderAuthority: organisation?.authority, senderPublicAuthority: organisation?.publicAuthority, receivedAt: now.isoUTC,
+            payloadSHA256: headers.chunkRange.total == 1 ? staged.sha256 : nil, route: decision.route,
+            certificateMatchesSender: broker.configuration.bindClientCertificates ? true : nil, fhir: facts)
+        let workflowName = workflow?.id.rawValue ?? "unregistered"
+        for flag in record.flags { broker.metrics.crossingFlagged(workflow: workflowName, flow: flag.flow, shown: flag.shown) }
+        return record
+    }
+
+    /// The payload's bytes and format when it is to be read as FHIR: the first chunk, inflated when
+    /// sent gzipped, read only if its type or first bytes say FHIR.
+    private func fhirPayload(_ staged: StagedChunk, headers: SendHeaders, inflated: [UInt8]?) async throws -> ([UInt8], FHIRFormat)? {
+        if headers.contentEncoding == .gzip {
+            guard let inflated, let format = FHIRMessageReader.format(contentType: headers.contentType, prefix: inflated) else { return nil }
+            return (inflated, format)
+        }
+        if let inline = staged.inlineSegment {
+            let bytes = Array(inline.readableBytesView)
+            return FHIRMessageReader.format(contentType: headers.contentType, prefix: bytes).map { (bytes, $0) }
+        }
+        guard staged.segmentCount > 0, let first = try await broker.store.segment(uploadID: staged.uploadID, index: 0),
+            let format = FHIRMessageReader.format(contentType: headers.contentType, prefix: first.readableBytesView)
+        else { return nil }
+        // Too large to read: refused as FHIR that cannot be read safely (reading stops at the limit).
+        var bytes = Array(first.readableBytesView)
+        var index = 1
+        while index < staged.segmentCount && bytes.count <= FHIRMessageReader.maximumBytes {
+            guard let next = try await broker.store.segment(uploadID: staged.uploadID, index: index) else { break }
+            bytes.append(contentsOf: next.readableBytesView)
+            index += 1
+        }
+        return (bytes, format)
+    }
+
+    /// Counts and logs a refusal (field and code only: never a value), tells the sender's duty
+    /// contact when a safeguarding concern was refused, and returns the MESH error to throw.
+    private func refuse(_ problem: CrossingProblem, sender: MailboxID, decision: RouteDecision, index: DirectoryIndex,
+                        context: Context) async -> MeshError {
+        let workflow = decision.workflow?.id.rawValue ?? "unregistered"
+        broker.metrics.crossingRefused(workflow: workflow, code: problem.code, flow: problem.flow)
+        context.logger.notice("send refused by crossing policy", metadata: [
+            "handover.mailbox": "\(sender)", "handover.workflow": "\(workflow)", "handover.code": "\(problem.code)",
+            "handover.field": "\(problem.field.prefix(80))"])
+        if decision.workflow?.safeguarding == true {
+            await alertSenderDuty(problem, sender: sender, workflow: workflow, index: index, context: context)
+        }
+        return MeshError(status: problem.status, event: "SEND", code: problem.code, message: problem.description)
+    }
+
+    /// A refused safeguarding concern must not vanish: its sending organisation's duty mailbox (else
+    /// its safeguarding lead, else the sending mailbox) gets a `HANDOVER_ALERT` notice naming the
+    /// workflow, the field and the reason, never a submitted value.
+    private func alertSenderDuty(_ problem: CrossingProblem, sender: MailboxID, workflow: String, index: DirectoryIndex,
+                                 context: Context) async {
+        let organisation = index.mailboxes[sender].flatMap { index.organisations[$0.organisation] }
+        let recipient = organisation?.duty.mailbox ?? organisation?.safeguardingLead ?? sender
+        let now = broker.clock()
+        let body = JSONValue.compact([
+            ("event", "safeguarding_crossing_refused"), ("workflow_id", .string(workflow)), ("sender", .string(sender.rawValue)),
+            ("code", .string(problem.code)), ("field", .string(problem.field)), ("reason", .string(problem.reason)),
+            ("refused_at", .string(now.isoUTC)),
+            ("action", "the referral was not delivered: correct the field and send it again, and phone the receiving team if there is immediate risk"),
+        ]).serialized
+        var buffer = ByteBuffer()
+        buffer.writeString(body)
+        let staged = StagedChunk(uploadID: ChunkStager.newUploadID(now: now), size: Int64(buffer.readableBytes), segmentCount: 1,
+                                 sha256: "", inlineSegment: buffer)
+        let notice = MessageRecord(
+            id: broker.idGenerator.next(now: now), sender: nil, recipient: recipient, workflowID: AlertPlanner.alertWorkflow,
+            subject: "Safeguarding referral refused: \(workflow)", contentType: "application/json", totalChunks: 1, status: .uploading,
+            createdAt: now, route: RouteTaken(addressedBy: .system, address: recipient.rawValue, directoryVersion: index.version))
+        do {
+            _ = try await broker.store.createMessage(notice, firstChunk: staged, now: now)
+        } catch {
+            context.logger.error("could not tell the sender's duty contact of a refused safeguarding referral",
+                                 metadata: ["handover.mailbox": "\(sender)", "handover.error": "\(String(describing: error).prefix(200))"])
+        }
+    }
+}
