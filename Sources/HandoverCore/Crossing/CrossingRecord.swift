@@ -46,6 +46,19 @@ public struct CrossingRecord: Codable, Hashable, Sendable {
         subjectHash = try c.decodeIfPresent(String.self, forKey: .subjectHash)
     }
 
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        if !subjects.isEmpty { try c.encode(subjects, forKey: .subjects) }  // absent rather than [] when withheld or none
+        try c.encodeIfPresent(lawfulBasis, forKey: .lawfulBasis)
+        try c.encodeIfPresent(consent, forKey: .consent)
+        try c.encodeIfPresent(provenance, forKey: .provenance)
+        try c.encodeIfPresent(intent, forKey: .intent)
+        try c.encode(sources, forKey: .sources)
+        try c.encodeIfPresent(derived, forKey: .derived)
+        try c.encode(flags, forKey: .flags)
+        try c.encodeIfPresent(subjectHash, forKey: .subjectHash)
+    }
+
     /// The one subject, when there is exactly one (scorecards and ITK responses need a single person).
     public var subject: CrossingSubject? { subjects.count == 1 ? subjects[0] : nil }
 
