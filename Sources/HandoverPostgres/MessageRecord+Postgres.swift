@@ -43,12 +43,12 @@ extension MessageRecord {
         return values + [
             createdAt, deliveredAt, acknowledgedAt, expiresAt, expirySeconds, inboxSequence,
             route?.addressedBy.rawValue, route?.address, route?.service, route?.directoryVersion,
-            escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt, crossingJSON, fhirMessageID,
+            escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt, crossingJSON, fhirMessageID, crossingClosedAt,
         ]
     }
 
     func insert(_ tx: SQLTransaction) async throws {
-        let placeholders = (1...41).map { "$\($0)" }.joined(separator: ", ")
+        let placeholders = (1...42).map { "$\($0)" }.joined(separator: ", ")
         try await tx.execute("INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(placeholders))",
                              rowArguments + [escalationPolicy == nil])
     }
@@ -58,11 +58,11 @@ extension MessageRecord {
         try await tx.execute("""
             UPDATE messages SET received_chunks = $1, file_size = $2, status = $3, status_code = $4, status_event = $5,
                 status_description = $6, status_success = $7, status_at = $8, delivered_at = $9, acknowledged_at = $10,
-                expires_at = $11, inbox_seq = $12, responsibility = $13, downloaded_at = $14
-            WHERE message_id = $15
+                expires_at = $11, inbox_seq = $12, responsibility = $13, downloaded_at = $14, crossing_closed_at = $15
+            WHERE message_id = $16
             """, [receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
                   statusEvent?.success, statusEvent?.at, deliveredAt, acknowledgedAt, expiresAt, inboxSequence, responsibilityJSON,
-                  downloadedAt, id.rawValue])
+                  downloadedAt, crossingClosedAt, id.rawValue])
     }
 
 }

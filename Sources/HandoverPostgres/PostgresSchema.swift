@@ -186,6 +186,8 @@ enum PostgresSchema {
         ("008-crossings", """
             ALTER TABLE messages ADD COLUMN crossing TEXT;
             ALTER TABLE messages ADD COLUMN fhir_message_id TEXT;
+            ALTER TABLE messages ADD COLUMN crossing_closed_at BIGINT;
+            CREATE INDEX messages_crossing_closed ON messages (crossing_closed_at) WHERE crossing_closed_at IS NOT NULL;
             CREATE INDEX messages_fhir_message_id ON messages (fhir_message_id) WHERE fhir_message_id IS NOT NULL;
             """),
     ]

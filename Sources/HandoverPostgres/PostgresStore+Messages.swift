@@ -119,6 +119,26 @@ extension PostgresStore: MessageStore {
         }
     }
 
+    public func reduceCrossingSubjects(closedBefore: Timestamp, limit: Int, now: Timestamp,
+                                       reduce: @escaping @Sendable (CrossingRecord) -> CrossingRecord) async throws -> Int {
+        try await write { tx in
+            let due = try await tx.rows("""
+                SELECT message_id, crossing FROM messages WHERE crossing_closed_at < $1 ORDER BY crossing_closed_at LIMIT $2
+                FOR UPDATE SKIP LOCKED
+                """, [closedBefore, limit])
+            var ids: [String] = []
+            for row in due {
+                let id = try row("message_id", as: String.self)
+                let reduced = MessageRecord.crossing(fromJSON: try row("crossing", as: String?.self)).map(reduce)
+                try await tx.execute("UPDATE messages SET crossing = $1, crossing_closed_at = NULL WHERE message_id = $2",
+                                     [reduced.flatMap(MessageRecord.crossingText), id])
+                ids.append(id)
+            }
+            if !ids.isEmpty { tx.audit(EventDetails.crossingSubjectsReduced(ids), now: now) }
+            return ids.count
+        }
+    }
+
     public func carriesFHIRMessage(id: String) async throws -> Bool {
         try await read { tx in
             !(try await tx.rows("SELECT 1 FROM messages WHERE fhir_message_id = $1 LIMIT 1", [String(id.prefix(200))])).isEmpty

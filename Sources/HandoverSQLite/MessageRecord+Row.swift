@@ -43,10 +43,11 @@ extension MessageRecord {
             expiresAt?.microsecondsSinceEpoch, expirySeconds, inboxSequence,
             route?.addressedBy.rawValue, route?.address, route?.service, route?.directoryVersion,
             escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt?.microsecondsSinceEpoch, crossingJSON, fhirMessageID,
+            crossingClosedAt?.microsecondsSinceEpoch,
         ]
     }
 
-    static let insertSQL = "INSERT INTO messages (\(columns), deadlines_planned) VALUES (" + Array(repeating: "?", count: 41).joined(separator: ", ") + ")"
+    static let insertSQL = "INSERT INTO messages (\(columns), deadlines_planned) VALUES (" + Array(repeating: "?", count: 42).joined(separator: ", ") + ")"
 
     func insert(_ db: Database) throws {
         try db.run(sql: Self.insertSQL, arguments: rowArguments + [escalationPolicy == nil])
@@ -57,12 +58,12 @@ extension MessageRecord {
         try db.run(sql: """
             UPDATE messages SET received_chunks = ?, file_size = ?, status = ?, status_code = ?, status_event = ?,
                 status_description = ?, status_success = ?, status_at = ?, delivered_at = ?, acknowledged_at = ?,
-                expires_at = ?, inbox_seq = ?, responsibility = ?, downloaded_at = ?
+                expires_at = ?, inbox_seq = ?, responsibility = ?, downloaded_at = ?, crossing_closed_at = ?
             WHERE message_id = ?
             """,
             arguments: [receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
                         statusEvent?.success, statusEvent?.at.microsecondsSinceEpoch, deliveredAt?.microsecondsSinceEpoch,
                         acknowledgedAt?.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch, inboxSequence, responsibilityJSON,
-                        downloadedAt?.microsecondsSinceEpoch, id.rawValue])
+                        downloadedAt?.microsecondsSinceEpoch, crossingClosedAt?.microsecondsSinceEpoch, id.rawValue])
     }
 }

@@ -188,6 +188,25 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
+    public func reduceCrossingSubjects(closedBefore: Timestamp, limit: Int, now: Timestamp,
+                                       reduce: @escaping @Sendable (CrossingRecord) -> CrossingRecord) async throws -> Int {
+        try await writer.write { db in
+            let due = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT message_id, crossing FROM messages WHERE crossing_closed_at < ? ORDER BY crossing_closed_at LIMIT ?
+                """), arguments: [closedBefore.microsecondsSinceEpoch, limit])
+            var ids: [String] = []
+            for row in due {
+                let id: String = row[0]
+                let reduced = MessageRecord.crossing(fromJSON: row[1]).map(reduce)
+                try db.run(sql: "UPDATE messages SET crossing = ?, crossing_closed_at = NULL WHERE message_id = ?",
+                           arguments: [reduced.flatMap(MessageRecord.crossingText), id])
+                ids.append(id)
+            }
+            if !ids.isEmpty { try Self.appendAudit(EventDetails.crossingSubjectsReduced(ids), now: now, db) }
+            return ids.count
+        }
+    }
+
     public func carriesFHIRMessage(id: String) async throws -> Bool {
         try await read { db in
             try Bool.fetchOne(db, sql: "SELECT 1 FROM messages WHERE fhir_message_id = ? LIMIT 1", arguments: [String(id.prefix(200))]) ?? false

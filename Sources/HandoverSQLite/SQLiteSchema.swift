@@ -188,6 +188,8 @@ enum SQLiteSchema {
             try db.execute(sql: """
                 ALTER TABLE messages ADD COLUMN crossing TEXT;
                 ALTER TABLE messages ADD COLUMN fhir_message_id TEXT;
+                ALTER TABLE messages ADD COLUMN crossing_closed_at INTEGER;
+                CREATE INDEX messages_crossing_closed ON messages (crossing_closed_at) WHERE crossing_closed_at IS NOT NULL;
                 CREATE INDEX messages_fhir_message_id ON messages (fhir_message_id) WHERE fhir_message_id IS NOT NULL;
                 """)
         }

@@ -68,8 +68,9 @@ public enum BrokerApplication {
         let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey, configuration: meshConfiguration,
                                 clock: clock, metrics: metrics, receiptSigner: try ReceiptKeys.load(config, notes: &notes),
                                 replayGuard: replayGuard, spentTokens: journal, onDelivered: { scheduler.wake.signal() })
-        let sweeper = ExpirySweeper(store: store, policy: ExpiryPolicy(uploadTimeoutSeconds: config.uploadTimeoutSeconds), interval: .seconds(config.sweepIntervalSeconds),
-                                    clock: clock, logger: logger)
+        let expiry = ExpiryPolicy(uploadTimeoutSeconds: config.uploadTimeoutSeconds, subjectRetentionSeconds: config.subjectRetentionDays * 86_400)
+        let sweeper = ExpirySweeper(store: store, policy: expiry, subjectHasher: CrossingSubjectHasher(secrets: secrets),
+                                    interval: .seconds(config.sweepIntervalSeconds), clock: clock, logger: logger)
         let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), feed: store as? any DirectoryChangeFeed, logger: logger)
         let revocations = ClientRevocations(try ClientCRL.load(config))
         return BrokerParts(store: store, directoryManager: manager, broker: broker, sweeper: sweeper, refresher: refresher,

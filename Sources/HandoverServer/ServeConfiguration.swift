@@ -40,6 +40,8 @@ public struct ServeConfiguration: Sendable {
     public var idleTimeoutSeconds: Int64 = 120
     /// A chunked upload still incomplete this long after it began is discarded and its sender told.
     public var uploadTimeoutSeconds: Int64 = 24 * 3600
+    /// Days a closed crossing keeps its subject before the NHS number is reduced to a keyed hash.
+    public var subjectRetentionDays: Int64 = 30
     public var maxConnections = 1024
     public var maxHeaderBytes = 32 * 1024
     /// Handshake and request deadlines, slow-reader timeout, connections per address.

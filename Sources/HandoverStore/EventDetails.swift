@@ -31,6 +31,11 @@ public enum EventDetails {
                     detail: JSONValue.object([("message_ids", .array(ids.map { .string($0) }))]).serialized)
     }
 
+    public static func crossingSubjectsReduced(_ ids: [String]) -> AuditRecord {
+        AuditRecord(actor: "system", action: "crossing.subjects_reduced", subject: "\(ids.count) message(s)",
+                    detail: JSONValue.object([("message_ids", .array(ids.map { .string($0) }))]).serialized)
+    }
+
     /// The audit entry of `DELETE /admin/reset` (sandbox mode).
     public static func reset(_ mailbox: MailboxID?) -> AuditRecord {
         AuditRecord(actor: "sandbox", action: "sandbox.reset", subject: mailbox.map { "mailbox \($0)" } ?? "every mailbox")

@@ -9,14 +9,16 @@ extension MessageRecord {
         status, status_code, status_event, status_description, status_success, status_at, linked_message_id,
         created_at, delivered_at, acknowledged_at, expires_at, expiry_seconds, inbox_seq,
         route_by, route_address, route_service, route_version,
-        escalation_policy, responsibility_required, responsibility, downloaded_at, crossing, fhir_message_id
+        escalation_policy, responsibility_required, responsibility, downloaded_at, crossing, fhir_message_id, crossing_closed_at
         """
 }
 
 extension MessageRecord {
     /// The crossing record as stored (JSON text, keys sorted so equal records store equal text).
-    public var crossingJSON: String? {
-        crossing.flatMap { try? MessageRecord.crossingEncoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+    public var crossingJSON: String? { crossing.flatMap(Self.crossingText) }
+
+    public static func crossingText(_ record: CrossingRecord) -> String? {
+        (try? crossingEncoder.encode(record)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     public static func crossing(fromJSON text: String?) -> CrossingRecord? {

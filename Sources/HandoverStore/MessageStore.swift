@@ -45,6 +45,10 @@ public protocol MessageStore: Sendable {
 
     /// Messages `sender` sent with `localID` (v1 tracking by local id).
     func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord]
+    /// Reduces the subjects of crossings that closed before `closedBefore` (`reduce` decides how),
+    /// audited; returns how many.
+    func reduceCrossingSubjects(closedBefore: Timestamp, limit: Int, now: Timestamp,
+                                reduce: @escaping @Sendable (CrossingRecord) -> CrossingRecord) async throws -> Int
     /// Whether a message already carried this FHIR `MessageHeader.id` (a duplicate, ITK's 20007).
     func carriesFHIRMessage(id: String) async throws -> Bool
 

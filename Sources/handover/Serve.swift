@@ -43,6 +43,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-connections-per-address"), help: "Open connections per client address, 0 for none (HANDOVER_MAX_CONNECTIONS_PER_ADDRESS; default 128).") var maxConnectionsPerAddress: Int?
     @Option(name: .customLong("first-request-timeout"), help: "Seconds from connecting (TLS handshake included) to a complete first request head (HANDOVER_FIRST_REQUEST_TIMEOUT; default 30).") var firstRequestTimeout: Int64?
     @Option(name: .customLong("write-stall-timeout"), help: "Seconds a client may leave a response unread before the connection is closed (HANDOVER_WRITE_STALL_TIMEOUT; default 60).") var writeStallTimeout: Int64?
+    @Option(name: .customLong("subject-retention-days"), help: "Days after a crossing closes (outcome, expiry, or acknowledgement where nobody must accept) before its NHS number is reduced to a keyed hash and local ids dropped; the controllers decide (HANDOVER_SUBJECT_RETENTION_DAYS; default 30).") var subjectRetentionDays: Int64?
     @Option(name: .customLong("upload-timeout"), help: "Seconds a chunked upload may stay incomplete before it is discarded and the sender told (HANDOVER_UPLOAD_TIMEOUT; default 86400).") var uploadTimeout: Int64?
     @Option(name: .customLong("smtp-url"), help: "SMTP relay for email alerts: smtp://relay:587 (STARTTLS required), smtps://relay:465, or smtp://localhost:25?starttls=off; credentials from HANDOVER_SMTP_USERNAME and HANDOVER_SMTP_PASSWORD (HANDOVER_SMTP_URL).") var smtpURL: String?
     @Option(name: .customLong("smtp-from"), help: "The address alert emails come from (HANDOVER_SMTP_FROM).") var smtpFrom: String?
@@ -178,6 +179,7 @@ struct Serve: AsyncParsableCommand {
         if let v = try number(maxHeaderBytes, "MAX_HEADER_BYTES", "max-header-bytes", 1024...1_048_576) { c.maxHeaderBytes = v }
         if let v = try number(idleTimeout, "IDLE_TIMEOUT", "idle-timeout", 1...86_400) { c.idleTimeoutSeconds = v }
         if let v = try number(uploadTimeout, "UPLOAD_TIMEOUT", "upload-timeout", 60...30 * 86_400) { c.uploadTimeoutSeconds = v }
+        if let v = try number(subjectRetentionDays, "SUBJECT_RETENTION_DAYS", "subject-retention-days", 1...3650) { c.subjectRetentionDays = v }
         if let v = try number(replayCapacity, "REPLAY_CAPACITY", "replay-capacity", 1000...100_000_000) { c.replayCapacity = v }
         c.smtpURL = text(smtpURL, "SMTP_URL")
         c.smtpFrom = text(smtpFrom, "SMTP_FROM")

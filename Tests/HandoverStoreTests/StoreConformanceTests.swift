@@ -345,3 +345,71 @@ struct StoreHardeningConformanceTests {
         #expect(try await store.settingOnce("mode", value: "other") == first)
     }
 }
+
+@Suite("Crossing records in the store")
+struct CrossingStoreConformanceTests {
+    let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 12).timestamp
+
+    func crossing(fhirID: String? = nil) -> CrossingRecord {
+        var record = CrossingRecord(CrossingDeclaration(
+            subjects: [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "01", localIDs: [LocalIdentifier(system: "urn:x", value: "C1")])],
+            lawfulBasis: LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2"), intent: ClinicalIntent(purpose: "p", action: "for-action")))
+        record.flags = [CrossingFlag(flow: "provenance", field: "provenance.author.name", reason: "missing", shown: true)]
+        record.derived = CrossingDerived(senderMailbox: "ALICE", senderOrganisation: "X26", senderDomain: "nhs", senderAuthority: nil,
+                                         senderPublicAuthority: true, receivedAt: t0.isoUTC, payloadSHA256: "ab", route: nil,
+                                         certificateMatchesSender: nil,
+                                         fhir: fhirID.map { FHIRMessageFacts(format: .xml, version: "STU3", eventCode: "ITK003D", messageID: $0) })
+        return record
+    }
+
+    func message(_ id: String, crossing: CrossingRecord?, responsibility: Bool = true) -> MessageRecord {
+        MessageRecord(id: MessageID(id), sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "WF", totalChunks: 1,
+                      status: .uploading, createdAt: t0, expirySeconds: 3600, responsibilityRequired: responsibility, crossing: crossing)
+    }
+
+    func inline(_ text: String) -> StagedChunk {
+        StagedChunk(uploadID: ChunkStager.newUploadID(now: t0), size: Int64(text.utf8.count), segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(string: text))
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func theRecordIsStoredReadBackAndFoundByItsFHIRMessageID(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        let stored = try await store.createMessage(message("X1", crossing: crossing(fhirID: "7c9e6679")), firstChunk: inline("x"), now: t0)
+        #expect(stored.crossing == crossing(fhirID: "7c9e6679"))
+        #expect(try await store.message(MessageID("X1"))?.crossing == crossing(fhirID: "7c9e6679"))
+        #expect(try await store.carriesFHIRMessage(id: "7c9e6679"))
+        #expect(try await store.carriesFHIRMessage(id: "other") == false)
+        _ = try await store.createMessage(message("X2", crossing: nil), firstChunk: inline("y"), now: t0)
+        #expect(try await store.message(MessageID("X2"))?.crossing == nil)
+        // The record survives the lifecycle's writes (acknowledgement rewrites the mutable fields).
+        _ = try await store.acknowledge(messageID: MessageID("X1"), now: t0)
+        #expect(try await store.message(MessageID("X1"))?.crossing == crossing(fhirID: "7c9e6679"))
+    }
+
+    /// Keeping less: a closed crossing's NHS number becomes a keyed hash after the retention period;
+    /// an open one keeps it however old; duplicate detection still works.
+    @Test(arguments: StoreFactory.all)
+    func closedCrossingsAreReducedAfterTheirRetention(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        let hasher = CrossingSubjectHasher(secrets: try SecretBox(keyBytes: Array(repeating: 7, count: 32)))
+        // Acknowledged where nobody must accept: closed at once. Accepted but no outcome yet: open.
+        _ = try await store.createMessage(message("R1", crossing: crossing(fhirID: "f1"), responsibility: false), firstChunk: inline("a"), now: t0)
+        _ = try await store.acknowledge(messageID: MessageID("R1"), now: t0.adding(seconds: 60))
+        _ = try await store.createMessage(message("R2", crossing: crossing(), responsibility: true), firstChunk: inline("b"), now: t0)
+        _ = try await store.acknowledge(messageID: MessageID("R2"), now: t0.adding(seconds: 60))
+        let reduce: @Sendable (CrossingRecord) -> CrossingRecord = { hasher.reduced($0) }
+        // Not yet past the retention period.
+        #expect(try await store.reduceCrossingSubjects(closedBefore: t0.adding(seconds: 30), limit: 10, now: t0, reduce: reduce) == 0)
+        #expect(try await store.reduceCrossingSubjects(closedBefore: t0.adding(seconds: 86_400), limit: 10, now: t0, reduce: reduce) == 1)
+        let reduced = try #require(try await store.message(MessageID("R1"))?.crossing)
+        #expect(reduced.subjects.first?.nhsNumber == nil && reduced.subjects.first?.localIDs == nil)
+        #expect(reduced.subjects.first?.nhsNumberHash == hasher.hash("401 023 2137") && reduced.subjects.first?.nhsNumberStatus == "01")
+        #expect(reduced.lawfulBasis == crossing().lawfulBasis && reduced.flags.count == 1)
+        #expect(try await store.carriesFHIRMessage(id: "f1"))
+        #expect(try await store.message(MessageID("R2"))?.crossing?.subjects.first?.nhsNumber == "4010232137")
+        // Once reduced, never again, and later writes do not bring the number back.
+        _ = try await store.acknowledge(messageID: MessageID("R1"), now: t0.adding(seconds: 120))
+        #expect(try await store.reduceCrossingSubjects(closedBefore: t0.adding(seconds: 86_400 * 365), limit: 10, now: t0, reduce: reduce) == 0)
+        #expect(try await store.message(MessageID("R1"))?.crossing?.subjects.first?.nhsNumber == nil)
+    }
+}

@@ -89,6 +89,8 @@ public struct CrossingSubject: Codable, Hashable, Sendable {
     public var nhsNumberAbsentReason: String?
     public var localIDs: [LocalIdentifier]?
     public var restricted: Bool?
+    /// After the retention period: the keyed hash that replaced the NHS number.
+    public var nhsNumberHash: String?
 
     public init(nhsNumber: String? = nil, nhsNumberStatus: String? = nil, nhsNumberAbsentReason: String? = nil,
                 localIDs: [LocalIdentifier]? = nil, restricted: Bool? = nil) {
@@ -99,7 +101,7 @@ public struct CrossingSubject: Codable, Hashable, Sendable {
     enum CodingKeys: String, CodingKey {
         case restricted
         case nhsNumber = "nhs_number", nhsNumberStatus = "nhs_number_status", nhsNumberAbsentReason = "nhs_number_absent_reason"
-        case localIDs = "local_ids"
+        case localIDs = "local_ids", nhsNumberHash = "nhs_number_hash"
     }
 
     public static let absentReasons = ["unknown", "not-issued", "withheld"]

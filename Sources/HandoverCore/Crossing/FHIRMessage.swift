@@ -19,6 +19,10 @@ public struct FHIRMessageFacts: Codable, Hashable, Sendable {
     /// Another message already carried this `MessageHeader.id` (ITK's 20007).
     public var duplicate: Bool?
 
+    public init(format: FHIRFormat, version: String, eventSystem: String? = nil, eventCode: String? = nil, messageID: String? = nil) {
+        (self.format, self.version, self.eventSystem, self.eventCode, self.messageID) = (format, version, eventSystem, eventCode, messageID)
+    }
+
     enum CodingKeys: String, CodingKey {
         case format, version, priority, duplicate
         case eventSystem = "event_system", eventCode = "event_code", messageID = "message_id", recipientType = "recipient_type"

@@ -8,11 +8,15 @@ public struct ExpiryPolicy: Sendable {
     /// A chunked upload not completed this long after its first chunk is discarded, its segments
     /// purged, and the sender told by a report.
     public var uploadTimeoutSeconds: Int64 = 24 * 3600
+    /// How long after a crossing closes its subject is kept before being reduced to a keyed hash.
+    public var subjectRetentionSeconds: Int64 = 30 * 86_400
 
-    public init(purgeAfterSeconds: Int64 = 30 * 86_400, defaultExpirySeconds: Int64 = 5 * 86_400, uploadTimeoutSeconds: Int64 = 24 * 3600) {
+    public init(purgeAfterSeconds: Int64 = 30 * 86_400, defaultExpirySeconds: Int64 = 5 * 86_400, uploadTimeoutSeconds: Int64 = 24 * 3600,
+                subjectRetentionSeconds: Int64 = 30 * 86_400) {
         self.purgeAfterSeconds = purgeAfterSeconds
         self.defaultExpirySeconds = defaultExpirySeconds
         self.uploadTimeoutSeconds = uploadTimeoutSeconds
+        self.subjectRetentionSeconds = subjectRetentionSeconds
     }
 
     /// An upload abandoned half-way: the message becomes `error`, and the sender gets a report
