@@ -12,9 +12,11 @@ extension PostgresStore: MessageStore {
         }
     }
 
-    public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp) async throws -> MessageRecord {
+    public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
+                              onDelivery: DeliveryCompanion?) async throws -> MessageRecord {
         var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
-        if record.status == .accepted, let inline = firstChunk.inlineSegment {
+        // The one-statement path serves the common case; a companion message needs a transaction.
+        if record.status == .accepted, onDelivery == nil, let inline = firstChunk.inlineSegment {
             let (sql, arguments) = Self.deliverySQL(record, chunk: firstChunk, inline: inline, now: now)
             record.inboxSequence = try await writeStatement { tx in try await tx.row(sql, arguments).orThrow()("inbox_seq", as: Int64.self) }
             return record
@@ -24,14 +26,23 @@ extension PostgresStore: MessageStore {
             if record.status == .accepted { record.inboxSequence = try await Self.enterInbox(record.recipient, tx) }
             try await record.insert(tx)
             try await Self.attach(firstChunk, to: record.id, number: 1, now: now, tx)
-            if record.status == .accepted { try await Self.addEvent(record.id, "delivered", "{}", now, tx) }
+            if record.status == .accepted { try await Self.delivered(record, onDelivery: onDelivery, now: now, tx) }
             return record
+        }
+    }
+
+    /// The delivery event, and the companion message delivered with it.
+    static func delivered(_ record: MessageRecord, onDelivery: DeliveryCompanion?, now: Timestamp, _ tx: SQLTransaction) async throws {
+        try await addEvent(record.id, "delivered", "{}", now, tx)
+        if let (companion, body) = onDelivery?(record) {
+            try await insertDelivered(companion, body: body, now: now, tx)
+            try await addEvent(record.id, "delivery_ack_sent", EventDetails.deliveryAckSent(companion.id), now, tx)
         }
     }
 
     public func addChunk(
         messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
-        chunk: StagedChunk, now: Timestamp
+        chunk: StagedChunk, now: Timestamp, onDelivery: DeliveryCompanion?
     ) async throws -> MessageRecord {
         try await write { tx in
             guard let current = try await Self.fetchMessage(messageID, lock: true, tx) else { throw MeshError.messageDoesNotExist }
@@ -45,7 +56,7 @@ extension PostgresStore: MessageStore {
             try await Self.attach(chunk, to: messageID, number: number, now: now, tx)
             if updated.status == .accepted {
                 updated.inboxSequence = try await Self.enterInbox(updated.recipient, tx)
-                try await Self.addEvent(messageID, "delivered", "{}", now, tx)
+                try await Self.delivered(updated, onDelivery: onDelivery, now: now, tx)
             }
             try await updated.update(tx)
             return updated

@@ -72,7 +72,8 @@ public final class SQLiteMessageStore: MessageStore {
         }
     }
 
-    public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp) async throws -> MessageRecord {
+    public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
+                              onDelivery: DeliveryCompanion?) async throws -> MessageRecord {
         try reserve.admitNewData()
         let inline = firstChunk.inlineSegment.map { Data($0.readableBytesView) }
         return try await writer.write { db in
@@ -80,14 +81,23 @@ public final class SQLiteMessageStore: MessageStore {
             if record.status == .accepted { record.inboxSequence = try Self.enterInbox(record.recipient, db) }
             try record.insert(db)
             try Self.attach(firstChunk, inline: inline, to: record.id, number: 1, now: now, db)
-            if record.status == .accepted { try Self.addEvent(record.id, "delivered", "{}", now, db) }
+            if record.status == .accepted { try Self.delivered(record, onDelivery: onDelivery, now: now, db) }
             return record
+        }
+    }
+
+    /// The delivery event, and the companion message delivered with it.
+    static func delivered(_ record: MessageRecord, onDelivery: DeliveryCompanion?, now: Timestamp, _ db: Database) throws {
+        try addEvent(record.id, "delivered", "{}", now, db)
+        if let (companion, body) = onDelivery?(record) {
+            try insertDelivered(companion, body: body, now: now, db)
+            try addEvent(record.id, "delivery_ack_sent", EventDetails.deliveryAckSent(companion.id), now, db)
         }
     }
 
     public func addChunk(
         messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
-        chunk: StagedChunk, now: Timestamp
+        chunk: StagedChunk, now: Timestamp, onDelivery: DeliveryCompanion?
     ) async throws -> MessageRecord {
         try reserve.admitNewData()
         let inline = chunk.inlineSegment.map { Data($0.readableBytesView) }
@@ -105,7 +115,7 @@ public final class SQLiteMessageStore: MessageStore {
             try Self.attach(chunk, inline: inline, to: messageID, number: number, now: now, db)
             if updated.status == .accepted {
                 updated.inboxSequence = try Self.enterInbox(updated.recipient, db)
-                try Self.addEvent(messageID, "delivered", "{}", now, db)
+                try Self.delivered(updated, onDelivery: onDelivery, now: now, db)
             }
             try updated.update(db)
             return updated

@@ -12,6 +12,7 @@ public enum EventDetails {
     }
 
     public static func businessAckSent(_ ack: MessageID) -> String { "{\"ack_message_id\":\"\(ack.rawValue)\"}" }
+    public static func deliveryAckSent(_ ack: MessageID) -> String { "{\"ack_message_id\":\"\(ack.rawValue)\",\"kind\":\"itk3-infrastructure\"}" }
 
     public static func alertRaised(_ alert: Alert, stage: Int) -> String {
         "{\"alert_id\":\"\(alert.id)\",\"stage\":\(stage + 1),\"condition\":\"\(alert.condition.rawValue)\"}"

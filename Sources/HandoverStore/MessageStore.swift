@@ -4,18 +4,24 @@ import NIOCore
 /// Where messages and their payloads live. One method per intent, each one transaction; every
 /// backend passes the same conformance checks (Tests/HandoverStoreTests). A method that returns means
 /// its change is durably committed.
+/// Given a message just delivered, the message (and body) to deliver with it, if any.
+public typealias DeliveryCompanion = @Sendable (MessageRecord) -> (MessageRecord, [UInt8])?
+
 public protocol MessageStore: Sendable {
     /// Writes one segment of a chunk being uploaded. Segments are invisible until a chunk refers to
     /// them; ones never referred to are removed by `discardAbandonedUploads`.
     func stageSegment(uploadID: String, index: Int, bytes: ByteBuffer, now: Timestamp) async throws
 
-    /// Stores a new message with its first chunk (status from `MessageLifecycle.created`).
-    func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp) async throws -> MessageRecord
+    /// Stores a new message with its first chunk (status from `MessageLifecycle.created`). If it is
+    /// delivered at once, `onDelivery` may return a message to deliver in the same transaction (an
+    /// ITK3 infrastructure acknowledgement), so the two are committed or lost together.
+    func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
+                       onDelivery: DeliveryCompanion?) async throws -> MessageRecord
 
     /// Stores chunk `number` (2...N) of a message being uploaded by `sender`, delivering it when complete.
     /// Errors are `MeshError` (404 unknown, 403 not the sender, 417/406/423 per the lifecycle).
     func addChunk(messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
-                  chunk: StagedChunk, now: Timestamp) async throws -> MessageRecord
+                  chunk: StagedChunk, now: Timestamp, onDelivery: DeliveryCompanion?) async throws -> MessageRecord
 
     func message(_ id: MessageID) async throws -> MessageRecord?
 
@@ -74,6 +80,16 @@ public protocol MessageStore: Sendable {
 
 extension MessageStore {
     /// Two reads; a backend may answer in one.
+    public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp) async throws -> MessageRecord {
+        try await createMessage(message, firstChunk: firstChunk, now: now, onDelivery: nil)
+    }
+
+    public func addChunk(messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
+                         chunk: StagedChunk, now: Timestamp) async throws -> MessageRecord {
+        try await addChunk(messageID: messageID, sender: sender, number: number, total: total, encoding: encoding, chunk: chunk, now: now,
+                           onDelivery: nil)
+    }
+
     public func messageWithChunk(_ id: MessageID, number: Int) async throws -> (message: MessageRecord, chunk: StoredChunk?)? {
         guard let message = try await message(id) else { return nil }
         return (message, try await chunk(messageID: id, number: number))

@@ -19,7 +19,7 @@ let crossingRoutes = TestBroker.defaultRoutes.replacingOccurrences(
       - {id: SG, senders: [ALICE], receivers: [X27], responsibility: required, safeguarding: true,
          crossing: {identity: flagged, lawful_basis: flagged, intent: flagged, receiver_basis: required}}
       - {id: SG_ACK, senders: [X27], receivers: [ALICE]}
-      - {id: TOC_FHIR_IP_DISCH, senders: [ALICE], receivers: [X27], crossing: {identity: flagged, test_nhs_numbers: allowed}}
+      - {id: TOC_FHIR_IP_DISCH, senders: [ALICE], receivers: [X27], responsibility: required, crossing: {identity: flagged, test_nhs_numbers: allowed}}
       - {id: TOC_FHIR_IP_DISCH_ACK, senders: [X27], receivers: [ALICE]}
     """
 let crossingEnvironment = TestBroker.passwords.merging(["DUTY_PW": "duty-secret"]) { $1 }

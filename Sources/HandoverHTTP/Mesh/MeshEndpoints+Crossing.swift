@@ -35,7 +35,10 @@ extension MeshEndpoints {
         let workflow = decision.workflow
         let organisation = index.mailboxes[sender].flatMap { index.organisations[$0.organisation] }
         var fhir: FHIRReading?
-        if headers.contentEncrypted != true, let (bytes, format) = try await fhirPayload(staged, headers: headers, inflated: inflated) {
+        // A chunked payload is only whole once its last chunk arrives: it is passed through unread
+        // (its sender declares the record in the header), as is an encrypted one.
+        if headers.contentEncrypted != true, headers.chunkRange.total == 1,
+            let (bytes, format) = try await fhirPayload(staged, headers: headers, inflated: inflated) {
             switch FHIRMessageReader.read(bytes, format: format) {
             case .success(let reading): fhir = reading
             case .failure(let problem): throw await refuse(problem, sender: sender, decision: decision, index: index, context: context)
@@ -132,5 +135,27 @@ extension MeshEndpoints {
             context.logger.error("could not tell the sender's duty contact of a refused safeguarding referral",
                                  metadata: ["handover.mailbox": "\(sender)", "handover.error": "\(String(describing: error).prefix(200))"])
         }
+    }
+}
+
+extension MeshEndpoints {
+    /// For `acks: fhir-itk3` workflows: the ITK3 infrastructure response (20013) delivered with a
+    /// Transfer of Care message that asked for one, in the same transaction as its delivery.
+    func itkInfrastructureAck(workflow: Workflow?, directoryVersion: Int64, now: Timestamp) -> DeliveryCompanion? {
+        guard workflow?.acks == .fhirITK3 else { return nil }
+        let id = broker.idGenerator.next(now: now)
+        let response = itkResponse(code: ITK3Response.infrastructureSuccess.0, display: ITK3Response.infrastructureSuccess.1, now: now)
+        return { delivered in
+            guard delivered.crossing?.derived?.fhir?.infAckRequested == true else { return nil }
+            var answer = response
+            answer.sourceEndpoint = delivered.recipient.rawValue
+            return ITK3Response.message(answering: delivered, answer, id: id, directoryVersion: directoryVersion)
+        }
+    }
+
+    func itkResponse(code: String, display: String, now: Timestamp) -> ITK3Response.Response {
+        func uuid() -> String { UUID().uuidString.lowercased() }
+        return ITK3Response.Response(code: code, display: display, bundleID: uuid(), headerID: uuid(), outcomeID: uuid(), timestamp: now,
+                                     sourceEndpoint: "")
     }
 }

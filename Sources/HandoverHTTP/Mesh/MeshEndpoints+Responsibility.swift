@@ -10,6 +10,8 @@ extension MeshEndpoints {
         var note: String?
         /// The receiver's own lawful basis (each controller needs its own; a workflow can require it).
         var lawful_basis: LawfulBasis?
+        /// On `acks: fhir-itk3` workflows: the ITK business code of the response (default 30001).
+        var itk_response_code: String?
     }
 
     struct OutcomeBody: Decodable {
@@ -39,6 +41,11 @@ extension MeshEndpoints {
         let version = index.version
         let ackID = broker.idGenerator.next(now: now)
         let event = decision == .accept ? "responsibility_accepted" : "responsibility_declined"
+        let itkCode = body.itk_response_code ?? "30001"
+        guard let itkDisplay = ITK3Response.businessCodes[itkCode] else {
+            throw MeshError.badRequest("itk_response_code must be one of " + ITK3Response.businessCodes.keys.sorted().joined(separator: ", "))
+        }
+        let itk = itkResponse(code: itkCode, display: itkDisplay, now: now)
         let updated = try await applying {
             try await broker.store.updateResponsibility(
                 messageID: id, recipient: mailbox, event: event, now: now,
@@ -47,7 +54,16 @@ extension MeshEndpoints {
                                                  downloaded: message.downloadedAt != nil, now: now, receiverBasis: body.lawful_basis,
                                                  receiverBasisRequired: index.workflows[WorkflowID(message.workflowID)]?.crossing.receiverBasisRequired ?? false)
                 },
-                ack: { message, record in BusinessAck.message(for: message, event: event, record: record, id: ackID, now: now, directoryVersion: version) })
+                ack: { message, record in
+                    // A Transfer of Care message is answered in ITK3, and only if it asked.
+                    if index.workflows[WorkflowID(message.workflowID)]?.acks == .fhirITK3, let facts = message.crossing?.derived?.fhir {
+                        guard facts.busAckRequested == true else { return nil }
+                        var answer = itk
+                        answer.sourceEndpoint = message.recipient.rawValue
+                        return ITK3Response.message(answering: message, answer, id: ackID, directoryVersion: version)
+                    }
+                    return BusinessAck.message(for: message, event: event, record: record, id: ackID, now: now, directoryVersion: version)
+                })
         }
         if decision == .accept, let delivered = updated.deliveredAt {
             broker.metrics.responsibilityAccepted(afterSeconds: now.secondsSinceEpoch - delivered.secondsSinceEpoch)
@@ -63,7 +79,8 @@ extension MeshEndpoints {
         let body: OutcomeBody = try await decodeBody(request)
         let person = body.by ?? Person(name: "")
         let now = broker.clock()
-        let version = broker.directory.snapshot.version
+        let index = broker.directory.snapshot
+        let version = index.version
         let ackID = broker.idGenerator.next(now: now)
         let updated = try await applying {
             try await broker.store.updateResponsibility(
@@ -71,7 +88,11 @@ extension MeshEndpoints {
                 change: { message in
                     ResponsibilityMachine.recordOutcome(message.responsibility ?? ResponsibilityRecord(), code: body.code, detail: body.detail, by: person, now: now)
                 },
-                ack: { message, record in BusinessAck.message(for: message, event: "outcome", record: record, id: ackID, now: now, directoryVersion: version) })
+                ack: { message, record in
+                    // ITK3 has one business response, sent on the decision; outcomes show in tracking.
+                    if index.workflows[WorkflowID(message.workflowID)]?.acks == .fhirITK3, message.crossing?.derived?.fhir != nil { return nil }
+                    return BusinessAck.message(for: message, event: "outcome", record: record, id: ackID, now: now, directoryVersion: version)
+                })
         }
         return .json(TrackingView.responsibilityJSON(updated.responsibility ?? ResponsibilityRecord()))
     }

@@ -37,7 +37,8 @@ extension MeshEndpoints {
             expirySeconds: decision.workflow?.expiry.map(expirySeconds) ?? broker.configuration.defaultExpirySeconds,
             route: decision.route, escalationPolicy: decision.workflow?.escalation,
             responsibilityRequired: decision.workflow?.responsibility == .required, crossing: crossing)
-        let stored = try await broker.store.createMessage(record, firstChunk: staged, now: now)
+        let stored = try await broker.store.createMessage(record, firstChunk: staged, now: now,
+                                                          onDelivery: itkInfrastructureAck(workflow: decision.workflow, directoryVersion: index.version, now: now))
         if stored.status == .accepted && stored.escalationPolicy != nil { broker.onDelivered() }
         broker.metrics.messageAccepted(workflow: decision.workflow?.id.rawValue ?? "unregistered")
         context.logger.info("message accepted", metadata: [
@@ -66,8 +67,11 @@ extension MeshEndpoints {
                                              size: 0, replacing: nil, now: broker.clock()).get()
         let now = broker.clock()
         let staged = try await stage(request.body, now: now, inspector: encoding == .gzip ? GzipBodyValidator() : nil)
+        let index = broker.directory.snapshot
         let updated = try await broker.store.addChunk(messageID: id, sender: sender, number: number, total: range.total,
-                                                      encoding: encoding, chunk: staged, now: now)
+                                                      encoding: encoding, chunk: staged, now: now,
+                                                      onDelivery: itkInfrastructureAck(workflow: index.workflows[WorkflowID(current.workflowID)],
+                                                                                       directoryVersion: index.version, now: now))
         if updated.status == .accepted {
             if updated.escalationPolicy != nil { broker.onDelivered() }
             context.logger.info("chunked message delivered", metadata: ["handover.message_id": "\(id)", "handover.mailbox": "\(sender)"])
