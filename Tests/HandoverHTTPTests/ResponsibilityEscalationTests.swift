@@ -335,9 +335,18 @@ struct SampleDirectoryEscalationTests {
             #expect(metrics.text.contains(#"handover_alerts_open{workflow="SAFEGUARDING_ADULT_REFERRAL",stage="1"} 1"#))
             #expect(metrics.text.contains("handover_escalation_lag_seconds_count 1"))
 
+            // A plain MESH send: delivered, its gaps shown to the council (the policy flags, never refuses).
+            let record = try await h.call(.get, "/messageexchange/LA713SAFE/inbox/\(id)/crossing", authorization: auth("LA713SAFE")).json
+            #expect((record["flags"] as? [[String: Any]])?.filter { $0["shown"] as? Bool == true }.compactMap { $0["flow"] as? String }
+                        == ["identity", "lawful_basis", "intent"])
             _ = try await h.call(.get, "/messageexchange/LA713SAFE/inbox/\(id)", authorization: auth("LA713SAFE"))
+            // The council states its own lawful basis to accept (each controller needs its own).
+            let withoutBasis = try await h.call(.post, "/messageexchange/LA713SAFE/inbox/\(id)/responsibility",
+                                                body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8), authorization: auth("LA713SAFE"))
+            #expect(withoutBasis.status == .expectationFailed && withoutBasis.meshError?.code == "HANDOVER-RECEIVER-BASIS-REQUIRED")
+            let basis = #""lawful_basis":{"article6":"A6-1e","article9":"A9-2b","dpa18_sch1":"S1-P2-18"}"#
             let accepted = try await h.call(.post, "/messageexchange/LA713SAFE/inbox/\(id)/responsibility",
-                                            body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8), authorization: auth("LA713SAFE"))
+                                            body: Array(#"{"decision":"accept","by":\#(somebody),\#(basis)}"#.utf8), authorization: auth("LA713SAFE"))
             #expect(accepted.status == .ok)
             #expect(try await broker.parts.store.alert(id: raised[0])?.state == .resolved)
             let after = try await h.call(.get, "/metrics")

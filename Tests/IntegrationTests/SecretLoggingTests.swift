@@ -69,4 +69,64 @@ struct SecretLoggingTests {
             #expect(!log.contains(secret), "the log holds the \(what)")
         }
     }
+
+    /// Governed crossings carry who a message is about; a whole run at trace level with declared and
+    /// derived identities, refusals and views leaves no NHS number, name or date of birth in the log
+    /// or the audit log.
+    @Test func crossingsAtTraceLevelLogNoIdentity() async throws {
+        let sharedKey = "shared-" + randomHex(bytes: 12)
+        let passwords = ["ALICE": "alice-" + randomHex(bytes: 8), "BOB": "bob-" + randomHex(bytes: 8)]
+        let yaml = TestBroker.defaultRoutes + """
+
+              - {id: SG, senders: [ALICE], receivers: [X27], responsibility: required, safeguarding: true,
+                 crossing: {identity: flagged, lawful_basis: flagged, intent: flagged, receiver_basis: required}}
+              - {id: SG_ACK, senders: [X27], receivers: [ALICE]}
+              - {id: TOC_FHIR_IP_DISCH, senders: [ALICE], receivers: [X27], crossing: {test_nhs_numbers: allowed}}
+              - {id: TOC_FHIR_IP_DISCH_ACK, senders: [X27], receivers: [ALICE]}
+            """
+        let (folder, routes) = try TestBroker.folderWithRoutes("crossing-log", yaml: yaml)
+        var environment = ["HANDOVER_SHARED_KEY": sharedKey, "HANDOVER_MASTER_KEY": SecretBox.encodeKey(SecretBox.generateKeyBytes()),
+                           "HANDOVER_LOG_LEVEL": "trace"]
+        for (mailbox, password) in passwords { environment[mailbox + "_PW"] = password }
+        let broker = try BrokerProcess(
+            arguments: ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path],
+            environment: environment, logURL: folder.appendingPathComponent("broker.log"))
+        defer { broker.terminate() }
+        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: passwords, sharedKey: sharedKey)
+        func header(_ json: String) -> (String, String) {
+            ("mex-handover-crossing", Data(json.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: ""))
+        }
+        let declared = header(#"{"subject":{"nhs_number":"4010232137","local_ids":[{"system":"urn:x","value":"C104233"}]},"provenance":{"author":{"name":"Dr Ada Okafor"}}}"#)
+        let id = try #require(try await client.send(from: "ALICE", to: "BOB", workflow: "SG", body: Array("concern".utf8), headers: [declared]))
+        let fhir = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/fhir/toc-edischarge-stu3.xml"))
+        let toc = try #require(try await client.send(from: "ALICE", to: "BOB", workflow: "TOC_FHIR_IP_DISCH", body: Array(fhir)))
+        let invalid = header(#"{"subject":{"nhs_number":"4010232138"}}"#)
+        #expect(try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
+                                         headers: [("mex-to", "BOB"), ("mex-workflowid", "SG"), invalid], body: [1]).status == 400)
+        let mismatch = header(#"{"subject":{"nhs_number":"4010232137"}}"#)
+        #expect(try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
+                                         headers: [("mex-to", "BOB"), ("mex-workflowid", "TOC_FHIR_IP_DISCH"), mismatch], body: Array(fhir)).status == 400)
+        for message in [id, toc] {
+            #expect(try await client.request(.GET, "/messageexchange/BOB/inbox/\(message)/crossing", as: "BOB").status == 200)
+            #expect(try await client.request(.GET, "/messageexchange/BOB/inbox/\(message)", as: "BOB").status == 200)
+            #expect(try await client.request(.GET, "/messageexchange/ALICE/outbox/tracking?messageID=\(message)", as: "ALICE").status == 200)
+        }
+        let accept = #"{"decision":"accept","by":{"name":"Sam Patel"},"lawful_basis":{"article6":"A6-1e","article9":"A9-2b","dpa18_sch1":"S1-P2-18"}}"#
+        #expect(try await client.request(.POST, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB", body: Array(accept.utf8)).status == 200)
+        let adminToken = try String(contentsOf: folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        var auditRequest = HTTPClientRequest(url: "http://127.0.0.1:\(broker.port)/admin/audit?limit=1000")
+        auditRequest.headers.add(name: "authorization", value: "Bearer " + adminToken)
+        let audit = String(buffer: try await HTTPClient.shared.execute(auditRequest, timeout: .seconds(10)).body.collect(upTo: 1 << 22))
+        #expect(audit.contains("entries") || audit.contains("["), "the audit log was not read: \(audit.prefix(200))")
+        broker.terminate()
+
+        let log = try String(contentsOf: broker.logURL, encoding: .utf8)
+        #expect(log.contains("send refused by crossing policy") && log.contains("HANDOVER-CROSSING-INVALID") && log.contains("HANDOVER-CROSSING-MISMATCH"))
+        for identifying in ["4010232137", "4010232138", "9434765919", "C104233", "Okafor", "Florence", "Testpatient", "1938-04-02"] {
+            #expect(!log.contains(identifying), "the log holds \(identifying)")
+            #expect(!audit.contains(identifying), "the audit log holds \(identifying)")
+        }
+    }
 }
