@@ -346,4 +346,22 @@ struct DirectoryCrossingPolicyTests {
             """#)
         #expect(directory.organisations.map(\.publicAuthority) == [true, false, true, false])
     }
+
+    /// The code lists are part of the directory (versioned like the rest): a list the directory gives
+    /// replaces the built-in one; the others stay.
+    @Test func theDirectoryCanReplaceACodeList() throws {
+        let json = #"""
+            {"lawful_basis_codes":[{"id":"A6-1e","list":"article6","name":"Public task"},{"id":"A6-1c","list":"article6"},
+                                   {"id":"X-1","list":"article7"},{"id":"has space","list":"article9"},{"id":"A6-1c","list":"article6"}]}
+            """#
+        let (directory, problems) = DirectoryBuilder.build([(source: "d.json", document: try JSONDecoder().decode(DirectoryDocument.self, from: Data(json.utf8)))])
+        #expect(Set(problems.map(\.entry)) == ["lawful basis code X-1", "lawful basis code has space", "lawful basis code A6-1c"])
+        let vocabulary = directory.vocabulary
+        #expect(vocabulary.article6 == ["A6-1e", "A6-1c", "A6-1c"] && vocabulary.article9 == LawfulBasisVocabulary.builtIn.article9)
+        let rules = CrossingRules.Context(policy: .standard, safeguarding: false, senderIsPublicAuthority: false, vocabulary: vocabulary)
+        let refused = CrossingRules.invalidBasis(LawfulBasis(article6: "A6-1a"), field: "lawful_basis", context: rules)
+        #expect(refused?.reason == "unknown code; known codes are A6-1e, A6-1c, A6-1c")
+        #expect(CrossingRules.invalidBasis(LawfulBasis(article6: "A6-1c"), field: "lawful_basis", context: rules) == nil)
+        #expect(Directory().vocabulary == .builtIn)
+    }
 }

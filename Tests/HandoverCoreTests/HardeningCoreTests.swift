@@ -106,7 +106,7 @@ struct DirectoryKeyCheckTests {
 
     /// The key list must follow the document types: every key a fully populated document encodes is known.
     @Test func theKnownKeysMatchWhatDocumentsEncode() throws {
-        let directory = Directory(
+        var directory = Directory(
             organisations: [Organisation(code: ODSCode("A"), name: "A", domain: .nhs, authority: "x", publicAuthority: false)],
             mailboxes: [Mailbox(id: MailboxID("M"), organisation: ODSCode("A"), name: "M", password: .environment("P"), active: true)],
             areas: [Area(code: "E1", name: "E", postcodeDistricts: ["RV1"])],
@@ -118,6 +118,7 @@ struct DirectoryKeyCheckTests {
                                 repeatEvery: .elapsed(seconds: 3600))])],
             calendars: [WorkingCalendar(id: "c", timezone: "Europe/London", workingStart: 540, workingEnd: 1020, workingDays: [0], holidays: ["2026-12-25"])],
             webhooks: [Webhook(id: "h", url: "https://x", secret: .environment("S"), allowPrivate: true, format: .pagerDuty)])
+        directory.lawfulBasisCodes = [LawfulBasisCode(code: "A6-1e", list: "article6", name: "Public task")]
         let d = DirectoryDocument(directory)
         #expect(d.workflows?.first?.crossing?.defaults?.intent?.immediateRisk == true && d.organisations?.first?.public_authority == false)
         let encoded = try JSONEncoder().encode(d)

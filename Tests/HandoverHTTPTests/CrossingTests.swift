@@ -270,4 +270,48 @@ struct CrossingHTTPTests {
             #expect(try !ReceiptTests().opensslVerifies(receipt: tampered, signature: try #require(response.json["signature"] as? String), ca: ca, in: broker.folder))
         }
     }
+
+    /// The code lists are directory entries: an admin adds a local confidentiality basis, live, and the
+    /// next crossing may use it; the change is a new directory version, with its diff.
+    @Test func anAdminExtendsTheVocabularyLive() async throws {
+        let broker = try await broker()
+        let token = AdminTokenFormat.generate()
+        try await broker.parts.store.createAdminToken(name: "dpo", role: .admin, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil, now: broker.clock.now)
+        try await MeshHarness.run(broker) { h in
+            let local = crossingHeader(#"{"lawful_basis":{"article6":"A6-1e","confidentiality":"CLDC-local-agreement"}}"#)
+            let before = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE",
+                                          headers: ["mex-to": "BOB", "mex-workflowid": "WF", "mex-handover-crossing": local], body: [1])
+            #expect(before.status == .badRequest && before.meshError?.msg.contains("CLDC-implied-direct-care") == true)
+            let put = try await h.call(.put, "/admin/lawful-basis-codes/CLDC-local-agreement", headers: ["content-type": "application/json"],
+                                       body: Array(#"{"id":"CLDC-local-agreement","list":"confidentiality","name":"Riverside information-sharing agreement 2026"}"#.utf8),
+                                       accept: nil, authorization: "Bearer \(token)")
+            #expect(put.status == .ok && put.json["version"] as? Int == 2)
+            let id = try await h.send(headers: ["mex-handover-crossing": local])
+            let record = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)/crossing", as: "BOB").json
+            #expect((record["lawful_basis"] as? [String: Any])?["confidentiality"] as? String == "CLDC-local-agreement")
+            // The list replaced the built-in confidentiality list; the other lists are unchanged.
+            let builtIn = crossingHeader(#"{"lawful_basis":{"article6":"A6-1e","confidentiality":"CLDC-implied-direct-care"}}"#)
+            let refused = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE",
+                                           headers: ["mex-to": "BOB", "mex-workflowid": "WF", "mex-handover-crossing": builtIn], body: [1])
+            #expect(refused.status == .badRequest && refused.meshError?.msg.contains("CLDC-local-agreement") == true)
+            let bad = try await h.call(.put, "/admin/lawful-basis-codes/X1", headers: ["content-type": "application/json"],
+                                       body: Array(#"{"id":"X1","list":"article99"}"#.utf8), accept: nil, authorization: "Bearer \(token)")
+            #expect(bad.status.code == 422 && bad.text.contains("article6, article9, dpa18_sch1, confidentiality"))
+        }
+    }
+
+    /// A restricted subject (a sensitive record) is whole only in the recipient's view.
+    @Test func aRestrictedSubjectIsShownOnlyToTheRecipient() async throws {
+        try await MeshHarness.run(try await broker()) { h in
+            let restricted = crossingHeader(#"{"subject":{"nhs_number":"4010232137","nhs_number_status":"01","restricted":true}}"#)
+            let id = try await h.send(headers: ["mex-handover-crossing": restricted])
+            let recipient = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)/crossing", as: "BOB").json
+            #expect((recipient["subjects"] as? [[String: Any]])?.first?["nhs_number"] as? String == "4010232137")
+            let sender = try await h.call(.get, "/messageexchange/ALICE/outbox/\(id)/crossing", as: "ALICE")
+            #expect(!sender.text.contains("4010232137"))
+            #expect((sender.json["subjects"] as? [[String: Any]])?.first?["restricted"] as? Bool == true)
+            let receipt = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)/receipt", as: "BOB")
+            #expect(receipt.status == .ok && !receipt.text.contains("4010232137"))
+        }
+    }
 }

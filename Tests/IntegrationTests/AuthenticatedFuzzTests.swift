@@ -81,7 +81,7 @@ struct AuthenticatedFuzzTests {
         for i in 0..<count {
             let token = pick(tokens)
             let id = pick([known, message, junk(40)])
-            let kind = pick(["organisations", "mailboxes", "areas", "services", "workflows", "escalation-policies", "calendars", "webhooks", junk(10)])
+            let kind = pick(["organisations", "mailboxes", "areas", "services", "workflows", "escalation-policies", "calendars", "webhooks", "lawful-basis-codes", junk(10)])
             let adminRoutes: [(HTTPMethod, String)] = [
                 (.GET, "/admin/directory"), (.PUT, "/admin/directory?dry_run=\(pick(["true", "false", junk(3)]))"),
                 (.GET, "/admin/directory/history"), (.GET, "/admin/directory/versions/\(number())"),

@@ -72,6 +72,14 @@ public struct CrossingRecord: Codable, Hashable, Sendable {
         return copy
     }
 
+    /// The record with each `restricted` subject (a sensitive record) cut to its marker and
+    /// verification status: such a subject is shown whole only to the message's recipient.
+    public var withRestrictedSubjectsMasked: CrossingRecord {
+        var copy = self
+        copy.subjects = subjects.map { $0.restricted == true ? CrossingSubject(nhsNumberStatus: $0.nhsNumberStatus, restricted: true) : $0 }
+        return copy
+    }
+
     /// Set on a copy whose subject was left out, so a reader can tell "none given" from "not shown".
     public var subjectWithheld: Bool? {
         get { sources["subject_withheld"] == .broker ? true : nil }

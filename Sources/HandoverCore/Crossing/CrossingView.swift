@@ -14,11 +14,25 @@ extension CrossingRecord {
 }
 
 extension MessageRecord {
+    public enum CrossingAudience: Sendable {
+        /// The recipient: everything.
+        case recipient
+        /// The sender and the receipt both ends share: restricted subjects masked.
+        case bothEnds
+        /// Headers and tracking: no subject at all.
+        case anyone
+    }
+
     /// The whole crossing: declared and derived parts, the flags, and what the receiver asserted
-    /// when it decided (its own lawful basis). `withSubject` only for the message's two ends.
-    public func crossingJSON(withSubject: Bool) -> JSONValue {
+    /// when it decided (its own lawful basis), cut to what `audience` may see.
+    public func crossingJSON(for audience: CrossingAudience) -> JSONValue {
         let record = crossing ?? CrossingRecord()
-        var view = withSubject ? record.json : record.withoutSubject.json
+        var view: JSONValue
+        switch audience {
+        case .recipient: view = record.json
+        case .bothEnds: view = record.withRestrictedSubjectsMasked.json
+        case .anyone: view = record.withoutSubject.json
+        }
         if case .object(var pairs) = view {
             pairs.append(("message_id", .string(id.rawValue)))
             pairs.append(("workflow_id", .string(workflowID)))

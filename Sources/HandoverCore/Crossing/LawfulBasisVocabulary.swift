@@ -32,10 +32,38 @@ public struct LawfulBasisVocabulary: Hashable, Sendable {
         confidentiality: ["CLDC-implied-direct-care", "CLDC-explicit-consent", "CLDC-public-interest", "CLDC-legal-requirement",
                           "CLDC-s251-support"])
 
+    public static let listNames = ["article6", "article9", "dpa18_sch1", "confidentiality"]
+
+    /// The built-in lists, each replaced by the directory's codes for that list where it gives any.
+    public static func from(_ codes: [LawfulBasisCode]) -> LawfulBasisVocabulary {
+        guard !codes.isEmpty else { return builtIn }
+        func list(_ name: String, _ fallback: [String]) -> [String] {
+            let given = codes.filter { $0.list == name }.map(\.code)
+            return given.isEmpty ? fallback : given
+        }
+        return LawfulBasisVocabulary(article6: list("article6", builtIn.article6), article9: list("article9", builtIn.article9),
+                                     schedule1: list("dpa18_sch1", builtIn.schedule1), confidentiality: list("confidentiality", builtIn.confidentiality))
+    }
+
     /// Article 9 conditions that need a Schedule 1 condition beside them.
     public static let needsSchedule1: Set<String> = ["A9-2b", "A9-2g", "A9-2h", "A9-2i"]
     /// Article 6 conditions a public authority cannot rely on for its tasks.
     public static let notForPublicAuthorities: Set<String> = ["A6-1ea", "A6-1f"]
     /// Confidentiality bases that allow sharing without (or against) the person's agreement.
     public static let overridingConfidentiality: Set<String> = ["CLDC-public-interest", "CLDC-legal-requirement"]
+}
+
+/// One code of the directory's lawful-basis vocabulary (`lawful_basis_codes:`).
+public struct LawfulBasisCode: Hashable, Sendable {
+    public var code: String
+    /// `article6`, `article9`, `dpa18_sch1` or `confidentiality`.
+    public var list: String
+    public var name: String?
+
+    public init(code: String, list: String, name: String? = nil) { (self.code, self.list, self.name) = (code, list, name) }
+}
+
+extension Directory {
+    /// The vocabulary crossings are checked against: the built-in lists, or the directory's where given.
+    public var vocabulary: LawfulBasisVocabulary { LawfulBasisVocabulary.from(lawfulBasisCodes) }
 }

@@ -121,6 +121,17 @@ public struct DirectoryBuilder {
                                                        holidays: Set(c.holidays ?? [])))
             origin[entry] = name
         }
+        for c in file.lawful_basis_codes ?? [] {
+            let entry = "lawful basis code \(c.id)"
+            guard LawfulBasisVocabulary.listNames.contains(c.list) else {
+                problem(entry, "list", "must be one of " + LawfulBasisVocabulary.listNames.joined(separator: ", ")); continue
+            }
+            guard !c.id.isEmpty, c.id.count <= 40, c.id.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
+                problem(entry, "id", "a code is 1 to 40 printable ASCII characters without spaces"); continue
+            }
+            directory.lawfulBasisCodes.append(LawfulBasisCode(code: c.id, list: c.list, name: c.name))
+            origin[entry] = name
+        }
         for w in file.webhooks ?? [] {
             let format = w.format.map { WebhookFormat(rawValue: $0) } ?? .handover
             if format == nil {

@@ -51,6 +51,7 @@ public enum DirectoryDiff {
         compare("escalation-policy", old.escalation_policies, new.escalation_policies) { $0.id }
         compare("calendar", old.calendars, new.calendars) { $0.id }
         compare("webhook", old.webhooks, new.webhooks) { $0.id }
+        compare("lawful-basis-code", old.lawful_basis_codes, new.lawful_basis_codes) { $0.id }
         return out
     }
 

@@ -9,8 +9,15 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
     public var escalation_policies: [PolicyEntry]?
     public var calendars: [CalendarEntry]?
     public var webhooks: [WebhookEntry]?
+    public var lawful_basis_codes: [LawfulBasisCodeEntry]?
 
     public init() {}
+
+    /// A lawful-basis code the boundary recognises: `id` is the code, `list` the part it belongs to.
+    public struct LawfulBasisCodeEntry: Codable, Hashable, Sendable {
+        public var id: String; public var list: String; public var name: String?
+        public init(id: String, list: String, name: String? = nil) { (self.id, self.list, self.name) = (id, list, name) }
+    }
 
     public struct OrganisationEntry: Codable, Hashable, Sendable {
         public var code: String; public var name: String; public var domain: String; public var authority: String?
@@ -134,6 +141,7 @@ extension DirectoryDocument {
             CalendarEntry(id: $0.id, timezone: $0.timezone, working_hours: hhmm($0.workingStart) + "-" + hhmm($0.workingEnd),
                           working_days: $0.workingDays.sorted().map { dayNames[$0] }, holidays: $0.holidays.sorted())
         }
+        lawful_basis_codes = d.lawfulBasisCodes.isEmpty ? nil : d.lawfulBasisCodes.map { LawfulBasisCodeEntry(id: $0.code, list: $0.list, name: $0.name) }
         webhooks = d.webhooks.map {
             WebhookEntry(id: $0.id, url: $0.url, secret: $0.secret?.written, allow_private: $0.allowPrivate ? true : nil,
                          format: $0.format == .handover ? nil : $0.format.rawValue)

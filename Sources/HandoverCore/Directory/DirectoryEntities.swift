@@ -21,6 +21,7 @@ public struct DirectoryEntityKind: Sendable {
         make("escalation-policies", "escalation policy", \.escalation_policies, id: \.id),
         make("calendars", "calendar", \.calendars, id: \.id),
         make("webhooks", "webhook", \.webhooks, id: \.id),
+        make("lawful-basis-codes", "lawful basis code", \.lawful_basis_codes, id: \.id),
     ].map { ($0.pathName, $0) })
 
     /// The entry with `id` (case-insensitive), or nil.

@@ -31,11 +31,13 @@ public enum DirectoryKeyCheck {
         "escalation_policies": .list(.object(["id": .value, "calendar": .value, "stages": .list(stage)])),
         "calendars": .list(.object(["id": .value, "timezone": .value, "working_hours": .value, "working_days": .value, "holidays": .value])),
         "webhooks": .list(.object(["id": .value, "url": .value, "secret": .value, "allow_private": .value, "format": .value])),
+        "lawful_basis_codes": .list(.object(["id": .value, "list": .value, "name": .value])),
     ]
     /// How the validator names an entry of each section ("workflow X").
     static let entryNames: [String: String] = [
         "organisations": "organisation", "mailboxes": "mailbox", "areas": "area", "services": "service", "workflows": "workflow",
         "escalation_policies": "escalation policy", "calendars": "calendar", "webhooks": "webhook",
+        "lawful_basis_codes": "lawful basis code",
     ]
 
     /// Every unknown key in a whole document, named by file (`source`), entry and key.

@@ -9,6 +9,8 @@ public struct Directory: Hashable, Sendable {
     public var escalationPolicies: [EscalationPolicy] = []
     public var calendars: [WorkingCalendar] = []
     public var webhooks: [Webhook] = []
+    /// The lawful-basis codes this boundary recognises, where it replaces a built-in list.
+    public var lawfulBasisCodes: [LawfulBasisCode] = []
 
     public init(
         organisations: [Organisation] = [], mailboxes: [Mailbox] = [], areas: [Area] = [], services: [DirectoryService] = [],

@@ -23,6 +23,7 @@ public enum DirectoryValidator {
         duplicates(d.escalationPolicies.map(\.id), "escalation policy", "id")
         duplicates(d.calendars.map(\.id), "calendar", "id")
         duplicates(d.webhooks.map(\.id), "webhook", "id")
+        duplicates(d.lawfulBasisCodes.map(\.code), "lawful basis code", "id")
 
         let orgs = Set(d.organisations.map(\.code))
         let boxes = Dictionary(d.mailboxes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

@@ -14,7 +14,7 @@ public enum CrossingReceipt {
             ("payload_sha256", .string(payloadSHA256)), ("payload_bytes", .int(payloadBytes)), ("chunks", .int(Int64(m.totalChunks))),
             ("route", m.route?.json),
             ("uploaded_at", .string(m.createdAt.isoUTC)), ("delivered_at", m.deliveredAt.map { .string($0.isoUTC) }),
-            ("crossing", m.crossing.map { _ in m.crossingJSON(withSubject: true) }),
+            ("crossing", m.crossing.map { _ in m.crossingJSON(for: .bothEnds) }),
         ]).serialized
     }
 }

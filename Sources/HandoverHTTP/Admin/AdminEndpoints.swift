@@ -112,7 +112,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
 
     func kind(_ context: Context) throws -> (DirectoryEntityKind, String) {
         guard let name = context.parameters.get("kind"), let kind = DirectoryEntityKind.all[name] else {
-            throw AdminProblem.notFound("that kind of directory entry (use organisations, mailboxes, areas, services, workflows, escalation-policies, calendars or webhooks)")
+            throw AdminProblem.notFound("that kind of directory entry (use organisations, mailboxes, areas, services, workflows, escalation-policies, calendars, webhooks or lawful-basis-codes)")
         }
         guard let id = context.parameters.get("id"), !id.isEmpty else { throw AdminProblem.notFound("that entry") }
         return (kind, id)

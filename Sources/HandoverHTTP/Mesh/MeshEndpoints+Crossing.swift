@@ -13,7 +13,7 @@ extension MeshEndpoints {
         guard let message = try await broker.store.message(id), message.type == .data, (asSender ? message.sender : message.recipient) == mailbox else {
             throw MeshError.messageDoesNotExist
         }
-        return .json(message.crossingJSON(withSubject: true))
+        return .json(message.crossingJSON(for: asSender ? .bothEnds : .recipient))
     }
 
     /// The declaration in `Mex-Handover-Crossing`, read before the body so a malformed header writes
@@ -45,7 +45,7 @@ extension MeshEndpoints {
             }
         }
         let rules = CrossingRules.Context(policy: workflow?.crossing ?? .standard, safeguarding: workflow?.safeguarding ?? false,
-                                          senderIsPublicAuthority: organisation?.publicAuthority ?? false)
+                                          senderIsPublicAuthority: organisation?.publicAuthority ?? false, vocabulary: index.directory.vocabulary)
         var record: CrossingRecord
         switch CrossingRules.record(declared: declared, payload: fhir, context: rules) {
         case .success(let built): record = built

@@ -32,7 +32,8 @@ extension MeshEndpoints {
         let index = broker.directory.snapshot
         let receiver = index.mailboxes[mailbox].flatMap { index.organisations[$0.organisation] }
         if let basis = body.lawful_basis {
-            let rules = CrossingRules.Context(policy: .standard, safeguarding: false, senderIsPublicAuthority: receiver?.publicAuthority ?? false)
+            let rules = CrossingRules.Context(policy: .standard, safeguarding: false, senderIsPublicAuthority: receiver?.publicAuthority ?? false,
+                                              vocabulary: index.directory.vocabulary)
             if let problem = CrossingRules.invalidBasis(basis, field: "lawful_basis", context: rules) {
                 throw MeshError(status: 400, event: "RESPONSIBILITY", code: problem.code, message: problem.description)
             }

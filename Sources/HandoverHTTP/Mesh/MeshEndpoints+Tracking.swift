@@ -82,7 +82,7 @@ enum TrackingView {
             })),
             ("downloaded_at", m.downloadedAt.map { .string($0.isoUTC) }),
             ("route", m.route?.json),
-            ("crossing", m.crossing.map { _ in m.crossingJSON(withSubject: false) }),
+            ("crossing", m.crossing.map { _ in m.crossingJSON(for: .anyone) }),
             ("delivered_at", m.deliveredAt.map { .string($0.isoUTC) }),
             ("acknowledged_at", m.acknowledgedAt.map { .string($0.isoUTC) }),
         ])
