@@ -12,6 +12,10 @@ public final class BrokerMetrics: Sendable {
     let escalationLag: DurationHistogram
     private let openAlertLabels = Mutex<Set<[String]>>([])
     private let inboxLabels = Mutex<Set<String>>([])
+    /// Gap counters by workflow, flow and policy: looked up on every send (a plain MESH send has
+    /// four recorded gaps), so kept rather than asked of the registry each time.
+    private let gapCounters = Mutex<[GapKey: Counter]>([:])
+    private struct GapKey: Hashable { var workflow: String; var flow: String; var shown: Bool }
 
     public init() {
         acceptance = registry.makeDurationHistogram(
@@ -36,8 +40,13 @@ public final class BrokerMetrics: Sendable {
 
     /// A gap a workflow's policy let through: `flagged` (shown to both sides) or `recorded` (counted only).
     public func crossingFlagged(workflow: String, flow: String, shown: Bool) {
-        registry.makeCounter(name: "handover_crossing_gaps_total", labels: [("workflow", workflow), ("flow", flow), ("policy", shown ? "flagged" : "recorded")],
-                             help: "Crossings delivered with a gap in their record").increment()
+        let key = GapKey(workflow: workflow, flow: flow, shown: shown)
+        if let counter = gapCounters.withLock({ $0[key] }) { return counter.increment() }
+        let counter = registry.makeCounter(name: "handover_crossing_gaps_total",
+                                           labels: [("workflow", workflow), ("flow", flow), ("policy", shown ? "flagged" : "recorded")],
+                                           help: "Crossings delivered with a gap in their record")
+        gapCounters.withLock { $0[key] = counter }
+        counter.increment()
     }
 
     public func downloaded() { registry.makeCounter(name: "handover_downloads_total", help: "Chunk downloads").increment() }

@@ -67,6 +67,10 @@ public final class MeshBroker: Sendable {
     let idGenerator = MessageIDGenerator.shared
     /// Payload digests of delivered messages, for receipts (payloads never change once delivered).
     let payloadDigests = Mutex<[MessageID: (digest: String, bytes: Int64)]>([:])
+    /// Refused safeguarding concerns told to the sender's duty team, per sending mailbox and workflow:
+    /// three at once, then one every ten minutes, so a misconfigured system retrying cannot bury
+    /// the duty inbox (every refusal is still counted and logged).
+    let refusalNotices = Mutex(RateLimiter<String>(ratePerSecond: 1.0 / 600, burst: 3))
 
     public init(store: any BrokerStore, directory: DirectoryHolder, sharedKey: String, configuration: MeshConfiguration,
                 clock: @escaping @Sendable () -> Timestamp, metrics: BrokerMetrics = BrokerMetrics(), receiptSigner: CMSReceiptSigner? = nil,

@@ -17,9 +17,7 @@ extension MessageRecord {
     /// The crossing record as stored (JSON text, keys sorted so equal records store equal text).
     public var crossingJSON: String? { crossing.flatMap(Self.crossingText) }
 
-    public static func crossingText(_ record: CrossingRecord) -> String? {
-        (try? crossingEncoder.encode(record)).map { String(decoding: $0, as: UTF8.self) }
-    }
+    public static func crossingText(_ record: CrossingRecord) -> String? { record.jsonValue.serialized }
 
     public static func crossing(fromJSON text: String?) -> CrossingRecord? {
         text.flatMap { try? JSONDecoder().decode(CrossingRecord.self, from: Data($0.utf8)) }
@@ -28,11 +26,6 @@ extension MessageRecord {
     /// The FHIR `MessageHeader.id` a Transfer of Care payload carried, indexed to find duplicates.
     public var fhirMessageID: String? { crossing?.derived?.fhir?.messageID.map { String($0.prefix(200)) } }
 
-    static let crossingEncoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
 }
 
 extension MessageRecord {

@@ -11,6 +11,17 @@ import Testing
 /// log for each secret. Service-start lines used to print the whole environment at debug level.
 @Suite("Secrets never reach the log", .serialized)
 struct SecretLoggingTests {
+    /// The real binary at trace level on plain HTTP, with `passwords` as `<MAILBOX>_PW`.
+    func traceBroker(_ name: String, yaml: String, passwords: [String: String], environment: [String: String]) throws -> (URL, BrokerProcess) {
+        let (folder, routes) = try TestBroker.folderWithRoutes(name, yaml: yaml)
+        var environment = environment.merging(["HANDOVER_LOG_LEVEL": "trace"]) { $1 }
+        for (mailbox, password) in passwords { environment[mailbox + "_PW"] = password }
+        let broker = try BrokerProcess(
+            arguments: ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path],
+            environment: environment, logURL: folder.appendingPathComponent("broker.log"))
+        return (folder, broker)
+    }
+
     @Test func aFullRunAtTraceLevelLogsNoSecret() async throws {
         let sharedKey = "shared-" + randomHex(bytes: 12)
         let masterKey = SecretBox.encodeKey(SecretBox.generateKeyBytes())
@@ -22,13 +33,8 @@ struct SecretLoggingTests {
             webhooks:
               - {id: oncall, url: "http://127.0.0.1:9/hook", secret: "${HOOK_SECRET}", allow_private: true}
             """
-        let (folder, routes) = try TestBroker.folderWithRoutes("secrets", yaml: yaml)
-        var environment = ["HANDOVER_SHARED_KEY": sharedKey, "HANDOVER_MASTER_KEY": masterKey, "HOOK_SECRET": hookSecret,
-                           "HANDOVER_LOG_LEVEL": "trace"]
-        for (mailbox, password) in passwords { environment[mailbox + "_PW"] = password }
-        let broker = try BrokerProcess(
-            arguments: ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path],
-            environment: environment, logURL: folder.appendingPathComponent("broker.log"))
+        let (folder, broker) = try traceBroker("secrets", yaml: yaml, passwords: passwords,
+                                               environment: ["HANDOVER_SHARED_KEY": sharedKey, "HANDOVER_MASTER_KEY": masterKey, "HOOK_SECRET": hookSecret])
         defer { broker.terminate() }
         let base = "http://127.0.0.1:\(broker.port)"
         let client = MeshWireClient(http: .shared, baseURL: base, passwords: passwords, sharedKey: sharedKey)
@@ -84,13 +90,8 @@ struct SecretLoggingTests {
               - {id: TOC_FHIR_IP_DISCH, senders: [ALICE], receivers: [X27], crossing: {test_nhs_numbers: allowed}}
               - {id: TOC_FHIR_IP_DISCH_ACK, senders: [X27], receivers: [ALICE]}
             """
-        let (folder, routes) = try TestBroker.folderWithRoutes("crossing-log", yaml: yaml)
-        var environment = ["HANDOVER_SHARED_KEY": sharedKey, "HANDOVER_MASTER_KEY": SecretBox.encodeKey(SecretBox.generateKeyBytes()),
-                           "HANDOVER_LOG_LEVEL": "trace"]
-        for (mailbox, password) in passwords { environment[mailbox + "_PW"] = password }
-        let broker = try BrokerProcess(
-            arguments: ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path],
-            environment: environment, logURL: folder.appendingPathComponent("broker.log"))
+        let (folder, broker) = try traceBroker("crossing-log", yaml: yaml, passwords: passwords, environment: [
+            "HANDOVER_SHARED_KEY": sharedKey, "HANDOVER_MASTER_KEY": SecretBox.encodeKey(SecretBox.generateKeyBytes())])
         defer { broker.terminate() }
         let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: passwords, sharedKey: sharedKey)
         func header(_ json: String) -> (String, String) {

@@ -228,7 +228,9 @@ public struct CrossingDerived: Codable, Hashable, Sendable {
     public var senderDomain: String?
     public var senderAuthority: String?
     public var senderPublicAuthority: Bool?
-    public var receivedAt: String
+    /// Received time, route and sender mailbox are the message's own and are filled in when the
+    /// record is shown rather than stored twice.
+    public var receivedAt: String?
     public var payloadSHA256: String?
     public var route: RouteTaken?
     /// Whether the client certificate that sent it names a mailbox of the sending organisation
@@ -237,7 +239,7 @@ public struct CrossingDerived: Codable, Hashable, Sendable {
     public var fhir: FHIRMessageFacts?
 
     public init(senderMailbox: String?, senderOrganisation: String?, senderDomain: String?, senderAuthority: String?,
-                senderPublicAuthority: Bool?, receivedAt: String, payloadSHA256: String?, route: RouteTaken?,
+                senderPublicAuthority: Bool?, receivedAt: String?, payloadSHA256: String?, route: RouteTaken?,
                 certificateMatchesSender: Bool?, fhir: FHIRMessageFacts?) {
         (self.senderMailbox, self.senderOrganisation, self.senderDomain, self.senderAuthority) = (senderMailbox, senderOrganisation, senderDomain, senderAuthority)
         (self.senderPublicAuthority, self.receivedAt, self.payloadSHA256, self.route) = (senderPublicAuthority, receivedAt, payloadSHA256, route)
@@ -270,4 +272,12 @@ extension CrossingDeclaration {
         [("subject", !subjects.isEmpty), ("lawful_basis", lawfulBasis != nil), ("consent", consent != nil),
          ("provenance", provenance != nil), ("intent", intent != nil)]
     }
+}
+
+/// An immutable reference to a crossing record, so copying a message record copies one pointer.
+final class CrossingBox: Hashable, Sendable {
+    let value: CrossingRecord
+    init(_ value: CrossingRecord) { self.value = value }
+    static func == (a: CrossingBox, b: CrossingBox) -> Bool { a === b || a.value == b.value }
+    func hash(into hasher: inout Hasher) { hasher.combine(value) }
 }

@@ -2,12 +2,7 @@ import Foundation
 
 extension CrossingRecord {
     /// The record as JSON with sorted keys: the same record always reads and signs the same way.
-    public var json: JSONValue {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return .null }
-        return .stored(String(decoding: data, as: UTF8.self))
-    }
+    public var json: JSONValue { jsonValue }
 
     /// `Mex-Handover-Crossing` on a download or HEAD: the record without its subject, base64url.
     public var headerValue: String { base64URLEncode(Array(withoutSubject.json.serialized.utf8)) }
@@ -26,7 +21,15 @@ extension MessageRecord {
     /// The whole crossing: declared and derived parts, the flags, and what the receiver asserted
     /// when it decided (its own lawful basis), cut to what `audience` may see.
     public func crossingJSON(for audience: CrossingAudience) -> JSONValue {
-        let record = crossing ?? CrossingRecord()
+        var record = crossing ?? CrossingRecord()
+        // What the message itself records, shown in the record rather than stored in it twice.
+        var derived = record.derived ?? CrossingDerived(senderMailbox: nil, senderOrganisation: nil, senderDomain: nil, senderAuthority: nil,
+                                                        senderPublicAuthority: nil, receivedAt: nil, payloadSHA256: nil, route: nil,
+                                                        certificateMatchesSender: nil, fhir: nil)
+        derived.senderMailbox = derived.senderMailbox ?? sender?.rawValue
+        derived.receivedAt = derived.receivedAt ?? createdAt.isoUTC
+        derived.route = derived.route ?? route
+        record.derived = derived
         var view: JSONValue
         switch audience {
         case .recipient: view = record.json
@@ -39,7 +42,7 @@ extension MessageRecord {
             if let r = responsibility, r.state != .pending {
                 pairs.append(("receiver", .compact([
                     ("decision", .string(r.state.rawValue)), ("by", r.decidedBy.map(personJSON)), ("at", r.decidedAt.map { .string($0.isoUTC) }),
-                    ("lawful_basis", r.receiverBasis.map { CrossingRecord(CrossingDeclaration(lawfulBasis: $0)).json["lawful_basis"] ?? .null }),
+                    ("lawful_basis", r.receiverBasis.map(\.jsonValue)),
                 ])))
             }
             view = .object(pairs)

@@ -49,12 +49,15 @@ public enum FHIRMessageReader {
     /// Whether a payload is to be read as FHIR, and in which format: its content type says so, or its
     /// first bytes look like a FHIR Bundle.
     public static func format(contentType: String?, prefix: some Collection<UInt8>) -> FHIRFormat? {
-        let type = contentType?.lowercased() ?? ""
-        if type.contains("fhir+json") || (type.contains("fhir") && type.contains("json")) { return .json }
-        if type.contains("fhir+xml") || (type.contains("fhir") && type.contains("xml")) { return .xml }
-        let head = Array(prefix.prefix(2048))
-        guard let first = head.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF) })
+        if let type = contentType?.lowercased(), type.contains("fhir") {
+            if type.contains("json") { return .json }
+            if type.contains("xml") { return .xml }
+        }
+        // Looked at without copying first: most payloads are not FHIR and stop here.
+        guard let first = prefix.prefix(2048).first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF) }),
+            first == UInt8(ascii: "{") || first == UInt8(ascii: "<")
         else { return nil }
+        let head = Array(prefix.prefix(2048))
         if first == UInt8(ascii: "{"), FHIRTree.contains(head, "\"resourcetype\""), FHIRTree.contains(head, "\"bundle\"") { return .json }
         if first == UInt8(ascii: "<"), FHIRTree.contains(head, "<bundle"), FHIRTree.contains(head, "hl7.org/fhir") { return .xml }
         return nil

@@ -109,8 +109,13 @@ public struct MessageRecord: Hashable, Sendable {
     public var responsibility: ResponsibilityRecord?
     /// The first download by the recipient.
     public var downloadedAt: Timestamp?
-    /// The crossing's governance (identity, lawful basis, provenance, intent), fixed at send.
-    public var crossing: CrossingRecord?
+    /// The crossing's governance (identity, lawful basis, provenance, intent), fixed at send. Held
+    /// in a box: a message record is copied often on the send path, and the record is large.
+    public var crossing: CrossingRecord? {
+        get { crossingBox?.value }
+        set { crossingBox = newValue.map(CrossingBox.init) }
+    }
+    private var crossingBox: CrossingBox?
 
     public init(
         id: MessageID, type: MessageType = .data, sender: MailboxID?, recipient: MailboxID, workflowID: String,

@@ -6,7 +6,8 @@ import NIOCore
 
 extension MeshEndpoints {
     /// `GET /messageexchange/{MB}/inbox/{ID}/crossing` (recipient) and `/outbox/{ID}/crossing`
-    /// (sender): the whole crossing record, subject included; 404 to anyone else.
+    /// (sender): the whole crossing record, subject included (a restricted one only for the
+    /// recipient); 404 to anyone else.
     func crossing(_ request: Request, _ context: Context, asSender: Bool) async throws -> Response {
         let (mailbox, _) = try await authenticate(request, context)
         let id = try context.pathMessageID()
@@ -57,13 +58,16 @@ extension MeshEndpoints {
             record.flags.append(CrossingFlag(flow: "provenance", field: "fhir.message_id",
                                              reason: "duplicate: another message carried this MessageHeader.id (ITK 20007)", shown: true))
         }
+        // The sender mailbox, received time and route are the message's own (shown with the record).
         record.derived = CrossingDerived(
-            senderMailbox: sender.rawValue, senderOrganisation: organisation?.code.rawValue, senderDomain: organisation?.domain.rawValue,
-            senderAuthority: organisation?.authority, senderPublicAuthority: organisation?.publicAuthority, receivedAt: now.isoUTC,
-            payloadSHA256: headers.chunkRange.total == 1 ? staged.sha256 : nil, route: decision.route,
+            senderMailbox: nil, senderOrganisation: organisation?.code.rawValue, senderDomain: organisation?.domain.rawValue,
+            senderAuthority: organisation?.authority, senderPublicAuthority: organisation?.publicAuthority, receivedAt: nil,
+            payloadSHA256: headers.chunkRange.total == 1 ? staged.sha256 : nil, route: nil,
             certificateMatchesSender: broker.configuration.bindClientCertificates ? true : nil, fhir: facts)
         let workflowName = workflow?.id.rawValue ?? "unregistered"
         for flag in record.flags { broker.metrics.crossingFlagged(workflow: workflowName, flow: flag.flow, shown: flag.shown) }
+        // A `recorded` gap is only counted; the record keeps the gaps both sides are shown.
+        record.flags.removeAll { !$0.shown }
         return record
     }
 
@@ -75,8 +79,8 @@ extension MeshEndpoints {
             return (inflated, format)
         }
         if let inline = staged.inlineSegment {
-            let bytes = Array(inline.readableBytesView)
-            return FHIRMessageReader.format(contentType: headers.contentType, prefix: bytes).map { (bytes, $0) }
+            guard let format = FHIRMessageReader.format(contentType: headers.contentType, prefix: inline.readableBytesView) else { return nil }
+            return (Array(inline.readableBytesView), format)
         }
         guard staged.segmentCount > 0, let first = try await broker.store.segment(uploadID: staged.uploadID, index: 0),
             let format = FHIRMessageReader.format(contentType: headers.contentType, prefix: first.readableBytesView)
@@ -112,9 +116,14 @@ extension MeshEndpoints {
     /// workflow, the field and the reason, never a submitted value.
     private func alertSenderDuty(_ problem: CrossingProblem, sender: MailboxID, workflow: String, index: DirectoryIndex,
                                  context: Context) async {
+        let now = broker.clock()
+        guard broker.refusalNotices.withLock({ $0.admit(sender.rawValue + " " + workflow, now: now) }) == nil else {
+            context.logger.notice("refused safeguarding referral not told again yet", metadata: [
+                "handover.mailbox": "\(sender)", "handover.workflow": "\(workflow)"])
+            return
+        }
         let organisation = index.mailboxes[sender].flatMap { index.organisations[$0.organisation] }
         let recipient = organisation?.duty.mailbox ?? organisation?.safeguardingLead ?? sender
-        let now = broker.clock()
         let body = JSONValue.compact([
             ("event", "safeguarding_crossing_refused"), ("workflow_id", .string(workflow)), ("sender", .string(sender.rawValue)),
             ("code", .string(problem.code)), ("field", .string(problem.field)), ("reason", .string(problem.reason)),
