@@ -22,7 +22,9 @@ extension MeshEndpoints {
         }
         let declared = try await declaredCrossing(request, sender: sender, decision: decision, index: index, context: context)
         let now = broker.clock()
-        let gzip = headers.contentEncoding == .gzip ? GzipBodyValidator(retainingFHIR: headers.contentEncrypted != true, contentType: headers.contentType) : nil
+        // Only a single-chunk, unencrypted payload is read for FHIR, so only then are inflated bytes kept.
+        let readable = headers.contentEncrypted != true && headers.chunkRange.total == 1
+        let gzip = headers.contentEncoding == .gzip ? GzipBodyValidator(retainingFHIR: readable, contentType: headers.contentType) : nil
         let staged = try await stage(request.body, now: now, inspector: gzip)
         guard staged.size > 0 else { throw MeshError.dataFileMissing }
         let crossing = try await governedCrossing(declared: declared, headers: headers, sender: sender, decision: decision, index: index,
