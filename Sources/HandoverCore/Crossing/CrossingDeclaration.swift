@@ -26,8 +26,12 @@ public struct CrossingDeclaration: Hashable, Sendable {
         guard let bytes = base64URLDecode(text.trimmingWhitespace()) else {
             return .failure(.malformed("", "the header must be base64url without padding"))
         }
-        let data = Data(bytes)
-        guard let tree = try? JSONDecoder().decode(JSONValue.self, from: data), case .object = tree else {
+        return parse(json: Data(bytes))
+    }
+
+    /// The declaration from its JSON (the header's content, or the `crossing` of an off-system record).
+    public static func parse(json data: Data) -> Result<CrossingDeclaration, CrossingProblem> {
+        guard data.count <= 16 * 1024, let tree = try? JSONDecoder().decode(JSONValue.self, from: data), case .object = tree else {
             return .failure(.malformed("", "the header must hold a JSON object"))
         }
         if let unknown = unknownKey(in: tree, shape: shape, path: "") {

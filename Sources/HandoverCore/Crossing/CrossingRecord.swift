@@ -237,6 +237,8 @@ public struct CrossingDerived: Codable, Hashable, Sendable {
     /// (nil when the connection had no client certificate).
     public var certificateMatchesSender: Bool?
     public var fhir: FHIRMessageFacts?
+    /// Set when the crossing happened off-system (by phone, fax, email or paper) and was recorded.
+    public var offSystem: OffSystemFacts?
 
     public init(senderMailbox: String?, senderOrganisation: String?, senderDomain: String?, senderAuthority: String?,
                 senderPublicAuthority: Bool?, receivedAt: String?, payloadSHA256: String?, route: RouteTaken?,
@@ -250,8 +252,33 @@ public struct CrossingDerived: Codable, Hashable, Sendable {
         case route, fhir
         case senderMailbox = "sender_mailbox", senderOrganisation = "sender_organisation", senderDomain = "sender_domain"
         case senderAuthority = "sender_authority", senderPublicAuthority = "sender_public_authority", receivedAt = "received_at"
-        case payloadSHA256 = "payload_sha256", certificateMatchesSender = "certificate_matches_sender"
+        case payloadSHA256 = "payload_sha256", certificateMatchesSender = "certificate_matches_sender", offSystem = "off_system"
     }
+}
+
+/// How a crossing that happened off-system was recorded (docs/CROSSINGS.md, "Crossings that happen off-system").
+public struct OffSystemFacts: Codable, Hashable, Sendable {
+    /// `phone`, `fax`, `email`, `paper`, `in-person` or `other`.
+    public var channel: String
+    public var occurredAt: String
+    /// The workflow the crossing belongs to (the notice itself travels on `HANDOVER_OFFSYSTEM`).
+    public var workflowID: String
+    /// Who recorded it (the admin token's name).
+    public var recordedBy: String
+    /// A member of the public who referred and did not give their name.
+    public var anonymous: Bool?
+
+    public init(channel: String, occurredAt: String, workflowID: String, recordedBy: String, anonymous: Bool?) {
+        (self.channel, self.occurredAt, self.workflowID, self.recordedBy, self.anonymous) = (channel, occurredAt, workflowID, recordedBy, anonymous)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case channel, anonymous
+        case occurredAt = "occurred_at", workflowID = "workflow_id", recordedBy = "recorded_by"
+    }
+
+    public static let channels = ["phone", "fax", "email", "paper", "in-person", "other"]
+    public static let workflow = "HANDOVER_OFFSYSTEM"
 }
 
 /// A gap a `flagged` (or `recorded`) policy let through.

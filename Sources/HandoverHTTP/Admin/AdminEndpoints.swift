@@ -36,6 +36,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         admin.get("alerts") { request, context in try await listAlerts(request, context) }
         admin.get("alerts/:alert") { request, context in try await getAlert(request, context) }
         admin.post("alerts/:alert/acknowledge") { request, context in try await acknowledgeAlert(request, context) }
+        admin.post("crossings") { request, context in try await recordOffSystemCrossing(request, context) }
         admin.get(":kind/:id") { request, context in try await getEntity(request, context) }
         admin.put(":kind/:id") { request, context in try await putEntity(request, context) }
         admin.delete(":kind/:id") { request, context in try await deleteEntity(request, context) }

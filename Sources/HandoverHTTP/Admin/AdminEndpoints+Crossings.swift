@@ -1,0 +1,119 @@
+import Foundation
+import HandoverCore
+import HandoverStore
+import Hummingbird
+import NIOCore
+
+extension AdminEndpoints {
+    struct OffSystemBody: Decodable {
+        var channel: String
+        var occurred_at: String
+        var from_organisation: String?
+        var anonymous: Bool?
+        /// Addressed as a message is: a mailbox, an organisation code, `AREA:` or `POSTCODE:`.
+        var to: String
+        var workflow: String
+        /// A short summary with no clinical detail (at most 500 characters).
+        var summary: String?
+        var crossing: JSONValue?
+    }
+
+    /// `POST /admin/crossings` (operator or admin): a crossing that happened by phone, fax, email or
+    /// on paper, recorded so it lives under the same responsibility and escalation as a message. It
+    /// is routed through the directory and delivered to the receiving mailbox as a `HANDOVER_OFFSYSTEM`
+    /// notice carrying the workflow's responsibility and escalation policy.
+    func recordOffSystemCrossing(_ request: Request, _ context: Context) async throws -> Response {
+        let who = try await principal(request, context, edit: false)
+        guard who.role != .viewer else {
+            throw AdminProblem(status: .forbidden, type: "forbidden", title: "Forbidden", detail: "recording a crossing needs the operator or admin role")
+        }
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        let body: OffSystemBody
+        do {
+            body = try JSONDecoder().decode(OffSystemBody.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw AdminProblem.badRequest("the body must be JSON with channel, occurred_at, to, workflow and (unless anonymous) from_organisation: "
+                                          + describeDecodingError(error))
+        }
+        let index = manager.holder.snapshot
+        guard OffSystemFacts.channels.contains(body.channel) else {
+            throw AdminProblem.badRequest("channel must be one of " + OffSystemFacts.channels.joined(separator: ", "))
+        }
+        guard let occurred = Timestamp.parseDateTime(body.occurred_at), occurred <= clock().adding(seconds: 300) else {
+            throw AdminProblem.badRequest("occurred_at must be an ISO 8601 date and time, not in the future")
+        }
+        guard (body.summary ?? "").count <= 500 else { throw AdminProblem.badRequest("summary is at most 500 characters (no clinical detail)") }
+        var from: Organisation?
+        if let code = body.from_organisation {
+            guard let organisation = index.organisations[ODSCode(code)] else {
+                throw AdminProblem.badRequest("from_organisation names no organisation in the directory")
+            }
+            from = organisation
+        } else if body.anonymous != true {
+            throw AdminProblem.badRequest("from_organisation is required unless the referrer is a member of the public (anonymous: true)")
+        }
+        let workflowID = WorkflowID(body.workflow)
+        guard let workflow = index.workflows[workflowID] else { throw AdminProblem.badRequest("workflow is not in the directory") }
+        // Routed as a message is, but from no mailbox: whoever phoned is not held to the workflow's senders.
+        let decision: RouteDecision
+        switch index.resolve(to: body.to.trimmingCharacters(in: .whitespaces).uppercased(), workflowID: workflowID,
+                             sender: MailboxID(OffSystemFacts.workflow), allowUnknownWorkflows: false) {
+        case .success(let routed): decision = routed
+        case .failure(let refusal): throw AdminProblem(status: .unprocessableContent, type: "unroutable", title: "Not routed", detail: refusal.explained)
+        }
+        let declared: CrossingDeclaration?
+        if let crossing = body.crossing {
+            switch CrossingDeclaration.parse(json: Data(crossing.serialized.utf8)) {
+            case .success(let d): declared = d
+            case .failure(let problem): throw AdminProblem.badRequest(problem.description)
+            }
+        } else {
+            declared = nil
+        }
+        // A crossing that already happened is recorded whatever it lacks: gaps are flagged, never refused.
+        var policy = workflow.crossing
+        for keyPath in [\CrossingPolicy.identity, \.lawfulBasis, \.intent, \.provenance] where policy[keyPath: keyPath] == .required {
+            policy[keyPath: keyPath] = .flagged
+        }
+        let rules = CrossingRules.Context(policy: policy, safeguarding: workflow.safeguarding, senderIsPublicAuthority: from?.publicAuthority ?? false,
+                                          vocabulary: index.directory.vocabulary)
+        var record: CrossingRecord
+        switch CrossingRules.record(declared: declared, payload: nil, context: rules) {
+        case .success(let built): record = built
+        case .failure(let problem): throw AdminProblem.badRequest(problem.description)
+        }
+        record.flags.removeAll { !$0.shown }
+        var derived = CrossingDerived(senderMailbox: nil, senderOrganisation: from?.code.rawValue, senderDomain: from?.domain.rawValue,
+                                      senderAuthority: from?.authority, senderPublicAuthority: from?.publicAuthority, receivedAt: nil,
+                                      payloadSHA256: nil, route: nil, certificateMatchesSender: nil, fhir: nil)
+        derived.offSystem = OffSystemFacts(channel: body.channel, occurredAt: occurred.isoUTC, workflowID: workflow.id.rawValue, recordedBy: who.name,
+                                           anonymous: body.anonymous)
+        record.derived = derived
+
+        let now = clock()
+        let notice = JSONValue.compact([
+            ("event", "offsystem_crossing"), ("channel", .string(body.channel)), ("occurred_at", .string(occurred.isoUTC)),
+            ("from_organisation", from.map { .string($0.code.rawValue) }), ("anonymous", body.anonymous.map(JSONValue.bool)),
+            ("workflow_id", .string(workflow.id.rawValue)), ("summary", body.summary.map(JSONValue.string)), ("recorded_by", .string(who.name)),
+        ]).serialized
+        var bytes = ByteBuffer()
+        bytes.writeString(notice)
+        let message = MessageRecord(
+            id: MessageIDGenerator.shared.next(now: now), sender: nil, recipient: decision.recipient, workflowID: OffSystemFacts.workflow,
+            subject: "Off-system \(body.channel) crossing: \(workflow.id.rawValue)", contentType: "application/json", totalChunks: 1,
+            status: .uploading, createdAt: now, expirySeconds: workflow.expiry?.elapsedSeconds ?? ExpiryPolicy().defaultExpirySeconds,
+            route: decision.route, escalationPolicy: workflow.escalation, responsibilityRequired: workflow.responsibility == .required,
+            crossing: record)
+        let stored = try await store.createMessage(
+            message, firstChunk: StagedChunk(uploadID: ChunkStager.newUploadID(now: now), size: Int64(bytes.readableBytes), segmentCount: 1,
+                                             sha256: "", inlineSegment: bytes), now: now)
+        try await store.appendAudit(AuditRecord(actor: actor(who), action: "crossing.offsystem_recorded", subject: "message \(stored.id.rawValue)",
+                                                detail: JSONValue.compact([
+                                                    ("channel", .string(body.channel)), ("workflow_id", .string(workflow.id.rawValue)),
+                                                    ("recipient", .string(stored.recipient.rawValue)), ("route", decision.route.json),
+                                                ]).serialized), now: now)
+        return .json(.compact([("message_id", .string(stored.id.rawValue)), ("recipient", .string(stored.recipient.rawValue)),
+                               ("workflow_id", .string(OffSystemFacts.workflow)), ("crossing", stored.crossingJSON(for: .bothEnds))]),
+                     status: .created)
+    }
+}
