@@ -12,6 +12,8 @@ public final class BrokerMetrics: Sendable {
     let escalationLag: DurationHistogram
     private let openAlertLabels = Mutex<Set<[String]>>([])
     private let inboxLabels = Mutex<Set<String>>([])
+    /// The scorecard's gauges are recomputed at most once a minute (an aggregate over 30 days of crossings).
+    private let scorecardComputedAt = Mutex<Timestamp?>(nil)
     /// Gap counters by workflow, flow and policy: looked up on every send (a plain MESH send has
     /// four recorded gaps), so kept rather than asked of the registry each time.
     private let gapCounters = Mutex<[GapKey: Counter]>([:])
@@ -117,6 +119,7 @@ public final class BrokerMetrics: Sendable {
             registry.makeGauge(name: "handover_alerts_open", labels: [("workflow", labels[0]), ("stage", labels[1])],
                                help: "Alerts not yet resolved").set(to: Double(counts[labels] ?? 0))
         }
+        try await renderScorecard(store, now: now)
         let inboxes = try await store.inboxDepths()
         let emptied = inboxLabels.withLock { previous -> Set<String> in
             let now = Set(inboxes.map(\.mailbox.rawValue))
@@ -135,6 +138,29 @@ public final class BrokerMetrics: Sendable {
             registry.makeGauge(name: "handover_inbox_oldest_seconds", labels: [("mailbox", inbox.mailbox.rawValue)],
                                help: "Age of the oldest unacknowledged message in each inbox")
                 .set(to: inbox.oldestDeliveredAt.map { max(0, scrapeTime - Double($0.secondsSinceEpoch)) } ?? 0)
+        }
+    }
+
+    /// `handover_boundary_level{from,to,workflow,flow}` (-1 for insufficient data) and
+    /// `handover_boundary_risk{from,to,workflow}` over the last 30 days. Labels are directory
+    /// organisation codes and workflow ids.
+    private func renderScorecard(_ store: any BrokerStore, now: Timestamp) async throws {
+        let due = scorecardComputedAt.withLock { last in
+            guard last.map({ now.secondsSinceEpoch - $0.secondsSinceEpoch >= 60 }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        for tally in try await store.boundaryTallies(since: now.adding(seconds: -30 * 86_400), until: now.adding(seconds: 1), now: now) {
+            let score = BoundaryScorecard.score(tally)
+            let boundary = [("from", tally.from), ("to", tally.to), ("workflow", tally.workflowID)]
+            for flow in score.flows {
+                registry.makeGauge(name: "handover_boundary_level", labels: boundary + [("flow", flow.flow.rawValue)],
+                                   help: "Each flow's level (0-4) on each boundary over 30 days; -1 for insufficient data").set(to: Double(flow.level ?? -1))
+            }
+            registry.makeGauge(name: "handover_boundary_risk", labels: boundary,
+                               help: "Each boundary's risk score over 30 days (0 governed, 100 ungoverned; -1 for insufficient data)")
+                .set(to: Double(score.risk ?? -1))
         }
     }
 }

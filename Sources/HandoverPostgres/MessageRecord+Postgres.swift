@@ -51,6 +51,7 @@ extension MessageRecord {
         let placeholders = (1...42).map { "$\($0)" }.joined(separator: ", ")
         try await tx.execute("INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(placeholders))",
                              rowArguments + [escalationPolicy == nil])
+        try await ScorecardRow(message: self)?.upsert(tx)
     }
 
     /// Writes every mutable field back (the lifecycle functions decide the values).
@@ -63,6 +64,7 @@ extension MessageRecord {
             """, [receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
                   statusEvent?.success, statusEvent?.at, deliveredAt, acknowledgedAt, expiresAt, inboxSequence, responsibilityJSON,
                   downloadedAt, crossingClosedAt, id.rawValue])
+        try await ScorecardRow(message: self)?.upsert(tx)
     }
 
 }

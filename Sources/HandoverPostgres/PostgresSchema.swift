@@ -190,6 +190,17 @@ enum PostgresSchema {
             CREATE INDEX messages_crossing_closed ON messages (crossing_closed_at) WHERE crossing_closed_at IS NOT NULL;
             CREATE INDEX messages_fhir_message_id ON messages (fhir_message_id) WHERE fhir_message_id IS NOT NULL;
             """),
+        ("009-scorecard", """
+            CREATE TABLE crossing_facts (
+                message_id TEXT PRIMARY KEY,
+                sender_org TEXT NOT NULL, receiver_org TEXT NOT NULL, workflow TEXT NOT NULL, created_at BIGINT NOT NULL,
+                identity DOUBLE PRECISION NOT NULL, consent INTEGER NOT NULL, provenance INTEGER NOT NULL, intent INTEGER NOT NULL,
+                for_information INTEGER NOT NULL, routing INTEGER NOT NULL, outcome INTEGER NOT NULL,
+                accept_by BIGINT, accepted_at BIGINT, secs_to_accept BIGINT, secs_to_outcome BIGINT
+            );
+            CREATE INDEX crossing_facts_window ON crossing_facts (created_at);
+            CREATE INDEX crossing_facts_boundary ON crossing_facts (sender_org, receiver_org, workflow, created_at);
+            """),
     ]
 
     static func migrate(_ store: PostgresStore) async throws {

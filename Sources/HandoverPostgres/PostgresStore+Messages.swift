@@ -273,6 +273,12 @@ extension PostgresStore: MessageStore {
         let values = (record.rowArguments + [record.escalationPolicy == nil]).enumerated()
             .map { index, value in index == MessageRecord.inboxSequenceColumn ? "(SELECT seq FROM c)" : bind(value) }
         let (id, upload, at) = (bind(record.id.rawValue), bind(chunk.uploadID), bind(now))
+        // The crossing's scorecard facts, in the same statement.
+        var facts = ""
+        if let row = ScorecardRow(message: record) {
+            let placeholders = row.arguments.map(bind).joined(separator: ", ")
+            facts = ",\n     f AS (INSERT INTO crossing_facts (\(ScorecardSQL.columns)) VALUES (\(placeholders)))"
+        }
         let sql = """
             WITH c AS (INSERT INTO inbox_counts (mailbox, accepted) VALUES (\(recipient), 1)
                        ON CONFLICT (mailbox) DO UPDATE SET accepted = inbox_counts.accepted + 1 RETURNING nextval('inbox_sequence') AS seq),
@@ -281,7 +287,7 @@ extension PostgresStore: MessageStore {
                  ch AS (INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256)
                         VALUES (\(id), 1, \(upload), \(bind(chunk.size)), \(bind(chunk.segmentCount)), \(bind(chunk.sha256)))),
                  e AS (INSERT INTO message_events (message_id, at, kind, detail) VALUES (\(id), \(at), 'delivered', '{}')),
-                 a AS (INSERT INTO audit_pending (at, actor, action, subject, detail) VALUES (\(at), 'broker', 'message.delivered', \(bind("message \(record.id.rawValue)")), '{}'))
+                 a AS (INSERT INTO audit_pending (at, actor, action, subject, detail) VALUES (\(at), 'broker', 'message.delivered', \(bind("message \(record.id.rawValue)")), '{}'))\(facts)
             SELECT inbox_seq FROM m
             """
         return (sql, arguments)

@@ -51,6 +51,7 @@ extension MessageRecord {
 
     func insert(_ db: Database) throws {
         try db.run(sql: Self.insertSQL, arguments: rowArguments + [escalationPolicy == nil])
+        try ScorecardRow(message: self)?.upsert(db)
     }
 
     /// Writes every mutable field back (the lifecycle functions decide the values).
@@ -65,5 +66,6 @@ extension MessageRecord {
                         statusEvent?.success, statusEvent?.at.microsecondsSinceEpoch, deliveredAt?.microsecondsSinceEpoch,
                         acknowledgedAt?.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch, inboxSequence, responsibilityJSON,
                         downloadedAt?.microsecondsSinceEpoch, crossingClosedAt?.microsecondsSinceEpoch, id.rawValue])
+        try ScorecardRow(message: self)?.upsert(db)
     }
 }

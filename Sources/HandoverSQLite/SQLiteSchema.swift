@@ -193,6 +193,19 @@ enum SQLiteSchema {
                 CREATE INDEX messages_fhir_message_id ON messages (fhir_message_id) WHERE fhir_message_id IS NOT NULL;
                 """)
         }
+        m.registerMigration("008-scorecard") { db in
+            try db.execute(sql: """
+                CREATE TABLE crossing_facts (
+                    message_id TEXT PRIMARY KEY,
+                    sender_org TEXT NOT NULL, receiver_org TEXT NOT NULL, workflow TEXT NOT NULL, created_at INTEGER NOT NULL,
+                    identity REAL NOT NULL, consent INTEGER NOT NULL, provenance INTEGER NOT NULL, intent INTEGER NOT NULL,
+                    for_information INTEGER NOT NULL, routing INTEGER NOT NULL, outcome INTEGER NOT NULL,
+                    accept_by INTEGER, accepted_at INTEGER, secs_to_accept INTEGER, secs_to_outcome INTEGER
+                );
+                CREATE INDEX crossing_facts_window ON crossing_facts (created_at);
+                CREATE INDEX crossing_facts_boundary ON crossing_facts (sender_org, receiver_org, workflow, created_at);
+                """)
+        }
         return m
     }
 }

@@ -81,7 +81,7 @@ public struct WebhookDelivery: Hashable, Sendable {
 }
 
 /// Everything the broker stores, in one backend.
-public typealias BrokerStore = MessageStore & EscalationStore & DirectoryStore
+public typealias BrokerStore = MessageStore & EscalationStore & DirectoryStore & ScorecardStore
 
 /// How many alerts are unresolved (open or acknowledged) for one workflow and stage.
 public struct UnresolvedAlertCount: Hashable, Sendable {

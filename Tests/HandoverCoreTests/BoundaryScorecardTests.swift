@@ -139,4 +139,9 @@ struct BoundaryScorecardTests {
         facts = CrossingFacts(message: message, notAcceptedDeadline: deadline, now: deadline)
         #expect(!facts.serviceRouting && facts.alertResponsibility == nil && facts.outcome == nil)
     }
+
+    @Test func csvCellsCannotBecomeFormulas() {
+        #expect(csvCell("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
+        #expect(csvCell("X26") == "X26" && csvCell("a,b") == "\"a,b\"" && csvCell("@SUM") == "'@SUM" && csvCell("line\nbreak") == "\"line\nbreak\"")
+    }
 }

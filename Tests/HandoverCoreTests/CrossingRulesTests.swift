@@ -392,6 +392,8 @@ struct CrossingRecordJSONTests {
                                          senderPublicAuthority: true, receivedAt: "2026-11-30T09:12:00Z", payloadSHA256: "ab",
                                          route: RouteTaken(addressedBy: .postcode, address: "RV2", service: "s", directoryVersion: 3),
                                          certificateMatchesSender: true, fhir: facts)
+        record.derived?.receiverOrganisation = "X27"
+        record.derived?.acceptBy = "2026-11-30T13:12:00Z"
         record.derived?.offSystem = OffSystemFacts(channel: "phone", occurredAt: "2026-11-30T09:00:00Z", workflowID: "W", recordedBy: "duty",
                                                    anonymous: true)
         let written = record.jsonValue.serialized

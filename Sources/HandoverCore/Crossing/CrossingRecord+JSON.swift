@@ -65,12 +65,12 @@ extension CrossingFlag {
 extension CrossingDerived {
     var jsonValue: JSONValue {
         .compact([
-            ("certificate_matches_sender", flag(certificateMatchesSender)), ("fhir", fhir?.jsonValue),
+            ("accept_by", text(acceptBy)), ("certificate_matches_sender", flag(certificateMatchesSender)), ("fhir", fhir?.jsonValue),
             ("off_system", offSystem.map { o in .compact([("anonymous", flag(o.anonymous)), ("channel", .string(o.channel)),
                                                           ("occurred_at", .string(o.occurredAt)), ("recorded_by", .string(o.recordedBy)),
                                                           ("workflow_id", .string(o.workflowID))]) }),
             ("payload_sha256", text(payloadSHA256)),
-            ("received_at", text(receivedAt)),
+            ("received_at", text(receivedAt)), ("receiver_organisation", text(receiverOrganisation)),
             ("route", route.map { r in .compact([("address", .string(r.address)), ("addressed_by", .string(r.addressedBy.rawValue)),
                                                  ("directory_version", .int(r.directoryVersion)), ("service", text(r.service))]) }),
             ("sender_authority", text(senderAuthority)), ("sender_domain", text(senderDomain)), ("sender_mailbox", text(senderMailbox)),

@@ -239,6 +239,11 @@ public struct CrossingDerived: Codable, Hashable, Sendable {
     public var fhir: FHIRMessageFacts?
     /// Set when the crossing happened off-system (by phone, fax, email or paper) and was recorded.
     public var offSystem: OffSystemFacts?
+    /// The receiving organisation, from the directory at send time (one end of the boundary).
+    public var receiverOrganisation: String?
+    /// When the workflow's first not-accepted escalation stage falls due (the scorecard's
+    /// Alert & Responsibility flow measures acceptance against it).
+    public var acceptBy: String?
 
     public init(senderMailbox: String?, senderOrganisation: String?, senderDomain: String?, senderAuthority: String?,
                 senderPublicAuthority: Bool?, receivedAt: String?, payloadSHA256: String?, route: RouteTaken?,
@@ -253,6 +258,7 @@ public struct CrossingDerived: Codable, Hashable, Sendable {
         case senderMailbox = "sender_mailbox", senderOrganisation = "sender_organisation", senderDomain = "sender_domain"
         case senderAuthority = "sender_authority", senderPublicAuthority = "sender_public_authority", receivedAt = "received_at"
         case payloadSHA256 = "payload_sha256", certificateMatchesSender = "certificate_matches_sender", offSystem = "off_system"
+        case receiverOrganisation = "receiver_organisation", acceptBy = "accept_by"
     }
 }
 

@@ -95,15 +95,27 @@ public enum BoundaryScorecard {
     ]
 
     public static func score(_ crossings: [CrossingFacts]) -> BoundaryScore {
+        var tally = BoundaryTally(from: "", to: "", workflowID: "", crossings: crossings.count, flows: [:])
+        for flow in Flow.allCases {
+            let credits = crossings.compactMap { $0.credit(flow) }
+            tally.flows[flow] = (credits.count, credits.reduce(0, +))
+        }
+        tally.medianSecondsToAcceptance = median(crossings.compactMap(\.secondsToAcceptance))
+        tally.medianSecondsToOutcome = median(crossings.compactMap(\.secondsToOutcome))
+        return score(tally)
+    }
+
+    /// The score from a boundary's sums (what the store's aggregate query returns).
+    public static func score(_ tally: BoundaryTally) -> BoundaryScore {
         var levels: [Flow: Int] = [:]
         var flows: [FlowScore] = []
         for flow in Flow.allCases {
-            let credits = crossings.compactMap { $0.credit(flow) }
-            let share = credits.isEmpty ? nil : credits.reduce(0, +) / Double(credits.count)
-            let enough = crossings.count >= minimumCrossings && credits.count >= minimumCrossings
+            let (counted, credit) = tally.flows[flow] ?? (0, 0)
+            let share = counted == 0 ? nil : credit / Double(counted)
+            let enough = tally.crossings >= minimumCrossings && counted >= minimumCrossings
             let level = enough ? share.map { self.level(share: $0) } : nil
             levels[flow] = level
-            flows.append(FlowScore(flow: flow, counted: credits.count, share: share, level: level, uncappedLevel: level))
+            flows.append(FlowScore(flow: flow, counted: counted, share: share, level: level, uncappedLevel: level))
         }
         for cap in caps {
             guard let trigger = levels[cap.when], trigger < cap.below else { continue }
@@ -114,13 +126,12 @@ public enum BoundaryScorecard {
         for i in flows.indices { flows[i].level = levels[flows[i].flow] }
         let known = flows.compactMap(\.level)
         let risk = known.count == Flow.allCases.count ? Int((100 * (1 - Double(known.reduce(0, +)) / 28)).rounded()) : nil
-        return BoundaryScore(crossings: crossings.count, flows: flows, risk: risk,
-                             medianSecondsToAcceptance: median(crossings.compactMap(\.secondsToAcceptance)),
-                             medianSecondsToOutcome: median(crossings.compactMap(\.secondsToOutcome)))
+        return BoundaryScore(crossings: tally.crossings, flows: flows, risk: risk, medianSecondsToAcceptance: tally.medianSecondsToAcceptance,
+                             medianSecondsToOutcome: tally.medianSecondsToOutcome)
     }
 
     /// The lower middle value for an even count: a time that actually happened.
-    static func median(_ values: [Int64]) -> Int64? {
+    public static func median(_ values: [Int64]) -> Int64? {
         guard !values.isEmpty else { return nil }
         let sorted = values.sorted()
         return sorted[(sorted.count - 1) / 2]

@@ -88,9 +88,11 @@ extension AdminEndpoints {
                                       payloadSHA256: nil, route: nil, certificateMatchesSender: nil, fhir: nil)
         derived.offSystem = OffSystemFacts(channel: body.channel, occurredAt: occurred.isoUTC, workflowID: workflow.id.rawValue, recordedBy: who.name,
                                            anonymous: body.anonymous)
+        let now = clock()
+        derived.receiverOrganisation = index.mailboxes[decision.recipient]?.organisation.rawValue
+        derived.acceptBy = index.firstNotAcceptedDeadline(workflow: workflow, deliveredAt: now)?.isoUTC
         record.derived = derived
 
-        let now = clock()
         let notice = JSONValue.compact([
             ("event", "offsystem_crossing"), ("channel", .string(body.channel)), ("occurred_at", .string(occurred.isoUTC)),
             ("from_organisation", from.map { .string($0.code.rawValue) }), ("anonymous", body.anonymous.map(JSONValue.bool)),

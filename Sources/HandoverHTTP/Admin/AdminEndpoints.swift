@@ -37,6 +37,9 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         admin.get("alerts/:alert") { request, context in try await getAlert(request, context) }
         admin.post("alerts/:alert/acknowledge") { request, context in try await acknowledgeAlert(request, context) }
         admin.post("crossings") { request, context in try await recordOffSystemCrossing(request, context) }
+        admin.get("boundaries") { request, context in try await boundaries(request, context) }
+        admin.get("boundaries.csv") { request, context in try await boundariesCSV(request, context) }
+        admin.get("boundaries/:from/:to/:workflow/crossings") { request, context in try await boundaryCrossings(request, context) }
         admin.get(":kind/:id") { request, context in try await getEntity(request, context) }
         admin.put(":kind/:id") { request, context in try await putEntity(request, context) }
         admin.delete(":kind/:id") { request, context in try await deleteEntity(request, context) }

@@ -64,6 +64,8 @@ extension MeshEndpoints {
             senderAuthority: organisation?.authority, senderPublicAuthority: organisation?.publicAuthority, receivedAt: nil,
             payloadSHA256: headers.chunkRange.total == 1 ? staged.sha256 : nil, route: nil,
             certificateMatchesSender: broker.configuration.bindClientCertificates ? true : nil, fhir: facts)
+        record.derived?.receiverOrganisation = index.mailboxes[decision.recipient]?.organisation.rawValue
+        record.derived?.acceptBy = index.firstNotAcceptedDeadline(workflow: workflow, deliveredAt: now)?.isoUTC
         let workflowName = workflow?.id.rawValue ?? "unregistered"
         for flag in record.flags { broker.metrics.crossingFlagged(workflow: workflowName, flow: flag.flow, shown: flag.shown) }
         // A `recorded` gap is only counted; the record keeps the gaps both sides are shown.
