@@ -6,7 +6,7 @@ import HandoverBench
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure throughput, latency and memory of a broker (spawned, or --url).")
 
-    @Option(help: "send | cycle | large | list") var mode = "send"
+    @Option(help: "send | cycle | large | list | scorecard") var mode = "send"
     @Option(help: "A running MESH server on loopback (default: spawn handover serve on a fresh SQLite store).") var url: String?
     @Option var mailboxes = 8
     @Option var clients = 32
@@ -16,7 +16,7 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("rate"), help: "Total sends a second to aim for (0: as fast as possible).") var rate = 0.0
     @Option(name: .customLong("large-mib"), help: "Size of the large message, MiB.") var largeMiB = 1024
     @Option(name: .customLong("chunk-mib"), help: "Chunk size, MiB.") var chunkMiB = 75
-    @Option(help: "Messages to store before timing listings (list mode).") var prefill = 100_000
+    @Option(help: "Messages to store before timing listings (list mode), or crossings before timing the scorecard (scorecard mode).") var prefill = 100_000
     @Option(name: .customLong("shared-key")) var sharedKey = "BenchKey"
     @Option var password = "bench-password"
     @Option(name: .customLong("mailbox-prefix")) var mailboxPrefix = "BENCH"
@@ -26,7 +26,11 @@ struct Bench: AsyncParsableCommand {
     @Option(name: .customLong("broker-pid"), help: "The broker's pid, for its peak memory, with --url.") var brokerPID: Int32?
 
     func run() async throws {
-        guard let mode = BenchConfiguration.Mode(rawValue: mode) else { throw ValidationError("--mode is send, cycle, large or list") }
+        if mode == "scorecard" {
+            print(try await ScorecardBench.run(database: database, crossings: max(1, prefill), clients: max(1, clients)))
+            return
+        }
+        guard let mode = BenchConfiguration.Mode(rawValue: mode) else { throw ValidationError("--mode is send, cycle, large, list or scorecard") }
         if let url, !(url.contains("://127.") || url.contains("://localhost")) { throw ValidationError("--url must be a loopback address") }
         var c = BenchConfiguration()
         c.mode = mode; c.url = url; c.mailboxes = max(2, mailboxes); c.clients = max(1, clients); c.durationSeconds = duration
