@@ -198,7 +198,6 @@ enum PostgresSchema {
                 for_information INTEGER NOT NULL, routing INTEGER NOT NULL, outcome INTEGER NOT NULL,
                 accept_by BIGINT, accepted_at BIGINT, secs_to_accept BIGINT, secs_to_outcome BIGINT
             );
-            CREATE INDEX crossing_facts_window ON crossing_facts (created_at);
             CREATE INDEX crossing_facts_boundary ON crossing_facts (sender_org, receiver_org, workflow, created_at);
             """),
     ]

@@ -202,7 +202,6 @@ enum SQLiteSchema {
                     for_information INTEGER NOT NULL, routing INTEGER NOT NULL, outcome INTEGER NOT NULL,
                     accept_by INTEGER, accepted_at INTEGER, secs_to_accept INTEGER, secs_to_outcome INTEGER
                 );
-                CREATE INDEX crossing_facts_window ON crossing_facts (created_at);
                 CREATE INDEX crossing_facts_boundary ON crossing_facts (sender_org, receiver_org, workflow, created_at);
                 """)
         }
