@@ -384,7 +384,6 @@ struct CrossingRecordJSONTests {
         record.sources["intent"] = CrossingSource.default
         record.subjects[1].nhsNumberHash = "hmac-sha256:ab"
         record.flags = [CrossingFlag(flow: "identity", field: "subject.nhs_number", reason: "missing", shown: true)]
-        record.subjectHash = "h"
         var facts = FHIRMessageFacts(format: .xml, version: "STU3", eventSystem: "s", eventCode: "ITK003D", messageID: "m")
         (facts.recipientType, facts.priority, facts.infAckRequested, facts.busAckRequested, facts.senderReference, facts.duplicate) =
             ("FA", "urgent", true, false, "ref", true)

@@ -7,7 +7,6 @@ extension CrossingRecord {
             ("consent", consent?.jsonValue), ("derived", derived?.jsonValue), ("flags", .array(flags.map(\.jsonValue))),
             ("intent", intent?.jsonValue), ("lawful_basis", lawfulBasis?.jsonValue), ("provenance", provenance?.jsonValue),
             ("sources", .object(sources.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.rawValue)) })),
-            ("subject_hash", subjectHash.map(JSONValue.string)),
             ("subjects", subjects.isEmpty ? nil : .array(subjects.map(\.jsonValue))),
         ])
     }

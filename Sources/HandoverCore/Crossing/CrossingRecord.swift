@@ -13,13 +13,10 @@ public struct CrossingRecord: Codable, Hashable, Sendable {
     public var derived: CrossingDerived?
     /// The gaps a `flagged` policy let through, shown to both sides.
     public var flags: [CrossingFlag]
-    /// After the retention period the subject is reduced to this keyed hash of its NHS number.
-    public var subjectHash: String?
 
     enum CodingKeys: String, CodingKey {
         case subjects, consent, provenance, intent, sources, derived, flags
         case lawfulBasis = "lawful_basis"
-        case subjectHash = "subject_hash"
     }
 
     public init(_ declaration: CrossingDeclaration = CrossingDeclaration(), source: CrossingSource = .sender) {
@@ -43,7 +40,6 @@ public struct CrossingRecord: Codable, Hashable, Sendable {
         sources = try c.decodeIfPresent([String: CrossingSource].self, forKey: .sources) ?? [:]
         derived = try c.decodeIfPresent(CrossingDerived.self, forKey: .derived)
         flags = try c.decodeIfPresent([CrossingFlag].self, forKey: .flags) ?? []
-        subjectHash = try c.decodeIfPresent(String.self, forKey: .subjectHash)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -56,11 +52,7 @@ public struct CrossingRecord: Codable, Hashable, Sendable {
         try c.encode(sources, forKey: .sources)
         try c.encodeIfPresent(derived, forKey: .derived)
         try c.encode(flags, forKey: .flags)
-        try c.encodeIfPresent(subjectHash, forKey: .subjectHash)
     }
-
-    /// The one subject, when there is exactly one (scorecards and ITK responses need a single person).
-    public var subject: CrossingSubject? { subjects.count == 1 ? subjects[0] : nil }
 
     /// The record without who it is about: headers reach proxy logs and tracking reaches the sender's
     /// tooling, so only the recipient's and sender's `…/crossing` calls show the subject.
