@@ -1,5 +1,6 @@
 import Foundation
 import HandoverCore
+import HandoverStore
 
 /// Numbered migrations, applied in order under an advisory lock so instances starting together
 /// migrate once. The tables mirror the SQLite schema; PostgreSQL adds the shared replay cache.
@@ -200,7 +201,21 @@ enum PostgresSchema {
             );
             CREATE INDEX crossing_facts_boundary ON crossing_facts (sender_org, receiver_org, workflow, created_at);
             """),
+        ("010-scorecard-days", ScorecardSQL.aggregatesSchema(.postgres).joined(separator: ";\n")),
     ]
+
+    /// A migration's statements: split at semicolons, except inside a `$$`-quoted function body.
+    static func statements(_ sql: String) -> [String] {
+        var statements: [String] = [], current = ""
+        for piece in sql.split(separator: ";", omittingEmptySubsequences: false) {
+            current += current.isEmpty ? String(piece) : ";" + piece
+            if current.components(separatedBy: "$$").count % 2 == 1 {
+                statements.append(current)
+                current = ""
+            }
+        }
+        return (statements + [current]).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+    }
 
     static func migrate(_ store: PostgresStore) async throws {
         try await store.write { tx in
@@ -209,7 +224,7 @@ enum PostgresSchema {
             let applied = Set(try await tx.rows("SELECT id FROM schema_migrations").map { try $0("id", as: String.self) })
             for migration in migrations where !applied.contains(migration.id) {
                 // One statement at a time: the extended protocol takes a single statement per query.
-                for statement in migration.sql.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespacesAndNewlines) }) where !statement.isEmpty {
+                for statement in statements(migration.sql) {
                     try await tx.execute(statement)
                 }
                 try await tx.execute("INSERT INTO schema_migrations (id) VALUES ($1)", [migration.id])

@@ -5,7 +5,7 @@ extension ScorecardRow {
     /// Writes or refreshes this crossing's facts row (in the transaction that changed the message).
     func upsert(_ tx: SQLTransaction) async throws {
         let placeholders = (1...16).map { "$\($0)" }.joined(separator: ", ")
-        try await tx.execute("INSERT INTO crossing_facts (\(ScorecardSQL.columns)) VALUES (\(placeholders)) \(ScorecardSQL.updatedOnConflict)", arguments)
+        try await tx.execute("INSERT INTO crossing_facts (\(ScorecardSQL.columns)) VALUES (\(placeholders)) \(ScorecardSQL.updatedOnConflict(.postgres))", arguments)
     }
 
     /// The row's values in `ScorecardSQL.columns` order (flags as 0/1).
@@ -18,30 +18,52 @@ extension ScorecardRow {
 }
 
 extension PostgresStore: ScorecardStore {
-    static func sql(_ text: String) -> String {
-        text.replacingOccurrences(of: "{now}", with: "$1").replacingOccurrences(of: "{since}", with: "$2").replacingOccurrences(of: "{until}", with: "$3")
-    }
-
     public func boundaryTallies(since: Timestamp, until: Timestamp, now: Timestamp) async throws -> [BoundaryTally] {
-        try await read { tx in
-            var tallies: [BoundaryTally] = []
-            for row in try await tx.rows(Self.sql(ScorecardSQL.tallies), [now, since, until]) {
-                var tally = BoundaryTally(
-                    from: try row("sender_org"), to: try row("receiver_org"), workflowID: try row("workflow"), n: Int(try row("n", as: Int64.self)),
-                    identity: try row("identity"), consent: Int(try row("consent", as: Int64.self)), provenance: Int(try row("provenance", as: Int64.self)),
-                    intent: Int(try row("intent", as: Int64.self)), responsibilityCounted: Int(try row("ar_n", as: Int64.self)),
-                    responsibilityHeld: Int(try row("ar_ok", as: Int64.self)), routing: Int(try row("routing", as: Int64.self)),
-                    outcomeCounted: Int(try row("out_n", as: Int64.self)), outcomeRecorded: Int(try row("out_ok", as: Int64.self)))
-                func median(_ column: String, _ count: Int64) async throws -> Int64? {
-                    guard count > 0 else { return nil }
-                    return try await tx.row("""
-                        SELECT \(column) AS v FROM crossing_facts WHERE sender_org = $1 AND receiver_org = $2 AND workflow = $3
-                            AND created_at >= $4 AND created_at < $5 AND \(column) IS NOT NULL ORDER BY \(column) LIMIT 1 OFFSET $6
-                        """, [tally.from, tally.to, tally.workflowID, since, until, (count - 1) / 2]).map { try $0("v", as: Int64.self) }
+        let window = ScorecardWindow(since: since, until: until)
+        return try await snapshot { tx in
+            func sums(_ sql: String, _ names: [String], _ arguments: [any SQLArgumentConvertible]) async throws -> [BoundaryTally] {
+                try await tx.rows(ScorecardSQL.postgres(sql, names), arguments).map { row in
+                    func int(_ column: String) throws -> Int { Int(try row(column, as: Int64.self)) }
+                    return BoundaryTally(
+                        from: try row("sender_org"), to: try row("receiver_org"), workflowID: try row("workflow"), n: try int("n"),
+                        identity: try row("identity"), consent: try int("consent"), provenance: try int("provenance"), intent: try int("intent"),
+                        responsibilityCounted: try int("ar_n"), responsibilityHeld: try int("ar_ok"), routing: try int("routing"),
+                        outcomeCounted: try int("out_n"), outcomeRecorded: try int("out_ok"))
                 }
-                tally.medianSecondsToAcceptance = try await median("secs_to_accept", try row("accepted_n"))
-                tally.medianSecondsToOutcome = try await median("secs_to_outcome", try row("outcome_n"))
-                tallies.append(tally)
+            }
+            func durations(_ sql: String, _ names: [String], _ arguments: [any SQLArgumentConvertible]) async throws -> [DurationCount] {
+                try await tx.rows(ScorecardSQL.postgres(sql, names), arguments).compactMap { row in
+                    guard let kind = DurationKind(rawValue: try row("kind")) else { return nil }
+                    return DurationCount(key: BoundaryKey(from: try row("sender_org"), to: try row("receiver_org"), workflowID: try row("workflow")),
+                                         kind: kind, bucket: try row("bucket"), count: Int(try row("n", as: Int64.self)))
+                }
+            }
+            let days: [any SQLArgumentConvertible] = [window.days.lowerBound, window.days.upperBound]
+            var edges: [BoundaryTally] = []
+            var counts = try await durations(ScorecardSQL.dayDurations, ["first", "end"], days)
+            for edge in window.edges {
+                let touched = ScorecardWindow.days(of: edge)
+                let names = ["now", "since", "until", "firstDay", "lastDay"]
+                let arguments: [any SQLArgumentConvertible] = [now, edge.lowerBound, edge.upperBound, touched.lowerBound, touched.upperBound]
+                edges += try await sums(ScorecardSQL.tallies, names, arguments)
+                // Without {now}: PostgreSQL must know every parameter's type, so the list starts at {since}.
+                counts += try await durations(ScorecardSQL.edgeDurations, Array(names.dropFirst()), Array(arguments.dropFirst()))
+            }
+            var notYetDue: [BoundaryKey: Int] = [:]
+            for row in try await tx.rows(ScorecardSQL.postgres(ScorecardSQL.notYetDue(.postgres), ["now", "since", "until"]),
+                                         [now, window.daysSpan.lowerBound, window.daysSpan.upperBound]) {
+                notYetDue[BoundaryKey(from: try row("sender_org"), to: try row("receiver_org"), workflowID: try row("workflow"))] = Int(try row("n", as: Int64.self))
+            }
+            var tallies = ScorecardAssembly.tallies(days: try await sums(ScorecardSQL.daySums, ["first", "end"], days), notYetDue: notYetDue, edges: edges)
+            let index = Dictionary(uniqueKeysWithValues: tallies.enumerated().map { ($1.key, $0) })
+            for lookup in ScorecardAssembly.medianLookups(counts) {
+                guard let i = index[lookup.key] else { continue }
+                let value = try await tx.row(
+                    ScorecardSQL.postgres(ScorecardSQL.median(lookup.kind), ["from", "to", "workflow", "low", "high", "since", "until", "offset"]),
+                    [lookup.key.from, lookup.key.to, lookup.key.workflowID, lookup.seconds.lowerBound, lookup.seconds.upperBound, window.since,
+                     window.until, lookup.offset]
+                ).map { try $0("v", as: Int64.self) }
+                if lookup.kind == .acceptance { tallies[i].medianSecondsToAcceptance = value } else { tallies[i].medianSecondsToOutcome = value }
             }
             return tallies
         }
@@ -51,10 +73,10 @@ extension PostgresStore: ScorecardStore {
                                   now: Timestamp, limit: Int) async throws -> [MessageID] {
         try await read { tx in
             let condition = flow.map { " AND " + ScorecardSQL.failing($0) } ?? ""
-            return try await tx.rows(Self.sql("""
+            return try await tx.rows(ScorecardSQL.postgres("""
                 SELECT message_id FROM crossing_facts WHERE sender_org = $4 AND receiver_org = $5 AND workflow = $6
                     AND created_at >= {since} AND created_at < {until}\(condition) ORDER BY created_at DESC LIMIT $7
-                """), [now, since, until, from, to, workflowID, limit]).map { MessageID(try $0("message_id", as: String.self)) }
+                """, ["now", "since", "until"]), [now, since, until, from, to, workflowID, limit]).map { MessageID(try $0("message_id", as: String.self)) }
         }
     }
 }

@@ -143,6 +143,21 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// Runs reads that must agree with each other in one read-only snapshot.
+    func snapshot<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
+        try await read { tx in
+            try await tx.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            do {
+                let result = try await body(tx)
+                try await tx.execute("COMMIT")
+                return result
+            } catch {
+                _ = try? await tx.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
     /// Runs a read outside any explicit transaction (each statement sees committed data).
     func read<T: Sendable>(_ body: @escaping @Sendable (SQLTransaction) async throws -> T) async throws -> T {
         try await run { connection in try await body(SQLTransaction(connection: connection, logger: self.logger)) }

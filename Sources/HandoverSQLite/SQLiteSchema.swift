@@ -1,4 +1,6 @@
 import GRDB
+import HandoverCore
+import HandoverStore
 
 /// Numbered migrations. The schema enforces what it can: unique ids, one inbox position per
 /// delivery, valid statuses and types, chunks that belong to a message.
@@ -204,6 +206,9 @@ enum SQLiteSchema {
                 );
                 CREATE INDEX crossing_facts_boundary ON crossing_facts (sender_org, receiver_org, workflow, created_at);
                 """)
+        }
+        m.registerMigration("009-scorecard-days") { db in
+            for statement in ScorecardSQL.aggregatesSchema(.sqlite) { try db.execute(sql: statement) }
         }
         return m
     }

@@ -14,17 +14,26 @@ public enum ScorecardSQL {
     static let responsibilityCounted = "for_information = 0 AND (accepted_at IS NOT NULL OR accept_by IS NULL OR accept_by <= {now})"
     static let responsibilityHeld = "for_information = 0 AND accepted_at IS NOT NULL AND (accept_by IS NULL OR accepted_at <= accept_by)"
 
+    /// The boundaries with crossings in a part-day (`{firstDay}`…`{lastDay}`, from the day sums), each
+    /// joined to its rows in `{since}..<{until}`: the boundary index is then searched per boundary
+    /// rather than scanned whole. (CROSS JOIN keeps SQLite's loop in that order.)
+    static let edgeRows = """
+        (SELECT DISTINCT sender_org AS b_from, receiver_org AS b_to, workflow AS b_workflow FROM crossing_days
+            WHERE day >= {firstDay} AND day <= {lastDay}) b CROSS JOIN crossing_facts f
+        """
+    static let edgeRowsMatch = "f.sender_org = b.b_from AND f.receiver_org = b.b_to AND f.workflow = b.b_workflow AND f.created_at >= {since} AND f.created_at < {until}"
+
+    /// Each boundary's sums over a part-day, judged against `{now}`.
     public static let tallies = """
-        SELECT sender_org, receiver_org, workflow, count(*) AS n,
+        SELECT f.sender_org AS sender_org, f.receiver_org AS receiver_org, f.workflow AS workflow, count(*) AS n,
             sum(identity) AS identity, sum(consent) AS consent, sum(provenance) AS provenance, sum(intent) AS intent,
             sum(CASE WHEN \(responsibilityCounted) THEN 1 ELSE 0 END) AS ar_n,
             sum(CASE WHEN \(responsibilityHeld) THEN 1 ELSE 0 END) AS ar_ok,
             sum(routing) AS routing,
             sum(CASE WHEN for_information = 0 THEN 1 ELSE 0 END) AS out_n,
-            sum(CASE WHEN for_information = 0 THEN outcome ELSE 0 END) AS out_ok,
-            count(secs_to_accept) AS accepted_n, count(secs_to_outcome) AS outcome_n
-        FROM crossing_facts WHERE created_at >= {since} AND created_at < {until}
-        GROUP BY sender_org, receiver_org, workflow ORDER BY sender_org, receiver_org, workflow
+            sum(CASE WHEN for_information = 0 THEN outcome ELSE 0 END) AS out_ok
+        FROM \(edgeRows) WHERE \(edgeRowsMatch)
+        GROUP BY f.sender_org, f.receiver_org, f.workflow
         """
 
     /// The condition a crossing fails `flow` by (for the drill-down from a level to its crossings).
@@ -40,11 +49,29 @@ public enum ScorecardSQL {
         }
     }
 
-    public static let updatedOnConflict = """
-        ON CONFLICT (message_id) DO UPDATE SET identity = excluded.identity, consent = excluded.consent,
-            provenance = excluded.provenance, intent = excluded.intent, routing = excluded.routing, outcome = excluded.outcome,
-            accepted_at = excluded.accepted_at, secs_to_accept = excluded.secs_to_accept, secs_to_outcome = excluded.secs_to_outcome
-        """
+    /// Refreshes a crossing's row only when one of its judged facts changed, so a download or a
+    /// status change rewrites nothing and the day sums' triggers do not fire.
+    public static func updatedOnConflict(_ d: ScorecardDialect) -> String {
+        let changing = ["identity", "consent", "provenance", "intent", "routing", "outcome", "accepted_at", "secs_to_accept", "secs_to_outcome"]
+        return "ON CONFLICT (message_id) DO UPDATE SET " + changing.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+            + " WHERE " + changing.map { "crossing_facts.\($0) \(d.differs) excluded.\($0)" }.joined(separator: " OR ")
+    }
+
+    /// Replaces `{name}` placeholders with SQLite's `:name`.
+    public static func sqlite(_ text: String) -> String {
+        var out = text
+        while let open = out.range(of: "{"), let close = out[open.upperBound...].range(of: "}") {
+            out.replaceSubrange(open.lowerBound..<close.upperBound, with: ":" + out[open.upperBound..<close.lowerBound])
+        }
+        return out
+    }
+
+    /// Replaces `{name}` placeholders with PostgreSQL's `$1`, `$2`… in the order of `names`.
+    public static func postgres(_ text: String, _ names: [String]) -> String {
+        var out = text
+        for (i, name) in names.enumerated() { out = out.replacingOccurrences(of: "{\(name)}", with: "$\(i + 1)") }
+        return out
+    }
 }
 
 /// The scorecard's reads (docs/CROSSINGS.md, "The boundary scorecard").
@@ -56,14 +83,4 @@ public protocol ScorecardStore: Sendable {
                            now: Timestamp, limit: Int) async throws -> [MessageID]
 }
 
-extension BoundaryTally {
-    /// From the aggregate query's sums.
-    public init(from: String, to: String, workflowID: String, n: Int, identity: Double, consent: Int, provenance: Int, intent: Int,
-                responsibilityCounted: Int, responsibilityHeld: Int, routing: Int, outcomeCounted: Int, outcomeRecorded: Int) {
-        self.init(from: from, to: to, workflowID: workflowID, crossings: n, flows: [
-            .identity: (n, identity), .consent: (n, Double(consent)), .provenance: (n, Double(provenance)), .clinicalIntent: (n, Double(intent)),
-            .alertResponsibility: (responsibilityCounted, Double(responsibilityHeld)), .serviceRouting: (n, Double(routing)),
-            .outcome: (outcomeCounted, Double(outcomeRecorded)),
-        ])
-    }
-}
+

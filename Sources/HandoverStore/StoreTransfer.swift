@@ -36,7 +36,7 @@ public enum StoreCopier {
     /// Tables in an order that satisfies references (chunks after messages).
     public static let tables = [
         "messages", "chunks", "segments", "inbox_counts", "directory_versions", "admin_tokens", "mailbox_passwords",
-        "audit_log", "message_events", "deadlines", "alerts", "webhook_deliveries", "webhook_attempts",
+        "audit_log", "message_events", "deadlines", "alerts", "webhook_deliveries", "webhook_attempts", "crossing_facts",
     ]
 
     public struct TableReport: Sendable, Hashable {

@@ -19,7 +19,8 @@ enum ScorecardBench {
                 group.addTask {
                     var i = client
                     while i < crossings {
-                        _ = try await store.createMessage(message(i, now: now), firstChunk: chunk(now), now: now)
+                        let crossing = message(i, of: crossings, now: now)
+                        _ = try await store.createMessage(crossing, firstChunk: chunk(crossing.createdAt), now: crossing.createdAt)
                         if filled.add() % 100_000 == 0 { FileHandle.standardError.write(Data("\(filled.value) crossings stored\n".utf8)) }
                         i += clients
                     }
@@ -44,10 +45,10 @@ enum ScorecardBench {
             + "scorecard over 30 days: median \(String(format: "%.3f", sorted[2])) s, slowest \(String(format: "%.3f", sorted[4])) s (5 runs)"
     }
 
-    /// Crossing `i`: spread over 3 senders × 4 receivers × 2 workflows and 30 days, with a mix of
-    /// declared and missing parts and decisions, so every flow has something to count.
-    static func message(_ i: Int, now: Timestamp) -> MessageRecord {
-        let created = now.adding(seconds: -Int64(i % (30 * 86_400)))
+    /// Crossing `i` of `count`: spread evenly over 3 senders × 4 receivers × 2 workflows and the last
+    /// 30 days, with a mix of declared and missing parts and decisions, so every flow has something to count.
+    static func message(_ i: Int, of count: Int, now: Timestamp) -> MessageRecord {
+        let created = now.adding(seconds: -Int64(i) * 30 * 86_400 / Int64(max(count, 1)))
         var record = CrossingRecord(CrossingDeclaration(
             subjects: i % 5 == 0 ? [] : [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: i % 3 == 0 ? "03" : "01")],
             lawfulBasis: i % 4 == 0 ? nil : LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2"),

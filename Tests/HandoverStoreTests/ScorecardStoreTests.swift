@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HandoverCore
 import HandoverStore
 import NIOCore
@@ -99,5 +100,81 @@ struct ScorecardStoreTests {
         #expect(try await failing(.outcome, now: t0).count == 10)
         #expect(try await store.boundaryCrossings(from: "X26", to: "X27", workflowID: "WF", failing: nil, since: window.since, until: window.until,
                                                   now: t0, limit: 5).count == 5)
+    }
+
+    /// Crossings over five days on two boundaries, accepted after times from seconds to a day,
+    /// some with no deadline: whatever the window (whole days read from the day sums, part-days
+    /// from the rows) and whatever "now", the store's tallies and medians equal the scorecard worked
+    /// out from the stored messages one by one.
+    @Test(arguments: StoreFactory.all)
+    func daySumsAgreeWithEveryCrossingJudgedAlone(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        let delays: [Int64] = [30, 61, 200, 3_000, 7_200, 20_000, 100_000]
+        var ids: [MessageID] = []
+        for i in 0..<90 {
+            var m = crossing(i % 12)
+            m.id = MessageID(String(format: "M%03d", i))
+            let created = t0.adding(seconds: Int64(i) * 97 * 60)
+            m.createdAt = created
+            m.crossing?.derived?.receiverOrganisation = i % 3 == 0 ? "X28" : "X27"
+            m.crossing?.derived?.acceptBy = i % 5 == 0 ? nil : created.adding(seconds: 4 * 3600).isoUTC
+            _ = try await store.createMessage(m, firstChunk: stage(store), now: m.createdAt)
+            ids.append(m.id)
+        }
+        for (i, id) in ids.enumerated() where i % 4 != 3 {
+            let created = t0.adding(seconds: Int64(i) * 97 * 60)
+            try await store.markDownloaded(messageID: id, now: created)
+            let at = created.adding(seconds: delays[i % delays.count] + Int64(i))
+            _ = try await store.updateResponsibility(messageID: id, recipient: MailboxID("BOB"), event: "responsibility_accepted", now: at, change: { m in
+                ResponsibilityMachine.decide(m.responsibility ?? ResponsibilityRecord(), decision: .accept, by: Person(name: "Sam Patel"), note: nil,
+                                             downloaded: true, now: at, receiverBasis: i % 2 == 0 ? LawfulBasis(article6: "A6-1e") : nil)
+            }, ack: { _, _ in nil })
+            if i % 3 == 1 {
+                let when = at.adding(seconds: 3_600 * Int64(i % 7) + 5)
+                _ = try await store.updateResponsibility(messageID: id, recipient: MailboxID("BOB"), event: "outcome", now: when, change: { m in
+                    ResponsibilityMachine.recordOutcome(m.responsibility ?? ResponsibilityRecord(), code: "assessed", detail: nil,
+                                                        by: Person(name: "Sam Patel"), now: when)
+                }, ack: { _, _ in nil })
+            }
+        }
+        var stored: [MessageRecord] = []
+        for id in ids { stored.append(try #require(try await store.message(id))) }
+        let midnight = CivilDateTime(year: 2026, month: 11, day: 26, hour: 0).timestamp
+        let windows: [(since: Timestamp, until: Timestamp, now: Timestamp)] = [
+            (t0.adding(seconds: -86_400), t0.adding(seconds: 10 * 86_400), t0.adding(seconds: 10 * 86_400)),
+            (t0.adding(seconds: 13 * 3600), t0.adding(seconds: 3 * 86_400 + 5 * 3600), t0.adding(seconds: 2 * 86_400)),
+            (midnight, midnight.adding(seconds: 2 * 86_400), t0.adding(seconds: 86_400 + 7_000)),
+            (midnight.adding(seconds: 3600), midnight.adding(seconds: 7200), t0),
+            (t0.adding(seconds: 5 * 86_400 + 3600), t0.adding(seconds: 6 * 86_400), t0.adding(seconds: 6 * 86_400)),
+        ]
+        for w in windows {
+            var expected: [String: [CrossingFacts]] = [:]
+            for m in stored where m.createdAt >= w.since && m.createdAt < w.until {
+                let deadline = m.crossing?.derived?.acceptBy.flatMap(Timestamp.parseDateTime)
+                expected[m.crossing?.derived?.receiverOrganisation ?? "", default: []]
+                    .append(CrossingFacts(message: m, notAcceptedDeadline: deadline, now: w.now))
+            }
+            let tallies = try await store.boundaryTallies(since: w.since, until: w.until, now: w.now)
+            #expect(tallies.map(\.to) == expected.keys.sorted(), "window \(w.since)–\(w.until)")
+            for tally in tallies {
+                let mine = BoundaryScorecard.score(tally), reference = BoundaryScorecard.score(expected[tally.to] ?? [])
+                #expect(mine == reference, "window \(w.since)–\(w.until), now \(w.now), boundary to \(tally.to)")
+            }
+        }
+    }
+}
+
+/// The duration buckets as SQL (what the triggers and the part-day reads compute) agree with the
+/// Swift function the median lookup bounds come from.
+@Suite("Duration buckets in SQL")
+struct DurationBucketSQLTests {
+    @Test func theSQLLadderMatchesTheSwiftFunction() throws {
+        let db = try DatabaseQueue()
+        var values: [Int64] = [-5, 0, 1, 2, 63, 64, 65, 127, 128, 129, 1_000, 3_599, 3_600, 86_399, 86_400, 1 << 40, (1 << 41) - 1, 1 << 41, Int64.max]
+        var rng = SystemRandomNumberGenerator()
+        values += (0..<500).map { _ in Int64.random(in: 0...(1 << 30), using: &rng) }
+        let sql = "SELECT \(DurationBuckets.sql("x")) FROM (SELECT ? AS x)"
+        let buckets = try db.read { db in try values.map { try Int64.fetchOne(db, sql: sql, arguments: [$0]) } }
+        for (v, bucket) in zip(values, buckets) { #expect(bucket == DurationBuckets.bucket(v), "seconds \(v)") }
     }
 }

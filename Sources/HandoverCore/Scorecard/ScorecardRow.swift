@@ -71,6 +71,18 @@ public struct BoundaryTally: Hashable, Sendable {
     public func hash(into h: inout Hasher) { h.combine(from); h.combine(to); h.combine(workflowID); h.combine(crossings) }
 }
 
+extension BoundaryTally {
+    /// From the aggregate query's sums.
+    public init(from: String, to: String, workflowID: String, n: Int, identity: Double, consent: Int, provenance: Int, intent: Int,
+                responsibilityCounted: Int, responsibilityHeld: Int, routing: Int, outcomeCounted: Int, outcomeRecorded: Int) {
+        self.init(from: from, to: to, workflowID: workflowID, crossings: n, flows: [
+            .identity: (n, identity), .consent: (n, Double(consent)), .provenance: (n, Double(provenance)), .clinicalIntent: (n, Double(intent)),
+            .alertResponsibility: (responsibilityCounted, Double(responsibilityHeld)), .serviceRouting: (n, Double(routing)),
+            .outcome: (outcomeCounted, Double(outcomeRecorded)),
+        ])
+    }
+}
+
 extension DirectoryIndex {
     /// When the workflow's first not-accepted escalation stage falls due for a crossing delivered at
     /// `deliveredAt` (working time on the policy's calendar); nil when the workflow has none.

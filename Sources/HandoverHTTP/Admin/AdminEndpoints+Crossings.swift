@@ -70,42 +70,16 @@ extension AdminEndpoints {
         } else {
             declared = nil
         }
-        // A crossing that already happened is recorded whatever it lacks: gaps are flagged, never refused.
-        var policy = workflow.crossing
-        for keyPath in [\CrossingPolicy.identity, \.lawfulBasis, \.intent, \.provenance] where policy[keyPath: keyPath] == .required {
-            policy[keyPath: keyPath] = .flagged
-        }
-        let rules = CrossingRules.Context(policy: policy, safeguarding: workflow.safeguarding, senderIsPublicAuthority: from?.publicAuthority ?? false,
-                                          vocabulary: index.directory.vocabulary)
-        var record: CrossingRecord
-        switch CrossingRules.record(declared: declared, payload: nil, context: rules) {
-        case .success(let built): record = built
+        let now = clock()
+        let crossing = OffSystemCrossing(channel: body.channel, occurredAt: occurred, from: from, anonymous: body.anonymous, workflow: workflow,
+                                         decision: decision, summary: body.summary, recordedBy: who.name, declared: declared)
+        let message: MessageRecord
+        switch crossing.message(id: MessageIDGenerator.shared.next(now: now), index: index, now: now) {
+        case .success(let built): message = built
         case .failure(let problem): throw AdminProblem.badRequest(problem.description)
         }
-        record.flags.removeAll { !$0.shown }
-        var derived = CrossingDerived(senderMailbox: nil, senderOrganisation: from?.code.rawValue, senderDomain: from?.domain.rawValue,
-                                      senderAuthority: from?.authority, senderPublicAuthority: from?.publicAuthority, receivedAt: nil,
-                                      payloadSHA256: nil, route: nil, certificateMatchesSender: nil, fhir: nil)
-        derived.offSystem = OffSystemFacts(channel: body.channel, occurredAt: occurred.isoUTC, workflowID: workflow.id.rawValue, recordedBy: who.name,
-                                           anonymous: body.anonymous)
-        let now = clock()
-        derived.receiverOrganisation = index.mailboxes[decision.recipient]?.organisation.rawValue
-        derived.acceptBy = index.firstNotAcceptedDeadline(workflow: workflow, deliveredAt: now)?.isoUTC
-        record.derived = derived
-
-        let notice = JSONValue.compact([
-            ("event", "offsystem_crossing"), ("channel", .string(body.channel)), ("occurred_at", .string(occurred.isoUTC)),
-            ("from_organisation", from.map { .string($0.code.rawValue) }), ("anonymous", body.anonymous.map(JSONValue.bool)),
-            ("workflow_id", .string(workflow.id.rawValue)), ("summary", body.summary.map(JSONValue.string)), ("recorded_by", .string(who.name)),
-        ]).serialized
         var bytes = ByteBuffer()
-        bytes.writeString(notice)
-        let message = MessageRecord(
-            id: MessageIDGenerator.shared.next(now: now), sender: nil, recipient: decision.recipient, workflowID: OffSystemFacts.workflow,
-            subject: "Off-system \(body.channel) crossing: \(workflow.id.rawValue)", contentType: "application/json", totalChunks: 1,
-            status: .uploading, createdAt: now, expirySeconds: workflow.expiry?.elapsedSeconds ?? ExpiryPolicy().defaultExpirySeconds,
-            route: decision.route, escalationPolicy: workflow.escalation, responsibilityRequired: workflow.responsibility == .required,
-            crossing: record)
+        bytes.writeString(crossing.notice)
         let stored = try await store.createMessage(
             message, firstChunk: StagedChunk(uploadID: ChunkStager.newUploadID(now: now), size: Int64(bytes.readableBytes), segmentCount: 1,
                                              sha256: "", inlineSegment: bytes), now: now)
