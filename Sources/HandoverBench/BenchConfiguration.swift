@@ -39,6 +39,9 @@ public struct BenchConfiguration: Sendable {
     public var instances = 1
     /// The broker's pid, for its peak memory, when not spawned.
     public var brokerPID: Int32?
+    /// Spawned brokers listen with mutual TLS (a fresh development PKI; the clients present one
+    /// certificate for the benchmark's organisation over keep-alive connections), as in production.
+    public var mutualTLS = false
 
     public init() {}
 

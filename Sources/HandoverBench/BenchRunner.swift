@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// Runs one benchmark and prints a report: throughput, latency percentiles per operation and the
@@ -22,12 +23,19 @@ public struct BenchRunner: Sendable {
             bases = [url]
         } else {
             for _ in 0..<max(1, config.instances) { brokers.append(try SpawnedBroker(config: config, binary: brokerBinary)) }
-            bases = brokers.map { "http://127.0.0.1:\($0.port)" }
+            bases = brokers.map { "\(config.mutualTLS ? "https" : "http")://127.0.0.1:\($0.port)" }
         }
         let pids = brokers.isEmpty ? [config.brokerPID].compactMap { $0 } : brokers.map(\.pid)
         var httpConfig = HTTPClient.Configuration()
         httpConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, config.clients))
         httpConfig.decompression = .disabled
+        if config.mutualTLS, let pki = brokers.first?.pki {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(pki.appendingPathComponent("ca.pem").path)
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(pki.appendingPathComponent("clients/\(config.mailboxPrefix).pem").path).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki.appendingPathComponent("clients/\(config.mailboxPrefix).key").path, format: .pem))
+            httpConfig.tlsConfiguration = tls
+        }
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
         let recorder = LatencyRecorder()
         let clients = bases.map { BenchClient(http: http, config: config, base: $0, recorder: recorder) }
@@ -80,7 +88,7 @@ public struct BenchRunner: Sendable {
 
     var target: String {
         if let url = config.url { return url }
-        let store = config.database.map { _ in "PostgreSQL" } ?? "SQLite, synchronous=FULL"
+        let store = (config.database.map { _ in "PostgreSQL" } ?? "SQLite, synchronous=FULL") + (config.mutualTLS ? ", mutual TLS" : "")
         return config.instances > 1 ? "\(config.instances) spawned brokers (\(store))" : "a spawned broker (\(store))"
     }
 

@@ -22,11 +22,18 @@ public final class SpawnedBroker {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("routes"), withIntermediateDirectories: true)
         try routes.write(to: folder.appendingPathComponent("routes/bench.yaml"), atomically: true, encoding: .utf8)
         port = try Self.freePort()
+        var listening = ["--tls", "off"]
+        if config.mutualTLS {
+            let pki = Self.pkiFolder(folder).path
+            try Self.runToEnd(binary, ["certs", "init", "--folder", pki, "--routes", folder.appendingPathComponent("routes").path])
+            try Self.runToEnd(binary, ["certs", "issue", config.mailboxPrefix, "--folder", pki])
+            listening = ["--tls", "mutual", "--cert", pki + "/server.pem", "--key", pki + "/server.key", "--client-ca", pki + "/ca.pem"]
+        }
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--tls", "off", "--port", String(port), "--rate-limit", "0", "--log-level", "warning", "--log-format", "json",
+        process.arguments = ["serve", "--port", String(port), "--rate-limit", "0", "--log-level", "warning", "--log-format", "json",
                              "--routes", folder.appendingPathComponent("routes").path, "--shared-key", config.sharedKey,
                              "--database", config.database ?? "sqlite:" + folder.appendingPathComponent("bench.sqlite").path,
-                             "--data-dir", folder.path]
+                             "--data-dir", folder.path] + listening
         // Instances on one PostgreSQL database share a master key (none is generated there).
         process.environment = ProcessInfo.processInfo.environment.merging(["BENCH_PASSWORD": config.password,
                                                                            "HANDOVER_MASTER_KEY": Self.masterKey]) { $1 }
@@ -43,6 +50,20 @@ public final class SpawnedBroker {
     func stop() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
         try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// The development PKI of a mutual-TLS run: `ca.pem`, `server.pem`, and `clients/<ORGANISATION>.pem`.
+    static func pkiFolder(_ folder: URL) -> URL { folder.appendingPathComponent("pki") }
+    var pki: URL { Self.pkiFolder(folder) }
+
+    static func runToEnd(_ binary: String, _ arguments: [String]) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = arguments
+        p.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        try p.run()
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw BenchError("handover \(arguments.prefix(2).joined(separator: " ")) failed") }
     }
 
     /// A free TCP port on 127.0.0.1 (bound, read back, released).

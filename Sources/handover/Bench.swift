@@ -24,6 +24,7 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Store for spawned brokers: a postgres:// URL of an empty database (default: a fresh SQLite file).") var database: String?
     @Option(help: "Brokers to spawn on --database (clients spread over them).") var instances = 1
     @Option(name: .customLong("broker-pid"), help: "The broker's pid, for its peak memory, with --url.") var brokerPID: Int32?
+    @Option(help: "off | mutual: how spawned brokers listen (mutual: a fresh development PKI, one client certificate for the mailboxes' organisation, keep-alive).") var tls = "off"
 
     func run() async throws {
         if mode == "scorecard" {
@@ -37,6 +38,9 @@ struct Bench: AsyncParsableCommand {
         c.messageBytes = max(1, size); c.targetRate = rate; c.largeBytes = Int64(largeMiB) << 20; c.chunkBytes = chunkMiB << 20
         c.prefill = prefill; c.sharedKey = sharedKey; c.password = password; c.mailboxPrefix = mailboxPrefix; c.workflow = workflow
         c.brokerPID = brokerPID; c.warmupSeconds = max(0, warmup); c.database = database; c.instances = max(1, instances)
+        guard tls == "off" || tls == "mutual" else { throw ValidationError("--tls is off or mutual") }
+        if tls == "mutual" && url != nil { throw ValidationError("--tls mutual applies to spawned brokers; with --url, give an https URL of your own") }
+        c.mutualTLS = tls == "mutual"
         if instances > 1 && database == nil { throw ValidationError("--instances above 1 needs a shared --database postgres://…") }
         print(try await BenchRunner(config: c, brokerBinary: CommandLine.arguments[0]).run())
     }

@@ -31,4 +31,15 @@ struct BenchSmokeTests {
             #expect(row.map { $0.count > 2 && $0[2] == "0" } == true, "failures in \(op): \(report)")
         }
     }
+
+    /// The default path measured: sends over mutual TLS (a fresh development PKI, one organisation
+    /// certificate, keep-alive) succeed without a failure.
+    @Test(.timeLimit(.minutes(2))) func sendsOverMutualTLSSucceed() throws {
+        let run = try HandoverCommand.run(["bench", "--mode", "send", "--tls", "mutual", "--duration", "2", "--warmup", "0", "--clients", "8"],
+                                          includeErrors: false)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("mutual TLS"), "\(run.output)")
+        let row = run.output.split(separator: "\n").first { $0.hasPrefix("send ") }?.split(separator: " ", omittingEmptySubsequences: true)
+        #expect(row.map { $0.count > 2 && Int($0[1]) ?? 0 > 0 && $0[2] == "0" } == true, "sends failed over mutual TLS: \(run.output)")
+    }
 }
