@@ -7,9 +7,10 @@ public enum ScorecardDialect: Sendable {
     var real: String { self == .sqlite ? "REAL" : "DOUBLE PRECISION" }
     /// Null-safe "differs".
     var differs: String { self == .sqlite ? "IS NOT" : "IS DISTINCT FROM" }
-    /// Which of a boundary-day's rows a crossing adds to. PostgreSQL spreads each day over eight rows
-    /// so concurrent sends on one boundary rarely wait on one row's lock; SQLite has one writer.
-    func shard(_ row: String) -> String { self == .sqlite ? "0" : "(hashtext(\(row)message_id) & 7)" }
+    /// Which of a boundary-day's rows a change adds to. Sums are additive, so any row of the day will
+    /// do: PostgreSQL picks one per database connection (32 at most), so concurrent sends on one
+    /// boundary do not wait on one row's lock; SQLite has one writer and one row.
+    var shard: String { self == .sqlite ? "0" : "(pg_backend_pid() % 32)" }
 }
 
 /// The per-day sums and duration histograms kept beside the facts rows by triggers, so a window's
@@ -71,7 +72,7 @@ extension ScorecardSQL {
     /// The statements that add (`sign` 1) or take away (-1) one facts row's share.
     static func apply(_ r: String, sign: Int, _ d: ScorecardDialect) -> [String] {
         let contributions = dayContributions(r)
-        let key = "\(r)sender_org, \(r)receiver_org, \(r)workflow, \(day(r)), \(d.shard(r))"
+        let key = "\(r)sender_org, \(r)receiver_org, \(r)workflow, \(day(r)), \(d.shard)"
         var statements = ["""
             INSERT INTO crossing_days (\(dayKey), \(contributions.map(\.column).joined(separator: ", ")))
                 VALUES (\(key), \(contributions.map { "\(sign) * (\($0.value))" }.joined(separator: ", ")))
