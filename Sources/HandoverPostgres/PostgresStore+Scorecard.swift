@@ -55,15 +55,12 @@ extension PostgresStore: ScorecardStore {
                 notYetDue[BoundaryKey(from: try row("sender_org"), to: try row("receiver_org"), workflowID: try row("workflow"))] = Int(try row("n", as: Int64.self))
             }
             var tallies = ScorecardAssembly.tallies(days: try await sums(ScorecardSQL.daySums, ["first", "end"], days), notYetDue: notYetDue, edges: edges)
-            let index = Dictionary(uniqueKeysWithValues: tallies.enumerated().map { ($1.key, $0) })
             for lookup in ScorecardAssembly.medianLookups(counts) {
-                guard let i = index[lookup.key] else { continue }
-                let value = try await tx.row(
+                tallies.setMedian(try await tx.row(
                     ScorecardSQL.postgres(ScorecardSQL.median(lookup.kind), ["from", "to", "workflow", "low", "high", "since", "until", "offset"]),
                     [lookup.key.from, lookup.key.to, lookup.key.workflowID, lookup.seconds.lowerBound, lookup.seconds.upperBound, window.since,
                      window.until, lookup.offset]
-                ).map { try $0("v", as: Int64.self) }
-                if lookup.kind == .acceptance { tallies[i].medianSecondsToAcceptance = value } else { tallies[i].medianSecondsToOutcome = value }
+                ).map { try $0("v", as: Int64.self) }, for: lookup)
             }
             return tallies
         }

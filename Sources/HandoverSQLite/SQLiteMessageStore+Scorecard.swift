@@ -51,15 +51,12 @@ extension SQLiteMessageStore: ScorecardStore {
                 $0[BoundaryKey(from: $1["sender_org"], to: $1["receiver_org"], workflowID: $1["workflow"])] = $1["n"]
             }
             var tallies = ScorecardAssembly.tallies(days: try sums(ScorecardSQL.daySums, days), notYetDue: notYetDue, edges: edges)
-            let index = Dictionary(uniqueKeysWithValues: tallies.enumerated().map { ($1.key, $0) })
             for lookup in ScorecardAssembly.medianLookups(counts) {
-                guard let i = index[lookup.key] else { continue }
-                let value = try Int64.fetchOne(db, sql: ScorecardSQL.sqlite(ScorecardSQL.median(lookup.kind)), arguments: [
+                tallies.setMedian(try Int64.fetchOne(db, sql: ScorecardSQL.sqlite(ScorecardSQL.median(lookup.kind)), arguments: [
                     "from": lookup.key.from, "to": lookup.key.to, "workflow": lookup.key.workflowID, "low": lookup.seconds.lowerBound,
                     "high": lookup.seconds.upperBound, "since": window.since.microsecondsSinceEpoch, "until": window.until.microsecondsSinceEpoch,
                     "offset": lookup.offset,
-                ])
-                if lookup.kind == .acceptance { tallies[i].medianSecondsToAcceptance = value } else { tallies[i].medianSecondsToOutcome = value }
+                ]), for: lookup)
             }
             return tallies
         }

@@ -12,7 +12,7 @@ public enum ScorecardSQL {
     /// Alert & Responsibility counts a crossing once it is accepted or its deadline has passed
     /// (any time, where the workflow has none); for-information crossings are left out.
     static let responsibilityCounted = "for_information = 0 AND (accepted_at IS NOT NULL OR accept_by IS NULL OR accept_by <= {now})"
-    static let responsibilityHeld = "for_information = 0 AND accepted_at IS NOT NULL AND (accept_by IS NULL OR accepted_at <= accept_by)"
+    static let responsibilityHeld = held("")
 
     /// The boundaries with crossings in a part-day (`{firstDay}`…`{lastDay}`, from the day sums), each
     /// joined to its rows in `{since}..<{until}`: the boundary index is then searched per boundary

@@ -41,6 +41,14 @@ public struct MedianLookup: Hashable, Sendable {
     public var offset: Int
 }
 
+extension Array where Element == BoundaryTally {
+    /// Records the median a lookup found (nil: none) on its boundary.
+    public mutating func setMedian(_ seconds: Int64?, for lookup: MedianLookup) {
+        guard let i = firstIndex(where: { $0.key == lookup.key }) else { return }
+        if lookup.kind == .acceptance { self[i].medianSecondsToAcceptance = seconds } else { self[i].medianSecondsToOutcome = seconds }
+    }
+}
+
 /// Puts a window's parts together (pure): the whole days' sums, the part-days' sums, and Alert &
 /// Responsibility's crossings not yet due, which the day sums counted as pending.
 public enum ScorecardAssembly {
