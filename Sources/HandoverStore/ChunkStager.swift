@@ -72,3 +72,12 @@ public protocol BodyInspector: AnyObject {
     func inspect(_ part: ByteBuffer) throws
     func finish() throws
 }
+
+extension StagedChunk {
+    /// A short body the broker writes itself (a notice, a demonstration payload), held in memory and
+    /// stored with its message in one transaction.
+    public static func inline(_ text: String, now: Timestamp) -> StagedChunk {
+        let bytes = ByteBuffer(string: text)
+        return StagedChunk(uploadID: ChunkStager.newUploadID(now: now), size: Int64(bytes.readableBytes), segmentCount: 1, sha256: "", inlineSegment: bytes)
+    }
+}

@@ -41,6 +41,8 @@ struct Bench: AsyncParsableCommand {
         guard tls == "off" || tls == "mutual" else { throw ValidationError("--tls is off or mutual") }
         if tls == "mutual" && url != nil { throw ValidationError("--tls mutual applies to spawned brokers; with --url, give an https URL of your own") }
         c.mutualTLS = tls == "mutual"
+        // Each spawned broker makes its own development PKI; the clients trust one.
+        if c.mutualTLS && instances > 1 { throw ValidationError("--tls mutual spawns one broker; drop --instances") }
         if instances > 1 && database == nil { throw ValidationError("--instances above 1 needs a shared --database postgres://…") }
         print(try await BenchRunner(config: c, brokerBinary: CommandLine.arguments[0]).run())
     }

@@ -3,7 +3,6 @@ import Foundation
 import HandoverCore
 import HandoverServer
 import HandoverStore
-import NIOCore
 
 /// `handover demo …`: demonstration data for a first look.
 struct Demo: AsyncParsableCommand {
@@ -61,10 +60,7 @@ struct Demo: AsyncParsableCommand {
 enum DemoWriter {
     static func write(_ c: DemoTraffic.Crossing, to store: any BrokerStore) async throws {
         let m = c.message
-        var bytes = ByteBuffer()
-        bytes.writeString(c.payload)
-        _ = try await store.createMessage(m, firstChunk: StagedChunk(uploadID: ChunkStager.newUploadID(now: m.createdAt), size: Int64(bytes.readableBytes),
-                                                                      segmentCount: 1, sha256: "", inlineSegment: bytes), now: m.createdAt)
+        _ = try await store.createMessage(m, firstChunk: .inline(c.payload, now: m.createdAt), now: m.createdAt)
         var steps: [(at: Timestamp, run: () async throws -> Void)] = []
         if let at = c.downloadedAt { steps.append((at, { try await store.markDownloaded(messageID: m.id, now: at) })) }
         if let at = c.acknowledgedAt { steps.append((at, { _ = try await store.acknowledge(messageID: m.id, recipient: m.recipient, now: at) })) }

@@ -2,7 +2,6 @@ import Foundation
 import HandoverCore
 import HandoverServer
 import HandoverStore
-import NIOCore
 
 /// `handover bench --mode scorecard`: fills a store with crossings through the store's own write
 /// path (the facts row is written as a send writes it), then times the scorecard over them.
@@ -20,7 +19,7 @@ enum ScorecardBench {
                     var i = client
                     while i < crossings {
                         let crossing = message(i, of: crossings, now: now)
-                        _ = try await store.createMessage(crossing, firstChunk: chunk(crossing.createdAt), now: crossing.createdAt)
+                        _ = try await store.createMessage(crossing, firstChunk: .inline("x", now: crossing.createdAt), now: crossing.createdAt)
                         if filled.add() % 100_000 == 0 { FileHandle.standardError.write(Data("\(filled.value) crossings stored\n".utf8)) }
                         i += clients
                     }
@@ -70,10 +69,6 @@ enum ScorecardBench {
                              workflowID: i % 2 == 0 ? "WF_A" : "WF_B", totalChunks: 1, status: .uploading, createdAt: created,
                              route: RouteTaken(addressedBy: .organisation, address: "R\(i % 4)", directoryVersion: 1),
                              responsibilityRequired: true, responsibility: responsibility, crossing: record)
-    }
-
-    static func chunk(_ now: Timestamp) -> StagedChunk {
-        StagedChunk(uploadID: ChunkStager.newUploadID(now: now), size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(string: "x"))
     }
 
     final class Counter: @unchecked Sendable {

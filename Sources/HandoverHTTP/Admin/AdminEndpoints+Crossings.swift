@@ -2,7 +2,6 @@ import Foundation
 import HandoverCore
 import HandoverStore
 import Hummingbird
-import NIOCore
 
 extension AdminEndpoints {
     struct OffSystemBody: Decodable {
@@ -78,11 +77,7 @@ extension AdminEndpoints {
         case .success(let built): message = built
         case .failure(let problem): throw AdminProblem.badRequest(problem.description)
         }
-        var bytes = ByteBuffer()
-        bytes.writeString(crossing.notice)
-        let stored = try await store.createMessage(
-            message, firstChunk: StagedChunk(uploadID: ChunkStager.newUploadID(now: now), size: Int64(bytes.readableBytes), segmentCount: 1,
-                                             sha256: "", inlineSegment: bytes), now: now)
+        let stored = try await store.createMessage(message, firstChunk: .inline(crossing.notice, now: now), now: now)
         try await store.appendAudit(AuditRecord(actor: actor(who), action: "crossing.offsystem_recorded", subject: "message \(stored.id.rawValue)",
                                                 detail: JSONValue.compact([
                                                     ("channel", .string(body.channel)), ("workflow_id", .string(workflow.id.rawValue)),

@@ -2,7 +2,6 @@ import Foundation
 import HandoverCore
 import HandoverStore
 import Hummingbird
-import NIOCore
 
 extension MeshEndpoints {
     /// `GET /messageexchange/{MB}/inbox/{ID}/crossing` (recipient) and `/outbox/{ID}/crossing`
@@ -132,10 +131,7 @@ extension MeshEndpoints {
             ("refused_at", .string(now.isoUTC)),
             ("action", "the referral was not delivered: correct the field and send it again, and phone the receiving team if there is immediate risk"),
         ]).serialized
-        var buffer = ByteBuffer()
-        buffer.writeString(body)
-        let staged = StagedChunk(uploadID: ChunkStager.newUploadID(now: now), size: Int64(buffer.readableBytes), segmentCount: 1,
-                                 sha256: "", inlineSegment: buffer)
+        let staged = StagedChunk.inline(body, now: now)
         let notice = MessageRecord(
             id: broker.idGenerator.next(now: now), sender: nil, recipient: recipient, workflowID: AlertPlanner.alertWorkflow,
             subject: "Safeguarding referral refused: \(workflow)", contentType: "application/json", totalChunks: 1, status: .uploading,
