@@ -80,6 +80,7 @@ let package = Package(
             dependencies: [
                 "HandoverCore", "HandoverStore", "HandoverReceipts", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),

@@ -47,6 +47,8 @@ public final class MeshBroker: Sendable {
     /// Called after a delivery that has an escalation policy, to wake the scheduler.
     let onDelivered: @Sendable () -> Void
     public let metrics: BrokerMetrics
+    /// Client certificates refused whatever their token (`--client-crl`).
+    public let revocations: ClientRevocations
     /// Signs crossing receipts; nil when no receipt key is configured. Replaced on SIGHUP after
     /// `handover certs rotate-receipts`.
     public var receiptSigner: CMSReceiptSigner? { signer.withLock { $0 } }
@@ -75,11 +77,12 @@ public final class MeshBroker: Sendable {
     public init(store: any BrokerStore, directory: DirectoryHolder, sharedKey: String, configuration: MeshConfiguration,
                 clock: @escaping @Sendable () -> Timestamp, metrics: BrokerMetrics = BrokerMetrics(), receiptSigner: CMSReceiptSigner? = nil,
                 replayGuard: TokenReplayGuard = TokenReplayGuard(), spentTokens: (any SpentTokenRecorder)? = nil,
-                onDelivered: @escaping @Sendable () -> Void = {}) {
+                revocations: ClientRevocations = ClientRevocations(nil), onDelivered: @escaping @Sendable () -> Void = {}) {
         self.store = store
         self.sharedReplayCache = store as? any SharedReplayCache
         self.signer = Mutex(receiptSigner)
         self.metrics = metrics
+        self.revocations = revocations
         self.onDelivered = onDelivered
         self.directory = directory
         self.configuration = configuration
@@ -93,10 +96,10 @@ public final class MeshBroker: Sendable {
     /// Signs receipts with a new key from now on (SIGHUP).
     public func replaceReceiptSigner(_ new: CMSReceiptSigner?) { signer.withLock { $0 = new } }
 
-    /// Checks the NHSMESH token for `mailbox` and spends it. Failures are logged with their cause
-    /// (never the token) and answered with MESH's 403 texts. Nothing here writes to the database
-    /// before the rate limit has passed.
-    func authenticate(header: String?, mailbox: MailboxID, address: String?, logger: Logger) async throws -> MailboxID {
+    /// Checks the NHSMESH token for `mailbox` against the passwords of `directory` and spends it.
+    /// Failures are logged with their cause (never the token) and answered with MESH's 403 texts.
+    /// Nothing here writes to the database before the rate limit has passed.
+    func authenticate(header: String?, mailbox: MailboxID, directory index: DirectoryIndex, address: String?, logger: Logger) async throws -> MailboxID {
         let now = clock()
         let addressKey = address ?? "unknown"
         if let wait = failedGuesses.withLock({ $0.peek(addressKey + " " + mailbox.rawValue, now: now) })
@@ -105,7 +108,6 @@ public final class MeshBroker: Sendable {
                           metadata: ["handover.client_address": "\(addressKey)", "handover.retry_after": "\(wait)"])
             throw MeshError.tooManyRequests(retryAfter: wait)
         }
-        let index = directory.snapshot
         let result = verifier.verify(header: header, pathMailbox: mailbox, now: now) { index.credentials(for: $0) }
         switch result {
         case .success(let token):
@@ -120,7 +122,7 @@ public final class MeshBroker: Sendable {
             case .replayed: throw reject(.replayed, mailbox: mailbox, address: address, now: now, logger: logger)
             case .full:
                 logger.warning("token replay guard full: refusing new tokens until the oldest expire", metadata: ["handover.mailbox": "\(mailbox)"])
-                var error = MeshError(status: 503, event: "", code: "", message: "Service Unavailable: too many tokens in use; retry later")
+                var error = MeshError(.replayGuardFull, event: "", message: "Service Unavailable: too many tokens in use; retry later")
                 error.retryAfterSeconds = 60
                 throw error
             }

@@ -15,7 +15,6 @@ public final class PostgresStore: Sendable {
     let logger: Logger
     let replayClient: PostgresClient
     let runner: Task<Void, Never>
-    let sealer = Mutex<Task<Void, Never>?>(nil)
     /// How long one call may wait for the database (a connection, a lock, a commit) before it fails
     /// with `StoreUnavailable`, which the HTTP layer answers with 503.
     let callTimeout: Duration
@@ -51,7 +50,6 @@ public final class PostgresStore: Sendable {
         let store = PostgresStore(client: client, replayClient: replayClient, logger: logger, callTimeout: callTimeout, poolSize: maximumConnections)
         do {
             try await PostgresSchema.migrate(store)
-            store.startSealing()
         } catch {
             store.cancel()
             throw StoreUnavailable(PostgreSQL: error, target: PostgresStore.redacted(url))
@@ -75,31 +73,24 @@ public final class PostgresStore: Sendable {
 
     /// Seals the audit entries still queued, then closes the pool's connections.
     public func close() async {
-        sealer.withLock { $0?.cancel() }
         while (try? await sealAudit()) == 2000 {}
         runner.cancel()
     }
 
     /// Closes the pool's connections at once (where no await is possible: a failed start, a `defer`).
-    public func cancel() {
-        sealer.withLock { $0?.cancel() }
-        runner.cancel()
-    }
+    public func cancel() { runner.cancel() }
 
-    /// Seals queued audit entries every second until the store is closed.
-    func startSealing() {
-        let task = Task { [weak self] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                guard let self else { return }
-                do { try await self.sealAudit() } catch is CancellationError {
-                    return  // closing: `close()` seals what is left
-                } catch {
-                    self.logger.warning("audit sealing failed; retrying", metadata: ["handover.error_type": "\(type(of: error))"])
-                }
+    /// Seals queued audit entries every second until cancelled (`close()` seals what is left). The
+    /// pools themselves run from `open` on, because migrations need them before any service starts.
+    public func runMaintenance() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            do { try await sealAudit() } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("audit sealing failed; retrying", metadata: ["handover.error_type": "\(type(of: error))"])
             }
         }
-        sealer.withLock { $0 = task }
     }
 
     // MARK: - Transactions

@@ -35,6 +35,8 @@ public final class SQLiteMessageStore: MessageStore {
         checkpointer = try WALCheckpointer(path: path)
     }
 
+    public func runMaintenance() async { await checkpointer.run() }
+
     public func close() async {
         // Through the group-commit writer, so the checkpoint follows every commit already queued.
         _ = try? await writer.write { _ in }

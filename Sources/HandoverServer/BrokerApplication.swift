@@ -61,32 +61,37 @@ public enum BrokerApplication {
             if restored > 0 { notes.append("\(restored) spent token(s) restored from the journal; they stay refused") }
             journal = opened
         }
+        let revocations = ClientRevocations(try ClientCRL.load(config))
         var meshConfiguration = MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes,
                                                   bindClientCertificates: config.tls == .mutual, ratePerSecond: config.ratePerSecond,
                                                   rateBurst: config.rateBurst)
         meshConfiguration.certificateBinding = config.certificateBinding
         let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey, configuration: meshConfiguration,
                                 clock: clock, metrics: metrics, receiptSigner: try ReceiptKeys.load(config, notes: &notes),
-                                replayGuard: replayGuard, spentTokens: journal, onDelivered: { scheduler.wake.signal() })
+                                replayGuard: replayGuard, spentTokens: journal, revocations: revocations,
+                                onDelivered: { scheduler.wake.signal() })
         let expiry = ExpiryPolicy(uploadTimeoutSeconds: config.uploadTimeoutSeconds, subjectRetentionSeconds: config.subjectRetentionDays * 86_400)
         let sweeper = ExpirySweeper(store: store, policy: expiry, subjectHasher: CrossingSubjectHasher(secrets: secrets),
                                     interval: .seconds(config.sweepIntervalSeconds), clock: clock, logger: logger)
         let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), feed: store as? any DirectoryChangeFeed, logger: logger)
-        let revocations = ClientRevocations(try ClientCRL.load(config))
         return BrokerParts(store: store, directoryManager: manager, broker: broker, sweeper: sweeper, refresher: refresher,
                            scheduler: scheduler, webhookSender: webhookSender,
                            sharedKey: sharedKey, revocations: revocations, notes: notes, clock: clock)
     }
 
     /// The router with every endpoint for this configuration.
+    /// Metrics outermost (they see the status errors chose), then errors, then, under mutual TLS, the
+    /// connection's certificate read once; each endpoint group adds its own error shape and authentication.
     public static func router(_ parts: BrokerParts, sandbox: Bool, adminCertificateNames: Set<String>? = nil) -> Router<HandoverRequestContext> {
         let router = Router(context: HandoverRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: parts.broker.metrics))
-        router.add(middleware: MeshErrorMiddleware(metrics: parts.broker.metrics))
-        router.add(middleware: RevocationMiddleware(revocations: parts.revocations))
+        router.add(middleware: ErrorResponses())
+        if parts.broker.configuration.bindClientCertificates || adminCertificateNames != nil {
+            router.add(middleware: PeerIdentityMiddleware())
+        }
         MeshEndpoints<HandoverRequestContext>(broker: parts.broker).register(on: router)
         AdminEndpoints<HandoverRequestContext>(manager: parts.directoryManager, store: parts.store, clock: parts.clock,
-                                               adminCertificateNames: adminCertificateNames).register(on: router)
+                                               revocations: parts.revocations, adminCertificateNames: adminCertificateNames).register(on: router)
         if sandbox { SandboxEndpoints<HandoverRequestContext>(store: parts.store, clock: parts.clock).register(on: router) }
         return router
     }
@@ -99,7 +104,7 @@ public enum BrokerApplication {
         let limits = config.connectionLimits
         let ledger = ConnectionLedger(maxPerAddress: limits.maxPerAddress, logger: logger)
         let http1 = HTTPServerBuilder.http1(configuration: .init(
-            additionalChannelHandlers: [ConnectionGuardHandler(limits: limits, ledger: ledger)],
+            additionalChannelHandlers: [ConnectionGuardHandler(limits: limits, ledger: ledger), PeerIdentityHandler()],
             idleTimeout: .seconds(config.idleTimeoutSeconds), httpDecoderConfiguration: decoder))
         var credentials: ServerCredentials?
         switch config.tls {
@@ -110,7 +115,8 @@ public enum BrokerApplication {
             server = try .tls(http1, tlsConfiguration: try TLSSetup.serverConfiguration(config, credentials: loaded))
             credentials = loaded
         }
-        var services: [any Service] = [parts.sweeper, parts.refresher, parts.scheduler, parts.webhookSender,
+        // The store first: the group stops services in reverse order, so it closes last.
+        var services: [any Service] = [StoreService(store: parts.store, logger: logger), parts.sweeper, parts.refresher, parts.scheduler, parts.webhookSender,
                                        StoreWatch(store: parts.store, metrics: parts.broker.metrics, logger: logger),
                                        CredentialReloader(server: credentials, broker: parts.broker, revocations: parts.revocations,
                                                           config: config, logger: logger)]

@@ -67,6 +67,10 @@ public protocol MessageStore: Sendable {
 
     /// Removes segments staged before `before` that no chunk refers to (aborted uploads).
     func discardAbandonedUploads(stagedBefore: Timestamp) async throws -> Int
+    /// The store's own periodic work while a broker serves (SQLite copies WAL frames into the main
+    /// file; PostgreSQL chains queued audit entries), until the calling task is cancelled. The broker
+    /// runs it under its service group (`StoreService`); a command that opens a store briefly does not.
+    func runMaintenance() async
     /// Finishes background work and releases connections at shutdown. SQLite checkpoints its whole
     /// WAL into the main file first, so a copy of a stopped store's main file is complete.
     func close() async

@@ -99,9 +99,8 @@ struct Serve: AsyncParsableCommand {
         // Named explicitly: service-lifecycle otherwise names a service by its whole description.
         let group = ServiceGroup(configuration: .init(services: [.init(service: app, serviceName: "Handover")],
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // The store is closed by its service (`StoreService`), after everything that uses it.
         try await group.run()
-        logger.notice("stopped: closing the store")
-        await parts.store.close()
     }
 
     /// Flags first, then `HANDOVER_<NAME>`; a value that does not parse or is out of range is an error

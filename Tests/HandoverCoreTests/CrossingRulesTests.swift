@@ -115,7 +115,7 @@ struct CrossingRulesTests {
         var noIdentity = complete
         noIdentity.subjects = []
         let refused = CrossingRules.record(declared: noIdentity, payload: nil, context: context(policy)).failureValue
-        #expect(refused?.kind == .required && refused?.field == "subject.nhs_number" && refused?.status == 417 && refused?.code == "HANDOVER-CROSSING-REQUIRED")
+        #expect(refused?.kind == .required && refused?.field == "subject.nhs_number" && refused?.status == 417 && refused?.code == .crossingRequired)
         var noArticle9 = complete
         noArticle9.lawfulBasis?.article9 = nil
         noArticle9.lawfulBasis?.schedule1 = nil

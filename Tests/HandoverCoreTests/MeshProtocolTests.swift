@@ -70,7 +70,7 @@ struct MeshProtocolTests {
         #expect(try parse(ok.merging(["mex-content-checksum": "md5:abc-1/2"]) { $1 }).get().checksum == "md5:abc-1/2")
         #expect(try parse(ok.merging(["mex-content-compressed": "yes", "mex-content-encrypted": "0"]) { $1 }).get().contentCompressed == true)
         if case .failure(let e) = parse(ok.merging(["mex-subject": String(repeating: "s", count: 501)]) { $1 }) {
-            #expect(e.status == 400)
+            #expect(e.statusCode == 400)
         } else {
             Issue.record("an over-long subject was accepted")
         }

@@ -37,11 +37,11 @@ struct MessageLifecycleTests {
             return nil
         }
         #expect(add(2, 3, to: m)?.code == "InvalidHeaderChunks")
-        #expect(add(3, 2, to: m)?.status == 406)
-        #expect(add(1, 2, to: m)?.status == 406)
+        #expect(add(3, 2, to: m)?.statusCode == 406)
+        #expect(add(1, 2, to: m)?.statusCode == 406)
         #expect(add(2, 2, .gzip, to: m)?.message == "cannot change content encoding")
         let delivered = MessageLifecycle.delivered(m, now: t0)
-        #expect(add(2, 2, to: delivered)?.status == 423)
+        #expect(add(2, 2, to: delivered)?.statusCode == 423)
         #expect(add(2, 2, to: m)?.messageID == nil)
     }
 

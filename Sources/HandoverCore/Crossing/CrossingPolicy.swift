@@ -62,17 +62,17 @@ public struct CrossingProblem: Error, Hashable, Sendable, CustomStringConvertibl
     static func invalid(_ field: String, _ reason: String) -> CrossingProblem { CrossingProblem(kind: .invalid, field: field, reason: reason) }
 
     /// Handover's own stable code for this refusal.
-    public var code: String {
+    public var code: HandoverErrorCode {
         switch kind {
-        case .malformed: "HANDOVER-CROSSING-MALFORMED"
-        case .invalid: "HANDOVER-CROSSING-INVALID"
-        case .mismatch: "HANDOVER-CROSSING-MISMATCH"
-        case .required: "HANDOVER-CROSSING-REQUIRED"
-        case .fhir: "HANDOVER-FHIR-UNREADABLE"
+        case .malformed: .crossingMalformed
+        case .invalid: .crossingInvalid
+        case .mismatch: .crossingMismatch
+        case .required: .crossingRequired
+        case .fhir: .fhirUnreadable
         }
     }
 
-    public var status: Int { kind == .required ? 417 : 400 }
+    public var status: Int { code.status ?? 400 }
 
     /// For metrics: the flow the field belongs to.
     public var flow: String {

@@ -1,7 +1,8 @@
 /// A MESH protocol error with its HTTP status and the `event`/`code`/`msg` triple of reference §7.
 /// The texts are the sandbox's byte for byte, because clients match on them. None carries a payload.
 public struct MeshError: Error, Hashable, Sendable {
-    public let status: Int
+    /// The HTTP status (`status` in the HTTP layer, as Hummingbird's errors name it).
+    public let statusCode: Int
     public let event: String
     public let code: String
     public let message: String
@@ -16,7 +17,7 @@ public struct MeshError: Error, Hashable, Sendable {
     public var explained: String { reason.map { message + ": " + $0 } ?? message }
 
     public init(status: Int, event: String, code: String, message: String, messageID: MessageID? = nil) {
-        self.status = status
+        self.statusCode = status
         self.event = event
         self.code = code
         self.message = message
@@ -25,6 +26,11 @@ public struct MeshError: Error, Hashable, Sendable {
 
     /// The same error with the rule that caused it after MESH's own text
     /// ("Unregistered to address: no service for WF covers postcode district RV9").
+    /// One of Handover's own errors, its status from the catalogue.
+    public init(_ code: HandoverErrorCode, event: String, message: String, messageID: MessageID? = nil) {
+        self.init(status: code.status ?? 400, event: event, code: code.rawValue, message: message, messageID: messageID)
+    }
+
     public func because(_ reason: String) -> MeshError {
         var copy = self
         copy.reason = reason
@@ -66,7 +72,7 @@ public struct MeshError: Error, Hashable, Sendable {
     public static func missingHeader(_ name: String) -> MeshError { MeshError(status: 400, event: "", code: "", message: "Missing required header \(name)") }
 
     public static func tooManyRequests(retryAfter: Int) -> MeshError {
-        var e = MeshError(status: 429, event: "", code: "", message: "Too many requests from this mailbox; retry after \(retryAfter) s")
+        var e = MeshError(.rateLimited, event: "", message: "Too many requests from this mailbox; retry after \(retryAfter) s")
         e.retryAfterSeconds = retryAfter
         return e
     }

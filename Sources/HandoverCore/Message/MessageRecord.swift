@@ -35,7 +35,7 @@ public struct StatusEvent: Hashable, Sendable, Codable {
 
     /// A chunked upload whose remaining chunks never came (Handover's own code: MESH has none).
     public static func uploadAbandoned(hours: Int64, at: Timestamp) -> StatusEvent {
-        StatusEvent(code: "HANDOVER-UPLOAD-INCOMPLETE", event: "SEND",
+        StatusEvent(code: HandoverErrorCode.uploadIncomplete.rawValue, event: "SEND",
                     description: "Upload not completed within \(hours) hours; the message was discarded", success: false, at: at)
     }
 

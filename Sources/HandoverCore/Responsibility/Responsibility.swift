@@ -62,11 +62,17 @@ public enum ResponsibilityMachine {
             }
         }
 
-        /// 409 for state conflicts, 400 for bad input.
-        public var isConflict: Bool {
+        /// Handover's stable code for the refusal (its status: 409 for state, 400 for input, 417 for policy).
+        public var code: HandoverErrorCode {
             switch self {
-            case .notDownloaded, .alreadyDecided, .notAccepted, .tooManyOutcomes: true
-            default: false
+            case .notDownloaded: .notDownloaded
+            case .alreadyDecided: .alreadyDecided
+            case .personRequired: .personRequired
+            case .noteRequired: .noteRequired
+            case .receiverBasisRequired: .receiverBasisRequired
+            case .unknownOutcome: .unknownOutcome
+            case .notAccepted: .notAccepted
+            case .tooManyOutcomes: .tooManyOutcomes
             }
         }
     }

@@ -6,7 +6,6 @@ import Hummingbird
 extension AdminEndpoints {
     /// `GET /admin/alerts?state=open|acknowledged|resolved`
     func listAlerts(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, context, edit: false)
         var state: Alert.State?
         if let raw = request.uri.queryParameters.get("state") {
             guard let parsed = Alert.State(rawValue: raw) else { throw AdminProblem.badRequest("state is open, acknowledged or resolved") }
@@ -20,7 +19,6 @@ extension AdminEndpoints {
 
     /// `GET /admin/alerts/{id}`: the alert with its webhook and email deliveries and every attempt.
     func getAlert(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, context, edit: false)
         guard let id = context.parameters.get("alert"), let alert = try await store.alert(id: id) else { throw AdminProblem.notFound("that alert") }
         let deliveries = try await store.webhookDeliveries(alertID: alert.id)
         guard case .object(var pairs) = alert.json(message: try await store.message(alert.messageID)) else { throw AdminProblem.notFound("that alert") }
@@ -44,8 +42,7 @@ extension AdminEndpoints {
     /// `POST /admin/alerts/{id}/acknowledge` (operator or admin): stops repeats; the alert still
     /// resolves only when its condition stops holding.
     func acknowledgeAlert(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, context, edit: false)
-        guard who.role != .viewer else { throw AdminProblem(status: .forbidden, type: "forbidden", title: "Forbidden", detail: "acknowledging alerts needs the operator or admin role") }
+        let who = try context.adminCaller()
         guard let id = context.parameters.get("alert") else { throw AdminProblem.notFound("that alert") }
         let buffer = try await request.body.collect(upTo: 64 * 1024)
         let body = (try? JSONDecoder().decode(AcknowledgeBody.self, from: Data(buffer.readableBytesView))) ?? AcknowledgeBody()

@@ -22,10 +22,7 @@ extension AdminEndpoints {
     /// is routed through the directory and delivered to the receiving mailbox as a `HANDOVER_OFFSYSTEM`
     /// notice carrying the workflow's responsibility and escalation policy.
     func recordOffSystemCrossing(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, context, edit: false)
-        guard who.role != .viewer else {
-            throw AdminProblem(status: .forbidden, type: "forbidden", title: "Forbidden", detail: "recording a crossing needs the operator or admin role")
-        }
+        let who = try context.adminCaller()
         let buffer = try await request.body.collect(upTo: 64 * 1024)
         let body: OffSystemBody
         do {
@@ -58,7 +55,7 @@ extension AdminEndpoints {
         switch index.resolve(to: body.to.trimmingCharacters(in: .whitespaces).uppercased(), workflowID: workflowID,
                              sender: MailboxID(OffSystemFacts.workflow), allowUnknownWorkflows: false) {
         case .success(let routed): decision = routed
-        case .failure(let refusal): throw AdminProblem(status: .unprocessableContent, type: "unroutable", title: "Not routed", detail: refusal.explained)
+        case .failure(let refusal): throw AdminProblem(code: .unroutable, detail: refusal.explained)
         }
         let declared: CrossingDeclaration?
         if let crossing = body.crossing {

@@ -7,62 +7,54 @@ import Yams
 
 /// The admin API (contract §5) under `/admin`: bearer tokens with roles, the routing directory with
 /// versions, message metadata and the audit log. Every edit makes a new directory version.
-public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
+public struct AdminEndpoints<Context: HandoverContext>: Sendable {
     let manager: DirectoryManager
     let store: any BrokerStore
     let clock: @Sendable () -> Timestamp
+    let revocations: ClientRevocations
     /// Under mutual TLS, the client-certificate names (CN or DNS SAN) that may use the admin API at
     /// all; nil when the listener does not bind certificates. A mailbox's certificate from the same CA
     /// is not enough: a stolen admin token alone must not open the admin API.
     let adminCertificateNames: Set<String>?
 
     public init(manager: DirectoryManager, store: any BrokerStore, clock: @escaping @Sendable () -> Timestamp,
-                adminCertificateNames: Set<String>? = nil) {
-        (self.manager, self.store, self.clock, self.adminCertificateNames) = (manager, store, clock, adminCertificateNames)
+                revocations: ClientRevocations = ClientRevocations(nil), adminCertificateNames: Set<String>? = nil) {
+        (self.manager, self.store, self.clock, self.revocations, self.adminCertificateNames) = (manager, store, clock, revocations, adminCertificateNames)
     }
 
+    /// Every admin route is in one of three groups by the least role it needs; the group's middleware
+    /// authenticates the token (and the admin certificate under mutual TLS) before the handler runs.
     public func register(on router: Router<Context>) {
-        let admin = router.group("/admin")
-        admin.get("directory") { request, context in try await getDirectory(request, context) }
+        let viewer = group(router, least: .viewer)
+        let operators = group(router, least: .operator)
+        let admin = group(router, least: .admin)
+        viewer.get("directory") { request, context in try await getDirectory(request, context) }
         admin.put("directory") { request, context in try await putDirectory(request, context) }
-        admin.get("directory/history") { request, context in try await history(request, context) }
-        admin.get("directory/versions/:version") { request, context in try await version(request, context) }
+        viewer.get("directory/history") { request, context in try await history(request, context) }
+        viewer.get("directory/versions/:version") { request, context in try await version(request, context) }
         // Under `:kind` rather than `mailboxes`, so the router's `:kind/:id` routes still match mailboxes.
         admin.post(":kind/:id/password") { request, context in try await rotatePassword(request, context) }
-        admin.get("messages") { request, context in try await messages(request, context) }
-        admin.get("route") { request, context in try await explainRoute(request, context) }
-        admin.get("audit") { request, context in try await audit(request, context) }
-        admin.get("audit/verify") { request, context in try await verifyAudit(request, context) }
-        admin.get("alerts") { request, context in try await listAlerts(request, context) }
-        admin.get("alerts/:alert") { request, context in try await getAlert(request, context) }
-        admin.post("alerts/:alert/acknowledge") { request, context in try await acknowledgeAlert(request, context) }
-        admin.post("crossings") { request, context in try await recordOffSystemCrossing(request, context) }
-        admin.get("boundaries") { request, context in try await boundaries(request, context) }
-        admin.get("boundaries.csv") { request, context in try await boundariesCSV(request, context) }
-        admin.get("boundaries/:from/:to/:workflow/crossings") { request, context in try await boundaryCrossings(request, context) }
-        admin.get(":kind/:id") { request, context in try await getEntity(request, context) }
+        viewer.get("messages") { request, context in try await messages(request, context) }
+        viewer.get("route") { request, context in try await explainRoute(request, context) }
+        viewer.get("audit") { request, context in try await audit(request, context) }
+        viewer.get("audit/verify") { request, context in try await verifyAudit(request, context) }
+        viewer.get("alerts") { request, context in try await listAlerts(request, context) }
+        viewer.get("alerts/:alert") { request, context in try await getAlert(request, context) }
+        operators.post("alerts/:alert/acknowledge") { request, context in try await acknowledgeAlert(request, context) }
+        operators.post("crossings") { request, context in try await recordOffSystemCrossing(request, context) }
+        viewer.get("boundaries") { request, context in try await boundaries(request, context) }
+        viewer.get("boundaries.csv") { request, context in try await boundariesCSV(request, context) }
+        viewer.get("boundaries/:from/:to/:workflow/crossings") { request, context in try await boundaryCrossings(request, context) }
+        viewer.get(":kind/:id") { request, context in try await getEntity(request, context) }
         admin.put(":kind/:id") { request, context in try await putEntity(request, context) }
         admin.delete(":kind/:id") { request, context in try await deleteEntity(request, context) }
     }
 
-    /// The caller, from `Authorization: Bearer`; 401 without a known, unrevoked, unexpired token, 403
-    /// if an edit needs admin or the client certificate is not an admin certificate.
-    func principal(_ request: Request, _ context: Context, edit: Bool) async throws -> AdminPrincipal {
-        if let allowed = adminCertificateNames {
-            let names = await context.clientCertificateNames() ?? []
-            guard names.contains(where: { allowed.contains($0.lowercased()) }) else {
-                context.logger.info("admin request refused: not an admin client certificate",
-                                    metadata: ["handover.client_address": "\(context.clientAddress ?? "unknown")"])
-                throw AdminProblem(status: .forbidden, type: "admin-certificate-required", title: "Forbidden",
-                                   detail: "the admin API needs the admin client certificate (Certs/dev/clients/admin.pem in development)")
-            }
-        }
-        guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer "),
-            case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty,
-            let principal = try await store.adminPrincipal(tokenHash: AdminTokenFormat.hash(token), now: clock())
-        else { throw AdminProblem.unauthorized }
-        if edit && !principal.role.mayEdit { throw AdminProblem.forbidden }
-        return principal
+    private func group(_ router: Router<Context>, least: AdminRole) -> RouterGroup<Context> {
+        router.group("/admin")
+            .add(middleware: AdminErrorTranslation())
+            .add(middleware: AdminAuthentication(store: store, clock: clock, revocations: revocations,
+                                                 certificateNames: adminCertificateNames, least: least))
     }
 
     func actor(_ p: AdminPrincipal) -> String { "admin:\(p.name)" }
@@ -70,13 +62,12 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     // MARK: - Whole directory
 
     func getDirectory(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, context, edit: false)
         guard let current = try await store.currentDirectory() else { throw AdminProblem.notFound("a directory") }
         return try documentResponse(current.document, version: current.version, request: request)
     }
 
     func putDirectory(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, context, edit: true)
+        let who = try context.adminCaller()
         let dryRun = request.uri.queryParameters.get("dry_run") == "true"
         let body = try await request.body.collect(upTo: 10 << 20)
         let data = Data(body.readableBytesView)
@@ -96,7 +87,6 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     }
 
     func history(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, context, edit: false)
         let versions = try await store.directoryHistory(limit: 200)
         return .json(.object([("versions", .array(versions.map { v in
             .object([("version", .int(v.version)), ("created_at", .string(v.createdAt.isoUTC)), ("actor", .string(v.actor)),
@@ -105,7 +95,6 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     }
 
     func version(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, context, edit: false)
         guard let n = context.parameters.get("version").flatMap(Int64.init), let stored = try await store.directoryVersion(n) else {
             throw AdminProblem.notFound("that directory version")
         }
@@ -123,7 +112,6 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     }
 
     func getEntity(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, context, edit: false)
         let (kind, id) = try kind(context)
         guard let current = try await store.currentDirectory(), let entry = kind.entry(in: DirectorySecrets.redacted(current.document), id: id) else {
             throw AdminProblem.notFound("\(kind.entryName) \(id)")
@@ -134,7 +122,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     }
 
     func putEntity(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, context, edit: true)
+        let who = try context.adminCaller()
         let (kind, id) = try kind(context)
         let body = try await request.body.collect(upTo: 1 << 20)
         let current = try await store.currentDirectory()
@@ -161,7 +149,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     }
 
     func deleteEntity(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, context, edit: true)
+        let who = try context.adminCaller()
         let (kind, id) = try kind(context)
         guard let current = try await store.currentDirectory() else { throw AdminProblem.notFound("\(kind.entryName) \(id)") }
         var document = current.document
@@ -171,7 +159,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         if case .invalid(let problems) = outcome {
             // What breaks when the entry goes is what refers to it.
             let referrers = Array(Set(problems.map(\.entry))).sorted()
-            throw AdminProblem(status: .conflict, type: "entry-referenced", title: "The entry is referenced",
+            throw AdminProblem(code: .entryReferenced,
                                detail: "\(kind.entryName) \(id) is referenced by: \(referrers.joined(separator: ", "))",
                                extra: [("referenced_by", .array(referrers.map { .string($0) }))])
         }
@@ -181,7 +169,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     // MARK: - Passwords, messages, audit
 
     func rotatePassword(_ request: Request, _ context: Context) async throws -> Response {
-        let who = try await principal(request, context, edit: true)
+        let who = try context.adminCaller()
         guard context.parameters.get("kind") == "mailboxes" else { throw AdminProblem.notFound("that endpoint") }
         let id = MailboxID(context.parameters.get("id") ?? "")
         guard let password = try await manager.rotatePassword(id, actor: actor(who)) else { throw AdminProblem.notFound("mailbox \(id)") }
@@ -193,7 +181,6 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     }
 
     func messages(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, context, edit: false)
         let q = request.uri.queryParameters
         var query = MessageQuery(mailbox: q.get("mailbox").map(MailboxID.init), workflowID: q.get("workflow"), limit: try listLimit(request, default: 100, maximum: 1000))
         if let status = q.get("status") {
@@ -211,7 +198,6 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     /// `GET /admin/route?from=MAILBOX&to=ADDRESS&workflow=ID`: where a message would go, in the
     /// directory in force, with every rule consulted, or the precise reason it would be refused.
     func explainRoute(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, context, edit: false)
         let q = request.uri.queryParameters
         guard let from = q.get("from"), let to = q.get("to"), let workflow = q.get("workflow"), !to.isEmpty, !workflow.isEmpty else {
             throw AdminProblem.badRequest("give from (the sending mailbox), to (as Mex-To) and workflow")
@@ -221,7 +207,6 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     }
 
     func audit(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, context, edit: false)
         let after = request.uri.queryParameters.get("since").flatMap(Int64.init) ?? 0
         let entries = try await store.auditEntries(afterSequence: after, limit: try listLimit(request, default: 1000, maximum: 1000))
         return .json(.object([("entries", .array(entries.map { e in
@@ -231,7 +216,6 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     }
 
     func verifyAudit(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try await principal(request, context, edit: false)
         switch try await store.verifyAuditChain() {
         case .intact(let n): return .json(.object([("intact", true), ("entries", .int(Int64(n)))]))
         case .broken(let seq, let reason):
@@ -255,7 +239,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
             return try await manager.propose(document, expectedVersion: expected, actor: actor, dryRun: dryRun,
                                              confirmImpact: request.uri.queryParameters.get("confirm_impact") == "true", current: current)
         } catch let conflict as DirectoryVersionConflict {
-            throw AdminProblem(status: .preconditionFailed, type: "stale-version", title: "The directory has changed",
+            throw AdminProblem(code: .staleVersion,
                                detail: "If-Match names version \(conflict.expected.map(String.init) ?? "none") but the current version is \(conflict.current.map(String.init) ?? "none"); GET it again and reapply your change",
                                extra: [("current_version", conflict.current.map { .int($0) } ?? .null)])
         }
@@ -271,7 +255,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
         switch outcome {
         case .invalid(let problems): throw AdminProblem.invalid(problems)
         case .needsConfirmation(let impact):
-            throw AdminProblem(status: .conflict, type: "routing-impact", title: "The edit would stop live addresses routing",
+            throw AdminProblem(code: .routingImpact,
                                detail: "\(impact.changes.count) address(es) route differently; review routing_impact and send again with ?confirm_impact=true",
                                extra: [("routing_impact", RoutingImpactView.json(impact))])
         case .dryRun(let list, let impact, let found):
@@ -288,7 +272,7 @@ public struct AdminEndpoints<Context: ClientCertificateContext>: Sendable {
     func ifMatchVersion(_ request: Request, required: Bool) throws -> Int64? {
         guard let raw = request.header("if-match") else {
             if required {
-                throw AdminProblem(status: .preconditionRequired, type: "if-match-required", title: "If-Match required",
+                throw AdminProblem(code: .ifMatchRequired,
                                    detail: "send If-Match with the ETag of the directory you edited (GET /admin/directory)")
             }
             return nil
@@ -352,7 +336,7 @@ public enum RouteExplanationView {
                              ("addressed_by", .string(decision.route.addressedBy.rawValue)), ("directory_version", .int(version)),
                              ("steps", .array(explanation.steps.map { .string($0) }))])
         case .failure(let error):
-            return .object([("routable", false), ("status", .int(Int64(error.status))), ("code", .string(error.code)), ("reason", .string(error.explained)),
+            return .object([("routable", false), ("status", .int(Int64(error.statusCode))), ("code", .string(error.code)), ("reason", .string(error.explained)),
                             ("directory_version", .int(version)), ("steps", .array(explanation.steps.map { .string($0) }))])
         }
     }

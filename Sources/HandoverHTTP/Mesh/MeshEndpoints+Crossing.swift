@@ -8,7 +8,8 @@ extension MeshEndpoints {
     /// (sender): the whole crossing record, subject included (a restricted one only for the
     /// recipient); 404 to anyone else.
     func crossing(_ request: Request, _ context: Context, asSender: Bool) async throws -> Response {
-        let (mailbox, _) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let mailbox = caller.mailbox
         let id = try context.pathMessageID()
         guard let message = try await broker.store.message(id), message.type == .data, (asSender ? message.sender : message.recipient) == mailbox else {
             throw MeshError.messageDoesNotExist
@@ -102,14 +103,14 @@ extension MeshEndpoints {
     private func refuse(_ problem: CrossingProblem, sender: MailboxID, decision: RouteDecision, index: DirectoryIndex,
                         context: Context) async -> MeshError {
         let workflow = decision.workflow?.id.rawValue ?? "unregistered"
-        broker.metrics.crossingRefused(workflow: workflow, code: problem.code, flow: problem.flow)
+        broker.metrics.crossingRefused(workflow: workflow, code: problem.code.rawValue, flow: problem.flow)
         context.logger.notice("send refused by crossing policy", metadata: [
-            "handover.mailbox": "\(sender)", "handover.workflow": "\(workflow)", "handover.code": "\(problem.code)",
+            "handover.mailbox": "\(sender)", "handover.workflow": "\(workflow)", "handover.code": "\(problem.code.rawValue)",
             "handover.field": "\(problem.field.prefix(80))"])
         if decision.workflow?.safeguarding == true {
             await alertSenderDuty(problem, sender: sender, workflow: workflow, index: index, context: context)
         }
-        return MeshError(status: problem.status, event: "SEND", code: problem.code, message: problem.description)
+        return MeshError(problem.code, event: "SEND", message: problem.description)
     }
 
     /// A refused safeguarding concern must not vanish: its sending organisation's duty mailbox (else
@@ -127,7 +128,7 @@ extension MeshEndpoints {
         let recipient = organisation?.duty.mailbox ?? organisation?.safeguardingLead ?? sender
         let body = JSONValue.compact([
             ("event", "safeguarding_crossing_refused"), ("workflow_id", .string(workflow)), ("sender", .string(sender.rawValue)),
-            ("code", .string(problem.code)), ("field", .string(problem.field)), ("reason", .string(problem.reason)),
+            ("code", .string(problem.code.rawValue)), ("field", .string(problem.field)), ("reason", .string(problem.reason)),
             ("refused_at", .string(now.isoUTC)),
             ("action", "the referral was not delivered: correct the field and send it again, and phone the receiving team if there is immediate risk"),
         ]).serialized

@@ -8,7 +8,8 @@ extension MeshEndpoints {
     /// `GET /messageexchange/{MB}/inbox/{ID}[/{n}]`: 206 for every chunk but the last, 200 for the last.
     /// The body streams from the store segment by segment, decoded or gzipped to suit `Accept-Encoding`.
     func download(_ request: Request, _ context: Context) async throws -> Response {
-        let (mailbox, version) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let (mailbox, version) = (caller.mailbox, caller.version)
         let id = try context.pathMessageID()
         let number = try context.pathChunkNumber() ?? 1
         guard let (message, storedChunk) = try await broker.store.messageWithChunk(id, number: number) else { throw MeshError.messageDoesNotExist }
@@ -44,7 +45,8 @@ extension MeshEndpoints {
 
     /// `HEAD /messageexchange/{MB}/inbox/{ID}`: the download's headers for the recipient or the sender.
     func head(_ request: Request, _ context: Context) async throws -> Response {
-        let (mailbox, _) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let mailbox = caller.mailbox
         let id = try context.pathMessageID()
         guard let message = try await broker.store.message(id), message.recipient == mailbox || message.sender == mailbox else {
             throw MeshError.messageDoesNotExist

@@ -6,7 +6,8 @@ extension MeshEndpoints {
     /// `GET /messageexchange/{MB}/inbox`: delivered, unacknowledged ids, oldest first, with a stable
     /// cursor in `links.next` (root-relative, as mesh-client appends it to its base URL).
     func listInbox(_ request: Request, _ context: Context) async throws -> Response {
-        let (mailbox, version) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let (mailbox, version) = (caller.mailbox, caller.version)
         let query = request.uri.queryParameters
         var maxResults = 500
         if let raw = query.get("max_results") {

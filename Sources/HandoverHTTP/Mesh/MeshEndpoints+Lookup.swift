@@ -4,22 +4,21 @@ import Hummingbird
 
 extension MeshEndpoints {
     /// `GET /messageexchange/endpointlookup/{ODS}/{WF}`: receivers of the workflow at that organisation.
-    func endpointLookup(_ request: Request, _ context: Context) async throws -> Response {
+    /// Lookups take a token of any mailbox, so the directory is not public; none in sandbox mode, as
+    /// NHS's sandbox (`MeshAuthentication.Scope.anyMailbox`).
+    func endpointLookup(_ request: Request, _ context: Context) throws -> Response {
         let version = try request.meshVersion()
-        try await authenticateAnyMailbox(request, context)
         guard let ods = context.parameters.get("ods"), let workflow = context.parameters.get("workflow") else { throw MeshError.notFound }
-        let index = broker.directory.snapshot
+        let index = context.mesh?.directory ?? broker.directory.snapshot
         let code = ODSCode(ods)
         let matches = index.receivingMailboxes(of: WorkflowID(workflow)).filter { $0.organisation == code }
         return lookupResponse(matches, version: version, v1: true)
     }
 
     /// `GET /messageexchange/workflowsearch/{WF}`: every receiver of the workflow (v2 shape only).
-    func workflowSearch(_ request: Request, _ context: Context) async throws -> Response {
-        _ = try request.meshVersion()
-        try await authenticateAnyMailbox(request, context)
+    func workflowSearch(_ request: Request, _ context: Context) throws -> Response {
         guard let workflow = context.parameters.get("workflow") else { throw MeshError.notFound }
-        return lookupResponse(broker.directory.snapshot.receivingMailboxes(of: WorkflowID(workflow)), version: .v2, v1: false)
+        return lookupResponse((context.mesh?.directory ?? broker.directory.snapshot).receivingMailboxes(of: WorkflowID(workflow)), version: .v2, v1: false)
     }
 
     private func lookupResponse(_ matches: [Mailbox], version: MeshAPIVersion, v1: Bool) -> Response {
@@ -29,15 +28,5 @@ extension MeshEndpoints {
         }
         let results: [JSONValue] = matches.map { .object([("mailbox_id", .string($0.id.rawValue)), ("mailbox_name", .string($0.name))]) }
         return .json(.object([("results", .array(results))]))
-    }
-
-    /// Lookups have no mailbox in the path. NHS's sandbox answers them without a token; outside
-    /// sandbox mode Handover requires a valid token of any mailbox, so the directory is not public.
-    private func authenticateAnyMailbox(_ request: Request, _ context: Context) async throws {
-        guard !broker.configuration.sandbox else { return }
-        let header = request.header("authorization")
-        guard case .success(let token) = MeshAuthToken.parse(header) else { throw MeshError.auth(.missingHeader) }
-        let mailbox = try await broker.authenticate(header: header, mailbox: MailboxID(token.mailbox), address: context.clientAddress, logger: context.logger)
-        try await checkCertificateBinding(mailbox, context)
     }
 }

@@ -7,16 +7,17 @@ extension MeshEndpoints {
     /// `GET /messageexchange/{MB}/outbox/{ID}/receipt` (sender) and `/inbox/{ID}/receipt` (recipient):
     /// the canonical receipt and the broker's detached CMS signature over it.
     func receipt(_ request: Request, _ context: Context, asSender: Bool) async throws -> Response {
-        let (mailbox, _) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let mailbox = caller.mailbox
         let id = try context.pathMessageID()
         guard let message = try await broker.store.message(id), (asSender ? message.sender : message.recipient) == mailbox else {
             throw MeshError.messageDoesNotExist
         }
         guard message.deliveredAt != nil, message.type == .data else {
-            throw MeshError(status: 409, event: "RECEIPT", code: "", message: "a receipt exists only once the message is delivered")
+            throw MeshError(.receiptNotReady, event: "RECEIPT", message: "a receipt exists only once the message is delivered")
         }
         guard let signer = broker.receiptSigner else {
-            throw MeshError(status: 503, event: "RECEIPT", code: "", message: "receipts are not configured on this broker (--receipt-cert, --receipt-key)")
+            throw MeshError(.receiptsOff, event: "RECEIPT", message: "receipts are not configured on this broker (--receipt-cert, --receipt-key)")
         }
         let (digest, bytes) = try await payloadDigest(of: message)
         let canonical = CrossingReceipt.canonical(message, payloadSHA256: digest, payloadBytes: bytes)

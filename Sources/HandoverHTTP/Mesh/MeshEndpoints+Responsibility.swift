@@ -22,20 +22,21 @@ extension MeshEndpoints {
 
     /// `POST /messageexchange/{MB}/inbox/{ID}/responsibility`: the recipient accepts or declines, by name.
     func responsibility(_ request: Request, _ context: Context) async throws -> Response {
-        let (mailbox, _) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let mailbox = caller.mailbox
         let id = try context.pathMessageID()
         let body: DecisionBody = try await decodeBody(request)
         guard let decision = ResponsibilityMachine.Decision(rawValue: body.decision) else {
-            throw MeshError.badRequest("decision must be accept or decline")
+            throw MeshError(.badResponsibilityBody, event: "RESPONSIBILITY", message: "decision must be accept or decline")
         }
         let person = body.by ?? Person(name: "")
-        let index = broker.directory.snapshot
+        let index = caller.directory
         let receiver = index.mailboxes[mailbox].flatMap { index.organisations[$0.organisation] }
         if let basis = body.lawful_basis {
             let rules = CrossingRules.Context(policy: .standard, safeguarding: false, senderIsPublicAuthority: receiver?.publicAuthority ?? false,
                                               vocabulary: index.directory.vocabulary)
             if let problem = CrossingRules.invalidBasis(basis, field: "lawful_basis", context: rules) {
-                throw MeshError(status: 400, event: "RESPONSIBILITY", code: problem.code, message: problem.description)
+                throw MeshError(problem.code, event: "RESPONSIBILITY", message: problem.description)
             }
         }
         let now = broker.clock()
@@ -44,7 +45,7 @@ extension MeshEndpoints {
         let event = decision == .accept ? "responsibility_accepted" : "responsibility_declined"
         let itkCode = body.itk_response_code ?? "30001"
         guard let itkDisplay = ITK3Response.businessCodes[itkCode] else {
-            throw MeshError.badRequest("itk_response_code must be one of " + ITK3Response.businessCodes.keys.sorted().joined(separator: ", "))
+            throw MeshError(.badResponsibilityBody, event: "RESPONSIBILITY", message: "itk_response_code must be one of " + ITK3Response.businessCodes.keys.sorted().joined(separator: ", "))
         }
         let itk = itkResponse(code: itkCode, display: itkDisplay, now: now)
         let updated = try await applying {
@@ -75,12 +76,13 @@ extension MeshEndpoints {
 
     /// `POST /messageexchange/{MB}/inbox/{ID}/outcome`: what happened, reported back to the sender.
     func outcome(_ request: Request, _ context: Context) async throws -> Response {
-        let (mailbox, _) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let mailbox = caller.mailbox
         let id = try context.pathMessageID()
         let body: OutcomeBody = try await decodeBody(request)
         let person = body.by ?? Person(name: "")
         let now = broker.clock()
-        let index = broker.directory.snapshot
+        let index = caller.directory
         let version = index.version
         let ackID = broker.idGenerator.next(now: now)
         let updated = try await applying {
@@ -98,15 +100,12 @@ extension MeshEndpoints {
         return .json(TrackingView.responsibilityJSON(updated.responsibility ?? ResponsibilityRecord()))
     }
 
-    /// Maps the state machine's refusals to 409 (state) or 400 (input), and hides other mailboxes' messages.
+    /// Gives the state machine's refusals their codes (409 for state, 400 for input, 417 for policy).
     private func applying(_ body: () async throws -> MessageRecord) async throws -> MessageRecord {
         do {
             return try await body()
         } catch let refusal as ResponsibilityMachine.Refusal {
-            if refusal == .receiverBasisRequired {
-                throw MeshError(status: 417, event: "RESPONSIBILITY", code: "HANDOVER-RECEIVER-BASIS-REQUIRED", message: refusal.message)
-            }
-            throw MeshError(status: refusal.isConflict ? 409 : 400, event: "RESPONSIBILITY", code: "", message: refusal.message)
+            throw MeshError(refusal.code, event: "RESPONSIBILITY", message: refusal.message)
         }
     }
 
@@ -115,7 +114,7 @@ extension MeshEndpoints {
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch {
-            throw MeshError.badRequest("the body must be JSON: see the contract's responsibility and outcome calls")
+            throw MeshError(.badResponsibilityBody, event: "RESPONSIBILITY", message: "the body must be JSON: see the contract's responsibility and outcome calls")
         }
     }
 }

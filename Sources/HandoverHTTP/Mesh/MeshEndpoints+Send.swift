@@ -6,9 +6,10 @@ extension MeshEndpoints {
     /// `POST /messageexchange/{MB}/outbox`: the first (or only) chunk. The 202 is sent only after the
     /// message and its chunk are committed; a body that ends early commits nothing.
     func send(_ request: Request, _ context: Context) async throws -> Response {
-        let (sender, version) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let (sender, version) = (caller.mailbox, caller.version)
         let headers = try SendHeaders.parse { request.header($0) }.get()
-        let index = broker.directory.snapshot
+        let index = caller.directory
         let decision: RouteDecision
         switch index.resolve(to: headers.to, workflowID: headers.workflowID, sender: sender, allowUnknownWorkflows: broker.configuration.sandbox) {
         case .success(let routed): decision = routed
@@ -53,7 +54,8 @@ extension MeshEndpoints {
 
     /// `POST /messageexchange/{MB}/outbox/{ID}/{n}`: chunks 2..N, in any order; delivered when all are in.
     func sendChunk(_ request: Request, _ context: Context) async throws -> Response {
-        let (sender, version) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let (sender, version) = (caller.mailbox, caller.version)
         let id = try context.pathMessageID()
         guard let number = try context.pathChunkNumber() else { throw MeshError.messageDoesNotExist }
         guard let range = ChunkRange.parse(request.header("mex-chunk-range")), range.number == number else {
@@ -69,7 +71,7 @@ extension MeshEndpoints {
                                              size: 0, replacing: nil, now: broker.clock()).get()
         let now = broker.clock()
         let staged = try await stage(request.body, now: now, inspector: encoding == .gzip ? GzipBodyValidator() : nil)
-        let index = broker.directory.snapshot
+        let index = caller.directory
         let updated = try await broker.store.addChunk(messageID: id, sender: sender, number: number, total: range.total,
                                                       encoding: encoding, chunk: staged, now: now,
                                                       onDelivery: itkInfrastructureAck(workflow: index.workflows[WorkflowID(current.workflowID)],

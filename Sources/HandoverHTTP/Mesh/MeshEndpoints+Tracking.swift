@@ -6,12 +6,13 @@ extension MeshEndpoints {
     /// `GET /messageexchange/{MB}/outbox/tracking?messageID=`: the sender's view. A non-sender gets 404,
     /// not 403, as Spine does, so ids in other mailboxes cannot be probed.
     func trackByMessageID(_ request: Request, _ context: Context) async throws -> Response {
-        let (mailbox, version) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let (mailbox, version) = (caller.mailbox, caller.version)
         guard let raw = request.uri.queryParameters.get("messageID"), !raw.isEmpty else {
             throw MeshError.badRequest("messageID query parameter is required")
         }
         guard let message = try await broker.store.message(MessageID(raw)), message.sender == mailbox else { throw MeshError.notFound }
-        let index = broker.directory.snapshot
+        let index = caller.directory
         if version == .v2 {
             let events = try await broker.store.events(messageID: message.id)
             let alerts = try await broker.store.alerts(messageID: message.id)
@@ -23,12 +24,13 @@ extension MeshEndpoints {
     /// `GET /messageexchange/{MB}/outbox/tracking/{localID}` (deprecated, v1 shape always): 300 if
     /// several of the mailbox's messages share the local id.
     func trackByLocalID(_ request: Request, _ context: Context) async throws -> Response {
-        let (mailbox, _) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let mailbox = caller.mailbox
         guard let localID = context.parameters.get("localID") else { throw MeshError.notFound }
         let found = try await broker.store.messages(sender: mailbox, localID: localID)
         guard let message = found.first else { throw MeshError.notFound }
         guard found.count == 1 else { throw MeshError.multipleLocalIDs }
-        return .json(TrackingView.v1(message, index: broker.directory.snapshot))
+        return .json(TrackingView.v1(message, index: caller.directory))
     }
 }
 

@@ -3,24 +3,29 @@ import HandoverStore
 import HTTPTypes
 import Hummingbird
 
-/// The MESH API v2 surface (reference §4), registered on a router. Handlers are thin: they parse,
-/// authenticate, call the store or directory, and shape the reply for the caller's API version.
-public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
+/// The MESH API v2 surface, registered on a router. Handlers are thin: the group's middleware has
+/// authenticated the caller; they parse, call the store or directory, and shape the reply for the
+/// caller's API version.
+public struct MeshEndpoints<Context: HandoverContext>: Sendable {
     let broker: MeshBroker
 
     public init(broker: MeshBroker) { self.broker = broker }
 
     public func register(on router: Router<Context>) {
+        // Public: health, readiness, metrics and the API description. Every other route is in a group
+        // whose middleware authenticates before the handler runs (the router-policy test checks).
         registerMonitoring(on: router)
         router.get("/openapi.yaml") { _, _ in try OpenAPIDocument.response() }
         for path in ["/_status", "/_ping", "/healthcheck", "/messageexchange/_ping", "/messageexchange/deepping"] {
             router.get(RouterPath(path)) { _, _ in health() }
         }
         let mailbox = router.group("/messageexchange/:mailbox")
-        mailbox.post { request, context in try await handshake(request, context) }
-        mailbox.get { request, context in try await handshake(request, context) }
-        mailbox.post("update") { request, context in
-            _ = try await authenticate(request, context)
+            .add(middleware: MeshErrorTranslation(metrics: broker.metrics))
+            .add(middleware: MeshAuthentication(broker: broker, scope: .pathMailbox))
+        mailbox.post { request, context in try handshake(request, context) }
+        mailbox.get { request, context in try handshake(request, context) }
+        mailbox.post("update") { _, context in
+            _ = try context.meshCaller()
             return Response.empty()
         }
         mailbox.post("outbox") { request, context in try await send(request, context) }
@@ -39,8 +44,11 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
         mailbox.get("inbox/:messageID/crossing") { request, context in try await crossing(request, context, asSender: false) }
         mailbox.post("inbox/:messageID/responsibility") { request, context in try await responsibility(request, context) }
         mailbox.post("inbox/:messageID/outcome") { request, context in try await outcome(request, context) }
-        router.get("/messageexchange/endpointlookup/:ods/:workflow") { request, context in try await endpointLookup(request, context) }
-        router.get("/messageexchange/workflowsearch/:workflow") { request, context in try await workflowSearch(request, context) }
+        let lookups = router.group("/messageexchange")
+            .add(middleware: MeshErrorTranslation(metrics: broker.metrics))
+            .add(middleware: MeshAuthentication(broker: broker, scope: .anyMailbox))
+        lookups.get("endpointlookup/:ods/:workflow") { request, context in try endpointLookup(request, context) }
+        lookups.get("workflowsearch/:workflow") { request, context in try workflowSearch(request, context) }
     }
 
     /// `/health` (liveness: the process answers), `/ready` (readiness: 503 while the database does
@@ -55,28 +63,6 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
         }
     }
 
-    /// Authenticates the path mailbox and validates `Accept` first, so a bad Accept is a 400 even
-    /// for a valid token.
-    func authenticate(_ request: Request, _ context: Context) async throws -> (MailboxID, MeshAPIVersion) {
-        let version = try request.meshVersion()
-        let mailbox = try await broker.authenticate(header: request.header("authorization"), mailbox: try context.pathMailbox(), address: context.clientAddress, logger: context.logger)
-        try await checkCertificateBinding(mailbox, context)
-        return (mailbox, version)
-    }
-
-    /// Under mutual TLS, the client certificate must name the mailbox or its organisation.
-    func checkCertificateBinding(_ mailbox: MailboxID, _ context: Context) async throws {
-        guard broker.configuration.bindClientCertificates else { return }
-        let names = await context.clientCertificateNames() ?? []
-        guard let box = broker.directory.snapshot.mailboxes[mailbox], ClientCertificateBinding.permits(certificateNames: names, mailbox: box,
-                                                                                                                        mode: broker.configuration.certificateBinding) else {
-            context.logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "client certificate is not bound to this mailbox",
-                                                                     "handover.client_address": "\(context.clientAddress ?? "unknown")",
-                                                                     "handover.client_certificate": "\(names.joined(separator: ",").prefix(200))"])
-            throw MeshError.auth(.invalidToken)
-        }
-    }
-
     func readiness(store: any BrokerStore) async throws -> Response {
         let ready = await StoreProbe.answers(store, within: .seconds(3))
         return .json(.object([("status", .string(ready ? "ready" : "database unavailable"))]), status: ready ? .ok : .serviceUnavailable)
@@ -87,8 +73,9 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
                        ("status", "running"), ("outcome", "Yes")]))
     }
 
-    func handshake(_ request: Request, _ context: Context) async throws -> Response {
-        let (mailbox, version) = try await authenticate(request, context)
+    func handshake(_ request: Request, _ context: Context) throws -> Response {
+        let caller = try context.meshCaller()
+        let (mailbox, version) = (caller.mailbox, caller.version)
         for name in ["mex-clientversion", "mex-osname", "mex-osversion"] where request.header(name) == nil {
             throw MeshError.missingHeader(name)
         }
@@ -96,14 +83,16 @@ public struct MeshEndpoints<Context: ClientCertificateContext>: Sendable {
     }
 
     func count(_ request: Request, _ context: Context) async throws -> Response {
-        let (mailbox, version) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let (mailbox, version) = (caller.mailbox, caller.version)
         let n = Int64(try await broker.store.countInbox(mailbox: mailbox))
         if version == .v2 { return .json(.object([("count", .int(n))])) }
         return .json(.object([("count", .int(n)), ("internalID", .string(randomHex(bytes: 16))), ("allResultsIncluded", true)]))
     }
 
     func acknowledge(_ request: Request, _ context: Context) async throws -> Response {
-        let (mailbox, version) = try await authenticate(request, context)
+        let caller = try context.meshCaller()
+        let (mailbox, version) = (caller.mailbox, caller.version)
         let id = try context.pathMessageID()
         guard try await broker.store.acknowledge(messageID: id, recipient: mailbox, now: broker.clock()) != nil else {
             throw MeshError.messageDoesNotExist

@@ -87,7 +87,7 @@ final class GzipBodyValidator: BodyInspector {
         }
         if failed { throw invalid }
         if tooLarge {
-            throw MeshError(status: 413, event: "SEND", code: "",
+            throw MeshError(.inflatedTooLarge, event: "SEND",
                             message: "the gzip body inflates to more than \(Self.maximumRatio) times its size or 1 GiB (Content-Encoding: gzip)")
         }
     }

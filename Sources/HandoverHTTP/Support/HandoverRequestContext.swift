@@ -1,14 +1,18 @@
+import HandoverCore
 import Hummingbird
 import Logging
 import NIOCore
 import NIOSSL
-import X509
 
-/// The request context: Hummingbird's core storage plus the connection, from which the TLS peer
-/// certificate is read when mutual TLS binds certificates to mailboxes.
-public struct HandoverRequestContext: RequestContext, ClientCertificateContext {
+/// The request context: Hummingbird's core storage, the connection, and who the request is from.
+/// The callers are set by the authentication middleware of each route group (`MeshAuthentication`,
+/// `AdminAuthentication`) before any handler runs; a handler reads them and never authenticates itself.
+public struct HandoverRequestContext: HandoverContext {
     public var coreContext: CoreRequestContextStorage
     let channel: (any Channel)?
+    public var peer: PeerIdentity?
+    public var mesh: MeshCaller?
+    public var admin: AdminPrincipal?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -18,41 +22,44 @@ public struct HandoverRequestContext: RequestContext, ClientCertificateContext {
     /// The peer's IP address, for per-address limits and logs.
     public var clientAddress: String? { channel?.remoteAddress?.ipAddress }
 
-    /// The client's certificate, or nil without TLS or a certificate.
-    public func clientCertificate() async -> Certificate? {
+    /// The client certificate's names and serial, parsed once per connection (`PeerIdentityHandler`),
+    /// or nil without TLS or a certificate.
+    public func resolvePeer() async -> PeerIdentity? {
         guard let channel else { return nil }
-        let certificate: NIOSSLCertificate?? = try? await channel.eventLoop.submit {
-            try? channel.pipeline.syncOperations.handler(type: NIOSSLHandler.self).peerCertificate
+        let identity: PeerIdentity?? = try? await channel.eventLoop.submit {
+            let operations = channel.pipeline.syncOperations
+            guard let tls = try? operations.handler(type: NIOSSLHandler.self), let certificate = tls.peerCertificate else { return nil }
+            if let cache = try? operations.handler(type: PeerIdentityHandler.self) { return cache.identity(of: certificate) }
+            return PeerIdentity(certificate)
         }.get()
-        guard let certificate = certificate ?? nil else { return nil }
-        return try? Certificate(derEncoded: try certificate.toDERBytes())
-    }
-
-    /// The subject CN and DNS SANs of the client's certificate, or nil without TLS or a certificate.
-    public func clientCertificateNames() async -> [String]? {
-        guard let parsed = await clientCertificate() else { return nil }
-        var names: [String] = []
-        for rdn in parsed.subject {
-            for attribute in rdn where attribute.type == .RDNAttributeType.commonName {
-                names.append(String(describing: attribute.value))
-            }
-        }
-        if let sans = try? parsed.extensions.subjectAlternativeNames {
-            for name in sans { if case .dnsName(let dns) = name { names.append(dns) } }
-        }
-        return names
-    }
-
-    /// The serial number of the client's certificate (big-endian bytes), for revocation checks.
-    public func clientCertificateSerial() async -> [UInt8]? {
-        (await clientCertificate()).map { Array($0.serialNumber.bytes) }
+        return identity ?? nil
     }
 }
 
-/// A context that can name the client certificate of its connection.
-public protocol ClientCertificateContext: RequestContext {
-    func clientCertificateNames() async -> [String]?
-    func clientCertificateSerial() async -> [UInt8]?
+/// What the endpoints need of a request context; `HandoverRequestContext` is the one the server uses.
+public protocol HandoverContext: RequestContext {
+    /// The client certificate of the connection, set once per request by `PeerIdentityMiddleware`
+    /// (mutual TLS only); nil otherwise.
+    var peer: PeerIdentity? { get set }
+    /// The authenticated MESH caller, set by `MeshAuthentication`.
+    var mesh: MeshCaller? { get set }
+    /// The authenticated admin token's principal, set by `AdminAuthentication`.
+    var admin: AdminPrincipal? { get set }
+    func resolvePeer() async -> PeerIdentity?
     /// The peer's IP address, or nil where there is no connection (in-process tests).
     var clientAddress: String? { get }
+}
+
+extension HandoverContext {
+    /// The MESH caller; a route registered without `MeshAuthentication` fails closed with MESH's 403.
+    func meshCaller() throws -> MeshCaller {
+        guard let mesh else { throw MeshError.auth(.missingHeader) }
+        return mesh
+    }
+
+    /// The admin principal; a route registered without `AdminAuthentication` fails closed with 401.
+    func adminCaller() throws -> AdminPrincipal {
+        guard let admin else { throw AdminProblem.unauthorized }
+        return admin
+    }
 }

@@ -71,7 +71,7 @@ extension MeshError {
     }
 
     private func body(version: MeshAPIVersion) -> Response {
-        let status = HTTPResponse.Status(code: self.status)
+        let status = self.status
         switch version {
         case .v2:
             let detail: JSONValue = .array([.object([("event", .string(event)), ("code", .string(code)), ("msg", .string(explained))])])
