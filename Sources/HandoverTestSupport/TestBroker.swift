@@ -4,8 +4,9 @@ import HandoverServer
 import Logging
 import Synchronization
 
-/// A broker assembled for tests: a real SQLite file in a fresh temporary folder, a directory written
-/// from YAML, and a manual clock the test moves.
+/// A broker assembled for tests: a real SQLite file in a fresh temporary folder (or, with
+/// `HANDOVER_TEST_HTTP_BACKEND=postgres`, a fresh database on the test PostgreSQL server: the HTTP
+/// suite's second leg), a directory written from YAML, and a manual clock the test moves.
 public struct TestBroker: Sendable {
     public let parts: BrokerParts
     public let folder: URL
@@ -24,7 +25,7 @@ public struct TestBroker: Sendable {
         try routesYAML.write(to: routes.appendingPathComponent("directory.yaml"), atomically: true, encoding: .utf8)
         var config = ServeConfiguration()
         config.routes = routesFolder ?? routes.path
-        config.database = "sqlite:" + folder.appendingPathComponent("handover.sqlite").path
+        config.database = try await TestBroker.database(in: folder)
         config.sharedKey = TestBroker.sharedKey
         config.sandbox = sandbox
         config.tls = .off
@@ -39,7 +40,29 @@ public struct TestBroker: Sendable {
         configuration = config
         clock = ManualClock(start)
         let clock = self.clock
+        // PostgreSQL never generates a master key: every test broker there uses the shared test key.
+        var environment = environment
+        if TestBroker.onPostgres { environment["HANDOVER_MASTER_KEY"] = environment["HANDOVER_MASTER_KEY"] ?? TestBroker.passwords["HANDOVER_MASTER_KEY"] }
         parts = try await BrokerApplication.assemble(config, logger: Logger(label: "test"), clock: { clock.now }, environment: environment)
+    }
+
+    /// Whether test brokers use PostgreSQL (the HTTP suite's PostgreSQL leg) rather than SQLite.
+    public static var onPostgres: Bool { ProcessInfo.processInfo.environment["HANDOVER_TEST_HTTP_BACKEND"] == "postgres" }
+
+    /// The store for a broker in `folder`: SQLite there, or a fresh PostgreSQL database whose URL is
+    /// kept in the folder, so a broker reopening the folder finds the same one.
+    static func database(in folder: URL) async throws -> String {
+        guard onPostgres else { return "sqlite:" + folder.appendingPathComponent("handover.sqlite").path }
+        let saved = folder.appendingPathComponent("database-url")
+        if let url = try? String(contentsOf: saved, encoding: .utf8) { return url }
+        let url = try await PostgresTestServer.newDatabase()
+        try url.write(to: saved, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    /// Releases the store's connections (PostgreSQL pools are finite; SQLite needs nothing).
+    public func close() async {
+        if TestBroker.onPostgres { await parts.store.close() }
     }
 
     /// Mailbox passwords, and the master key every test broker shares (brokers on one PostgreSQL

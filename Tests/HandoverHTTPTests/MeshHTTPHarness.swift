@@ -16,7 +16,14 @@ struct MeshHarness {
         let broker: TestBroker
         if let given { broker = given } else { broker = try await TestBroker(sandbox: sandbox) }
         let app = Application(router: BrokerApplication.router(broker.parts, sandbox: broker.configuration.sandbox))
-        try await app.test(.router) { client in try await body(MeshHarness(client: client, broker: broker)) }
+        // A broker the harness made is done with when the body is; one a test made may be used again.
+        do {
+            try await app.test(.router) { client in try await body(MeshHarness(client: client, broker: broker)) }
+        } catch {
+            if given == nil { await broker.close() }
+            throw error
+        }
+        if given == nil { await broker.close() }
     }
 
     @discardableResult

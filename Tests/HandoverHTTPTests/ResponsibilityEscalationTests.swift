@@ -220,8 +220,8 @@ struct EscalationTests {
     @Test func twoSchedulersOnOneStoreRaiseEachAlertOnce() async throws {
         let broker = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment, start: start)
         try await MeshHarness.run(broker) { h in for _ in 0..<20 { _ = try await h.send(workflow: "SAFE") } }
-        // A second scheduler with its own connection to the same SQLite file, as another process would have.
-        let otherStore = try SQLiteMessageStore(path: try #require(broker.configuration.sqlitePath))
+        // A second scheduler with its own connection to the same store, as another process would have.
+        let otherStore = try await StoreLocation(broker.configuration.database).open()
         let other = EscalationScheduler(store: otherStore, directory: broker.parts.directory, clock: { broker.clock.now }, logger: Logger(label: "other"))
         broker.clock.advance(seconds: 5 * 3600)
         let now = broker.clock.now
@@ -231,6 +231,7 @@ struct EscalationTests {
         #expect(ra.raised.count + rb.raised.count == 20)
         #expect(Set(ra.raised).isDisjoint(with: rb.raised))
         #expect(try await broker.parts.store.alerts(state: .open, limit: 100).count == 20)
+        await otherStore.close()
     }
 
     /// A webhook aimed at the broker's own network without `allow_private` is never posted: the attempt
