@@ -6,11 +6,11 @@ import NIOCore
 extension PostgresStore: EscalationStore {
     public func markDownloaded(messageID: MessageID, now: Timestamp) async throws {
         try await write { tx in
-            let changed = try await tx.execute("UPDATE messages SET downloaded_at = $1 WHERE message_id = $2 AND downloaded_at IS NULL RETURNING 1",
-                                               [now, messageID.rawValue])
-            guard changed > 0, let message = try await Self.fetchMessage(messageID, lock: false, tx) else { return }
-            try await Self.addEvent(messageID, "downloaded", "{}", now, tx)
-            try await Self.resolveClearedAlerts(message, reason: "downloaded", now: now, tx)
+            // One statement marks and returns the message (none if it was already marked).
+            guard let message = try await tx.row("""
+                UPDATE messages SET downloaded_at = $1 WHERE message_id = $2 AND downloaded_at IS NULL RETURNING \(MessageRecord.columns)
+                """, [now, messageID.rawValue]).map(MessageRecord.init(row:)) else { return }
+            try await Self.apply(MessageLifecycle.downloaded(message, now: now), row: .written, now: now, tx)
         }
     }
 
@@ -20,18 +20,10 @@ extension PostgresStore: EscalationStore {
         ack: @escaping @Sendable (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?
     ) async throws -> MessageRecord {
         try await write { tx in
-            guard var message = try await Self.fetchMessage(messageID, lock: true, tx) else { throw MeshError.messageDoesNotExist }
+            guard let message = try await Self.fetchMessage(messageID, lock: true, tx) else { throw MeshError.messageDoesNotExist }
             guard message.recipient == recipient, message.type == .data else { throw MeshError.forbidden }
-            let record = try change(message).get()
-            message.responsibility = record
-            try await message.update(tx)
-            try await Self.addEvent(messageID, event, EventDetails.responsibility(record, event: event), now, tx)
-            if let (ackMessage, body) = ack(message, record) {
-                try await Self.insertDelivered(ackMessage, body: body, now: now, tx)
-                try await Self.addEvent(messageID, "business_ack_sent", EventDetails.businessAckSent(ackMessage.id), now, tx)
-            }
-            try await Self.resolveClearedAlerts(message, reason: event, now: now, tx)
-            return message
+            let transition = ResponsibilityMachine.applied(try change(message).get(), to: message, event: event, acknowledgement: ack)
+            return try await Self.apply(transition, row: .update, now: now, tx)
         }
     }
 
@@ -216,16 +208,6 @@ extension PostgresStore: EscalationStore {
     static func addEvent(_ id: MessageID, _ kind: String, _ detail: String, _ now: Timestamp, _ tx: SQLTransaction) async throws {
         tx.pendingEvents.append((id.rawValue, now, kind, detail))
         tx.audit(AuditRecord(actor: "broker", action: "message.\(kind)", subject: "message \(id.rawValue)", detail: detail), now: now)
-    }
-
-    /// Stores a system-made message (business ack, alert) with its body, delivered at once.
-    static func insertDelivered(_ message: MessageRecord, body: [UInt8], now: Timestamp, _ tx: SQLTransaction) async throws {
-        var record = MessageLifecycle.created(message, firstChunkSize: Int64(body.count), now: now)
-        record.inboxSequence = try await enterInbox(record.recipient, tx)
-        try await record.insert(tx)
-        try await attach(StagedChunk(uploadID: message.id.rawValue + "-1", size: Int64(body.count), segmentCount: 1, sha256: sha256Hex(body),
-                                     inlineSegment: ByteBuffer(bytes: body)), to: record.id, number: 1, now: now, tx)
-        try await addEvent(record.id, "delivered", "{}", now, tx)
     }
 
     static func deliver(_ plan: AlertPlan, now: Timestamp, _ tx: SQLTransaction) async throws {

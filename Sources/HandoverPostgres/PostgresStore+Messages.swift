@@ -14,29 +14,18 @@ extension PostgresStore: MessageStore {
 
     public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
                               onDelivery: DeliveryCompanion?) async throws -> MessageRecord {
-        var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
-        // The one-statement path serves the common case; a companion message needs a transaction.
-        if record.status == .accepted, onDelivery == nil, let inline = firstChunk.inlineSegment {
+        let transition = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now, companion: onDelivery)
+        // The usual send (delivered at once, nothing made with it, one segment) is one statement.
+        if transition.effects == MessageLifecycle.plainDelivery, let inline = firstChunk.inlineSegment {
+            var record = transition.message
             let (sql, arguments) = Self.deliverySQL(record, chunk: firstChunk, inline: inline, now: now)
             record.inboxSequence = try await writeStatement { tx in try await tx.row(sql, arguments).orThrow()("inbox_seq", as: Int64.self) }
             return record
         }
         return try await write { tx in
-            var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
-            if record.status == .accepted { record.inboxSequence = try await Self.enterInbox(record.recipient, tx) }
-            try await record.insert(tx)
+            let record = try await Self.apply(transition, row: .insert, now: now, tx)
             try await Self.attach(firstChunk, to: record.id, number: 1, now: now, tx)
-            if record.status == .accepted { try await Self.delivered(record, onDelivery: onDelivery, now: now, tx) }
             return record
-        }
-    }
-
-    /// The delivery event, and the companion message delivered with it.
-    static func delivered(_ record: MessageRecord, onDelivery: DeliveryCompanion?, now: Timestamp, _ tx: SQLTransaction) async throws {
-        try await addEvent(record.id, "delivered", "{}", now, tx)
-        if let (companion, body) = onDelivery?(record) {
-            try await insertDelivered(companion, body: body, now: now, tx)
-            try await addEvent(record.id, "delivery_ack_sent", EventDetails.deliveryAckSent(companion.id), now, tx)
         }
     }
 
@@ -49,17 +38,12 @@ extension PostgresStore: MessageStore {
             guard current.sender == sender else { throw MeshError.forbidden }
             let previous: Int64? = try await tx.row("SELECT size FROM chunks WHERE message_id = $1 AND chunk_no = $2",
                                                      [messageID.rawValue, number]).map { try $0("size") }
-            var updated = try MessageLifecycle.addingChunk(
-                current, number: number, total: total, encoding: encoding, size: chunk.size, replacing: previous, now: now
+            let transition = try MessageLifecycle.addingChunk(
+                current, number: number, total: total, encoding: encoding, size: chunk.size, replacing: previous, now: now, companion: onDelivery
             ).get()
             if previous != nil { try await Self.detachChunk(messageID, number: number, tx) }
             try await Self.attach(chunk, to: messageID, number: number, now: now, tx)
-            if updated.status == .accepted {
-                updated.inboxSequence = try await Self.enterInbox(updated.recipient, tx)
-                try await Self.delivered(updated, onDelivery: onDelivery, now: now, tx)
-            }
-            try await updated.update(tx)
-            return updated
+            return try await Self.apply(transition, row: .update, now: now, tx)
         }
     }
 
@@ -114,12 +98,8 @@ extension PostgresStore: MessageStore {
         try await write { tx in
             guard let current = try await Self.fetchMessage(messageID, lock: true, tx) else { return nil }
             if let recipient, current.recipient != recipient { throw MeshError.forbidden }
-            guard let updated = MessageLifecycle.acknowledged(current, now: now) else { return current }
-            try await updated.update(tx)
-            try await Self.leaveInbox(updated.recipient, tx)
-            try await Self.addEvent(messageID, "acknowledged", "{}", now, tx)
-            try await Self.resolveClearedAlerts(updated, reason: "acknowledged", now: now, tx)
-            return updated
+            guard let transition = MessageLifecycle.acknowledged(current, now: now) else { return current }
+            return try await Self.apply(transition, row: .update, now: now, tx)
         }
     }
 
@@ -165,14 +145,8 @@ extension PostgresStore: MessageStore {
                 FOR UPDATE SKIP LOCKED
                 """, [now, limit]).map(MessageRecord.init(row:))
             for message in due {
-                guard let expired = MessageLifecycle.expired(message, policy: policy, now: now) else { continue }
-                try await expired.update(tx)
-                try await Self.leaveInbox(expired.recipient, tx)
-                try await Self.addEvent(message.id, "expired", "{\"code\":\"14\"}", now, tx)
-                if var report = policy.nonDeliveryReport(for: message, reportID: ids.next(now: now), now: now) {
-                    report.inboxSequence = try await Self.enterInbox(report.recipient, tx)
-                    try await report.insert(tx)
-                }
+                guard let transition = MessageLifecycle.expired(message, policy: policy, reportID: ids.next(now: now), now: now) else { continue }
+                try await Self.apply(transition, row: .update, now: now, tx)
             }
             return due.count
         }
@@ -198,17 +172,8 @@ extension PostgresStore: MessageStore {
                 FOR UPDATE SKIP LOCKED
                 """, [now.adding(seconds: -policy.uploadTimeoutSeconds), limit]).map(MessageRecord.init(row:))
             for message in stale {
-                guard let (abandoned, report) = policy.abandonedUpload(message, reportID: ids.next(now: now), now: now) else { continue }
-                try await abandoned.update(tx)
-                try await tx.execute("DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = $1)", [message.id.rawValue])
-                try await tx.execute("DELETE FROM chunks WHERE message_id = $1", [message.id.rawValue])
-                try await Self.addEvent(message.id, "upload_abandoned", EventDetails.uploadAbandoned(received: message.receivedChunks, total: message.totalChunks), now, tx)
-                tx.audit(AuditRecord(actor: "system", action: "message.upload_abandoned", subject: "message \(message.id)",
-                                     detail: EventDetails.uploadAbandoned(received: message.receivedChunks, total: message.totalChunks)), now: now)
-                if var report {
-                    report.inboxSequence = try await Self.enterInbox(report.recipient, tx)
-                    try await report.insert(tx)
-                }
+                guard let transition = MessageLifecycle.abandoned(message, policy: policy, reportID: ids.next(now: now), now: now) else { continue }
+                try await Self.apply(transition, row: .update, now: now, tx)
             }
             return stale.count
         }

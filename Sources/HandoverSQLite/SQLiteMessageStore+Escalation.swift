@@ -10,8 +10,7 @@ extension SQLiteMessageStore: EscalationStore {
             guard let message = try Row.fetchOne(db.cachedStatement(sql: """
                 UPDATE messages SET downloaded_at = ? WHERE message_id = ? AND downloaded_at IS NULL RETURNING \(MessageRecord.columns)
                 """), arguments: [now.microsecondsSinceEpoch, messageID.rawValue]).map(MessageRecord.init(row:)) else { return }
-            try Self.addEvent(messageID, "downloaded", "{}", now, db)
-            try Self.resolveClearedAlerts(message, reason: "downloaded", now: now, db)
+            try Self.apply(MessageLifecycle.downloaded(message, now: now), row: .written, now: now, db)
         }
     }
 
@@ -21,19 +20,10 @@ extension SQLiteMessageStore: EscalationStore {
         ack: @escaping @Sendable (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?
     ) async throws -> MessageRecord {
         try await writer.write { db in
-            guard var message = try Self.fetchMessage(messageID, db) else { throw MeshError.messageDoesNotExist }
+            guard let message = try Self.fetchMessage(messageID, db) else { throw MeshError.messageDoesNotExist }
             guard message.recipient == recipient, message.type == .data else { throw MeshError.forbidden }
-            let record = try change(message).get()
-            message.responsibility = record
-            try message.update(db)
-            let detail = EventDetails.responsibility(record, event: event)
-            try Self.addEvent(messageID, event, detail, now, db)
-            if let (ackMessage, body) = ack(message, record) {
-                try Self.insertDelivered(ackMessage, body: body, now: now, db)
-                try Self.addEvent(messageID, "business_ack_sent", EventDetails.businessAckSent(ackMessage.id), now, db)
-            }
-            try Self.resolveClearedAlerts(message, reason: event, now: now, db)
-            return message
+            let transition = ResponsibilityMachine.applied(try change(message).get(), to: message, event: event, acknowledgement: ack)
+            return try Self.apply(transition, row: .update, now: now, db)
         }
     }
 
@@ -216,17 +206,6 @@ extension SQLiteMessageStore: EscalationStore {
         try db.run(sql: "INSERT INTO message_events (message_id, at, kind, detail) VALUES (?, ?, ?, ?)",
                        arguments: [id.rawValue, now.microsecondsSinceEpoch, kind, detail])
         try appendAudit(AuditRecord(actor: "broker", action: "message.\(kind)", subject: "message \(id.rawValue)", detail: detail), now: now, db)
-    }
-
-    /// Stores a system-made message (business ack, alert) with its body, delivered at once.
-    static func insertDelivered(_ message: MessageRecord, body: [UInt8], now: Timestamp, _ db: Database) throws {
-        var record = MessageLifecycle.created(message, firstChunkSize: Int64(body.count), now: now)
-        record.inboxSequence = try enterInbox(record.recipient, db)
-        try record.insert(db)
-        let uploadID = message.id.rawValue + "-1"
-        try attach(StagedChunk(uploadID: uploadID, size: Int64(body.count), segmentCount: 1, sha256: sha256Hex(body), inlineSegment: nil),
-                   inline: Data(body), to: record.id, number: 1, now: now, db)
-        try addEvent(record.id, "delivered", "{}", now, db)
     }
 
     static func deliver(_ plan: AlertPlan, now: Timestamp, _ db: Database) throws {

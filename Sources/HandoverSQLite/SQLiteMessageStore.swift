@@ -79,21 +79,10 @@ public final class SQLiteMessageStore: MessageStore {
         try reserve.admitNewData()
         let inline = firstChunk.inlineSegment.map { Data($0.readableBytesView) }
         return try await writer.write { db in
-            var record = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now)
-            if record.status == .accepted { record.inboxSequence = try Self.enterInbox(record.recipient, db) }
-            try record.insert(db)
+            let transition = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now, companion: onDelivery)
+            let record = try Self.apply(transition, row: .insert, now: now, db)
             try Self.attach(firstChunk, inline: inline, to: record.id, number: 1, now: now, db)
-            if record.status == .accepted { try Self.delivered(record, onDelivery: onDelivery, now: now, db) }
             return record
-        }
-    }
-
-    /// The delivery event, and the companion message delivered with it.
-    static func delivered(_ record: MessageRecord, onDelivery: DeliveryCompanion?, now: Timestamp, _ db: Database) throws {
-        try addEvent(record.id, "delivered", "{}", now, db)
-        if let (companion, body) = onDelivery?(record) {
-            try insertDelivered(companion, body: body, now: now, db)
-            try addEvent(record.id, "delivery_ack_sent", EventDetails.deliveryAckSent(companion.id), now, db)
         }
     }
 
@@ -108,19 +97,12 @@ public final class SQLiteMessageStore: MessageStore {
             guard current.sender == sender else { throw MeshError.forbidden }
             let previous = try Int64.fetchOne(db, sql: "SELECT size FROM chunks WHERE message_id = ? AND chunk_no = ?",
                                               arguments: [messageID.rawValue, number])
-            var updated = try MessageLifecycle.addingChunk(
-                current, number: number, total: total, encoding: encoding, size: chunk.size, replacing: previous, now: now
+            let transition = try MessageLifecycle.addingChunk(
+                current, number: number, total: total, encoding: encoding, size: chunk.size, replacing: previous, now: now, companion: onDelivery
             ).get()
-            if previous != nil {
-                try Self.detachChunk(messageID, number: number, db)
-            }
+            if previous != nil { try Self.detachChunk(messageID, number: number, db) }
             try Self.attach(chunk, inline: inline, to: messageID, number: number, now: now, db)
-            if updated.status == .accepted {
-                updated.inboxSequence = try Self.enterInbox(updated.recipient, db)
-                try Self.delivered(updated, onDelivery: onDelivery, now: now, db)
-            }
-            try updated.update(db)
-            return updated
+            return try Self.apply(transition, row: .update, now: now, db)
         }
     }
 
@@ -184,12 +166,8 @@ public final class SQLiteMessageStore: MessageStore {
         try await writer.write { db in
             guard let current = try Self.fetchMessage(messageID, db) else { return nil }
             if let recipient, current.recipient != recipient { throw MeshError.forbidden }
-            guard let updated = MessageLifecycle.acknowledged(current, now: now) else { return current }
-            try updated.update(db)
-            try Self.leaveInbox(updated.recipient, db)
-            try Self.addEvent(messageID, "acknowledged", "{}", now, db)
-            try Self.resolveClearedAlerts(updated, reason: "acknowledged", now: now, db)
-            return updated
+            guard let transition = MessageLifecycle.acknowledged(current, now: now) else { return current }
+            return try Self.apply(transition, row: .update, now: now, db)
         }
     }
 
@@ -232,14 +210,8 @@ public final class SQLiteMessageStore: MessageStore {
                 SELECT \(MessageRecord.columns) FROM messages WHERE status = 'accepted' AND expires_at <= ? ORDER BY expires_at LIMIT ?
                 """), arguments: [now.microsecondsSinceEpoch, limit]).map(MessageRecord.init(row:))
             for message in due {
-                guard let expired = MessageLifecycle.expired(message, policy: policy, now: now) else { continue }
-                try expired.update(db)
-                try Self.leaveInbox(expired.recipient, db)
-                try Self.addEvent(message.id, "expired", "{\"code\":\"14\"}", now, db)
-                if var report = policy.nonDeliveryReport(for: message, reportID: ids.next(now: now), now: now) {
-                    report.inboxSequence = try Self.enterInbox(report.recipient, db)
-                    try report.insert(db)
-                }
+                guard let transition = MessageLifecycle.expired(message, policy: policy, reportID: ids.next(now: now), now: now) else { continue }
+                try Self.apply(transition, row: .update, now: now, db)
             }
             return due.count
         }
@@ -288,17 +260,8 @@ public final class SQLiteMessageStore: MessageStore {
                 SELECT \(MessageRecord.columns) FROM messages WHERE status = 'uploading' AND created_at < ? ORDER BY created_at LIMIT ?
                 """), arguments: [now.adding(seconds: -policy.uploadTimeoutSeconds).microsecondsSinceEpoch, limit]).map(MessageRecord.init(row:))
             for message in stale {
-                guard let (abandoned, report) = policy.abandonedUpload(message, reportID: ids.next(now: now), now: now) else { continue }
-                try abandoned.update(db)
-                try db.run(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ?)", arguments: [message.id.rawValue])
-                try db.run(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [message.id.rawValue])
-                try Self.addEvent(message.id, "upload_abandoned", EventDetails.uploadAbandoned(received: message.receivedChunks, total: message.totalChunks), now, db)
-                try Self.appendAudit(AuditRecord(actor: "system", action: "message.upload_abandoned", subject: "message \(message.id)",
-                                                 detail: EventDetails.uploadAbandoned(received: message.receivedChunks, total: message.totalChunks)), now: now, db)
-                if var report {
-                    report.inboxSequence = try Self.enterInbox(report.recipient, db)
-                    try report.insert(db)
-                }
+                guard let transition = MessageLifecycle.abandoned(message, policy: policy, reportID: ids.next(now: now), now: now) else { continue }
+                try Self.apply(transition, row: .update, now: now, db)
             }
             return stale.count
         }

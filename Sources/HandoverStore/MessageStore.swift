@@ -5,7 +5,7 @@ import NIOCore
 /// backend passes the same conformance checks (Tests/HandoverStoreTests). A method that returns means
 /// its change is durably committed.
 /// Given a message just delivered, the message (and body) to deliver with it, if any.
-public typealias DeliveryCompanion = @Sendable (MessageRecord) -> (MessageRecord, [UInt8])?
+public typealias DeliveryCompanion = MessageTransition.DeliveryCompanion
 
 public protocol MessageStore: Sendable {
     /// Writes one segment of a chunk being uploaded. Segments are invisible until a chunk refers to

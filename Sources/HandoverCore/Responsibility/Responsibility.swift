@@ -119,6 +119,23 @@ public enum ResponsibilityMachine {
     }
 }
 
+extension ResponsibilityMachine {
+    /// A decision or outcome (`record`, from `decide` or `recordOutcome`) applied to its message: the
+    /// timeline event, the acknowledgement to the sender where the workflow makes one, and the alerts
+    /// the change ends.
+    public static func applied(_ record: ResponsibilityRecord, to message: MessageRecord, event: String,
+                               acknowledgement: (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?) -> MessageTransition {
+        var m = message
+        m.responsibility = record
+        var effects: [MessageEffect] = [.event(event, detail: EventDetails.responsibility(record, event: event))]
+        if let (ack, body) = acknowledgement(m, record) {
+            effects.append(.deliverMessage(ack, body: body, announcedAs: "business_ack_sent", detail: EventDetails.businessAckSent(ack.id)))
+        }
+        effects.append(.resolveAlerts(reason: event))
+        return MessageTransition(m, effects)
+    }
+}
+
 extension MessageRecord {
     /// Who resolved the message's alerts: the person who accepted responsibility, else who recorded
     /// the outcome; nil when an alert resolves for another reason (a download, an acknowledgement).

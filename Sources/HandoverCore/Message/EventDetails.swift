@@ -1,5 +1,3 @@
-import HandoverCore
-
 /// The JSON details of timeline events, the same from every backend (they are also audited, so the
 /// bytes matter to the hash chain).
 public enum EventDetails {
