@@ -2,14 +2,14 @@
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
     name: "handover",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "handover", targets: ["handover"]),
+        .executable(name: "handover", targets: ["handover"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -146,7 +146,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HandoverStoreTests",
-            dependencies: ["HandoverCore", "HandoverStore", "HandoverSQLite", "HandoverPostgres", "HandoverTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "HandoverCore", "HandoverStore", "HandoverSQLite", "HandoverPostgres", "HandoverTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

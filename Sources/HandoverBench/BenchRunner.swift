@@ -17,7 +17,7 @@ public struct BenchRunner: Sendable {
 
     public func run() async throws -> String {
         var brokers: [SpawnedBroker] = []
-        defer { brokers.forEach { $0.stop() } }
+        defer { for broker in brokers { broker.stop() } }
         let bases: [String]
         if let url = config.url {
             bases = [url]
@@ -32,8 +32,11 @@ public struct BenchRunner: Sendable {
         if config.mutualTLS, let pki = brokers.first?.pki {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .file(pki.appendingPathComponent("ca.pem").path)
-            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(pki.appendingPathComponent("clients/\(config.mailboxPrefix).pem").path).map { .certificate($0) }
-            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki.appendingPathComponent("clients/\(config.mailboxPrefix).key").path, format: .pem))
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(pki.appendingPathComponent("clients/\(config.mailboxPrefix).pem").path).map {
+                .certificate($0)
+            }
+            tls.privateKey = .privateKey(
+                try NIOSSLPrivateKey(file: pki.appendingPathComponent("clients/\(config.mailboxPrefix).key").path, format: .pem))
             httpConfig.tlsConfiguration = tls
         }
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
@@ -62,25 +65,35 @@ public struct BenchRunner: Sendable {
         }
         try await http.shutdown()
         let elapsed = ContinuousClock.now - started
-        var lines = ["handover bench: mode \(config.mode.rawValue), \(config.clients) clients, \(config.mailboxes) mailboxes, "
-            + "\(config.messageBytes) B messages, against \(target)"]
+        var lines = [
+            "handover bench: mode \(config.mode.rawValue), \(config.clients) clients, \(config.mailboxes) mailboxes, "
+                + "\(config.messageBytes) B messages, against \(target)"
+        ]
         lines += summary
-        lines.append(String(format: "%-12@ %9@ %6@ %9@ %9@ %9@ %9@ %9@", "operation" as NSString, "count" as NSString, "fail" as NSString,
-                            "p50 ms" as NSString, "p90 ms" as NSString, "p99 ms" as NSString, "p99.9 ms" as NSString, "max ms" as NSString))
+        lines.append(
+            String(
+                format: "%-12@ %9@ %6@ %9@ %9@ %9@ %9@ %9@", "operation" as NSString, "count" as NSString, "fail" as NSString,
+                "p50 ms" as NSString, "p90 ms" as NSString, "p99 ms" as NSString, "p99.9 ms" as NSString, "max ms" as NSString))
         for row in recorder.rows() {
-            lines.append(String(format: "%-12@ %9llu %6d %9.2f %9.2f %9.2f %9.2f %9.2f", row.operation as NSString, row.count, row.failures,
-                                row.p50, row.p90, row.p99, row.p999, row.max))
+            lines.append(
+                String(
+                    format: "%-12@ %9llu %6d %9.2f %9.2f %9.2f %9.2f %9.2f", row.operation as NSString, row.count, row.failures,
+                    row.p50, row.p90, row.p99, row.p999, row.max))
         }
         for pid in pids {
             if let peak = peakResidentMiB(pid: pid) { lines.append(String(format: "broker %d peak memory (VmHWM): %.1f MiB", pid, peak)) }
         }
         // What bounds a run on a small machine: the cores each side used over the whole run.
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let brokerCPU = zip(pids, cpuAtStart.brokers).compactMap { pid, start in start.flatMap { s in cpuSeconds(pid: pid).map { $0 - s } } }.reduce(0, +)
+        let brokerCPU = zip(pids, cpuAtStart.brokers).compactMap { pid, start in start.flatMap { s in cpuSeconds(pid: pid).map { $0 - s } } }.reduce(
+            0, +)
         if !pids.isEmpty, seconds > 0 {
-            lines.append(String(format: "CPU: brokers %.2f cores", brokerCPU / seconds)
-                + (cpuAtStart.generator.flatMap { s in cpuSeconds(pid: nil).map { String(format: ", load generator %.2f cores", ($0 - s) / seconds) } } ?? "")
-                + ", of \(ProcessInfo.processInfo.activeProcessorCount)")
+            lines.append(
+                String(format: "CPU: brokers %.2f cores", brokerCPU / seconds)
+                    + (cpuAtStart.generator.flatMap { s in
+                        cpuSeconds(pid: nil).map { String(format: ", load generator %.2f cores", ($0 - s) / seconds) }
+                    } ?? "")
+                    + ", of \(ProcessInfo.processInfo.activeProcessorCount)")
         }
         lines.append(String(format: "wall time %.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
         return lines.joined(separator: "\n")
@@ -154,8 +167,9 @@ public struct BenchRunner: Sendable {
         guard let id = await client.send(from: from, to: to, payload: chunk, chunkRange: "1:\(chunks)") else { return ["large: first chunk failed"] }
         for n in 2...max(2, chunks) where n <= chunks {
             let ok: Bool? = await client.timed("send-chunk") {
-                let r = client.request(.POST, "/messageexchange/\(from)/outbox/\(id)/\(n)", as: from,
-                                       headers: [("mex-chunk-range", "\(n):\(chunks)"), ("content-type", "application/octet-stream")], body: .bytes(chunk))
+                let r = client.request(
+                    .POST, "/messageexchange/\(from)/outbox/\(id)/\(n)", as: from,
+                    headers: [("mex-chunk-range", "\(n):\(chunks)"), ("content-type", "application/octet-stream")], body: .bytes(chunk))
                 let response = try await client.http.execute(r, timeout: .seconds(600))
                 _ = try await response.body.collect(upTo: 1 << 16)
                 return response.status == .accepted ? true : nil
@@ -169,8 +183,11 @@ public struct BenchRunner: Sendable {
         let down = ContinuousClock.now - downStart
         let total = Double(Int64(chunks) * Int64(config.chunkBytes)) / 1_048_576
         func mbps(_ d: Duration) -> Double { total / (Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18) }
-        return [String(format: "large message: %.0f MiB in %d chunks; upload %.1f MiB/s, download %.1f MiB/s, %@", total, chunks, mbps(up), mbps(down),
-                       (received == chunks * config.chunkBytes ? "all bytes back" : "BYTES MISSING") as NSString)]
+        return [
+            String(
+                format: "large message: %.0f MiB in %d chunks; upload %.1f MiB/s, download %.1f MiB/s, %@", total, chunks, mbps(up), mbps(down),
+                (received == chunks * config.chunkBytes ? "all bytes back" : "BYTES MISSING") as NSString)
+        ]
     }
 
     func runList(_ clients: BenchClients) async -> [String] {
@@ -192,23 +209,27 @@ public struct BenchRunner: Sendable {
         let lister = BenchClient(http: client.http, config: config, base: client.base, recorder: recorder)
         for _ in 0..<config.listSamples { _ = await lister.list(target, maxResults: 500) }
         let row = recorder.rows().first
-        return ["inbox of \(filled.value) messages; \(config.listSamples) listings of 500 ids: "
-            + String(format: "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms", row?.p50 ?? 0, row?.p90 ?? 0, row?.p99 ?? 0, row?.max ?? 0)]
+        return [
+            "inbox of \(filled.value) messages; \(config.listSamples) listings of 500 ids: "
+                + String(format: "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms", row?.p50 ?? 0, row?.p90 ?? 0, row?.p99 ?? 0, row?.max ?? 0)
+        ]
     }
 }
 
 /// Peak resident memory of a process, from /proc (Linux).
 public func peakResidentMiB(pid: Int32) -> Double? {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return nil }
     return kb / 1024
 }
 
 /// CPU time (user + system) a process has used, in seconds, from /proc (Linux). With `pid` nil, this process.
 public func cpuSeconds(pid: Int32?) -> Double? {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid.map(String.init) ?? "self")/stat", encoding: .utf8),
-          let afterName = stat.range(of: ") ")?.upperBound else { return nil }
+        let afterName = stat.range(of: ") ")?.upperBound
+    else { return nil }
     // Fields after the command name start at field 3; utime and stime are fields 14 and 15.
     let fields = stat[afterName...].split(separator: " ")
     guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }

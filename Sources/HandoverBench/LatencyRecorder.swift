@@ -31,7 +31,9 @@ public final class LatencyRecorder: Sendable {
         return Set(all.keys).union(failed.keys).sorted().map { op in
             let h = all[op]
             func ms(_ p: Double) -> Double { Double(h?.valueAtPercentile(p) ?? 0) / 1000 }
-            return Row(operation: op, count: h?.totalCount ?? 0, failures: failed[op] ?? 0, p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9), max: Double(h?.max ?? 0) / 1000)
+            return Row(
+                operation: op, count: h?.totalCount ?? 0, failures: failed[op] ?? 0, p50: ms(50), p90: ms(90), p99: ms(99), p999: ms(99.9),
+                max: Double(h?.max ?? 0) / 1000)
         }
     }
 }

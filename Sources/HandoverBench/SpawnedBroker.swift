@@ -17,7 +17,9 @@ public final class SpawnedBroker {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var routes = "organisations:\n  - {code: BENCH, name: Benchmark, domain: nhs}\nmailboxes:\n"
-        for i in 0..<config.mailboxes { routes += "  - {id: \(config.mailbox(i)), organisation: BENCH, name: Bench \(i), password: \"${BENCH_PASSWORD}\"}\n" }
+        for i in 0..<config.mailboxes {
+            routes += "  - {id: \(config.mailbox(i)), organisation: BENCH, name: Bench \(i), password: \"${BENCH_PASSWORD}\"}\n"
+        }
         routes += "workflows:\n  - {id: \(config.workflow), senders: [\"*\"], receivers: [\"*\"]}\n"
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("routes"), withIntermediateDirectories: true)
         try routes.write(to: folder.appendingPathComponent("routes/bench.yaml"), atomically: true, encoding: .utf8)
@@ -30,13 +32,18 @@ public final class SpawnedBroker {
             listening = ["--tls", "mutual", "--cert", pki + "/server.pem", "--key", pki + "/server.key", "--client-ca", pki + "/ca.pem"]
         }
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["serve", "--port", String(port), "--rate-limit", "0", "--log-level", "warning", "--log-format", "json",
-                             "--routes", folder.appendingPathComponent("routes").path, "--shared-key", config.sharedKey,
-                             "--database", config.database ?? "sqlite:" + folder.appendingPathComponent("bench.sqlite").path,
-                             "--data-dir", folder.path] + listening
+        process.arguments =
+            [
+                "serve", "--port", String(port), "--rate-limit", "0", "--log-level", "warning", "--log-format", "json",
+                "--routes", folder.appendingPathComponent("routes").path, "--shared-key", config.sharedKey,
+                "--database", config.database ?? "sqlite:" + folder.appendingPathComponent("bench.sqlite").path,
+                "--data-dir", folder.path,
+            ] + listening
         // Instances on one PostgreSQL database share a master key (none is generated there).
-        process.environment = ProcessInfo.processInfo.environment.merging(["BENCH_PASSWORD": config.password,
-                                                                           "HANDOVER_MASTER_KEY": Self.masterKey]) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging([
+            "BENCH_PASSWORD": config.password,
+            "HANDOVER_MASTER_KEY": Self.masterKey,
+        ]) { $1 }
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
@@ -48,7 +55,10 @@ public final class SpawnedBroker {
     }
 
     func stop() {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(at: folder)
     }
 
@@ -89,7 +99,9 @@ public final class SpawnedBroker {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 } }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
     }
 }
 

@@ -17,36 +17,50 @@ public final class BrokerMetrics: Sendable {
     /// Gap counters by workflow, flow and policy: looked up on every send (a plain MESH send has
     /// four recorded gaps), so kept rather than asked of the registry each time.
     private let gapCounters = Mutex<[GapKey: Counter]>([:])
-    private struct GapKey: Hashable { var workflow: String; var flow: String; var shown: Bool }
+    private struct GapKey: Hashable {
+        var workflow: String
+        var flow: String
+        var shown: Bool
+    }
 
     public init() {
         acceptance = registry.makeDurationHistogram(
             name: "handover_acceptance_seconds",
-            buckets: [.seconds(300), .seconds(900), .seconds(3600), .seconds(4 * 3600), .seconds(8 * 3600), .seconds(86_400), .seconds(2 * 86_400), .seconds(5 * 86_400)],
+            buckets: [
+                .seconds(300), .seconds(900), .seconds(3600), .seconds(4 * 3600), .seconds(8 * 3600), .seconds(86_400), .seconds(2 * 86_400),
+                .seconds(5 * 86_400),
+            ],
             help: "Time from delivery into the inbox to a named person accepting responsibility")
         escalationLag = registry.makeDurationHistogram(
             name: "handover_escalation_lag_seconds",
-            buckets: [.milliseconds(100), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(30), .seconds(60), .seconds(300), .seconds(3600)],
+            buckets: [
+                .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(30), .seconds(60), .seconds(300),
+                .seconds(3600),
+            ],
             help: "How late an alert was raised after its stage fell due")
     }
 
     public func messageAccepted(workflow: String) {
-        registry.makeCounter(name: "handover_messages_accepted_total", labels: [("workflow", workflow)], help: "Messages accepted for delivery").increment()
+        registry.makeCounter(name: "handover_messages_accepted_total", labels: [("workflow", workflow)], help: "Messages accepted for delivery")
+            .increment()
     }
 
     /// A send refused for its crossing record, by workflow, Handover code and flow (never a value).
     public func crossingRefused(workflow: String, code: String, flow: String) {
-        registry.makeCounter(name: "handover_crossing_refusals_total", labels: [("workflow", workflow), ("code", code), ("flow", flow)],
-                             help: "Sends refused for their crossing record").increment()
+        registry.makeCounter(
+            name: "handover_crossing_refusals_total", labels: [("workflow", workflow), ("code", code), ("flow", flow)],
+            help: "Sends refused for their crossing record"
+        ).increment()
     }
 
     /// A gap a workflow's policy let through: `flagged` (shown to both sides) or `recorded` (counted only).
     public func crossingFlagged(workflow: String, flow: String, shown: Bool) {
         let key = GapKey(workflow: workflow, flow: flow, shown: shown)
         if let counter = gapCounters.withLock({ $0[key] }) { return counter.increment() }
-        let counter = registry.makeCounter(name: "handover_crossing_gaps_total",
-                                           labels: [("workflow", workflow), ("flow", flow), ("policy", shown ? "flagged" : "recorded")],
-                                           help: "Crossings delivered with a gap in their record")
+        let counter = registry.makeCounter(
+            name: "handover_crossing_gaps_total",
+            labels: [("workflow", workflow), ("flow", flow), ("policy", shown ? "flagged" : "recorded")],
+            help: "Crossings delivered with a gap in their record")
         gapCounters.withLock { $0[key] = counter }
         counter.increment()
     }
@@ -63,26 +77,36 @@ public final class BrokerMetrics: Sendable {
     }
 
     public func alertRaised(_ alert: Alert) {
-        registry.makeCounter(name: "handover_alerts_raised_total", labels: [("workflow", alert.workflowID), ("stage", String(alert.stage + 1))],
-                             help: "Escalation alerts raised").increment()
+        registry.makeCounter(
+            name: "handover_alerts_raised_total", labels: [("workflow", alert.workflowID), ("stage", String(alert.stage + 1))],
+            help: "Escalation alerts raised"
+        ).increment()
         escalationLag.record(.microseconds(max(0, alert.raisedAt.microsecondsSinceEpoch - alert.dueAt.microsecondsSinceEpoch)))
     }
 
     /// One answered request: counted by endpoint (the router's path pattern, so ids never become
     /// labels), method and status, and timed by endpoint.
     public func request(endpoint: String, method: String, status: Int, seconds: Double) {
-        registry.makeCounter(name: "handover_http_requests_total", labels: [("endpoint", endpoint), ("method", method), ("status", String(status))],
-                             help: "Requests answered, by endpoint, method and status").increment()
-        registry.makeDurationHistogram(name: "handover_http_request_duration_seconds", labels: [("endpoint", endpoint)],
-                                       buckets: [.milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500),
-                                                 .seconds(2), .seconds(10), .seconds(60)],
-                                       help: "Time to answer, by endpoint").recordNanoseconds(Int64(seconds * 1e9))
+        registry.makeCounter(
+            name: "handover_http_requests_total", labels: [("endpoint", endpoint), ("method", method), ("status", String(status))],
+            help: "Requests answered, by endpoint, method and status"
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "handover_http_request_duration_seconds", labels: [("endpoint", endpoint)],
+            buckets: [
+                .milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500),
+                .seconds(2), .seconds(10), .seconds(60),
+            ],
+            help: "Time to answer, by endpoint"
+        ).recordNanoseconds(Int64(seconds * 1e9))
     }
 
     /// When a certificate stops being valid, as a Unix time (alert well before it).
     public func certificateExpiry(_ name: String, notAfter: Int64) {
-        registry.makeGauge(name: "handover_certificate_expiry_timestamp_seconds", labels: [("certificate", name)],
-                           help: "When each certificate the broker uses expires (Unix time)").set(to: Double(notAfter))
+        registry.makeGauge(
+            name: "handover_certificate_expiry_timestamp_seconds", labels: [("certificate", name)],
+            help: "When each certificate the broker uses expires (Unix time)"
+        ).set(to: Double(notAfter))
     }
 
     /// Whether the store answered its last probe (1) or not (0).
@@ -96,7 +120,8 @@ public final class BrokerMetrics: Sendable {
         if let pool = store as? any DatabasePoolGauge {
             registry.makeGauge(name: "handover_database_calls_in_flight", help: "Database calls holding or waiting for a pooled connection")
                 .set(to: Double(pool.callsInFlight))
-            registry.makeGauge(name: "handover_database_pool_connections", help: "Connections the database pool may open").set(to: Double(pool.poolSize))
+            registry.makeGauge(name: "handover_database_pool_connections", help: "Connections the database pool may open").set(
+                to: Double(pool.poolSize))
         }
         do {
             try await renderStoreGauges(store, now: now)
@@ -116,8 +141,10 @@ public final class BrokerMetrics: Sendable {
             return gone
         }
         for labels in stale.union(counts.keys) {
-            registry.makeGauge(name: "handover_alerts_open", labels: [("workflow", labels[0]), ("stage", labels[1])],
-                               help: "Alerts not yet resolved").set(to: Double(counts[labels] ?? 0))
+            registry.makeGauge(
+                name: "handover_alerts_open", labels: [("workflow", labels[0]), ("stage", labels[1])],
+                help: "Alerts not yet resolved"
+            ).set(to: Double(counts[labels] ?? 0))
         }
         try await renderScorecard(store, now: now)
         let inboxes = try await store.inboxDepths()
@@ -129,15 +156,21 @@ public final class BrokerMetrics: Sendable {
         let scrapeTime = Double(now.secondsSinceEpoch)
         for mailbox in emptied {
             registry.makeGauge(name: "handover_inbox_messages", labels: [("mailbox", mailbox)], help: "Messages waiting in each inbox").set(to: 0)
-            registry.makeGauge(name: "handover_inbox_oldest_seconds", labels: [("mailbox", mailbox)],
-                               help: "Age of the oldest unacknowledged message in each inbox").set(to: 0)
+            registry.makeGauge(
+                name: "handover_inbox_oldest_seconds", labels: [("mailbox", mailbox)],
+                help: "Age of the oldest unacknowledged message in each inbox"
+            ).set(to: 0)
         }
         for inbox in inboxes {
-            registry.makeGauge(name: "handover_inbox_messages", labels: [("mailbox", inbox.mailbox.rawValue)],
-                               help: "Messages waiting in each inbox").set(to: Double(inbox.count))
-            registry.makeGauge(name: "handover_inbox_oldest_seconds", labels: [("mailbox", inbox.mailbox.rawValue)],
-                               help: "Age of the oldest unacknowledged message in each inbox")
-                .set(to: inbox.oldestDeliveredAt.map { max(0, scrapeTime - Double($0.secondsSinceEpoch)) } ?? 0)
+            registry.makeGauge(
+                name: "handover_inbox_messages", labels: [("mailbox", inbox.mailbox.rawValue)],
+                help: "Messages waiting in each inbox"
+            ).set(to: Double(inbox.count))
+            registry.makeGauge(
+                name: "handover_inbox_oldest_seconds", labels: [("mailbox", inbox.mailbox.rawValue)],
+                help: "Age of the oldest unacknowledged message in each inbox"
+            )
+            .set(to: inbox.oldestDeliveredAt.map { max(0, scrapeTime - Double($0.secondsSinceEpoch)) } ?? 0)
         }
     }
 
@@ -155,12 +188,16 @@ public final class BrokerMetrics: Sendable {
             let score = BoundaryScorecard.score(tally)
             let boundary = [("from", tally.from), ("to", tally.to), ("workflow", tally.workflowID)]
             for flow in score.flows {
-                registry.makeGauge(name: "handover_boundary_level", labels: boundary + [("flow", flow.flow.rawValue)],
-                                   help: "Each flow's level (0-4) on each boundary over 30 days; -1 for insufficient data").set(to: Double(flow.level ?? -1))
+                registry.makeGauge(
+                    name: "handover_boundary_level", labels: boundary + [("flow", flow.flow.rawValue)],
+                    help: "Each flow's level (0-4) on each boundary over 30 days; -1 for insufficient data"
+                ).set(to: Double(flow.level ?? -1))
             }
-            registry.makeGauge(name: "handover_boundary_risk", labels: boundary,
-                               help: "Each boundary's risk score over 30 days (0 governed, 100 ungoverned; -1 for insufficient data)")
-                .set(to: Double(score.risk ?? -1))
+            registry.makeGauge(
+                name: "handover_boundary_risk", labels: boundary,
+                help: "Each boundary's risk score over 30 days (0 governed, 100 ungoverned; -1 for insufficient data)"
+            )
+            .set(to: Double(score.risk ?? -1))
         }
     }
 }

@@ -24,9 +24,11 @@ public struct MeshConfiguration: Sendable {
     public var ratePerSecond: Double = 1000
     public var rateBurst: Double = 2000
 
-    public init(sandbox: Bool = false, maxRequestBytes: Int64 = 100_000_000, bindClientCertificates: Bool = false,
-                ratePerSecond: Double = 1000, rateBurst: Double = 2000,
-                defaultExpirySeconds: Int64 = 5 * 86_400, compressResponsesFrom: Int64 = 1024, environmentName: String = "handover") {
+    public init(
+        sandbox: Bool = false, maxRequestBytes: Int64 = 100_000_000, bindClientCertificates: Bool = false,
+        ratePerSecond: Double = 1000, rateBurst: Double = 2000,
+        defaultExpirySeconds: Int64 = 5 * 86_400, compressResponsesFrom: Int64 = 1024, environmentName: String = "handover"
+    ) {
         self.bindClientCertificates = bindClientCertificates
         self.ratePerSecond = ratePerSecond
         self.rateBurst = rateBurst
@@ -74,10 +76,12 @@ public final class MeshBroker: Sendable {
     /// the duty inbox (every refusal is still counted and logged).
     let refusalNotices = Mutex(RateLimiter<String>(ratePerSecond: 1.0 / 600, burst: 3))
 
-    public init(store: any BrokerStore, directory: DirectoryHolder, sharedKey: String, configuration: MeshConfiguration,
-                clock: @escaping @Sendable () -> Timestamp, metrics: BrokerMetrics = BrokerMetrics(), receiptSigner: CMSReceiptSigner? = nil,
-                replayGuard: TokenReplayGuard = TokenReplayGuard(), spentTokens: (any SpentTokenRecorder)? = nil,
-                revocations: ClientRevocations = ClientRevocations(nil), onDelivered: @escaping @Sendable () -> Void = {}) {
+    public init(
+        store: any BrokerStore, directory: DirectoryHolder, sharedKey: String, configuration: MeshConfiguration,
+        clock: @escaping @Sendable () -> Timestamp, metrics: BrokerMetrics = BrokerMetrics(), receiptSigner: CMSReceiptSigner? = nil,
+        replayGuard: TokenReplayGuard = TokenReplayGuard(), spentTokens: (any SpentTokenRecorder)? = nil,
+        revocations: ClientRevocations = ClientRevocations(nil), onDelivered: @escaping @Sendable () -> Void = {}
+    ) {
         self.store = store
         self.sharedReplayCache = store as? any SharedReplayCache
         self.signer = Mutex(receiptSigner)
@@ -99,13 +103,17 @@ public final class MeshBroker: Sendable {
     /// Checks the NHSMESH token for `mailbox` against the passwords of `directory` and spends it.
     /// Failures are logged with their cause (never the token) and answered with MESH's 403 texts.
     /// Nothing here writes to the database before the rate limit has passed.
-    func authenticate(header: String?, mailbox: MailboxID, directory index: DirectoryIndex, address: String?, logger: Logger) async throws -> MailboxID {
+    func authenticate(
+        header: String?, mailbox: MailboxID, directory index: DirectoryIndex, address: String?, logger: Logger
+    ) async throws -> MailboxID {
         let now = clock()
         let addressKey = address ?? "unknown"
         if let wait = failedGuesses.withLock({ $0.peek(addressKey + " " + mailbox.rawValue, now: now) })
-            ?? failedFloods.withLock({ $0.peek(addressKey, now: now) }) {
-            logger.notice("authentication refused: too many failures from this address",
-                          metadata: ["handover.client_address": "\(addressKey)", "handover.retry_after": "\(wait)"])
+            ?? failedFloods.withLock({ $0.peek(addressKey, now: now) })
+        {
+            logger.notice(
+                "authentication refused: too many failures from this address",
+                metadata: ["handover.client_address": "\(addressKey)", "handover.retry_after": "\(wait)"])
             throw MeshError.tooManyRequests(retryAfter: wait)
         }
         let result = verifier.verify(header: header, pathMailbox: mailbox, now: now) { index.credentials(for: $0) }
@@ -128,7 +136,8 @@ public final class MeshBroker: Sendable {
             }
             // With several instances, a token spent on another one is a replay too.
             if let shared = sharedReplayCache,
-               !(try await shared.spendToken(digest: digest.hex, expiresAt: expiry, now: now)) {
+                !(try await shared.spendToken(digest: digest.hex, expiresAt: expiry, now: now))
+            {
                 throw reject(.replayed, mailbox: mailbox, address: address, now: now, logger: logger)
             }
             return mailbox
@@ -140,8 +149,12 @@ public final class MeshBroker: Sendable {
     private func reject(_ failure: MeshAuthFailure, mailbox: MailboxID, address: String?, now: Timestamp, logger: Logger) -> MeshError {
         _ = failedGuesses.withLock { $0.admit((address ?? "unknown") + " " + mailbox.rawValue, now: now) }
         _ = failedFloods.withLock { $0.admit(address ?? "unknown", now: now) }
-        logger.info("authentication refused", metadata: ["handover.mailbox": "\(mailbox)", "handover.cause": "\(failure.logCause)",
-                                                         "handover.client_address": "\(address ?? "unknown")"])
+        logger.info(
+            "authentication refused",
+            metadata: [
+                "handover.mailbox": "\(mailbox)", "handover.cause": "\(failure.logCause)",
+                "handover.client_address": "\(address ?? "unknown")",
+            ])
         return MeshError.auth(failure)
     }
 }

@@ -5,15 +5,19 @@ import HandoverStore
 extension MessageRecord {
     static let columns = MessageRecord.storedColumns
     /// Where `inbox_seq` sits in `columns` (and `rowArguments`).
-    static let inboxSequenceColumn = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.firstIndex(of: "inbox_seq")!
+    static let inboxSequenceColumn = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.firstIndex(
+        of: "inbox_seq")!
 
     init(row: SQLRow) throws {
         let statusEvent: StatusEvent? = try (row("status_code", as: String?.self)).map { code in
-            StatusEvent(code: code, event: try row("status_event") ?? "", description: try row("status_description") ?? "",
-                        success: try row("status_success") ?? true, at: try row.timestamp("status_at") ?? Timestamp(microsecondsSinceEpoch: 0))
+            StatusEvent(
+                code: code, event: try row("status_event") ?? "", description: try row("status_description") ?? "",
+                success: try row("status_success") ?? true, at: try row.timestamp("status_at") ?? Timestamp(microsecondsSinceEpoch: 0))
         }
         let route: RouteTaken? = try (row("route_by", as: String?.self)).flatMap { RouteTaken.AddressedBy(rawValue: $0) }.map {
-            RouteTaken(addressedBy: $0, address: try row("route_address") ?? "", service: try row("route_service"), directoryVersion: try row("route_version") ?? 0)
+            RouteTaken(
+                addressedBy: $0, address: try row("route_address") ?? "", service: try row("route_service"),
+                directoryVersion: try row("route_version") ?? 0)
         }
         self.init(
             id: MessageID(try row("message_id")), type: MessageType(rawValue: try row("message_type")) ?? .data,
@@ -26,10 +30,13 @@ extension MessageRecord {
             fileSize: try row("file_size"),
             status: MessageStatus(rawValue: try row("status")) ?? .error, statusEvent: statusEvent,
             linkedMessageID: try (row("linked_message_id", as: String?.self)).map(MessageID.init),
-            createdAt: try row.requiredTimestamp("created_at"), deliveredAt: try row.timestamp("delivered_at"), acknowledgedAt: try row.timestamp("acknowledged_at"),
+            createdAt: try row.requiredTimestamp("created_at"), deliveredAt: try row.timestamp("delivered_at"),
+            acknowledgedAt: try row.timestamp("acknowledged_at"),
             expiresAt: try row.timestamp("expires_at"), expirySeconds: try row("expiry_seconds"), inboxSequence: try row("inbox_seq"), route: route,
             escalationPolicy: try row("escalation_policy"), responsibilityRequired: try row("responsibility_required"),
-            responsibility: try (row("responsibility", as: String?.self)).flatMap { try? JSONDecoder().decode(ResponsibilityRecord.self, from: Data($0.utf8)) },
+            responsibility: try (row("responsibility", as: String?.self)).flatMap {
+                try? JSONDecoder().decode(ResponsibilityRecord.self, from: Data($0.utf8))
+            },
             downloadedAt: try row.timestamp("downloaded_at"), crossing: MessageRecord.crossing(fromJSON: try row("crossing")))
     }
 
@@ -49,21 +56,26 @@ extension MessageRecord {
 
     func insert(_ tx: SQLTransaction) async throws {
         let placeholders = (1...42).map { "$\($0)" }.joined(separator: ", ")
-        try await tx.execute("INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(placeholders))",
-                             rowArguments + [escalationPolicy == nil])
+        try await tx.execute(
+            "INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(placeholders))",
+            rowArguments + [escalationPolicy == nil])
         try await ScorecardRow(message: self)?.upsert(tx)
     }
 
     /// Writes every mutable field back (the lifecycle functions decide the values).
     func update(_ tx: SQLTransaction) async throws {
-        try await tx.execute("""
+        try await tx.execute(
+            """
             UPDATE messages SET received_chunks = $1, file_size = $2, status = $3, status_code = $4, status_event = $5,
                 status_description = $6, status_success = $7, status_at = $8, delivered_at = $9, acknowledged_at = $10,
                 expires_at = $11, inbox_seq = $12, responsibility = $13, downloaded_at = $14, crossing_closed_at = $15
             WHERE message_id = $16
-            """, [receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
-                  statusEvent?.success, statusEvent?.at, deliveredAt, acknowledgedAt, expiresAt, inboxSequence, responsibilityJSON,
-                  downloadedAt, crossingClosedAt, id.rawValue])
+            """,
+            [
+                receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
+                statusEvent?.success, statusEvent?.at, deliveredAt, acknowledgedAt, expiresAt, inboxSequence, responsibilityJSON,
+                downloadedAt, crossingClosedAt, id.rawValue,
+            ])
         try await ScorecardRow(message: self)?.upsert(tx)
     }
 

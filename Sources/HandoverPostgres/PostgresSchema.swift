@@ -6,7 +6,9 @@ import HandoverStore
 /// migrate once. The tables mirror the SQLite schema; PostgreSQL adds the shared replay cache.
 enum PostgresSchema {
     static let migrations: [(id: String, sql: String)] = [
-        ("001-messages", """
+        (
+            "001-messages",
+            """
             CREATE SEQUENCE inbox_sequence;
             CREATE TABLE messages (
                 seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -62,8 +64,11 @@ enum PostgresSchema {
             );
             CREATE INDEX segments_created ON segments (created_at);
             CREATE TABLE inbox_counts (mailbox TEXT PRIMARY KEY, accepted BIGINT NOT NULL CHECK (accepted >= 0));
-            """),
-        ("002-directory-admin-audit", """
+            """
+        ),
+        (
+            "002-directory-admin-audit",
+            """
             CREATE TABLE directory_versions (
                 version BIGINT PRIMARY KEY CHECK (version >= 1),
                 created_at BIGINT NOT NULL,
@@ -94,8 +99,11 @@ enum PostgresSchema {
                 prev_hash TEXT NOT NULL,
                 entry_hash TEXT NOT NULL
             );
-            """),
-        ("003-responsibility-escalation", """
+            """
+        ),
+        (
+            "003-responsibility-escalation",
+            """
             CREATE TABLE message_events (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 message_id TEXT NOT NULL,
@@ -151,12 +159,18 @@ enum PostgresSchema {
                 error TEXT
             );
             CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id);
-            """),
-        ("004-replay-cache", """
+            """
+        ),
+        (
+            "004-replay-cache",
+            """
             CREATE TABLE replay_tokens (digest TEXT PRIMARY KEY, expires_at BIGINT NOT NULL);
             CREATE INDEX replay_tokens_expiry ON replay_tokens (expires_at);
-            """),
-        ("005-audit-pending", """
+            """
+        ),
+        (
+            "005-audit-pending",
+            """
             CREATE TABLE audit_pending (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
                 at BIGINT NOT NULL,
@@ -165,14 +179,20 @@ enum PostgresSchema {
                 subject TEXT NOT NULL,
                 detail TEXT NOT NULL
             );
-            """),
-        ("006-admin-token-lifetimes", """
+            """
+        ),
+        (
+            "006-admin-token-lifetimes",
+            """
             ALTER TABLE admin_tokens ADD COLUMN expires_at BIGINT;
             ALTER TABLE admin_tokens ADD COLUMN revoked_at BIGINT;
             CREATE TABLE store_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
             CREATE INDEX messages_uploading ON messages (created_at) WHERE status = 'uploading';
-            """),
-        ("007-alert-notices", """
+            """
+        ),
+        (
+            "007-alert-notices",
+            """
             ALTER TABLE alerts ADD COLUMN resolved_by TEXT;
             CREATE TABLE alert_notices (
                 id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -183,15 +203,21 @@ enum PostgresSchema {
                 sent BOOLEAN NOT NULL DEFAULT FALSE
             );
             CREATE INDEX alert_notices_pending ON alert_notices (id) WHERE NOT sent;
-            """),
-        ("008-crossings", """
+            """
+        ),
+        (
+            "008-crossings",
+            """
             ALTER TABLE messages ADD COLUMN crossing TEXT;
             ALTER TABLE messages ADD COLUMN fhir_message_id TEXT;
             ALTER TABLE messages ADD COLUMN crossing_closed_at BIGINT;
             CREATE INDEX messages_crossing_closed ON messages (crossing_closed_at) WHERE crossing_closed_at IS NOT NULL;
             CREATE INDEX messages_fhir_message_id ON messages (fhir_message_id) WHERE fhir_message_id IS NOT NULL;
-            """),
-        ("009-scorecard", """
+            """
+        ),
+        (
+            "009-scorecard",
+            """
             CREATE TABLE crossing_facts (
                 message_id TEXT PRIMARY KEY,
                 sender_org TEXT NOT NULL, receiver_org TEXT NOT NULL, workflow TEXT NOT NULL, created_at BIGINT NOT NULL,
@@ -200,7 +226,8 @@ enum PostgresSchema {
                 accept_by BIGINT, accepted_at BIGINT, secs_to_accept BIGINT, secs_to_outcome BIGINT
             );
             CREATE INDEX crossing_facts_boundary ON crossing_facts (sender_org, receiver_org, workflow, created_at);
-            """),
+            """
+        ),
         ("010-scorecard-days", ScorecardSQL.aggregatesSchema(.postgres).joined(separator: ";\n")),
     ]
 

@@ -11,7 +11,9 @@ extension PostgresStore: DirectoryStore {
     }
 
     public func currentDirectoryVersion() async throws -> Int64? {
-        try await read { tx in try await tx.row("SELECT MAX(version) AS version FROM directory_versions").flatMap { try $0("version", as: Int64?.self) } }
+        try await read { tx in
+            try await tx.row("SELECT MAX(version) AS version FROM directory_versions").flatMap { try $0("version", as: Int64?.self) }
+        }
     }
 
     public func directoryVersion(_ version: Int64) async throws -> StoredDirectoryVersion? {
@@ -19,10 +21,14 @@ extension PostgresStore: DirectoryStore {
     }
 
     public func directoryHistory(limit: Int) async throws -> [StoredDirectoryVersion] {
-        try await read { tx in try await tx.rows("SELECT * FROM directory_versions ORDER BY version DESC LIMIT $1", [limit]).map(Self.directoryVersion(row:)) }
+        try await read { tx in
+            try await tx.rows("SELECT * FROM directory_versions ORDER BY version DESC LIMIT $1", [limit]).map(Self.directoryVersion(row:))
+        }
     }
 
-    public func saveDirectory(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp) async throws -> Int64 {
+    public func saveDirectory(
+        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp
+    ) async throws -> Int64 {
         let documentJSON = try DirectoryJSON.encode(document)
         let changesJSON = try DirectoryJSON.encode(changes)
         return try await write { tx in
@@ -31,11 +37,14 @@ extension PostgresStore: DirectoryStore {
             let current: Int64? = try await tx.row("SELECT max(version) AS v FROM directory_versions")?("v")
             guard current == expectedVersion else { throw DirectoryVersionConflict(expected: expectedVersion, current: current) }
             let next = (current ?? 0) + 1
-            try await tx.execute("INSERT INTO directory_versions (version, created_at, actor, document, changes) VALUES ($1, $2, $3, $4, $5)",
-                                 [next, now, actor, documentJSON, changesJSON])
+            try await tx.execute(
+                "INSERT INTO directory_versions (version, created_at, actor, document, changes) VALUES ($1, $2, $3, $4, $5)",
+                [next, now, actor, documentJSON, changesJSON])
             for change in changes {
-                tx.audit(AuditRecord(actor: actor, action: "directory.\(change.kind.rawValue)", subject: "\(change.entity) \(change.id)",
-                                     detail: EventDetails.directoryChange(change, version: next)), now: now)
+                tx.audit(
+                    AuditRecord(
+                        actor: actor, action: "directory.\(change.kind.rawValue)", subject: "\(change.entity) \(change.id)",
+                        detail: EventDetails.directoryChange(change, version: next)), now: now)
             }
             if changes.isEmpty {
                 tx.audit(AuditRecord(actor: actor, action: "directory.saved", subject: "directory", detail: "{\"version\":\(next)}"), now: now)
@@ -47,7 +56,8 @@ extension PostgresStore: DirectoryStore {
 
     public func setMailboxPassword(_ mailbox: MailboxID, password: String, actor: String, now: Timestamp) async throws {
         try await write { tx in
-            try await tx.execute("""
+            try await tx.execute(
+                """
                 INSERT INTO mailbox_passwords (mailbox, password, set_at, set_by) VALUES ($1, $2, $3, $4)
                 ON CONFLICT (mailbox) DO UPDATE SET password = excluded.password, set_at = excluded.set_at, set_by = excluded.set_by
                 """, [mailbox.rawValue, password, now, actor])
@@ -59,28 +69,38 @@ extension PostgresStore: DirectoryStore {
 
     public func mailboxPasswords() async throws -> [MailboxID: String] {
         try await read { tx in
-            Dictionary(try await tx.rows("SELECT mailbox, password FROM mailbox_passwords").map { (MailboxID(try $0("mailbox")), try $0("password", as: String.self)) },
-                       uniquingKeysWith: { a, _ in a })
+            Dictionary(
+                try await tx.rows("SELECT mailbox, password FROM mailbox_passwords").map {
+                    (MailboxID(try $0("mailbox")), try $0("password", as: String.self))
+                },
+                uniquingKeysWith: { a, _ in a })
         }
     }
 
     @discardableResult
     public func createAdminToken(name: String, role: AdminRole, tokenHash: String, expiresAt: Timestamp?, now: Timestamp) async throws -> Int64 {
         try await write { tx in
-            let id = try await tx.row("INSERT INTO admin_tokens (name, role, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                                      [name, role.rawValue, tokenHash, now, expiresAt]).orThrow()("id", as: Int64.self)
-            tx.audit(AuditRecord(actor: "cli", action: "admin.token_created", subject: "token \(id) \(name)",
-                                 detail: AdminTokenAudit.created(role: role, expiresAt: expiresAt)), now: now)
+            let id = try await tx.row(
+                "INSERT INTO admin_tokens (name, role, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                [name, role.rawValue, tokenHash, now, expiresAt]
+            ).orThrow()("id", as: Int64.self)
+            tx.audit(
+                AuditRecord(
+                    actor: "cli", action: "admin.token_created", subject: "token \(id) \(name)",
+                    detail: AdminTokenAudit.created(role: role, expiresAt: expiresAt)), now: now)
             return id
         }
     }
 
     public func adminPrincipal(tokenHash: String, now: Timestamp) async throws -> AdminPrincipal? {
         try await read { tx in
-            guard let row = try await tx.row("""
-                SELECT name, role FROM admin_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
-                """, [tokenHash, now]),
-                  let role = AdminRole(rawValue: try row("role")) else { return nil }
+            guard
+                let row = try await tx.row(
+                    """
+                    SELECT name, role FROM admin_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)
+                    """, [tokenHash, now]),
+                let role = AdminRole(rawValue: try row("role"))
+            else { return nil }
             return AdminPrincipal(name: try row("name"), role: role)
         }
     }
@@ -89,15 +109,17 @@ extension PostgresStore: DirectoryStore {
         try await read { tx in
             try await tx.rows("SELECT id, name, role, created_at, expires_at, revoked_at FROM admin_tokens ORDER BY id").compactMap { row in
                 guard let role = AdminRole(rawValue: try row("role")) else { return nil }
-                return AdminTokenInfo(id: try row("id"), name: try row("name"), role: role, createdAt: try row.requiredTimestamp("created_at"),
-                                      expiresAt: try row.timestamp("expires_at"), revokedAt: try row.timestamp("revoked_at"))
+                return AdminTokenInfo(
+                    id: try row("id"), name: try row("name"), role: role, createdAt: try row.requiredTimestamp("created_at"),
+                    expiresAt: try row.timestamp("expires_at"), revokedAt: try row.timestamp("revoked_at"))
             }
         }
     }
 
     public func revokeAdminToken(id: Int64, actor: String, now: Timestamp) async throws -> Bool {
         try await write { tx in
-            guard try await tx.row("UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id", [now, id]) != nil else {
+            guard try await tx.row("UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING id", [now, id]) != nil
+            else {
                 return false
             }
             tx.audit(AuditRecord(actor: actor, action: "admin.token_revoked", subject: "token \(id)"), now: now)
@@ -128,8 +150,9 @@ extension PostgresStore: DirectoryStore {
         while try await sealAudit() == 2000 {}
         return try await read { tx in
             try await tx.rows("SELECT * FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2", [afterSequence, limit]).map {
-                AuditEntry(sequence: try $0("seq"), at: try $0.requiredTimestamp("at"), actor: try $0("actor"), action: try $0("action"),
-                           subject: try $0("subject"), detail: try $0("detail"), previousHash: try $0("prev_hash"), hash: try $0("entry_hash"))
+                AuditEntry(
+                    sequence: try $0("seq"), at: try $0.requiredTimestamp("at"), actor: try $0("actor"), action: try $0("action"),
+                    subject: try $0("subject"), detail: try $0("detail"), previousHash: try $0("prev_hash"), hash: try $0("entry_hash"))
             }
         }
     }
@@ -169,15 +192,17 @@ extension PostgresStore: SharedReplayCache {
     public func spendToken(digest: String, expiresAt: Timestamp, now: Timestamp) async throws -> Bool {
         try await run(on: replayClient) { connection in
             try await SQLTransaction(connection: connection, logger: self.logger)
-                .execute("INSERT INTO replay_tokens (digest, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", [digest, expiresAt]) == 1
+                .execute("INSERT INTO replay_tokens (digest, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", [digest, expiresAt])
+                == 1
         }
     }
 
     public func forgetExpiredTokens(now: Timestamp) async throws -> Int {
         // Kept an hour past expiry, as in memory (`TokenReplayGuard.clockStepToleranceSeconds`).
         try await write { tx in
-            try await tx.execute("DELETE FROM replay_tokens WHERE expires_at <= $1 RETURNING 1",
-                                 [now.adding(seconds: -TokenReplayGuard.clockStepToleranceSeconds)])
+            try await tx.execute(
+                "DELETE FROM replay_tokens WHERE expires_at <= $1 RETURNING 1",
+                [now.adding(seconds: -TokenReplayGuard.clockStepToleranceSeconds)])
         }
     }
 }

@@ -7,18 +7,23 @@ import NIOCore
 extension PostgresStore: StoreImporter {
     public func isEmptyForImport() async throws -> Bool {
         try await read { tx in
-            try await tx.row("""
-                SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM directory_versions) + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM audit_pending) AS n
-                """).orThrow()("n", as: Int64.self) == 0
+            try await tx.row(
+                """
+                SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM directory_versions)
+                    + (SELECT count(*) FROM audit_log) + (SELECT count(*) FROM audit_pending) AS n
+                """
+            ).orThrow()("n", as: Int64.self) == 0
         }
     }
 
     public func importRows(_ batch: TableBatch) async throws {
         guard StoreCopier.tables.contains(batch.table) else { throw StoreCopier.CopyError(description: "unknown table \(batch.table)") }
         try await write { tx in
-            let types = Dictionary(uniqueKeysWithValues: try await tx.rows(
-                "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1", [batch.table]
-            ).map { (try $0("column_name", as: String.self), try $0("data_type", as: String.self)) })
+            let types = Dictionary(
+                uniqueKeysWithValues: try await tx.rows(
+                    "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+                    [batch.table]
+                ).map { (try $0("column_name", as: String.self), try $0("data_type", as: String.self)) })
             let kept = batch.columns.indices.filter { types[batch.columns[$0]] != nil }
             let names = kept.map { batch.columns[$0] }
             var arguments: [any SQLArgumentConvertible] = []
@@ -31,14 +36,17 @@ extension PostgresStore: StoreImporter {
                 }
                 tuples.append("(" + placeholders.joined(separator: ", ") + ")")
             }
-            try await tx.execute("INSERT INTO \(batch.table) (\(names.joined(separator: ", "))) OVERRIDING SYSTEM VALUE VALUES \(tuples.joined(separator: ", "))", arguments)
+            try await tx.execute(
+                "INSERT INTO \(batch.table) (\(names.joined(separator: ", "))) OVERRIDING SYSTEM VALUE VALUES \(tuples.joined(separator: ", "))",
+                arguments)
         }
     }
 
     public func finishImport() async throws {
         try await write { tx in
             for (table, column) in [("messages", "seq"), ("admin_tokens", "id"), ("message_events", "id"), ("webhook_attempts", "id")] {
-                try await tx.execute("SELECT setval(pg_get_serial_sequence('\(table)', '\(column)'), coalesce((SELECT max(\(column)) FROM \(table)), 0) + 1, false)")
+                try await tx.execute(
+                    "SELECT setval(pg_get_serial_sequence('\(table)', '\(column)'), coalesce((SELECT max(\(column)) FROM \(table)), 0) + 1, false)")
             }
             try await tx.execute("SELECT setval('inbox_sequence', coalesce((SELECT max(inbox_seq) FROM messages), 0) + 1, false)")
         }

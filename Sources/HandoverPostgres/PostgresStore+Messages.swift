@@ -5,15 +5,18 @@ import NIOCore
 extension PostgresStore: MessageStore {
     public func stageSegment(uploadID: String, index: Int, bytes: ByteBuffer, now: Timestamp) async throws {
         try await write { tx in
-            try await tx.execute("""
+            try await tx.execute(
+                """
                 INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($1, $2, $3, $4)
                 ON CONFLICT (upload_id, idx) DO UPDATE SET data = excluded.data, created_at = excluded.created_at
                 """, [uploadID, index, now, bytes])
         }
     }
 
-    public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
-                              onDelivery: DeliveryCompanion?) async throws -> MessageRecord {
+    public func createMessage(
+        _ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
+        onDelivery: DeliveryCompanion?
+    ) async throws -> MessageRecord {
         let transition = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now, companion: onDelivery)
         // The usual send (delivered at once, nothing made with it, one segment) is one statement.
         if transition.effects == MessageLifecycle.plainDelivery, let inline = firstChunk.inlineSegment {
@@ -36,8 +39,10 @@ extension PostgresStore: MessageStore {
         try await write { tx in
             guard let current = try await Self.fetchMessage(messageID, lock: true, tx) else { throw MeshError.messageDoesNotExist }
             guard current.sender == sender else { throw MeshError.forbidden }
-            let previous: Int64? = try await tx.row("SELECT size FROM chunks WHERE message_id = $1 AND chunk_no = $2",
-                                                     [messageID.rawValue, number]).map { try $0("size") }
+            let previous: Int64? = try await tx.row(
+                "SELECT size FROM chunks WHERE message_id = $1 AND chunk_no = $2",
+                [messageID.rawValue, number]
+            ).map { try $0("size") }
             let transition = try MessageLifecycle.addingChunk(
                 current, number: number, total: total, encoding: encoding, size: chunk.size, replacing: previous, now: now, companion: onDelivery
             ).get()
@@ -53,16 +58,22 @@ extension PostgresStore: MessageStore {
 
     public func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk? {
         try await read { tx in
-            try await tx.row("SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = $1 AND chunk_no = $2",
-                             [messageID.rawValue, number]).map {
-                StoredChunk(uploadID: try $0("upload_id"), size: try $0("size"), segmentCount: Int(try $0("segment_count", as: Int64.self)), sha256: try $0("sha256"))
+            try await tx.row(
+                "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = $1 AND chunk_no = $2",
+                [messageID.rawValue, number]
+            ).map {
+                StoredChunk(
+                    uploadID: try $0("upload_id"), size: try $0("size"), segmentCount: Int(try $0("segment_count", as: Int64.self)),
+                    sha256: try $0("sha256"))
             }
         }
     }
 
     public func segment(uploadID: String, index: Int) async throws -> ByteBuffer? {
         try await read { tx in
-            try await tx.row("SELECT data FROM segments WHERE upload_id = $1 AND idx = $2", [uploadID, index]).map { try $0("data", as: ByteBuffer.self) }
+            try await tx.row("SELECT data FROM segments WHERE upload_id = $1 AND idx = $2", [uploadID, index]).map {
+                try $0("data", as: ByteBuffer.self)
+            }
         }
     }
 
@@ -90,7 +101,10 @@ extension PostgresStore: MessageStore {
 
     public func countInbox(mailbox: MailboxID) async throws -> Int {
         try await read { tx in
-            Int(try await tx.row("SELECT accepted FROM inbox_counts WHERE mailbox = $1", [mailbox.rawValue]).map { try $0("accepted", as: Int64.self) } ?? 0)
+            Int(
+                try await tx.row("SELECT accepted FROM inbox_counts WHERE mailbox = $1", [mailbox.rawValue]).map {
+                    try $0("accepted", as: Int64.self)
+                } ?? 0)
         }
     }
 
@@ -105,15 +119,20 @@ extension PostgresStore: MessageStore {
 
     public func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord] {
         try await read { tx in
-            try await tx.rows("SELECT \(MessageRecord.columns) FROM messages WHERE sender = $1 AND local_id = $2 ORDER BY seq LIMIT 100",
-                              [sender.rawValue, localID]).map(MessageRecord.init(row:))
+            try await tx.rows(
+                "SELECT \(MessageRecord.columns) FROM messages WHERE sender = $1 AND local_id = $2 ORDER BY seq LIMIT 100",
+                [sender.rawValue, localID]
+            ).map(MessageRecord.init(row:))
         }
     }
 
-    public func reduceCrossingSubjects(closedBefore: Timestamp, limit: Int, now: Timestamp,
-                                       reduce: @escaping @Sendable (CrossingRecord) -> CrossingRecord) async throws -> Int {
+    public func reduceCrossingSubjects(
+        closedBefore: Timestamp, limit: Int, now: Timestamp,
+        reduce: @escaping @Sendable (CrossingRecord) -> CrossingRecord
+    ) async throws -> Int {
         try await write { tx in
-            let due = try await tx.rows("""
+            let due = try await tx.rows(
+                """
                 SELECT message_id, crossing FROM messages WHERE crossing_closed_at < $1 ORDER BY crossing_closed_at LIMIT $2
                 FOR UPDATE SKIP LOCKED
                 """, [closedBefore, limit])
@@ -121,8 +140,9 @@ extension PostgresStore: MessageStore {
             for row in due {
                 let id = try row("message_id", as: String.self)
                 let reduced = MessageRecord.crossing(fromJSON: try row("crossing", as: String?.self)).map(reduce)
-                try await tx.execute("UPDATE messages SET crossing = $1, crossing_closed_at = NULL WHERE message_id = $2",
-                                     [reduced.flatMap(MessageRecord.crossingText), id])
+                try await tx.execute(
+                    "UPDATE messages SET crossing = $1, crossing_closed_at = NULL WHERE message_id = $2",
+                    [reduced.flatMap(MessageRecord.crossingText), id])
                 ids.append(id)
             }
             if !ids.isEmpty { tx.audit(EventDetails.crossingSubjectsReduced(ids), now: now) }
@@ -140,10 +160,12 @@ extension PostgresStore: MessageStore {
         let ids = idGenerator
         return try await write { tx in
             // SKIP LOCKED: instances sweeping together take disjoint messages, so each NDR is sent once.
-            let due = try await tx.rows("""
+            let due = try await tx.rows(
+                """
                 SELECT \(MessageRecord.columns) FROM messages WHERE status = 'accepted' AND expires_at <= $1 ORDER BY expires_at LIMIT $2
                 FOR UPDATE SKIP LOCKED
-                """, [now, limit]).map(MessageRecord.init(row:))
+                """, [now, limit]
+            ).map(MessageRecord.init(row:))
             for message in due {
                 guard let transition = MessageLifecycle.expired(message, policy: policy, reportID: ids.next(now: now), now: now) else { continue }
                 try await Self.apply(transition, row: .update, now: now, tx)
@@ -154,12 +176,16 @@ extension PostgresStore: MessageStore {
 
     public func inboxDepths() async throws -> [InboxDepth] {
         try await read { tx in
-            try await tx.rows("""
+            try await tx.rows(
+                """
                 SELECT c.mailbox, c.accepted, (SELECT m.delivered_at FROM messages m WHERE m.recipient = c.mailbox AND m.status = 'accepted'
                                                ORDER BY m.inbox_seq LIMIT 1) AS oldest
                 FROM inbox_counts c WHERE c.accepted > 0
-                """).map { row in
-                InboxDepth(mailbox: MailboxID(try row("mailbox")), count: Int(try row("accepted", as: Int64.self)), oldestDeliveredAt: try row.timestamp("oldest"))
+                """
+            ).map { row in
+                InboxDepth(
+                    mailbox: MailboxID(try row("mailbox")), count: Int(try row("accepted", as: Int64.self)),
+                    oldestDeliveredAt: try row.timestamp("oldest"))
             }
         }
     }
@@ -167,10 +193,12 @@ extension PostgresStore: MessageStore {
     public func abandonIncompleteUploads(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
         let ids = idGenerator
         return try await write { tx in
-            let stale = try await tx.rows("""
+            let stale = try await tx.rows(
+                """
                 SELECT \(MessageRecord.columns) FROM messages WHERE status = 'uploading' AND created_at < $1 ORDER BY created_at LIMIT $2
                 FOR UPDATE SKIP LOCKED
-                """, [now.adding(seconds: -policy.uploadTimeoutSeconds), limit]).map(MessageRecord.init(row:))
+                """, [now.adding(seconds: -policy.uploadTimeoutSeconds), limit]
+            ).map(MessageRecord.init(row:))
             for message in stale {
                 guard let transition = MessageLifecycle.abandoned(message, policy: policy, reportID: ids.next(now: now), now: now) else { continue }
                 try await Self.apply(transition, row: .update, now: now, tx)
@@ -181,10 +209,12 @@ extension PostgresStore: MessageStore {
 
     public func purgePayloads(deliveredBefore: Timestamp, limit: Int, now: Timestamp) async throws -> Int {
         try await write { tx in
-            let ids = try await tx.rows("""
+            let ids = try await tx.rows(
+                """
                 SELECT message_id FROM messages WHERE NOT payload_purged AND delivered_at < $1 ORDER BY delivered_at LIMIT $2
                 FOR UPDATE SKIP LOCKED
-                """, [deliveredBefore, limit]).map { try $0("message_id", as: String.self) }
+                """, [deliveredBefore, limit]
+            ).map { try $0("message_id", as: String.self) }
             for id in ids {
                 try await tx.execute("DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = $1)", [id])
                 try await tx.execute("DELETE FROM chunks WHERE message_id = $1", [id])
@@ -197,7 +227,8 @@ extension PostgresStore: MessageStore {
 
     public func discardAbandonedUploads(stagedBefore: Timestamp) async throws -> Int {
         try await write { tx in
-            try await tx.execute("""
+            try await tx.execute(
+                """
                 DELETE FROM segments s WHERE s.created_at < $1 AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.upload_id = s.upload_id) RETURNING 1
                 """, [stagedBefore])
         }
@@ -207,7 +238,8 @@ extension PostgresStore: MessageStore {
         try await write { tx in
             if let mailbox {
                 let filter = "SELECT message_id FROM messages WHERE recipient = $1 OR sender = $1"
-                try await tx.execute("DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id IN (\(filter)))", [mailbox.rawValue])
+                try await tx.execute(
+                    "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id IN (\(filter)))", [mailbox.rawValue])
                 for table in ["message_events", "deadlines", "alerts"] {
                     try await tx.execute("DELETE FROM \(table) WHERE message_id IN (\(filter))", [mailbox.rawValue])
                 }
@@ -216,7 +248,8 @@ extension PostgresStore: MessageStore {
                 try await tx.execute("TRUNCATE segments, chunks, message_events, deadlines, webhook_attempts, webhook_deliveries, alerts, messages")
             }
             try await tx.execute("DELETE FROM inbox_counts")
-            try await tx.execute("""
+            try await tx.execute(
+                """
                 INSERT INTO inbox_counts (mailbox, accepted) SELECT recipient, count(*) FROM messages WHERE status = 'accepted' GROUP BY recipient
                 """)
             tx.audit(EventDetails.reset(mailbox), now: now)
@@ -227,7 +260,8 @@ extension PostgresStore: MessageStore {
     /// (its own transaction, one round trip instead of six). It writes what the general path writes:
     /// the inbox count and position (count row locked first, as `enterInbox`), the message, its
     /// segment and chunk, the `delivered` event and its queued audit entry.
-    static func deliverySQL(_ record: MessageRecord, chunk: StagedChunk, inline: ByteBuffer, now: Timestamp) -> (String, [any SQLArgumentConvertible]) {
+    static func deliverySQL(_ record: MessageRecord, chunk: StagedChunk, inline: ByteBuffer, now: Timestamp) -> (String, [any SQLArgumentConvertible])
+    {
         var arguments: [any SQLArgumentConvertible] = []
         func bind(_ value: any SQLArgumentConvertible) -> String {
             arguments.append(value)
@@ -247,12 +281,14 @@ extension PostgresStore: MessageStore {
         let sql = """
             WITH c AS (INSERT INTO inbox_counts (mailbox, accepted) VALUES (\(recipient), 1)
                        ON CONFLICT (mailbox) DO UPDATE SET accepted = inbox_counts.accepted + 1 RETURNING nextval('inbox_sequence') AS seq),
-                 m AS (INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(values.joined(separator: ", "))) RETURNING inbox_seq),
+                 m AS (INSERT INTO messages (\(MessageRecord.columns), deadlines_planned)
+                     VALUES (\(values.joined(separator: ", "))) RETURNING inbox_seq),
                  s AS (INSERT INTO segments (upload_id, idx, created_at, data) VALUES (\(upload), 0, \(at), \(bind(inline)))),
                  ch AS (INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256)
                         VALUES (\(id), 1, \(upload), \(bind(chunk.size)), \(bind(chunk.segmentCount)), \(bind(chunk.sha256)))),
                  e AS (INSERT INTO message_events (message_id, at, kind, detail) VALUES (\(id), \(at), 'delivered', '{}')),
-                 a AS (INSERT INTO audit_pending (at, actor, action, subject, detail) VALUES (\(at), 'broker', 'message.delivered', \(bind("message \(record.id.rawValue)")), '{}'))\(facts)
+                 a AS (INSERT INTO audit_pending (at, actor, action, subject, detail)
+                     VALUES (\(at), 'broker', 'message.delivered', \(bind("message \(record.id.rawValue)")), '{}'))\(facts)
             SELECT inbox_seq FROM m
             """
         return (sql, arguments)
@@ -269,10 +305,12 @@ extension PostgresStore: MessageStore {
     /// row lock is held to commit, so one mailbox's deliveries commit in position order and a cursor
     /// never passes a position that has yet to commit.
     static func enterInbox(_ recipient: MailboxID, _ tx: SQLTransaction) async throws -> Int64 {
-        try await tx.row("""
+        try await tx.row(
+            """
             INSERT INTO inbox_counts (mailbox, accepted) VALUES ($1, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = inbox_counts.accepted + 1
             RETURNING nextval('inbox_sequence') AS seq
-            """, [recipient.rawValue]).orThrow()("seq")
+            """, [recipient.rawValue]
+        ).orThrow()("seq")
     }
 
     static func leaveInbox(_ recipient: MailboxID, _ tx: SQLTransaction) async throws {
@@ -284,16 +322,18 @@ extension PostgresStore: MessageStore {
         let arguments: [any SQLArgumentConvertible] = [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256]
         if let inline = chunk.inlineSegment {
             // One statement for the segment and its chunk row (one round trip for a small send).
-            try await tx.execute("WITH s AS (INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($3, 0, $7, $8)) \(insertChunk)",
-                                 arguments + [now, inline])
+            try await tx.execute(
+                "WITH s AS (INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($3, 0, $7, $8)) \(insertChunk)",
+                arguments + [now, inline])
         } else {
             try await tx.execute(insertChunk, arguments)
         }
     }
 
     static func detachChunk(_ id: MessageID, number: Int, _ tx: SQLTransaction) async throws {
-        try await tx.execute("DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = $1 AND chunk_no = $2)",
-                             [id.rawValue, number])
+        try await tx.execute(
+            "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = $1 AND chunk_no = $2)",
+            [id.rawValue, number])
         try await tx.execute("DELETE FROM chunks WHERE message_id = $1 AND chunk_no = $2", [id.rawValue, number])
     }
 }

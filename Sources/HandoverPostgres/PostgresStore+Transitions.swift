@@ -21,7 +21,8 @@ extension PostgresStore {
             case .event(let kind, let detail): try await addEvent(message.id, kind, detail, now, tx)
             case .resolveAlerts(let reason): try await resolveClearedAlerts(message, reason: reason, now: now, tx)
             case .discardChunks:
-                try await tx.execute("DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = $1)", [message.id.rawValue])
+                try await tx.execute(
+                    "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = $1)", [message.id.rawValue])
                 try await tx.execute("DELETE FROM chunks WHERE message_id = $1", [message.id.rawValue])
             case .audit(let record): tx.audit(record, now: now)
             case .deliverReport(var report):
@@ -38,7 +39,9 @@ extension PostgresStore {
     /// Stores a message the broker wrote (business ack, alert, notice) with its body, delivered at once.
     static func insertDelivered(_ made: MessageRecord, body: [UInt8], now: Timestamp, _ tx: SQLTransaction) async throws {
         let record = try await apply(MessageLifecycle.created(made, firstChunkSize: Int64(body.count), now: now), row: .insert, now: now, tx)
-        try await attach(StagedChunk(uploadID: made.id.rawValue + "-1", size: Int64(body.count), segmentCount: 1, sha256: sha256Hex(body),
-                                     inlineSegment: ByteBuffer(bytes: body)), to: record.id, number: 1, now: now, tx)
+        try await attach(
+            StagedChunk(
+                uploadID: made.id.rawValue + "-1", size: Int64(body.count), segmentCount: 1, sha256: sha256Hex(body),
+                inlineSegment: ByteBuffer(bytes: body)), to: record.id, number: 1, now: now, tx)
     }
 }

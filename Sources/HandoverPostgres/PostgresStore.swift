@@ -26,8 +26,10 @@ public final class PostgresStore: Sendable {
 
     /// Connects, checks the database answers, and applies migrations. Throws `StoreUnavailable` with the
     /// cause when the server cannot be reached or refuses the login.
-    public static func connect(url: String, maximumConnections: Int = 20, callTimeout: Duration = PostgresStore.defaultCallTimeout,
-                               logger: Logger = Logger(label: "handover.postgres")) async throws -> PostgresStore {
+    public static func connect(
+        url: String, maximumConnections: Int = 20, callTimeout: Duration = PostgresStore.defaultCallTimeout,
+        logger: Logger = Logger(label: "handover.postgres")
+    ) async throws -> PostgresStore {
         let parsed = try PostgresURL.parse(url)
         // One direct connection first: it fails fast with the real cause (refused, no such database,
         // bad password), where the pool would keep retrying quietly.
@@ -170,7 +172,7 @@ public final class PostgresStore: Sendable {
             }
         } catch let error as PSQLError where Self.isUnavailable(error) {
             throw StoreUnavailable(PostgreSQL: error, target: "PostgreSQL")
-        } catch where !(error is StoreUnavailable) && !(error is CancellationError) && !leased.withLock({ $0 }) {
+        } catch  where !(error is StoreUnavailable) && !(error is CancellationError) && !leased.withLock({ $0 }) {
             // No connection could be leased (the pool's own errors, such as its circuit breaker
             // while the server refuses connections): unavailable, not an internal error.
             throw StoreUnavailable(PostgreSQL: error, target: "PostgreSQL")
@@ -193,7 +195,10 @@ public final class PostgresStore: Sendable {
                     try? await Task.sleep(for: limit)
                     if outcome.finish(.failure(StoreUnavailable(reason: "no answer from PostgreSQL within \(limit)"))) { work.cancel() }
                 }
-                outcome.onFinish { work.cancel(); timer.cancel() }
+                outcome.onFinish {
+                    work.cancel()
+                    timer.cancel()
+                }
             }
         } onCancel: {
             outcome.finish(.failure(CancellationError()))
@@ -260,7 +265,9 @@ public final class PostgresStore: Sendable {
                 for row in batch {
                     sequence += 1
                     let at = try row.requiredTimestamp("at")
-                    let (actor, action, subject, detail): (String, String, String, String) = (try row("actor"), try row("action"), try row("subject"), try row("detail"))
+                    let (actor, action, subject, detail): (String, String, String, String) = (
+                        try row("actor"), try row("action"), try row("subject"), try row("detail")
+                    )
                     let hash = AuditChain.hash(previous: previous, at: at, actor: actor, action: action, subject: subject, detail: detail)
                     let n = arguments.count
                     arguments += [sequence, at, actor, action, subject, detail, previous, hash]
@@ -268,7 +275,9 @@ public final class PostgresStore: Sendable {
                     previous = hash
                     ids.append(try row("id"))
                 }
-                try await tx.execute("INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, entry_hash) VALUES \(tuples.joined(separator: ", "))", arguments)
+                try await tx.execute(
+                    "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, entry_hash) VALUES \(tuples.joined(separator: ", "))",
+                    arguments)
             }
             try await tx.execute("DELETE FROM audit_pending WHERE id = ANY($1)", [SQLArgument.integers(ids)])
             return ids.count
@@ -301,8 +310,9 @@ struct PostgresURL {
 
     static func parse(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PostgresURL {
         guard let url = URLComponents(string: text), ["postgres", "postgresql"].contains(url.scheme ?? ""), let host = url.host, !host.isEmpty else {
-            throw StoreUnavailable(reason: "not a PostgreSQL URL: \(redacted(text)) (expected postgres://user[:password]@host[:port]/database; "
-                + "percent-encode @ : / in a password, or leave it out and use HANDOVER_DATABASE_PASSWORD_FILE)")
+            throw StoreUnavailable(
+                reason: "not a PostgreSQL URL: \(redacted(text)) (expected postgres://user[:password]@host[:port]/database; "
+                    + "percent-encode @ : / in a password, or leave it out and use HANDOVER_DATABASE_PASSWORD_FILE)")
         }
         let modeText = url.queryItems?.first(where: { $0.name == "sslmode" })?.value ?? "prefer"
         guard let mode = SSLMode(rawValue: modeText) else {
@@ -321,8 +331,9 @@ struct PostgresURL {
         }
         if password == nil { password = environment["PGPASSWORD"] }
         let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
-        return PostgresURL(host: host, port: url.port ?? 5432, username: url.user?.removingPercentEncoding ?? "postgres",
-                           password: password, database: database.isEmpty ? nil : database, sslMode: mode, rootCertificate: root)
+        return PostgresURL(
+            host: host, port: url.port ?? 5432, username: url.user?.removingPercentEncoding ?? "postgres",
+            password: password, database: database.isEmpty ? nil : database, sslMode: mode, rootCertificate: root)
     }
 
     /// The client TLS settings for the mode: `require` encrypts without checking, as libpq does.
@@ -431,7 +442,10 @@ final class OneShot<T: Sendable>: Sendable {
             guard !s.done else { return (false, nil, nil) }
             s.done = true
             if s.continuation == nil { s.early = result }
-            defer { s.continuation = nil; s.cleanup = nil }
+            defer {
+                s.continuation = nil
+                s.cleanup = nil
+            }
             return (true, s.continuation, s.cleanup)
         }
         continuation?.resume(with: result)
@@ -445,8 +459,14 @@ extension StoreUnavailable {
     /// the statement and its bound values (payloads, sealed passwords), which must never reach a
     /// log. Kept: the error code, SQLSTATE, the server's message and the connection-level cause.
     init(PostgreSQL error: any Error, target: String) {
-        if let unavailable = error as? StoreUnavailable { self = unavailable; return }
-        guard let psql = error as? PSQLError else { self.init(reason: "cannot use \(target): \(type(of: error))"); return }
+        if let unavailable = error as? StoreUnavailable {
+            self = unavailable
+            return
+        }
+        guard let psql = error as? PSQLError else {
+            self.init(reason: "cannot use \(target): \(type(of: error))")
+            return
+        }
         var parts = ["\(psql.code)"]
         if let state = psql.serverInfo?[.sqlState] { parts.append("SQLSTATE \(state)") }
         if let message = psql.serverInfo?[.message] { parts.append(message) }

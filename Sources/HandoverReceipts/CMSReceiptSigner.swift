@@ -47,11 +47,15 @@ public final class CMSReceiptSigner: Sendable {
             }
             defer { BIO_free(input) }
             let flags = UInt32(CMS_DETACHED | CMS_BINARY)
-            guard let cms = CMS_sign(h.certificate, h.key, nil, input, flags) else { throw Failure(description: "CMS_sign failed: \(Self.lastError())") }
+            guard let cms = CMS_sign(h.certificate, h.key, nil, input, flags) else {
+                throw Failure(description: "CMS_sign failed: \(Self.lastError())")
+            }
             defer { CMS_ContentInfo_free(cms) }
             guard let output = BIO_new(BIO_s_mem()) else { throw Failure(description: "out of memory") }
             defer { BIO_free(output) }
-            guard PEM_write_bio_CMS_stream(output, cms, nil, 0) == 1 else { throw Failure(description: "writing the CMS failed: \(Self.lastError())") }
+            guard PEM_write_bio_CMS_stream(output, cms, nil, 0) == 1 else {
+                throw Failure(description: "writing the CMS failed: \(Self.lastError())")
+            }
             var pointer: UnsafeMutablePointer<CChar>?
             let length = BIO_ctrl(output, BIO_CTRL_INFO, 0, &pointer)
             guard let pointer, length > 0 else { throw Failure(description: "empty signature") }

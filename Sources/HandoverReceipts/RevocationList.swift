@@ -38,7 +38,8 @@ public struct RevocationList: Sendable, Equatable {
                 if let stack = X509_CRL_get_REVOKED(crl) {
                     for i in 0..<OPENSSL_sk_num(stack) {
                         guard let entry = OPENSSL_sk_value(stack, i),
-                              let serial = X509_REVOKED_get0_serialNumber(OpaquePointer(entry)) else { continue }
+                            let serial = X509_REVOKED_get0_serialNumber(OpaquePointer(entry))
+                        else { continue }
                         serials.insert(Self.hex(serial))
                     }
                 }
@@ -63,7 +64,11 @@ public struct RevocationList: Sendable, Equatable {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        normalised(bytes.map { String($0, radix: 16, uppercase: true).count == 1 ? "0" + String($0, radix: 16, uppercase: true) : String($0, radix: 16, uppercase: true) }.joined())
+        normalised(
+            bytes.map {
+                String($0, radix: 16, uppercase: true).count == 1
+                    ? "0" + String($0, radix: 16, uppercase: true) : String($0, radix: 16, uppercase: true)
+            }.joined())
     }
 
     static func normalised(_ hex: String) -> String {

@@ -68,11 +68,11 @@ actor GroupCommitWriter {
         draining = false
     }
 
-    /// Commits on a Dispatch thread (see `SQLiteMessageStore.read`: GRDB's calls block their thread).
+    /// Commits on a Dispatch thread (see `SQLiteStore.read`: GRDB's calls block their thread).
     private nonisolated func commit(_ batch: [PendingWrite]) async {
         let pool = self.pool
         let error: (any Error)? = await withCheckedContinuation { continuation in
-            SQLiteMessageStore.blockingQueue.async {
+            SQLiteStore.blockingQueue.async {
                 do {
                     try pool.write { db in
                         for item in batch { item.run(db) }

@@ -12,7 +12,8 @@ enum SQLiteFailure {
         switch code {
         case .SQLITE_FULL:
             return StoreUnavailable(reason: "SQLite: the disk is full (\(failure.extendedResultCode))", cause: .full)
-        case .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_NOMEM, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PROTOCOL, .SQLITE_CORRUPT, .SQLITE_NOTADB:
+        case .SQLITE_IOERR, .SQLITE_BUSY, .SQLITE_LOCKED, .SQLITE_NOMEM, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PROTOCOL, .SQLITE_CORRUPT,
+            .SQLITE_NOTADB:
             // An I/O error writing to a full disk is a full disk as far as anyone waiting is concerned.
             let full = code == .SQLITE_IOERR && failure.message?.localizedCaseInsensitiveContains("disk is full") == true
             return StoreUnavailable(reason: "SQLite: \(failure.extendedResultCode)", cause: full ? .full : .failing)

@@ -11,7 +11,10 @@ import Synchronization
 final class StorageReserve: Sendable {
     let path: String
     let bytes: Int64
-    private struct State { var released = false; var lastLook: Int64 = 0 }
+    private struct State {
+        var released = false
+        var lastLook: Int64 = 0
+    }
     private let state = Mutex(State())
 
     init(databasePath: String, bytes: Int64 = 8 << 20) {
@@ -60,7 +63,9 @@ final class StorageReserve: Sendable {
 
     private func freeBytes() -> Int64 {
         var info = statvfs()
-        guard statvfs((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, &info) == 0 else { return 0 }
+        guard statvfs((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, &info) == 0 else {
+            return 0
+        }
         return Int64(info.f_bavail) * Int64(info.f_frsize)
     }
 }

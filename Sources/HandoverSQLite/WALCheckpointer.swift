@@ -22,7 +22,7 @@ final class WALCheckpointer: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             // PASSIVE never blocks; a checkpoint that finds nothing to do costs a few microseconds.
-            _ = try? await SQLiteMessageStore.blocking { [connection] in
+            _ = try? await SQLiteStore.blocking { [connection] in
                 try connection.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
             }
         }

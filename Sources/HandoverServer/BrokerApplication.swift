@@ -28,30 +28,36 @@ public struct BrokerParts: Sendable {
 
 public enum BrokerApplication {
     /// Opens the store, brings the directory into force and wires the broker, without starting anything.
-    public static func assemble(_ config: ServeConfiguration, logger: Logger,
-                                clock: @escaping @Sendable () -> Timestamp = SystemClock.now,
-                                environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> BrokerParts {
+    public static func assemble(
+        _ config: ServeConfiguration, logger: Logger,
+        clock: @escaping @Sendable () -> Timestamp = SystemClock.now,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> BrokerParts {
         var notes: [String] = []
         let location = try StoreLocation(config.database)
-        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        try FileManager.default.createDirectory(
+            atPath: config.dataDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         try SandboxGuard.checkListener(config)
         let store = try await location.open(timeout: .seconds(config.databaseTimeoutSeconds), logger: logger)
         try await SandboxGuard.checkStore(store, config: config)
         let files = FileManager.default.fileExists(atPath: config.routes) ? try DirectoryFiles.loadWithDocument(folder: config.routes).document : nil
-        let secrets = try await MasterKey.load(dataDirectory: config.dataDirectory, environment: environment, store: store,
-                                               shared: location.isShared, notes: &notes)
+        let secrets = try await MasterKey.load(
+            dataDirectory: config.dataDirectory, environment: environment, store: store,
+            shared: location.isShared, notes: &notes)
         let manager = DirectoryManager(store: store, environment: environment, sandbox: config.sandbox, secrets: secrets, clock: clock)
         notes += try await manager.start(files: files, mode: config.routesMode, actor: "routes:\(config.routes)")
         let sharedKey = try SharedKey.resolve(config: config, environment: environment, notes: &notes)
         let metrics = BrokerMetrics()
         let channels = try notificationChannels(config, environment: environment, directory: manager.holder.snapshot.directory, notes: &notes)
-        let webhookSender = WebhookSender(store: store, directory: manager.holder, environment: environment, channels: channels, clock: clock, logger: logger)
+        let webhookSender = WebhookSender(
+            store: store, directory: manager.holder, environment: environment, channels: channels, clock: clock, logger: logger)
         // With instances sharing a database, another may plan a deadline this one must fire if the
         // planner dies, so look at the shared deadlines every few seconds rather than every 30.
-        let scheduler = EscalationScheduler(store: store, directory: manager.holder, clock: clock, logger: logger,
-                                            maxSleep: location.isShared ? .seconds(2) : .seconds(30),
-                                            afterRaise: { webhookSender.wake.signal() }, onRaised: { metrics.alertRaised($0) })
+        let scheduler = EscalationScheduler(
+            store: store, directory: manager.holder, clock: clock, logger: logger,
+            maxSleep: location.isShared ? .seconds(2) : .seconds(30),
+            afterRaise: { webhookSender.wake.signal() }, onRaised: { metrics.alertRaised($0) })
         // Spent tokens outlive a restart: PostgreSQL keeps them in its shared cache, SQLite in a journal.
         var replayGuard = TokenReplayGuard(capacity: config.replayCapacity)
         var journal: SpentTokenJournal?
@@ -62,21 +68,25 @@ public enum BrokerApplication {
             journal = opened
         }
         let revocations = ClientRevocations(try ClientCRL.load(config))
-        var meshConfiguration = MeshConfiguration(sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes,
-                                                  bindClientCertificates: config.tls == .mutual, ratePerSecond: config.ratePerSecond,
-                                                  rateBurst: config.rateBurst)
+        var meshConfiguration = MeshConfiguration(
+            sandbox: config.sandbox, maxRequestBytes: config.maxRequestBytes,
+            bindClientCertificates: config.tls == .mutual, ratePerSecond: config.ratePerSecond,
+            rateBurst: config.rateBurst)
         meshConfiguration.certificateBinding = config.certificateBinding
-        let broker = MeshBroker(store: store, directory: manager.holder, sharedKey: sharedKey, configuration: meshConfiguration,
-                                clock: clock, metrics: metrics, receiptSigner: try ReceiptKeys.load(config, notes: &notes),
-                                replayGuard: replayGuard, spentTokens: journal, revocations: revocations,
-                                onDelivered: { scheduler.wake.signal() })
+        let broker = MeshBroker(
+            store: store, directory: manager.holder, sharedKey: sharedKey, configuration: meshConfiguration,
+            clock: clock, metrics: metrics, receiptSigner: try ReceiptKeys.load(config, notes: &notes),
+            replayGuard: replayGuard, spentTokens: journal, revocations: revocations,
+            onDelivered: { scheduler.wake.signal() })
         let expiry = ExpiryPolicy(uploadTimeoutSeconds: config.uploadTimeoutSeconds, subjectRetentionSeconds: config.subjectRetentionDays * 86_400)
-        let sweeper = ExpirySweeper(store: store, policy: expiry, subjectHasher: CrossingSubjectHasher(secrets: secrets),
-                                    interval: .seconds(config.sweepIntervalSeconds), clock: clock, logger: logger)
+        let sweeper = ExpirySweeper(
+            store: store, policy: expiry, subjectHasher: CrossingSubjectHasher(secrets: secrets),
+            interval: .seconds(config.sweepIntervalSeconds), clock: clock, logger: logger)
         let refresher = DirectoryRefresher(manager: manager, interval: .seconds(1), feed: store as? any DirectoryChangeFeed, logger: logger)
-        return BrokerParts(store: store, directoryManager: manager, broker: broker, sweeper: sweeper, refresher: refresher,
-                           scheduler: scheduler, webhookSender: webhookSender,
-                           sharedKey: sharedKey, revocations: revocations, notes: notes, clock: clock)
+        return BrokerParts(
+            store: store, directoryManager: manager, broker: broker, sweeper: sweeper, refresher: refresher,
+            scheduler: scheduler, webhookSender: webhookSender,
+            sharedKey: sharedKey, revocations: revocations, notes: notes, clock: clock)
     }
 
     /// The router with every endpoint for this configuration.
@@ -90,8 +100,10 @@ public enum BrokerApplication {
             router.add(middleware: PeerIdentityMiddleware())
         }
         MeshEndpoints<HandoverRequestContext>(broker: parts.broker).register(on: router)
-        AdminEndpoints<HandoverRequestContext>(manager: parts.directoryManager, store: parts.store, clock: parts.clock,
-                                               revocations: parts.revocations, adminCertificateNames: adminCertificateNames).register(on: router)
+        AdminEndpoints<HandoverRequestContext>(
+            manager: parts.directoryManager, store: parts.store, clock: parts.clock,
+            revocations: parts.revocations, adminCertificateNames: adminCertificateNames
+        ).register(on: router)
         if sandbox { SandboxEndpoints<HandoverRequestContext>(store: parts.store, clock: parts.clock).register(on: router) }
         return router
     }
@@ -103,9 +115,10 @@ public enum BrokerApplication {
             maxHeaderFieldSize: config.maxHeaderBytes, maxHeaderListSize: config.maxHeaderBytes, maxHeaderFieldCount: 100)
         let limits = config.connectionLimits
         let ledger = ConnectionLedger(maxPerAddress: limits.maxPerAddress, logger: logger)
-        let http1 = HTTPServerBuilder.http1(configuration: .init(
-            additionalChannelHandlers: [ConnectionGuardHandler(limits: limits, ledger: ledger), PeerIdentityHandler()],
-            idleTimeout: .seconds(config.idleTimeoutSeconds), httpDecoderConfiguration: decoder))
+        let http1 = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionGuardHandler(limits: limits, ledger: ledger), PeerIdentityHandler()],
+                idleTimeout: .seconds(config.idleTimeoutSeconds), httpDecoderConfiguration: decoder))
         var credentials: ServerCredentials?
         switch config.tls {
         case .off:
@@ -116,10 +129,13 @@ public enum BrokerApplication {
             credentials = loaded
         }
         // The store first: the group stops services in reverse order, so it closes last.
-        var services: [any Service] = [StoreService(store: parts.store, logger: logger), parts.sweeper, parts.refresher, parts.scheduler, parts.webhookSender,
-                                       StoreWatch(store: parts.store, metrics: parts.broker.metrics, logger: logger),
-                                       CredentialReloader(server: credentials, broker: parts.broker, revocations: parts.revocations,
-                                                          config: config, logger: logger)]
+        var services: [any Service] = [
+            StoreService(store: parts.store, logger: logger), parts.sweeper, parts.refresher, parts.scheduler, parts.webhookSender,
+            StoreWatch(store: parts.store, metrics: parts.broker.metrics, logger: logger),
+            CredentialReloader(
+                server: credentials, broker: parts.broker, revocations: parts.revocations,
+                config: config, logger: logger),
+        ]
         if let port = config.monitoringPort {
             services.append(monitoringApplication(parts, host: config.monitoringHost, port: port, logger: logger))
         }
@@ -127,8 +143,9 @@ public enum BrokerApplication {
         return Application(
             router: router(parts, sandbox: config.sandbox, adminCertificateNames: config.tls == .mutual ? Set(config.adminCertificateNames) : nil),
             server: server,
-            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "Handover",
-                                 availableConnectionsDelegate: MaximumAvailableConnections(config.maxConnections)),
+            configuration: .init(
+                address: .hostname(config.host, port: config.port), serverName: "Handover",
+                availableConnectionsDelegate: MaximumAvailableConnections(config.maxConnections)),
             services: services,
             logger: logger)
     }
@@ -137,14 +154,18 @@ public enum BrokerApplication {
 extension BrokerApplication {
     /// The SMTP relay and console link alert notifications use; a note when the directory emails
     /// someone and no relay is configured (those deliveries fail, recorded, until one is).
-    public static func notificationChannels(_ config: ServeConfiguration, environment: [String: String], directory: Directory,
-                                            notes: inout [String]) throws -> NotificationChannels {
+    public static func notificationChannels(
+        _ config: ServeConfiguration, environment: [String: String], directory: Directory,
+        notes: inout [String]
+    ) throws -> NotificationChannels {
         var channels = NotificationChannels(consoleURL: config.consoleURL)
         if let url = config.smtpURL {
             let relay = try SMTPRelayConfiguration.parse(url: url, from: config.smtpFrom, trustFile: config.smtpCA, environment: environment)
             channels.smtp = SMTPRelay(configuration: relay)
             notes.append("alert email through \(relay.redacted) from \(relay.from)")
-        } else if directory.escalationPolicies.contains(where: { $0.stages.contains { $0.notify.contains { if case .email = $0 { true } else { false } } } }) {
+        } else if directory.escalationPolicies.contains(where: {
+            $0.stages.contains { $0.notify.contains { if case .email = $0 { true } else { false } } }
+        }) {
             notes.append("the directory sends alerts by email but no SMTP relay is configured (--smtp-url): those deliveries will fail until one is")
         }
         return channels
@@ -156,7 +177,8 @@ extension BrokerApplication {
     static func monitoringApplication(_ parts: BrokerParts, host: String, port: Int, logger: Logger) -> some Service {
         let router = Router(context: HandoverRequestContext.self)
         MeshEndpoints<HandoverRequestContext>(broker: parts.broker).registerMonitoring(on: router)
-        return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Handover monitoring"), logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Handover monitoring"), logger: logger)
     }
 }
 
@@ -169,7 +191,8 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 enum ClientCRL {
     static func load(_ config: ServeConfiguration) throws -> RevocationList? {
         guard let path = config.clientCRL else { return nil }
-        guard let crl = try? String(contentsOfFile: path, encoding: .utf8), let ca = try? String(contentsOfFile: config.clientCA, encoding: .utf8) else {
+        guard let crl = try? String(contentsOfFile: path, encoding: .utf8), let ca = try? String(contentsOfFile: config.clientCA, encoding: .utf8)
+        else {
             throw ConfigurationError("--client-crl: cannot read \(path) or the client CA \(config.clientCA)")
         }
         do {
@@ -187,7 +210,8 @@ enum ReceiptKeys {
             notes.append("receipts are off: no \(config.receiptCertificate) / \(config.receiptKey)")
             return nil
         }
-        return try CMSReceiptSigner(certificatePEM: try String(contentsOfFile: config.receiptCertificate, encoding: .utf8),
-                                    keyPEM: try String(contentsOfFile: config.receiptKey, encoding: .utf8))
+        return try CMSReceiptSigner(
+            certificatePEM: try String(contentsOfFile: config.receiptCertificate, encoding: .utf8),
+            keyPEM: try String(contentsOfFile: config.receiptKey, encoding: .utf8))
     }
 }

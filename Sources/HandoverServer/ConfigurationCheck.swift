@@ -8,12 +8,14 @@ public enum ConfigurationCheck {
     public static func files(_ config: ServeConfiguration) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: config.routes) else {
-            throw ConfigurationError("--routes: \(config.routes) does not exist (the routing directory: a folder of YAML files, or one file; see Routes/README.md)")
+            throw ConfigurationError(
+                "--routes: \(config.routes) does not exist (the routing directory: a folder of YAML files, or one file; see Routes/README.md)")
         }
         if let path = config.sqlitePath, !config.usesDefaultDataDirectory {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-                throw ConfigurationError("--database: the folder \(folder) does not exist; create it first (a new store would otherwise be made somewhere unexpected)")
+                throw ConfigurationError(
+                    "--database: the folder \(folder) does not exist; create it first (a new store would otherwise be made somewhere unexpected)")
             }
         }
         if config.receiptFilesExplicit {

@@ -47,8 +47,12 @@ public final class ConnectionLedger: Sendable {
             return true
         }
         guard due else { return }
-        logger.info("TLS handshake failed", metadata: ["handover.client_address": "\(address ?? "unknown")", "handover.error_type": "\(type(of: error))",
-                                                       "handover.error": "\(String(describing: error).prefix(200))"])
+        logger.info(
+            "TLS handshake failed",
+            metadata: [
+                "handover.client_address": "\(address ?? "unknown")", "handover.error_type": "\(type(of: error))",
+                "handover.error": "\(String(describing: error).prefix(200))",
+            ])
     }
 
     func open(_ address: String) -> Bool {
@@ -121,7 +125,9 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if error is NIOSSLError || error is BoringSSLError { ledger.tlsFailed(address: address ?? context.channel.remoteAddress?.ipAddress, error: error) }
+        if error is NIOSSLError || error is BoringSSLError {
+            ledger.tlsFailed(address: address ?? context.channel.remoteAddress?.ipAddress, error: error)
+        }
         context.fireErrorCaught(error)
     }
 

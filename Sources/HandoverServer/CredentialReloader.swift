@@ -30,7 +30,10 @@ public final class ServerCredentials: Sendable {
         return Loaded(chain: chain, key: key)
     }
 
-    func reload() throws { let fresh = try Self.load(certificatePath, keyPath); current.withLock { $0 = fresh } }
+    func reload() throws {
+        let fresh = try Self.load(certificatePath, keyPath)
+        current.withLock { $0 = fresh }
+    }
 
     var contextCallback: NIOSSLContextCallback {
         { [self] _, promise in
@@ -71,8 +74,9 @@ struct CredentialReloader: Service, CustomStringConvertible {
             revocations.replace(try ClientCRL.load(config))
             logger.notice("SIGHUP: server certificate, receipt key and client CRL reloaded")
         } catch {
-            logger.error("SIGHUP: reload failed; the previous certificates stay in force",
-                         metadata: ["handover.error": "\(String(describing: error).prefix(200))"])
+            logger.error(
+                "SIGHUP: reload failed; the previous certificates stay in force",
+                metadata: ["handover.error": "\(String(describing: error).prefix(200))"])
         }
     }
 }

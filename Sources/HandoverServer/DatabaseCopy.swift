@@ -25,7 +25,7 @@ public enum DatabaseCopy {
             throw ConfigurationError("--to must be postgres://user@host:port/database")
         }
         guard FileManager.default.fileExists(atPath: path) else { throw ConfigurationError("there is no SQLite store at \(path)") }
-        let source = try SQLiteMessageStore(path: path)
+        let source = try SQLiteStore(path: path)
         let target = try await PostgresStore.connect(url: url, callTimeout: .seconds(120))
         defer { target.cancel() }
         let (tables, audit) = try await StoreCopier.copy(from: try SQLiteExporter(store: source), to: target, progress: progress)

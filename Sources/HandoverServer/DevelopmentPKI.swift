@@ -39,12 +39,17 @@ public struct DevelopmentPKI {
             },
             issuerPrivateKey: .init(caKey))
         var written = [try write(ca, key: caKey, named: "ca", in: folder)]
-        written.append(try issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1], Array(repeating: 0, count: 15) + [1]],
-                                 serverAuth: true, named: "server", in: folder, ca: (ca, caKey), now: now))
+        written.append(
+            try issue(
+                commonName: "localhost", dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1], Array(repeating: 0, count: 15) + [1]],
+                serverAuth: true, named: "server", in: folder, ca: (ca, caKey), now: now))
         written.append(try issue(commonName: "handover-receipts", named: "receipts", in: folder, ca: (ca, caKey), now: now, signing: true))
         written.append(try issue(commonName: "handover-admin", named: "admin", in: clientsFolder, ca: (ca, caKey), now: now))
         for mailbox in mailboxes {
-            written.append(try issue(commonName: mailbox.rawValue, dnsNames: [mailbox.rawValue], named: mailbox.rawValue, in: clientsFolder, ca: (ca, caKey), now: now))
+            written.append(
+                try issue(
+                    commonName: mailbox.rawValue, dnsNames: [mailbox.rawValue], named: mailbox.rawValue, in: clientsFolder, ca: (ca, caKey), now: now)
+            )
         }
         return written
     }
@@ -70,11 +75,14 @@ public struct DevelopmentPKI {
         let current = folder.appendingPathComponent("receipts.pem")
         var previous: String?
         if FileManager.default.fileExists(atPath: current.path) {
-            let stamp = ISO8601DateFormatter.string(from: now, timeZone: TimeZone(identifier: "UTC") ?? .current,
-                                                    formatOptions: [.withYear, .withMonth, .withDay, .withTime]).replacingOccurrences(of: ":", with: "")
+            let stamp = ISO8601DateFormatter.string(
+                from: now, timeZone: TimeZone(identifier: "UTC") ?? .current,
+                formatOptions: [.withYear, .withMonth, .withDay, .withTime]
+            ).replacingOccurrences(of: ":", with: "")
             let oldCertificate = folder.appendingPathComponent("receipts-\(stamp).pem")
             try FileManager.default.moveItem(at: current, to: oldCertificate)
-            try? FileManager.default.moveItem(at: folder.appendingPathComponent("receipts.key"), to: folder.appendingPathComponent("receipts-\(stamp).key"))
+            try? FileManager.default.moveItem(
+                at: folder.appendingPathComponent("receipts.key"), to: folder.appendingPathComponent("receipts-\(stamp).key"))
             previous = oldCertificate.path
         }
         let written = try issue(commonName: "handover-receipts", named: "receipts", in: folder, ca: ca, now: now, signing: true)
@@ -92,8 +100,10 @@ public struct DevelopmentPKI {
 
     /// A leaf certificate signed by `ca`; `validDays` may be negative for an already-expired one (tests).
     @discardableResult
-    public func issue(commonName: String, dnsNames: [String] = [], ipAddresses: [[UInt8]] = [], serverAuth: Bool = false, named: String,
-                      in directory: URL, ca: (Certificate, P256.Signing.PrivateKey), now: Date, validDays: Double = 825, signing: Bool = false) throws -> String {
+    public func issue(
+        commonName: String, dnsNames: [String] = [], ipAddresses: [[UInt8]] = [], serverAuth: Bool = false, named: String,
+        in directory: URL, ca: (Certificate, P256.Signing.PrivateKey), now: Date, validDays: Double = 825, signing: Bool = false
+    ) throws -> String {
         let key = P256.Signing.PrivateKey()
         let subject = try DistinguishedName {
             OrganizationName("Handover development")
@@ -101,7 +111,8 @@ public struct DevelopmentPKI {
         }
         let names: [GeneralName] = dnsNames.map { .dnsName($0) } + ipAddresses.map { .ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) }
         let usages: [ExtendedKeyUsage.Usage] = signing ? [.emailProtection] : (serverAuth ? [.serverAuth] : [.clientAuth])
-        let (notBefore, notAfter) = validDays >= 0
+        let (notBefore, notAfter) =
+            validDays >= 0
             ? (now.addingTimeInterval(-3600), now.addingTimeInterval(validDays * 86_400))
             : (now.addingTimeInterval(validDays * 86_400 * 2), now.addingTimeInterval(validDays * 86_400))
         let certificate = try Certificate(
@@ -120,7 +131,10 @@ public struct DevelopmentPKI {
     func write(_ certificate: Certificate, key: P256.Signing.PrivateKey, named name: String, in directory: URL) throws -> String {
         let certURL = directory.appendingPathComponent("\(name).pem"), keyURL = directory.appendingPathComponent("\(name).key")
         try certificate.serializeAsPEM().pemString.appending("\n").write(to: certURL, atomically: true, encoding: .utf8)
-        guard FileManager.default.createFile(atPath: keyURL.path, contents: Data((key.pemRepresentation + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: keyURL.path, contents: Data((key.pemRepresentation + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else {
             throw ConfigurationError("cannot write \(keyURL.path)")
         }
         return certURL.path

@@ -6,8 +6,10 @@ import HandoverCore
 /// shared key and admin token are, so `handover serve` needs no step. Anywhere else an unset secret
 /// variable stops the start: a webhook is never posted unsigned.
 public enum DevelopmentWebhookSecrets {
-    public static func fill(environment: [String: String], directoryFolder: String, dataDirectory: String,
-                            notes: inout [String]) throws -> [String: String] {
+    public static func fill(
+        environment: [String: String], directoryFolder: String, dataDirectory: String,
+        notes: inout [String]
+    ) throws -> [String: String] {
         guard let files = try? DirectoryFiles.load(folder: directoryFolder) else { return environment }
         let wanted = files.webhooks.compactMap { hook -> String? in
             if case .environment(let name)? = hook.secret { return name }
@@ -30,7 +32,8 @@ public enum DevelopmentWebhookSecrets {
             guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw ConfigurationError("cannot write webhook secrets to \(path)")
             }
-            notes.append("webhook secret(s) \(generated.joined(separator: ", ")) generated into \(path) (development only; set the variables in production)")
+            notes.append(
+                "webhook secret(s) \(generated.joined(separator: ", ")) generated into \(path) (development only; set the variables in production)")
         }
         return merged
     }

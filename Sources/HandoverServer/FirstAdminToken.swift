@@ -20,7 +20,8 @@ public enum FirstAdminToken {
         guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw ConfigurationError("cannot write \(path)")
         }
-        try await store.createAdminToken(name: "first-start", role: .admin, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil, now: SystemClock.now())
+        try await store.createAdminToken(
+            name: "first-start", role: .admin, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil, now: SystemClock.now())
         return ["admin token created: \(path) (Authorization: Bearer <token>; more with `handover admin token create`)"]
     }
 }

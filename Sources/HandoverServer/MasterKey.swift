@@ -13,14 +13,17 @@ public enum MasterKey {
     static let checkSetting = "master_key_check"
     static let checkPlaintext = "handover master key check"
 
-    public static func load(dataDirectory: String, environment: [String: String], store: any DirectoryStore, shared: Bool,
-                            notes: inout [String]) async throws -> SecretBox {
+    public static func load(
+        dataDirectory: String, environment: [String: String], store: any DirectoryStore, shared: Bool,
+        notes: inout [String]
+    ) async throws -> SecretBox {
         let path = dataDirectory + "/master.key"
         let box: SecretBox
         let origin: String
         if let text = environment["HANDOVER_MASTER_KEY"], !text.isEmpty {
             guard let bytes = SecretBox.decodeKey(text), bytes.count == 32 else {
-                throw ConfigurationError("HANDOVER_MASTER_KEY must be 32 bytes in base64url (generate one: openssl rand -base64 32 | tr '+/' '-_' | tr -d '=')")
+                throw ConfigurationError(
+                    "HANDOVER_MASTER_KEY must be 32 bytes in base64url (generate one: openssl rand -base64 32 | tr '+/' '-_' | tr -d '=')")
             }
             (box, origin) = (try SecretBox(keyBytes: bytes), "HANDOVER_MASTER_KEY")
         } else if let text = try? String(contentsOfFile: path, encoding: .utf8) {
@@ -28,17 +31,22 @@ public enum MasterKey {
             (box, origin) = (try SecretBox(keyBytes: bytes), path)
         } else {
             if shared {
-                throw ConfigurationError("set HANDOVER_MASTER_KEY: on PostgreSQL every instance must use the same master key, so none is generated "
-                    + "(make one: openssl rand -base64 32 | tr '+/' '-_' | tr -d '=')")
+                throw ConfigurationError(
+                    "set HANDOVER_MASTER_KEY: on PostgreSQL every instance must use the same master key, so none is generated "
+                        + "(make one: openssl rand -base64 32 | tr '+/' '-_' | tr -d '=')")
             }
             let recorded = try await store.setting(checkSetting)
             let sealed = try await store.mailboxPasswords()
             if recorded != nil || !sealed.isEmpty {
-                throw ConfigurationError("this store holds secrets sealed with a master key, and neither HANDOVER_MASTER_KEY nor \(path) is set; "
-                    + "set HANDOVER_MASTER_KEY to the key of the installation this store came from")
+                throw ConfigurationError(
+                    "this store holds secrets sealed with a master key, and neither HANDOVER_MASTER_KEY nor \(path) is set; "
+                        + "set HANDOVER_MASTER_KEY to the key of the installation this store came from")
             }
             let bytes = SecretBox.generateKeyBytes()
-            guard FileManager.default.createFile(atPath: path, contents: Data((SecretBox.encodeKey(bytes) + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            guard
+                FileManager.default.createFile(
+                    atPath: path, contents: Data((SecretBox.encodeKey(bytes) + "\n").utf8), attributes: [.posixPermissions: 0o600])
+            else {
                 throw ConfigurationError("cannot write \(path)")
             }
             notes.append("master key for secrets at rest generated: \(path) (mode 0600; back it up apart from the database)")
@@ -53,8 +61,9 @@ public enum MasterKey {
         let mine = try box.seal(checkPlaintext, boundTo: checkSetting)
         let recorded = try await store.settingOnce(checkSetting, value: mine)
         guard (try? box.open(recorded, boundTo: checkSetting)) == checkPlaintext else {
-            throw ConfigurationError("this store was sealed with another master key (the key from \(origin) does not open it); "
-                + "set HANDOVER_MASTER_KEY to the key of the installation that first used this store")
+            throw ConfigurationError(
+                "this store was sealed with another master key (the key from \(origin) does not open it); "
+                    + "set HANDOVER_MASTER_KEY to the key of the installation that first used this store")
         }
     }
 }

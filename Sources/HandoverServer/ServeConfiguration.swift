@@ -66,7 +66,9 @@ public struct ServeConfiguration: Sendable {
     public init() {}
 
     /// Whether the TLS files are the development PKI's defaults (generated on first start if missing).
-    public var usesDevelopmentPKI: Bool { certificate.hasPrefix("Certs/dev/") && privateKey.hasPrefix("Certs/dev/") && clientCA.hasPrefix("Certs/dev/") }
+    public var usesDevelopmentPKI: Bool {
+        certificate.hasPrefix("Certs/dev/") && privateKey.hasPrefix("Certs/dev/") && clientCA.hasPrefix("Certs/dev/")
+    }
 
     /// The SQLite file path, or nil if `database` is not a SQLite URL.
     public var sqlitePath: String? {

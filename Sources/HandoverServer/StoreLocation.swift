@@ -23,12 +23,14 @@ public enum StoreLocation: Sendable, Equatable {
 
     /// Opens the store (creating and migrating it if needed). A database that cannot be reached
     /// throws `StoreUnavailable` with the cause, and no password.
-    public func open(timeout: Duration = PostgresStore.defaultCallTimeout, logger: Logger = Logger(label: "handover.store")) async throws -> any BrokerStore {
+    public func open(
+        timeout: Duration = PostgresStore.defaultCallTimeout, logger: Logger = Logger(label: "handover.store")
+    ) async throws -> any BrokerStore {
         switch self {
         case .sqlite(let path):
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            return try SQLiteMessageStore(path: path)
+            return try SQLiteStore(path: path)
         case .postgres(let url):
             return try await PostgresStore.connect(url: url, callTimeout: timeout, logger: logger)
         }

@@ -49,8 +49,9 @@ public struct ChunkStager: Sendable {
         try inspector?.finish()
         let digest = hexString(hasher.finalize())
         if index == 0 {
-            return StagedChunk(uploadID: uploadID, size: total, segmentCount: total == 0 ? 0 : 1, sha256: digest,
-                               inlineSegment: total == 0 ? nil : pending)
+            return StagedChunk(
+                uploadID: uploadID, size: total, segmentCount: total == 0 ? 0 : 1, sha256: digest,
+                inlineSegment: total == 0 ? nil : pending)
         }
         if pending.readableBytes > 0 {
             try await store.stageSegment(uploadID: uploadID, index: index, bytes: pending, now: now)
@@ -78,6 +79,7 @@ extension StagedChunk {
     /// stored with its message in one transaction.
     public static func inline(_ text: String, now: Timestamp) -> StagedChunk {
         let bytes = ByteBuffer(string: text)
-        return StagedChunk(uploadID: ChunkStager.newUploadID(now: now), size: Int64(bytes.readableBytes), segmentCount: 1, sha256: "", inlineSegment: bytes)
+        return StagedChunk(
+            uploadID: ChunkStager.newUploadID(now: now), size: Int64(bytes.readableBytes), segmentCount: 1, sha256: "", inlineSegment: bytes)
     }
 }

@@ -31,7 +31,9 @@ public final class DirectoryManager: Sendable {
     /// The sealed rotated passwords last applied, to notice rotations made elsewhere.
     let appliedRotations = Mutex<[MailboxID: String]>([:])
 
-    public init(store: any DirectoryStore, environment: [String: String], sandbox: Bool, secrets: SecretBox, clock: @escaping @Sendable () -> Timestamp) {
+    public init(
+        store: any DirectoryStore, environment: [String: String], sandbox: Bool, secrets: SecretBox, clock: @escaping @Sendable () -> Timestamp
+    ) {
         self.store = store
         self.secrets = secrets
         self.environment = environment
@@ -51,8 +53,10 @@ public final class DirectoryManager: Sendable {
                 case .invalid(let problems): throw DirectoryRejected(problems: problems)
                 case .needsConfirmation: break
                 case .applied(let version, let changes, let impact, _):
-                    notes.append(current == nil ? "directory imported from files as version \(version)"
-                                                : "directory replaced from files as version \(version) (\(changes.count) changes)")
+                    notes.append(
+                        current == nil
+                            ? "directory imported from files as version \(version)"
+                            : "directory replaced from files as version \(version) (\(changes.count) changes)")
                     notes += impact.lines.prefix(20).map { "routing impact: " + $0 }
                 case .dryRun: break
                 }
@@ -72,7 +76,8 @@ public final class DirectoryManager: Sendable {
         }
         let missing = holder.snapshot.directory.mailboxes.filter { holder.snapshot.credentials(for: $0.id)?.password == nil }.map(\.id.rawValue)
         if !missing.isEmpty {
-            notes.append("\(missing.count) mailbox(es) cannot log in until their password variable is set or rotated: " + missing.joined(separator: ", "))
+            notes.append(
+                "\(missing.count) mailbox(es) cannot log in until their password variable is set or rotated: " + missing.joined(separator: ", "))
         }
         return notes
     }
@@ -81,14 +86,21 @@ public final class DirectoryManager: Sendable {
     /// Throws `DirectoryVersionConflict` when `expectedVersion` is not the current version.
     /// `current`: the stored version the caller already read (an entity edit), so it is not read and
     /// decoded again; the save still refuses the edit if another landed meanwhile.
-    public func propose(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, dryRun: Bool,
-                        confirmImpact: Bool = false, current known: StoredDirectoryVersion? = nil) async throws -> Outcome {
+    public func propose(
+        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, dryRun: Bool,
+        confirmImpact: Bool = false, current known: StoredDirectoryVersion? = nil
+    ) async throws -> Outcome {
         let (proposed, problems) = DirectoryBuilder.build([(source: "directory", document: document)])
-        let literals = (document.mailboxes ?? []).filter { $0.password.map { SecretReference($0) }.map { if case .literal = $0 { true } else { false } } ?? false }
+        let literals = (document.mailboxes ?? []).filter {
+            $0.password.map { SecretReference($0) }.map { if case .literal = $0 { true } else { false } } ?? false
+        }
         var all = problems
         if !sandbox {
-            all += literals.map { DirectoryProblem(file: "directory", entry: "mailbox \($0.id.uppercased())", field: "password",
-                                                    message: "literal passwords are accepted only in sandbox mode; write ${VARIABLE}") }
+            all += literals.map {
+                DirectoryProblem(
+                    file: "directory", entry: "mailbox \($0.id.uppercased())", field: "password",
+                    message: "literal passwords are accepted only in sandbox mode; write ${VARIABLE}")
+            }
             all += webhookSecretProblems(document)
         }
         guard all.isEmpty else { return .invalid(all) }
@@ -100,14 +112,17 @@ public final class DirectoryManager: Sendable {
         let changes = DirectoryDiff.changes(from: current?.document ?? DirectoryDocument(), to: document)
         // The directory in force is already built; the first import has no live routing to break.
         let inForce = holder.snapshot
-        let impact = current.map {
-            RoutingImpact.between($0.version == inForce.version ? inForce.directory : DirectoryBuilder.build([(source: "directory", document: $0.document)]).0,
-                                  proposed)
-        } ?? RoutingImpact(changes: [], complete: true)
+        let impact =
+            current.map {
+                RoutingImpact.between(
+                    $0.version == inForce.version ? inForce.directory : DirectoryBuilder.build([(source: "directory", document: $0.document)]).0,
+                    proposed)
+            } ?? RoutingImpact(changes: [], complete: true)
         let warnings = DirectoryValidator.warnings(in: proposed)
         if dryRun { return .dryRun(changes: changes, impact: impact, warnings: warnings) }
         if impact.needsConfirmation && !confirmImpact { return .needsConfirmation(impact: impact) }
-        let recordedActor = impact.needsConfirmation ? actor + " (confirmed routing impact: \(impact.breaking.count) address(es) no longer route)" : actor
+        let recordedActor =
+            impact.needsConfirmation ? actor + " (confirmed routing impact: \(impact.breaking.count) address(es) no longer route)" : actor
         let version = try await store.saveDirectory(document, expectedVersion: current?.version, actor: recordedActor, changes: changes, now: clock())
         // Saved as given, so the directory built above is the one now in force: built once per edit.
         try await apply(proposed, version: version)
@@ -122,16 +137,22 @@ public final class DirectoryManager: Sendable {
         for hook in document.webhooks ?? [] {
             switch hook.secret.map(SecretReference.init) {
             case .literal?:
-                found.append(DirectoryProblem(file: "directory", entry: "webhook \(hook.id)", field: "secret",
-                                              message: "literal secrets are accepted only in sandbox mode; write ${VARIABLE}"))
+                found.append(
+                    DirectoryProblem(
+                        file: "directory", entry: "webhook \(hook.id)", field: "secret",
+                        message: "literal secrets are accepted only in sandbox mode; write ${VARIABLE}"))
             case .environment(let name)? where (environment[name] ?? "").isEmpty:
-                found.append(DirectoryProblem(file: "directory", entry: "webhook \(hook.id)", field: "secret",
-                                              message: "the variable \(name) is not set in the broker's environment"))
+                found.append(
+                    DirectoryProblem(
+                        file: "directory", entry: "webhook \(hook.id)", field: "secret",
+                        message: "the variable \(name) is not set in the broker's environment"))
             default: break
             }
             if case .environment(let name) = SecretReference(hook.url), (environment[name] ?? "").isEmpty {
-                found.append(DirectoryProblem(file: "directory", entry: "webhook \(hook.id)", field: "url",
-                                              message: "the variable \(name) is not set in the broker's environment"))
+                found.append(
+                    DirectoryProblem(
+                        file: "directory", entry: "webhook \(hook.id)", field: "url",
+                        message: "the variable \(name) is not set in the broker's environment"))
             }
         }
         return found

@@ -12,7 +12,9 @@ public protocol DirectoryStore: Sendable {
 
     /// Saves `document` as the next version if the current version is `expectedVersion` (nil: there
     /// is none yet); otherwise throws `DirectoryVersionConflict`. Returns the new version number.
-    func saveDirectory(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp) async throws -> Int64
+    func saveDirectory(
+        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp
+    ) async throws -> Int64
 
     func setMailboxPassword(_ mailbox: MailboxID, password: String, actor: String, now: Timestamp) async throws
     func mailboxPasswords() async throws -> [MailboxID: String]

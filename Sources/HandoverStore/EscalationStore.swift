@@ -23,7 +23,9 @@ public protocol EscalationStore: Sendable {
 
     /// Fires deadlines due by `now`: `raise` decides the alert (nil: the condition no longer holds).
     /// Two schedulers on one store never raise the same message's stage twice.
-    func fireDueDeadlines(now: Timestamp, limit: Int, raise: @escaping @Sendable (MessageRecord, Int, Timestamp) -> AlertPlan?) async throws -> [Alert]
+    func fireDueDeadlines(
+        now: Timestamp, limit: Int, raise: @escaping @Sendable (MessageRecord, Int, Timestamp) -> AlertPlan?
+    ) async throws -> [Alert]
 
     /// Re-notifies open alerts whose repeat is due; `renotify` returns nil when the alert should resolve.
     func renotifyDueAlerts(now: Timestamp, limit: Int, renotify: @escaping @Sendable (Alert, MessageRecord) -> AlertPlan?) async throws -> Int
@@ -39,7 +41,9 @@ public protocol EscalationStore: Sendable {
     func alert(id: String) async throws -> Alert?
     /// Sends pending acknowledgement and resolution notices (an outbox the same transactions fill):
     /// `plan` turns each into notifications, stored with it in one transaction. Returns how many were sent.
-    func sendAlertNotices(now: Timestamp, limit: Int, plan: @escaping @Sendable (AlertNotice, Alert, MessageRecord) -> [AlertNotification]) async throws -> Int
+    func sendAlertNotices(
+        now: Timestamp, limit: Int, plan: @escaping @Sendable (AlertNotice, Alert, MessageRecord) -> [AlertNotification]
+    ) async throws -> Int
 
     /// Acknowledges an open alert (stopping its repeats). Returns nil if unknown.
     func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert?
@@ -70,8 +74,10 @@ public struct WebhookDelivery: Hashable, Sendable {
     public var state: String
     public var attemptLog: [(at: Timestamp, status: Int?, error: String?)]
 
-    public init(id: String, alertID: String, webhookID: String, body: String, createdAt: Timestamp, attempts: Int, state: String,
-                attemptLog: [(at: Timestamp, status: Int?, error: String?)] = []) {
+    public init(
+        id: String, alertID: String, webhookID: String, body: String, createdAt: Timestamp, attempts: Int, state: String,
+        attemptLog: [(at: Timestamp, status: Int?, error: String?)] = []
+    ) {
         (self.id, self.alertID, self.webhookID, self.body, self.createdAt, self.attempts, self.state, self.attemptLog) =
             (id, alertID, webhookID, body, createdAt, attempts, state, attemptLog)
     }

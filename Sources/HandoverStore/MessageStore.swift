@@ -15,13 +15,17 @@ public protocol MessageStore: Sendable {
     /// Stores a new message with its first chunk (status from `MessageLifecycle.created`). If it is
     /// delivered at once, `onDelivery` may return a message to deliver in the same transaction (an
     /// ITK3 infrastructure acknowledgement), so the two are committed or lost together.
-    func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
-                       onDelivery: DeliveryCompanion?) async throws -> MessageRecord
+    func createMessage(
+        _ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
+        onDelivery: DeliveryCompanion?
+    ) async throws -> MessageRecord
 
     /// Stores chunk `number` (2...N) of a message being uploaded by `sender`, delivering it when complete.
     /// Errors are `MeshError` (404 unknown, 403 not the sender, 417/406/423 per the lifecycle).
-    func addChunk(messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
-                  chunk: StagedChunk, now: Timestamp, onDelivery: DeliveryCompanion?) async throws -> MessageRecord
+    func addChunk(
+        messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
+        chunk: StagedChunk, now: Timestamp, onDelivery: DeliveryCompanion?
+    ) async throws -> MessageRecord
 
     func message(_ id: MessageID) async throws -> MessageRecord?
 
@@ -53,8 +57,10 @@ public protocol MessageStore: Sendable {
     func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord]
     /// Reduces the subjects of crossings that closed before `closedBefore` (`reduce` decides how),
     /// audited; returns how many.
-    func reduceCrossingSubjects(closedBefore: Timestamp, limit: Int, now: Timestamp,
-                                reduce: @escaping @Sendable (CrossingRecord) -> CrossingRecord) async throws -> Int
+    func reduceCrossingSubjects(
+        closedBefore: Timestamp, limit: Int, now: Timestamp,
+        reduce: @escaping @Sendable (CrossingRecord) -> CrossingRecord
+    ) async throws -> Int
     /// Whether a message already carried this FHIR `MessageHeader.id` (a duplicate, ITK's 20007).
     func carriesFHIRMessage(id: String) async throws -> Bool
 
@@ -88,10 +94,13 @@ extension MessageStore {
         try await createMessage(message, firstChunk: firstChunk, now: now, onDelivery: nil)
     }
 
-    public func addChunk(messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
-                         chunk: StagedChunk, now: Timestamp) async throws -> MessageRecord {
-        try await addChunk(messageID: messageID, sender: sender, number: number, total: total, encoding: encoding, chunk: chunk, now: now,
-                           onDelivery: nil)
+    public func addChunk(
+        messageID: MessageID, sender: MailboxID, number: Int, total: Int, encoding: ContentEncoding,
+        chunk: StagedChunk, now: Timestamp
+    ) async throws -> MessageRecord {
+        try await addChunk(
+            messageID: messageID, sender: sender, number: number, total: total, encoding: encoding, chunk: chunk, now: now,
+            onDelivery: nil)
     }
 
     public func messageWithChunk(_ id: MessageID, number: Int) async throws -> (message: MessageRecord, chunk: StoredChunk?)? {

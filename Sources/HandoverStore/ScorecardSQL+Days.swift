@@ -18,15 +18,16 @@ public enum ScorecardDialect: Sendable {
 extension ScorecardSQL {
     /// Each day column and what one facts row (`r`, such as `NEW.`, or empty) adds to it.
     static func dayContributions(_ r: String) -> [(column: String, value: String)] {
-        [("n", "1"), ("identity", "\(r)identity"), ("consent", "\(r)consent"), ("provenance", "\(r)provenance"), ("intent", "\(r)intent"),
-         ("routing", "\(r)routing"),
-         ("out_n", "CASE WHEN \(r)for_information = 0 THEN 1 ELSE 0 END"),
-         ("out_ok", "CASE WHEN \(r)for_information = 0 THEN \(r)outcome ELSE 0 END"),
-         // Settled: counted for Alert & Responsibility whatever the time. Pending: counted once the
-         // deadline passes unless accepted first; the reader takes back those not yet due.
-         ("ar_settled", "CASE WHEN \(r)for_information = 0 AND (\(r)accepted_at IS NOT NULL OR \(r)accept_by IS NULL) THEN 1 ELSE 0 END"),
-         ("ar_pending", "CASE WHEN \(r)for_information = 0 AND \(r)accepted_at IS NULL AND \(r)accept_by IS NOT NULL THEN 1 ELSE 0 END"),
-         ("ar_ok", "CASE WHEN \(held(r)) THEN 1 ELSE 0 END"),
+        [
+            ("n", "1"), ("identity", "\(r)identity"), ("consent", "\(r)consent"), ("provenance", "\(r)provenance"), ("intent", "\(r)intent"),
+            ("routing", "\(r)routing"),
+            ("out_n", "CASE WHEN \(r)for_information = 0 THEN 1 ELSE 0 END"),
+            ("out_ok", "CASE WHEN \(r)for_information = 0 THEN \(r)outcome ELSE 0 END"),
+            // Settled: counted for Alert & Responsibility whatever the time. Pending: counted once the
+            // deadline passes unless accepted first; the reader takes back those not yet due.
+            ("ar_settled", "CASE WHEN \(r)for_information = 0 AND (\(r)accepted_at IS NOT NULL OR \(r)accept_by IS NULL) THEN 1 ELSE 0 END"),
+            ("ar_pending", "CASE WHEN \(r)for_information = 0 AND \(r)accepted_at IS NULL AND \(r)accept_by IS NOT NULL THEN 1 ELSE 0 END"),
+            ("ar_ok", "CASE WHEN \(held(r)) THEN 1 ELSE 0 END"),
         ]
     }
 
@@ -42,26 +43,36 @@ extension ScorecardSQL {
         let sums = dayContributions("").map { "\($0.column) \($0.column == "identity" ? d.real : "INTEGER") NOT NULL" }.joined(separator: ", ")
         let withoutRowID = d == .sqlite ? " WITHOUT ROWID" : ""
         var statements = [
-            "CREATE TABLE crossing_days (sender_org TEXT NOT NULL, receiver_org TEXT NOT NULL, workflow TEXT NOT NULL, day INTEGER NOT NULL, shard INTEGER NOT NULL, \(sums), PRIMARY KEY (\(dayKey)))\(withoutRowID)",
-            "CREATE TABLE crossing_day_times (sender_org TEXT NOT NULL, receiver_org TEXT NOT NULL, workflow TEXT NOT NULL, day INTEGER NOT NULL, shard INTEGER NOT NULL, kind TEXT NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (\(dayKey), kind, bucket))\(withoutRowID)",
+            "CREATE TABLE crossing_days (sender_org TEXT NOT NULL, receiver_org TEXT NOT NULL, workflow TEXT NOT NULL, "
+                + "day INTEGER NOT NULL, shard INTEGER NOT NULL, \(sums), PRIMARY KEY (\(dayKey)))\(withoutRowID)",
+            "CREATE TABLE crossing_day_times (sender_org TEXT NOT NULL, receiver_org TEXT NOT NULL, workflow TEXT NOT NULL, "
+                + "day INTEGER NOT NULL, shard INTEGER NOT NULL, kind TEXT NOT NULL, bucket INTEGER NOT NULL, n INTEGER NOT NULL, "
+                + "PRIMARY KEY (\(dayKey), kind, bucket))\(withoutRowID)",
             // Crossings whose acceptance deadline may still be ahead: the reader's "not yet due".
             "CREATE INDEX crossing_facts_pending ON crossing_facts (accept_by) WHERE \(pending)",
         ]
         for kind in DurationKind.allCases {
             // The rows of one bucket, for the exact median; with the time, so the window is checked in the index.
-            statements.append("CREATE INDEX crossing_facts_\(kind.rawValue)_times ON crossing_facts (sender_org, receiver_org, workflow, \(kind.column), created_at) WHERE \(kind.column) IS NOT NULL")
+            statements.append(
+                "CREATE INDEX crossing_facts_\(kind.rawValue)_times "
+                    + "ON crossing_facts (sender_org, receiver_org, workflow, \(kind.column), created_at) "
+                    + "WHERE \(kind.column) IS NOT NULL"
+            )
         }
         let contributions = dayContributions("")
-        statements.append("""
+        statements.append(
+            """
             INSERT INTO crossing_days (\(dayKey), \(contributions.map(\.column).joined(separator: ", ")))
                 SELECT sender_org, receiver_org, workflow, \(day("")), 0, \(contributions.map { "sum(\($0.value))" }.joined(separator: ", "))
                 FROM crossing_facts GROUP BY sender_org, receiver_org, workflow, \(day(""))
             """)
         for kind in DurationKind.allCases {
-            statements.append("""
+            statements.append(
+                """
                 INSERT INTO crossing_day_times (\(dayKey), kind, bucket, n)
                     SELECT sender_org, receiver_org, workflow, \(day("")), 0, '\(kind.rawValue)', \(DurationBuckets.sql(kind.column)), count(*)
-                    FROM crossing_facts WHERE \(kind.column) IS NOT NULL GROUP BY sender_org, receiver_org, workflow, \(day("")), \(DurationBuckets.sql(kind.column))
+                    FROM crossing_facts WHERE \(kind.column) IS NOT NULL
+                        GROUP BY sender_org, receiver_org, workflow, \(day("")), \(DurationBuckets.sql(kind.column))
                 """)
         }
         return statements + triggers(d)
@@ -73,13 +84,17 @@ extension ScorecardSQL {
     static func apply(_ r: String, sign: Int, _ d: ScorecardDialect) -> [String] {
         let contributions = dayContributions(r)
         let key = "\(r)sender_org, \(r)receiver_org, \(r)workflow, \(day(r)), \(d.shard)"
-        var statements = ["""
+        var statements = [
+            """
             INSERT INTO crossing_days (\(dayKey), \(contributions.map(\.column).joined(separator: ", ")))
                 VALUES (\(key), \(contributions.map { "\(sign) * (\($0.value))" }.joined(separator: ", ")))
-                ON CONFLICT (\(dayKey)) DO UPDATE SET \(contributions.map { "\($0.column) = crossing_days.\($0.column) + excluded.\($0.column)" }.joined(separator: ", "))
-            """]
+                ON CONFLICT (\(dayKey))
+                    DO UPDATE SET \(contributions.map { "\($0.column) = crossing_days.\($0.column) + excluded.\($0.column)" }.joined(separator: ", "))
+            """
+        ]
         for kind in DurationKind.allCases {
-            statements.append("""
+            statements.append(
+                """
                 INSERT INTO crossing_day_times (\(dayKey), kind, bucket, n)
                     SELECT \(key), '\(kind.rawValue)', \(DurationBuckets.sql(r + kind.column)), \(sign) WHERE \(r)\(kind.column) IS NOT NULL
                     ON CONFLICT (\(dayKey), kind, bucket) DO UPDATE SET n = crossing_day_times.n + excluded.n
@@ -94,7 +109,8 @@ extension ScorecardSQL {
         case .sqlite:
             return [
                 "CREATE TRIGGER crossing_facts_added AFTER INSERT ON crossing_facts BEGIN\n\(body(apply("NEW.", sign: 1, d)))\nEND",
-                "CREATE TRIGGER crossing_facts_changed AFTER UPDATE ON crossing_facts BEGIN\n\(body(apply("OLD.", sign: -1, d) + apply("NEW.", sign: 1, d)))\nEND",
+                "CREATE TRIGGER crossing_facts_changed AFTER UPDATE ON crossing_facts BEGIN\n"
+                    + "\(body(apply("OLD.", sign: -1, d) + apply("NEW.", sign: 1, d)))\nEND",
                 "CREATE TRIGGER crossing_facts_removed AFTER DELETE ON crossing_facts BEGIN\n\(body(apply("OLD.", sign: -1, d)))\nEND",
             ]
         case .postgres:
@@ -111,7 +127,8 @@ extension ScorecardSQL {
                 RETURN NULL;
                 END $$
                 """,
-                "CREATE TRIGGER crossing_facts_roll AFTER INSERT OR UPDATE OR DELETE ON crossing_facts FOR EACH ROW EXECUTE FUNCTION crossing_facts_roll()",
+                "CREATE TRIGGER crossing_facts_roll AFTER INSERT OR UPDATE OR DELETE ON crossing_facts FOR EACH ROW EXECUTE FUNCTION "
+                    + "crossing_facts_roll()",
             ]
         }
     }

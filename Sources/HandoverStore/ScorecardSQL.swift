@@ -21,7 +21,8 @@ public enum ScorecardSQL {
         (SELECT DISTINCT sender_org AS b_from, receiver_org AS b_to, workflow AS b_workflow FROM crossing_days
             WHERE day >= {firstDay} AND day <= {lastDay}) b CROSS JOIN crossing_facts f
         """
-    static let edgeRowsMatch = "f.sender_org = b.b_from AND f.receiver_org = b.b_to AND f.workflow = b.b_workflow AND f.created_at >= {since} AND f.created_at < {until}"
+    static let edgeRowsMatch =
+        "f.sender_org = b.b_from AND f.receiver_org = b.b_to AND f.workflow = b.b_workflow AND f.created_at >= {since} AND f.created_at < {until}"
 
     /// Each boundary's sums over a part-day, judged against `{now}`.
     public static let tallies = """
@@ -79,8 +80,8 @@ public protocol ScorecardStore: Sendable {
     /// Each boundary's sums over `since..<until`, with its median times to acceptance and outcome.
     func boundaryTallies(since: Timestamp, until: Timestamp, now: Timestamp) async throws -> [BoundaryTally]
     /// The crossings of one boundary, newest first: all of them, or those failing `flow`.
-    func boundaryCrossings(from: String, to: String, workflowID: String, failing flow: Flow?, since: Timestamp, until: Timestamp,
-                           now: Timestamp, limit: Int) async throws -> [MessageID]
+    func boundaryCrossings(
+        from: String, to: String, workflowID: String, failing flow: Flow?, since: Timestamp, until: Timestamp,
+        now: Timestamp, limit: Int
+    ) async throws -> [MessageID]
 }
-
-

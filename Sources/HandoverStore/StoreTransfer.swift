@@ -50,8 +50,10 @@ public enum StoreCopier {
         public init(description: String) { self.description = description }
     }
 
-    public static func copy(from source: any StoreExporter, to target: any StoreImporter & DirectoryStore,
-                            progress: @Sendable (String, Int, Int) -> Void) async throws -> (tables: [TableReport], audit: AuditChain.Verdict) {
+    public static func copy(
+        from source: any StoreExporter, to target: any StoreImporter & DirectoryStore,
+        progress: @Sendable (String, Int, Int) -> Void
+    ) async throws -> (tables: [TableReport], audit: AuditChain.Verdict) {
         guard try await target.isEmptyForImport() else {
             throw CopyError(description: "the target already holds messages, a directory or audit entries; copy into an empty database")
         }

@@ -37,10 +37,15 @@ public final class BrokerProcess: @unchecked Sendable {
             let text = (try? String(contentsOf: logURL, encoding: .utf8)) ?? ""
             let fresh = String(text.utf8.dropFirst(startOffset)) ?? ""
             // The main listener's port: with --monitoring-port there are two "listening" lines, in either order.
-            let monitoring = arguments.firstIndex(of: "--monitoring-port").flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil }
+            let monitoring = arguments.firstIndex(of: "--monitoring-port").flatMap {
+                arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil
+            }
             var searchFrom = fresh.startIndex
             var found: Int?
-            while found == nil, let range = fresh.range(of: #"listening on [0-9.:\[\]a-f]+:([0-9]+)"#, options: .regularExpression, range: searchFrom..<fresh.endIndex) {
+            while found == nil,
+                let range = fresh.range(
+                    of: #"listening on [0-9.:\[\]a-f]+:([0-9]+)"#, options: .regularExpression, range: searchFrom..<fresh.endIndex)
+            {
                 if let candidate = fresh[range].split(separator: ":").last.flatMap({ Int($0) }), candidate != monitoring { found = candidate }
                 searchFrom = range.upperBound
             }
@@ -83,7 +88,9 @@ public struct BrokerProcessError: Error, CustomStringConvertible {
 
 /// Runs the `handover` executable once (a CLI command) and returns its exit status and output.
 public enum HandoverCommand {
-    public static func run(_ arguments: [String], environment: [String: String] = [:], includeErrors: Bool = true) throws -> (status: Int32, output: String) {
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], includeErrors: Bool = true
+    ) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BrokerProcess.binaryPath())
         process.arguments = arguments

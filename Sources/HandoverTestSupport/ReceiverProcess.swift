@@ -38,8 +38,11 @@ public final class ReceiverProcess: @unchecked Sendable {
 
     /// Starts `receivers.py MODE ARGS…`; waits for its "PORT n" line.
     public static func start(_ mode: String, _ arguments: [String] = []) throws -> ReceiverProcess {
-        guard let python else { throw Unavailable(description: "no Python with aiosmtpd, jsonschema and fusepy (run ./scripts/test, or set HANDOVER_TEST_PYTHON)") }
-        return try ReceiverProcess(executable: python, arguments: [scripts.appendingPathComponent("receivers.py").path, mode] + arguments, announcesPort: true)
+        guard let python else {
+            throw Unavailable(description: "no Python with aiosmtpd, jsonschema and fusepy (run ./scripts/test, or set HANDOVER_TEST_PYTHON)")
+        }
+        return try ReceiverProcess(
+            executable: python, arguments: [scripts.appendingPathComponent("receivers.py").path, mode] + arguments, announcesPort: true)
     }
 
     /// Starts any program that listens on `port` (HAProxy in front of PostgreSQL).
@@ -72,10 +75,13 @@ public final class ReceiverProcess: @unchecked Sendable {
             """
         try config.write(to: folder.appendingPathComponent("alertmanager.yml"), atomically: true, encoding: .utf8)
         let port = try SpawnedBroker.freePort()
-        return try ReceiverProcess(executable: alertmanagerPath, arguments: [
-            "--config.file=" + folder.appendingPathComponent("alertmanager.yml").path, "--storage.path=" + folder.appendingPathComponent("data").path,
-            "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=", "--log.level=warn",
-        ], announcesPort: false, port: port, folder: folder)
+        return try ReceiverProcess(
+            executable: alertmanagerPath,
+            arguments: [
+                "--config.file=" + folder.appendingPathComponent("alertmanager.yml").path,
+                "--storage.path=" + folder.appendingPathComponent("data").path,
+                "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=", "--log.level=warn",
+            ], announcesPort: false, port: port, folder: folder)
     }
 
     init(executable: String, arguments: [String], announcesPort: Bool, port: Int = 0, folder: URL? = nil) throws {
@@ -94,7 +100,10 @@ public final class ReceiverProcess: @unchecked Sendable {
         while Date() < deadline {
             if announcesPort {
                 let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-                if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }), let n = Int(line.dropFirst(5)) { found = n; break }
+                if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PORT ") }), let n = Int(line.dropFirst(5)) {
+                    found = n
+                    break
+                }
             } else if SpawnedBroker.accepting(port: port) {
                 break
             }

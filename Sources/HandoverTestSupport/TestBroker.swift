@@ -16,9 +16,11 @@ public struct TestBroker: Sendable {
     public static let sharedKey = "TestKey"
 
     /// `reopening` starts a broker on an earlier one's folder, as a restart would.
-    public init(routesYAML: String = TestBroker.defaultRoutes, sandbox: Bool = false, environment: [String: String] = TestBroker.passwords,
-                start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000, reopening: URL? = nil,
-                routesFolder: String? = nil, ratePerSecond: Double = 1000, rateBurst: Double = 2000) async throws {
+    public init(
+        routesYAML: String = TestBroker.defaultRoutes, sandbox: Bool = false, environment: [String: String] = TestBroker.passwords,
+        start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000, reopening: URL? = nil,
+        routesFolder: String? = nil, ratePerSecond: Double = 1000, rateBurst: Double = 2000
+    ) async throws {
         folder = reopening ?? FileManager.default.temporaryDirectory.appendingPathComponent("handover-test-\(UUID().uuidString)")
         let routes = folder.appendingPathComponent("routes")
         try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
@@ -42,7 +44,9 @@ public struct TestBroker: Sendable {
         let clock = self.clock
         // PostgreSQL never generates a master key: every test broker there uses the shared test key.
         var environment = environment
-        if TestBroker.onPostgres { environment["HANDOVER_MASTER_KEY"] = environment["HANDOVER_MASTER_KEY"] ?? TestBroker.passwords["HANDOVER_MASTER_KEY"] }
+        if TestBroker.onPostgres {
+            environment["HANDOVER_MASTER_KEY"] = environment["HANDOVER_MASTER_KEY"] ?? TestBroker.passwords["HANDOVER_MASTER_KEY"]
+        }
         parts = try await BrokerApplication.assemble(config, logger: Logger(label: "test"), clock: { clock.now }, environment: environment)
     }
 
@@ -67,8 +71,10 @@ public struct TestBroker: Sendable {
 
     /// Mailbox passwords, and the master key every test broker shares (brokers on one PostgreSQL
     /// database must agree on it; none is generated there).
-    public static let passwords = ["ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "dave-secret",
-                                   "HANDOVER_MASTER_KEY": "dGVzdC1tYXN0ZXIta2V5LXRlc3QtbWFzdGVyLWtleS0"]
+    public static let passwords = [
+        "ALICE_PW": "alice-secret", "BOB_PW": "bob-secret", "CAROL_PW": "carol-secret", "DAVE_PW": "dave-secret",
+        "HANDOVER_MASTER_KEY": "dGVzdC1tYXN0ZXIta2V5LXRlc3QtbWFzdGVyLWtleS0",
+    ]
 
     /// Four mailboxes in three organisations; WF goes ALICE → BOB (or org X26); ACK back; NOTYOURS is BOB → CAROL only.
     public static let defaultRoutes = """
@@ -97,9 +103,12 @@ public struct TestBroker: Sendable {
 
 /// Makes NHSMESH headers as mesh-client does: a fresh nonce each time, minute-resolution timestamp.
 public enum MeshTokenFactory {
-    public static func header(mailbox: String, password: String, sharedKey: String, now: Timestamp, nonce: String = UUID().uuidString, count: Int = 0) -> String {
-        MeshAuthToken.header(mailbox: mailbox, password: password, sharedKey: sharedKey, nonce: nonce, nonceCount: count,
-                             timestamp: String(now.compactUTC.prefix(12)))
+    public static func header(
+        mailbox: String, password: String, sharedKey: String, now: Timestamp, nonce: String = UUID().uuidString, count: Int = 0
+    ) -> String {
+        MeshAuthToken.header(
+            mailbox: mailbox, password: password, sharedKey: sharedKey, nonce: nonce, nonceCount: count,
+            timestamp: String(now.compactUTC.prefix(12)))
     }
 }
 

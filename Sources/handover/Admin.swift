@@ -1,9 +1,9 @@
 import ArgumentParser
-import HandoverStore
 import Foundation
 import HandoverCore
 import HandoverSQLite
 import HandoverServer
+import HandoverStore
 
 /// `handover admin …`: operator commands that work on the store directly, whether or not a broker
 /// is running on it.
@@ -32,7 +32,8 @@ struct Admin: AsyncParsableCommand {
                 }
                 let store = try await StoreOpening.open(database, creating: true)
                 let token = AdminTokenFormat.generate()
-                let id = try await store.createAdminToken(name: name, role: role, tokenHash: AdminTokenFormat.hash(token), expiresAt: expiry, now: SystemClock.now())
+                let id = try await store.createAdminToken(
+                    name: name, role: role, tokenHash: AdminTokenFormat.hash(token), expiresAt: expiry, now: SystemClock.now())
                 let until = expiry.map { ", valid until \($0.isoUTC)" } ?? ""
                 FileHandle.standardError.write(Data("Created \(role.rawValue) token \(id) for \(name)\(until). It is shown once:\n".utf8))
                 print(token)

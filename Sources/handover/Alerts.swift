@@ -48,18 +48,24 @@ struct Alerts: AsyncParsableCommand {
             if let webhook {
                 guard let hook = directory.webhooks.first(where: { $0.id == webhook }) else {
                     let known = directory.webhooks.map(\.id).joined(separator: ", ")
-                    throw ValidationError("no webhook \(webhook) in directory version \(current.version)" + (known.isEmpty ? "" : " (there are: \(known))"))
+                    throw ValidationError(
+                        "no webhook \(webhook) in directory version \(current.version)" + (known.isEmpty ? "" : " (there are: \(known))"))
                 }
                 print("webhook \(hook.id): format \(hook.format.rawValue)")
                 target = hook.id
             } else {
-                guard channels.smtp != nil else { throw ValidationError("--email needs --smtp-url and --smtp-from (or HANDOVER_SMTP_URL and HANDOVER_SMTP_FROM)") }
+                guard channels.smtp != nil else {
+                    throw ValidationError("--email needs --smtp-url and --smtp-from (or HANDOVER_SMTP_URL and HANDOVER_SMTP_FROM)")
+                }
                 target = AlertNotification.emailTarget(email ?? "")
             }
-            let sender = WebhookSender(store: store, directory: DirectoryHolder(index), environment: environment, channels: channels,
-                                       clock: SystemClock.now, logger: Logger(label: "handover.alerts"))
-            let facts = AlertFacts.test(now: SystemClock.now(), resolve: resolve, link: config.consoleURL.map { AlertFacts.link(base: $0, alertID: "route-check") })
-            let outcome = await sender.deliver(to: target, facts: facts, storedBody: "", deliveryID: "route-check-\(randomHex(bytes: 6))", index: index)
+            let sender = WebhookSender(
+                store: store, directory: DirectoryHolder(index), environment: environment, channels: channels,
+                clock: SystemClock.now, logger: Logger(label: "handover.alerts"))
+            let facts = AlertFacts.test(
+                now: SystemClock.now(), resolve: resolve, link: config.consoleURL.map { AlertFacts.link(base: $0, alertID: "route-check") })
+            let outcome = await sender.deliver(
+                to: target, facts: facts, storedBody: "", deliveryID: "route-check-\(randomHex(bytes: 6))", index: index)
             await store.close()
             if let failure = outcome.failure {
                 print("not delivered: \(failure)")

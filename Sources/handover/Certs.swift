@@ -4,10 +4,12 @@ import HandoverServer
 
 /// `handover certs …`: the development PKI.
 struct Certs: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The development PKI in Certs/dev.", subcommands: [Init.self, Issue.self, RotateReceipts.self])
+    static let configuration = CommandConfiguration(
+        abstract: "The development PKI in Certs/dev.", subcommands: [Init.self, Issue.self, RotateReceipts.self])
 
     struct Init: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a CA, a server certificate for localhost and a client certificate per mailbox.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a CA, a server certificate for localhost and a client certificate per mailbox.")
         @Option(help: "Where to write.") var folder = "Certs/dev"
         @Option(help: "The routing directory whose mailboxes get client certificates.") var routes = "Routes"
         @Flag(help: "Replace an existing PKI.") var force = false
@@ -38,7 +40,8 @@ struct Certs: AsyncParsableCommand {
     struct RotateReceipts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rotate-receipts",
-            abstract: "Replace the receipt-signing key and certificate; the previous pair is kept beside them, and receipts already issued still verify.")
+            abstract:
+                "Replace the receipt-signing key and certificate; the previous pair is kept beside them, and receipts already issued still verify.")
         @Option(help: "Where the PKI is.") var folder = "Certs/dev"
 
         func run() async throws {

@@ -34,7 +34,10 @@ struct Database: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("MISMATCH \(t.table): \(t.source) in the source, \(t.target) in the target\n".utf8))
             }
             let rows = report.tables.reduce(0) { $0 + $1.target }
-            print("copied \(rows) rows in \(report.tables.count) tables in \(String(format: "%.1f", Date().timeIntervalSince(started))) s; audit chain: \(report.audit)")
+            print(
+                "copied \(rows) rows in \(report.tables.count) tables in \(String(format: "%.1f", Date().timeIntervalSince(started)))"
+                    + " s; audit chain: \(report.audit)"
+            )
             if !report.isComplete { throw ExitCode(1) }
         }
     }

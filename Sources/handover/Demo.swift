@@ -48,9 +48,13 @@ struct Demo: AsyncParsableCommand {
                 throw error
             }
             await store.close()
-            let boundaries = Set(plan.compactMap { c in c.message.crossing?.derived.map { "\($0.senderOrganisation ?? "")>\($0.receiverOrganisation ?? "")>\(c.message.workflowID)" } })
-            print("seeded \(plan.count) crossings (\(plan.filter(\.offSystem).count) off-system) over \(boundaries.count) boundaries and \(days) days "
-                  + "into \(location), routed by \(folder)")
+            let boundaries = Set(
+                plan.compactMap { c in
+                    c.message.crossing?.derived.map { "\($0.senderOrganisation ?? "")>\($0.receiverOrganisation ?? "")>\(c.message.workflowID)" }
+                })
+            print(
+                "seeded \(plan.count) crossings (\(plan.filter(\.offSystem).count) off-system) over \(boundaries.count) boundaries and \(days) days "
+                    + "into \(location), routed by \(folder)")
         }
     }
 }
@@ -65,18 +69,32 @@ enum DemoWriter {
         if let at = c.downloadedAt { steps.append((at, { try await store.markDownloaded(messageID: m.id, now: at) })) }
         if let at = c.acknowledgedAt { steps.append((at, { _ = try await store.acknowledge(messageID: m.id, recipient: m.recipient, now: at) })) }
         if let d = c.decision {
-            steps.append((d.at, {
-                _ = try await store.updateResponsibility(messageID: m.id, recipient: m.recipient, event: "responsibility_accepted", now: d.at, change: { current in
-                    ResponsibilityMachine.decide(current.responsibility ?? ResponsibilityRecord(), decision: d.accept ? .accept : .decline, by: d.person,
-                                                 note: nil, downloaded: true, now: d.at, receiverBasis: d.receiverBasis)
-                }, ack: { _, _ in nil })
-            }))
+            steps.append(
+                (
+                    d.at,
+                    {
+                        _ = try await store.updateResponsibility(
+                            messageID: m.id, recipient: m.recipient, event: "responsibility_accepted", now: d.at,
+                            change: { current in
+                                ResponsibilityMachine.decide(
+                                    current.responsibility ?? ResponsibilityRecord(), decision: d.accept ? .accept : .decline, by: d.person,
+                                    note: nil, downloaded: true, now: d.at, receiverBasis: d.receiverBasis)
+                            }, ack: { _, _ in nil })
+                    }
+                ))
             if let at = c.outcomeAt {
-                steps.append((at, {
-                    _ = try await store.updateResponsibility(messageID: m.id, recipient: m.recipient, event: "outcome", now: at, change: { current in
-                        ResponsibilityMachine.recordOutcome(current.responsibility ?? ResponsibilityRecord(), code: "assessed", detail: nil, by: d.person, now: at)
-                    }, ack: { _, _ in nil })
-                }))
+                steps.append(
+                    (
+                        at,
+                        {
+                            _ = try await store.updateResponsibility(
+                                messageID: m.id, recipient: m.recipient, event: "outcome", now: at,
+                                change: { current in
+                                    ResponsibilityMachine.recordOutcome(
+                                        current.responsibility ?? ResponsibilityRecord(), code: "assessed", detail: nil, by: d.person, now: at)
+                                }, ack: { _, _ in nil })
+                        }
+                    ))
             }
         }
         for step in steps.sorted(by: { $0.at < $1.at }) { try await step.run() }

@@ -7,8 +7,9 @@ import Yams
 
 /// `handover routes …`: the routing directory files and the store's directory.
 struct Routes: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Work with the routing directory.",
-                                                    subcommands: [Validate.self, Diff.self, Import.self, Export.self, Explain.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Work with the routing directory.",
+        subcommands: [Validate.self, Diff.self, Import.self, Export.self, Explain.self])
 
     struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check a directory folder offline and list every problem (exit 1 if any).")
@@ -16,8 +17,9 @@ struct Routes: AsyncParsableCommand {
 
         func run() async throws {
             let directory = try loadOrReport(folder)
-            print("\(folder): valid (\(directory.directory.organisations.count) organisations, \(directory.directory.mailboxes.count) mailboxes, "
-                + "\(directory.directory.services.count) services, \(directory.directory.workflows.count) workflows)")
+            print(
+                "\(folder): valid (\(directory.directory.organisations.count) organisations, \(directory.directory.mailboxes.count) mailboxes, "
+                    + "\(directory.directory.services.count) services, \(directory.directory.workflows.count) workflows)")
         }
     }
 
@@ -30,7 +32,10 @@ struct Routes: AsyncParsableCommand {
             let files = try loadOrReport(folder)
             let current = try await StoreOpening.open(database).currentDirectory()
             let changes = DirectoryDiff.changes(from: current?.document ?? DirectoryDocument(), to: files.document)
-            print("store version \(current.map { String($0.version) } ?? "none") -> \(folder): \(changes.isEmpty ? "no changes" : "\(changes.count) change(s)")")
+            print(
+                "store version \(current.map { String($0.version) } ?? "none") -> \(folder)"
+                    + ": \(changes.isEmpty ? "no changes" : "\(changes.count) change(s)")"
+            )
             for change in changes { print("  \(change.summary)") }
             if let current {
                 let impact = RoutingImpact.between(DirectoryBuilder.build([(source: "store", document: current.document)]).0, files.directory)
@@ -46,18 +51,23 @@ struct Routes: AsyncParsableCommand {
         @Argument(help: "The folder of YAML files.") var folder = "Routes"
         @Option(help: "The store (HANDOVER_DATABASE).") var database: String?
         @Flag(help: "Allow literal passwords (sandbox stores only).") var sandbox = false
-        @Flag(name: .customLong("confirm-impact"), help: "Apply even though addresses that route today would stop routing (see `routes diff`).") var confirmImpact = false
+        @Flag(name: .customLong("confirm-impact"), help: "Apply even though addresses that route today would stop routing (see `routes diff`).")
+        var confirmImpact = false
 
         func run() async throws {
             let files = try loadOrReport(folder)
             let store = try await StoreOpening.open(database, creating: true)
             var notes: [String] = []
-            let secrets = try await MasterKey.load(dataDirectory: StoreOpening.dataDirectory(database), environment: ProcessInfo.processInfo.environment,
-                                                   store: store, shared: StoreOpening.isShared(database), notes: &notes)
-            let manager = DirectoryManager(store: store, environment: ProcessInfo.processInfo.environment, sandbox: sandbox, secrets: secrets, clock: SystemClock.now)
+            let secrets = try await MasterKey.load(
+                dataDirectory: StoreOpening.dataDirectory(database), environment: ProcessInfo.processInfo.environment,
+                store: store, shared: StoreOpening.isShared(database), notes: &notes)
+            let manager = DirectoryManager(
+                store: store, environment: ProcessInfo.processInfo.environment, sandbox: sandbox, secrets: secrets, clock: SystemClock.now)
             let current = try await store.currentDirectory()
-            switch try await manager.propose(files.document, expectedVersion: current?.version, actor: "cli:routes-import", dryRun: false,
-                                             confirmImpact: confirmImpact) {
+            switch try await manager.propose(
+                files.document, expectedVersion: current?.version, actor: "cli:routes-import", dryRun: false,
+                confirmImpact: confirmImpact)
+            {
             case .applied(let version, let changes, let impact, _):
                 print("imported \(folder) as directory version \(version) (\(changes.count) change(s))")
                 for line in impact.lines { print("  routing impact: " + line) }
@@ -91,7 +101,10 @@ struct Routes: AsyncParsableCommand {
             for step in explanation.steps { print("  " + step) }
             switch explanation.outcome {
             case .success(let decision):
-                print("→ \(decision.recipient) via \(decision.route.service.map { "service " + $0 } ?? decision.route.addressedBy.rawValue) (directory version \(current.version))")
+                print(
+                    "→ \(decision.recipient) via \(decision.route.service.map { "service " + $0 } ?? decision.route.addressedBy.rawValue)"
+                        + " (directory version \(current.version))"
+                )
             case .failure(let error):
                 print("refused: \(error.status) code \(error.code): \(error.explained)")
                 throw ExitCode(1)
@@ -100,7 +113,8 @@ struct Routes: AsyncParsableCommand {
     }
 
     struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the store's current directory as YAML (it imports back to the same directory).")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the store's current directory as YAML (it imports back to the same directory).")
         @Option(help: "The store (HANDOVER_DATABASE).") var database: String?
         @Option(help: "A directory version (default: the current one).") var version: Int64?
 

@@ -48,14 +48,16 @@ enum ScorecardBench {
     /// 30 days, with a mix of declared and missing parts and decisions, so every flow has something to count.
     static func message(_ i: Int, of count: Int, now: Timestamp) -> MessageRecord {
         let created = now.adding(seconds: -Int64(i) * 30 * 86_400 / Int64(max(count, 1)))
-        var record = CrossingRecord(CrossingDeclaration(
-            subjects: i % 5 == 0 ? [] : [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: i % 3 == 0 ? "03" : "01")],
-            lawfulBasis: i % 4 == 0 ? nil : LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2"),
-            provenance: i % 7 == 0 ? nil : Provenance(author: .init(name: "Author"), createdAt: created.isoUTC),
-            intent: ClinicalIntent(purpose: "p", action: i % 6 == 0 ? "for-information" : "for-action", priority: "routine")))
-        record.derived = CrossingDerived(senderMailbox: nil, senderOrganisation: "S\(i % 3)", senderDomain: "nhs", senderAuthority: nil,
-                                         senderPublicAuthority: true, receivedAt: nil, payloadSHA256: nil, route: nil, certificateMatchesSender: nil,
-                                         fhir: nil)
+        var record = CrossingRecord(
+            CrossingDeclaration(
+                subjects: i % 5 == 0 ? [] : [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: i % 3 == 0 ? "03" : "01")],
+                lawfulBasis: i % 4 == 0 ? nil : LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2"),
+                provenance: i % 7 == 0 ? nil : Provenance(author: .init(name: "Author"), createdAt: created.isoUTC),
+                intent: ClinicalIntent(purpose: "p", action: i % 6 == 0 ? "for-information" : "for-action", priority: "routine")))
+        record.derived = CrossingDerived(
+            senderMailbox: nil, senderOrganisation: "S\(i % 3)", senderDomain: "nhs", senderAuthority: nil,
+            senderPublicAuthority: true, receivedAt: nil, payloadSHA256: nil, route: nil, certificateMatchesSender: nil,
+            fhir: nil)
         record.derived?.receiverOrganisation = "R\(i % 4)"
         record.derived?.acceptBy = created.adding(seconds: 4 * 3600).isoUTC
         var responsibility: ResponsibilityRecord?
@@ -65,16 +67,22 @@ enum ScorecardBench {
             if i % 8 == 0 { (r.outcomeCode, r.outcomeAt) = ("assessed", created.adding(seconds: 86_400)) }
             responsibility = r
         }
-        return MessageRecord(id: MessageID(String(format: "SC%010d", i)), sender: MailboxID("S\(i % 3)BOX"), recipient: MailboxID("R\(i % 4)BOX"),
-                             workflowID: i % 2 == 0 ? "WF_A" : "WF_B", totalChunks: 1, status: .uploading, createdAt: created,
-                             route: RouteTaken(addressedBy: .organisation, address: "R\(i % 4)", directoryVersion: 1),
-                             responsibilityRequired: true, responsibility: responsibility, crossing: record)
+        return MessageRecord(
+            id: MessageID(String(format: "SC%010d", i)), sender: MailboxID("S\(i % 3)BOX"), recipient: MailboxID("R\(i % 4)BOX"),
+            workflowID: i % 2 == 0 ? "WF_A" : "WF_B", totalChunks: 1, status: .uploading, createdAt: created,
+            route: RouteTaken(addressedBy: .organisation, address: "R\(i % 4)", directoryVersion: 1),
+            responsibilityRequired: true, responsibility: responsibility, crossing: record)
     }
 
     final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var count = 0
         var value: Int { lock.withLock { count } }
-        func add() -> Int { lock.withLock { count += 1; return count } }
+        func add() -> Int {
+            lock.withLock {
+                count += 1
+                return count
+            }
+        }
     }
 }

@@ -14,42 +14,95 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Listen address (HANDOVER_HOST).") var host: String?
     @Option(help: "Listen port (HANDOVER_PORT).") var port: Int?
     @Option(help: "mutual | server | off (HANDOVER_TLS).") var tls: String?
-    @Option(name: .customLong("monitoring-port"), help: "A plain-HTTP listener for /health, /ready and /metrics, no client certificate (HANDOVER_MONITORING_PORT; default none).") var monitoringPort: Int?
+    @Option(
+        name: .customLong("monitoring-port"),
+        help: "A plain-HTTP listener for /health, /ready and /metrics, no client certificate (HANDOVER_MONITORING_PORT; default none).")
+    var monitoringPort: Int?
     @Option(name: .customLong("monitoring-host"), help: "Its address (HANDOVER_MONITORING_HOST; default 127.0.0.1).") var monitoringHost: String?
     @Option(help: "Server certificate chain, PEM (HANDOVER_CERT).") var cert: String?
     @Option(help: "Server private key, PEM (HANDOVER_KEY).") var key: String?
     @Option(name: .customLong("client-ca"), help: "CA that client certificates must chain to (HANDOVER_CLIENT_CA).") var clientCA: String?
-    @Option(name: .customLong("client-crl"), help: "PEM certificate revocation lists signed by the client CA; revoked client certificates are refused, reread on SIGHUP (HANDOVER_CLIENT_CRL).") var clientCRL: String?
-    @Option(name: .customLong("certificate-binding"), help: "names | explicit: a certificate binds by naming the mailbox or organisation, or only where the directory lists it under a mailbox's certificates: (HANDOVER_CERTIFICATE_BINDING; default names).") var certificateBinding: String?
+    @Option(
+        name: .customLong("client-crl"),
+        help: ArgumentHelp(
+            "PEM certificate revocation lists signed by the client CA; revoked client certificates are refused, reread on SIGHUP "
+                + "(HANDOVER_CLIENT_CRL).")
+    ) var clientCRL: String?
+    @Option(
+        name: .customLong("certificate-binding"),
+        help: ArgumentHelp(
+            "names | explicit: a certificate binds by naming the mailbox or organisation, or only where the directory lists it under a mailbox's "
+                + "certificates: (HANDOVER_CERTIFICATE_BINDING; default names).")
+    ) var certificateBinding: String?
     @Option(name: .customLong("receipt-cert"), help: "Certificate that signs crossing receipts (HANDOVER_RECEIPT_CERT).") var receiptCert: String?
     @Option(name: .customLong("receipt-key"), help: "Its private key (HANDOVER_RECEIPT_KEY).") var receiptKey: String?
     @Option(help: "sqlite:PATH, or postgres://user@host:port/database for several instances (HANDOVER_DATABASE).") var database: String?
-    @Option(name: .customLong("data-dir"), help: "Folder for generated secrets (admin token, keys); default: the SQLite file's folder, or .handover (HANDOVER_DATA_DIR).") var dataDir: String?
-    @Option(name: .customLong("database-timeout"), help: "Seconds a request waits for PostgreSQL before a 503 (HANDOVER_DATABASE_TIMEOUT; default 10).") var databaseTimeout: Int64?
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Folder for generated secrets (admin token, keys); default: the SQLite file's folder, or .handover (HANDOVER_DATA_DIR).") var dataDir:
+        String?
+    @Option(
+        name: .customLong("database-timeout"), help: "Seconds a request waits for PostgreSQL before a 503 (HANDOVER_DATABASE_TIMEOUT; default 10).")
+    var databaseTimeout: Int64?
     @Option(help: "Routing directory folder (HANDOVER_ROUTES).") var routes: String?
-    @Option(name: .customLong("routes-mode"), help: "import-if-empty | replace: when the folder becomes the directory in force (HANDOVER_ROUTES_MODE).") var routesMode: String?
+    @Option(
+        name: .customLong("routes-mode"), help: "import-if-empty | replace: when the folder becomes the directory in force (HANDOVER_ROUTES_MODE).")
+    var routesMode: String?
     @Option(name: .customLong("shared-key"), help: "MESH environment shared secret (HANDOVER_SHARED_KEY).") var sharedKey: String?
     @Flag(help: "Development mode mirroring NHS mesh-sandbox; command line only, loopback only. Never in production.") var sandbox = false
-    @Flag(name: .customLong("force-sandbox"), help: "Allow --sandbox on a non-loopback listener or on a store a production broker has used.") var forceSandbox = false
+    @Flag(name: .customLong("force-sandbox"), help: "Allow --sandbox on a non-loopback listener or on a store a production broker has used.")
+    var forceSandbox = false
     @Option(name: .customLong("log-format"), help: "text | json (HANDOVER_LOG_FORMAT).") var logFormat: String?
     @Option(name: .customLong("log-level"), help: "trace | debug | info | notice | warning | error (HANDOVER_LOG_LEVEL).") var logLevel: String?
     @Option(name: .customLong("sweep-interval"), help: "Seconds between expiry sweeps (HANDOVER_SWEEP_INTERVAL).") var sweepInterval: Int64?
-    @Option(name: .customLong("max-request-bytes"), help: "Largest request body, 413 past it (HANDOVER_MAX_REQUEST_BYTES; default 100000000).") var maxRequestBytes: Int64?
-    @Option(name: .customLong("rate-limit"), help: "Requests a second per mailbox, 429 past it; 0 for none (HANDOVER_RATE_LIMIT; default 1000).") var rateLimit: Double?
+    @Option(name: .customLong("max-request-bytes"), help: "Largest request body, 413 past it (HANDOVER_MAX_REQUEST_BYTES; default 100000000).")
+    var maxRequestBytes: Int64?
+    @Option(name: .customLong("rate-limit"), help: "Requests a second per mailbox, 429 past it; 0 for none (HANDOVER_RATE_LIMIT; default 1000).")
+    var rateLimit: Double?
     @Option(name: .customLong("rate-burst"), help: "Burst allowance per mailbox (HANDOVER_RATE_BURST; default 2000).") var rateBurst: Double?
     @Option(name: .customLong("max-connections"), help: "Open connections at most (HANDOVER_MAX_CONNECTIONS; default 1024).") var maxConnections: Int?
-    @Option(name: .customLong("max-header-bytes"), help: "Largest request header block (HANDOVER_MAX_HEADER_BYTES; default 32768).") var maxHeaderBytes: Int?
-    @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle connection is closed (HANDOVER_IDLE_TIMEOUT; default 120).") var idleTimeout: Int64?
-    @Option(name: .customLong("max-connections-per-address"), help: "Open connections per client address, 0 for none (HANDOVER_MAX_CONNECTIONS_PER_ADDRESS; default 128).") var maxConnectionsPerAddress: Int?
-    @Option(name: .customLong("first-request-timeout"), help: "Seconds from connecting (TLS handshake included) to a complete first request head (HANDOVER_FIRST_REQUEST_TIMEOUT; default 30).") var firstRequestTimeout: Int64?
-    @Option(name: .customLong("write-stall-timeout"), help: "Seconds a client may leave a response unread before the connection is closed (HANDOVER_WRITE_STALL_TIMEOUT; default 60).") var writeStallTimeout: Int64?
-    @Option(name: .customLong("subject-retention-days"), help: "Days after a crossing closes (outcome, expiry, or acknowledgement where nobody must accept) before its NHS number is reduced to a keyed hash and local ids dropped; the controllers decide (HANDOVER_SUBJECT_RETENTION_DAYS; default 30).") var subjectRetentionDays: Int64?
-    @Option(name: .customLong("upload-timeout"), help: "Seconds a chunked upload may stay incomplete before it is discarded and the sender told (HANDOVER_UPLOAD_TIMEOUT; default 86400).") var uploadTimeout: Int64?
-    @Option(name: .customLong("smtp-url"), help: "SMTP relay for email alerts: smtp://relay:587 (STARTTLS required), smtps://relay:465, or smtp://localhost:25?starttls=off; credentials from HANDOVER_SMTP_USERNAME and HANDOVER_SMTP_PASSWORD (HANDOVER_SMTP_URL).") var smtpURL: String?
+    @Option(name: .customLong("max-header-bytes"), help: "Largest request header block (HANDOVER_MAX_HEADER_BYTES; default 32768).")
+    var maxHeaderBytes: Int?
+    @Option(name: .customLong("idle-timeout"), help: "Seconds before an idle connection is closed (HANDOVER_IDLE_TIMEOUT; default 120).")
+    var idleTimeout: Int64?
+    @Option(
+        name: .customLong("max-connections-per-address"),
+        help: "Open connections per client address, 0 for none (HANDOVER_MAX_CONNECTIONS_PER_ADDRESS; default 128).") var maxConnectionsPerAddress:
+        Int?
+    @Option(
+        name: .customLong("first-request-timeout"),
+        help: "Seconds from connecting (TLS handshake included) to a complete first request head (HANDOVER_FIRST_REQUEST_TIMEOUT; default 30).")
+    var firstRequestTimeout: Int64?
+    @Option(
+        name: .customLong("write-stall-timeout"),
+        help: "Seconds a client may leave a response unread before the connection is closed (HANDOVER_WRITE_STALL_TIMEOUT; default 60).")
+    var writeStallTimeout: Int64?
+    @Option(
+        name: .customLong("subject-retention-days"),
+        help: ArgumentHelp(
+            "Days after a crossing closes (outcome, expiry, or acknowledgement where nobody must accept) before its NHS number is reduced to a "
+                + "keyed hash and local ids dropped; the controllers decide (HANDOVER_SUBJECT_RETENTION_DAYS; default 30).")
+    ) var subjectRetentionDays: Int64?
+    @Option(
+        name: .customLong("upload-timeout"),
+        help: "Seconds a chunked upload may stay incomplete before it is discarded and the sender told (HANDOVER_UPLOAD_TIMEOUT; default 86400).")
+    var uploadTimeout: Int64?
+    @Option(
+        name: .customLong("smtp-url"),
+        help: ArgumentHelp(
+            "SMTP relay for email alerts: smtp://relay:587 (STARTTLS required), smtps://relay:465, or smtp://localhost:25?starttls=off; "
+                + "credentials from HANDOVER_SMTP_USERNAME and HANDOVER_SMTP_PASSWORD (HANDOVER_SMTP_URL).")
+    ) var smtpURL: String?
     @Option(name: .customLong("smtp-from"), help: "The address alert emails come from (HANDOVER_SMTP_FROM).") var smtpFrom: String?
-    @Option(name: .customLong("smtp-ca"), help: "PEM certificates to trust for the SMTP relay instead of the system's (HANDOVER_SMTP_CA).") var smtpCA: String?
-    @Option(name: .customLong("console-url"), help: "The console's public address, linked from every alert notification, e.g. https://handover.example.org (HANDOVER_CONSOLE_URL).") var consoleURL: String?
-    @Option(name: .customLong("replay-capacity"), help: "Spent tokens remembered at most; past it new tokens get 503 (HANDOVER_REPLAY_CAPACITY; default 4000000).") var replayCapacity: Int?
+    @Option(name: .customLong("smtp-ca"), help: "PEM certificates to trust for the SMTP relay instead of the system's (HANDOVER_SMTP_CA).")
+    var smtpCA: String?
+    @Option(
+        name: .customLong("console-url"),
+        help: "The console's public address, linked from every alert notification, e.g. https://handover.example.org (HANDOVER_CONSOLE_URL).")
+    var consoleURL: String?
+    @Option(
+        name: .customLong("replay-capacity"),
+        help: "Spent tokens remembered at most; past it new tokens get 503 (HANDOVER_REPLAY_CAPACITY; default 4000000).") var replayCapacity: Int?
 
     func run() async throws {
         let config: ServeConfiguration
@@ -70,12 +123,14 @@ struct Serve: AsyncParsableCommand {
                 try pki.initialise(mailboxes: mailboxes)
                 pkiNotes.append("development PKI generated in Certs/dev (CA, server certificate for localhost, receipt key)")
             }
-            pkiNotes.append("client certificates: Certs/dev/clients/<MAILBOX>.pem and .key (add one: handover certs issue MAILBOX); trust Certs/dev/ca.pem")
+            pkiNotes.append(
+                "client certificates: Certs/dev/clients/<MAILBOX>.pem and .key (add one: handover certs issue MAILBOX); trust Certs/dev/ca.pem")
         }
         var environment = ProcessInfo.processInfo.environment
         if config.tls != .off && config.usesDevelopmentPKI && !config.sandbox {
-            environment = try DevelopmentWebhookSecrets.fill(environment: environment, directoryFolder: config.routes,
-                                                             dataDirectory: config.dataDirectory, notes: &pkiNotes)
+            environment = try DevelopmentWebhookSecrets.fill(
+                environment: environment, directoryFolder: config.routes,
+                dataDirectory: config.dataDirectory, notes: &pkiNotes)
         }
         let parts: BrokerParts
         do {
@@ -88,7 +143,11 @@ struct Serve: AsyncParsableCommand {
         notes += try await FirstAdminToken.ensure(store: parts.store, folder: config.dataDirectory)
         let app = try BrokerApplication.build(config, parts: parts, logger: logger)
         let scheme = config.tls == .off ? "http" : "https"
-        var banner = ["Handover listening on \(scheme)://\(config.host):\(config.port) (tls: \(config.tls.rawValue), database: \((try? StoreLocation(config.database).displayName) ?? "?"), routes: \(config.routes)\(config.sandbox ? ", SANDBOX MODE" : ""))"]
+        var banner = [
+            "Handover listening on \(scheme)://\(config.host):\(config.port) (tls: \(config.tls.rawValue), "
+                + "database: \((try? StoreLocation(config.database).displayName) ?? "?")"
+                + ", routes: \(config.routes)\(config.sandbox ? ", SANDBOX MODE" : ""))"
+        ]
         banner += notes
         if config.logFormat == .json {
             // Every line JSON in JSON mode: the banner goes through the logger too.
@@ -97,8 +156,10 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data((banner.joined(separator: "\n") + "\n").utf8))
         }
         // Named explicitly: service-lifecycle otherwise names a service by its whole description.
-        let group = ServiceGroup(configuration: .init(services: [.init(service: app, serviceName: "Handover")],
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app, serviceName: "Handover")],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // The store is closed by its service (`StoreService`), after everything that uses it.
         try await group.run()
     }
@@ -117,7 +178,8 @@ struct Serve: AsyncParsableCommand {
             return flag ?? value
         }
         func text(_ flag: String?, _ name: String) -> String? { flag ?? env["HANDOVER_" + name] }
-        func number<T: FixedWidthInteger>(_ flag: T?, _ name: String, _ option: String, _ range: ClosedRange<T>, _ meaning: String = "") throws -> T? {
+        func number<T: FixedWidthInteger>(_ flag: T?, _ name: String, _ option: String, _ range: ClosedRange<T>, _ meaning: String = "") throws -> T?
+        {
             let expected = "a whole number from \(range.lowerBound) to \(range.upperBound)\(meaning)"
             guard let value = try pick(flag, name, expected, { T($0) }) else { return nil }
             guard range.contains(value) else { throw ValidationError("--\(option) must be \(expected) (it is \(value))") }
@@ -127,7 +189,8 @@ struct Serve: AsyncParsableCommand {
         where T.RawValue == String {
             guard let raw = text(flag, name) else { return nil }
             guard let value = T(rawValue: raw) else {
-                throw ValidationError("--\(option) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")) (it is \"\(raw.prefix(40))\")")
+                throw ValidationError(
+                    "--\(option) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")) (it is \"\(raw.prefix(40))\")")
             }
             return value
         }
@@ -141,9 +204,17 @@ struct Serve: AsyncParsableCommand {
         if let v = text(key, "KEY") { c.privateKey = v }
         if let v = text(clientCA, "CLIENT_CA") { c.clientCA = v }
         if let v = text(clientCRL, "CLIENT_CRL") { c.clientCRL = v }
-        if let v = try choice(certificateBinding, "CERTIFICATE_BINDING", "certificate-binding", ClientCertificateBinding.Mode.self) { c.certificateBinding = v }
-        if let v = text(receiptCert, "RECEIPT_CERT") { c.receiptCertificate = v; c.receiptFilesExplicit = true }
-        if let v = text(receiptKey, "RECEIPT_KEY") { c.receiptKey = v; c.receiptFilesExplicit = true }
+        if let v = try choice(certificateBinding, "CERTIFICATE_BINDING", "certificate-binding", ClientCertificateBinding.Mode.self) {
+            c.certificateBinding = v
+        }
+        if let v = text(receiptCert, "RECEIPT_CERT") {
+            c.receiptCertificate = v
+            c.receiptFilesExplicit = true
+        }
+        if let v = text(receiptKey, "RECEIPT_KEY") {
+            c.receiptKey = v
+            c.receiptFilesExplicit = true
+        }
         if let v = text(database, "DATABASE") { c.database = v }
         if let v = text(dataDir, "DATA_DIR") { c.dataFolder = v }
         if let v = try number(databaseTimeout, "DATABASE_TIMEOUT", "database-timeout", 1...3600) { c.databaseTimeoutSeconds = v }
@@ -170,10 +241,13 @@ struct Serve: AsyncParsableCommand {
             c.rateBurst = v
         }
         if let v = try number(maxConnections, "MAX_CONNECTIONS", "max-connections", 1...1_000_000) { c.maxConnections = v }
-        if let v = try number(maxConnectionsPerAddress, "MAX_CONNECTIONS_PER_ADDRESS", "max-connections-per-address", 0...1_000_000, " (0: no limit)") {
+        if let v = try number(maxConnectionsPerAddress, "MAX_CONNECTIONS_PER_ADDRESS", "max-connections-per-address", 0...1_000_000, " (0: no limit)")
+        {
             c.connectionLimits.maxPerAddress = v
         }
-        if let v = try number(firstRequestTimeout, "FIRST_REQUEST_TIMEOUT", "first-request-timeout", 1...3600) { c.connectionLimits.firstRequestSeconds = v }
+        if let v = try number(firstRequestTimeout, "FIRST_REQUEST_TIMEOUT", "first-request-timeout", 1...3600) {
+            c.connectionLimits.firstRequestSeconds = v
+        }
         if let v = try number(writeStallTimeout, "WRITE_STALL_TIMEOUT", "write-stall-timeout", 1...3600) { c.connectionLimits.writeStallSeconds = v }
         if let v = try number(maxHeaderBytes, "MAX_HEADER_BYTES", "max-header-bytes", 1024...1_048_576) { c.maxHeaderBytes = v }
         if let v = try number(idleTimeout, "IDLE_TIMEOUT", "idle-timeout", 1...86_400) { c.idleTimeoutSeconds = v }

@@ -8,11 +8,12 @@ struct AlertNotificationTests {
     static let now = Timestamp(secondsSinceEpoch: 1_795_000_000)
 
     static func facts(_ event: AlertFacts.Event, stage: Int = 1) -> AlertFacts {
-        AlertFacts(event: event, alertID: "a1", messageID: "M1", workflowID: "SAFEGUARDING_ADULT_REFERRAL", stage: stage, condition: .notAccepted,
-                   dueAt: now.adding(seconds: -600), raisedAt: now.adding(seconds: -300), deliveredAt: now.adding(seconds: -4 * 3600 - 600),
-                   sending: .init(code: "RX1", name: "Riverside Hospital"), receiving: .init(code: "LA713", name: "Riverside Council"),
-                   acknowledgedBy: event == .acknowledged ? "Duty manager" : nil, resolvedAt: event == .resolved ? now : nil,
-                   resolvedReason: event == .resolved ? "responsibility_accepted" : nil, link: "https://h.example.org/console/alerts/a1", now: now)
+        AlertFacts(
+            event: event, alertID: "a1", messageID: "M1", workflowID: "SAFEGUARDING_ADULT_REFERRAL", stage: stage, condition: .notAccepted,
+            dueAt: now.adding(seconds: -600), raisedAt: now.adding(seconds: -300), deliveredAt: now.adding(seconds: -4 * 3600 - 600),
+            sending: .init(code: "RX1", name: "Riverside Hospital"), receiving: .init(code: "LA713", name: "Riverside Council"),
+            acknowledgedBy: event == .acknowledged ? "Duty manager" : nil, resolvedAt: event == .resolved ? now : nil,
+            resolvedReason: event == .resolved ? "responsibility_accepted" : nil, link: "https://h.example.org/console/alerts/a1", now: now)
     }
 
     static func json(_ text: String) -> Any? { try? JSONSerialization.jsonObject(with: Data(text.utf8)) }
@@ -20,42 +21,54 @@ struct AlertNotificationTests {
     @Test func pagerDutyTriggersAcknowledgesAndResolvesOneIncident() throws {
         var actions: [String] = []
         for event in [AlertFacts.Event.raised, .repeated, .acknowledged, .resolved] {
-            let rendered = WebhookRendering.render(.pagerDuty, url: "https://events.pagerduty.com/v2/enqueue", facts: Self.facts(event),
-                                                   storedBody: "{}", secret: "KEY", deliveryID: "d")
+            let rendered = WebhookRendering.render(
+                .pagerDuty, url: "https://events.pagerduty.com/v2/enqueue", facts: Self.facts(event),
+                storedBody: "{}", secret: "KEY", deliveryID: "d")
             let body = try #require(Self.json(rendered.body) as? [String: Any])
             #expect(body["dedup_key"] as? String == "handover-a1" && body["routing_key"] as? String == "KEY")
             actions.append(body["event_action"] as? String ?? "")
             let payload = body["payload"] as? [String: Any]
             #expect((payload != nil) == (event == .raised || event == .repeated), "a payload only on triggers")
             if let payload {
-                #expect(payload["severity"] as? String == "error" && payload["group"] as? String == "LA713" && payload["source"] as? String == "handover")
+                #expect(
+                    payload["severity"] as? String == "error" && payload["group"] as? String == "LA713" && payload["source"] as? String == "handover")
                 #expect((payload["summary"] as? String)?.contains("Riverside Council (LA713)") == true)
             }
             #expect(rendered.headers["handover-signature"] == nil, "only the handover format is signed")
         }
         #expect(actions == ["trigger", "trigger", "acknowledge", "resolve"])
-        let later = WebhookRendering.render(.pagerDuty, url: "u", facts: Self.facts(.raised, stage: 2), storedBody: "{}", secret: "K", deliveryID: "d")
+        let later = WebhookRendering.render(
+            .pagerDuty, url: "u", facts: Self.facts(.raised, stage: 2), storedBody: "{}", secret: "K", deliveryID: "d")
         #expect(later.body.contains(#""severity":"critical""#))
     }
 
     @Test func alertmanagerAlertsCarryLabelsAndEndWhenResolved() throws {
-        let firing = WebhookRendering.render(.alertmanager, url: "http://am:9093", facts: Self.facts(.raised), storedBody: "{}", secret: "u:p", deliveryID: "d")
+        let firing = WebhookRendering.render(
+            .alertmanager, url: "http://am:9093", facts: Self.facts(.raised), storedBody: "{}", secret: "u:p", deliveryID: "d")
         #expect(firing.url == "http://am:9093/api/v2/alerts" && firing.headers["authorization"] == "Basic dTpw")
         let alert = try #require((Self.json(firing.body) as? [[String: Any]])?.first)
         let labels = try #require(alert["labels"] as? [String: String])
-        #expect(labels == ["alertname": "HandoverEscalation", "handover_alert_id": "a1", "workflow": "SAFEGUARDING_ADULT_REFERRAL", "stage": "1",
-                           "condition": "not-accepted", "severity": "error", "sending_organisation": "RX1", "receiving_organisation": "LA713"])
+        #expect(
+            labels == [
+                "alertname": "HandoverEscalation", "handover_alert_id": "a1", "workflow": "SAFEGUARDING_ADULT_REFERRAL", "stage": "1",
+                "condition": "not-accepted", "severity": "error", "sending_organisation": "RX1", "receiving_organisation": "LA713",
+            ])
         #expect(alert["endsAt"] as? String == Self.now.adding(seconds: WebhookRendering.alertmanagerHoldSeconds).isoUTC)
         #expect(alert["generatorURL"] as? String == "https://h.example.org/console/alerts/a1")
-        let resolved = WebhookRendering.render(.alertmanager, url: "http://am:9093/api/v2/alerts", facts: Self.facts(.resolved), storedBody: "{}",
-                                               secret: nil, deliveryID: "d")
+        let resolved = WebhookRendering.render(
+            .alertmanager, url: "http://am:9093/api/v2/alerts", facts: Self.facts(.resolved), storedBody: "{}",
+            secret: nil, deliveryID: "d")
         #expect(resolved.url == "http://am:9093/api/v2/alerts" && resolved.headers["authorization"] == nil)
         #expect((Self.json(resolved.body) as? [[String: Any]])?.first?["endsAt"] as? String == Self.now.isoUTC)
     }
 
     @Test func chatCardsStayInsideSlackAndTeamsLimits() throws {
-        let slack = try #require(Self.json(WebhookRendering.render(.slack, url: "u", facts: Self.facts(.acknowledged), storedBody: "{}", secret: nil,
-                                                                   deliveryID: "d").body) as? [String: Any])
+        let slack = try #require(
+            Self.json(
+                WebhookRendering.render(
+                    .slack, url: "u", facts: Self.facts(.acknowledged), storedBody: "{}", secret: nil,
+                    deliveryID: "d"
+                ).body) as? [String: Any])
         let blocks = try #require(slack["blocks"] as? [[String: Any]])
         #expect(blocks.allSatisfy { ($0["fields"] as? [Any])?.count ?? 0 <= 10 })
         #expect((slack["text"] as? String)?.hasPrefix("Alert acknowledged") == true)
@@ -65,17 +78,21 @@ struct AlertNotificationTests {
         // Slack's mrkdwn treats <, > and & as markup.
         var odd = Self.facts(.raised)
         odd.receiving = .init(code: "X", name: "A <b> & C")
-        #expect(WebhookRendering.render(.slack, url: "u", facts: odd, storedBody: "{}", secret: nil, deliveryID: "d").body.contains("A &lt;b&gt; &amp; C"))
+        #expect(
+            WebhookRendering.render(.slack, url: "u", facts: odd, storedBody: "{}", secret: nil, deliveryID: "d").body.contains("A &lt;b&gt; &amp; C")
+        )
     }
 
     @Test func theHandoverFormatIsTheStoredBodySigned() {
-        let rendered = WebhookRendering.render(.handover, url: "u", facts: Self.facts(.raised), storedBody: #"{"event":"alert.raised"}"#, secret: "s",
-                                               deliveryID: "d1")
+        let rendered = WebhookRendering.render(
+            .handover, url: "u", facts: Self.facts(.raised), storedBody: #"{"event":"alert.raised"}"#, secret: "s",
+            deliveryID: "d1")
         #expect(rendered.body == #"{"event":"alert.raised"}"# && rendered.headers["handover-delivery"] == "d1")
         let mac = HMAC<SHA256>.authenticationCode(for: Array(#"{"event":"alert.raised"}"#.utf8), using: SymmetricKey(data: Array("s".utf8)))
         #expect(rendered.headers["handover-signature"] == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
-        let test = WebhookRendering.render(.handover, url: "u", facts: AlertFacts.test(now: Self.now, resolve: false, link: nil), storedBody: "",
-                                           secret: "s", deliveryID: "d")
+        let test = WebhookRendering.render(
+            .handover, url: "u", facts: AlertFacts.test(now: Self.now, resolve: false, link: nil), storedBody: "",
+            secret: "s", deliveryID: "d")
         #expect(test.body.contains(#""event":"alert.test""#) && test.body.contains("TEST"))
     }
 
@@ -85,8 +102,9 @@ struct AlertNotificationTests {
              "condition":"no-outcome","due_at":"2026-11-30T09:00:00Z","raised_at":"2026-11-30T09:00:05Z","sender":"ALICE","recipient":"BOB",
              "delivered_at":"2026-11-29T09:00:00Z","acknowledged_by":{"name":"Sam"}}
             """
-        let directory = Directory(organisations: [Organisation(code: ODSCode("X27"), name: "Riverside", domain: .localAuthority)],
-                                  mailboxes: [Mailbox(id: MailboxID("BOB"), organisation: ODSCode("X27"), name: "Bob")])
+        let directory = Directory(
+            organisations: [Organisation(code: ODSCode("X27"), name: "Riverside", domain: .localAuthority)],
+            mailboxes: [Mailbox(id: MailboxID("BOB"), organisation: ODSCode("X27"), name: "Bob")])
         let index = DirectoryIndex(directory: directory, version: 1, passwords: [:])
         let now = try #require(Timestamp.parseISO("2026-11-30T10:00:00Z"))
         let facts = try #require(AlertFacts.parse(body: body, index: index, consoleURL: "https://h.example.org/", now: now))
@@ -137,8 +155,10 @@ struct AlertNotificationTests {
 
     @Test func emailAddressesArePlainAndHeaderSafe() {
         for good in ["duty-manager@riverside.gov.uk", "a.b+c@x.example", "o'neil@nhs.net"] { #expect(EmailAddress.isValid(good), "\(good)") }
-        for bad in ["", "no-at", "a@b", "a@@b.org", "a b@c.org", "a@b.org\r\nBcc: x@y.org", "<a@b.org>", "a@-b.org", ".a@b.org", "a..b@c.org",
-                    String(repeating: "a", count: 65) + "@b.org", "a@b_c.org", "é@b.org"] {
+        for bad in [
+            "", "no-at", "a@b", "a@@b.org", "a b@c.org", "a@b.org\r\nBcc: x@y.org", "<a@b.org>", "a@-b.org", ".a@b.org", "a..b@c.org",
+            String(repeating: "a", count: 65) + "@b.org", "a@b_c.org", "é@b.org",
+        ] {
             #expect(!EmailAddress.isValid(bad), "\(bad)")
         }
     }
@@ -149,8 +169,10 @@ struct AlertNotificationTests {
              "organisations":[{"code":"A","name":"A","domain":"nhs"}],
              "escalation_policies":[{"id":"p","stages":[{"after":"1h","when":"not-accepted",
                "notify":[{"email":"duty@example.org"},{"email":"not an address"},{"email":"x@y.org\\r\\nBcc: z@y.org"},{"webhook":"chat"}]}]}],
-             "webhooks":[{"id":"chat","url":"${SLACK_URL}","format":"slack"},{"id":"pd","url":"https://events.pagerduty.com/v2/enqueue","format":"pagerduty-events-v2"},
-                         {"id":"odd","url":"https://x.example.org","secret":"${S}","format":"pagerduty-v1"},{"id":"a:b","url":"https://x.example.org","secret":"${S}"}]}
+             "webhooks":[{"id":"chat","url":"${SLACK_URL}","format":"slack"},
+                 {"id":"pd","url":"https://events.pagerduty.com/v2/enqueue","format":"pagerduty-events-v2"},
+                         {"id":"odd","url":"https://x.example.org","secret":"${S}","format":"pagerduty-v1"},
+                             {"id":"a:b","url":"https://x.example.org","secret":"${S}"}]}
             """
         let document = try JSONDecoder().decode(DirectoryDocument.self, from: Data(json.utf8))
         let (directory, problems) = DirectoryBuilder.build([(source: "d", document: document)])

@@ -8,8 +8,9 @@ struct BoundaryScorecardTests {
     /// `n` crossings, all flows passing, then `change` applied to the first `k` of them.
     func crossings(_ n: Int, failing k: Int = 0, _ change: (inout CrossingFacts) -> Void = { _ in }) -> [CrossingFacts] {
         (0..<n).map { i in
-            var f = CrossingFacts(identity: 1, consent: true, provenance: true, clinicalIntent: true, alertResponsibility: true,
-                                  serviceRouting: true, outcome: true)
+            var f = CrossingFacts(
+                identity: 1, consent: true, provenance: true, clinicalIntent: true, alertResponsibility: true,
+                serviceRouting: true, outcome: true)
             if i < k { change(&f) }
             return f
         }
@@ -105,16 +106,18 @@ struct BoundaryScorecardTests {
 
     @Test func aStoredCrossingIsJudgedFromItsRecord() {
         let t0 = Timestamp(secondsSinceEpoch: 1_800_000_000)
-        var record = CrossingRecord(CrossingDeclaration(
-            subjects: [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "03")],
-            lawfulBasis: LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2"),
-            provenance: Provenance(author: .init(name: "Dr Ada Okafor"), createdAt: "2026-11-30T09:12:00Z"),
-            intent: ClinicalIntent(purpose: "discharge-to-assess", action: "for-action", priority: "urgent")))
+        var record = CrossingRecord(
+            CrossingDeclaration(
+                subjects: [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "03")],
+                lawfulBasis: LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2"),
+                provenance: Provenance(author: .init(name: "Dr Ada Okafor"), createdAt: "2026-11-30T09:12:00Z"),
+                intent: ClinicalIntent(purpose: "discharge-to-assess", action: "for-action", priority: "urgent")))
         record.derived = nil
-        var message = MessageRecord(id: MessageID("M"), sender: MailboxID("A"), recipient: MailboxID("B"), workflowID: "W", totalChunks: 1,
-                                    status: .accepted, createdAt: t0, deliveredAt: t0,
-                                    route: RouteTaken(addressedBy: .organisation, address: "X27", directoryVersion: 1),
-                                    responsibilityRequired: true, crossing: record)
+        var message = MessageRecord(
+            id: MessageID("M"), sender: MailboxID("A"), recipient: MailboxID("B"), workflowID: "W", totalChunks: 1,
+            status: .accepted, createdAt: t0, deliveredAt: t0,
+            route: RouteTaken(addressedBy: .organisation, address: "X27", directoryVersion: 1),
+            responsibilityRequired: true, crossing: record)
         let deadline = t0.adding(seconds: 4 * 3600)
         // Not accepted, deadline not passed: left out of Alert & Responsibility; no outcome yet.
         var facts = CrossingFacts(message: message, notAcceptedDeadline: deadline, now: t0.adding(seconds: 60))

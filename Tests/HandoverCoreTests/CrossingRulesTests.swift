@@ -11,12 +11,13 @@ func fixture(_ path: String) throws -> [UInt8] {
 
 @Suite("NHS numbers")
 struct NHSNumberTests {
-    @Test(arguments: [
-        ("4010232137", false, nil), ("401 023 2137", false, nil), ("9434765919", true, nil), ("9434765870", true, nil),
-        ("9434765919", false, NHSNumber.Problem.testNumber), ("4010232138", false, .checkDigit), ("401023213", false, .notTenDigits),
-        ("40102321370", false, .notTenDigits), ("1111111111", false, .repdigit), ("0000000000", false, .repdigit),
-        ("401023213x", false, .notTenDigits), ("٤٠١٠٢٣٢١٣٧", false, .notTenDigits),
-    ] as [(String, Bool, NHSNumber.Problem?)])
+    @Test(
+        arguments: [
+            ("4010232137", false, nil), ("401 023 2137", false, nil), ("9434765919", true, nil), ("9434765870", true, nil),
+            ("9434765919", false, NHSNumber.Problem.testNumber), ("4010232138", false, .checkDigit), ("401023213", false, .notTenDigits),
+            ("40102321370", false, .notTenDigits), ("1111111111", false, .repdigit), ("0000000000", false, .repdigit),
+            ("401023213x", false, .notTenDigits), ("٤٠١٠٢٣٢١٣٧", false, .notTenDigits),
+        ] as [(String, Bool, NHSNumber.Problem?)])
     func checks(_ number: String, _ allowTest: Bool, _ expected: NHSNumber.Problem?) {
         switch NHSNumber.parse(number, allowTestNumbers: allowTest) {
         case .success(let parsed):
@@ -49,7 +50,8 @@ struct CrossingDeclarationTests {
     @Test func readsTheContractShapeAndRoundTrips() throws {
         let json = #"""
             {"subject":{"nhs_number":"4010232137","nhs_number_status":"01","local_ids":[{"system":"urn:handover:713:person","value":"C104233"}]},
-             "lawful_basis":{"article6":"A6-1e","article9":"A9-2h","dpa18_sch1":"S1-P1-2","article10":false,"confidentiality":"CLDC-implied-direct-care"},
+             "lawful_basis":{"article6":"A6-1e","article9":"A9-2h","dpa18_sch1":"S1-P1-2",
+                 "article10":false,"confidentiality":"CLDC-implied-direct-care"},
              "consent":{"state":"implied-direct-care","objection":false,"person_aware":true},
              "provenance":{"system":"Riverside EPR 4.2","author":{"name":"Dr Ada Okafor","role":"Consultant","professional_id":"GMC:7012345"},
                            "created_at":"2026-11-30T09:12:00Z"},
@@ -64,9 +66,10 @@ struct CrossingDeclarationTests {
         #expect(CrossingDeclaration.parse(header: "e3+/fQ").failureValue?.kind == .malformed)
     }
 
-    @Test(arguments: [
-        ("not base64 at all!", ""), ("e30", nil), ("WzFd", ""),  // {} is fine; [1] is not an object
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("not base64 at all!", ""), ("e30", nil), ("WzFd", ""),  // {} is fine; [1] is not an object
+        ] as [(String, String?)])
     func refusesWhatCannotBeRead(_ header: String, _ field: String?) {
         switch CrossingDeclaration.parse(header: header) {
         case .success: #expect(field == nil)
@@ -105,8 +108,9 @@ struct CrossingRulesTests {
     }
 
     var complete: CrossingDeclaration {
-        CrossingDeclaration(subjects: [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "01")], lawfulBasis: fullBasis,
-                            consent: Consent(state: "implied-direct-care"), provenance: author, intent: intent)
+        CrossingDeclaration(
+            subjects: [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "01")], lawfulBasis: fullBasis,
+            consent: Consent(state: "implied-direct-care"), provenance: author, intent: intent)
     }
 
     @Test func requiredRefusesNamingTheField() {
@@ -141,7 +145,8 @@ struct CrossingRulesTests {
     }
 
     @Test func defaultsFillIntentOnlyAndSaySo() throws {
-        let policy = CrossingPolicy(intent: .required, defaultIntent: ClinicalIntent(purpose: "discharge-to-assess", action: "for-action", priority: "routine"))
+        let policy = CrossingPolicy(
+            intent: .required, defaultIntent: ClinicalIntent(purpose: "discharge-to-assess", action: "for-action", priority: "routine"))
         let defaulted = try CrossingRules.record(declared: nil, payload: nil, context: context(policy)).get()
         #expect(defaulted.intent?.purpose == "discharge-to-assess" && defaulted.sources["intent"] == .default)
         #expect(defaulted.lawfulBasis == nil && defaulted.subjects.isEmpty)
@@ -157,13 +162,15 @@ struct CrossingRulesTests {
         func refusal(_ change: (inout CrossingDeclaration) -> Void, publicAuthority: Bool = true) -> CrossingProblem? {
             var d = complete
             change(&d)
-            return CrossingRules.record(declared: d, payload: nil, context: context(lenient, safeguarding: true, publicAuthority: publicAuthority)).failureValue
+            return CrossingRules.record(declared: d, payload: nil, context: context(lenient, safeguarding: true, publicAuthority: publicAuthority))
+                .failureValue
         }
         #expect(refusal { $0.subjects[0].nhsNumber = "4010232138" }?.field == "subject.nhs_number")
         #expect(refusal { $0.subjects[0].nhsNumber = "9434765919" }?.reason.contains("test number") == true)
         #expect(refusal { $0.subjects[0].nhsNumberStatus = "09" }?.field == "subject.nhs_number_status")
-        #expect(refusal { $0.subjects = [CrossingSubject(nhsNumber: "4010232137", nhsNumberAbsentReason: "unknown")] }?.field
-                    == "subject.nhs_number_absent_reason")
+        #expect(
+            refusal { $0.subjects = [CrossingSubject(nhsNumber: "4010232137", nhsNumberAbsentReason: "unknown")] }?.field
+                == "subject.nhs_number_absent_reason")
         #expect(refusal { $0.lawfulBasis?.article6 = "A6-1z" }?.reason.contains("A6-1a, A6-1c") == true)
         #expect(refusal { $0.lawfulBasis?.schedule1 = nil }?.field == "lawful_basis.dpa18_sch1")
         #expect(refusal { $0.lawfulBasis?.article6 = "A6-1f" }?.reason.contains("public authority") == true)
@@ -233,8 +240,13 @@ struct FHIRMessageReaderTests {
         var entries = try #require(bundle["entry"] as? [[String: Any]])
         var document = try #require(entries[1]["resource"] as? [String: Any])
         var inner = try #require(document["entry"] as? [[String: Any]])
-        inner.append(["fullUrl": "urn:uuid:other", "resource": ["resourceType": "Patient", "id": "other",
-                                                                 "identifier": [["system": FHIRMessageReader.nhsNumberSystem, "value": "4010232137"]]]])
+        inner.append([
+            "fullUrl": "urn:uuid:other",
+            "resource": [
+                "resourceType": "Patient", "id": "other",
+                "identifier": [["system": FHIRMessageReader.nhsNumberSystem, "value": "4010232137"]],
+            ],
+        ])
         document["entry"] = inner
         entries[1]["resource"] = document
         bundle["entry"] = entries
@@ -245,17 +257,22 @@ struct FHIRMessageReaderTests {
 
     @Test func hostileOrBrokenPayloadsAreRefusedClearly() throws {
         let xml = String(decoding: try fixture("fhir/toc-edischarge-stu3.xml"), as: UTF8.self)
-        let withDTD = xml.replacingOccurrences(of: "<Bundle xmlns", with: "<!DOCTYPE Bundle [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<Bundle xmlns")
+        let withDTD = xml.replacingOccurrences(
+            of: "<Bundle xmlns", with: "<!DOCTYPE Bundle [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n<Bundle xmlns")
         #expect(FHIRMessageReader.read(Array(withDTD.utf8), format: .xml).failureValue?.reason.contains("DTD") == true)
         let truncated = Array(xml.utf8.prefix(xml.utf8.count / 2))
         #expect(FHIRMessageReader.read(truncated, format: .xml).failureValue?.kind == .fhir)
-        let deepJSON = #"{"resourceType":"Bundle","type":"message","x":"# + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}"
+        let deepJSON =
+            #"{"resourceType":"Bundle","type":"message","x":"# + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}"
         #expect(FHIRMessageReader.read(Array(deepJSON.utf8), format: .json).failureValue?.reason.contains("64") == true)
-        let deepXML = "<Bundle xmlns=\"http://hl7.org/fhir\">" + String(repeating: "<a>", count: 100) + String(repeating: "</a>", count: 100) + "</Bundle>"
+        let deepXML =
+            "<Bundle xmlns=\"http://hl7.org/fhir\">" + String(repeating: "<a>", count: 100) + String(repeating: "</a>", count: 100) + "</Bundle>"
         #expect(FHIRMessageReader.read(Array(deepXML.utf8), format: .xml).failureValue?.reason.contains("64") == true)
         let huge = [UInt8](repeating: 0x20, count: FHIRMessageReader.maximumBytes + 1)
         #expect(FHIRMessageReader.read(huge, format: .json).failureValue?.reason.contains("20 MiB") == true)
-        #expect(FHIRMessageReader.read(Array(#"{"resourceType":"Patient"}"#.utf8), format: .json).failureValue?.reason.contains("not a FHIR Bundle") == true)
+        #expect(
+            FHIRMessageReader.read(Array(#"{"resourceType":"Patient"}"#.utf8), format: .json).failureValue?.reason.contains("not a FHIR Bundle")
+                == true)
         // A FHIR Bundle that is not a message passes through with nothing derived.
         #expect(try FHIRMessageReader.read(Array(#"{"resourceType":"Bundle","type":"document"}"#.utf8), format: .json).get() == nil)
         // Not FHIR at all: not even read.
@@ -302,7 +319,8 @@ struct DirectoryCrossingPolicyTests {
     }
 
     @Test func policiesBuildRoundTripAndShowInDiffs() throws {
-        let (directory, problems) = try build(#"""
+        let (directory, problems) = try build(
+            #"""
             [{"id":"D2A_REFERRAL","senders":["A"],"receivers":["A"],"crossing":{"identity":"required","lawful_basis":"required","intent":"required",
                "receiver_basis":"required","defaults":{"intent":{"purpose":"discharge-to-assess","action":"for-action"}}}},
              {"id":"SAFEGUARDING_ADULT_REFERRAL","senders":["A"],"receivers":["A"],"safeguarding":true,
@@ -322,28 +340,38 @@ struct DirectoryCrossingPolicyTests {
     }
 
     @Test func aConcernNeverBouncesForAMissingField() throws {
-        let (_, problems) = try build(#"""
-            [{"id":"SG","senders":["A"],"receivers":["A"],"safeguarding":true,"crossing":{"identity":"required","intent":"required","receiver_basis":"required"}}]
+        let (_, problems) = try build(
+            #"""
+            [{"id":"SG","senders":["A"],"receivers":["A"],"safeguarding":true,
+                "crossing":{"identity":"required","intent":"required","receiver_basis":"required"}}]
             """#)
         #expect(problems.map(\.field).sorted() == ["crossing.identity", "crossing.intent"])
         #expect(problems.allSatisfy { $0.message.contains("use flagged") })
     }
 
     @Test func badValuesNameTheirField() throws {
-        let (_, problems) = try build(#"""
-            [{"id":"W","senders":["A"],"receivers":["A"],"acks":"itk","crossing":{"identity":"mandatory","receiver_basis":"maybe","test_nhs_numbers":"yes",
+        let (_, problems) = try build(
+            #"""
+            [{"id":"W","senders":["A"],"receivers":["A"],"acks":"itk",
+                "crossing":{"identity":"mandatory","receiver_basis":"maybe","test_nhs_numbers":"yes",
               "defaults":{"intent":{"action":"for-fun"}}}}]
             """#, organisations: #"[{"code":"A","name":"A","domain":"nhs"},{"code":"B","name":"B","domain":"charity"}]"#)
-        #expect(Set(problems.map(\.field)) == ["acks", "crossing.identity", "crossing.receiver_basis", "crossing.test_nhs_numbers",
-                                               "crossing.defaults.intent.action", "domain"])
+        #expect(
+            Set(problems.map(\.field)) == [
+                "acks", "crossing.identity", "crossing.receiver_basis", "crossing.test_nhs_numbers",
+                "crossing.defaults.intent.action", "domain",
+            ])
         #expect(problems.first { $0.field == "domain" }?.message.contains("police, education, voluntary, public") == true)
     }
 
     @Test func publicAuthorityDefaultsFromTheDomain() throws {
-        let (directory, _) = try build("[]", organisations: #"""
-            [{"code":"N","name":"N","domain":"nhs"},{"code":"P","name":"P","domain":"provider"},
-             {"code":"V","name":"V","domain":"voluntary","public_authority":true},{"code":"L","name":"L","domain":"local-authority","public_authority":false}]
-            """#)
+        let (directory, _) = try build(
+            "[]",
+            organisations: #"""
+                [{"code":"N","name":"N","domain":"nhs"},{"code":"P","name":"P","domain":"provider"},
+                 {"code":"V","name":"V","domain":"voluntary","public_authority":true},
+                     {"code":"L","name":"L","domain":"local-authority","public_authority":false}]
+                """#)
         #expect(directory.organisations.map(\.publicAuthority) == [true, false, true, false])
     }
 
@@ -354,7 +382,9 @@ struct DirectoryCrossingPolicyTests {
             {"lawful_basis_codes":[{"id":"A6-1e","list":"article6","name":"Public task"},{"id":"A6-1c","list":"article6"},
                                    {"id":"X-1","list":"article7"},{"id":"has space","list":"article9"},{"id":"A6-1c","list":"article6"}]}
             """#
-        let (directory, problems) = DirectoryBuilder.build([(source: "d.json", document: try JSONDecoder().decode(DirectoryDocument.self, from: Data(json.utf8)))])
+        let (directory, problems) = DirectoryBuilder.build([
+            (source: "d.json", document: try JSONDecoder().decode(DirectoryDocument.self, from: Data(json.utf8)))
+        ])
         #expect(Set(problems.map(\.entry)) == ["lawful basis code X-1", "lawful basis code has space", "lawful basis code A6-1c"])
         let vocabulary = directory.vocabulary
         #expect(vocabulary.article6 == ["A6-1e", "A6-1c", "A6-1c"] && vocabulary.article9 == LawfulBasisVocabulary.builtIn.article9)
@@ -370,31 +400,41 @@ struct DirectoryCrossingPolicyTests {
 struct CrossingRecordJSONTests {
     /// The hand-written JSON (written on every send) and Codable agree: what is stored reads back whole.
     @Test func theWrittenJSONReadsBackAndMatchesCodable() throws {
-        var record = CrossingRecord(CrossingDeclaration(
-            subjects: [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "01", localIDs: [LocalIdentifier(system: "urn:x", value: "C\"1")],
-                                       restricted: true),
-                       CrossingSubject(nhsNumberAbsentReason: "withheld")],
-            lawfulBasis: LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2", article10: true, confidentiality: "CLDC-public-interest"),
-            consent: Consent(state: "withdrawn", objection: true, decidedBy: "Caldicott Guardian", restrictions: ["no-onward-sharing"], personAware: false,
-                             reason: "line\nbreak"),
-            provenance: Provenance(system: "EPR/4.2", author: .init(name: "Dr Ada Okafor", role: "Consultant", professionalID: "GMC:7012345"),
-                                   createdAt: "2026-11-30T09:12:00Z"),
-            intent: ClinicalIntent(purpose: "p", action: "for-action", priority: "urgent", question: "q?", respondBy: "2026-12-01T17:00:00Z",
-                                   immediateRisk: true)))
+        var record = CrossingRecord(
+            CrossingDeclaration(
+                subjects: [
+                    CrossingSubject(
+                        nhsNumber: "4010232137", nhsNumberStatus: "01", localIDs: [LocalIdentifier(system: "urn:x", value: "C\"1")],
+                        restricted: true),
+                    CrossingSubject(nhsNumberAbsentReason: "withheld"),
+                ],
+                lawfulBasis: LawfulBasis(
+                    article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2", article10: true, confidentiality: "CLDC-public-interest"),
+                consent: Consent(
+                    state: "withdrawn", objection: true, decidedBy: "Caldicott Guardian", restrictions: ["no-onward-sharing"], personAware: false,
+                    reason: "line\nbreak"),
+                provenance: Provenance(
+                    system: "EPR/4.2", author: .init(name: "Dr Ada Okafor", role: "Consultant", professionalID: "GMC:7012345"),
+                    createdAt: "2026-11-30T09:12:00Z"),
+                intent: ClinicalIntent(
+                    purpose: "p", action: "for-action", priority: "urgent", question: "q?", respondBy: "2026-12-01T17:00:00Z",
+                    immediateRisk: true)))
         record.sources["intent"] = CrossingSource.default
         record.subjects[1].nhsNumberHash = "hmac-sha256:ab"
         record.flags = [CrossingFlag(flow: "identity", field: "subject.nhs_number", reason: "missing", shown: true)]
         var facts = FHIRMessageFacts(format: .xml, version: "STU3", eventSystem: "s", eventCode: "ITK003D", messageID: "m")
         (facts.recipientType, facts.priority, facts.infAckRequested, facts.busAckRequested, facts.senderReference, facts.duplicate) =
             ("FA", "urgent", true, false, "ref", true)
-        record.derived = CrossingDerived(senderMailbox: "ALICE", senderOrganisation: "X26", senderDomain: "nhs", senderAuthority: "NHS Act 2006",
-                                         senderPublicAuthority: true, receivedAt: "2026-11-30T09:12:00Z", payloadSHA256: "ab",
-                                         route: RouteTaken(addressedBy: .postcode, address: "RV2", service: "s", directoryVersion: 3),
-                                         certificateMatchesSender: true, fhir: facts)
+        record.derived = CrossingDerived(
+            senderMailbox: "ALICE", senderOrganisation: "X26", senderDomain: "nhs", senderAuthority: "NHS Act 2006",
+            senderPublicAuthority: true, receivedAt: "2026-11-30T09:12:00Z", payloadSHA256: "ab",
+            route: RouteTaken(addressedBy: .postcode, address: "RV2", service: "s", directoryVersion: 3),
+            certificateMatchesSender: true, fhir: facts)
         record.derived?.receiverOrganisation = "X27"
         record.derived?.acceptBy = "2026-11-30T13:12:00Z"
-        record.derived?.offSystem = OffSystemFacts(channel: "phone", occurredAt: "2026-11-30T09:00:00Z", workflowID: "W", recordedBy: "duty",
-                                                   anonymous: true)
+        record.derived?.offSystem = OffSystemFacts(
+            channel: "phone", occurredAt: "2026-11-30T09:00:00Z", workflowID: "W", recordedBy: "duty",
+            anonymous: true)
         let written = record.jsonValue.serialized
         #expect(try JSONDecoder().decode(CrossingRecord.self, from: Data(written.utf8)) == record)
         let encoder = JSONEncoder()

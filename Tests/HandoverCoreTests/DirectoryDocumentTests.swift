@@ -28,12 +28,15 @@ struct DirectoryDocumentTests {
     @Test func entitiesUpsertAndDeleteCaseInsensitively() throws {
         var doc = DirectoryDocument(DirectoryRoutingTests.directory)
         let kind = try #require(DirectoryEntityKind.all["mailboxes"])
-        let created = try kind.upsert(in: &doc, id: "NEWBOX", body: Data(#"{"id":"NEWBOX","organisation":"RX1","name":"n"}"#.utf8), decoder: JSONEntryDecoder())
+        let created = try kind.upsert(
+            in: &doc, id: "NEWBOX", body: Data(#"{"id":"NEWBOX","organisation":"RX1","name":"n"}"#.utf8), decoder: JSONEntryDecoder())
         #expect(created && kind.entry(in: doc, id: "newbox") != nil)
-        let replaced = try kind.upsert(in: &doc, id: "newbox", body: Data(#"{"id":"NEWBOX","organisation":"RX1","name":"m"}"#.utf8), decoder: JSONEntryDecoder())
+        let replaced = try kind.upsert(
+            in: &doc, id: "newbox", body: Data(#"{"id":"NEWBOX","organisation":"RX1","name":"m"}"#.utf8), decoder: JSONEntryDecoder())
         #expect(!replaced && doc.mailboxes?.last?.name == "m")
         #expect(throws: EntityIDMismatch.self) {
-            _ = try kind.upsert(in: &doc, id: "OTHER", body: Data(#"{"id":"NEWBOX","organisation":"RX1","name":"m"}"#.utf8), decoder: JSONEntryDecoder())
+            _ = try kind.upsert(
+                in: &doc, id: "OTHER", body: Data(#"{"id":"NEWBOX","organisation":"RX1","name":"m"}"#.utf8), decoder: JSONEntryDecoder())
         }
         #expect(kind.delete(in: &doc, id: "NewBox") && !kind.delete(in: &doc, id: "NewBox"))
     }

@@ -21,10 +21,12 @@ struct DirectoryRoutingTests {
             Area(code: "E08000100", name: "Hillside", postcodeDistricts: ["HL1"]),
         ],
         services: [
-            DirectoryService(id: "riverside-safe", organisation: ODSCode("713"), mailbox: MailboxID("LA713SAFE"),
-                             workflows: [WorkflowID("SAFEGUARDING")], areas: ["E08000099"]),
-            DirectoryService(id: "hillside-safe", organisation: ODSCode("714"), mailbox: MailboxID("LA714SAFE"),
-                             workflows: [WorkflowID("SAFEGUARDING")], areas: ["E08000100"]),
+            DirectoryService(
+                id: "riverside-safe", organisation: ODSCode("713"), mailbox: MailboxID("LA713SAFE"),
+                workflows: [WorkflowID("SAFEGUARDING")], areas: ["E08000099"]),
+            DirectoryService(
+                id: "hillside-safe", organisation: ODSCode("714"), mailbox: MailboxID("LA714SAFE"),
+                workflows: [WorkflowID("SAFEGUARDING")], areas: ["E08000100"]),
         ],
         workflows: [
             Workflow(id: WorkflowID("SAFEGUARDING"), senders: ["RX1"], receivers: ["713", "714"]),
@@ -44,14 +46,19 @@ struct DirectoryRoutingTests {
     }
 
     @Test func refusalsNameTheRuleAndFullPostcodesResolveThroughTheirDistrict() throws {
-        guard case .failure(let error) = resolve("POSTCODE:ZZ9 9ZZ") else { Issue.record("routed"); return }
+        guard case .failure(let error) = resolve("POSTCODE:ZZ9 9ZZ") else {
+            Issue.record("routed")
+            return
+        }
         #expect(error.code == "12" && error.explained == "Unregistered to address: postcode district ZZ9 is in no area of the directory")
         #expect(error.message == "Unregistered to address", "MESH's own text stays as clients match on it")
         for written in ["POSTCODE:RV1 4AB", "POSTCODE:rv14ab", "POSTCODE:  Rv1  4ab ", "POSTCODE:RV1"] {
             let decision = try resolve(written).get()
             #expect(decision.recipient == MailboxID("LA713SAFE") && decision.route.address == "POSTCODE:RV1", "\(written)")
         }
-        #expect(PostcodeAddress.district("EC1A 1BB") == "EC1A" && PostcodeAddress.district("W1A 0AX") == "W1A" && PostcodeAddress.district("m1 1ae") == "M1")
+        #expect(
+            PostcodeAddress.district("EC1A 1BB") == "EC1A" && PostcodeAddress.district("W1A 0AX") == "W1A"
+                && PostcodeAddress.district("m1 1ae") == "M1")
         let explained = index.explain(to: "POSTCODE:HL1 2XY", workflowID: WorkflowID("SAFEGUARDING"), sender: sender)
         #expect((try? explained.outcome.get())?.recipient == MailboxID("LA714SAFE"))
         #expect(explained.steps.contains { $0.contains("district HL1") } && explained.steps.last?.contains("hillside-safe") == true)
@@ -87,8 +94,10 @@ struct DirectoryRoutingTests {
         var d = Self.directory
         d.areas.append(Area(code: "E08000101", name: "Overlap", postcodeDistricts: ["RV1"]))
         d.areas.append(Area(code: "NORTH", name: "Bad code", postcodeDistricts: ["nt 9"]))
-        d.services.append(DirectoryService(id: "rx1-wrong", organisation: ODSCode("RX1"), mailbox: MailboxID("RX1DISCH"),
-                                           workflows: [WorkflowID("SAFEGUARDING")], areas: []))
+        d.services.append(
+            DirectoryService(
+                id: "rx1-wrong", organisation: ODSCode("RX1"), mailbox: MailboxID("RX1DISCH"),
+                workflows: [WorkflowID("SAFEGUARDING")], areas: []))
         let problems = DirectoryValidator.problems(in: d)
         #expect(problems.contains { $0.entry == "area E08000101" && $0.message.contains("already in area E08000099") })
         #expect(problems.contains { $0.entry == "area NORTH" && $0.field == "code" })
@@ -134,8 +143,10 @@ struct DirectoryRoutingTests {
     @Test func validatorNamesEveryProblem() {
         var d = DirectoryRoutingTests.directory
         d.mailboxes.append(Mailbox(id: MailboxID("LA713SAFE"), organisation: ODSCode("999"), name: "dup"))
-        d.services.append(DirectoryService(id: "clash", organisation: ODSCode("713"), mailbox: MailboxID("LA714SAFE"),
-                                           workflows: [WorkflowID("SAFEGUARDING"), WorkflowID("GHOST")], areas: ["E08000099", "NOWHERE"]))
+        d.services.append(
+            DirectoryService(
+                id: "clash", organisation: ODSCode("713"), mailbox: MailboxID("LA714SAFE"),
+                workflows: [WorkflowID("SAFEGUARDING"), WorkflowID("GHOST")], areas: ["E08000099", "NOWHERE"]))
         d.workflows.append(Workflow(id: WorkflowID("X"), senders: ["NOBODY"], receivers: ["*"], escalation: "missing-policy"))
         let problems = DirectoryValidator.problems(in: d).map(\.description)
         let expected = [

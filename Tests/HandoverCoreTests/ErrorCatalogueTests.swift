@@ -26,7 +26,8 @@ struct ErrorCatalogueTests {
         #expect(Set(HandoverErrorCode.allCases.map(\.rawValue)).count == HandoverErrorCode.allCases.count)
         for code in HandoverErrorCode.allCases {
             if let status = code.status { #expect((400...599).contains(status), "\(code)") }
-            #expect(code.surface == .mesh || code.surface == .statusEvent ? code.rawValue.hasPrefix("HANDOVER-") : !code.rawValue.hasPrefix("HANDOVER-"))
+            #expect(
+                code.surface == .mesh || code.surface == .statusEvent ? code.rawValue.hasPrefix("HANDOVER-") : !code.rawValue.hasPrefix("HANDOVER-"))
         }
     }
 
@@ -34,7 +35,8 @@ struct ErrorCatalogueTests {
     /// second, unchecked place for it.
     @Test func noCodeIsSpelledOutsideTheCatalogue() throws {
         let sources = Self.root.appendingPathComponent("Sources")
-        let files = FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL }
+        let files =
+            FileManager.default.enumerator(at: sources, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL }
             .filter { $0.pathExtension == "swift" && $0.lastPathComponent != "HandoverErrorCode.swift" } ?? []
         #expect(files.count > 100)
         for file in files {

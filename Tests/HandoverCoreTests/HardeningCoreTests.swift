@@ -53,7 +53,8 @@ struct HardeningCoreTests {
     @Test func outcomeUpdatesPerMessageAreBounded() throws {
         let now = Timestamp(secondsSinceEpoch: 1_800_000_000)
         let nurse = Person(name: "Sam Patel")
-        var record = try ResponsibilityMachine.decide(ResponsibilityRecord(), decision: .accept, by: nurse, note: nil, downloaded: true, now: now).get()
+        var record = try ResponsibilityMachine.decide(ResponsibilityRecord(), decision: .accept, by: nurse, note: nil, downloaded: true, now: now)
+            .get()
         for _ in 0..<ResponsibilityMachine.maximumOutcomes {
             record = try ResponsibilityMachine.recordOutcome(record, code: "assessed", detail: nil, by: nurse, now: now).get()
         }
@@ -62,8 +63,10 @@ struct HardeningCoreTests {
     }
 
     @Test func webhookDestinationsOnTheBrokersOwnNetworkAreRefused() throws {
-        for address in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
-                        "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "224.0.0.1"] {
+        for address in [
+            "127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0",
+            "::1", "fd00::1", "fe80::1", "::ffff:10.0.0.1", "224.0.0.1",
+        ] {
             #expect(WebhookAddressRules.isPrivate(address), "\(address)")
         }
         for address in ["8.8.8.8", "172.32.0.1", "2a00:1450:4009::200e", "::ffff:8.8.8.8"] {
@@ -75,7 +78,8 @@ struct HardeningCoreTests {
         #expect(throws: DirectoryProblem.self) { try DirectoryText.checkNesting(String(repeating: "[", count: 10_000)) }
         #expect(throws: DirectoryProblem.self) { try DirectoryText.checkNesting("x:\n" + String(repeating: "- ", count: 5_000) + "a") }
         #expect(throws: DirectoryProblem.self) { try DirectoryText.checkNesting("name: St John's\n" + String(repeating: "{", count: 100)) }
-        try DirectoryText.checkNesting("workflows:\n  - {id: WF, senders: [\"*\"], receivers: ['*'], note: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}\n")
+        try DirectoryText.checkNesting(
+            "workflows:\n  - {id: WF, senders: [\"*\"], receivers: ['*'], note: \"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}\n")
     }
 }
 
@@ -84,9 +88,11 @@ struct DirectoryKeyCheckTests {
     func tree(_ json: String) throws -> KeyTree { try JSONDecoder().decode(KeyTree.self, from: Data(json.utf8)) }
 
     @Test func aMistypedKeyIsAnErrorWithTheNearestKnownKey() throws {
-        let problems = DirectoryKeyCheck.problems(in: try tree("""
-            {"workflows": [{"id": "SAFEGUARDING_ADULT_REFERRAL", "senders": ["*"], "escalaton": "sg"}]}
-            """), source: "workflows.yaml")
+        let problems = DirectoryKeyCheck.problems(
+            in: try tree(
+                """
+                {"workflows": [{"id": "SAFEGUARDING_ADULT_REFERRAL", "senders": ["*"], "escalaton": "sg"}]}
+                """), source: "workflows.yaml")
         #expect(problems.count == 1)
         let problem = try #require(problems.first)
         #expect(problem.file == "workflows.yaml" && problem.entry == "workflow SAFEGUARDING_ADULT_REFERRAL" && problem.field == "escalaton")
@@ -94,10 +100,12 @@ struct DirectoryKeyCheckTests {
     }
 
     @Test func unknownKeysAreFoundAtEveryDepth() throws {
-        let problems = DirectoryKeyCheck.problems(in: try tree("""
-            {"organisatons": [], "escalation_policies": [{"id": "p", "stages": [{"after": "4h", "when": "not-accepted",
-             "notify": [{"mailbx": "A"}], "repeats": "1h"}]}], "webhooks": [{"id": "h", "url": "https://x", "secrte": "${S}"}]}
-            """), source: "d.yaml")
+        let problems = DirectoryKeyCheck.problems(
+            in: try tree(
+                """
+                {"organisatons": [], "escalation_policies": [{"id": "p", "stages": [{"after": "4h", "when": "not-accepted",
+                 "notify": [{"mailbx": "A"}], "repeats": "1h"}]}], "webhooks": [{"id": "h", "url": "https://x", "secrte": "${S}"}]}
+                """), source: "d.yaml")
         let fields = Set(problems.map(\.field))
         #expect(fields == ["", "stages[0].notify[0].mailbx", "stages[0].repeats", "secrte"])
         #expect(problems.first { $0.field == "stages[0].repeats" }?.message.contains("`repeat`") == true)
@@ -111,12 +119,25 @@ struct DirectoryKeyCheckTests {
             mailboxes: [Mailbox(id: MailboxID("M"), organisation: ODSCode("A"), name: "M", password: .environment("P"), active: true)],
             areas: [Area(code: "E1", name: "E", postcodeDistricts: ["RV1"])],
             services: [DirectoryService(id: "s", organisation: ODSCode("A"), mailbox: MailboxID("M"), workflows: [WorkflowID("WF")], areas: ["E1"])],
-            workflows: [Workflow(id: WorkflowID("WF"), senders: ["*"], receivers: ["*"], expiry: DirectoryDuration("5d"), responsibility: .required, escalation: "p",
-                                 safeguarding: true, crossing: fullCrossingPolicy, acks: .fhirITK3)],
-            escalationPolicies: [EscalationPolicy(id: "p", calendar: "c", stages: [
-                EscalationStage(after: .elapsed(seconds: 3600), when: .notAccepted, notify: [.mailbox(MailboxID("M")), .webhook("h"), .sender, .email("duty@example.org")],
-                                repeatEvery: .elapsed(seconds: 3600))])],
-            calendars: [WorkingCalendar(id: "c", timezone: "Europe/London", workingStart: 540, workingEnd: 1020, workingDays: [0], holidays: ["2026-12-25"])],
+            workflows: [
+                Workflow(
+                    id: WorkflowID("WF"), senders: ["*"], receivers: ["*"], expiry: DirectoryDuration("5d"), responsibility: .required,
+                    escalation: "p",
+                    safeguarding: true, crossing: fullCrossingPolicy, acks: .fhirITK3)
+            ],
+            escalationPolicies: [
+                EscalationPolicy(
+                    id: "p", calendar: "c",
+                    stages: [
+                        EscalationStage(
+                            after: .elapsed(seconds: 3600), when: .notAccepted,
+                            notify: [.mailbox(MailboxID("M")), .webhook("h"), .sender, .email("duty@example.org")],
+                            repeatEvery: .elapsed(seconds: 3600))
+                    ])
+            ],
+            calendars: [
+                WorkingCalendar(id: "c", timezone: "Europe/London", workingStart: 540, workingEnd: 1020, workingDays: [0], holidays: ["2026-12-25"])
+            ],
             webhooks: [Webhook(id: "h", url: "https://x", secret: .environment("S"), allowPrivate: true, format: .pagerDuty)])
         directory.lawfulBasisCodes = [LawfulBasisCode(code: "A6-1e", list: "article6", name: "Public task")]
         let d = DirectoryDocument(directory)
@@ -127,12 +148,15 @@ struct DirectoryKeyCheckTests {
 
     let fullCrossingPolicy = CrossingPolicy(
         identity: .flagged, lawfulBasis: .off, intent: .required, provenance: .flagged, receiverBasisRequired: true, testNHSNumbersAllowed: true,
-        defaultIntent: ClinicalIntent(purpose: "p", action: "for-action", priority: "urgent", question: "q", respondBy: "2026-12-01T17:00:00Z", immediateRisk: true))
+        defaultIntent: ClinicalIntent(
+            purpose: "p", action: "for-action", priority: "urgent", question: "q", respondBy: "2026-12-01T17:00:00Z", immediateRisk: true))
 
     @Test func unusedPoliciesCalendarsAndWebhooksAreWarnings() {
         var directory = Directory()
         directory.escalationPolicies = [EscalationPolicy(id: "orphan", calendar: nil, stages: [])]
-        directory.calendars = [WorkingCalendar(id: "idle", timezone: "Europe/London", workingStart: 540, workingEnd: 1020, workingDays: [0], holidays: [])]
+        directory.calendars = [
+            WorkingCalendar(id: "idle", timezone: "Europe/London", workingStart: 540, workingEnd: 1020, workingDays: [0], holidays: [])
+        ]
         directory.webhooks = [Webhook(id: "quiet", url: "https://x", secret: .environment("S"))]
         let warnings = DirectoryValidator.warnings(in: directory).map(\.entry)
         #expect(warnings == ["escalation policy orphan", "calendar idle", "webhook quiet"])
@@ -140,9 +164,11 @@ struct DirectoryKeyCheckTests {
 
     @Test func webhooksMustBeHTTPSAndSigned() {
         var directory = Directory()
-        directory.webhooks = [Webhook(id: "plain", url: "http://alerts.example.org", secret: .environment("S")),
-                              Webhook(id: "unsigned", url: "https://alerts.example.org", secret: nil),
-                              Webhook(id: "local", url: "http://127.0.0.1:9093", secret: .environment("S"), allowPrivate: true)]
+        directory.webhooks = [
+            Webhook(id: "plain", url: "http://alerts.example.org", secret: .environment("S")),
+            Webhook(id: "unsigned", url: "https://alerts.example.org", secret: nil),
+            Webhook(id: "local", url: "http://127.0.0.1:9093", secret: .environment("S"), allowPrivate: true),
+        ]
         let problems = DirectoryValidator.problems(in: directory)
         #expect(problems.contains { $0.entry == "webhook plain" && $0.field == "url" })
         #expect(problems.contains { $0.entry == "webhook unsigned" && $0.field == "secret" })
@@ -153,7 +179,8 @@ struct DirectoryKeyCheckTests {
 @Suite("Stored JSON read back")
 struct StoredJSONTests {
     @Test func storedTextBecomesAValueAndNonJSONStaysText() {
-        #expect(JSONValue.stored(#"{"state":"accepted","by":{"name":"Sam"},"n":3,"ok":true,"none":null,"list":[1,"a"]}"#).serialized
+        #expect(
+            JSONValue.stored(#"{"state":"accepted","by":{"name":"Sam"},"n":3,"ok":true,"none":null,"list":[1,"a"]}"#).serialized
                 == #"{"by":{"name":"Sam"},"list":[1,"a"],"n":3,"none":null,"ok":true,"state":"accepted"}"#)
         #expect(JSONValue.stored("{}").serialized == "{}")
         #expect(JSONValue.stored("not json {").serialized == #""not json {""#)

@@ -4,17 +4,21 @@ import Testing
 @Suite("NHSMESH token")
 struct MeshAuthTokenTests {
     // Reference §3.1 test vector, checked there against the sandbox and Python's hmac.
-    let vectorHeader = "NHSMESH X26ABC1:2c001608-5f09-4840-9611-bea43e666a30:1:202611251725:a07297391594e1b0654656bede7d7963a279f3d105d1415e0e4121211b3d7979"
+    let vectorHeader =
+        "NHSMESH X26ABC1:2c001608-5f09-4840-9611-bea43e666a30:1:202611251725:a07297391594e1b0654656bede7d7963a279f3d105d1415e0e4121211b3d7979"
     let now = CivilDateTime(year: 2026, month: 11, day: 25, hour: 17, minute: 30).timestamp
     let verifier = MeshTokenVerifier(sharedKey: "TestKey")
     func credentials(_ id: MailboxID) -> (password: String?, active: Bool)? { id.rawValue == "X26ABC1" ? ("password", true) : nil }
 
     @Test func hashMatchesTheReferenceVector() {
-        let hash = MeshAuthToken.expectedHash(mailbox: "X26ABC1", nonce: "2c001608-5f09-4840-9611-bea43e666a30", nonceCount: "1",
-                                              password: "password", timestamp: "202611251725", sharedKey: "TestKey")
+        let hash = MeshAuthToken.expectedHash(
+            mailbox: "X26ABC1", nonce: "2c001608-5f09-4840-9611-bea43e666a30", nonceCount: "1",
+            password: "password", timestamp: "202611251725", sharedKey: "TestKey")
         #expect(hash == "a07297391594e1b0654656bede7d7963a279f3d105d1415e0e4121211b3d7979")
-        #expect(MeshAuthToken.header(mailbox: "X26ABC1", password: "password", sharedKey: "TestKey",
-                                     nonce: "2c001608-5f09-4840-9611-bea43e666a30", nonceCount: 1, timestamp: "202611251725") == vectorHeader)
+        #expect(
+            MeshAuthToken.header(
+                mailbox: "X26ABC1", password: "password", sharedKey: "TestKey",
+                nonce: "2c001608-5f09-4840-9611-bea43e666a30", nonceCount: 1, timestamp: "202611251725") == vectorHeader)
     }
 
     @Test func acceptsTheReferenceVector() throws {
@@ -43,18 +47,29 @@ struct MeshAuthTokenTests {
     @Test func refusesWrongPasswordUnknownAndInactiveMailboxes() {
         let wrong = MeshTokenVerifier(sharedKey: "OtherKey")
         #expect(wrong.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials) == .failure(.invalidToken))
-        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in nil }) == .failure(.unknownMailbox))
-        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in ("password", false) }) == .failure(.inactiveMailbox))
-        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in (nil, true) }) == .failure(.passwordNotSet))
+        #expect(
+            verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in nil }) == .failure(.unknownMailbox)
+        )
+        #expect(
+            verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in ("password", false) })
+                == .failure(.inactiveMailbox))
+        #expect(
+            verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: { _ in (nil, true) })
+                == .failure(.passwordNotSet))
     }
 
     @Test func refusesTimestampsOutsideTwoHours() {
         let later = now.adding(seconds: 2 * 3600 + 600)
-        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: later, credentials: credentials) == .failure(.staleTimestamp))
+        #expect(
+            verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: later, credentials: credentials)
+                == .failure(.staleTimestamp))
         let earlier = now.adding(seconds: -(2 * 3600 + 600))
-        #expect(verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: earlier, credentials: credentials) == .failure(.staleTimestamp))
+        #expect(
+            verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: earlier, credentials: credentials)
+                == .failure(.staleTimestamp))
         let justInside = now.adding(seconds: 2 * 3600 - 400)
-        #expect((try? verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: justInside, credentials: credentials).get()) != nil)
+        #expect(
+            (try? verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: justInside, credentials: credentials).get()) != nil)
     }
 
     @Test func replayGuardAdmitsEachTokenOnce() throws {

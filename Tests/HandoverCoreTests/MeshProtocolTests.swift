@@ -77,7 +77,8 @@ struct MeshProtocolTests {
     }
 
     @Test func messageIDsHaveTheRealMeshShape() {
-        let id = MessageIDGenerator().next(now: CivilDateTime(year: 2026, month: 11, day: 25, hour: 17, minute: 25, second: 42).timestamp.adding(seconds: 0))
+        let id = MessageIDGenerator().next(
+            now: CivilDateTime(year: 2026, month: 11, day: 25, hour: 17, minute: 25, second: 42).timestamp.adding(seconds: 0))
         let parts = id.rawValue.split(separator: "_")
         #expect(parts.count == 2)
         #expect(parts[0].count == 20 && parts[0].hasPrefix("20261125172542"))
@@ -85,7 +86,9 @@ struct MeshProtocolTests {
     }
 
     @Test func timestampsFormatAsMeshDoes() {
-        let t = Timestamp(microsecondsSinceEpoch: CivilDateTime(year: 2026, month: 11, day: 25, hour: 17, minute: 25, second: 42).timestamp.microsecondsSinceEpoch + 251_334)
+        let t = Timestamp(
+            microsecondsSinceEpoch: CivilDateTime(year: 2026, month: 11, day: 25, hour: 17, minute: 25, second: 42).timestamp.microsecondsSinceEpoch
+                + 251_334)
         #expect(t.compactUTC == "20261125172542")
         #expect(t.naiveISO == "2026-11-25T17:25:42.251334")
         #expect(t.httpDate == "Wed, 25 Nov 2026 17:25:42 GMT")
@@ -93,7 +96,9 @@ struct MeshProtocolTests {
         #expect(Timestamp.parseTokenMinute("202613251725") == nil)
         #expect(Timestamp.parseTokenMinute("abc") == nil)
         // Leap day and a date before the epoch round-trip through the civil conversion.
-        for civil in [CivilDateTime(year: 2028, month: 2, day: 29, hour: 23, minute: 59, second: 59), CivilDateTime(year: 1969, month: 12, day: 31, hour: 1)] {
+        for civil in [
+            CivilDateTime(year: 2028, month: 2, day: 29, hour: 23, minute: 59, second: 59), CivilDateTime(year: 1969, month: 12, day: 31, hour: 1),
+        ] {
             #expect(CivilDateTime(secondsSinceEpoch: civil.timestamp.secondsSinceEpoch) == civil)
         }
         #expect(CivilDateTime(year: 2026, month: 11, day: 27).weekday == 4)

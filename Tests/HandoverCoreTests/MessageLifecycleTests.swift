@@ -6,8 +6,9 @@ struct MessageLifecycleTests {
     let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 12).timestamp
 
     func message(total: Int) -> MessageRecord {
-        MessageRecord(id: MessageID("M1"), sender: MailboxID("A"), recipient: MailboxID("B"), workflowID: "WF",
-                      subject: "s", localID: "l", totalChunks: total, status: .uploading, createdAt: t0)
+        MessageRecord(
+            id: MessageID("M1"), sender: MailboxID("A"), recipient: MailboxID("B"), workflowID: "WF",
+            subject: "s", localID: "l", totalChunks: total, status: .uploading, createdAt: t0)
     }
 
     @Test func singleChunkIsDeliveredAtOnce() {
@@ -20,13 +21,17 @@ struct MessageLifecycleTests {
     }
 
     @Test func aDeliveryCompanionIsDeliveredWithTheMessageAndNamedOnItsTimeline() throws {
-        let ack = MessageRecord(id: MessageID("ACK1"), sender: MailboxID("B"), recipient: MailboxID("A"), workflowID: "WF_ACK",
-                                subject: nil, localID: nil, totalChunks: 1, status: .uploading, createdAt: t0)
+        let ack = MessageRecord(
+            id: MessageID("ACK1"), sender: MailboxID("B"), recipient: MailboxID("A"), workflowID: "WF_ACK",
+            subject: nil, localID: nil, totalChunks: 1, status: .uploading, createdAt: t0)
         let t = MessageLifecycle.created(message(total: 1), firstChunkSize: 10, now: t0) { delivered in
             delivered.status == .accepted ? (ack, [1, 2, 3]) : nil
         }
-        #expect(t.effects == [.enterInbox, .event("delivered"),
-                              .deliverMessage(ack, body: [1, 2, 3], announcedAs: "delivery_ack_sent", detail: EventDetails.deliveryAckSent(ack.id))])
+        #expect(
+            t.effects == [
+                .enterInbox, .event("delivered"),
+                .deliverMessage(ack, body: [1, 2, 3], announcedAs: "delivery_ack_sent", detail: EventDetails.deliveryAckSent(ack.id)),
+            ])
         // A message still uploading has no companion yet.
         #expect(MessageLifecycle.created(message(total: 2), firstChunkSize: 10, now: t0) { _ in (ack, []) }.effects == [])
     }
@@ -47,7 +52,9 @@ struct MessageLifecycleTests {
     @Test func chunkErrors() {
         let m = MessageLifecycle.created(message(total: 2), firstChunkSize: 5, now: t0).message
         func add(_ n: Int, _ total: Int, _ enc: ContentEncoding = .identity, to msg: MessageRecord) -> MeshError? {
-            if case .failure(let e) = MessageLifecycle.addingChunk(msg, number: n, total: total, encoding: enc, size: 1, replacing: nil, now: t0) { return e }
+            if case .failure(let e) = MessageLifecycle.addingChunk(msg, number: n, total: total, encoding: enc, size: 1, replacing: nil, now: t0) {
+                return e
+            }
             return nil
         }
         #expect(add(2, 3, to: m)?.code == "InvalidHeaderChunks")
@@ -81,8 +88,11 @@ struct MessageLifecycleTests {
         let later = t0.adding(seconds: 5 * 86_400 + 1)
         let expired = try #require(MessageLifecycle.expired(m, policy: policy, reportID: MessageID("R1"), now: later))
         #expect(expired.message.status == .error)
-        #expect(expired.message.statusEvent == StatusEvent(code: "14", event: "SEND", description: "Message not collected by recipient after 5 days",
-                                                           success: false, at: later))
+        #expect(
+            expired.message.statusEvent
+                == StatusEvent(
+                    code: "14", event: "SEND", description: "Message not collected by recipient after 5 days",
+                    success: false, at: later))
         let report = try #require(policy.nonDeliveryReport(for: m, reportID: MessageID("R1"), now: later))
         #expect(expired.effects == [.leaveInbox, .event("expired", detail: "{\"code\":\"14\"}"), .deliverReport(report)])
         #expect(report.type == .report && report.recipient == MailboxID("A") && report.sender == nil)
@@ -100,30 +110,38 @@ struct MessageLifecycleTests {
         let t = try #require(MessageLifecycle.abandoned(uploading, policy: ExpiryPolicy(), reportID: MessageID("R1"), now: later))
         #expect(t.message.status == .error && t.message.statusEvent?.code == HandoverErrorCode.uploadIncomplete.rawValue)
         let detail = EventDetails.uploadAbandoned(received: 1, total: 3)
-        guard case .deliverReport(let report) = t.effects.last else { Issue.record("no report to the sender"); return }
+        guard case .deliverReport(let report) = t.effects.last else {
+            Issue.record("no report to the sender")
+            return
+        }
         #expect(report.recipient == MailboxID("A") && report.linkedMessageID == MessageID("M1"))
-        #expect(Array(t.effects.dropLast()) == [
-            .discardChunks, .event("upload_abandoned", detail: detail),
-            .audit(AuditRecord(actor: "system", action: "message.upload_abandoned", subject: "message M1", detail: detail)),
-        ])
+        #expect(
+            Array(t.effects.dropLast()) == [
+                .discardChunks, .event("upload_abandoned", detail: detail),
+                .audit(AuditRecord(actor: "system", action: "message.upload_abandoned", subject: "message M1", detail: detail)),
+            ])
         #expect(MessageLifecycle.abandoned(t.message, policy: ExpiryPolicy(), reportID: MessageID("R2"), now: later) == nil)
     }
 
     @Test func aDecisionIsOnTheTimelineAcknowledgedToTheSenderAndEndsAlerts() throws {
         let m = MessageLifecycle.created(message(total: 1), firstChunkSize: 1, now: t0).message
-        let record = try ResponsibilityMachine.decide(ResponsibilityRecord(), decision: .accept, by: Person(name: "Sam"), note: nil,
-                                                      downloaded: true, now: t0).get()
-        let ack = MessageRecord(id: MessageID("ACK"), sender: MailboxID("B"), recipient: MailboxID("A"), workflowID: "WF_ACK",
-                                subject: nil, localID: nil, totalChunks: 1, status: .uploading, createdAt: t0)
+        let record = try ResponsibilityMachine.decide(
+            ResponsibilityRecord(), decision: .accept, by: Person(name: "Sam"), note: nil,
+            downloaded: true, now: t0
+        ).get()
+        let ack = MessageRecord(
+            id: MessageID("ACK"), sender: MailboxID("B"), recipient: MailboxID("A"), workflowID: "WF_ACK",
+            subject: nil, localID: nil, totalChunks: 1, status: .uploading, createdAt: t0)
         let t = ResponsibilityMachine.applied(record, to: m, event: "responsibility_accepted") { message, decided in
             message.responsibility == decided ? (ack, [7]) : nil
         }
         #expect(t.message.responsibility == record)
-        #expect(t.effects == [
-            .event("responsibility_accepted", detail: EventDetails.responsibility(record, event: "responsibility_accepted")),
-            .deliverMessage(ack, body: [7], announcedAs: "business_ack_sent", detail: EventDetails.businessAckSent(ack.id)),
-            .resolveAlerts(reason: "responsibility_accepted"),
-        ])
+        #expect(
+            t.effects == [
+                .event("responsibility_accepted", detail: EventDetails.responsibility(record, event: "responsibility_accepted")),
+                .deliverMessage(ack, body: [7], announcedAs: "business_ack_sent", detail: EventDetails.businessAckSent(ack.id)),
+                .resolveAlerts(reason: "responsibility_accepted"),
+            ])
         let silent = ResponsibilityMachine.applied(record, to: m, event: "outcome") { _, _ in nil }
         #expect(silent.effects.count == 2)
     }

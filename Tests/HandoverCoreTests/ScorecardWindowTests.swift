@@ -69,7 +69,8 @@ struct ScorecardWindowTests {
         // Eight values (60 added): the lower median is the 4th, 60; with 102 instead, the second of bucket(100).
         let eight = ScorecardAssembly.medianLookups(counts + [DurationCount(key: key, kind: .acceptance, bucket: 60, count: 1)])
         #expect(eight.first?.offset == 0 && eight.first?.seconds == 60...60)
-        let evenHigh = ScorecardAssembly.medianLookups(counts + [DurationCount(key: key, kind: .acceptance, bucket: DurationBuckets.bucket(102), count: 1)])
+        let evenHigh = ScorecardAssembly.medianLookups(
+            counts + [DurationCount(key: key, kind: .acceptance, bucket: DurationBuckets.bucket(102), count: 1)])
         #expect(evenHigh.first?.offset == 0 && evenHigh.first?.seconds == DurationBuckets.range(DurationBuckets.bucket(100)))
         let nine = ScorecardAssembly.medianLookups(counts + [DurationCount(key: key, kind: .acceptance, bucket: 1, count: 2)])
         #expect(nine.first?.seconds == 30...30 && nine.first?.offset == 0)
@@ -77,12 +78,14 @@ struct ScorecardWindowTests {
 
     @Test func daysAndEdgesAddUpAndNotYetDueIsTakenBack() {
         func tally(_ to: String, n: Int, ar: Int, held: Int) -> BoundaryTally {
-            BoundaryTally(from: "A", to: to, workflowID: "W", n: n, identity: Double(n) / 2, consent: n, provenance: 0, intent: n,
-                          responsibilityCounted: ar, responsibilityHeld: held, routing: n, outcomeCounted: n, outcomeRecorded: 1)
+            BoundaryTally(
+                from: "A", to: to, workflowID: "W", n: n, identity: Double(n) / 2, consent: n, provenance: 0, intent: n,
+                responsibilityCounted: ar, responsibilityHeld: held, routing: n, outcomeCounted: n, outcomeRecorded: 1)
         }
         let key = BoundaryKey(from: "A", to: "B", workflowID: "W")
-        let out = ScorecardAssembly.tallies(days: [tally("B", n: 10, ar: 10, held: 4), tally("C", n: 0, ar: 0, held: 0)], notYetDue: [key: 3],
-                                            edges: [tally("B", n: 5, ar: 2, held: 2), tally("D", n: 1, ar: 1, held: 1)])
+        let out = ScorecardAssembly.tallies(
+            days: [tally("B", n: 10, ar: 10, held: 4), tally("C", n: 0, ar: 0, held: 0)], notYetDue: [key: 3],
+            edges: [tally("B", n: 5, ar: 2, held: 2), tally("D", n: 1, ar: 1, held: 1)])
         #expect(out.map(\.to) == ["B", "D"])
         #expect(out[0].crossings == 15 && out[0].flows[.identity]?.credit == 7.5 && out[0].flows[.outcome]?.credit == 2)
         #expect(out[0].flows[.alertResponsibility]?.counted == 9 && out[0].flows[.alertResponsibility]?.credit == 6)

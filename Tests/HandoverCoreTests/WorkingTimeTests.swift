@@ -57,20 +57,28 @@ struct ResponsibilityRulesTests {
 
     @Test func acceptAndOutcome() throws {
         let pending = ResponsibilityRecord()
-        #expect(ResponsibilityMachine.decide(pending, decision: .accept, by: nurse, note: nil, downloaded: false, now: now) == .failure(.notDownloaded))
-        #expect(ResponsibilityMachine.decide(pending, decision: .accept, by: Person(name: " "), note: nil, downloaded: true, now: now) == .failure(.personRequired))
+        #expect(
+            ResponsibilityMachine.decide(pending, decision: .accept, by: nurse, note: nil, downloaded: false, now: now) == .failure(.notDownloaded))
+        #expect(
+            ResponsibilityMachine.decide(pending, decision: .accept, by: Person(name: " "), note: nil, downloaded: true, now: now)
+                == .failure(.personRequired))
         let accepted = try ResponsibilityMachine.decide(pending, decision: .accept, by: nurse, note: nil, downloaded: true, now: now).get()
         #expect(accepted.state == .accepted && accepted.decidedBy == nurse && accepted.decidedAt == now)
-        #expect(ResponsibilityMachine.decide(accepted, decision: .decline, by: nurse, note: "x", downloaded: true, now: now) == .failure(.alreadyDecided(.accepted)))
-        #expect(ResponsibilityMachine.recordOutcome(accepted, code: "made-up", detail: nil, by: nurse, now: now) == .failure(.unknownOutcome("made-up")))
+        #expect(
+            ResponsibilityMachine.decide(accepted, decision: .decline, by: nurse, note: "x", downloaded: true, now: now)
+                == .failure(.alreadyDecided(.accepted)))
+        #expect(
+            ResponsibilityMachine.recordOutcome(accepted, code: "made-up", detail: nil, by: nurse, now: now) == .failure(.unknownOutcome("made-up")))
         let done = try ResponsibilityMachine.recordOutcome(accepted, code: "assessed", detail: "seen at home", by: nurse, now: now).get()
         #expect(done.outcomeCode == "assessed" && done.outcomeBy == nurse)
     }
 
     @Test func declineNeedsANoteAndBlocksOutcomes() throws {
         let pending = ResponsibilityRecord()
-        #expect(ResponsibilityMachine.decide(pending, decision: .decline, by: nurse, note: "  ", downloaded: true, now: now) == .failure(.noteRequired))
-        let declined = try ResponsibilityMachine.decide(pending, decision: .decline, by: nurse, note: "not our area", downloaded: true, now: now).get()
+        #expect(
+            ResponsibilityMachine.decide(pending, decision: .decline, by: nurse, note: "  ", downloaded: true, now: now) == .failure(.noteRequired))
+        let declined = try ResponsibilityMachine.decide(pending, decision: .decline, by: nurse, note: "not our area", downloaded: true, now: now)
+            .get()
         #expect(declined.state == .declined)
         #expect(ResponsibilityMachine.recordOutcome(declined, code: "assessed", detail: nil, by: nurse, now: now) == .failure(.notAccepted))
     }
@@ -87,18 +95,24 @@ struct ResponsibilityRulesTests {
         #expect(!EscalationRules.holds(.notAccepted, f) && EscalationRules.holds(.noOutcome, f))
         f.hasOutcome = true
         #expect(!EscalationRules.holds(.noOutcome, f))
-        let closed = EscalationFacts(deliveredAt: now, downloaded: false, acknowledged: false, responsibility: .pending, hasOutcome: false, closed: true)
+        let closed = EscalationFacts(
+            deliveredAt: now, downloaded: false, acknowledged: false, responsibility: .pending, hasOutcome: false, closed: true)
         #expect(EscalationCondition.allCases.allSatisfy { !EscalationRules.holds($0, closed) })
     }
 
     @Test func dueTimesAndRepeatsUseTheCalendar() throws {
-        let policy = EscalationPolicy(id: "p", calendar: "england", stages: [
-            EscalationStage(after: .elapsed(seconds: 4 * 3600), when: .notAccepted, notify: [.sender], repeatEvery: .elapsed(seconds: 3600)),
-            EscalationStage(after: .workingDays(1), when: .notAccepted, notify: [.sender]),
-        ])
+        let policy = EscalationPolicy(
+            id: "p", calendar: "england",
+            stages: [
+                EscalationStage(after: .elapsed(seconds: 4 * 3600), when: .notAccepted, notify: [.sender], repeatEvery: .elapsed(seconds: 3600)),
+                EscalationStage(after: .workingDays(1), when: .notAccepted, notify: [.sender]),
+            ])
         let friday = WorkingTimeTests.utc(2026, 11, 27, 16)
         let time = WorkingTime(WorkingTimeTests.england)
-        #expect(EscalationRules.dueTimes(policy, deliveredAt: friday, calendar: time) == [friday.adding(seconds: 4 * 3600), WorkingTimeTests.utc(2026, 11, 30, 16)])
+        #expect(
+            EscalationRules.dueTimes(policy, deliveredAt: friday, calendar: time) == [
+                friday.adding(seconds: 4 * 3600), WorkingTimeTests.utc(2026, 11, 30, 16),
+            ])
         #expect(EscalationRules.nextRepeat(policy.stages[0], after: friday, calendar: time) == friday.adding(seconds: 3600))
         #expect(EscalationRules.nextRepeat(policy.stages[1], after: friday, calendar: time) == nil)
     }

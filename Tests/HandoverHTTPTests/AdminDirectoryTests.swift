@@ -13,7 +13,8 @@ struct AdminDirectoryTests {
         var tokens: [AdminRole: String] = [:]
         for role in AdminRole.allCases {
             let token = AdminTokenFormat.generate()
-            try await broker.parts.store.createAdminToken(name: "\(role)-user", role: role, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil, now: broker.clock.now)
+            try await broker.parts.store.createAdminToken(
+                name: "\(role)-user", role: role, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil, now: broker.clock.now)
             tokens[role] = token
         }
         let finalTokens = tokens
@@ -29,10 +30,14 @@ struct AdminDirectoryTests {
             let refused = try await h.call(.put, "/admin/mailboxes/BOB", headers: json, body: body, accept: nil, authorization: auth)
             #expect(refused.status == .conflict && refused.text.contains("routing-impact"))
             let impact = try #require(refused.json["routing_impact"] as? [[String: Any]])
-            #expect(impact.contains { $0["address"] as? String == "X27" && $0["effect"] as? String == "unroutable" && $0["before"] as? String == "BOB" })
-            #expect(try await h.call(.get, "/admin/route?from=ALICE&to=X27&workflow=WF", accept: nil, authorization: auth).json["routable"] as? Bool == true,
-                    "nothing changed")
-            let confirmed = try await h.call(.put, "/admin/mailboxes/BOB?confirm_impact=true", headers: json, body: body, accept: nil, authorization: auth)
+            #expect(
+                impact.contains { $0["address"] as? String == "X27" && $0["effect"] as? String == "unroutable" && $0["before"] as? String == "BOB" })
+            #expect(
+                try await h.call(.get, "/admin/route?from=ALICE&to=X27&workflow=WF", accept: nil, authorization: auth).json["routable"] as? Bool
+                    == true,
+                "nothing changed")
+            let confirmed = try await h.call(
+                .put, "/admin/mailboxes/BOB?confirm_impact=true", headers: json, body: body, accept: nil, authorization: auth)
             #expect(confirmed.status == .ok && (confirmed.json["routing_impact"] as? [Any])?.isEmpty == false)
             let history = try await h.call(.get, "/admin/directory/history", accept: nil, authorization: auth)
             #expect(history.text.contains("confirmed routing impact"))
@@ -50,7 +55,8 @@ struct AdminDirectoryTests {
             #expect((refused.json["reason"] as? String)?.contains("NOBODY is not a mailbox id") == true)
             #expect(try await h.call(.get, "/admin/route?from=ALICE", accept: nil, authorization: auth).status == .badRequest)
             // The same reason reaches a MESH v2 sender in msg, after MESH's own text.
-            let sent = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "NOBODY", "mex-workflowid": "WF"], body: [1])
+            let sent = try await h.call(
+                .post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "NOBODY", "mex-workflowid": "WF"], body: [1])
             #expect(sent.status.code == 417 && sent.meshError?.msg.hasPrefix("Unregistered to address: ") == true)
         }
     }
@@ -63,8 +69,9 @@ struct AdminDirectoryTests {
             for role in AdminRole.allCases {
                 let read = try await h.call(.get, "/admin/directory", accept: nil, authorization: "Bearer \(tokens[role]!)")
                 #expect(read.status == .ok && read.header("etag") != nil, "\(role)")
-                let edit = try await h.call(.put, "/admin/areas/E06000001", headers: ["content-type": "application/json"],
-                                            body: Array(#"{"code":"E06000001","name":"x"}"#.utf8), accept: nil, authorization: "Bearer \(tokens[role]!)")
+                let edit = try await h.call(
+                    .put, "/admin/areas/E06000001", headers: ["content-type": "application/json"],
+                    body: Array(#"{"code":"E06000001","name":"x"}"#.utf8), accept: nil, authorization: "Bearer \(tokens[role]!)")
                 #expect(edit.status == (role == .admin ? .ok : .forbidden), "\(role)")
             }
         }
@@ -83,12 +90,15 @@ struct AdminDirectoryTests {
             let dry = try await h.call(.put, "/admin/directory?dry_run=true", headers: yaml, body: body, accept: nil, authorization: auth)
             #expect(dry.status == .ok && (dry.json["changes"] as? [[String: String]]) == [["kind": "added", "entity": "area", "id": "E06000001"]])
             #expect(h.broker.parts.directory.snapshot.version == 1)
-            let stale = try await h.call(.put, "/admin/directory", headers: yaml.merging(["if-match": "\"7\""]) { $1 }, body: body, accept: nil, authorization: auth)
+            let stale = try await h.call(
+                .put, "/admin/directory", headers: yaml.merging(["if-match": "\"7\""]) { $1 }, body: body, accept: nil, authorization: auth)
             #expect(stale.status == .preconditionFailed && stale.json["current_version"] as? Int == 1)
-            let applied = try await h.call(.put, "/admin/directory", headers: yaml.merging(["if-match": "\"1\""]) { $1 }, body: body, accept: nil, authorization: auth)
+            let applied = try await h.call(
+                .put, "/admin/directory", headers: yaml.merging(["if-match": "\"1\""]) { $1 }, body: body, accept: nil, authorization: auth)
             #expect(applied.status == .ok && applied.header("etag") == "\"2\"")
             #expect(h.broker.parts.directory.snapshot.version == 2)
-            let again = try await h.call(.put, "/admin/directory", headers: yaml.merging(["if-match": "\"1\""]) { $1 }, body: body, accept: nil, authorization: auth)
+            let again = try await h.call(
+                .put, "/admin/directory", headers: yaml.merging(["if-match": "\"1\""]) { $1 }, body: body, accept: nil, authorization: auth)
             #expect(again.status == .preconditionFailed)
             let history = try await h.call(.get, "/admin/directory/history", accept: nil, authorization: auth)
             #expect((history.json["versions"] as? [[String: Any]])?.map { $0["version"] as? Int } == [2, 1])
@@ -100,20 +110,25 @@ struct AdminDirectoryTests {
     @Test func anInvalidDirectoryIsRejectedWholeWithEveryError() async throws {
         try await withAdmin { h, tokens in
             let auth = "Bearer \(tokens[.admin]!)"
-            let body = Array("""
+            let body = Array(
+                """
                 {"organisations":[{"code":"A","name":"A","domain":"nhs"}],
                  "mailboxes":[{"id":"M1","organisation":"NOPE","name":"m"},{"id":"M2","organisation":"A","name":"m","password":"literal"}],
                  "workflows":[{"id":"W","senders":["GHOST"],"receivers":["A"],"expiry":"soon"}]}
                 """.utf8)
-            let r = try await h.call(.put, "/admin/directory", headers: ["content-type": "application/json", "if-match": "\"1\""], body: body, accept: nil, authorization: auth)
+            let r = try await h.call(
+                .put, "/admin/directory", headers: ["content-type": "application/json", "if-match": "\"1\""], body: body, accept: nil,
+                authorization: auth)
             #expect(r.status == .unprocessableContent && r.json["type"] as? String == "urn:handover:problem:directory-invalid")
             let errors = (r.json["errors"] as? [[String: String]] ?? []).map { "\($0["entry"]!)|\($0["field"]!)" }
             for expected in ["mailbox M1|organisation", "mailbox M2|password", "workflow W|senders", "workflow W|expiry"] {
                 #expect(errors.contains(expected), "missing \(expected) in \(errors)")
             }
             #expect(h.broker.parts.directory.snapshot.version == 1)
-            #expect(try await h.send() .isEmpty == false)
-            let garbage = try await h.call(.put, "/admin/directory", headers: ["content-type": "application/json", "if-match": "\"1\""], body: Array("{not json".utf8), accept: nil, authorization: auth)
+            #expect(try await h.send().isEmpty == false)
+            let garbage = try await h.call(
+                .put, "/admin/directory", headers: ["content-type": "application/json", "if-match": "\"1\""], body: Array("{not json".utf8),
+                accept: nil, authorization: auth)
             #expect(garbage.status == .badRequest)
         }
     }
@@ -123,17 +138,24 @@ struct AdminDirectoryTests {
             let auth = "Bearer \(tokens[.admin]!)"
             let json = ["content-type": "application/json"]
             // Before: nothing covers postcode NW1.
-            let before = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "POSTCODE:NW1", "mex-workflowid": "WF"], body: [1])
+            let before = try await h.call(
+                .post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "POSTCODE:NW1", "mex-workflowid": "WF"], body: [1])
             #expect(before.meshError?.code == "12")
             let old = try await h.send()
-            _ = try await h.call(.put, "/admin/areas/E06000001", headers: json, body: Array(#"{"code":"E06000001","name":"Newtown","postcode_districts":["NW1"]}"#.utf8), accept: nil, authorization: auth)
-            let service = try await h.call(.put, "/admin/services/newtown-wf", headers: ["content-type": "application/yaml"],
-                                           body: Array("id: newtown-wf\norganisation: X27\nmailbox: BOB\nworkflows: [WF]\nareas: [E06000001]\n".utf8), accept: nil, authorization: auth)
+            _ = try await h.call(
+                .put, "/admin/areas/E06000001", headers: json,
+                body: Array(#"{"code":"E06000001","name":"Newtown","postcode_districts":["NW1"]}"#.utf8), accept: nil, authorization: auth)
+            let service = try await h.call(
+                .put, "/admin/services/newtown-wf", headers: ["content-type": "application/yaml"],
+                body: Array("id: newtown-wf\norganisation: X27\nmailbox: BOB\nworkflows: [WF]\nareas: [E06000001]\n".utf8), accept: nil,
+                authorization: auth)
             #expect(service.status == .ok && service.json["version"] as? Int == 3)
             let routed = try await h.send(to: "POSTCODE:nw1")
             let tracking = try await h.call(.get, "/messageexchange/ALICE/outbox/tracking?messageID=\(routed)", as: "ALICE")
             let route = (tracking.json["handover"] as? [String: Any])?["route"] as? [String: Any]
-            #expect(route?["service"] as? String == "newtown-wf" && route?["directory_version"] as? Int == 3 && route?["addressed_by"] as? String == "postcode")
+            #expect(
+                route?["service"] as? String == "newtown-wf" && route?["directory_version"] as? Int == 3
+                    && route?["addressed_by"] as? String == "postcode")
             let oldTracking = try await h.call(.get, "/messageexchange/ALICE/outbox/tracking?messageID=\(old)", as: "ALICE")
             #expect(((oldTracking.json["handover"] as? [String: Any])?["route"] as? [String: Any])?["directory_version"] as? Int == 1)
             // Entity reads and deletes; a referenced entry cannot go.
@@ -147,7 +169,8 @@ struct AdminDirectoryTests {
             #expect(try await h.call(.delete, "/admin/areas/E06000001", accept: nil, authorization: auth).status == .ok)
             #expect(try await h.call(.get, "/admin/areas/E06000001", accept: nil, authorization: auth).status == .notFound)
             #expect(try await h.call(.get, "/admin/nonsense/x", accept: nil, authorization: auth).status == .notFound)
-            let mismatch = try await h.call(.put, "/admin/areas/E2", headers: json, body: Array(#"{"code":"E3","name":"x"}"#.utf8), accept: nil, authorization: auth)
+            let mismatch = try await h.call(
+                .put, "/admin/areas/E2", headers: json, body: Array(#"{"code":"E3","name":"x"}"#.utf8), accept: nil, authorization: auth)
             #expect(mismatch.status == .badRequest)
             // Every change is audited with who did it, and the chain verifies.
             let audit = try await h.call(.get, "/admin/audit", accept: nil, authorization: auth)
@@ -174,7 +197,8 @@ struct AdminDirectoryTests {
             let newLogin = try await h.call(.get, "/messageexchange/BOB/inbox", authorization: h.broker.auth("BOB", password: password))
             #expect(newLogin.status == .ok)
             #expect(try await h.call(.post, "/admin/mailboxes/NOBODY/password", accept: nil, authorization: auth).status == .notFound)
-            let search = try await h.call(.get, "/admin/messages?mailbox=bob&status=accepted&workflow=wf", accept: nil, authorization: "Bearer \(tokens[.viewer]!)")
+            let search = try await h.call(
+                .get, "/admin/messages?mailbox=bob&status=accepted&workflow=wf", accept: nil, authorization: "Bearer \(tokens[.viewer]!)")
             #expect((search.json["messages"] as? [[String: Any]])?.map { $0["message_id"] as? String } == [id])
             #expect(!search.text.contains("secret clinical text"))
             #expect(try await h.call(.get, "/admin/messages?status=bogus", accept: nil, authorization: auth).status == .badRequest)

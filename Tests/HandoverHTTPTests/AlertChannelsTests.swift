@@ -18,8 +18,9 @@ let clinicalSentinels = ["SENTINEL-SUBJECT", "SENTINEL-LOCAL", "SENTINEL-PAYLOAD
 
 /// Sends a SAFE message carrying every sentinel, lets its 4h deadline pass and raises the alert.
 func raiseSentinelAlert(_ broker: TestBroker, _ h: MeshHarness) async throws -> (message: String, alert: String) {
-    let id = try await h.send(workflow: "SAFE", body: Array("NHS number 943 476 5919 (9434765919) SENTINEL-PAYLOAD".utf8),
-                              headers: ["mex-subject": "SENTINEL-SUBJECT Jane Doe", "mex-localid": "SENTINEL-LOCAL"])
+    let id = try await h.send(
+        workflow: "SAFE", body: Array("NHS number 943 476 5919 (9434765919) SENTINEL-PAYLOAD".utf8),
+        headers: ["mex-subject": "SENTINEL-SUBJECT Jane Doe", "mex-localid": "SENTINEL-LOCAL"])
     try await broker.parts.scheduler.tick(now: broker.clock.now)
     broker.clock.advance(seconds: 4 * 3600 + 1)
     let raised = try await broker.parts.scheduler.tick(now: broker.clock.now).raised
@@ -30,12 +31,14 @@ func raiseSentinelAlert(_ broker: TestBroker, _ h: MeshHarness) async throws -> 
 /// Acknowledges the alert with a note, then resolves it by a named acceptance; each followed by the
 /// notices and their deliveries.
 func acknowledgeThenResolve(_ broker: TestBroker, _ h: MeshHarness, message: String, alert: String, sender: WebhookSender) async throws {
-    _ = try await broker.parts.store.acknowledgeAlert(id: alert, by: Person(name: "Duty manager"), note: "SENTINEL-NOTE calling Jane", now: broker.clock.now)
+    _ = try await broker.parts.store.acknowledgeAlert(
+        id: alert, by: Person(name: "Duty manager"), note: "SENTINEL-NOTE calling Jane", now: broker.clock.now)
     try await broker.parts.scheduler.tick(now: broker.clock.now)
     try await sender.tick(now: broker.clock.now)
     _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(message)", as: "BOB")
-    let accepted = try await h.call(.post, "/messageexchange/BOB/inbox/\(message)/responsibility", as: "BOB",
-                                    body: Array(#"{"decision":"accept","by":{"name":"Sam Patel"}}"#.utf8))
+    let accepted = try await h.call(
+        .post, "/messageexchange/BOB/inbox/\(message)/responsibility", as: "BOB",
+        body: Array(#"{"decision":"accept","by":{"name":"Sam Patel"}}"#.utf8))
     guard accepted.status == .ok else { throw HarnessError("acceptance refused: \(accepted.text)") }
     try await broker.parts.scheduler.tick(now: broker.clock.now)
     try await sender.tick(now: broker.clock.now)
@@ -56,11 +59,13 @@ struct AlertChannelsTests {
               - {id: signed, url: "\(base)/handover", secret: "${HOOK_SECRET}", allow_private: true}
             """
         let environment = TestBroker.passwords.merging(["PD_KEY": "R0UTINGKEY", "SLACK_URL": "\(base)/slack", "HOOK_SECRET": "s3cret"]) { $1 }
-        let broker = try await TestBroker(routesYAML: channelRoutes("{webhook: pd}, {webhook: chat}, {webhook: teams}, {webhook: signed}", webhooks: webhooks),
-                                          environment: environment)
-        let sender = WebhookSender(store: broker.parts.store, directory: broker.parts.directory, environment: environment,
-                                   channels: NotificationChannels(consoleURL: "https://handover.example.org"), clock: { broker.clock.now },
-                                   logger: Logger(label: "test"))
+        let broker = try await TestBroker(
+            routesYAML: channelRoutes("{webhook: pd}, {webhook: chat}, {webhook: teams}, {webhook: signed}", webhooks: webhooks),
+            environment: environment)
+        let sender = WebhookSender(
+            store: broker.parts.store, directory: broker.parts.directory, environment: environment,
+            channels: NotificationChannels(consoleURL: "https://handover.example.org"), clock: { broker.clock.now },
+            logger: Logger(label: "test"))
         try await MeshHarness.run(broker) { h in
             let (message, alert) = try await raiseSentinelAlert(broker, h)
             #expect(try await sender.tick(now: broker.clock.now) == 4)
@@ -84,7 +89,9 @@ struct AlertChannelsTests {
         #expect(pagerDuty.allSatisfy { $0["routing_key"] as? String == "R0UTINGKEY" })
         let trigger = try #require(pagerDuty.first?["payload"] as? [String: Any])
         #expect((trigger["summary"] as? String)?.contains("SAFE to Org X27 (X27)") == true)
-        #expect((pagerDuty.first?["links"] as? [[String: Any]])?.first?["href"] as? String == "https://handover.example.org/console/alerts/\(alertID(pagerDuty))")
+        #expect(
+            (pagerDuty.first?["links"] as? [[String: Any]])?.first?["href"] as? String
+                == "https://handover.example.org/console/alerts/\(alertID(pagerDuty))")
         let teams = try #require(posts("/teams").first.map(body))
         #expect(String(describing: teams).contains("Action.OpenUrl"))
         let slack = posts("/slack").map(body)
@@ -109,8 +116,9 @@ struct AlertChannelsTests {
         let webhooks = "      - {id: am, format: alertmanager, url: \"http://127.0.0.1:\(alertmanager.port)\", allow_private: true}"
         // Alertmanager keeps real time: the broker's clock stays a minute or two behind it (a resolution it
         // hears of must not lie in its future).
-        let broker = try await TestBroker(routesYAML: channelRoutes("{webhook: am}", webhooks: webhooks),
-                                          start: SystemClock.now().adding(seconds: -(4 * 3600 + 120)))
+        let broker = try await TestBroker(
+            routesYAML: channelRoutes("{webhook: am}", webhooks: webhooks),
+            start: SystemClock.now().adding(seconds: -(4 * 3600 + 120)))
         let sender = broker.parts.webhookSender
         try await MeshHarness.run(broker) { h in
             let message = try await h.send(workflow: "SAFE")
@@ -126,8 +134,9 @@ struct AlertChannelsTests {
             var active = try await Self.alerts(api)
             let mine = active.first { ($0["labels"] as? [String: String])?["handover_alert_id"] == first.alert }
             let labels = try #require(mine?["labels"] as? [String: String], "alerts: \(active)")
-            #expect(labels["workflow"] == "SAFE" && labels["stage"] == "1" && labels["sending_organisation"] == "X26"
-                        && labels["receiving_organisation"] == "X27" && labels["alertname"] == "HandoverEscalation")
+            #expect(
+                labels["workflow"] == "SAFE" && labels["stage"] == "1" && labels["sending_organisation"] == "X26"
+                    && labels["receiving_organisation"] == "X27" && labels["alertname"] == "HandoverEscalation")
             // Grouped by Alertmanager itself, by workflow and receiving organisation.
             let groups = try await Self.get(api + "/alerts/groups") as? [[String: Any]] ?? []
             let group = groups.first { ($0["labels"] as? [String: String])?["workflow"] == "SAFE" }
@@ -152,8 +161,10 @@ struct AlertChannelsTests {
     static func relay(_ broker: TestBroker, _ arguments: [String] = []) throws -> (ReceiverProcess, URL) {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("handover-mail-\(UUID().uuidString).jsonl")
         let pki = broker.folder.appendingPathComponent("pki")
-        let sink = try ReceiverProcess.start("smtp", [log.path, pki.appendingPathComponent("server.pem").path, pki.appendingPathComponent("server.key").path]
-                                             + arguments)
+        let sink = try ReceiverProcess.start(
+            "smtp",
+            [log.path, pki.appendingPathComponent("server.pem").path, pki.appendingPathComponent("server.key").path]
+                + arguments)
         return (sink, log)
     }
 
@@ -168,13 +179,15 @@ struct AlertChannelsTests {
             relay.timeout = .seconds(timeout)
             channels.smtp = relay
         }
-        return WebhookSender(store: broker.parts.store, directory: broker.parts.directory, environment: TestBroker.passwords, channels: channels,
-                             clock: { broker.clock.now }, logger: Logger(label: "test"))
+        return WebhookSender(
+            store: broker.parts.store, directory: broker.parts.directory, environment: TestBroker.passwords, channels: channels,
+            clock: { broker.clock.now }, logger: Logger(label: "test"))
     }
 
     @Test(.enabled(if: ReceiverProcess.pythonReady, "needs Python with aiosmtpd (./scripts/test installs it)"))
     func emailGoesThroughTheRelayOverSTARTTLSThreadedAndRefusalsAreRecorded() async throws {
-        let broker = try await TestBroker(routesYAML: channelRoutes("{email: duty-manager@riverside.gov.uk}, {email: nobody@refused.example}", webhooks: "  []"))
+        let broker = try await TestBroker(
+            routesYAML: channelRoutes("{email: duty-manager@riverside.gov.uk}, {email: nobody@refused.example}", webhooks: "  []"))
         let (sink, log) = try Self.relay(broker, ["--refuse", "nobody@refused.example", "--user", "relay-user", "--password", "relay-pass"])
         defer { sink.stop() }
         let sender = try Self.sender(broker, relayPort: sink.port)
@@ -189,10 +202,15 @@ struct AlertChannelsTests {
         let mails = ReceiverProcess.entries(log)
         #expect(mails.count == 3, "\(mails.count) emails; relay said: \(sink.output.suffix(500))")
         #expect(mails.allSatisfy { $0["tls"] as? Bool == true && $0["authenticated"] as? Bool == true })
-        #expect(mails.allSatisfy { $0["rcpt_tos"] as? [String] == ["duty-manager@riverside.gov.uk"] && $0["mail_from"] as? String == "alerts@handover.example.org" })
+        #expect(
+            mails.allSatisfy {
+                $0["rcpt_tos"] as? [String] == ["duty-manager@riverside.gov.uk"] && $0["mail_from"] as? String == "alerts@handover.example.org"
+            })
         let texts = mails.map { $0["data"] as? String ?? "" }
         let subjects = texts.map { MailText.header("Subject", in: $0) ?? "" }
-        #expect(subjects.first?.hasPrefix("[Handover] Alert: SAFE to Org X27 (X27)") == true && subjects.last?.contains("Alert resolved") == true, "\(subjects)")
+        #expect(
+            subjects.first?.hasPrefix("[Handover] Alert: SAFE to Org X27 (X27)") == true && subjects.last?.contains("Alert resolved") == true,
+            "\(subjects)")
         #expect(Set(texts.map { MailText.header("References", in: $0) ?? "" }).count == 1, "one thread")
         let parts = MailText.decodedParts(texts[0])
         #expect(parts.count == 2 && parts[0].contains("Open the alert: https://handover.example.org/console/alerts/") && parts[1].contains("<table>"))
@@ -207,11 +225,17 @@ struct AlertChannelsTests {
         let (plain, _) = try Self.relay(broker, ["--plain"])
         let silent = try ReceiverProcess.start("silent")
         let injecting = try ReceiverProcess.start("inject")
-        defer { plain.stop(); silent.stop(); injecting.stop() }
+        defer {
+            plain.stop()
+            silent.stop()
+            injecting.stop()
+        }
         try await MeshHarness.run(broker) { h in
             let (_, alert) = try await raiseSentinelAlert(broker, h)
-            let cases: [(port: Int?, expected: String)] = [(plain.port, "does not offer STARTTLS"), (silent.port, "timed out"),
-                                                           (injecting.port, "sent more after agreeing to STARTTLS"), (nil, "no SMTP relay is configured")]
+            let cases: [(port: Int?, expected: String)] = [
+                (plain.port, "does not offer STARTTLS"), (silent.port, "timed out"),
+                (injecting.port, "sent more after agreeing to STARTTLS"), (nil, "no SMTP relay is configured"),
+            ]
             for (round, (port, expected)) in cases.enumerated() {
                 let started = Date()
                 #expect(try await Self.sender(broker, relayPort: port, timeout: 2).tick(now: broker.clock.now) == 1)
@@ -229,7 +253,9 @@ struct AlertChannelsTests {
         let starttls = try SMTPRelayConfiguration.parse(url: "smtp://relay.example.org", from: "a@b.org", trustFile: nil, environment: credentials)
         #expect(starttls.security == .startTLS && starttls.port == 587 && starttls.username == "u" && !starttls.redacted.contains("p@"))
         #expect(try SMTPRelayConfiguration.parse(url: "smtps://relay.example.org", from: "a@b.org", trustFile: nil, environment: [:]).port == 465)
-        #expect(try SMTPRelayConfiguration.parse(url: "smtp://localhost:25?starttls=off", from: "a@b.org", trustFile: nil, environment: [:]).security == .none)
+        #expect(
+            try SMTPRelayConfiguration.parse(url: "smtp://localhost:25?starttls=off", from: "a@b.org", trustFile: nil, environment: [:]).security
+                == .none)
         let refusals: [(url: String, from: String?, environment: [String: String], says: String)] = [
             ("smtp://user:secret@relay.example.org", "a@b.org", [:], "must not carry credentials"),
             ("smtp://localhost?starttls=off", "a@b.org", credentials, "never sent without TLS"),
@@ -241,7 +267,9 @@ struct AlertChannelsTests {
             ("not a url", "a@b.org", [:], "must look like"),
         ]
         for refusal in refusals {
-            #expect { try SMTPRelayConfiguration.parse(url: refusal.url, from: refusal.from, trustFile: nil, environment: refusal.environment) } throws: {
+            #expect {
+                try SMTPRelayConfiguration.parse(url: refusal.url, from: refusal.from, trustFile: nil, environment: refusal.environment)
+            } throws: {
                 String(describing: $0).contains(refusal.says)
             }
         }
@@ -263,7 +291,9 @@ struct AlertChannelsTests {
 enum MailText {
     static func header(_ name: String, in text: String) -> String? {
         text.components(separatedBy: "\r\n\r\n").first?.components(separatedBy: "\r\n")
-            .first { $0.lowercased().hasPrefix(name.lowercased() + ":") }.map { String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces) }
+            .first { $0.lowercased().hasPrefix(name.lowercased() + ":") }.map {
+                String($0.dropFirst(name.count + 1)).trimmingCharacters(in: .whitespaces)
+            }
     }
 
     /// Each base64 part of the multipart body, decoded.

@@ -9,8 +9,9 @@ struct BoundaryScorecardHTTPTests {
     @Test func scoresDrillDownCSVAndGauges() async throws {
         let broker = try await TestBroker(routesYAML: crossingRoutes, environment: crossingEnvironment)
         let token = AdminTokenFormat.generate()
-        try await broker.parts.store.createAdminToken(name: "governance-lead", role: .viewer, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil,
-                                                      now: broker.clock.now)
+        try await broker.parts.store.createAdminToken(
+            name: "governance-lead", role: .viewer, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil,
+            now: broker.clock.now)
         try await MeshHarness.run(broker) { h in
             // Ten crossings X26 → X27 on WF: seven name the person (verified), three do not.
             var anonymous: [String] = []
@@ -26,7 +27,8 @@ struct BoundaryScorecardHTTPTests {
             let boundaries = try #require(response.json["boundaries"] as? [[String: Any]])
             #expect(boundaries.count == 1)
             let b = boundaries[0]
-            #expect(b["from"] as? String == "X26" && b["to"] as? String == "X27" && b["workflow_id"] as? String == "WF" && b["crossings"] as? Int == 10)
+            #expect(
+                b["from"] as? String == "X26" && b["to"] as? String == "X27" && b["workflow_id"] as? String == "WF" && b["crossings"] as? Int == 10)
             let flows = try #require(b["flows"] as? [[String: Any]])
             let identity = try #require(flows.first { $0["flow"] as? String == "identity" })
             // 7 of 10 → 0.7 → level 2.
@@ -38,7 +40,8 @@ struct BoundaryScorecardHTTPTests {
             let drill = try await h.call(.get, link, accept: nil, authorization: auth)
             let ids = (drill.json["crossings"] as? [[String: Any]])?.compactMap { $0["message_id"] as? String } ?? []
             #expect(Set(ids) == Set(anonymous) && !drill.text.contains("4010232137"))
-            #expect(try await h.call(.get, "/admin/boundaries/X26/X27/WF/crossings?flow=colour", accept: nil, authorization: auth).status == .badRequest)
+            #expect(
+                try await h.call(.get, "/admin/boundaries/X26/X27/WF/crossings?flow=colour", accept: nil, authorization: auth).status == .badRequest)
             #expect(try await h.call(.get, "/admin/boundaries?since=yesterday", accept: nil, authorization: auth).status == .badRequest)
             // An empty window.
             let empty = try await h.call(.get, "/admin/boundaries?since=2020-01-01&until=2020-02-01", accept: nil, authorization: auth)

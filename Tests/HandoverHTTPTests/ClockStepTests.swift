@@ -27,8 +27,9 @@ struct ClockStepTests {
         let broker = try await TestBroker(start: start)
         try await MeshHarness.run(broker) { h in
             // Dated 90 minutes ago: inside MESH's two-hour window, so it stays replayable for 32 more minutes.
-            let old = MeshTokenFactory.header(mailbox: "ALICE", password: "alice-secret", sharedKey: TestBroker.sharedKey,
-                                              now: broker.clock.now.adding(seconds: -90 * 60))
+            let old = MeshTokenFactory.header(
+                mailbox: "ALICE", password: "alice-secret", sharedKey: TestBroker.sharedKey,
+                now: broker.clock.now.adding(seconds: -90 * 60))
             #expect(try await h.call(.get, "/messageexchange/ALICE/inbox", authorization: old).status == .ok)
             broker.clock.advance(seconds: 3600)
             #expect(try await h.call(.get, "/messageexchange/ALICE/inbox", as: "ALICE").status == .ok)

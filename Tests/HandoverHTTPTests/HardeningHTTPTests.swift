@@ -12,8 +12,9 @@ import Testing
 struct HardeningHTTPTests {
     func token(_ broker: TestBroker, role: AdminRole, expiresAt: Timestamp? = nil) async throws -> (id: Int64, header: String) {
         let token = AdminTokenFormat.generate()
-        let id = try await broker.parts.store.createAdminToken(name: "\(role)", role: role, tokenHash: AdminTokenFormat.hash(token),
-                                                               expiresAt: expiresAt, now: broker.clock.now)
+        let id = try await broker.parts.store.createAdminToken(
+            name: "\(role)", role: role, tokenHash: AdminTokenFormat.hash(token),
+            expiresAt: expiresAt, now: broker.clock.now)
         return (id, "Bearer " + token)
     }
 
@@ -64,12 +65,14 @@ struct HardeningHTTPTests {
         let broker = try await TestBroker()
         let admin = try await token(broker, role: .admin).header
         try await MeshHarness.run(broker) { h in
-            let edit = try await h.call(.put, "/admin/workflows/WF", headers: ["content-type": "application/yaml"],
-                                        body: Array("id: WF\nsenders: ['*']\nreceivers: ['*']\nescalaton: sg\n".utf8), accept: nil, authorization: admin)
+            let edit = try await h.call(
+                .put, "/admin/workflows/WF", headers: ["content-type": "application/yaml"],
+                body: Array("id: WF\nsenders: ['*']\nreceivers: ['*']\nescalaton: sg\n".utf8), accept: nil, authorization: admin)
             #expect(edit.status == .unprocessableContent)
             #expect(edit.text.contains("escalaton") && edit.text.contains("did you mean `escalation`?"))
-            let deep = try await h.call(.put, "/admin/directory?dry_run=true", headers: ["content-type": "application/json"],
-                                        body: Array(String(repeating: "[", count: 50_000).utf8), accept: nil, authorization: admin)
+            let deep = try await h.call(
+                .put, "/admin/directory?dry_run=true", headers: ["content-type": "application/json"],
+                body: Array(String(repeating: "[", count: 50_000).utf8), accept: nil, authorization: admin)
             #expect(deep.status == .unprocessableContent && deep.text.contains("nests deeper"))
         }
     }
@@ -78,18 +81,23 @@ struct HardeningHTTPTests {
         let broker = try await TestBroker()
         let admin = try await token(broker, role: .admin).header
         try await MeshHarness.run(broker) { h in
-            let literal = try await h.call(.put, "/admin/webhooks/hook", headers: ["content-type": "application/json"],
-                                           body: Array(#"{"id":"hook","url":"https://alerts.example.org","secret":"hunter2"}"#.utf8), accept: nil, authorization: admin)
+            let literal = try await h.call(
+                .put, "/admin/webhooks/hook", headers: ["content-type": "application/json"],
+                body: Array(#"{"id":"hook","url":"https://alerts.example.org","secret":"hunter2"}"#.utf8), accept: nil, authorization: admin)
             #expect(literal.status == .unprocessableContent && literal.text.contains("literal secrets"))
             #expect(!literal.text.contains("hunter2"))
-            let unset = try await h.call(.put, "/admin/webhooks/hook", headers: ["content-type": "application/json"],
-                                         body: Array(#"{"id":"hook","url":"https://alerts.example.org","secret":"${NOT_SET_ANYWHERE}"}"#.utf8), accept: nil, authorization: admin)
+            let unset = try await h.call(
+                .put, "/admin/webhooks/hook", headers: ["content-type": "application/json"],
+                body: Array(#"{"id":"hook","url":"https://alerts.example.org","secret":"${NOT_SET_ANYWHERE}"}"#.utf8), accept: nil,
+                authorization: admin)
             #expect(unset.status == .unprocessableContent && unset.text.contains("NOT_SET_ANYWHERE is not set"))
-            let plain = try await h.call(.put, "/admin/webhooks/hook", headers: ["content-type": "application/json"],
-                                         body: Array(#"{"id":"hook","url":"http://alerts.example.org","secret":"${ALICE_PW}"}"#.utf8), accept: nil, authorization: admin)
+            let plain = try await h.call(
+                .put, "/admin/webhooks/hook", headers: ["content-type": "application/json"],
+                body: Array(#"{"id":"hook","url":"http://alerts.example.org","secret":"${ALICE_PW}"}"#.utf8), accept: nil, authorization: admin)
             #expect(plain.status == .unprocessableContent && plain.text.contains("https://"))
-            let good = try await h.call(.put, "/admin/webhooks/hook", headers: ["content-type": "application/json"],
-                                        body: Array(#"{"id":"hook","url":"https://alerts.example.org","secret":"${ALICE_PW}"}"#.utf8), accept: nil, authorization: admin)
+            let good = try await h.call(
+                .put, "/admin/webhooks/hook", headers: ["content-type": "application/json"],
+                body: Array(#"{"id":"hook","url":"https://alerts.example.org","secret":"${ALICE_PW}"}"#.utf8), accept: nil, authorization: admin)
             #expect(good.status == .ok)
             // Nothing notifies it yet: valid, with a warning.
             #expect(good.text.contains("no escalation policy notifies this webhook"))
@@ -101,8 +109,9 @@ struct HardeningHTTPTests {
             var zeros = ByteBuffer(repeating: 0, count: 64 << 20)
             let bomb = Array(try zeros.compress(with: .gzip()).readableBytesView)
             #expect(bomb.count < 200_000)
-            let response = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE",
-                                            headers: ["mex-to": "BOB", "mex-workflowid": "WF", "content-encoding": "gzip"], body: bomb)
+            let response = try await h.call(
+                .post, "/messageexchange/ALICE/outbox", as: "ALICE",
+                headers: ["mex-to": "BOB", "mex-workflowid": "WF", "content-encoding": "gzip"], body: bomb)
             #expect(response.status.code == 413, "\(response.status) \(response.text)")
             #expect(try await h.inbox().isEmpty)
             // An ordinary gzip body still goes through.
@@ -129,7 +138,8 @@ struct HardeningHTTPTests {
         try await MeshHarness.run { h in
             var statuses: [Int] = []
             for _ in 0..<40 {
-                statuses.append(try await h.call(.get, "/messageexchange/ALICE/count", authorization: "NHSMESH ALICE:x:0:202611251725:bad").status.code)
+                statuses.append(
+                    try await h.call(.get, "/messageexchange/ALICE/count", authorization: "NHSMESH ALICE:x:0:202611251725:bad").status.code)
             }
             #expect(statuses.prefix(30).allSatisfy { $0 == 403 })
             #expect(statuses.suffix(5).allSatisfy { $0 == 429 })

@@ -9,7 +9,9 @@ struct ITK3ResponseTests {
     func broker() async throws -> TestBroker { try await TestBroker(routesYAML: crossingRoutes, environment: crossingEnvironment) }
 
     /// The sender's inbox on the `_ACK` workflow: each response read back as a FHIR message.
-    func responses(_ h: MeshHarness, after: Set<String> = []) async throws -> [(id: String, text: String, facts: FHIRMessageFacts, contentType: String?)] {
+    func responses(
+        _ h: MeshHarness, after: Set<String> = []
+    ) async throws -> [(id: String, text: String, facts: FHIRMessageFacts, contentType: String?)] {
         var found: [(String, String, FHIRMessageFacts, String?)] = []
         for id in try await h.inbox("ALICE") where !after.contains(id) {
             let r = try await h.call(.get, "/messageexchange/ALICE/inbox/\(id)", as: "ALICE")
@@ -41,9 +43,11 @@ struct ITK3ResponseTests {
             // The receiver does not know the person yet, and accepts anyway: a business response, not an error.
             _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
             let path = "/messageexchange/BOB/inbox/\(id)/responsibility"
-            let badCode = try await h.call(.post, path, as: "BOB", body: Array(#"{"decision":"accept","by":{"name":"Sam Patel"},"itk_response_code":"20013"}"#.utf8))
+            let badCode = try await h.call(
+                .post, path, as: "BOB", body: Array(#"{"decision":"accept","by":{"name":"Sam Patel"},"itk_response_code":"20013"}"#.utf8))
             #expect(badCode.status == .badRequest && badCode.meshError?.msg.contains("30001, 30002, 30003, 30004") == true)
-            let accepted = try await h.call(.post, path, as: "BOB", body: Array(#"{"decision":"accept","by":{"name":"Sam Patel"},"itk_response_code":"30002"}"#.utf8))
+            let accepted = try await h.call(
+                .post, path, as: "BOB", body: Array(#"{"decision":"accept","by":{"name":"Sam Patel"},"itk_response_code":"30002"}"#.utf8))
             #expect(accepted.status == .ok)
             let business = try await responses(h, after: [inf.id])
             #expect(business.count == 1)
@@ -51,8 +55,9 @@ struct ITK3ResponseTests {
             #expect(bus.text.contains(#"<code value="30002"/>"#) && bus.text.contains(#"<code value="ok"/>"#) && !bus.text.contains("fatal-error"))
             #expect(bus.text.contains(#"<severity value="warning"/>"#) && bus.facts.senderReference == "RIVERSIDE-DS-20261130-0042")
             // An outcome is not an ITK response: it shows in tracking only.
-            let outcome = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB",
-                                           body: Array(#"{"code":"assessed","by":{"name":"Sam Patel"}}"#.utf8))
+            let outcome = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB",
+                body: Array(#"{"code":"assessed","by":{"name":"Sam Patel"}}"#.utf8))
             #expect(outcome.status == .ok)
             #expect(try await h.inbox("ALICE").count == 2)
         }
@@ -70,8 +75,9 @@ struct ITK3ResponseTests {
             #expect(header["focus"] is [Any] && (header["eventCoding"] as? [String: Any])?["code"] as? String == "ITK008M")
             // BusAckRequested was false: the decision sends nothing.
             _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
-            let accepted = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB",
-                                            body: Array(#"{"decision":"decline","by":{"name":"Sam Patel"},"note":"not our area"}"#.utf8))
+            let accepted = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB",
+                body: Array(#"{"decision":"decline","by":{"name":"Sam Patel"},"note":"not our area"}"#.utf8))
             #expect(accepted.status == .ok)
             #expect(try await h.inbox("ALICE").count == 1)
         }
@@ -82,7 +88,9 @@ struct ITK3ResponseTests {
             let id = try await h.send(workflow: "TOC_FHIR_IP_DISCH", body: Array("a scanned letter".utf8))
             #expect(try await h.inbox("ALICE").isEmpty)
             _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
-            _ = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB", body: Array(#"{"decision":"accept","by":{"name":"Sam Patel"}}"#.utf8))
+            _ = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB",
+                body: Array(#"{"decision":"accept","by":{"name":"Sam Patel"}}"#.utf8))
             let acks = try await h.inbox("ALICE")
             #expect(acks.count == 1)
             let ack = try await h.call(.get, "/messageexchange/ALICE/inbox/\(acks[0])", as: "ALICE")
@@ -94,13 +102,15 @@ struct ITK3ResponseTests {
         try await MeshHarness.run(try await broker()) { h in
             let payload = try fixtureBytes("fhir/toc-edischarge-stu3.xml")
             let half = payload.count / 2
-            let first = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE",
-                                         headers: ["mex-to": "BOB", "mex-workflowid": "TOC_FHIR_IP_DISCH", "mex-chunk-range": "1:2"],
-                                         body: Array(payload[..<half]))
+            let first = try await h.call(
+                .post, "/messageexchange/ALICE/outbox", as: "ALICE",
+                headers: ["mex-to": "BOB", "mex-workflowid": "TOC_FHIR_IP_DISCH", "mex-chunk-range": "1:2"],
+                body: Array(payload[..<half]))
             #expect(first.status == .accepted)
             let id = try #require(first.json["message_id"] as? String)
-            let second = try await h.call(.post, "/messageexchange/ALICE/outbox/\(id)/2", as: "ALICE", headers: ["mex-chunk-range": "2:2"],
-                                          body: Array(payload[half...]))
+            let second = try await h.call(
+                .post, "/messageexchange/ALICE/outbox/\(id)/2", as: "ALICE", headers: ["mex-chunk-range": "2:2"],
+                body: Array(payload[half...]))
             #expect(second.status == .accepted)
             #expect(try await h.inbox().contains(id))
             let record = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)/crossing", as: "BOB").json

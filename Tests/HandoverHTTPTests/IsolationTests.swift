@@ -10,8 +10,11 @@ struct IsolationTests {
         let broker = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment)
         try await MeshHarness.run(broker) { h in
             let id = try await h.send(workflow: "SAFE", headers: ["mex-localid": "private-ref"])
-            let uploading = try #require(try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE",
-                headers: ["mex-to": "BOB", "mex-workflowid": "WF", "mex-chunk-range": "1:2"], body: [1]).json["message_id"] as? String)
+            let uploading = try #require(
+                try await h.call(
+                    .post, "/messageexchange/ALICE/outbox", as: "ALICE",
+                    headers: ["mex-to": "BOB", "mex-workflowid": "WF", "mex-chunk-range": "1:2"], body: [1]
+                ).json["message_id"] as? String)
             let decision = Array(#"{"decision":"accept","by":{"name":"X"}}"#.utf8)
             let outcome = Array(#"{"code":"assessed","by":{"name":"X"}}"#.utf8)
             // (caller, method, path, body, allowed statuses)
@@ -41,8 +44,10 @@ struct IsolationTests {
                 #expect(!r.text.contains("hello bob"))
             }
             // Someone else's path with one's own token: refused before anything is looked up.
-            for path in ["/messageexchange/BOB/inbox", "/messageexchange/BOB/inbox/\(id)", "/messageexchange/BOB/count",
-                         "/messageexchange/ALICE/outbox/tracking?messageID=\(id)"] {
+            for path in [
+                "/messageexchange/BOB/inbox", "/messageexchange/BOB/inbox/\(id)", "/messageexchange/BOB/count",
+                "/messageexchange/ALICE/outbox/tracking?messageID=\(id)",
+            ] {
                 let r = try await h.call(.get, path, authorization: broker.auth("CAROL"))
                 #expect(r.status == .forbidden && r.meshError?.msg == "Mailbox id does not match token", "\(path)")
             }

@@ -27,8 +27,10 @@ struct MeshHarness {
     }
 
     @discardableResult
-    func call(_ method: HTTPRequest.Method, _ uri: String, as mailbox: String? = nil, headers: [String: String] = [:],
-              body: [UInt8]? = nil, accept: String? = "application/vnd.mesh.v2+json", authorization: String? = nil) async throws -> TestResponse {
+    func call(
+        _ method: HTTPRequest.Method, _ uri: String, as mailbox: String? = nil, headers: [String: String] = [:],
+        body: [UInt8]? = nil, accept: String? = "application/vnd.mesh.v2+json", authorization: String? = nil
+    ) async throws -> TestResponse {
         var fields = HTTPFields()
         if let accept { fields[.accept] = accept }
         if let auth = authorization ?? mailbox.map({ broker.auth($0) }) { fields[.authorization] = auth }
@@ -37,10 +39,13 @@ struct MeshHarness {
     }
 
     /// Sends a single-chunk message and returns its id.
-    func send(from: String = "ALICE", to: String = "BOB", workflow: String = "WF", body: [UInt8] = Array("hello bob".utf8),
-              headers: [String: String] = [:]) async throws -> String {
-        let response = try await call(.post, "/messageexchange/\(from)/outbox", as: from,
-                                      headers: ["mex-to": to, "mex-workflowid": workflow].merging(headers) { $1 }, body: body)
+    func send(
+        from: String = "ALICE", to: String = "BOB", workflow: String = "WF", body: [UInt8] = Array("hello bob".utf8),
+        headers: [String: String] = [:]
+    ) async throws -> String {
+        let response = try await call(
+            .post, "/messageexchange/\(from)/outbox", as: from,
+            headers: ["mex-to": to, "mex-workflowid": workflow].merging(headers) { $1 }, body: body)
         guard response.status == .accepted, let id = response.json["message_id"] as? String else {
             throw HarnessError("send failed: \(response.status) \(String(buffer: response.body))")
         }

@@ -13,7 +13,9 @@ struct ReceiptTests {
         try signature.write(to: s, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl", "cms", "-verify", "-binary", "-inform", "PEM", "-in", s.path, "-content", r.path, "-CAfile", ca, "-out", "/dev/null"]
+        process.arguments = [
+            "openssl", "cms", "-verify", "-binary", "-inform", "PEM", "-in", s.path, "-content", r.path, "-CAfile", ca, "-out", "/dev/null",
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -29,7 +31,9 @@ struct ReceiptTests {
             let id = try await h.send(body: Array("hashed once".utf8))
             let first = try await h.call(.get, "/messageexchange/ALICE/outbox/\(id)/receipt", as: "ALICE")
             #expect(first.status == .ok)
-            #expect(try await broker.parts.store.purgePayloads(deliveredBefore: broker.clock.now.adding(seconds: 1), limit: 10, now: broker.clock.now) == 1)
+            #expect(
+                try await broker.parts.store.purgePayloads(deliveredBefore: broker.clock.now.adding(seconds: 1), limit: 10, now: broker.clock.now)
+                    == 1)
             let second = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)/receipt", as: "BOB")
             #expect(second.status == .ok && second.json["receipt"] as? String == first.json["receipt"] as? String)
         }
@@ -61,8 +65,11 @@ struct ReceiptTests {
 
             #expect(try await h.call(.get, "/messageexchange/CAROL/inbox/\(id)/receipt", as: "CAROL").status == .notFound)
             #expect(try await h.call(.get, "/messageexchange/BOB/outbox/\(id)/receipt", as: "BOB").status == .notFound)
-            let uploading = try #require(try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE",
-                headers: ["mex-to": "BOB", "mex-workflowid": "WF", "mex-chunk-range": "1:2"], body: [1]).json["message_id"] as? String)
+            let uploading = try #require(
+                try await h.call(
+                    .post, "/messageexchange/ALICE/outbox", as: "ALICE",
+                    headers: ["mex-to": "BOB", "mex-workflowid": "WF", "mex-chunk-range": "1:2"], body: [1]
+                ).json["message_id"] as? String)
             #expect(try await h.call(.get, "/messageexchange/ALICE/outbox/\(uploading)/receipt", as: "ALICE").status == .conflict)
             // Downloads of chunk 1 still work beside the receipt route.
             #expect(try await h.call(.get, "/messageexchange/BOB/inbox/\(id)/1", as: "BOB").text == "referral for Mrs Smith")

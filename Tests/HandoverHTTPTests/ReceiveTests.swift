@@ -8,9 +8,11 @@ import Testing
 struct ReceiveTests {
     @Test func downloadCarriesMexHeadersAndAcknowledgeRemovesIt() async throws {
         try await MeshHarness.run { h in
-            let id = try await h.send(headers: ["mex-subject": "greetings", "mex-localid": "local-123", "mex-filename": "hello.txt",
-                                                "mex-content-checksum": "md5:abc123", "mex-partnerid": "partner-x", "content-type": "text/plain",
-                                                "mex-content-encrypted": "Y"])
+            let id = try await h.send(headers: [
+                "mex-subject": "greetings", "mex-localid": "local-123", "mex-filename": "hello.txt",
+                "mex-content-checksum": "md5:abc123", "mex-partnerid": "partner-x", "content-type": "text/plain",
+                "mex-content-encrypted": "Y",
+            ])
             let r = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
             #expect(r.status == .ok && r.text == "hello bob")
             let expected: [String: String] = [
@@ -82,7 +84,8 @@ struct ReceiveTests {
             let aliceCursor = InboxCursor(mailbox: MailboxID("ALICE"), afterSequence: 1).encoded
             #expect(try await h.call(.get, "/messageexchange/BOB/inbox?continue_from=\(aliceCursor)", as: "BOB").status == .badRequest)
             // v1: plain list, continue_from is a message id.
-            let v1 = try await h.call(.get, "/messageexchange/BOB/inbox?max_results=10&continue_from=\(sent[19])", as: "BOB", accept: "application/json")
+            let v1 = try await h.call(
+                .get, "/messageexchange/BOB/inbox?max_results=10&continue_from=\(sent[19])", as: "BOB", accept: "application/json")
             #expect(v1.json["messages"] as? [String] == Array(sent[20...]))
             let count = try await h.call(.get, "/messageexchange/BOB/count", as: "BOB")
             #expect(count.json["count"] as? Int == 25)
@@ -96,7 +99,9 @@ struct ReceiveTests {
             let id = try await h.send(headers: ["mex-localid": "track-me"])
             let v2 = try await h.call(.get, "/messageexchange/ALICE/outbox/tracking?messageID=\(id)", as: "ALICE")
             #expect(v2.json["status"] as? String == "accepted" && v2.json["status_success"] as? Bool == true)
-            #expect(v2.json["recipient"] as? String == "BOB" && v2.json["recipient_org_code"] as? String == "X27" && v2.json["local_id"] as? String == "track-me")
+            #expect(
+                v2.json["recipient"] as? String == "BOB" && v2.json["recipient_org_code"] as? String == "X27"
+                    && v2.json["local_id"] as? String == "track-me")
             let route = (v2.json["handover"] as? [String: Any])?["route"] as? [String: Any]
             #expect(route?["addressed_by"] as? String == "mailbox" && route?["directory_version"] as? Int == 1)
             #expect(try await h.call(.get, "/messageexchange/BOB/outbox/tracking?messageID=\(id)", as: "BOB").status == .notFound)
@@ -118,9 +123,12 @@ struct ReceiveTests {
         try await MeshHarness.run { h in
             let v2 = try await h.call(.get, "/messageexchange/endpointlookup/X27/WF", as: "ALICE", authorization: h.broker.auth("ALICE"))
             #expect((v2.json["results"] as? [[String: String]]) == [["mailbox_id": "BOB", "mailbox_name": "Bob box"]])
-            let v1 = try await h.call(.get, "/messageexchange/endpointlookup/x27/WF", accept: "application/json", authorization: h.broker.auth("ALICE"))
+            let v1 = try await h.call(
+                .get, "/messageexchange/endpointlookup/x27/WF", accept: "application/json", authorization: h.broker.auth("ALICE"))
             #expect((v1.json["results"] as? [[String: String]]) == [["address": "BOB", "description": "Bob box", "endpoint_type": "MESH"]])
-            #expect((try await h.call(.get, "/messageexchange/endpointlookup/X26/WF", authorization: h.broker.auth("ALICE")).json["results"] as? [Any])?.isEmpty == true)
+            #expect(
+                (try await h.call(.get, "/messageexchange/endpointlookup/X26/WF", authorization: h.broker.auth("ALICE")).json["results"] as? [Any])?
+                    .isEmpty == true)
             let search = try await h.call(.get, "/messageexchange/workflowsearch/WF_ACK", authorization: h.broker.auth("BOB"))
             #expect((search.json["results"] as? [[String: String]])?.map { $0["mailbox_id"] } == ["ALICE"])
             #expect(try await h.call(.get, "/messageexchange/workflowsearch/WF").status == .forbidden)
@@ -145,8 +153,10 @@ struct ReceiveTests {
             #expect(reports.count == 1)
             let report = try await h.call(.get, "/messageexchange/ALICE/inbox/\(reports[0])", as: "ALICE")
             #expect(report.status == .ok && report.body.readableBytes == 0)
-            let expected = ["mex-messagetype": "REPORT", "mex-statuscode": "14", "mex-statussuccess": "ERROR", "mex-linkedmsgid": id,
-                            "mex-to": "BOB", "mex-subject": "NDR: urgent", "mex-localid": "l-9", "mex-workflowid": "WF", "mex-chunk-range": "1:0"]
+            let expected = [
+                "mex-messagetype": "REPORT", "mex-statuscode": "14", "mex-statussuccess": "ERROR", "mex-linkedmsgid": id,
+                "mex-to": "BOB", "mex-subject": "NDR: urgent", "mex-localid": "l-9", "mex-workflowid": "WF", "mex-chunk-range": "1:0",
+            ]
             for (k, v) in expected { #expect(report.header(k) == v, "\(k)") }
             #expect(report.header("mex-from") == nil)
             let tracking = try await h.call(.get, "/messageexchange/ALICE/outbox/tracking?messageID=\(id)", as: "ALICE")

@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import HTTPTypes
 import HandoverCore
-import HandoverServer
 import HandoverSQLite
+import HandoverServer
 import HandoverStore
 import HandoverTestSupport
 import Hummingbird
@@ -16,12 +16,14 @@ import Testing
 /// Routes with a safeguarding-like workflow: responsibility required, escalation at 4h (repeat 1h)
 /// to CAROL, a webhook and the sender, then a no-outcome stage at one day.
 func escalationRoutes(webhookURL: String = "http://127.0.0.1:9/hook") -> String {
-    safeguardingRoutes(stages: """
-              - {after: 4h, when: not-accepted, notify: [{mailbox: CAROL}, {webhook: oncall}, {sender: true}], repeat: 1h}
-              - {after: 1d, when: no-outcome, notify: [{mailbox: CAROL}]}
-        """, webhooks: """
-          - {id: oncall, url: "\(webhookURL)", secret: "${HOOK_SECRET}", allow_private: true}
-        """)
+    safeguardingRoutes(
+        stages: """
+                  - {after: 4h, when: not-accepted, notify: [{mailbox: CAROL}, {webhook: oncall}, {sender: true}], repeat: 1h}
+                  - {after: 1d, when: no-outcome, notify: [{mailbox: CAROL}]}
+            """,
+        webhooks: """
+              - {id: oncall, url: "\(webhookURL)", secret: "${HOOK_SECRET}", allow_private: true}
+            """)
 }
 
 /// The default routes plus workflow SAFE (ALICE to X27, responsibility required) under `safe-policy`,
@@ -29,15 +31,15 @@ func escalationRoutes(webhookURL: String = "http://127.0.0.1:9/hook") -> String 
 func safeguardingRoutes(stages: String, webhooks: String) -> String {
     TestBroker.defaultRoutes + """
 
-      - {id: SAFE, senders: [ALICE], receivers: [X27], responsibility: required, escalation: safe-policy}
-      - {id: SAFE_ACK, senders: [X27], receivers: [ALICE]}
-    escalation_policies:
-      - id: safe-policy
-        stages:
-    \(stages)
-    webhooks:
-    \(webhooks)
-    """
+          - {id: SAFE, senders: [ALICE], receivers: [X27], responsibility: required, escalation: safe-policy}
+          - {id: SAFE_ACK, senders: [X27], receivers: [ALICE]}
+        escalation_policies:
+          - id: safe-policy
+            stages:
+        \(stages)
+        webhooks:
+        \(webhooks)
+        """
 }
 
 let hookSecret = "hook-secret-123"
@@ -61,7 +63,8 @@ struct ResponsibilityTests {
             #expect(try await h.call(.post, path, as: "BOB", body: Array("not json".utf8)).status == .badRequest)
             #expect(try await h.call(.post, "/messageexchange/CAROL/inbox/\(id)/responsibility", as: "CAROL", body: accept).status == .forbidden)
             #expect(try await h.call(.post, "/messageexchange/BOB/inbox/NOPE/responsibility", as: "BOB", body: accept).status == .notFound)
-            let outcomeFirst = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB", body: Array(#"{"code":"assessed","by":\#(somebody)}"#.utf8))
+            let outcomeFirst = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB", body: Array(#"{"code":"assessed","by":\#(somebody)}"#.utf8))
             #expect(outcomeFirst.status == .conflict)
 
             let accepted = try await h.call(.post, path, as: "BOB", body: accept)
@@ -69,9 +72,13 @@ struct ResponsibilityTests {
             #expect(try await h.call(.post, path, as: "BOB", body: accept).status == .conflict)
             // Acknowledged messages can still be decided on; here, the outcome.
             _ = try await h.call(.put, "/messageexchange/BOB/inbox/\(id)/status/acknowledged", as: "BOB")
-            #expect(try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB", body: Array(#"{"code":"invented","by":\#(somebody)}"#.utf8)).status == .badRequest)
-            let outcome = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB",
-                                           body: Array(#"{"code":"services-arranged","detail":"home care from Monday","by":\#(somebody)}"#.utf8))
+            #expect(
+                try await h.call(
+                    .post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB", body: Array(#"{"code":"invented","by":\#(somebody)}"#.utf8)
+                ).status == .badRequest)
+            let outcome = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB",
+                body: Array(#"{"code":"services-arranged","detail":"home care from Monday","by":\#(somebody)}"#.utf8))
             #expect(outcome.status == .ok)
 
             // The sender's ordinary poll sees both business acks, linked to the original.
@@ -86,13 +93,18 @@ struct ResponsibilityTests {
             let tracking = try await h.call(.get, "/messageexchange/ALICE/outbox/tracking?messageID=\(id)", as: "ALICE")
             let handover = try #require(tracking.json["handover"] as? [String: Any])
             let responsibility = try #require(handover["responsibility"] as? [String: Any])
-            #expect(responsibility["state"] as? String == "accepted" && (responsibility["outcome"] as? [String: Any])?["code"] as? String == "services-arranged")
+            #expect(
+                responsibility["state"] as? String == "accepted"
+                    && (responsibility["outcome"] as? [String: Any])?["code"] as? String == "services-arranged")
             let entries = handover["timeline"] as? [[String: Any]] ?? []
             let timeline = entries.compactMap { $0["event"] as? String }
             // Details are objects, not JSON text inside a string.
             let acceptedDetail = try #require(entries.first { $0["event"] as? String == "responsibility_accepted" }?["detail"] as? [String: Any])
             #expect(acceptedDetail["state"] as? String == "accepted")
-            #expect(timeline == ["delivered", "downloaded", "responsibility_accepted", "business_ack_sent", "acknowledged", "outcome", "business_ack_sent"])
+            #expect(
+                timeline == [
+                    "delivered", "downloaded", "responsibility_accepted", "business_ack_sent", "acknowledged", "outcome", "business_ack_sent",
+                ])
         }
     }
 
@@ -101,8 +113,9 @@ struct ResponsibilityTests {
         try await MeshHarness.run(broker) { h in
             let id = try await h.send(workflow: "SAFE")
             _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
-            let declined = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB",
-                                            body: Array(#"{"decision":"decline","by":\#(somebody),"note":"lives in another council's area"}"#.utf8))
+            let declined = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB",
+                body: Array(#"{"decision":"decline","by":\#(somebody),"note":"lives in another council's area"}"#.utf8))
             #expect(declined.json["state"] as? String == "declined")
             let acks = try await h.inbox("ALICE")
             let ack = try await h.call(.get, "/messageexchange/ALICE/inbox/\(acks[0])", as: "ALICE")
@@ -117,7 +130,8 @@ struct EscalationTests {
 
     func admin(_ broker: TestBroker) async throws -> String {
         let token = AdminTokenFormat.generate()
-        try await broker.parts.store.createAdminToken(name: "duty", role: .operator, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil, now: broker.clock.now)
+        try await broker.parts.store.createAdminToken(
+            name: "duty", role: .operator, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil, now: broker.clock.now)
         return "Bearer " + token
     }
 
@@ -149,8 +163,9 @@ struct EscalationTests {
             broker.clock.advance(seconds: 3600)
             #expect(try await scheduler.tick(now: broker.clock.now).renotified == 1)
             #expect(try await h.inbox("CAROL").count == 2)
-            let ack = try await h.call(.post, "/admin/alerts/\(raised[0])/acknowledge", body: Array(#"{"by":{"name":"Duty manager"},"note":"calling the team"}"#.utf8),
-                                       accept: nil, authorization: auth)
+            let ack = try await h.call(
+                .post, "/admin/alerts/\(raised[0])/acknowledge", body: Array(#"{"by":{"name":"Duty manager"},"note":"calling the team"}"#.utf8),
+                accept: nil, authorization: auth)
             #expect(ack.json["state"] as? String == "acknowledged")
             // The operator's note is for operators: the sender's tracking shows the acknowledgement, not the note.
             let tracking = try await h.call(.get, "/messageexchange/ALICE/outbox/tracking?messageID=\(id)", as: "ALICE")
@@ -177,7 +192,8 @@ struct EscalationTests {
             // Resolves only when a named person accepts, who is recorded and told to the same targets.
             _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
             #expect(try await broker.parts.store.alert(id: raised[0])?.state == .acknowledged)
-            _ = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB", body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8))
+            _ = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB", body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8))
             let resolved = try #require(try await broker.parts.store.alert(id: raised[0]))
             #expect(resolved.state == .resolved && resolved.resolvedReason == "responsibility_accepted" && resolved.resolvedBy != nil)
             #expect(try await scheduler.tick(now: broker.clock.now).notices == 1)
@@ -195,8 +211,10 @@ struct EscalationTests {
         try await MeshHarness.run(broker) { h in
             let id = try await h.send(workflow: "SAFE")
             _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
-            _ = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB", body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8))
-            _ = try await h.call(.post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB", body: Array(#"{"code":"assessed","by":\#(somebody)}"#.utf8))
+            _ = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB", body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8))
+            _ = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/outcome", as: "BOB", body: Array(#"{"code":"assessed","by":\#(somebody)}"#.utf8))
             broker.clock.advance(seconds: 2 * 86_400)
             let result = try await broker.parts.scheduler.tick(now: broker.clock.now)
             #expect(result.raised.isEmpty && result.planned == 1)
@@ -209,8 +227,9 @@ struct EscalationTests {
         try await MeshHarness.run(first) { h in _ = try await h.send(workflow: "SAFE") }
         try await first.parts.scheduler.tick(now: first.clock.now)
         // The broker is down for six hours, past the 4h deadline; a new process opens the same store.
-        let second = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment,
-                                          start: start.adding(seconds: 6 * 3600), reopening: first.folder)
+        let second = try await TestBroker(
+            routesYAML: escalationRoutes(), environment: escalationEnvironment,
+            start: start.adding(seconds: 6 * 3600), reopening: first.folder)
         let raised = try await second.parts.scheduler.tick(now: second.clock.now).raised
         #expect(raised.count == 1)
         let alert = try #require(try await second.parts.store.alert(id: raised[0]))
@@ -222,7 +241,8 @@ struct EscalationTests {
         try await MeshHarness.run(broker) { h in for _ in 0..<20 { _ = try await h.send(workflow: "SAFE") } }
         // A second scheduler with its own connection to the same store, as another process would have.
         let otherStore = try await StoreLocation(broker.configuration.database).open()
-        let other = EscalationScheduler(store: otherStore, directory: broker.parts.directory, clock: { broker.clock.now }, logger: Logger(label: "other"))
+        let other = EscalationScheduler(
+            store: otherStore, directory: broker.parts.directory, clock: { broker.clock.now }, logger: Logger(label: "other"))
         broker.clock.advance(seconds: 5 * 3600)
         let now = broker.clock.now
         async let a = broker.parts.scheduler.tick(now: now)
@@ -263,8 +283,9 @@ struct EscalationTests {
         let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await receiver.test(.live) { client in
             let port = try #require(client.port)
-            let broker = try await TestBroker(routesYAML: escalationRoutes(webhookURL: "http://127.0.0.1:\(port)/hook"),
-                                              environment: escalationEnvironment, start: start)
+            let broker = try await TestBroker(
+                routesYAML: escalationRoutes(webhookURL: "http://127.0.0.1:\(port)/hook"),
+                environment: escalationEnvironment, start: start)
             let auth = try await admin(broker)
             try await MeshHarness.run(broker) { h in _ = try await h.send(workflow: "SAFE") }
             broker.clock.advance(seconds: 4 * 3600)
@@ -298,10 +319,17 @@ struct EscalationTests {
 }
 
 final class WebhookLog: Sendable {
-    struct Entry: Sendable { let delivery: String; let validSignature: Bool; let body: String }
+    struct Entry: Sendable {
+        let delivery: String
+        let validSignature: Bool
+        let body: String
+    }
     private let log = Mutex<[Entry]>([])
     func record(delivery: String, validSignature: Bool, body: String) -> Int {
-        log.withLock { $0.append(Entry(delivery: delivery, validSignature: validSignature, body: body)); return $0.count }
+        log.withLock {
+            $0.append(Entry(delivery: delivery, validSignature: validSignature, body: body))
+            return $0.count
+        }
     }
     var entries: [Entry] { log.withLock { $0 } }
 }
@@ -314,12 +342,15 @@ struct SampleDirectoryEscalationTests {
     let start = CivilDateTime(year: 2026, month: 11, day: 25, hour: 9, minute: 30).timestamp
 
     @Test func adultSafeguardingReferralEscalatesToTheDutyTeamAndResolvesOnAcceptance() async throws {
-        let env = ["RX1DISCH_PASSWORD": "d", "LA713SAFE_PASSWORD": "s", "LA713EDT_PASSWORD": "e", "RX1SAFELEAD_PASSWORD": "l", "ONCALL_WEBHOOK_SECRET": "w"]
+        let env = [
+            "RX1DISCH_PASSWORD": "d", "LA713SAFE_PASSWORD": "s", "LA713EDT_PASSWORD": "e", "RX1SAFELEAD_PASSWORD": "l", "ONCALL_WEBHOOK_SECRET": "w",
+        ]
         let broker = try await TestBroker(environment: env, start: start, routesFolder: Self.routes)
         try await MeshHarness.run(broker) { h in
             func auth(_ mb: String) -> String { broker.auth(mb, password: env[mb + "_PASSWORD"]) }
-            let sent = try await h.call(.post, "/messageexchange/RX1DISCH/outbox", headers: ["mex-to": "POSTCODE:RV1", "mex-workflowid": "SAFEGUARDING_ADULT_REFERRAL"],
-                                        body: Array("referral".utf8), authorization: auth("RX1DISCH"))
+            let sent = try await h.call(
+                .post, "/messageexchange/RX1DISCH/outbox", headers: ["mex-to": "POSTCODE:RV1", "mex-workflowid": "SAFEGUARDING_ADULT_REFERRAL"],
+                body: Array("referral".utf8), authorization: auth("RX1DISCH"))
             let id = try #require(sent.json["message_id"] as? String)
             try await broker.parts.scheduler.tick(now: broker.clock.now)
             broker.clock.advance(seconds: 4 * 3600)
@@ -338,16 +369,19 @@ struct SampleDirectoryEscalationTests {
 
             // A plain MESH send: delivered, its gaps shown to the council (the policy flags, never refuses).
             let record = try await h.call(.get, "/messageexchange/LA713SAFE/inbox/\(id)/crossing", authorization: auth("LA713SAFE")).json
-            #expect((record["flags"] as? [[String: Any]])?.filter { $0["shown"] as? Bool == true }.compactMap { $0["flow"] as? String }
-                        == ["identity", "lawful_basis", "intent"])
+            #expect(
+                (record["flags"] as? [[String: Any]])?.filter { $0["shown"] as? Bool == true }.compactMap { $0["flow"] as? String }
+                    == ["identity", "lawful_basis", "intent"])
             _ = try await h.call(.get, "/messageexchange/LA713SAFE/inbox/\(id)", authorization: auth("LA713SAFE"))
             // The council states its own lawful basis to accept (each controller needs its own).
-            let withoutBasis = try await h.call(.post, "/messageexchange/LA713SAFE/inbox/\(id)/responsibility",
-                                                body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8), authorization: auth("LA713SAFE"))
+            let withoutBasis = try await h.call(
+                .post, "/messageexchange/LA713SAFE/inbox/\(id)/responsibility",
+                body: Array(#"{"decision":"accept","by":\#(somebody)}"#.utf8), authorization: auth("LA713SAFE"))
             #expect(withoutBasis.status == .expectationFailed && withoutBasis.meshError?.code == "HANDOVER-RECEIVER-BASIS-REQUIRED")
             let basis = #""lawful_basis":{"article6":"A6-1e","article9":"A9-2b","dpa18_sch1":"S1-P2-18"}"#
-            let accepted = try await h.call(.post, "/messageexchange/LA713SAFE/inbox/\(id)/responsibility",
-                                            body: Array(#"{"decision":"accept","by":\#(somebody),\#(basis)}"#.utf8), authorization: auth("LA713SAFE"))
+            let accepted = try await h.call(
+                .post, "/messageexchange/LA713SAFE/inbox/\(id)/responsibility",
+                body: Array(#"{"decision":"accept","by":\#(somebody),\#(basis)}"#.utf8), authorization: auth("LA713SAFE"))
             #expect(accepted.status == .ok)
             #expect(try await broker.parts.store.alert(id: raised[0])?.state == .resolved)
             let after = try await h.call(.get, "/metrics")
@@ -360,16 +394,20 @@ struct SampleDirectoryEscalationTests {
     }
 
     @Test func aHillsideReferralAlertsHillsidesDutyTeamAndTheSendersLead() async throws {
-        let env = ["RX1DISCH_PASSWORD": "d", "LA714SAFE_PASSWORD": "s", "LA713EDT_PASSWORD": "r", "LA714EDT_PASSWORD": "h",
-                   "RX1SAFELEAD_PASSWORD": "l", "ONCALL_WEBHOOK_SECRET": "w"]
+        let env = [
+            "RX1DISCH_PASSWORD": "d", "LA714SAFE_PASSWORD": "s", "LA713EDT_PASSWORD": "r", "LA714EDT_PASSWORD": "h",
+            "RX1SAFELEAD_PASSWORD": "l", "ONCALL_WEBHOOK_SECRET": "w",
+        ]
         let broker = try await TestBroker(environment: env, start: start, routesFolder: Self.routes)
         try await MeshHarness.run(broker) { h in
             func auth(_ mb: String) -> String { broker.auth(mb, password: env[mb + "_PASSWORD"]) }
             func inbox(_ mb: String) async throws -> Int {
-                try await h.call(.get, "/messageexchange/\(mb)/inbox", authorization: auth(mb)).json["messages"].map { ($0 as? [String])?.count ?? 0 } ?? 0
+                try await h.call(.get, "/messageexchange/\(mb)/inbox", authorization: auth(mb)).json["messages"].map { ($0 as? [String])?.count ?? 0 }
+                    ?? 0
             }
-            let sent = try await h.call(.post, "/messageexchange/RX1DISCH/outbox", headers: ["mex-to": "POSTCODE:HL1 2AB", "mex-workflowid": "SAFEGUARDING_ADULT_REFERRAL"],
-                                        body: Array("referral".utf8), authorization: auth("RX1DISCH"))
+            let sent = try await h.call(
+                .post, "/messageexchange/RX1DISCH/outbox", headers: ["mex-to": "POSTCODE:HL1 2AB", "mex-workflowid": "SAFEGUARDING_ADULT_REFERRAL"],
+                body: Array("referral".utf8), authorization: auth("RX1DISCH"))
             #expect(sent.status == .accepted)
             try await broker.parts.scheduler.tick(now: broker.clock.now)
             broker.clock.advance(seconds: 4 * 3600)

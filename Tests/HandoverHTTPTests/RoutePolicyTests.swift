@@ -25,8 +25,10 @@ struct RoutePolicyTests {
 
     /// A concrete path for a route pattern.
     static func concrete(_ pattern: String) -> String {
-        let values = ["mailbox": "BOB", "messageID": "20261130000000000000_ABCDEF", "chunk": "2", "localID": "L1", "ods": "X27",
-                      "workflow": "WF", "version": "1", "alert": "1", "kind": "mailboxes", "id": "BOB", "from": "X26", "to": "X27"]
+        let values = [
+            "mailbox": "BOB", "messageID": "20261130000000000000_ABCDEF", "chunk": "2", "localID": "L1", "ods": "X27",
+            "workflow": "WF", "version": "1", "alert": "1", "kind": "mailboxes", "id": "BOB", "from": "X26", "to": "X27",
+        ]
         return pattern.split(separator: "/", omittingEmptySubsequences: false).map { segment in
             let name = segment.trimmingCharacters(in: CharacterSet(charactersIn: "{}:"))
             return segment.hasPrefix("{") || segment.hasPrefix(":") ? values[name] ?? "X" : String(segment)
@@ -75,8 +77,9 @@ struct RoutePolicyTests {
         var tokens: [AdminRole: String] = [:]
         for role in AdminRole.allCases {
             let token = AdminTokenFormat.generate()
-            _ = try await broker.parts.store.createAdminToken(name: "\(role)", role: role, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil,
-                                                              now: broker.clock.now)
+            _ = try await broker.parts.store.createAdminToken(
+                name: "\(role)", role: role, tokenHash: AdminTokenFormat.hash(token), expiresAt: nil,
+                now: broker.clock.now)
             tokens[role] = "Bearer " + token
         }
         let adminRoutes = Self.routes(broker).filter { $0.pattern.hasPrefix("/admin") }
@@ -95,7 +98,9 @@ struct RoutePolicyTests {
                 }
                 // The least role gets past authentication (the empty body may still be refused for what it is).
                 let admitted = try await h.call(route.method, uri, body: [], accept: nil, authorization: headers[least])
-                #expect(![.unauthorized, .forbidden].contains(admitted.status), "\(least) on \(route.method) \(route.pattern) answered \(admitted.status)")
+                #expect(
+                    ![.unauthorized, .forbidden].contains(admitted.status), "\(least) on \(route.method) \(route.pattern) answered \(admitted.status)"
+                )
             }
         }
     }

@@ -10,8 +10,9 @@ struct SendTests {
         try await MeshHarness.run { h in
             let id = try await h.send()
             #expect(id.count == 27 && id.contains("_"))
-            let v1 = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "X27", "mex-workflowid": "WF"],
-                                      body: [1], accept: "application/json")
+            let v1 = try await h.call(
+                .post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "X27", "mex-workflowid": "WF"],
+                body: [1], accept: "application/json")
             #expect(v1.status == .accepted && v1.json["messageID"] is String)
             #expect(try await h.inbox() == [id, v1.json["messageID"] as! String])
         }
@@ -41,11 +42,13 @@ struct SendTests {
                 #expect(r.meshError?.event == event && r.meshError?.code == code, "\(headers) -> \(r.text)")
             }
             // BOB may not send WF at all (code 16).
-            let notSender = try await h.call(.post, "/messageexchange/BOB/outbox", as: "BOB", headers: ["mex-to": "ALICE", "mex-workflowid": "WF"], body: [1])
+            let notSender = try await h.call(
+                .post, "/messageexchange/BOB/outbox", as: "BOB", headers: ["mex-to": "ALICE", "mex-workflowid": "WF"], body: [1])
             #expect(notSender.meshError?.code == "16")
             let missing = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "BOB"], body: [1])
             #expect(missing.status == .badRequest && missing.meshError != nil)
-            let v1 = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "NOBODY", "mex-workflowid": "WF"], body: [1], accept: nil)
+            let v1 = try await h.call(
+                .post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "NOBODY", "mex-workflowid": "WF"], body: [1], accept: nil)
             #expect(v1.json["errorCode"] as? String == "12" && v1.json["errorDescription"] as? String == "Unregistered to address")
             for mailbox in ["BOB", "CAROL", "ALICE"] { #expect(try await broker.parts.store.countInbox(mailbox: MailboxID(mailbox)) == 0) }
         }
@@ -58,35 +61,43 @@ struct SendTests {
             let r = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: headers, body: [UInt8](repeating: 7, count: 1001))
             #expect(r.status == .contentTooLarge)
             #expect(try await small.parts.store.countInbox(mailbox: MailboxID("BOB")) == 0)
-            let fits = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: headers, body: [UInt8](repeating: 7, count: 1000))
+            let fits = try await h.call(
+                .post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: headers, body: [UInt8](repeating: 7, count: 1000))
             #expect(fits.status == .accepted)
         }
     }
 
     @Test func chunkedSendInAnyOrderDeliversOnlyWhenComplete() async throws {
         try await MeshHarness.run { h in
-            let first = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE",
-                                         headers: ["mex-to": "BOB", "mex-workflowid": "WF", "mex-chunk-range": "1:3", "mex-localid": "chunky"], body: Array("aaaa".utf8))
+            let first = try await h.call(
+                .post, "/messageexchange/ALICE/outbox", as: "ALICE",
+                headers: ["mex-to": "BOB", "mex-workflowid": "WF", "mex-chunk-range": "1:3", "mex-localid": "chunky"], body: Array("aaaa".utf8))
             let id = try #require(first.json["message_id"] as? String)
             #expect(try await h.inbox().isEmpty)
-            let third = try await h.call(.post, "/messageexchange/ALICE/outbox/\(id)/3", as: "ALICE", headers: ["mex-chunk-range": "3:3"], body: Array("cc".utf8))
+            let third = try await h.call(
+                .post, "/messageexchange/ALICE/outbox/\(id)/3", as: "ALICE", headers: ["mex-chunk-range": "3:3"], body: Array("cc".utf8))
             #expect(third.status == .accepted && third.text == "null")
             #expect(try await h.inbox().isEmpty)
             // Errors on chunks: wrong range, wrong sender, changed encoding, unknown message.
-            let badRange = try await h.call(.post, "/messageexchange/ALICE/outbox/\(id)/2", as: "ALICE", headers: ["mex-chunk-range": "3:3"], body: [1])
+            let badRange = try await h.call(
+                .post, "/messageexchange/ALICE/outbox/\(id)/2", as: "ALICE", headers: ["mex-chunk-range": "3:3"], body: [1])
             #expect(badRange.status == .expectationFailed && badRange.json["message_id"] as? String == id)
             let noRange = try await h.call(.post, "/messageexchange/ALICE/outbox/\(id)/2", as: "ALICE", body: [1])
             #expect(noRange.meshError?.code == "InvalidHeaderChunks")
             let other = try await h.call(.post, "/messageexchange/BOB/outbox/\(id)/2", as: "BOB", headers: ["mex-chunk-range": "2:3"], body: [1])
             #expect(other.status == .forbidden)
-            let encoding = try await h.call(.post, "/messageexchange/ALICE/outbox/\(id)/2", as: "ALICE", headers: ["mex-chunk-range": "2:3", "content-encoding": "gzip"], body: [1])
+            let encoding = try await h.call(
+                .post, "/messageexchange/ALICE/outbox/\(id)/2", as: "ALICE", headers: ["mex-chunk-range": "2:3", "content-encoding": "gzip"],
+                body: [1])
             #expect(encoding.status == .expectationFailed && encoding.meshError?.msg == "cannot change content encoding")
-            let tooHigh = try await h.call(.post, "/messageexchange/ALICE/outbox/\(id)/4", as: "ALICE", headers: ["mex-chunk-range": "4:3"], body: [1])
+            let tooHigh = try await h.call(
+                .post, "/messageexchange/ALICE/outbox/\(id)/4", as: "ALICE", headers: ["mex-chunk-range": "4:3"], body: [1])
             #expect(tooHigh.status == .expectationFailed)
             let unknown = try await h.call(.post, "/messageexchange/ALICE/outbox/NOPE/2", as: "ALICE", headers: ["mex-chunk-range": "2:3"], body: [1])
             #expect(unknown.status == .notFound)
-            let second = try await h.call(.post, "/messageexchange/ALICE/outbox/\(id)/2", as: "ALICE", headers: ["mex-chunk-range": "2:3"], body: Array("bbb".utf8),
-                                          accept: "application/json")
+            let second = try await h.call(
+                .post, "/messageexchange/ALICE/outbox/\(id)/2", as: "ALICE", headers: ["mex-chunk-range": "2:3"], body: Array("bbb".utf8),
+                accept: "application/json")
             #expect(second.json["blockID"] as? Int == 2)
             #expect(try await h.inbox() == [id])
             let locked = try await h.call(.post, "/messageexchange/ALICE/outbox/\(id)/2", as: "ALICE", headers: ["mex-chunk-range": "2:3"], body: [1])
@@ -115,11 +126,12 @@ struct SendTests {
             #expect(decoded.header("content-encoding") == nil && decoded.text == String(repeating: "compress me ", count: 50))
             // A body that says gzip but is not (or is cut short) is refused at upload, not at download.
             for bad in [Array("not gzip at all".utf8), Array(gz.readableBytesView.prefix(gz.readableBytes / 2))] {
-                let r = try await h.call(.post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "BOB", "mex-workflowid": "WF", "content-encoding": "gzip"], body: bad)
+                let r = try await h.call(
+                    .post, "/messageexchange/ALICE/outbox", as: "ALICE",
+                    headers: ["mex-to": "BOB", "mex-workflowid": "WF", "content-encoding": "gzip"], body: bad)
                 #expect(r.status == .badRequest, "\(bad.count) bytes -> \(r.status)")
             }
             #expect(try await h.inbox().count == 1)
         }
     }
 }
-

@@ -35,8 +35,10 @@ struct DirectoryStoreTests {
     @Test func auditVerifierCatchesEditedDeletedAndReorderedEntries() async throws {
         for tamper in ["edit", "delete", "reorder"] {
             let (path, _) = StoreFactory.temporaryPath()
-            let store = try SQLiteMessageStore(path: path)
-            for i in 0..<5 { try await store.appendAudit(AuditRecord(actor: "a\(i)", action: "test", subject: "s\(i)"), now: t0.adding(seconds: Int64(i))) }
+            let store = try SQLiteStore(path: path)
+            for i in 0..<5 {
+                try await store.appendAudit(AuditRecord(actor: "a\(i)", action: "test", subject: "s\(i)"), now: t0.adding(seconds: Int64(i)))
+            }
             #expect(AuditChain.verify(try await store.auditEntries(afterSequence: 0, limit: 100)) == .intact(entries: 5))
             // Tamper with the file behind the store's back, as an attacker with disk access would.
             let queue = try DatabaseQueue(path: path)
@@ -46,13 +48,14 @@ struct DirectoryStoreTests {
                 case "delete": try db.execute(sql: "DELETE FROM audit_log WHERE seq = 3")
                 default:
                     // Swap the contents of entries 2 and 3, keeping their sequence numbers.
-                    try db.execute(sql: """
-                        UPDATE audit_log SET actor = CASE seq WHEN 2 THEN 'a2' ELSE 'a1' END, subject = CASE seq WHEN 2 THEN 's2' ELSE 's1' END,
-                        at = (SELECT at FROM audit_log a WHERE a.seq = (5 - audit_log.seq)),
-                        prev_hash = (SELECT prev_hash FROM audit_log a WHERE a.seq = (5 - audit_log.seq)),
-                        entry_hash = (SELECT entry_hash FROM audit_log a WHERE a.seq = (5 - audit_log.seq))
-                        WHERE seq IN (2, 3)
-                        """)
+                    try db.execute(
+                        sql: """
+                            UPDATE audit_log SET actor = CASE seq WHEN 2 THEN 'a2' ELSE 'a1' END, subject = CASE seq WHEN 2 THEN 's2' ELSE 's1' END,
+                            at = (SELECT at FROM audit_log a WHERE a.seq = (5 - audit_log.seq)),
+                            prev_hash = (SELECT prev_hash FROM audit_log a WHERE a.seq = (5 - audit_log.seq)),
+                            entry_hash = (SELECT entry_hash FROM audit_log a WHERE a.seq = (5 - audit_log.seq))
+                            WHERE seq IN (2, 3)
+                            """)
                 }
             }
             let verdict = AuditChain.verify(try await store.auditEntries(afterSequence: 0, limit: 100))

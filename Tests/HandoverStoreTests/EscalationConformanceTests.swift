@@ -14,20 +14,30 @@ struct EscalationConformanceTests {
     let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 12).timestamp
 
     func deliver(_ id: String, _ store: any BrokerStore, policy: String? = "P") async throws {
-        var m = MessageRecord(id: MessageID(id), sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "SAFEGUARDING",
-                              totalChunks: 1, status: .uploading, createdAt: t0, expirySeconds: 86_400)
+        var m = MessageRecord(
+            id: MessageID(id), sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "SAFEGUARDING",
+            totalChunks: 1, status: .uploading, createdAt: t0, expirySeconds: 86_400)
         m.escalationPolicy = policy
-        _ = try await store.createMessage(m, firstChunk: StagedChunk(uploadID: "u-\(id)", size: 1, segmentCount: 1, sha256: "",
-                                                                      inlineSegment: ByteBuffer(bytes: [1])), now: t0)
+        _ = try await store.createMessage(
+            m,
+            firstChunk: StagedChunk(
+                uploadID: "u-\(id)", size: 1, segmentCount: 1, sha256: "",
+                inlineSegment: ByteBuffer(bytes: [1])), now: t0)
     }
 
     func plan(_ message: MessageRecord, stage: Int, now: Timestamp, repeatAt: Timestamp?) -> AlertPlan {
-        let alert = Alert(id: "A-\(message.id.rawValue)-\(stage)-\(UUID().uuidString.prefix(8))", messageID: message.id, stage: stage, policy: "P",
-                          workflowID: message.workflowID, condition: .notDownloaded, dueAt: now, raisedAt: now, lastNotifiedAt: now, nextNotifyAt: repeatAt)
-        let note = MessageRecord(id: MessageID("N-\(alert.id)"), sender: nil, recipient: MailboxID("DUTY"), workflowID: AlertPlanner.alertWorkflow,
-                                 totalChunks: 1, status: .uploading, createdAt: now, expirySeconds: 86_400)
-        return AlertPlan(alert: alert, notifications: [.mailbox(note, body: Array("alert".utf8)),
-                                                       .webhook(webhookID: "duty-hook", deliveryID: "D-\(alert.id)", body: "{}")])
+        let alert = Alert(
+            id: "A-\(message.id.rawValue)-\(stage)-\(UUID().uuidString.prefix(8))", messageID: message.id, stage: stage, policy: "P",
+            workflowID: message.workflowID, condition: .notDownloaded, dueAt: now, raisedAt: now, lastNotifiedAt: now, nextNotifyAt: repeatAt)
+        let note = MessageRecord(
+            id: MessageID("N-\(alert.id)"), sender: nil, recipient: MailboxID("DUTY"), workflowID: AlertPlanner.alertWorkflow,
+            totalChunks: 1, status: .uploading, createdAt: now, expirySeconds: 86_400)
+        return AlertPlan(
+            alert: alert,
+            notifications: [
+                .mailbox(note, body: Array("alert".utf8)),
+                .webhook(webhookID: "duty-hook", deliveryID: "D-\(alert.id)", body: "{}"),
+            ])
     }
 
     /// A deadline fires while the recipient downloads: the download is made to try to commit between
@@ -75,7 +85,9 @@ struct EscalationConformanceTests {
         let due = t0.adding(seconds: 61)
         let raised = try await withThrowingTaskGroup(of: [Alert].self) { group in
             for _ in 0..<4 {
-                group.addTask { try await store.fireDueDeadlines(now: due, limit: 10) { m, stage, _ in self.plan(m, stage: stage, now: due, repeatAt: nil) } }
+                group.addTask {
+                    try await store.fireDueDeadlines(now: due, limit: 10) { m, stage, _ in self.plan(m, stage: stage, now: due, repeatAt: nil) }
+                }
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
@@ -122,7 +134,9 @@ struct EscalationConformanceTests {
         let store = try await factory.make()
         try await deliver("R1", store)
         _ = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0)] }
-        let alerts = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600)) }
+        let alerts = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in
+            self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600))
+        }
         let id = try #require(alerts.first?.id)
         #expect(try await store.nextEscalationWork(now: t0) == t0.adding(seconds: 600))
         let repeated = try await store.renotifyDueAlerts(now: t0.adding(seconds: 600), limit: 10) { alert, m in
@@ -135,7 +149,8 @@ struct EscalationConformanceTests {
         #expect(repeated == 1)
         #expect(try await store.alert(id: id)?.notifyCount == 2)
         #expect(try await store.countInbox(mailbox: MailboxID("DUTY")) == 2)
-        let acked = try await store.acknowledgeAlert(id: id, by: Person(name: "Dana Duty", team: "MASH"), note: "calling the family", now: t0.adding(seconds: 700))
+        let acked = try await store.acknowledgeAlert(
+            id: id, by: Person(name: "Dana Duty", team: "MASH"), note: "calling the family", now: t0.adding(seconds: 700))
         #expect(acked?.state == .acknowledged && acked?.acknowledgedBy?.name == "Dana Duty" && acked?.nextNotifyAt == nil)
         #expect(try await store.acknowledgeAlert(id: "nope", by: Person(name: "x"), note: nil, now: t0) == nil)
         #expect(try await store.alerts(state: .acknowledged, limit: 10).map(\.id) == [id])
@@ -147,9 +162,11 @@ struct EscalationConformanceTests {
         let store = try await factory.make()
         try await deliver("B1", store, policy: nil)
         let person = Person(name: "Sam Social Worker")
-        let ack = MessageRecord(id: MessageID("ACK1"), sender: MailboxID("BOB"), recipient: MailboxID("ALICE"), workflowID: "SAFEGUARDING_ACK",
-                                totalChunks: 1, status: .uploading, createdAt: t0, expirySeconds: 86_400)
-        let updated = try await store.updateResponsibility(messageID: MessageID("B1"), recipient: MailboxID("BOB"), event: "accepted", now: t0,
+        let ack = MessageRecord(
+            id: MessageID("ACK1"), sender: MailboxID("BOB"), recipient: MailboxID("ALICE"), workflowID: "SAFEGUARDING_ACK",
+            totalChunks: 1, status: .uploading, createdAt: t0, expirySeconds: 86_400)
+        let updated = try await store.updateResponsibility(
+            messageID: MessageID("B1"), recipient: MailboxID("BOB"), event: "accepted", now: t0,
             change: { _ in
                 var r = ResponsibilityRecord()
                 r.state = .accepted
@@ -161,13 +178,15 @@ struct EscalationConformanceTests {
         #expect(try await store.message(MessageID("B1"))?.responsibility?.decidedBy == person)
         #expect(try await store.countInbox(mailbox: MailboxID("ALICE")) == 1)
         await #expect(throws: MeshError.forbidden) {
-            _ = try await store.updateResponsibility(messageID: MessageID("B1"), recipient: MailboxID("ALICE"), event: "accepted", now: self.t0,
-                                                     change: { _ in .success(ResponsibilityRecord()) }, ack: { _, _ in nil })
+            _ = try await store.updateResponsibility(
+                messageID: MessageID("B1"), recipient: MailboxID("ALICE"), event: "accepted", now: self.t0,
+                change: { _ in .success(ResponsibilityRecord()) }, ack: { _, _ in nil })
         }
         // A refusal changes nothing and sends nothing.
         await #expect(throws: ResponsibilityMachine.Refusal.notDownloaded) {
-            _ = try await store.updateResponsibility(messageID: MessageID("B1"), recipient: MailboxID("BOB"), event: "declined", now: self.t0,
-                                                     change: { _ in .failure(.notDownloaded) }, ack: { _, _ in (ack, []) })
+            _ = try await store.updateResponsibility(
+                messageID: MessageID("B1"), recipient: MailboxID("BOB"), event: "declined", now: self.t0,
+                change: { _ in .failure(.notDownloaded) }, ack: { _, _ in (ack, []) })
         }
         #expect(try await store.countInbox(mailbox: MailboxID("ALICE")) == 1)
         #expect(try await store.events(messageID: MessageID("B1")).map(\.kind) == ["delivered", "accepted", "business_ack_sent"])

@@ -16,7 +16,7 @@ struct GroupCommitWriterTests {
     @Test(.timeLimit(.minutes(1)))
     func theWriteThatStartsABusyPeriodDoesNotWaitForItToEnd() async throws {
         let (path, _) = StoreFactory.temporaryPath()
-        let writer = try SQLiteMessageStore(path: path).writer
+        let writer = try SQLiteStore(path: path).writer
         let chainLength = 200
         let committed = Counter()
         let finished = AsyncStream<Void>.makeStream()
@@ -43,5 +43,10 @@ struct GroupCommitWriterTests {
 final class Counter: Sendable {
     private let count = Mutex(0)
     var value: Int { count.withLock { $0 } }
-    func increment() -> Int { count.withLock { $0 += 1; return $0 } }
+    func increment() -> Int {
+        count.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 }

@@ -1,6 +1,7 @@
 import Foundation
-@testable import HandoverPostgres
 import Testing
+
+@testable import HandoverPostgres
 
 /// Database URLs: TLS modes as libpq names them, passwords kept off command lines, and redaction that
 /// holds for passwords URL parsing cannot read.
@@ -8,7 +9,9 @@ import Testing
 struct PostgresURLTests {
     @Test func redactionHidesPasswordsEvenWithAtSignsAndSlashes() {
         #expect(PostgresStore.redacted("postgres://handover:s3cret@db:5432/handover") == "postgres://handover:***@db:5432/handover")
-        #expect(PostgresStore.redacted("postgres://handover:p@ss/w@rd@db/handover?sslmode=require") == "postgres://handover:***@db/handover?sslmode=require")
+        #expect(
+            PostgresStore.redacted("postgres://handover:p@ss/w@rd@db/handover?sslmode=require")
+                == "postgres://handover:***@db/handover?sslmode=require")
         #expect(PostgresStore.redacted("postgres://handover@db/handover") == "postgres://handover@db/handover")
     }
 
@@ -16,7 +19,9 @@ struct PostgresURLTests {
         #expect(try PostgresURL.parse("postgres://h@db/x?sslmode=require").tlsConfiguration().certificateVerification == .none)
         let full = try PostgresURL.parse("postgres://h@db/x?sslmode=verify-full&sslrootcert=/etc/db-ca.pem")
         #expect(full.tlsConfiguration().certificateVerification == .fullVerification && full.rootCertificate == "/etc/db-ca.pem")
-        #expect(try PostgresURL.parse("postgres://h@db/x?sslmode=verify-ca&sslrootcert=/ca.pem").tlsConfiguration().certificateVerification == .noHostnameVerification)
+        #expect(
+            try PostgresURL.parse("postgres://h@db/x?sslmode=verify-ca&sslrootcert=/ca.pem").tlsConfiguration().certificateVerification
+                == .noHostnameVerification)
         #expect(throws: (any Error).self) { try PostgresURL.parse("postgres://h@db/x?sslmode=verify-full") }
         #expect(throws: (any Error).self) { try PostgresURL.parse("postgres://h@db/x?sslmode=allow-everything") }
     }
@@ -24,9 +29,13 @@ struct PostgresURLTests {
     @Test func thePasswordComesFromAFileOrPGPASSWORDWhenTheURLHasNone() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("db-password-\(UUID().uuidString)")
         try "from-the-file\n".write(to: file, atomically: true, encoding: .utf8)
-        #expect(try PostgresURL.parse("postgres://h@db/x", environment: ["HANDOVER_DATABASE_PASSWORD_FILE": file.path, "PGPASSWORD": "env"]).password == "from-the-file")
+        #expect(
+            try PostgresURL.parse("postgres://h@db/x", environment: ["HANDOVER_DATABASE_PASSWORD_FILE": file.path, "PGPASSWORD": "env"]).password
+                == "from-the-file")
         #expect(try PostgresURL.parse("postgres://h@db/x", environment: ["PGPASSWORD": "from-env"]).password == "from-env")
         #expect(try PostgresURL.parse("postgres://h:in-url@db/x", environment: ["PGPASSWORD": "from-env"]).password == "in-url")
-        #expect(throws: (any Error).self) { try PostgresURL.parse("postgres://h@db/x", environment: ["HANDOVER_DATABASE_PASSWORD_FILE": "/nonexistent"]) }
+        #expect(throws: (any Error).self) {
+            try PostgresURL.parse("postgres://h@db/x", environment: ["HANDOVER_DATABASE_PASSWORD_FILE": "/nonexistent"])
+        }
     }
 }

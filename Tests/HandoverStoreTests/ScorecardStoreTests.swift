@@ -13,21 +13,26 @@ struct ScorecardStoreTests {
     /// Twelve crossings X26 → X27 on WF, all with provenance, intent and a 4-hour acceptance deadline:
     /// identity 8 verified, 2 status 03, 2 none; the sender's basis on 6 (0 to 5).
     func crossing(_ i: Int) -> MessageRecord {
-        let subject: [CrossingSubject] = i < 8 ? [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "01")]
+        let subject: [CrossingSubject] =
+            i < 8
+            ? [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "01")]
             : i < 10 ? [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "03")] : []
-        var record = CrossingRecord(CrossingDeclaration(
-            subjects: subject, lawfulBasis: i < 6 ? LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2") : nil,
-            provenance: Provenance(author: .init(name: "Dr Ada Okafor"), createdAt: "2026-11-25T08:00:00Z"),
-            intent: ClinicalIntent(purpose: "discharge-to-assess", action: "for-action", priority: "urgent")))
-        record.derived = CrossingDerived(senderMailbox: nil, senderOrganisation: "X26", senderDomain: "nhs", senderAuthority: nil,
-                                         senderPublicAuthority: true, receivedAt: nil, payloadSHA256: nil, route: nil, certificateMatchesSender: nil,
-                                         fhir: nil)
+        var record = CrossingRecord(
+            CrossingDeclaration(
+                subjects: subject, lawfulBasis: i < 6 ? LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2") : nil,
+                provenance: Provenance(author: .init(name: "Dr Ada Okafor"), createdAt: "2026-11-25T08:00:00Z"),
+                intent: ClinicalIntent(purpose: "discharge-to-assess", action: "for-action", priority: "urgent")))
+        record.derived = CrossingDerived(
+            senderMailbox: nil, senderOrganisation: "X26", senderDomain: "nhs", senderAuthority: nil,
+            senderPublicAuthority: true, receivedAt: nil, payloadSHA256: nil, route: nil, certificateMatchesSender: nil,
+            fhir: nil)
         record.derived?.receiverOrganisation = "X27"
         record.derived?.acceptBy = t0.adding(seconds: 4 * 3600).isoUTC
-        return MessageRecord(id: MessageID(String(format: "S%02d", i)), sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "WF",
-                             totalChunks: 1, status: .uploading, createdAt: t0, expirySeconds: 86_400 * 5,
-                             route: RouteTaken(addressedBy: .organisation, address: "X27", directoryVersion: 1), responsibilityRequired: true,
-                             crossing: record)
+        return MessageRecord(
+            id: MessageID(String(format: "S%02d", i)), sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "WF",
+            totalChunks: 1, status: .uploading, createdAt: t0, expirySeconds: 86_400 * 5,
+            route: RouteTaken(addressedBy: .organisation, address: "X27", directoryVersion: 1), responsibilityRequired: true,
+            crossing: record)
     }
 
     func stage(_ store: any BrokerStore) -> StagedChunk {
@@ -39,15 +44,21 @@ struct ScorecardStoreTests {
         let id = MessageID(String(format: "S%02d", i))
         try await store.markDownloaded(messageID: id, now: t0)
         let at = t0.adding(seconds: after)
-        _ = try await store.updateResponsibility(messageID: id, recipient: MailboxID("BOB"), event: "responsibility_accepted", now: at, change: { m in
-            ResponsibilityMachine.decide(m.responsibility ?? ResponsibilityRecord(), decision: .accept, by: Person(name: "Sam Patel"), note: nil,
-                                         downloaded: true, now: at, receiverBasis: LawfulBasis(article6: "A6-1e", article9: "A9-2b", schedule1: "S1-P2-18"))
-        }, ack: { _, _ in nil })
+        _ = try await store.updateResponsibility(
+            messageID: id, recipient: MailboxID("BOB"), event: "responsibility_accepted", now: at,
+            change: { m in
+                ResponsibilityMachine.decide(
+                    m.responsibility ?? ResponsibilityRecord(), decision: .accept, by: Person(name: "Sam Patel"), note: nil,
+                    downloaded: true, now: at, receiverBasis: LawfulBasis(article6: "A6-1e", article9: "A9-2b", schedule1: "S1-P2-18"))
+            }, ack: { _, _ in nil })
         if let outcomeAfter {
             let when = t0.adding(seconds: outcomeAfter)
-            _ = try await store.updateResponsibility(messageID: id, recipient: MailboxID("BOB"), event: "outcome", now: when, change: { m in
-                ResponsibilityMachine.recordOutcome(m.responsibility ?? ResponsibilityRecord(), code: "assessed", detail: nil, by: Person(name: "Sam Patel"), now: when)
-            }, ack: { _, _ in nil })
+            _ = try await store.updateResponsibility(
+                messageID: id, recipient: MailboxID("BOB"), event: "outcome", now: when,
+                change: { m in
+                    ResponsibilityMachine.recordOutcome(
+                        m.responsibility ?? ResponsibilityRecord(), code: "assessed", detail: nil, by: Person(name: "Sam Patel"), now: when)
+                }, ack: { _, _ in nil })
         }
     }
 
@@ -61,8 +72,10 @@ struct ScorecardStoreTests {
         try await accept(store, 2, after: 10_800)
         try await accept(store, 3, after: 18_000)
         // A message that is not a crossing (no record) is not counted.
-        _ = try await store.createMessage(MessageRecord(id: MessageID("PLAIN"), sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "WF",
-                                                        totalChunks: 1, status: .uploading, createdAt: t0), firstChunk: stage(store), now: t0)
+        _ = try await store.createMessage(
+            MessageRecord(
+                id: MessageID("PLAIN"), sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "WF",
+                totalChunks: 1, status: .uploading, createdAt: t0), firstChunk: stage(store), now: t0)
         let window = (since: t0.adding(seconds: -60), until: t0.adding(seconds: 60))
 
         // An hour in: the eight unaccepted crossings are not yet due.
@@ -81,7 +94,8 @@ struct ScorecardStoreTests {
         #expect(e.medianSecondsToAcceptance == 7200 && e.medianSecondsToOutcome == 86_400)
 
         // Five hours in: every deadline has passed; 3 of 12 in time → 0.25 → 1, which caps Outcome at 1 (it is 0 already).
-        let late = BoundaryScorecard.score(try await store.boundaryTallies(since: window.since, until: window.until, now: t0.adding(seconds: 5 * 3600))[0])
+        let late = BoundaryScorecard.score(
+            try await store.boundaryTallies(since: window.since, until: window.until, now: t0.adding(seconds: 5 * 3600))[0])
         #expect(late.score(.alertResponsibility)?.counted == 12 && late.score(.alertResponsibility)?.level == 1)
         // 2 + 2 + 4 + 4 + 1 + 4 + 0 = 17: round(100 × 11/28) = 39.
         #expect(late.risk == 39)
@@ -90,16 +104,22 @@ struct ScorecardStoreTests {
 
         // The crossings behind each level.
         func failing(_ flow: Flow, now: Timestamp) async throws -> Set<String> {
-            Set(try await store.boundaryCrossings(from: "X26", to: "X27", workflowID: "WF", failing: flow, since: window.since, until: window.until,
-                                                  now: now, limit: 100).map(\.rawValue))
+            Set(
+                try await store.boundaryCrossings(
+                    from: "X26", to: "X27", workflowID: "WF", failing: flow, since: window.since, until: window.until,
+                    now: now, limit: 100
+                ).map(\.rawValue))
         }
         #expect(try await failing(.identity, now: t0) == ["S08", "S09", "S10", "S11"])
         #expect(try await failing(.consent, now: t0) == ["S06", "S07", "S08", "S09", "S10", "S11"])
         #expect(try await failing(.alertResponsibility, now: t0.adding(seconds: 3600)) == ["S03"])
         #expect(try await failing(.alertResponsibility, now: t0.adding(seconds: 5 * 3600)).count == 9)
         #expect(try await failing(.outcome, now: t0).count == 10)
-        #expect(try await store.boundaryCrossings(from: "X26", to: "X27", workflowID: "WF", failing: nil, since: window.since, until: window.until,
-                                                  now: t0, limit: 5).count == 5)
+        #expect(
+            try await store.boundaryCrossings(
+                from: "X26", to: "X27", workflowID: "WF", failing: nil, since: window.since, until: window.until,
+                now: t0, limit: 5
+            ).count == 5)
     }
 
     /// Crossings over five days on two boundaries, accepted after times from seconds to a day,
@@ -125,16 +145,22 @@ struct ScorecardStoreTests {
             let created = t0.adding(seconds: Int64(i) * 97 * 60)
             try await store.markDownloaded(messageID: id, now: created)
             let at = created.adding(seconds: delays[i % delays.count] + Int64(i))
-            _ = try await store.updateResponsibility(messageID: id, recipient: MailboxID("BOB"), event: "responsibility_accepted", now: at, change: { m in
-                ResponsibilityMachine.decide(m.responsibility ?? ResponsibilityRecord(), decision: .accept, by: Person(name: "Sam Patel"), note: nil,
-                                             downloaded: true, now: at, receiverBasis: i % 2 == 0 ? LawfulBasis(article6: "A6-1e") : nil)
-            }, ack: { _, _ in nil })
+            _ = try await store.updateResponsibility(
+                messageID: id, recipient: MailboxID("BOB"), event: "responsibility_accepted", now: at,
+                change: { m in
+                    ResponsibilityMachine.decide(
+                        m.responsibility ?? ResponsibilityRecord(), decision: .accept, by: Person(name: "Sam Patel"), note: nil,
+                        downloaded: true, now: at, receiverBasis: i % 2 == 0 ? LawfulBasis(article6: "A6-1e") : nil)
+                }, ack: { _, _ in nil })
             if i % 3 == 1 {
                 let when = at.adding(seconds: 3_600 * Int64(i % 7) + 5)
-                _ = try await store.updateResponsibility(messageID: id, recipient: MailboxID("BOB"), event: "outcome", now: when, change: { m in
-                    ResponsibilityMachine.recordOutcome(m.responsibility ?? ResponsibilityRecord(), code: "assessed", detail: nil,
-                                                        by: Person(name: "Sam Patel"), now: when)
-                }, ack: { _, _ in nil })
+                _ = try await store.updateResponsibility(
+                    messageID: id, recipient: MailboxID("BOB"), event: "outcome", now: when,
+                    change: { m in
+                        ResponsibilityMachine.recordOutcome(
+                            m.responsibility ?? ResponsibilityRecord(), code: "assessed", detail: nil,
+                            by: Person(name: "Sam Patel"), now: when)
+                    }, ack: { _, _ in nil })
             }
         }
         var stored: [MessageRecord] = []
@@ -170,7 +196,9 @@ struct ScorecardStoreTests {
 struct DurationBucketSQLTests {
     @Test func theSQLLadderMatchesTheSwiftFunction() throws {
         let db = try DatabaseQueue()
-        var values: [Int64] = [-5, 0, 1, 2, 63, 64, 65, 127, 128, 129, 1_000, 3_599, 3_600, 86_399, 86_400, 1 << 40, (1 << 41) - 1, 1 << 41, Int64.max]
+        var values: [Int64] = [
+            -5, 0, 1, 2, 63, 64, 65, 127, 128, 129, 1_000, 3_599, 3_600, 86_399, 86_400, 1 << 40, (1 << 41) - 1, 1 << 41, Int64.max,
+        ]
         var rng = SystemRandomNumberGenerator()
         values += (0..<500).map { _ in Int64.random(in: 0...(1 << 30), using: &rng) }
         let sql = "SELECT \(DurationBuckets.sql("x")) FROM (SELECT ? AS x)"

@@ -1,9 +1,9 @@
 import Foundation
-import HandoverTestSupport
 import HandoverCore
 import HandoverPostgres
 import HandoverSQLite
 import HandoverStore
+import HandoverTestSupport
 import NIOCore
 import Testing
 
@@ -14,9 +14,12 @@ struct StoreConformanceTests {
     static let factories = StoreFactory.all
     let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 12).timestamp
 
-    func newMessage(_ id: String, to: String = "BOB", from: String = "ALICE", wf: String = "WF", total: Int = 1, localID: String? = nil) -> MessageRecord {
-        MessageRecord(id: MessageID(id), sender: MailboxID(from), recipient: MailboxID(to), workflowID: wf, localID: localID,
-                      totalChunks: total, status: .uploading, createdAt: t0, expirySeconds: 3600)
+    func newMessage(
+        _ id: String, to: String = "BOB", from: String = "ALICE", wf: String = "WF", total: Int = 1, localID: String? = nil
+    ) -> MessageRecord {
+        MessageRecord(
+            id: MessageID(id), sender: MailboxID(from), recipient: MailboxID(to), workflowID: wf, localID: localID,
+            totalChunks: total, status: .uploading, createdAt: t0, expirySeconds: 3600)
     }
 
     func stage(_ bytes: [UInt8], _ store: any MessageStore, segmentSize: Int = ChunkStager.defaultSegmentSize) async throws -> StagedChunk {
@@ -37,7 +40,8 @@ struct StoreConformanceTests {
         let m = try await store.createMessage(newMessage("M1"), firstChunk: try await stage(Array("hello".utf8), store), now: t0)
         #expect(m.status == .accepted && m.inboxSequence != nil)
         #expect(try await read(store, "M1") == Array("hello".utf8))
-        #expect(try await store.listInbox(mailbox: MailboxID("BOB"), afterSequence: nil, filter: nil, limit: 10).entries.map(\.id) == [MessageID("M1")])
+        #expect(
+            try await store.listInbox(mailbox: MailboxID("BOB"), afterSequence: nil, filter: nil, limit: 10).entries.map(\.id) == [MessageID("M1")])
         #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 1)
         #expect(try await store.countInbox(mailbox: MailboxID("ALICE")) == 0)
         let acked = try await store.acknowledge(messageID: MessageID("M1"), now: t0)
@@ -45,7 +49,9 @@ struct StoreConformanceTests {
         #expect(try await store.acknowledge(messageID: MessageID("M1"), now: t0)?.status == .acknowledged)
         #expect(try await store.acknowledge(messageID: MessageID("NOPE"), now: t0) == nil)
         // Another mailbox's message: refused inside the transaction, left as it was.
-        await #expect(throws: MeshError.forbidden) { _ = try await store.acknowledge(messageID: MessageID("M1"), recipient: MailboxID("CAROL"), now: t0) }
+        await #expect(throws: MeshError.forbidden) {
+            _ = try await store.acknowledge(messageID: MessageID("M1"), recipient: MailboxID("CAROL"), now: t0)
+        }
         #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 0)
         #expect(try await store.message(MessageID("M1"))?.acknowledgedAt == t0)
     }
@@ -54,29 +60,35 @@ struct StoreConformanceTests {
     func chunksArriveInAnyOrderAndLargeOnesAreSegmented(factory: StoreFactory) async throws {
         let store = try await factory.make()
         let big = (0..<10_000).map { UInt8($0 % 251) }
-        _ = try await store.createMessage(newMessage("C1", total: 3), firstChunk: try await stage(Array(big[0..<4000]), store, segmentSize: 1024), now: t0)
+        _ = try await store.createMessage(
+            newMessage("C1", total: 3), firstChunk: try await stage(Array(big[0..<4000]), store, segmentSize: 1024), now: t0)
         #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 0)
-        let third = try await store.addChunk(messageID: MessageID("C1"), sender: MailboxID("ALICE"), number: 3, total: 3, encoding: .identity,
-                                             chunk: try await stage(Array(big[8000...]), store, segmentSize: 1024), now: t0)
+        let third = try await store.addChunk(
+            messageID: MessageID("C1"), sender: MailboxID("ALICE"), number: 3, total: 3, encoding: .identity,
+            chunk: try await stage(Array(big[8000...]), store, segmentSize: 1024), now: t0)
         #expect(third.status == .uploading)
         await #expect(throws: MeshError.forbidden) {
-            _ = try await store.addChunk(messageID: MessageID("C1"), sender: MailboxID("BOB"), number: 2, total: 3, encoding: .identity,
-                                         chunk: try await stage([1], store), now: t0)
+            _ = try await store.addChunk(
+                messageID: MessageID("C1"), sender: MailboxID("BOB"), number: 2, total: 3, encoding: .identity,
+                chunk: try await stage([1], store), now: t0)
         }
         await #expect(throws: MeshError.messageDoesNotExist) {
-            _ = try await store.addChunk(messageID: MessageID("NOPE"), sender: MailboxID("ALICE"), number: 2, total: 3, encoding: .identity,
-                                         chunk: try await stage([1], store), now: t0)
+            _ = try await store.addChunk(
+                messageID: MessageID("NOPE"), sender: MailboxID("ALICE"), number: 2, total: 3, encoding: .identity,
+                chunk: try await stage([1], store), now: t0)
         }
-        let done = try await store.addChunk(messageID: MessageID("C1"), sender: MailboxID("ALICE"), number: 2, total: 3, encoding: .identity,
-                                            chunk: try await stage(Array(big[4000..<8000]), store, segmentSize: 1024), now: t0)
+        let done = try await store.addChunk(
+            messageID: MessageID("C1"), sender: MailboxID("ALICE"), number: 2, total: 3, encoding: .identity,
+            chunk: try await stage(Array(big[4000..<8000]), store, segmentSize: 1024), now: t0)
         #expect(done.status == .accepted && done.fileSize == 10_000)
         #expect(try await store.chunk(messageID: MessageID("C1"), number: 1)?.segmentCount == 4)
         var all: [UInt8] = []
         for n in 1...3 { all += try await read(store, "C1", chunk: n) ?? [] }
         #expect(all == big)
         await #expect(throws: MeshError.chunkLocked.with(messageID: MessageID("C1"))) {
-            _ = try await store.addChunk(messageID: MessageID("C1"), sender: MailboxID("ALICE"), number: 2, total: 3, encoding: .identity,
-                                         chunk: try await stage([1], store), now: t0)
+            _ = try await store.addChunk(
+                messageID: MessageID("C1"), sender: MailboxID("ALICE"), number: 2, total: 3, encoding: .identity,
+                chunk: try await stage([1], store), now: t0)
         }
     }
 
@@ -84,7 +96,8 @@ struct StoreConformanceTests {
     func inboxPagesAreStableAndFiltered(factory: StoreFactory) async throws {
         let store = try await factory.make()
         for i in 0..<25 {
-            _ = try await store.createMessage(newMessage("P\(i)", wf: i % 2 == 0 ? "DATA_WF" : "DATA_WF_ACK"), firstChunk: try await stage([1], store), now: t0)
+            _ = try await store.createMessage(
+                newMessage("P\(i)", wf: i % 2 == 0 ? "DATA_WF" : "DATA_WF_ACK"), firstChunk: try await stage([1], store), now: t0)
         }
         var seen: [MessageID] = []
         var after: Int64?
@@ -165,12 +178,18 @@ struct StoreConformanceTests {
                     if i % 10 == 0 {
                         // A failing write in the same batch must not undo its neighbours.
                         do {
-                            _ = try await store.addChunk(messageID: MessageID("MISSING\(i)"), sender: MailboxID("ALICE"), number: 2, total: 2,
-                                                         encoding: .identity, chunk: StagedChunk(uploadID: "u\(i)", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(bytes: [1])), now: t0)
+                            _ = try await store.addChunk(
+                                messageID: MessageID("MISSING\(i)"), sender: MailboxID("ALICE"), number: 2, total: 2,
+                                encoding: .identity,
+                                chunk: StagedChunk(uploadID: "u\(i)", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(bytes: [1])),
+                                now: t0)
                             return false
                         } catch { return error as? MeshError == .messageDoesNotExist }
                     }
-                    _ = try await store.createMessage(newMessage("G\(i)"), firstChunk: StagedChunk(uploadID: "g\(i)", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(bytes: [UInt8(i % 256)])), now: t0)
+                    _ = try await store.createMessage(
+                        newMessage("G\(i)"),
+                        firstChunk: StagedChunk(
+                            uploadID: "g\(i)", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(bytes: [UInt8(i % 256)])), now: t0)
                     return true
                 }
             }
@@ -191,7 +210,10 @@ struct StoreConformanceTests {
                 for i in 0..<64 {
                     group.addTask {
                         if i % 3 == 0 { try await Task.sleep(for: .microseconds(Int.random(in: 0...500))) }
-                        _ = try await store.createMessage(newMessage("S\(round)-\(i)"), firstChunk: StagedChunk(uploadID: "s\(round)-\(i)", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(bytes: [1])), now: t0)
+                        _ = try await store.createMessage(
+                            newMessage("S\(round)-\(i)"),
+                            firstChunk: StagedChunk(
+                                uploadID: "s\(round)-\(i)", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(bytes: [1])), now: t0)
                         _ = try await store.acknowledge(messageID: MessageID("S\(round)-\(i)"), now: t0)
                     }
                 }
@@ -217,7 +239,7 @@ struct StoreConformanceTests {
 struct SQLiteSpecificTests {
     @Test func writerCommitsWithSynchronousFull() throws {
         let (path, _) = StoreFactory.temporaryPath()
-        let store = try SQLiteMessageStore(path: path)
+        let store = try SQLiteStore(path: path)
         // 2 = FULL. GRDB's pool resets the writer to NORMAL (1) after its setup code; this proves we set it after.
         #expect(try store.writerSynchronousSetting() == 2)
     }
@@ -239,9 +261,9 @@ struct StoreFactory: CustomTestStringConvertible, Sendable {
         name: "sqlite",
         makeWithPath: {
             let (path, _) = temporaryPath()
-            return (try SQLiteMessageStore(path: path), path)
+            return (try SQLiteStore(path: path), path)
         },
-        reopen: { try SQLiteMessageStore(path: $0) })
+        reopen: { try SQLiteStore(path: $0) })
 
     /// A new database on the test server for each store, so tests running in parallel never meet.
     static let postgres = StoreFactory(
@@ -351,24 +373,32 @@ struct CrossingStoreConformanceTests {
     let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 12).timestamp
 
     func crossing(fhirID: String? = nil) -> CrossingRecord {
-        var record = CrossingRecord(CrossingDeclaration(
-            subjects: [CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "01", localIDs: [LocalIdentifier(system: "urn:x", value: "C1")])],
-            lawfulBasis: LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2"), intent: ClinicalIntent(purpose: "p", action: "for-action")))
+        var record = CrossingRecord(
+            CrossingDeclaration(
+                subjects: [
+                    CrossingSubject(nhsNumber: "4010232137", nhsNumberStatus: "01", localIDs: [LocalIdentifier(system: "urn:x", value: "C1")])
+                ],
+                lawfulBasis: LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2"),
+                intent: ClinicalIntent(purpose: "p", action: "for-action")))
         record.flags = [CrossingFlag(flow: "provenance", field: "provenance.author.name", reason: "missing", shown: true)]
-        record.derived = CrossingDerived(senderMailbox: "ALICE", senderOrganisation: "X26", senderDomain: "nhs", senderAuthority: nil,
-                                         senderPublicAuthority: true, receivedAt: t0.isoUTC, payloadSHA256: "ab", route: nil,
-                                         certificateMatchesSender: nil,
-                                         fhir: fhirID.map { FHIRMessageFacts(format: .xml, version: "STU3", eventCode: "ITK003D", messageID: $0) })
+        record.derived = CrossingDerived(
+            senderMailbox: "ALICE", senderOrganisation: "X26", senderDomain: "nhs", senderAuthority: nil,
+            senderPublicAuthority: true, receivedAt: t0.isoUTC, payloadSHA256: "ab", route: nil,
+            certificateMatchesSender: nil,
+            fhir: fhirID.map { FHIRMessageFacts(format: .xml, version: "STU3", eventCode: "ITK003D", messageID: $0) })
         return record
     }
 
     func message(_ id: String, crossing: CrossingRecord?, responsibility: Bool = true) -> MessageRecord {
-        MessageRecord(id: MessageID(id), sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "WF", totalChunks: 1,
-                      status: .uploading, createdAt: t0, expirySeconds: 3600, responsibilityRequired: responsibility, crossing: crossing)
+        MessageRecord(
+            id: MessageID(id), sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "WF", totalChunks: 1,
+            status: .uploading, createdAt: t0, expirySeconds: 3600, responsibilityRequired: responsibility, crossing: crossing)
     }
 
     func inline(_ text: String) -> StagedChunk {
-        StagedChunk(uploadID: ChunkStager.newUploadID(now: t0), size: Int64(text.utf8.count), segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(string: text))
+        StagedChunk(
+            uploadID: ChunkStager.newUploadID(now: t0), size: Int64(text.utf8.count), segmentCount: 1, sha256: "",
+            inlineSegment: ByteBuffer(string: text))
     }
 
     @Test(arguments: StoreFactory.all)

@@ -12,7 +12,7 @@ struct StoreMaintenanceTests {
     @Test(.timeLimit(.minutes(1)))
     func walFramesReachTheMainFileWhileMaintenanceRunsAndNotAfterItStops() async throws {
         let (path, _) = StoreFactory.temporaryPath()
-        let store = try SQLiteMessageStore(path: path)
+        let store = try SQLiteStore(path: path)
         func fill() async throws {
             try await store.writer.write { db in
                 try db.execute(sql: "CREATE TABLE IF NOT EXISTS filler (b BLOB)")

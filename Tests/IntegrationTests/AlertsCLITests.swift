@@ -14,15 +14,17 @@ struct AlertsCLITests {
         let log = folder.appendingPathComponent("posts.jsonl")
         let receiver = try ReceiverProcess.start("http", [log.path, ReceiverProcess.scripts.appendingPathComponent("schemas").path])
         defer { receiver.stop() }
-        try (TestBroker.defaultRoutes + """
+        try
+            (TestBroker.defaultRoutes + """
 
-              - {id: SAFE, senders: [ALICE], receivers: [X27], escalation: p}
-            escalation_policies:
-              - {id: p, stages: [{after: 4h, when: not-downloaded, notify: [{webhook: chat}, {webhook: pd}]}]}
-            webhooks:
-              - {id: chat, format: slack, url: "${SLACK_URL}", allow_private: true}
-              - {id: pd, format: pagerduty-events-v2, url: "http://127.0.0.1:\(receiver.port)/pagerduty", secret: "${PD_KEY}", allow_private: true}
-            """).write(to: routes.appendingPathComponent("directory.yaml"), atomically: true, encoding: .utf8)
+                  - {id: SAFE, senders: [ALICE], receivers: [X27], escalation: p}
+                escalation_policies:
+                  - {id: p, stages: [{after: 4h, when: not-downloaded, notify: [{webhook: chat}, {webhook: pd}]}]}
+                webhooks:
+                  - {id: chat, format: slack, url: "${SLACK_URL}", allow_private: true}
+                  - {id: pd, format: pagerduty-events-v2, url: "http://127.0.0.1:\(receiver.port)/pagerduty",
+                      secret: "${PD_KEY}", allow_private: true}
+                """).write(to: routes.appendingPathComponent("directory.yaml"), atomically: true, encoding: .utf8)
         let database = "sqlite:" + folder.appendingPathComponent("handover.sqlite").path
         let environment = TestBroker.passwords.merging(["SLACK_URL": "http://127.0.0.1:\(receiver.port)/slack", "PD_KEY": "ROUTING"]) { $1 }
         func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
@@ -36,7 +38,9 @@ struct AlertsCLITests {
         let resolved = try run(["alerts", "test", "--webhook", "pd", "--resolve"])
         #expect(resolved.status == 0 && resolved.output.contains("HTTP 202"), "\(resolved.output)")
         let unknown = try run(["alerts", "test", "--webhook", "oncall"])
-        #expect(unknown.status != 0 && unknown.output.contains("no webhook oncall") && unknown.output.contains("there are: chat, pd"), "\(unknown.output)")
+        #expect(
+            unknown.status != 0 && unknown.output.contains("no webhook oncall") && unknown.output.contains("there are: chat, pd"), "\(unknown.output)"
+        )
         let noRelay = try run(["alerts", "test", "--email", "duty@example.org"])
         #expect(noRelay.status != 0 && noRelay.output.contains("--smtp-url"), "\(noRelay.output)")
         let badAddress = try run(["alerts", "test", "--email", "duty"])

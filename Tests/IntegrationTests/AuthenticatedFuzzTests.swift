@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
-import HandoverCore
 import HandoverBench
+import HandoverCore
 import HandoverServer
 import HandoverTestSupport
 import NIOCore
@@ -31,9 +31,11 @@ struct AuthenticatedFuzzTests {
         let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
         try pki.initialise(mailboxes: [])
         let broker = try BrokerProcess(
-            arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey", "--rate-limit", "0",
-                        "--receipt-cert", pki.folder.appendingPathComponent("receipts.pem").path,
-                        "--receipt-key", pki.folder.appendingPathComponent("receipts.key").path],
+            arguments: [
+                "--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey", "--rate-limit", "0",
+                "--receipt-cert", pki.folder.appendingPathComponent("receipts.pem").path,
+                "--receipt-key", pki.folder.appendingPathComponent("receipts.key").path,
+            ],
             environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
         let base = "http://127.0.0.1:\(broker.port)"
@@ -51,7 +53,8 @@ struct AuthenticatedFuzzTests {
         // The directory as JSON, to mutate.
         var get = HTTPClientRequest(url: base + "/admin/directory")
         get.headers.add(name: "authorization", value: "Bearer " + tokens[0])
-        let original = try JSONSerialization.jsonObject(with: Data(try await HTTPClient.shared.execute(get, timeout: .seconds(10)).body.collect(upTo: 1 << 20).readableBytesView))
+        let original = try JSONSerialization.jsonObject(
+            with: Data(try await HTTPClient.shared.execute(get, timeout: .seconds(10)).body.collect(upTo: 1 << 20).readableBytesView))
 
         func mutate(_ value: Any, depth: Int = 0) -> Any {
             switch value {
@@ -81,13 +84,20 @@ struct AuthenticatedFuzzTests {
         for i in 0..<count {
             let token = pick(tokens)
             let id = pick([known, message, junk(40)])
-            let kind = pick(["organisations", "mailboxes", "areas", "services", "workflows", "escalation-policies", "calendars", "webhooks", "lawful-basis-codes", junk(10)])
+            let kind = pick([
+                "organisations", "mailboxes", "areas", "services", "workflows", "escalation-policies", "calendars", "webhooks", "lawful-basis-codes",
+                junk(10),
+            ])
             let adminRoutes: [(HTTPMethod, String)] = [
                 (.GET, "/admin/directory"), (.PUT, "/admin/directory?dry_run=\(pick(["true", "false", junk(3)]))"),
                 (.GET, "/admin/directory/history"), (.GET, "/admin/directory/versions/\(number())"),
                 (.GET, "/admin/\(kind)/\(junk(12))"), (.PUT, "/admin/\(kind)/\(pick(["WF", "ALICE", "X26", junk(12)]))"),
                 (.DELETE, "/admin/\(kind)/\(pick(["WF", "BOB", junk(8)]))"), (.POST, "/admin/mailboxes/\(pick(["CAROL", junk(6)]))/password"),
-                (.GET, "/admin/messages?mailbox=\(junk(6))&workflow=\(junk(6))&status=\(pick(["accepted", junk(5)]))&since=\(pick(["2026-11-25", junk(12), "\u{0E52}"]))&limit=\(number())"),
+                (
+                    .GET,
+                    "/admin/messages?mailbox=\(junk(6))&workflow=\(junk(6))&status=\(pick(["accepted", junk(5)]))"
+                        + "&since=\(pick(["2026-11-25", junk(12), "\u{0E52}"]))&limit=\(number())"
+                ),
                 (.GET, "/admin/audit?since=\(number())&limit=\(number())"), (.GET, "/admin/audit/verify"),
                 (.GET, "/admin/alerts?state=\(pick(["open", "acknowledged", "resolved", junk(6)]))&limit=\(number())"),
                 (.GET, "/admin/alerts/\(junk(20))"), (.POST, "/admin/alerts/\(junk(20))/acknowledge"), (.GET, "/metrics"),
@@ -109,12 +119,14 @@ struct AuthenticatedFuzzTests {
                 request.headers.add(name: "if-match", value: pick(["\"1\"", "\"\(number())\"", junk(5)]))
             } else {
                 let person = pick([#"{"name":"Sam"}"#, #"{"name":""}"#, #"{"name":"\#(junk(200))"}"#, "null", junk(20)])
-                body = Array(pick([
-                    #"{"decision":"\#(pick(["accept", "decline", junk(6)]))","by":\#(person),"note":"\#(junk(40))"}"#,
-                    #"{"code":"\#(pick(["assessed", "services-arranged", junk(8)]))","detail":"\#(junk(300))","by":\#(person)}"#,
-                    #"{"by":\#(person),"note":"\#(junk(50))"}"#, #"{"id":"WF","senders":["*"],"receivers":["*"],"expiry":"\#(pick(["200000000d", "5d", junk(4)]))"}"#,
-                    "id: \(junk(8))\nname: \(junk(10))\n", String(repeating: "[", count: Int.random(in: 1...20_000, using: &rng)), junk(500),
-                ]).utf8)
+                body = Array(
+                    pick([
+                        #"{"decision":"\#(pick(["accept", "decline", junk(6)]))","by":\#(person),"note":"\#(junk(40))"}"#,
+                        #"{"code":"\#(pick(["assessed", "services-arranged", junk(8)]))","detail":"\#(junk(300))","by":\#(person)}"#,
+                        #"{"by":\#(person),"note":"\#(junk(50))"}"#,
+                        #"{"id":"WF","senders":["*"],"receivers":["*"],"expiry":"\#(pick(["200000000d", "5d", junk(4)]))"}"#,
+                        "id: \(junk(8))\nname: \(junk(10))\n", String(repeating: "[", count: Int.random(in: 1...20_000, using: &rng)), junk(500),
+                    ]).utf8)
                 request.headers.add(name: "content-type", value: pick(["application/json", "application/yaml", junk(10)]))
             }
             request.body = .bytes(ByteBuffer(bytes: body))
@@ -122,8 +134,10 @@ struct AuthenticatedFuzzTests {
                 request.headers.add(name: "authorization", value: "Bearer " + token)
             } else {
                 let mailbox = rawPath.contains("/ALICE/") ? "ALICE" : "BOB"
-                request.headers.add(name: "authorization", value: MeshTokenFactory.header(
-                    mailbox: mailbox, password: TestBroker.mailboxPasswords[mailbox] ?? "", sharedKey: "TestKey", now: SystemClock.now()))
+                request.headers.add(
+                    name: "authorization",
+                    value: MeshTokenFactory.header(
+                        mailbox: mailbox, password: TestBroker.mailboxPasswords[mailbox] ?? "", sharedKey: "TestKey", now: SystemClock.now()))
                 request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
             }
             do {
@@ -147,12 +161,16 @@ struct AuthenticatedFuzzTests {
             let data = try JSONSerialization.data(withJSONObject: mutate(original))
             try data.write(to: mutated.appendingPathComponent("directory.yaml"))  // JSON is YAML
             let validated = try HandoverCommand.run(["routes", "validate", mutated.path])
-            #expect(validated.status == 0 || validated.status == 1, "round \(round): routes validate exited \(validated.status): \(validated.output.suffix(300))")
+            #expect(
+                validated.status == 0 || validated.status == 1,
+                "round \(round): routes validate exited \(validated.status): \(validated.output.suffix(300))")
         }
 
         // Still serving: a clean round trip.
         let after = try #require(try await client.send(from: "ALICE", to: "BOB", body: Array("after".utf8)))
-        #expect(try await client.request(.GET, "/messageexchange/BOB/inbox/\(after)", as: "BOB", headers: [("accept-encoding", "identity")]).body == Array("after".utf8))
+        #expect(
+            try await client.request(.GET, "/messageexchange/BOB/inbox/\(after)", as: "BOB", headers: [("accept-encoding", "identity")]).body
+                == Array("after".utf8))
         let peak = try #require(peakResidentMiB(pid: broker.process.processIdentifier))
         #expect(peak < 400, "broker peak memory \(peak) MiB")
         print("authenticated bad-input test: \(count) requests, statuses \(statuses.sorted { $0.key < $1.key }), broker peak \(Int(peak)) MiB")

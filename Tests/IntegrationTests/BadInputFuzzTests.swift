@@ -34,9 +34,12 @@ struct BadInputFuzzTests {
         let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
         try pki.initialise(mailboxes: [])
         let broker = try BrokerProcess(
-            arguments: ["--tls", "off", "--routes", routes.path, "--max-request-bytes", "200000",
-                        "--receipt-cert", pki.folder.appendingPathComponent("receipts.pem").path, "--receipt-key", pki.folder.appendingPathComponent("receipts.key").path,
-                        "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey"],
+            arguments: [
+                "--tls", "off", "--routes", routes.path, "--max-request-bytes", "200000",
+                "--receipt-cert", pki.folder.appendingPathComponent("receipts.pem").path, "--receipt-key",
+                pki.folder.appendingPathComponent("receipts.key").path,
+                "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey",
+            ],
             environment: TestBroker.passwords,
             logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
@@ -62,15 +65,21 @@ struct BadInputFuzzTests {
                 (.POST, "/messageexchange/\(mailbox)"), (.POST, "/messageexchange/\(mailbox)/outbox"), (.POST, "/messageexchange/\(mailbox)/outbox"),
                 (.POST, "/messageexchange/\(mailbox)/outbox/\(id)/\(pick(["2", "0", "-1", "99999999999", junk(5)]))"),
                 (.GET, "/messageexchange/\(mailbox)/inbox"),
-                (.GET, "/messageexchange/\(mailbox)/inbox?max_results=\(pick(["10", "0", "-5", "abc", "99999999999999999999"]))&continue_from=\(junk(60))&workflow_filter=\(junk(8))"),
+                (
+                    .GET,
+                    "/messageexchange/\(mailbox)/inbox?max_results=\(pick(["10", "0", "-5", "abc", "99999999999999999999"]))"
+                        + "&continue_from=\(junk(60))&workflow_filter=\(junk(8))"
+                ),
                 (.GET, "/messageexchange/\(mailbox)/inbox/\(id)"), (.HEAD, "/messageexchange/\(mailbox)/inbox/\(id)"),
                 (.GET, "/messageexchange/\(mailbox)/inbox/\(id)/\(pick(["1", "2", "0", junk(4)]))"),
                 (.PUT, "/messageexchange/\(mailbox)/inbox/\(id)/status/acknowledged"), (.GET, "/messageexchange/\(mailbox)/count"),
-                (.GET, "/messageexchange/\(mailbox)/outbox/tracking?messageID=\(id)"), (.GET, "/messageexchange/\(mailbox)/outbox/tracking/\(junk(10))"),
+                (.GET, "/messageexchange/\(mailbox)/outbox/tracking?messageID=\(id)"),
+                (.GET, "/messageexchange/\(mailbox)/outbox/tracking/\(junk(10))"),
                 (.POST, "/messageexchange/\(mailbox)/inbox/\(id)/responsibility"), (.POST, "/messageexchange/\(mailbox)/inbox/\(id)/outcome"),
                 (.GET, "/messageexchange/\(mailbox)/outbox/\(id)/receipt"), (.GET, "/messageexchange/endpointlookup/\(junk(6))/\(junk(6))"),
                 (.GET, "/messageexchange/workflowsearch/\(junk(10))"), (.PUT, "/admin/directory"), (.DELETE, "/admin/\(junk(8))/\(junk(8))"),
-                (.POST, "/admin/alerts/\(junk(10))/acknowledge"), (.GET, "/\(junk(30))"), (.GET, "/messageexchange/\(mailbox)/inbox/../../admin/directory"),
+                (.POST, "/admin/alerts/\(junk(10))/acknowledge"), (.GET, "/\(junk(30))"),
+                (.GET, "/messageexchange/\(mailbox)/inbox/../../admin/directory"),
                 (.GET, "/metrics"),
             ]
             let (method, rawPath) = pick(routes)
@@ -78,19 +87,36 @@ struct BadInputFuzzTests {
             var request = HTTPClientRequest(url: base + path)
             request.method = Int.random(in: 0..<4, using: &rng) == 0 ? pick([.GET, .POST, .PUT, .HEAD, .DELETE, .PATCH]) : method
             let tokenMailbox = mailbox.uppercased()
-            let validToken = MeshTokenFactory.header(mailbox: tokenMailbox, password: passwords[tokenMailbox] ?? "x", sharedKey: "TestKey", now: SystemClock.now())
+            let validToken = MeshTokenFactory.header(
+                mailbox: tokenMailbox, password: passwords[tokenMailbox] ?? "x", sharedKey: "TestKey", now: SystemClock.now())
             let token = pick([validToken, validToken, replayable ?? validToken, "NHSMESH \(junk(60))", junk(20), "Bearer \(junk(30))"])
             replayable = validToken
             request.headers.add(name: "authorization", value: token)
-            request.headers.add(name: "accept", value: pick(["application/vnd.mesh.v2+json", "application/json", "application/vnd.mesh.v9+json", "application/vnd.mesh.vX+xml", junk(20)]))
-            if Bool.random(using: &rng) { request.headers.add(name: "mex-to", value: pick(["BOB", "X27", "AREA:\(junk(5))", "POSTCODE:\(junk(4))", junk(30), "https://x"])) }
-            if Bool.random(using: &rng) { request.headers.add(name: "mex-workflowid", value: pick(["WF", "WF_ACK", junk(40), String(repeating: "W", count: 400)])) }
-            if Bool.random(using: &rng) { request.headers.add(name: "mex-chunk-range", value: pick(["1:1", "1:2", "2:2", "0:0", "a:b", "1:-1", "99999:1", "1:99999999", junk(8)])) }
+            request.headers.add(
+                name: "accept",
+                value: pick([
+                    "application/vnd.mesh.v2+json", "application/json", "application/vnd.mesh.v9+json", "application/vnd.mesh.vX+xml", junk(20),
+                ]))
+            if Bool.random(using: &rng) {
+                request.headers.add(name: "mex-to", value: pick(["BOB", "X27", "AREA:\(junk(5))", "POSTCODE:\(junk(4))", junk(30), "https://x"]))
+            }
+            if Bool.random(using: &rng) {
+                request.headers.add(name: "mex-workflowid", value: pick(["WF", "WF_ACK", junk(40), String(repeating: "W", count: 400)]))
+            }
+            if Bool.random(using: &rng) {
+                request.headers.add(
+                    name: "mex-chunk-range", value: pick(["1:1", "1:2", "2:2", "0:0", "a:b", "1:-1", "99999:1", "1:99999999", junk(8)]))
+            }
             if Bool.random(using: &rng) { request.headers.add(name: "content-encoding", value: pick(["gzip", "br", "identity", junk(6)])) }
-            if Bool.random(using: &rng) { request.headers.add(name: pick(["mex-subject", "mex-localid", "mex-filename", "mex-content-checksum", "if-match", "content-type"]), value: junk(120)) }
+            if Bool.random(using: &rng) {
+                request.headers.add(
+                    name: pick(["mex-subject", "mex-localid", "mex-filename", "mex-content-checksum", "if-match", "content-type"]), value: junk(120))
+            }
             let body: [UInt8] = pick([
-                [], Array(junk(200).utf8), validGzip, Array(validGzip.prefix(validGzip.count / 2)), Array(#"{"decision":"accept","by":{"name":"x"}}"#.utf8),
-                (0..<Int.random(in: 0...5000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }, [UInt8](repeating: 1, count: 210_000),
+                [], Array(junk(200).utf8), validGzip, Array(validGzip.prefix(validGzip.count / 2)),
+                Array(#"{"decision":"accept","by":{"name":"x"}}"#.utf8),
+                (0..<Int.random(in: 0...5000, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) },
+                [UInt8](repeating: 1, count: 210_000),
             ])
             if !body.isEmpty || Bool.random(using: &rng) { request.body = .bytes(ByteBuffer(bytes: body)) }
             do {
@@ -105,7 +131,9 @@ struct BadInputFuzzTests {
             }
         }
         #expect(broker.process.isRunning, "the broker crashed")
-        #expect(statuses.filter { (400..<500).contains($0.key) && $0.key != 404 }.values.reduce(0, +) > count / 4, "too few requests reached the handlers")
+        #expect(
+            statuses.filter { (400..<500).contains($0.key) && $0.key != 404 }.values.reduce(0, +) > count / 4, "too few requests reached the handlers"
+        )
         let health = try await client.request(.GET, "/health", as: "ALICE")
         #expect(health.status == 200)
         // It still works: a fresh message round-trips and the seed message is intact.

@@ -35,8 +35,9 @@ struct BenchSmokeTests {
     /// The default path measured: sends over mutual TLS (a fresh development PKI, one organisation
     /// certificate, keep-alive) succeed without a failure.
     @Test(.timeLimit(.minutes(2))) func sendsOverMutualTLSSucceed() throws {
-        let run = try HandoverCommand.run(["bench", "--mode", "send", "--tls", "mutual", "--duration", "2", "--warmup", "0", "--clients", "8"],
-                                          includeErrors: false)
+        let run = try HandoverCommand.run(
+            ["bench", "--mode", "send", "--tls", "mutual", "--duration", "2", "--warmup", "0", "--clients", "8"],
+            includeErrors: false)
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("mutual TLS"), "\(run.output)")
         let row = run.output.split(separator: "\n").first { $0.hasPrefix("send ") }?.split(separator: " ", omittingEmptySubsequences: true)

@@ -24,10 +24,14 @@ struct ConfigurationRefusalTests {
         Case(arguments: [], environment: ["HANDOVER_RATE_LIMIT": "fast"], expected: ["HANDOVER_RATE_LIMIT"]),
         Case(arguments: ["--tls", "maybe"], environment: [:], expected: ["--tls", "mutual, server, off"]),
         Case(arguments: ["--routes", "/nonexistent/routes"], environment: [:], expected: ["--routes", "/nonexistent/routes", "does not exist"]),
-        Case(arguments: ["--database", "sqlite:/nonexistent/folder/h.sqlite"], environment: [:], expected: ["--database", "/nonexistent/folder", "does not exist"]),
-        Case(arguments: ["--receipt-cert", "/nonexistent/receipts.pem"], environment: [:], expected: ["--receipt-cert", "/nonexistent/receipts.pem"]),
-        Case(arguments: ["--tls", "server", "--cert", "/nonexistent/server.pem", "--key", "/nonexistent/server.key"], environment: [:],
-             expected: ["--cert", "/nonexistent/server.pem"]),
+        Case(
+            arguments: ["--database", "sqlite:/nonexistent/folder/h.sqlite"], environment: [:],
+            expected: ["--database", "/nonexistent/folder", "does not exist"]),
+        Case(
+            arguments: ["--receipt-cert", "/nonexistent/receipts.pem"], environment: [:], expected: ["--receipt-cert", "/nonexistent/receipts.pem"]),
+        Case(
+            arguments: ["--tls", "server", "--cert", "/nonexistent/server.pem", "--key", "/nonexistent/server.key"], environment: [:],
+            expected: ["--cert", "/nonexistent/server.pem"]),
         Case(arguments: ["--sandbox", "--host", "0.0.0.0"], environment: [:], expected: ["--sandbox", "loopback"]),
     ]
 
@@ -36,8 +40,10 @@ struct ConfigurationRefusalTests {
         let (folder, routes) = try TestBroker.folderWithRoutes("config")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BrokerProcess.binaryPath())
-        var arguments = ["serve", "--port", "0", "--tls", "off", "--routes", routes.path,
-                         "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path]
+        var arguments = [
+            "serve", "--port", "0", "--tls", "off", "--routes", routes.path,
+            "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path,
+        ]
         arguments += c.arguments
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("HANDOVER_") || $0.key == "HANDOVER_BINARY" }
@@ -60,25 +66,30 @@ struct ConfigurationRefusalTests {
     @Test func sandboxIsRefusedOnAStoreAProductionBrokerUsed() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("sandbox-store")
         let database = "sqlite:" + folder.appendingPathComponent("h.sqlite").path
-        let production = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "K"],
-                                           environment: TestBroker.passwords, logURL: folder.appendingPathComponent("production.log"))
+        let production = try BrokerProcess(
+            arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "K"],
+            environment: TestBroker.passwords, logURL: folder.appendingPathComponent("production.log"))
         production.terminate()
         #expect(throws: BrokerProcessError.self) {
-            _ = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--sandbox"],
-                                  environment: TestBroker.passwords, logURL: folder.appendingPathComponent("sandbox.log"))
+            _ = try BrokerProcess(
+                arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--sandbox"],
+                environment: TestBroker.passwords, logURL: folder.appendingPathComponent("sandbox.log"))
         }
         let log = try String(contentsOf: folder.appendingPathComponent("sandbox.log"), encoding: .utf8)
         #expect(log.contains("first used by a production broker"))
         // Said explicitly, it is allowed.
-        let forced = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--sandbox", "--force-sandbox"],
-                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("forced.log"))
+        let forced = try BrokerProcess(
+            arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--sandbox", "--force-sandbox"],
+            environment: TestBroker.passwords, logURL: folder.appendingPathComponent("forced.log"))
         forced.terminate()
     }
 
     @Test func aTokenSpentBeforeARestartIsStillRefusedAfterIt() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("replay-restart")
-        let arguments = ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path,
-                         "--shared-key", "TestKey"]
+        let arguments = [
+            "--tls", "off", "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path,
+            "--shared-key", "TestKey",
+        ]
         let token = MeshTokenFactory.header(mailbox: "ALICE", password: "alice-secret", sharedKey: "TestKey", now: SystemClock.now())
         func count(_ broker: BrokerProcess) async throws -> Int {
             let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: [:], sharedKey: "TestKey")

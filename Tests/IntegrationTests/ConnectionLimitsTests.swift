@@ -2,6 +2,7 @@ import Foundation
 import HandoverServer
 import HandoverTestSupport
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,9 +21,12 @@ struct ConnectionLimitsTests {
 
     @Test func oversizedHeadersAreRefusedAndTheServerCarriesOn() throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("limits")
-        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--max-header-bytes", "8192",
-                                                   "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "K"],
-                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("log"))
+        let broker = try BrokerProcess(
+            arguments: [
+                "--tls", "off", "--routes", routes.path, "--max-header-bytes", "8192",
+                "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "K",
+            ],
+            environment: TestBroker.passwords, logURL: folder.appendingPathComponent("log"))
         defer { broker.terminate() }
         let big = try rawRequest(port: broker.port, "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 20_000) + "\r\n\r\n")
         #expect(big.hasPrefix("HTTP/1.1 400") || big.hasPrefix("HTTP/1.1 431"), "\(big.prefix(40))")
@@ -66,9 +70,12 @@ struct ConnectionGuardTests {
 
     func broker(_ name: String, _ extra: [String]) throws -> (BrokerProcess, URL) {
         let (folder, routes) = try TestBroker.folderWithRoutes(name)
-        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--shared-key", "TestKey",
-                                                   "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path] + extra,
-                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("log"))
+        let broker = try BrokerProcess(
+            arguments: [
+                "--tls", "off", "--routes", routes.path, "--shared-key", "TestKey",
+                "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path,
+            ] + extra,
+            environment: TestBroker.passwords, logURL: folder.appendingPathComponent("log"))
         return (broker, folder)
     }
 
@@ -105,10 +112,13 @@ struct ConnectionGuardTests {
         let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
         try pki.initialise(mailboxes: [])
         let p = pki.folder.path
-        let broker = try BrokerProcess(arguments: ["--tls", "server", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
-                                                   "--routes", routes.path, "--shared-key", "TestKey", "--first-request-timeout", "2",
-                                                   "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path],
-                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("log"))
+        let broker = try BrokerProcess(
+            arguments: [
+                "--tls", "server", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
+                "--routes", routes.path, "--shared-key", "TestKey", "--first-request-timeout", "2",
+                "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path,
+            ],
+            environment: TestBroker.passwords, logURL: folder.appendingPathComponent("log"))
         defer { broker.terminate() }
         let fd = try connectSocket(broker.port, receiveTimeout: 6)
         defer { close(fd) }
@@ -131,14 +141,17 @@ struct ConnectionGuardTests {
     @Test func aClientThatNeverReadsItsResponseIsDropped() async throws {
         let (broker, _) = try broker("slow-reader", ["--write-stall-timeout", "2"])
         defer { broker.terminate() }
-        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let client = MeshWireClient(
+            http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         let size = 8 << 20
         let id = try #require(try await client.send(from: "ALICE", to: "BOB", body: [UInt8](repeating: 7, count: size)))
         let fd = try connectSocket(broker.port, receiveTimeout: 8, receiveBuffer: 4096)
         defer { close(fd) }
         let token = MeshTokenFactory.header(mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClock.now())
-        write(fd, "GET /messageexchange/BOB/inbox/\(id) HTTP/1.1\r\nHost: x\r\nAccept: application/vnd.mesh.v2+json\r\n"
-              + "Accept-Encoding: identity\r\nAuthorization: \(token)\r\n\r\n")
+        write(
+            fd,
+            "GET /messageexchange/BOB/inbox/\(id) HTTP/1.1\r\nHost: x\r\nAccept: application/vnd.mesh.v2+json\r\n"
+                + "Accept-Encoding: identity\r\nAuthorization: \(token)\r\n\r\n")
         try await Task.sleep(for: .seconds(5))  // never reading, past the stall timeout
         let (bytes, closed) = readUntilClosed(fd)
         #expect(closed && bytes < size, "read \(bytes) of \(size) bytes; closed: \(closed)")
@@ -154,7 +167,9 @@ func loopbackSocket(port: Int, receiveTimeout: Int = 5, receiveBuffer: Int32? = 
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = in_port_t(UInt16(port).bigEndian)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
     guard connected == 0 else {
         close(fd)
         throw BrokerProcessError("connect failed")

@@ -12,8 +12,10 @@ struct CrashDurabilityTests {
 
     @Test func acceptedMessagesSurviveKillNine() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("crash")
-        let arguments = ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path,
-                         "--shared-key", "TestKey"]
+        let arguments = [
+            "--tls", "off", "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path,
+            "--shared-key", "TestKey",
+        ]
         let environment = TestBroker.passwords
         let http = HTTPClient.shared
 
@@ -24,10 +26,12 @@ struct CrashDurabilityTests {
         let rounds = Int(ProcessInfo.processInfo.environment["HANDOVER_CRASH_ROUNDS"] ?? "") ?? 3
         for round in 0..<rounds {
             let broker = try BrokerProcess(arguments: arguments, environment: environment, logURL: folder.appendingPathComponent("broker.log"))
-            let client = MeshWireClient(http: http, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+            let client = MeshWireClient(
+                http: http, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
             // A chunked upload that never completes: must never be visible.
-            let first = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
-                                                 headers: [("mex-to", "BOB"), ("mex-workflowid", "WF"), ("mex-chunk-range", "1:2")], body: [1, 2, 3])
+            let first = try await client.request(
+                .POST, "/messageexchange/ALICE/outbox", as: "ALICE",
+                headers: [("mex-to", "BOB"), ("mex-workflowid", "WF"), ("mex-chunk-range", "1:2")], body: [1, 2, 3])
             if let id = (try JSONSerialization.jsonObject(with: Data(first.body)) as? [String: Any])?["message_id"] as? String { partial.append(id) }
             // Acknowledge one message from the previous round, then crash while senders are busy.
             if let old = accepted.value.withLock({ $0.keys.sorted().first(where: { !acknowledged.contains($0) }) }) {
@@ -66,7 +70,8 @@ struct CrashDurabilityTests {
 
         let broker = try BrokerProcess(arguments: arguments, environment: environment, logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
-        let client = MeshWireClient(http: http, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let client = MeshWireClient(
+            http: http, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         let snapshot = accepted.value.withLock { $0 }
         #expect(snapshot.count > 20, "the load was too light to mean anything: \(snapshot.count) accepted")
         let inbox = Set(try await client.inbox("BOB"))
@@ -84,7 +89,10 @@ struct CrashDurabilityTests {
             let r = try await client.request(.GET, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
             #expect(r.status == 410)
         }
-        print("crash test: \(rounds) kill -9 rounds, \(snapshot.count) accepted messages verified, \(acknowledged.count) acknowledged, \(partial.count) partial")
+        print(
+            "crash test: \(rounds) kill -9 rounds, \(snapshot.count) accepted messages verified, \(acknowledged.count)"
+                + " acknowledged, \(partial.count) partial"
+        )
     }
 }
 

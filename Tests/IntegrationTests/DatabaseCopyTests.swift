@@ -6,7 +6,9 @@ import Testing
 /// `handover db copy` moves a real installation from SQLite to PostgreSQL: every unacknowledged
 /// message downloadable byte for byte from a broker on PostgreSQL, acknowledged ones still gone,
 /// new messages after the old ones, and a second copy into the same database refused.
-@Suite("handover db copy", .serialized, .enabled(if: PostgresTestServer.url != nil, "HANDOVER_TEST_POSTGRES_URL is not set; scripts/test starts a PostgreSQL cluster and sets it"))
+@Suite(
+    "handover db copy", .serialized,
+    .enabled(if: PostgresTestServer.url != nil, "HANDOVER_TEST_POSTGRES_URL is not set; scripts/test starts a PostgreSQL cluster and sets it"))
 struct DatabaseCopyTests {
     @Test func copiesAnInstallationFromSQLiteToPostgreSQL() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("copy")
@@ -15,10 +17,12 @@ struct DatabaseCopyTests {
         var kept: [String: [UInt8]] = [:]
         var acknowledged: [String] = []
         do {
-            let broker = try BrokerProcess(arguments: common + ["--database", sqlite], environment: TestBroker.passwords,
-                                           logURL: folder.appendingPathComponent("sqlite.log"))
+            let broker = try BrokerProcess(
+                arguments: common + ["--database", sqlite], environment: TestBroker.passwords,
+                logURL: folder.appendingPathComponent("sqlite.log"))
             defer { broker.terminate() }
-            let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+            let client = MeshWireClient(
+                http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
             for i in 0..<30 {
                 // Every tenth message spans three 1 MiB segments.
                 var body = [UInt8](repeating: UInt8(i), count: i % 10 == 0 ? 2_500_000 : 100 + i)
@@ -40,10 +44,13 @@ struct DatabaseCopyTests {
         let again = try runHandover(["db", "copy", "--from", sqlite, "--to", target])
         #expect(again.status != 0 && again.output.contains("copy into an empty database"))
 
-        let broker = try BrokerProcess(arguments: common + ["--database", target, "--data-dir", folder.appendingPathComponent("pg-data").path], environment: TestBroker.passwords,
-                                       logURL: folder.appendingPathComponent("postgres.log"))
+        let broker = try BrokerProcess(
+            arguments: common + ["--database", target, "--data-dir", folder.appendingPathComponent("pg-data").path],
+            environment: TestBroker.passwords,
+            logURL: folder.appendingPathComponent("postgres.log"))
         defer { broker.terminate() }
-        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let client = MeshWireClient(
+            http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         let inbox = try await client.inbox("BOB")
         #expect(Set(inbox) == Set(kept.keys))
         for (id, body) in kept {

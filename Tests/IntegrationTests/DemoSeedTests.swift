@@ -25,11 +25,13 @@ struct DemoSeedTests {
         let (crossings, offSystem) = (numbers[0], numbers[1])
         #expect(crossings > 400 && offSystem >= 1, "\(line)")
 
-        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", Self.routes, "--database", database],
-                                       environment: ["ONCALL_WEBHOOK_SECRET": "demo-" + UUID().uuidString],
-                                       logURL: folder.appendingPathComponent("broker.log"))
+        let broker = try BrokerProcess(
+            arguments: ["--tls", "off", "--routes", Self.routes, "--database", database],
+            environment: ["ONCALL_WEBHOOK_SECRET": "demo-" + UUID().uuidString],
+            logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
-        let token = try String(contentsOf: folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try String(contentsOf: folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         func get(_ path: String) async throws -> [String: Any] {
             var request = HTTPClientRequest(url: "http://127.0.0.1:\(broker.port)" + path)
             request.headers.add(name: "authorization", value: "Bearer " + token)
@@ -68,7 +70,8 @@ struct DemoSeedTests {
                 if let n = subject.nhsNumber { #expect(n.hasPrefix("999") && (try? NHSNumber.parse(n, allowTestNumbers: true).get()) != nil) }
             }
             #expect(!c.payload.contains("999") && c.message.createdAt < until)
-            #expect([c.downloadedAt, c.acknowledgedAt, c.decision?.at, c.outcomeAt].allSatisfy { ($0 ?? c.message.createdAt) >= c.message.createdAt })
+            #expect(
+                [c.downloadedAt, c.acknowledgedAt, c.decision?.at, c.outcomeAt].allSatisfy { ($0 ?? c.message.createdAt) >= c.message.createdAt })
             // Only the last two days are left for the escalation scheduler.
             #expect(c.message.escalationPolicy == nil || c.message.createdAt >= until.adding(seconds: -DemoTraffic.liveSeconds))
         }

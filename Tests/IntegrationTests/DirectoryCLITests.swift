@@ -41,10 +41,12 @@ struct DirectoryCLITests {
         try "organisations:\n  - {code: A, name: x, domain: nhs\n".write(to: broken, atomically: true, encoding: .utf8)
         let syntax = try HandoverCommand.run(["routes", "validate", broken.path])
         // Yams reports the line and column ("3:1: error: …").
-        #expect(syntax.status == 1 && syntax.output.contains("broken.yaml") && syntax.output.range(of: #"\d+:\d+"#, options: .regularExpression) != nil,
-                "\(syntax.output)")
+        #expect(
+            syntax.status == 1 && syntax.output.contains("broken.yaml") && syntax.output.range(of: #"\d+:\d+"#, options: .regularExpression) != nil,
+            "\(syntax.output)")
         let noPKI = try HandoverCommand.run(["certs", "issue", "BOB", "--folder", folder.appendingPathComponent("no-pki").path])
-        #expect(noPKI.status != 0 && noPKI.output.contains("no such file or folder") && !noPKI.output.contains("NSCocoaErrorDomain"), "\(noPKI.output)")
+        #expect(
+            noPKI.status != 0 && noPKI.output.contains("no such file or folder") && !noPKI.output.contains("NSCocoaErrorDomain"), "\(noPKI.output)")
         let missingStore = folder.appendingPathComponent("typo.sqlite")
         let list = try HandoverCommand.run(["admin", "token", "list", "--database", "sqlite:" + missingStore.path])
         #expect(list.status != 0 && list.output.contains("no store there"))
@@ -67,17 +69,21 @@ struct DirectoryCLITests {
         let tokenLine = try #require(token.out.split(separator: "\n").last.map(String.init))
         #expect(tokenLine.hasPrefix("hvt_"))
 
-        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey"],
-                                       environment: env, logURL: folder.appendingPathComponent("broker.log"))
+        let broker = try BrokerProcess(
+            arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--shared-key", "TestKey"],
+            environment: env, logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
-        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let client = MeshWireClient(
+            http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         #expect(try await client.send(from: "ALICE", to: "CAROL", body: [1]) == nil)
 
         // Let ALICE send WF to CAROL's organisation too, through the CLI.
-        try TestBroker.defaultRoutes.replacingOccurrences(of: "{id: WF, senders: [ALICE], receivers: [X27], expiry: 1h}",
-                                                          with: "{id: WF, senders: [ALICE], receivers: [X27, X28], expiry: 1h}")
-            .replacingOccurrences(of: "{id: WF_ACK, senders: [X27], receivers: [ALICE]}", with: "{id: WF_ACK, senders: [X27, X28], receivers: [ALICE]}")
-            .write(to: edited.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
+        try TestBroker.defaultRoutes.replacingOccurrences(
+            of: "{id: WF, senders: [ALICE], receivers: [X27], expiry: 1h}",
+            with: "{id: WF, senders: [ALICE], receivers: [X27, X28], expiry: 1h}"
+        )
+        .replacingOccurrences(of: "{id: WF_ACK, senders: [X27], receivers: [ALICE]}", with: "{id: WF_ACK, senders: [X27, X28], receivers: [ALICE]}")
+        .write(to: edited.appendingPathComponent("d.yaml"), atomically: true, encoding: .utf8)
         let diff = try run(["routes", "diff", edited.path, "--database", database])
         #expect(diff.out.contains("changed workflow WF (receivers)"))
         let imported = try run(["routes", "import", edited.path, "--database", database], environment: env)

@@ -16,11 +16,15 @@ struct DiskFullTests {
         try FileManager.default.createDirectory(at: small, withIntermediateDirectories: true)
         try Mounts.mount(["-t", "tmpfs", "-o", "size=24m", "tmpfs", small.path])
         defer { Mounts.unmount(small.path) }
-        let arguments = ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + small.appendingPathComponent("h.sqlite").path,
-                         "--shared-key", "TestKey", "--rate-limit", "0"]
-        var broker: BrokerProcess? = try BrokerProcess(arguments: arguments, environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
+        let arguments = [
+            "--tls", "off", "--routes", routes.path, "--database", "sqlite:" + small.appendingPathComponent("h.sqlite").path,
+            "--shared-key", "TestKey", "--rate-limit", "0",
+        ]
+        var broker: BrokerProcess? = try BrokerProcess(
+            arguments: arguments, environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
         defer { broker?.terminate() }
-        var client = MeshWireClient(http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(broker!.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        var client = MeshWireClient(
+            http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(broker!.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
 
         // Fill it: four senders at a time, 256 KiB each, until refusals come (at most 400 sends).
         var accepted: [String: [UInt8]] = [:]
@@ -34,9 +38,12 @@ struct DiskFullTests {
                         // 32 random bytes repeated: unique per message, cheap to make (a debug build makes 1 MiB of random bytes a round slowly).
                         let seed = (0..<32).map { _ in UInt8.random(in: 0...255) }
                         let body = Array([[UInt8]](repeating: seed, count: 262_144 / 32).joined())
-                        let r = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
-                                                         headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: body)
-                        return (body, (r.status, Dictionary(r.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a }), r.body))
+                        let r = try await client.request(
+                            .POST, "/messageexchange/ALICE/outbox", as: "ALICE",
+                            headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: body)
+                        return (
+                            body, (r.status, Dictionary(r.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a }), r.body)
+                        )
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -73,7 +80,12 @@ struct DiskFullTests {
         var recovered: String?
         for _ in 0..<40 where recovered == nil {
             let body = Array("after the disk grew".utf8)
-            if let id = try await client.send(from: "ALICE", to: "BOB", body: body) { recovered = id; accepted[id] = body } else { try await Task.sleep(for: .milliseconds(250)) }
+            if let id = try await client.send(from: "ALICE", to: "BOB", body: body) {
+                recovered = id
+                accepted[id] = body
+            } else {
+                try await Task.sleep(for: .milliseconds(250))
+            }
         }
         #expect(recovered != nil, "sends still refused after the disk grew")
 
@@ -81,19 +93,27 @@ struct DiskFullTests {
         for restart in [false, true] {
             if restart {
                 broker?.terminate()
-                broker = try BrokerProcess(arguments: arguments, environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
-                client = MeshWireClient(http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(broker!.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+                broker = try BrokerProcess(
+                    arguments: arguments, environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
+                client = MeshWireClient(
+                    http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(broker!.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey"
+                )
             }
             let inbox = Set(try await client.inbox("BOB"))
-            #expect(inbox == Set(accepted.keys).subtracting(acknowledged), "restart \(restart): \(inbox.count) in the inbox, \(accepted.count - acknowledged.count) expected")
+            #expect(
+                inbox == Set(accepted.keys).subtracting(acknowledged),
+                "restart \(restart): \(inbox.count) in the inbox, \(accepted.count - acknowledged.count) expected")
             for (id, body) in accepted where !acknowledged.contains(id) {
-                let download = try await client.request(.GET, "/messageexchange/BOB/inbox/\(id)", as: "BOB", headers: [("accept-encoding", "identity")])
+                let download = try await client.request(
+                    .GET, "/messageexchange/BOB/inbox/\(id)", as: "BOB", headers: [("accept-encoding", "identity")])
                 #expect(download.status == 200 && download.body == body, "\(id) after restart \(restart)")
             }
         }
-        print("disk full: \(accepted.count) accepted (\(accepted.count - 1) before the disk filled), \(refusals.count) refused with 503 storage-full, "
-              + "\(acknowledged.count) acknowledged while full, all verified byte for byte before and after a restart")
+        print(
+            "disk full: \(accepted.count) accepted (\(accepted.count - 1) before the disk filled), \(refusals.count) refused with 503 storage-full, "
+                + "\(acknowledged.count) acknowledged while full, all verified byte for byte before and after a restart")
         let log = (try? String(contentsOf: folder.appendingPathComponent("broker.log"), encoding: .utf8)) ?? ""
-        #expect(!log.contains("unhandled error"), "a 500 was logged: \(log.components(separatedBy: "\n").filter { $0.contains("unhandled") }.prefix(3))")
+        #expect(
+            !log.contains("unhandled error"), "a 500 was logged: \(log.components(separatedBy: "\n").filter { $0.contains("unhandled") }.prefix(3))")
     }
 }

@@ -22,10 +22,13 @@ struct GracefulShutdownTests {
     @Test func sigtermUnderLoadFinishesWhatIsInFlightAndLosesNothing() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("sigterm")
         let database = folder.appendingPathComponent("h.sqlite")
-        let arguments = ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + database.path, "--shared-key", "TestKey", "--rate-limit", "0"]
+        let arguments = [
+            "--tls", "off", "--routes", routes.path, "--database", "sqlite:" + database.path, "--shared-key", "TestKey", "--rate-limit", "0",
+        ]
         let broker = try BrokerProcess(arguments: arguments, environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
-        let client = MeshWireClient(http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let client = MeshWireClient(
+            http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         let outcomes = Outcomes()
 
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -36,9 +39,12 @@ struct GracefulShutdownTests {
                         let seed = (0..<32).map { _ in UInt8.random(in: 0...255) }
                         let body = Array([[UInt8]](repeating: seed, count: 4096 / 32).joined())
                         do {
-                            let r = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
-                                                             headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: body, timeout: .seconds(5))
-                            if r.status == 202, let id = (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message_id"] as? String {
+                            let r = try await client.request(
+                                .POST, "/messageexchange/ALICE/outbox", as: "ALICE",
+                                headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: body, timeout: .seconds(5))
+                            if r.status == 202,
+                                let id = (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message_id"] as? String
+                            {
                                 outcomes.accepted.withLock { $0[id] = body }
                             } else if r.status >= 500 {
                                 outcomes.serverErrors.withLock { $0.append(r.status) }
@@ -75,16 +81,19 @@ struct GracefulShutdownTests {
         #expect(wal == 0, "the WAL was left with \(wal ?? -1) bytes: the store was not checkpointed on the way out")
 
         let accepted = outcomes.accepted.withLock { $0 }
-        let restarted = try BrokerProcess(arguments: arguments, environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker2.log"))
+        let restarted = try BrokerProcess(
+            arguments: arguments, environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker2.log"))
         defer { restarted.terminate() }
-        let again = MeshWireClient(http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(restarted.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let again = MeshWireClient(
+            http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(restarted.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         let inbox = Set(try await again.inbox("BOB"))
         #expect(Set(accepted.keys).isSubset(of: inbox), "\(Set(accepted.keys).subtracting(inbox).count) accepted messages missing after the restart")
         for (id, body) in accepted.prefix(200) {
             let download = try await again.request(.GET, "/messageexchange/BOB/inbox/\(id)", as: "BOB", headers: [("accept-encoding", "identity")])
             #expect(download.status == 200 && download.body == body, "\(id)")
         }
-        print("graceful shutdown: \(accepted.count) accepted, \(inbox.count) in the inbox after restart, "
-              + "\(outcomes.refusedAfterStop.withLock { $0 }) senders turned away once the listener closed, no 5xx")
+        print(
+            "graceful shutdown: \(accepted.count) accepted, \(inbox.count) in the inbox after restart, "
+                + "\(outcomes.refusedAfterStop.withLock { $0 }) senders turned away once the listener closed, no 5xx")
     }
 }

@@ -15,9 +15,10 @@ let haproxyPath = ["/usr/sbin/haproxy", "/usr/bin/haproxy"].first { FileManager.
 /// PostgreSQL database, behind HAProxy with the repository's own deploy/haproxy.cfg (addresses
 /// rewritten to loopback). TLS passes through, so client certificates are checked by the brokers;
 /// with one broker killed, traffic carries on through the other.
-@Suite("TLS-passthrough load balancer", .serialized,
-       .enabled(if: PostgresTestServer.url != nil, "HANDOVER_TEST_POSTGRES_URL is not set; scripts/test starts a PostgreSQL cluster and sets it"),
-       .enabled(if: haproxyPath != nil, "haproxy is not installed; scripts/test installs it from Debian's packages"))
+@Suite(
+    "TLS-passthrough load balancer", .serialized,
+    .enabled(if: PostgresTestServer.url != nil, "HANDOVER_TEST_POSTGRES_URL is not set; scripts/test starts a PostgreSQL cluster and sets it"),
+    .enabled(if: haproxyPath != nil, "haproxy is not installed; scripts/test installs it from Debian's packages"))
 struct LoadBalancerTests {
     @Test func mutualTLSPassesThroughAndSurvivesALostReplica() async throws {
         let database = try await PostgresTestServer.newDatabase()
@@ -26,16 +27,24 @@ struct LoadBalancerTests {
         try pki.initialise(mailboxes: ["ALICE", "BOB", "CAROL"].map(MailboxID.init))
         let p = pki.folder.path
         func broker(_ name: String) throws -> BrokerProcess {
-            try BrokerProcess(arguments: ["--tls", "mutual", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
-                                          "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey"],
-                              environment: TestBroker.passwords, logURL: folder.appendingPathComponent("\(name).log"))
+            try BrokerProcess(
+                arguments: [
+                    "--tls", "mutual", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
+                    "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path, "--shared-key",
+                    "TestKey",
+                ],
+                environment: TestBroker.passwords, logURL: folder.appendingPathComponent("\(name).log"))
         }
         let a = try broker("a"), b = try broker("b")
-        defer { a.terminate(); b.terminate() }
+        defer {
+            a.terminate()
+            b.terminate()
+        }
 
         let port = try SpawnedBroker.freePort()
         let repositoryConfig = try String(contentsOfFile: Self.repositoryFile("deploy/haproxy.cfg"), encoding: .utf8)
-        let config = repositoryConfig
+        let config =
+            repositoryConfig
             .replacingOccurrences(of: "bind :8443", with: "bind 127.0.0.1:\(port)")
             .replacingOccurrences(of: "handover-1:8443", with: "127.0.0.1:\(a.port)")
             .replacingOccurrences(of: "handover-2:8443", with: "127.0.0.1:\(b.port)")
@@ -48,10 +57,15 @@ struct LoadBalancerTests {
         balancer.standardOutput = FileHandle.nullDevice
         balancer.standardError = FileHandle.nullDevice
         try balancer.run()
-        defer { balancer.terminate(); balancer.waitUntilExit() }
+        defer {
+            balancer.terminate()
+            balancer.waitUntilExit()
+        }
 
         let base = "https://localhost:\(port)"
-        func call(_ method: HTTPMethod, _ path: String, as mailbox: String, certificate: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> (Int, [UInt8]) {
+        func call(
+            _ method: HTTPMethod, _ path: String, as mailbox: String, certificate: String, headers: [(String, String)] = [], body: [UInt8]? = nil
+        ) async throws -> (Int, [UInt8]) {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .file(p + "/ca.pem")
             let cert = pki.clientsFolder.appendingPathComponent(certificate).path
@@ -62,8 +76,10 @@ struct LoadBalancerTests {
             var request = HTTPClientRequest(url: base + path)
             request.method = method
             request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
-            request.headers.add(name: "authorization", value: MeshTokenFactory.header(
-                mailbox: mailbox, password: TestBroker.mailboxPasswords[mailbox]!, sharedKey: "TestKey", now: SystemClock.now()))
+            request.headers.add(
+                name: "authorization",
+                value: MeshTokenFactory.header(
+                    mailbox: mailbox, password: TestBroker.mailboxPasswords[mailbox]!, sharedKey: "TestKey", now: SystemClock.now()))
             for (k, v) in headers { request.headers.add(name: k, value: v) }
             if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
             let response = try await client.execute(request, timeout: .seconds(10))
@@ -74,8 +90,9 @@ struct LoadBalancerTests {
         // Several connections through the balancer, each a fresh TLS session with ALICE's certificate.
         var sent: [String] = []
         for i in 0..<6 {
-            let (status, body) = try await call(.POST, "/messageexchange/ALICE/outbox", as: "ALICE", certificate: "ALICE",
-                                                headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: Array("via the balancer \(i)".utf8))
+            let (status, body) = try await call(
+                .POST, "/messageexchange/ALICE/outbox", as: "ALICE", certificate: "ALICE",
+                headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: Array("via the balancer \(i)".utf8))
             #expect(status == 202)
             if let id = (try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any])?["message_id"] as? String { sent.append(id) }
         }

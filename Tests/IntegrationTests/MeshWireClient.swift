@@ -14,14 +14,18 @@ struct MeshWireClient {
     let sharedKey: String
 
     /// `timeout` bounds the whole request; AsyncHTTPClient keeps retrying a refused connection until it runs out.
-    func request(_ method: HTTPMethod, _ path: String, as mailbox: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
-                 timeout: TimeAmount = .seconds(60)) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
+    func request(
+        _ method: HTTPMethod, _ path: String, as mailbox: String, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        timeout: TimeAmount = .seconds(60)
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: [UInt8]) {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
         if !headers.contains(where: { $0.0.lowercased() == "authorization" }) {
-            request.headers.add(name: "authorization", value: MeshTokenFactory.header(
-                mailbox: mailbox, password: passwords[mailbox] ?? "", sharedKey: sharedKey, now: SystemClock.now()))
+            request.headers.add(
+                name: "authorization",
+                value: MeshTokenFactory.header(
+                    mailbox: mailbox, password: passwords[mailbox] ?? "", sharedKey: sharedKey, now: SystemClock.now()))
         }
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
@@ -31,8 +35,9 @@ struct MeshWireClient {
     }
 
     func send(from: String, to: String, workflow: String = "WF", body: [UInt8], headers: [(String, String)] = []) async throws -> String? {
-        let r = try await request(.POST, "/messageexchange/\(from)/outbox", as: from,
-                                  headers: [("mex-to", to), ("mex-workflowid", workflow)] + headers, body: body)
+        let r = try await request(
+            .POST, "/messageexchange/\(from)/outbox", as: from,
+            headers: [("mex-to", to), ("mex-workflowid", workflow)] + headers, body: body)
         guard r.status == 202 else { return nil }
         return (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message_id"] as? String
     }

@@ -11,20 +11,27 @@ import Testing
 /// Two real `handover serve` processes on one PostgreSQL database: any instance serves any mailbox,
 /// a token spent on one is refused by the other, a directory edit reaches both within a second, and
 /// when the instance that planned an escalation is killed the other raises the alert, exactly once.
-@Suite("Several instances on PostgreSQL", .serialized, .enabled(if: PostgresTestServer.url != nil, "HANDOVER_TEST_POSTGRES_URL is not set; scripts/test starts a PostgreSQL cluster and sets it"))
+@Suite(
+    "Several instances on PostgreSQL", .serialized,
+    .enabled(if: PostgresTestServer.url != nil, "HANDOVER_TEST_POSTGRES_URL is not set; scripts/test starts a PostgreSQL cluster and sets it"))
 struct MultiInstanceTests {
-    static let routes = TestBroker.defaultRoutes + """
+    static let routes =
+        TestBroker.defaultRoutes + """
 
-          - {id: WF_URGENT, senders: [ALICE], receivers: [BOB], expiry: 1d, responsibility: required, escalation: fast}
-        escalation_policies:
-          - id: fast
-            stages:
-              - {after: 6s, when: not-accepted, notify: [{mailbox: CAROL}]}
-        """
+              - {id: WF_URGENT, senders: [ALICE], receivers: [BOB], expiry: 1d, responsibility: required, escalation: fast}
+            escalation_policies:
+              - id: fast
+                stages:
+                  - {after: 6s, when: not-accepted, notify: [{mailbox: CAROL}]}
+            """
 
     func start(_ name: String, database: String, routes: URL, folder: URL) throws -> BrokerProcess {
-        try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey"],
-                          environment: TestBroker.passwords, logURL: folder.appendingPathComponent("\(name).log"))
+        try BrokerProcess(
+            arguments: [
+                "--tls", "off", "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path,
+                "--shared-key", "TestKey",
+            ],
+            environment: TestBroker.passwords, logURL: folder.appendingPathComponent("\(name).log"))
     }
 
     @Test func instancesShareMailboxesTokensDirectoryAndEscalation() async throws {
@@ -32,9 +39,14 @@ struct MultiInstanceTests {
         let (folder, routes) = try TestBroker.folderWithRoutes("multi", yaml: Self.routes)
         let a = try start("a", database: database, routes: routes, folder: folder)
         let b = try start("b", database: database, routes: routes, folder: folder)
-        defer { a.terminate(); b.terminate() }
-        let clientA = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(a.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
-        let clientB = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(b.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        defer {
+            a.terminate()
+            b.terminate()
+        }
+        let clientA = MeshWireClient(
+            http: .shared, baseURL: "http://127.0.0.1:\(a.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let clientB = MeshWireClient(
+            http: .shared, baseURL: "http://127.0.0.1:\(b.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
 
         // Send through A, receive through B.
         var sent: [String: [UInt8]] = [:]
@@ -70,7 +82,10 @@ struct MultiInstanceTests {
         while Date().timeIntervalSince(saved) < 1.0 {
             async let onA = clientA.send(from: "ALICE", to: "BOB", workflow: "WF_NEW", body: [2])
             async let onB = clientB.send(from: "ALICE", to: "BOB", workflow: "WF_NEW", body: [3])
-            if try await onA != nil, try await onB != nil { reachedBoth = true; break }
+            if try await onA != nil, try await onB != nil {
+                reachedBoth = true
+                break
+            }
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(reachedBoth, "the new workflow was not in force on both instances within 1 s")
@@ -108,17 +123,23 @@ struct MultiInstanceTests {
         let database = try await PostgresTestServer.newDatabase()
         let name = try #require(URLComponents(string: database)?.path.dropFirst())
         let (folder, routes) = try TestBroker.folderWithRoutes("pg-lost")
-        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey",
-                                                   "--database-timeout", "2", "--monitoring-port", String(try SpawnedBroker.freePort())],
-                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
+        let broker = try BrokerProcess(
+            arguments: [
+                "--tls", "off", "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path,
+                "--shared-key", "TestKey",
+                "--database-timeout", "2", "--monitoring-port", String(try SpawnedBroker.freePort()),
+            ],
+            environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
         let monitoringPort = try #require(broker.process.arguments?.last.flatMap(Int.init))
         func monitor(_ path: String) async throws -> (status: Int, body: String) {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(monitoringPort)\(path)"), timeout: .seconds(10))
+            let response = try await HTTPClient.shared.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(monitoringPort)\(path)"), timeout: .seconds(10))
             return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
         }
         #expect(try await monitor("/ready").status == 200)
-        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let client = MeshWireClient(
+            http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         var accepted: [String: [UInt8]] = [:]
         for i in 0..<5 {
             let body = Array("before the outage \(i)".utf8)
@@ -130,7 +151,8 @@ struct MultiInstanceTests {
         do {
             try await PostgresTestServer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
             let started = Date()
-            let send = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE", headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: [1])
+            let send = try await client.request(
+                .POST, "/messageexchange/ALICE/outbox", as: "ALICE", headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: [1])
             let list = try await client.request(.GET, "/messageexchange/BOB/inbox", as: "BOB")
             #expect(send.status == 503 && list.status == 503, "during the outage: send \(send.status), list \(list.status)")
             // Each waited at most --database-timeout (2 s) per database call, not indefinitely.
@@ -140,7 +162,8 @@ struct MultiInstanceTests {
             #expect(try await monitor("/ready").status == 503)
             #expect(try await monitor("/health").status == 200)
             let metrics = try await monitor("/metrics")
-            #expect(metrics.status == 200 && metrics.body.contains("handover_store_up 0") && metrics.body.contains("handover_database_pool_connections"))
+            #expect(
+                metrics.status == 200 && metrics.body.contains("handover_store_up 0") && metrics.body.contains("handover_database_pool_connections"))
             #expect(metrics.body.contains("handover_http_requests_total") && metrics.body.contains("status=\"503\""))
             try await Task.sleep(for: .seconds(6))  // the watcher's next probe logs the loss
             outage = .success(())
@@ -180,20 +203,28 @@ struct MultiInstanceTests {
         let database = try await PostgresTestServer.newDatabase()
         let name = try #require(URLComponents(string: database)?.path.dropFirst())
         let (folder, routes) = try TestBroker.folderWithRoutes("pg-term")
-        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey",
-                                                   "--database-timeout", "5"],
-                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
+        let broker = try BrokerProcess(
+            arguments: [
+                "--tls", "off", "--routes", routes.path, "--database", database, "--data-dir", folder.appendingPathComponent("data").path,
+                "--shared-key", "TestKey",
+                "--database-timeout", "5",
+            ],
+            environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"))
         try await PostgresTestServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
         try await PostgresTestServer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
         // A request now waits for the database (up to 5 s); shut down underneath it.
-        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let client = MeshWireClient(
+            http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         let pending = Task { try? await client.request(.GET, "/messageexchange/BOB/inbox", as: "BOB") }
         try await Task.sleep(for: .seconds(2))
         let stopping = Date()
         kill(broker.process.processIdentifier, SIGTERM)
         var exited = false
         while Date().timeIntervalSince(stopping) < 20 {
-            if !broker.process.isRunning { exited = true; break }
+            if !broker.process.isRunning {
+                exited = true
+                break
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         try await PostgresTestServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")

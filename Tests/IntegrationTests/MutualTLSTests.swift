@@ -19,15 +19,19 @@ struct MutualTLSTests {
         var base: String { "https://localhost:\(broker.port)" }
     }
 
-    func withBroker(mode: String = "mutual", extra: [String] = [], yaml: String = TestBroker.defaultRoutes,
-                    _ body: (Fixture) async throws -> Void) async throws {
+    func withBroker(
+        mode: String = "mutual", extra: [String] = [], yaml: String = TestBroker.defaultRoutes,
+        _ body: (Fixture) async throws -> Void
+    ) async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("mtls", yaml: yaml)
         let pki = DevelopmentPKI(folder: folder.appendingPathComponent("pki").path)
         try pki.initialise(mailboxes: ["ALICE", "BOB", "CAROL"].map(MailboxID.init))
         let p = folder.appendingPathComponent("pki").path
         let broker = try BrokerProcess(
-            arguments: ["--tls", mode, "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
-                        "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey"] + extra,
+            arguments: [
+                "--tls", mode, "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
+                "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey",
+            ] + extra,
             environment: TestBroker.passwords,
             logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
@@ -35,7 +39,8 @@ struct MutualTLSTests {
     }
 
     /// GET BOB's inbox presenting `certificate` (files without extension) and a token for `mailbox`.
-    func call(_ f: Fixture, certificate: String?, mailbox: String = "BOB", password: String = "bob-secret", token: String? = nil) async throws -> Int {
+    func call(_ f: Fixture, certificate: String?, mailbox: String = "BOB", password: String = "bob-secret", token: String? = nil) async throws -> Int
+    {
         let authorization = token ?? MeshTokenFactory.header(mailbox: mailbox, password: password, sharedKey: "TestKey", now: SystemClock.now())
         return try await get(f, "/messageexchange/\(mailbox)/inbox", certificate: certificate, authorization: authorization)
     }
@@ -78,7 +83,8 @@ struct MutualTLSTests {
             let token = MeshTokenFactory.header(mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClock.now())
             #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path, token: token) == 200)
             #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path, token: token) == 403)
-            let stale = MeshTokenFactory.header(mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClock.now().adding(seconds: -3 * 3600))
+            let stale = MeshTokenFactory.header(
+                mailbox: "BOB", password: "bob-secret", sharedKey: "TestKey", now: SystemClock.now().adding(seconds: -3 * 3600))
             #expect(try await call(f, certificate: clients.appendingPathComponent("BOB").path, token: stale) == 403)
             let log = try String(contentsOf: f.broker.logURL, encoding: .utf8)
             #expect(log.contains("client certificate is not bound to this mailbox") && log.contains("token replayed"))
@@ -89,15 +95,24 @@ struct MutualTLSTests {
 
     @Test func theAdminAPINeedsTheAdminCertificateAsWellAsAToken() async throws {
         try await withBroker { f in
-            let token = try String(contentsOf: f.folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let token = try String(contentsOf: f.folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             let clients = f.pki.clientsFolder
             // A mailbox's certificate from the same CA, with a valid admin token: refused.
-            #expect(try await get(f, "/admin/directory", certificate: clients.appendingPathComponent("BOB").path, authorization: "Bearer " + token) == 403)
-            #expect(try await get(f, "/admin/directory", certificate: clients.appendingPathComponent("admin").path, authorization: "Bearer " + token) == 200)
-            #expect(try await get(f, "/admin/directory", certificate: clients.appendingPathComponent("admin").path, authorization: "Bearer wrong") == 401)
+            #expect(
+                try await get(f, "/admin/directory", certificate: clients.appendingPathComponent("BOB").path, authorization: "Bearer " + token) == 403
+            )
+            #expect(
+                try await get(f, "/admin/directory", certificate: clients.appendingPathComponent("admin").path, authorization: "Bearer " + token)
+                    == 200)
+            #expect(
+                try await get(f, "/admin/directory", certificate: clients.appendingPathComponent("admin").path, authorization: "Bearer wrong") == 401)
             // Lookups apply the certificate binding like every other MESH call.
             let carolToken = MeshTokenFactory.header(mailbox: "CAROL", password: "carol-secret", sharedKey: "TestKey", now: SystemClock.now())
-            #expect(try await get(f, "/messageexchange/endpointlookup/X26/WF", certificate: clients.appendingPathComponent("BOB").path, authorization: carolToken) == 403)
+            #expect(
+                try await get(
+                    f, "/messageexchange/endpointlookup/X26/WF", certificate: clients.appendingPathComponent("BOB").path, authorization: carolToken)
+                    == 403)
         }
     }
 
@@ -157,16 +172,17 @@ struct MutualTLSTests {
         try index.write(to: work.appendingPathComponent("index.txt"), atomically: true, encoding: .utf8)
         try "01\n".write(to: work.appendingPathComponent("crlnumber"), atomically: true, encoding: .utf8)
         try """
-            [ ca ]
-            default_ca = dev
-            [ dev ]
-            database = \(work.path)/index.txt
-            crlnumber = \(work.path)/crlnumber
-            default_md = sha256
-            default_crl_days = 30
-            """.write(to: work.appendingPathComponent("ca.cnf"), atomically: true, encoding: .utf8)
+        [ ca ]
+        default_ca = dev
+        [ dev ]
+        database = \(work.path)/index.txt
+        crlnumber = \(work.path)/crlnumber
+        default_md = sha256
+        default_crl_days = 30
+        """.write(to: work.appendingPathComponent("ca.cnf"), atomically: true, encoding: .utf8)
         let crl = work.appendingPathComponent("crl.pem")
-        _ = try shell("openssl ca -gencrl -config \(work.path)/ca.cnf -keyfile \(pki.folder.path)/ca.key -cert \(pki.folder.path)/ca.pem -out \(crl.path) 2>&1")
+        _ = try shell(
+            "openssl ca -gencrl -config \(work.path)/ca.cnf -keyfile \(pki.folder.path)/ca.key -cert \(pki.folder.path)/ca.pem -out \(crl.path) 2>&1")
         return crl
     }
 
@@ -189,14 +205,18 @@ struct MutualTLSTests {
         let crl = try makeCRL(pki, revoking: ["BOB"], in: folder)
         #expect(try String(contentsOf: crl, encoding: .utf8).contains("BEGIN X509 CRL"))
         let p = pki.folder.path
-        let common = ["--tls", "mutual", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
-                      "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey"]
-        let broker = try BrokerProcess(arguments: common + ["--client-crl", crl.path], environment: TestBroker.passwords,
-                                       logURL: folder.appendingPathComponent("broker.log"))
+        let common = [
+            "--tls", "mutual", "--cert", p + "/server.pem", "--key", p + "/server.key", "--client-ca", p + "/ca.pem",
+            "--routes", routes.path, "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path, "--shared-key", "TestKey",
+        ]
+        let broker = try BrokerProcess(
+            arguments: common + ["--client-crl", crl.path], environment: TestBroker.passwords,
+            logURL: folder.appendingPathComponent("broker.log"))
         defer { broker.terminate() }
         let f = Fixture(folder: folder, pki: pki, broker: broker)
         #expect(try await call(f, certificate: pki.clientsFolder.appendingPathComponent("BOB").path) == 403, "a revoked certificate was served")
-        #expect(try await call(f, certificate: pki.clientsFolder.appendingPathComponent("ALICE").path, mailbox: "ALICE", password: "alice-secret") == 200)
+        #expect(
+            try await call(f, certificate: pki.clientsFolder.appendingPathComponent("ALICE").path, mailbox: "ALICE", password: "alice-secret") == 200)
         let log = try String(contentsOf: broker.logURL, encoding: .utf8)
         #expect(log.contains("the client certificate is revoked"))
         // A CRL the client CA did not sign stops the start.
@@ -204,8 +224,9 @@ struct MutualTLSTests {
         try other.initialise(mailboxes: [MailboxID("BOB")])
         let foreign = try makeCRL(other, revoking: ["BOB"], in: folder)
         #expect(throws: BrokerProcessError.self) {
-            _ = try BrokerProcess(arguments: common + ["--client-crl", foreign.path, "--database", "sqlite:" + folder.appendingPathComponent("h2.sqlite").path],
-                                  environment: TestBroker.passwords, logURL: folder.appendingPathComponent("foreign.log"))
+            _ = try BrokerProcess(
+                arguments: common + ["--client-crl", foreign.path, "--database", "sqlite:" + folder.appendingPathComponent("h2.sqlite").path],
+                environment: TestBroker.passwords, logURL: folder.appendingPathComponent("foreign.log"))
         }
         #expect(try String(contentsOf: folder.appendingPathComponent("foreign.log"), encoding: .utf8).contains("not signed by the client CA"))
     }
@@ -215,8 +236,9 @@ struct MutualTLSTests {
             let before = try presentedSerial(port: f.broker.port)
             #expect(before.hasPrefix("serial="))
             // A renewed server certificate in the same files, then SIGHUP.
-            try f.pki.issue(commonName: "localhost", dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]], serverAuth: true, named: "server",
-                            in: f.pki.folder, ca: try caOf(f.pki), now: Date())
+            try f.pki.issue(
+                commonName: "localhost", dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]], serverAuth: true, named: "server",
+                in: f.pki.folder, ca: try caOf(f.pki), now: Date())
             kill(f.broker.process.processIdentifier, SIGHUP)
             var after = before
             for _ in 0..<40 where after == before {

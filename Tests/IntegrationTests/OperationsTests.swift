@@ -44,16 +44,22 @@ struct OperationsTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-key-\(UUID().uuidString)")
         let config = try configuration(folder)
         let first = key()
-        let parts = try await BrokerApplication.assemble(config, logger: Logger(label: "test"), environment: TestBroker.passwords.merging(["HANDOVER_MASTER_KEY": first]) { $1 })
+        let parts = try await BrokerApplication.assemble(
+            config, logger: Logger(label: "test"), environment: TestBroker.passwords.merging(["HANDOVER_MASTER_KEY": first]) { $1 })
         _ = try await parts.directoryManager.rotatePassword(MailboxID("BOB"), actor: "test")
         await parts.store.close()
         let wrongKey = await refusal(config, environment: TestBroker.passwords.merging(["HANDOVER_MASTER_KEY": key()]) { $1 })
-        #expect(wrongKey?.contains("sealed with another master key") == true && wrongKey?.contains("HANDOVER_MASTER_KEY") == true, "\(wrongKey ?? "started")")
+        #expect(
+            wrongKey?.contains("sealed with another master key") == true && wrongKey?.contains("HANDOVER_MASTER_KEY") == true,
+            "\(wrongKey ?? "started")")
         let noKey = await refusal(config, environment: withoutMasterKey)
-        #expect(noKey?.contains("holds secrets sealed with a master key") == true, "\(noKey ?? "generated a new key for a store that holds sealed secrets")")
+        #expect(
+            noKey?.contains("holds secrets sealed with a master key") == true,
+            "\(noKey ?? "generated a new key for a store that holds sealed secrets")")
         #expect(!FileManager.default.fileExists(atPath: config.dataDirectory + "/master.key"))
         // The right key still opens it, and the rotated password still works.
-        let again = try await BrokerApplication.assemble(config, logger: Logger(label: "test"), environment: TestBroker.passwords.merging(["HANDOVER_MASTER_KEY": first]) { $1 })
+        let again = try await BrokerApplication.assemble(
+            config, logger: Logger(label: "test"), environment: TestBroker.passwords.merging(["HANDOVER_MASTER_KEY": first]) { $1 })
         #expect(again.directory.snapshot.credentials(for: MailboxID("BOB"))?.password != nil)
         await again.store.close()
     }
@@ -87,9 +93,11 @@ struct OperationsTests {
     @Test func sigtermLeavesACompleteMainFile() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("shutdown")
         let path = folder.appendingPathComponent("h.sqlite").path
-        let broker = try BrokerProcess(arguments: ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + path, "--shared-key", "TestKey"],
-                                       environment: TestBroker.passwords, logURL: folder.appendingPathComponent("log"))
-        let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let broker = try BrokerProcess(
+            arguments: ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + path, "--shared-key", "TestKey"],
+            environment: TestBroker.passwords, logURL: folder.appendingPathComponent("log"))
+        let client = MeshWireClient(
+            http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         var sent: [String] = []
         for i in 0..<20 { sent.append(try #require(try await client.send(from: "ALICE", to: "BOB", body: Array("message \(i)".utf8)))) }
         broker.terminate()

@@ -45,8 +45,10 @@ struct PostgresFailoverTests {
         }
     }
 
-    @Test(.enabled(if: PostgresTestServer.url != nil && FileManager.default.isExecutableFile(atPath: haproxy),
-                   "needs Debian's PostgreSQL and HAProxy (./scripts/test installs them)"))
+    @Test(
+        .enabled(
+            if: PostgresTestServer.url != nil && FileManager.default.isExecutableFile(atPath: haproxy),
+            "needs Debian's PostgreSQL and HAProxy (./scripts/test installs them)"))
     func aFailoverUnderLoadLosesAndDuplicatesNothing() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("failover")
         // Under /tmp: the clusters run as the `postgres` user, who may not be able to enter the checkout.
@@ -76,26 +78,29 @@ struct PostgresFailoverTests {
         let proxyPort = try SpawnedBroker.freePort()
         let config = folder.appendingPathComponent("haproxy.cfg")
         try """
-            defaults
-              mode tcp
-              timeout connect 1s
-              timeout client 60s
-              timeout server 60s
-            listen postgres
-              bind 127.0.0.1:\(proxyPort)
-              server primary 127.0.0.1:\(port(primaryURL)) check inter 200ms fall 2 rise 2 on-marked-down shutdown-sessions
-              server standby 127.0.0.1:\(port(standbyURL)) check inter 200ms fall 2 rise 2 backup
+        defaults
+          mode tcp
+          timeout connect 1s
+          timeout client 60s
+          timeout server 60s
+        listen postgres
+          bind 127.0.0.1:\(proxyPort)
+          server primary 127.0.0.1:\(port(primaryURL)) check inter 200ms fall 2 rise 2 on-marked-down shutdown-sessions
+          server standby 127.0.0.1:\(port(standbyURL)) check inter 200ms fall 2 rise 2 backup
 
-            """.write(to: config, atomically: true, encoding: .utf8)
+        """.write(to: config, atomically: true, encoding: .utf8)
         let proxy = try ReceiverProcess.listening(Self.haproxy, ["-f", config.path, "-db"], port: proxyPort)
         defer { proxy.stop() }
 
         let broker = try BrokerProcess(
-            arguments: ["--tls", "off", "--routes", routes.path, "--database", "postgres://handover@127.0.0.1:\(proxyPort)/postgres?sslmode=disable",
-                        "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey", "--rate-limit", "0", "--database-timeout", "3"],
+            arguments: [
+                "--tls", "off", "--routes", routes.path, "--database", "postgres://handover@127.0.0.1:\(proxyPort)/postgres?sslmode=disable",
+                "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey", "--rate-limit", "0", "--database-timeout", "3",
+            ],
             environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker.log"), timeout: 60)
         defer { broker.terminate() }
-        let client = MeshWireClient(http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let client = MeshWireClient(
+            http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
         let load = Load()
 
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -108,10 +113,13 @@ struct PostgresFailoverTests {
                         n += 1
                         let body = Array("sender \(sender) message \(n) \(UUID().uuidString)".utf8)
                         let phase = load.phase.withLock { $0 }
-                        let r = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
-                                                         headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: body, timeout: .seconds(20))
+                        let r = try await client.request(
+                            .POST, "/messageexchange/ALICE/outbox", as: "ALICE",
+                            headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: body, timeout: .seconds(20))
                         load.statuses.withLock { $0[r.status, default: 0] += 1 }
-                        if r.status == 202, let id = (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message_id"] as? String {
+                        if r.status == 202,
+                            let id = (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message_id"] as? String
+                        {
                             load.accepted.withLock { $0[id] = body }
                             load.acceptedInPhase.withLock { $0[phase, default: 0] += 1 }
                         } else if r.status == 503 {
@@ -142,7 +150,12 @@ struct PostgresFailoverTests {
         let accepted = load.accepted.withLock { $0 }
         let inbox = try await client.inbox("BOB")
         #expect(Set(inbox).count == inbox.count, "an id listed twice")
-        #expect(Set(accepted.keys).isSubset(of: Set(inbox)), "accepted messages lost in the failover: \(Set(accepted.keys).subtracting(inbox).sorted()) (clusters in \(primary.deletingLastPathComponent().path))")
+        #expect(
+            Set(accepted.keys).isSubset(of: Set(inbox)),
+            Comment(
+                rawValue: "accepted messages lost in the failover: \(Set(accepted.keys).subtracting(inbox).sorted())"
+                    + " (clusters in \(primary.deletingLastPathComponent().path))")
+        )
         var bodies: [[UInt8]: Int] = [:]
         for id in inbox {
             let download = try await client.request(.GET, "/messageexchange/BOB/inbox/\(id)", as: "BOB", headers: [("accept-encoding", "identity")])
@@ -151,8 +164,9 @@ struct PostgresFailoverTests {
             if let sent = accepted[id] { #expect(download.body == sent, "\(id) changed") }
         }
         #expect(bodies.values.allSatisfy { $0 == 1 }, "a message stored twice")
-        print("PostgreSQL failover and restart: \(accepted.count) accepted (\(perPhase[1, default: 0]) after the promotion, "
-              + "\(perPhase[2, default: 0]) after the restart), "
-              + "responses \(statuses.sorted { $0.key < $1.key }), \(inbox.count) in the inbox, none lost or doubled")
+        print(
+            "PostgreSQL failover and restart: \(accepted.count) accepted (\(perPhase[1, default: 0]) after the promotion, "
+                + "\(perPhase[2, default: 0]) after the restart), "
+                + "responses \(statuses.sorted { $0.key < $1.key }), \(inbox.count) in the inbox, none lost or doubled")
     }
 }

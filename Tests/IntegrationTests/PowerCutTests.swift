@@ -21,14 +21,18 @@ struct PowerCutTests {
         let stop = Mutex(false)
     }
 
-    @Test(.enabled(if: Mounts.available && FileManager.default.fileExists(atPath: "/dev/fuse") && ReceiverProcess.pythonReady,
-                   "needs root, /dev/fuse and Python with fusepy (./scripts/test installs them)"))
+    @Test(
+        .enabled(
+            if: Mounts.available && FileManager.default.fileExists(atPath: "/dev/fuse") && ReceiverProcess.pythonReady,
+            "needs root, /dev/fuse and Python with fusepy (./scripts/test installs them)"))
     func everyAcceptedMessageSurvivesAPowerCut() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("powercut")
         let backing = folder.appendingPathComponent("disk"), mountpoint = folder.appendingPathComponent("mnt")
         for dir in [backing, mountpoint] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
-        let arguments = ["--tls", "off", "--routes", routes.path, "--database", "sqlite:" + mountpoint.appendingPathComponent("h.sqlite").path,
-                         "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey", "--rate-limit", "0"]
+        let arguments = [
+            "--tls", "off", "--routes", routes.path, "--database", "sqlite:" + mountpoint.appendingPathComponent("h.sqlite").path,
+            "--data-dir", folder.appendingPathComponent("data").path, "--shared-key", "TestKey", "--rate-limit", "0",
+        ]
         // CI runs three cuts; HANDOVER_POWERCUT_ROUNDS=30 is the long run (docs/RELIABILITY.md).
         let rounds = Int(ProcessInfo.processInfo.environment["HANDOVER_POWERCUT_ROUNDS"] ?? "") ?? 3
         var accepted: [String: [UInt8]] = [:]
@@ -39,9 +43,14 @@ struct PowerCutTests {
         for round in 0...rounds {
             let trigger = folder.appendingPathComponent("cut-\(round)")
             let filesystem = try ReceiverProcess.powerCutFilesystem(backing: backing, mountpoint: mountpoint, trigger: trigger)
-            defer { filesystem.stop(); Mounts.unmount(mountpoint.path) }
-            let broker = try BrokerProcess(arguments: arguments, environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker-\(round).log"))
-            let client = MeshWireClient(http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+            defer {
+                filesystem.stop()
+                Mounts.unmount(mountpoint.path)
+            }
+            let broker = try BrokerProcess(
+                arguments: arguments, environment: TestBroker.passwords, logURL: folder.appendingPathComponent("broker-\(round).log"))
+            let client = MeshWireClient(
+                http: HTTPClient.shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
 
             // The machine is back: everything accepted is there, everything acknowledged gone.
             let inbox = Set(try await client.inbox("BOB"))
@@ -49,8 +58,9 @@ struct PowerCutTests {
             #expect(mustBeThere.isSubset(of: inbox), "round \(round): \(mustBeThere.subtracting(inbox).count) accepted messages lost")
             #expect(inbox.isDisjoint(with: acknowledged), "round \(round): acknowledged messages came back")
             for id in mustBeThere {
-                let download = try await client.request(.GET, "/messageexchange/BOB/inbox/\(id)", as: "BOB", headers: [("accept-encoding", "identity")],
-                                                      timeout: .seconds(10))
+                let download = try await client.request(
+                    .GET, "/messageexchange/BOB/inbox/\(id)", as: "BOB", headers: [("accept-encoding", "identity")],
+                    timeout: .seconds(10))
                 #expect(download.status == 200 && download.body == accepted[id], "round \(round): \(id) changed")
             }
             // An acknowledgement whose answer the cut swallowed may have gone either way; settle it now.
@@ -71,10 +81,14 @@ struct PowerCutTests {
                             n += 1
                             let seed = Array("round \(round) sender \(sender) message \(n) ".utf8) + (0..<16).map { _ in UInt8.random(in: 0...255) }
                             let body = Array([[UInt8]](repeating: seed, count: Int.random(in: 8...64)).joined())
-                            guard let r = try? await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
-                                                                    headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: body, timeout: .seconds(3))
+                            guard
+                                let r = try? await client.request(
+                                    .POST, "/messageexchange/ALICE/outbox", as: "ALICE",
+                                    headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: body, timeout: .seconds(3))
                             else { return }
-                            if r.status == 202, let id = (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message_id"] as? String {
+                            if r.status == 202,
+                                let id = (try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["message_id"] as? String
+                            {
                                 state.accepted.withLock { $0[id] = body }
                             }
                         }
@@ -83,8 +97,11 @@ struct PowerCutTests {
                 group.addTask { [client] in
                     for id in ackable where !state.stop.withLock({ $0 }) {
                         state.unanswered.withLock { _ = $0.insert(id) }
-                        guard let r = try? await client.request(.PUT, "/messageexchange/BOB/inbox/\(id)/status/acknowledged", as: "BOB",
-                                                                timeout: .seconds(3)) else { return }
+                        guard
+                            let r = try? await client.request(
+                                .PUT, "/messageexchange/BOB/inbox/\(id)/status/acknowledged", as: "BOB",
+                                timeout: .seconds(3))
+                        else { return }
                         state.unanswered.withLock { _ = $0.remove(id) }
                         if r.status == 200 { state.acknowledged.withLock { _ = $0.insert(id) } }
                     }
@@ -111,7 +128,8 @@ struct PowerCutTests {
         let check = try DatabaseQueue(path: backing.appendingPathComponent("h.sqlite").path)
         #expect(try await check.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
         #expect(accepted.count > 50 * rounds / 3, "the load was too light to mean anything: \(accepted.count) accepted")
-        print("power cut: \(rounds) cuts, \(accepted.count) messages accepted, \(acknowledged.count) acknowledged, "
-              + "unsynced operations dropped at each cut: \(dropped), every accepted message verified byte for byte after each")
+        print(
+            "power cut: \(rounds) cuts, \(accepted.count) messages accepted, \(acknowledged.count) acknowledged, "
+                + "unsynced operations dropped at each cut: \(dropped), every accepted message verified byte for byte after each")
     }
 }

@@ -26,15 +26,19 @@ struct SecretLoggingTests {
         let sharedKey = "shared-" + randomHex(bytes: 12)
         let masterKey = SecretBox.encodeKey(SecretBox.generateKeyBytes())
         let hookSecret = "hook-" + randomHex(bytes: 12)
-        let passwords = ["ALICE": "alice-" + randomHex(bytes: 8), "BOB": "bob-" + randomHex(bytes: 8), "CAROL": "carol-" + randomHex(bytes: 8),
-                         "DAVE": "dave-" + randomHex(bytes: 8)]
-        let yaml = TestBroker.defaultRoutes + """
+        let passwords = [
+            "ALICE": "alice-" + randomHex(bytes: 8), "BOB": "bob-" + randomHex(bytes: 8), "CAROL": "carol-" + randomHex(bytes: 8),
+            "DAVE": "dave-" + randomHex(bytes: 8),
+        ]
+        let yaml =
+            TestBroker.defaultRoutes + """
 
-            webhooks:
-              - {id: oncall, url: "http://127.0.0.1:9/hook", secret: "${HOOK_SECRET}", allow_private: true}
-            """
-        let (folder, broker) = try traceBroker("secrets", yaml: yaml, passwords: passwords,
-                                               environment: ["HANDOVER_SHARED_KEY": sharedKey, "HANDOVER_MASTER_KEY": masterKey, "HOOK_SECRET": hookSecret])
+                webhooks:
+                  - {id: oncall, url: "http://127.0.0.1:9/hook", secret: "${HOOK_SECRET}", allow_private: true}
+                """
+        let (folder, broker) = try traceBroker(
+            "secrets", yaml: yaml, passwords: passwords,
+            environment: ["HANDOVER_SHARED_KEY": sharedKey, "HANDOVER_MASTER_KEY": masterKey, "HOOK_SECRET": hookSecret])
         defer { broker.terminate() }
         let base = "http://127.0.0.1:\(broker.port)"
         let client = MeshWireClient(http: .shared, baseURL: base, passwords: passwords, sharedKey: sharedKey)
@@ -47,16 +51,19 @@ struct SecretLoggingTests {
         wrong = MeshWireClient(http: .shared, baseURL: base, passwords: ["ALICE": "not-" + passwords["ALICE"]!], sharedKey: sharedKey)
         #expect(try await wrong.request(.GET, "/messageexchange/ALICE/count", as: "ALICE").status == 403)
         // A routing refusal (417), logged with its code and reason.
-        let unroutable = try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE", headers: [("mex-to", "NOBODY"), ("mex-workflowid", "WF")], body: [1])
+        let unroutable = try await client.request(
+            .POST, "/messageexchange/ALICE/outbox", as: "ALICE", headers: [("mex-to", "NOBODY"), ("mex-workflowid", "WF")], body: [1])
         #expect(unroutable.status == 417)
 
-        let adminToken = try String(contentsOf: folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let adminToken = try String(contentsOf: folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         var rotate = HTTPClientRequest(url: base + "/admin/mailboxes/CAROL/password")
         rotate.method = .POST
         rotate.headers.add(name: "authorization", value: "Bearer " + adminToken)
         let rotated = try await HTTPClient.shared.execute(rotate, timeout: .seconds(10))
         let rotatedBody = try await rotated.body.collect(upTo: 1 << 16)
-        let newPassword = try #require((try JSONSerialization.jsonObject(with: Data(rotatedBody.readableBytesView)) as? [String: Any])?["password"] as? String)
+        let newPassword = try #require(
+            (try JSONSerialization.jsonObject(with: Data(rotatedBody.readableBytesView)) as? [String: Any])?["password"] as? String)
         broker.terminate()
 
         let log = try String(contentsOf: broker.logURL, encoding: .utf8)
@@ -68,9 +75,11 @@ struct SecretLoggingTests {
         #expect(log.contains("send refused by routing") && log.contains("Unregistered to address"))
         #expect(log.contains("authentication refused") && log.contains("handover.client_address"))
         #expect(log.contains("closing the store"))
-        let secrets = ["shared key": sharedKey, "master key": masterKey, "webhook secret": hookSecret, "admin token": adminToken,
-                       "rotated password": newPassword, "payload": "payload-marker-7731"]
-            .merging(passwords.map { ("password of \($0.key)", $0.value) }) { a, _ in a }
+        let secrets = [
+            "shared key": sharedKey, "master key": masterKey, "webhook secret": hookSecret, "admin token": adminToken,
+            "rotated password": newPassword, "payload": "payload-marker-7731",
+        ]
+        .merging(passwords.map { ("password of \($0.key)", $0.value) }) { a, _ in a }
         for (what, secret) in secrets {
             #expect(!log.contains(secret), "the log holds the \(what)")
         }
@@ -82,41 +91,60 @@ struct SecretLoggingTests {
     @Test func crossingsAtTraceLevelLogNoIdentity() async throws {
         let sharedKey = "shared-" + randomHex(bytes: 12)
         let passwords = ["ALICE": "alice-" + randomHex(bytes: 8), "BOB": "bob-" + randomHex(bytes: 8)]
-        let yaml = TestBroker.defaultRoutes + """
+        let yaml =
+            TestBroker.defaultRoutes + """
 
-              - {id: SG, senders: [ALICE], receivers: [X27], responsibility: required, safeguarding: true,
-                 crossing: {identity: flagged, lawful_basis: flagged, intent: flagged, receiver_basis: required}}
-              - {id: SG_ACK, senders: [X27], receivers: [ALICE]}
-              - {id: TOC_FHIR_IP_DISCH, senders: [ALICE], receivers: [X27], crossing: {test_nhs_numbers: allowed}}
-              - {id: TOC_FHIR_IP_DISCH_ACK, senders: [X27], receivers: [ALICE]}
-            """
-        let (folder, broker) = try traceBroker("crossing-log", yaml: yaml, passwords: passwords, environment: [
-            "HANDOVER_SHARED_KEY": sharedKey, "HANDOVER_MASTER_KEY": SecretBox.encodeKey(SecretBox.generateKeyBytes())])
+                  - {id: SG, senders: [ALICE], receivers: [X27], responsibility: required, safeguarding: true,
+                     crossing: {identity: flagged, lawful_basis: flagged, intent: flagged, receiver_basis: required}}
+                  - {id: SG_ACK, senders: [X27], receivers: [ALICE]}
+                  - {id: TOC_FHIR_IP_DISCH, senders: [ALICE], receivers: [X27], crossing: {test_nhs_numbers: allowed}}
+                  - {id: TOC_FHIR_IP_DISCH_ACK, senders: [X27], receivers: [ALICE]}
+                """
+        let (folder, broker) = try traceBroker(
+            "crossing-log", yaml: yaml, passwords: passwords,
+            environment: [
+                "HANDOVER_SHARED_KEY": sharedKey, "HANDOVER_MASTER_KEY": SecretBox.encodeKey(SecretBox.generateKeyBytes()),
+            ])
         defer { broker.terminate() }
         let client = MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: passwords, sharedKey: sharedKey)
         func header(_ json: String) -> (String, String) {
-            ("mex-handover-crossing", Data(json.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: ""))
+            (
+                "mex-handover-crossing",
+                Data(json.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                    .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            )
         }
-        let declared = header(#"{"subject":{"nhs_number":"4010232137","local_ids":[{"system":"urn:x","value":"C104233"}]},"provenance":{"author":{"name":"Dr Ada Okafor"}}}"#)
+        let declared = header(
+            #"{"subject":{"nhs_number":"4010232137","local_ids":[{"system":"urn:x","value":"C104233"}]},"#
+                + #""provenance":{"author":{"name":"Dr Ada Okafor"}}}"#
+        )
         let id = try #require(try await client.send(from: "ALICE", to: "BOB", workflow: "SG", body: Array("concern".utf8), headers: [declared]))
-        let fhir = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/fhir/toc-edischarge-stu3.xml"))
+        let fhir = try Data(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Fixtures/fhir/toc-edischarge-stu3.xml"))
         let toc = try #require(try await client.send(from: "ALICE", to: "BOB", workflow: "TOC_FHIR_IP_DISCH", body: Array(fhir)))
         let invalid = header(#"{"subject":{"nhs_number":"4010232138"}}"#)
-        #expect(try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
-                                         headers: [("mex-to", "BOB"), ("mex-workflowid", "SG"), invalid], body: [1]).status == 400)
+        #expect(
+            try await client.request(
+                .POST, "/messageexchange/ALICE/outbox", as: "ALICE",
+                headers: [("mex-to", "BOB"), ("mex-workflowid", "SG"), invalid], body: [1]
+            ).status == 400)
         let mismatch = header(#"{"subject":{"nhs_number":"4010232137"}}"#)
-        #expect(try await client.request(.POST, "/messageexchange/ALICE/outbox", as: "ALICE",
-                                         headers: [("mex-to", "BOB"), ("mex-workflowid", "TOC_FHIR_IP_DISCH"), mismatch], body: Array(fhir)).status == 400)
+        #expect(
+            try await client.request(
+                .POST, "/messageexchange/ALICE/outbox", as: "ALICE",
+                headers: [("mex-to", "BOB"), ("mex-workflowid", "TOC_FHIR_IP_DISCH"), mismatch], body: Array(fhir)
+            ).status == 400)
         for message in [id, toc] {
             #expect(try await client.request(.GET, "/messageexchange/BOB/inbox/\(message)/crossing", as: "BOB").status == 200)
             #expect(try await client.request(.GET, "/messageexchange/BOB/inbox/\(message)", as: "BOB").status == 200)
             #expect(try await client.request(.GET, "/messageexchange/ALICE/outbox/tracking?messageID=\(message)", as: "ALICE").status == 200)
         }
-        let accept = #"{"decision":"accept","by":{"name":"Sam Patel"},"lawful_basis":{"article6":"A6-1e","article9":"A9-2b","dpa18_sch1":"S1-P2-18"}}"#
+        let accept =
+            #"{"decision":"accept","by":{"name":"Sam Patel"},"lawful_basis":{"article6":"A6-1e","article9":"A9-2b","dpa18_sch1":"S1-P2-18"}}"#
         #expect(try await client.request(.POST, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB", body: Array(accept.utf8)).status == 200)
-        let adminToken = try String(contentsOf: folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let adminToken = try String(contentsOf: folder.appendingPathComponent("admin-token"), encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
         var auditRequest = HTTPClientRequest(url: "http://127.0.0.1:\(broker.port)/admin/audit?limit=1000")
         auditRequest.headers.add(name: "authorization", value: "Bearer " + adminToken)
         let audit = String(buffer: try await HTTPClient.shared.execute(auditRequest, timeout: .seconds(10)).body.collect(upTo: 1 << 22))
@@ -124,7 +152,9 @@ struct SecretLoggingTests {
         broker.terminate()
 
         let log = try String(contentsOf: broker.logURL, encoding: .utf8)
-        #expect(log.contains("send refused by crossing policy") && log.contains("HANDOVER-CROSSING-INVALID") && log.contains("HANDOVER-CROSSING-MISMATCH"))
+        #expect(
+            log.contains("send refused by crossing policy") && log.contains("HANDOVER-CROSSING-INVALID") && log.contains("HANDOVER-CROSSING-MISMATCH")
+        )
         for identifying in ["4010232137", "4010232138", "9434765919", "C104233", "Okafor", "Florence", "Testpatient", "1938-04-02"] {
             #expect(!log.contains(identifying), "the log holds \(identifying)")
             #expect(!audit.contains(identifying), "the audit log holds \(identifying)")

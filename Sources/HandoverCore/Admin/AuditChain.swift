@@ -64,7 +64,10 @@ public enum AuditChain {
             for e in entries {
                 if e.sequence <= lastSequence { return .broken(atSequence: e.sequence, reason: "out of order") }
                 if e.previousHash != previous {
-                    return .broken(atSequence: e.sequence, reason: e.sequence != lastSequence + 1 ? "an entry before it was removed" : "an entry before it was changed, removed or reordered")
+                    return .broken(
+                        atSequence: e.sequence,
+                        reason: e.sequence != lastSequence + 1
+                            ? "an entry before it was removed" : "an entry before it was changed, removed or reordered")
                 }
                 let expected = AuditChain.hash(previous: previous, at: e.at, actor: e.actor, action: e.action, subject: e.subject, detail: e.detail)
                 if expected != e.hash { return .broken(atSequence: e.sequence, reason: "its content was changed") }

@@ -9,8 +9,10 @@ public struct CrossingDeclaration: Hashable, Sendable {
     public var provenance: Provenance?
     public var intent: ClinicalIntent?
 
-    public init(subjects: [CrossingSubject] = [], lawfulBasis: LawfulBasis? = nil, consent: Consent? = nil,
-                provenance: Provenance? = nil, intent: ClinicalIntent? = nil) {
+    public init(
+        subjects: [CrossingSubject] = [], lawfulBasis: LawfulBasis? = nil, consent: Consent? = nil,
+        provenance: Provenance? = nil, intent: ClinicalIntent? = nil
+    ) {
         (self.subjects, self.lawfulBasis, self.consent, self.provenance, self.intent) = (subjects, lawfulBasis, consent, provenance, intent)
     }
 
@@ -42,8 +44,10 @@ public struct CrossingDeclaration: Hashable, Sendable {
             if wire.subject != nil && wire.subjects != nil { return .failure(.malformed("subjects", "give subject or subjects, not both")) }
             let subjects = wire.subjects ?? wire.subject.map { [$0] } ?? []
             guard subjects.count <= 10 else { return .failure(.malformed("subjects", "at most 10 subjects")) }
-            return .success(CrossingDeclaration(subjects: subjects, lawfulBasis: wire.lawful_basis, consent: wire.consent,
-                                                provenance: wire.provenance, intent: wire.intent))
+            return .success(
+                CrossingDeclaration(
+                    subjects: subjects, lawfulBasis: wire.lawful_basis, consent: wire.consent,
+                    provenance: wire.provenance, intent: wire.intent))
         } catch {
             return .failure(.malformed(fieldPath(of: error), "wrong type"))
         }
@@ -51,8 +55,9 @@ public struct CrossingDeclaration: Hashable, Sendable {
 
     /// As Handover's own client sends it.
     public var headerValue: String {
-        let wire = Wire(subject: subjects.count == 1 ? subjects[0] : nil, subjects: subjects.count > 1 ? subjects : nil,
-                        lawful_basis: lawfulBasis, consent: consent, provenance: provenance, intent: intent)
+        let wire = Wire(
+            subject: subjects.count == 1 ? subjects[0] : nil, subjects: subjects.count > 1 ? subjects : nil,
+            lawful_basis: lawfulBasis, consent: consent, provenance: provenance, intent: intent)
         let data = (try? JSONEncoder().encode(wire)) ?? Data("{}".utf8)
         return base64URLEncode(Array(data))
     }
@@ -75,12 +80,18 @@ public struct CrossingDeclaration: Hashable, Sendable {
     static let shape = Shape.object([
         "subject": subjectShape, "subjects": .list(subjectShape),
         "lawful_basis": .object(["article6": .value, "article9": .value, "dpa18_sch1": .value, "article10": .value, "confidentiality": .value]),
-        "consent": .object(["state": .value, "objection": .value, "decided_by": .value, "restrictions": .value, "person_aware": .value,
-                            "reason": .value]),
-        "provenance": .object(["system": .value, "created_at": .value,
-                               "author": .object(["name": .value, "role": .value, "professional_id": .value])]),
-        "intent": .object(["purpose": .value, "action": .value, "priority": .value, "question": .value, "respond_by": .value,
-                           "immediate_risk": .value]),
+        "consent": .object([
+            "state": .value, "objection": .value, "decided_by": .value, "restrictions": .value, "person_aware": .value,
+            "reason": .value,
+        ]),
+        "provenance": .object([
+            "system": .value, "created_at": .value,
+            "author": .object(["name": .value, "role": .value, "professional_id": .value]),
+        ]),
+        "intent": .object([
+            "purpose": .value, "action": .value, "priority": .value, "question": .value, "respond_by": .value,
+            "immediate_risk": .value,
+        ]),
     ])
 
     /// The first key the shape does not define, as a dotted path (the key itself is the sender's

@@ -22,9 +22,11 @@ public struct CrossingPolicy: Hashable, Sendable {
     /// Intent only: a defaulted lawful basis or identity would be governance nobody performed.
     public var defaultIntent: ClinicalIntent?
 
-    public init(identity: CrossingStrength = .recorded, lawfulBasis: CrossingStrength = .recorded, intent: CrossingStrength = .recorded,
-                provenance: CrossingStrength = .recorded, receiverBasisRequired: Bool = false, testNHSNumbersAllowed: Bool = false,
-                defaultIntent: ClinicalIntent? = nil) {
+    public init(
+        identity: CrossingStrength = .recorded, lawfulBasis: CrossingStrength = .recorded, intent: CrossingStrength = .recorded,
+        provenance: CrossingStrength = .recorded, receiverBasisRequired: Bool = false, testNHSNumbersAllowed: Bool = false,
+        defaultIntent: ClinicalIntent? = nil
+    ) {
         (self.identity, self.lawfulBasis, self.intent, self.provenance) = (identity, lawfulBasis, intent, provenance)
         (self.receiverBasisRequired, self.testNHSNumbersAllowed, self.defaultIntent) = (receiverBasisRequired, testNHSNumbersAllowed, defaultIntent)
     }
@@ -78,7 +80,9 @@ public struct CrossingProblem: Error, Hashable, Sendable, CustomStringConvertibl
     public var flow: String {
         let head = field.split(separator: ".").first.map(String.init) ?? ""
         switch head {
-        case "subject", "subjects", _ where head.hasPrefix("subjects["): return "identity"
+        case "subject", "subjects",
+            _ where head.hasPrefix("subjects["):
+            return "identity"
         case "lawful_basis", "consent": return "lawful_basis"
         case "provenance": return "provenance"
         case "intent": return "intent"

@@ -27,15 +27,19 @@ extension CrossingSubject {
 
 extension LawfulBasis {
     var jsonValue: JSONValue {
-        .compact([("article10", flag(article10)), ("article6", text(article6)), ("article9", text(article9)),
-                  ("confidentiality", text(confidentiality)), ("dpa18_sch1", text(schedule1))])
+        .compact([
+            ("article10", flag(article10)), ("article6", text(article6)), ("article9", text(article9)),
+            ("confidentiality", text(confidentiality)), ("dpa18_sch1", text(schedule1)),
+        ])
     }
 }
 
 extension Consent {
     var jsonValue: JSONValue {
-        .compact([("decided_by", text(decidedBy)), ("objection", flag(objection)), ("person_aware", flag(personAware)),
-                  ("reason", text(reason)), ("restrictions", restrictions.map { .array($0.map(JSONValue.string)) }), ("state", text(state))])
+        .compact([
+            ("decided_by", text(decidedBy)), ("objection", flag(objection)), ("person_aware", flag(personAware)),
+            ("reason", text(reason)), ("restrictions", restrictions.map { .array($0.map(JSONValue.string)) }), ("state", text(state)),
+        ])
     }
 }
 
@@ -50,8 +54,10 @@ extension Provenance {
 
 extension ClinicalIntent {
     var jsonValue: JSONValue {
-        .compact([("action", text(action)), ("immediate_risk", flag(immediateRisk)), ("priority", text(priority)), ("purpose", text(purpose)),
-                  ("question", text(question)), ("respond_by", text(respondBy))])
+        .compact([
+            ("action", text(action)), ("immediate_risk", flag(immediateRisk)), ("priority", text(priority)), ("purpose", text(purpose)),
+            ("question", text(question)), ("respond_by", text(respondBy)),
+        ])
     }
 }
 
@@ -65,13 +71,27 @@ extension CrossingDerived {
     var jsonValue: JSONValue {
         .compact([
             ("accept_by", text(acceptBy)), ("certificate_matches_sender", flag(certificateMatchesSender)), ("fhir", fhir?.jsonValue),
-            ("off_system", offSystem.map { o in .compact([("anonymous", flag(o.anonymous)), ("channel", .string(o.channel)),
-                                                          ("occurred_at", .string(o.occurredAt)), ("recorded_by", .string(o.recordedBy)),
-                                                          ("workflow_id", .string(o.workflowID))]) }),
+            (
+                "off_system",
+                offSystem.map { o in
+                    .compact([
+                        ("anonymous", flag(o.anonymous)), ("channel", .string(o.channel)),
+                        ("occurred_at", .string(o.occurredAt)), ("recorded_by", .string(o.recordedBy)),
+                        ("workflow_id", .string(o.workflowID)),
+                    ])
+                }
+            ),
             ("payload_sha256", text(payloadSHA256)),
             ("received_at", text(receivedAt)), ("receiver_organisation", text(receiverOrganisation)),
-            ("route", route.map { r in .compact([("address", .string(r.address)), ("addressed_by", .string(r.addressedBy.rawValue)),
-                                                 ("directory_version", .int(r.directoryVersion)), ("service", text(r.service))]) }),
+            (
+                "route",
+                route.map { r in
+                    .compact([
+                        ("address", .string(r.address)), ("addressed_by", .string(r.addressedBy.rawValue)),
+                        ("directory_version", .int(r.directoryVersion)), ("service", text(r.service)),
+                    ])
+                }
+            ),
             ("sender_authority", text(senderAuthority)), ("sender_domain", text(senderDomain)), ("sender_mailbox", text(senderMailbox)),
             ("sender_organisation", text(senderOrganisation)), ("sender_public_authority", flag(senderPublicAuthority)),
         ])

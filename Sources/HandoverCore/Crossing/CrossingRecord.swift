@@ -92,8 +92,10 @@ public struct CrossingSubject: Codable, Hashable, Sendable {
     /// After the retention period: the keyed hash that replaced the NHS number.
     public var nhsNumberHash: String?
 
-    public init(nhsNumber: String? = nil, nhsNumberStatus: String? = nil, nhsNumberAbsentReason: String? = nil,
-                localIDs: [LocalIdentifier]? = nil, restricted: Bool? = nil) {
+    public init(
+        nhsNumber: String? = nil, nhsNumberStatus: String? = nil, nhsNumberAbsentReason: String? = nil,
+        localIDs: [LocalIdentifier]? = nil, restricted: Bool? = nil
+    ) {
         (self.nhsNumber, self.nhsNumberStatus, self.nhsNumberAbsentReason) = (nhsNumber, nhsNumberStatus, nhsNumberAbsentReason)
         (self.localIDs, self.restricted) = (localIDs, restricted)
     }
@@ -121,7 +123,9 @@ public struct LawfulBasis: Codable, Hashable, Sendable {
     public var confidentiality: String?
 
     public init(article6: String? = nil, article9: String? = nil, schedule1: String? = nil, article10: Bool? = nil, confidentiality: String? = nil) {
-        (self.article6, self.article9, self.schedule1, self.article10, self.confidentiality) = (article6, article9, schedule1, article10, confidentiality)
+        (self.article6, self.article9, self.schedule1, self.article10, self.confidentiality) = (
+            article6, article9, schedule1, article10, confidentiality
+        )
     }
 
     enum CodingKeys: String, CodingKey {
@@ -139,8 +143,10 @@ public struct Consent: Codable, Hashable, Sendable {
     /// Why consent was not sought (needed with `not-sought-safeguarding`).
     public var reason: String?
 
-    public init(state: String? = nil, objection: Bool? = nil, decidedBy: String? = nil, restrictions: [String]? = nil,
-                personAware: Bool? = nil, reason: String? = nil) {
+    public init(
+        state: String? = nil, objection: Bool? = nil, decidedBy: String? = nil, restrictions: [String]? = nil,
+        personAware: Bool? = nil, reason: String? = nil
+    ) {
         (self.state, self.objection, self.decidedBy, self.restrictions) = (state, objection, decidedBy, restrictions)
         (self.personAware, self.reason) = (personAware, reason)
     }
@@ -189,8 +195,10 @@ public struct ClinicalIntent: Codable, Hashable, Sendable {
     public var respondBy: String?
     public var immediateRisk: Bool?
 
-    public init(purpose: String? = nil, action: String? = nil, priority: String? = nil, question: String? = nil,
-                respondBy: String? = nil, immediateRisk: Bool? = nil) {
+    public init(
+        purpose: String? = nil, action: String? = nil, priority: String? = nil, question: String? = nil,
+        respondBy: String? = nil, immediateRisk: Bool? = nil
+    ) {
         (self.purpose, self.action, self.priority, self.question, self.respondBy, self.immediateRisk) =
             (purpose, action, priority, question, respondBy, immediateRisk)
     }
@@ -206,9 +214,18 @@ public struct ClinicalIntent: Codable, Hashable, Sendable {
     /// Fills each field this intent leaves empty from `defaults`; returns whether any was filled.
     mutating func fill(from defaults: ClinicalIntent) -> Bool {
         var filled = false
-        func take<T>(_ mine: inout T?, _ theirs: T?) { if mine == nil, let theirs { mine = theirs; filled = true } }
-        take(&purpose, defaults.purpose); take(&action, defaults.action); take(&priority, defaults.priority)
-        take(&question, defaults.question); take(&respondBy, defaults.respondBy); take(&immediateRisk, defaults.immediateRisk)
+        func take<T>(_ mine: inout T?, _ theirs: T?) {
+            if mine == nil, let theirs {
+                mine = theirs
+                filled = true
+            }
+        }
+        take(&purpose, defaults.purpose)
+        take(&action, defaults.action)
+        take(&priority, defaults.priority)
+        take(&question, defaults.question)
+        take(&respondBy, defaults.respondBy)
+        take(&immediateRisk, defaults.immediateRisk)
         return filled
     }
 }
@@ -237,10 +254,14 @@ public struct CrossingDerived: Codable, Hashable, Sendable {
     /// Alert & Responsibility flow measures acceptance against it).
     public var acceptBy: String?
 
-    public init(senderMailbox: String?, senderOrganisation: String?, senderDomain: String?, senderAuthority: String?,
-                senderPublicAuthority: Bool?, receivedAt: String?, payloadSHA256: String?, route: RouteTaken?,
-                certificateMatchesSender: Bool?, fhir: FHIRMessageFacts?) {
-        (self.senderMailbox, self.senderOrganisation, self.senderDomain, self.senderAuthority) = (senderMailbox, senderOrganisation, senderDomain, senderAuthority)
+    public init(
+        senderMailbox: String?, senderOrganisation: String?, senderDomain: String?, senderAuthority: String?,
+        senderPublicAuthority: Bool?, receivedAt: String?, payloadSHA256: String?, route: RouteTaken?,
+        certificateMatchesSender: Bool?, fhir: FHIRMessageFacts?
+    ) {
+        (self.senderMailbox, self.senderOrganisation, self.senderDomain, self.senderAuthority) = (
+            senderMailbox, senderOrganisation, senderDomain, senderAuthority
+        )
         (self.senderPublicAuthority, self.receivedAt, self.payloadSHA256, self.route) = (senderPublicAuthority, receivedAt, payloadSHA256, route)
         (self.certificateMatchesSender, self.fhir) = (certificateMatchesSender, fhir)
     }
@@ -294,8 +315,10 @@ public struct CrossingFlag: Codable, Hashable, Sendable {
 
 extension CrossingDeclaration {
     var presentParts: [(String, Bool)] {
-        [("subject", !subjects.isEmpty), ("lawful_basis", lawfulBasis != nil), ("consent", consent != nil),
-         ("provenance", provenance != nil), ("intent", intent != nil)]
+        [
+            ("subject", !subjects.isEmpty), ("lawful_basis", lawfulBasis != nil), ("consent", consent != nil),
+            ("provenance", provenance != nil), ("intent", intent != nil),
+        ]
     }
 }
 

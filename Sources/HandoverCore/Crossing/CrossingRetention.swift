@@ -10,7 +10,8 @@ public struct CrossingSubjectHasher: Sendable {
     /// cannot be used to check guesses against anything else the key protects, and every instance
     /// on one database (which share the master key) hashes alike.
     public init(secrets: SecretBox) {
-        let derived = HMAC<SHA256>.authenticationCode(for: Array("handover crossing subject hash v1".utf8), using: SymmetricKey(data: secrets.keyBytes))
+        let derived = HMAC<SHA256>.authenticationCode(
+            for: Array("handover crossing subject hash v1".utf8), using: SymmetricKey(data: secrets.keyBytes))
         keyBytes = Array(derived)
     }
 

@@ -12,7 +12,9 @@ public enum CrossingRules {
         public var vocabulary: LawfulBasisVocabulary
 
         public init(policy: CrossingPolicy, safeguarding: Bool, senderIsPublicAuthority: Bool, vocabulary: LawfulBasisVocabulary = .builtIn) {
-            (self.policy, self.safeguarding, self.senderIsPublicAuthority, self.vocabulary) = (policy, safeguarding, senderIsPublicAuthority, vocabulary)
+            (self.policy, self.safeguarding, self.senderIsPublicAuthority, self.vocabulary) = (
+                policy, safeguarding, senderIsPublicAuthority, vocabulary
+            )
         }
     }
 
@@ -31,7 +33,8 @@ public enum CrossingRules {
         for gap in gaps(in: record, policy: context.policy) {
             switch gap.strength {
             case .required: return .failure(CrossingProblem(kind: .required, field: gap.field, reason: gap.reason))
-            case .flagged, .recorded: record.flags.append(CrossingFlag(flow: gap.flow, field: gap.field, reason: gap.reason, shown: gap.strength == .flagged))
+            case .flagged, .recorded:
+                record.flags.append(CrossingFlag(flow: gap.flow, field: gap.field, reason: gap.reason, shown: gap.strength == .flagged))
             case .off: break
             }
         }
@@ -87,14 +90,19 @@ public enum CrossingRules {
             if let priority = intent.priority, !ClinicalIntent.priorities.contains(priority) {
                 return .invalid("intent.priority", "must be one of " + ClinicalIntent.priorities.joined(separator: ", "))
             }
-            if let by = intent.respondBy, Timestamp.parseDateTime(by) == nil { return .invalid("intent.respond_by", "must be an ISO 8601 date and time") }
+            if let by = intent.respondBy, Timestamp.parseDateTime(by) == nil {
+                return .invalid("intent.respond_by", "must be an ISO 8601 date and time")
+            }
             if let problem = tooLong(intent.purpose, "intent.purpose", 100) ?? tooLong(intent.question, "intent.question", 1000) { return problem }
         }
         if let provenance = record.provenance {
-            if let at = provenance.createdAt, Timestamp.parseDateTime(at) == nil { return .invalid("provenance.created_at", "must be an ISO 8601 date and time") }
+            if let at = provenance.createdAt, Timestamp.parseDateTime(at) == nil {
+                return .invalid("provenance.created_at", "must be an ISO 8601 date and time")
+            }
             if let problem = tooLong(provenance.system, "provenance.system", 200) ?? tooLong(provenance.author?.name, "provenance.author.name", 200)
                 ?? tooLong(provenance.author?.role, "provenance.author.role", 200)
-                ?? tooLong(provenance.author?.professionalID, "provenance.author.professional_id", 100) {
+                ?? tooLong(provenance.author?.professionalID, "provenance.author.professional_id", 100)
+            {
                 return problem
             }
         }
@@ -130,7 +138,8 @@ public enum CrossingRules {
             return .invalid("\(field).\(name)", "unknown code; known codes are " + list.joined(separator: ", "))
         }
         if let problem = check(basis.article6, "article6", v.article6) ?? check(basis.article9, "article9", v.article9)
-            ?? check(basis.schedule1, "dpa18_sch1", v.schedule1) ?? check(basis.confidentiality, "confidentiality", v.confidentiality) {
+            ?? check(basis.schedule1, "dpa18_sch1", v.schedule1) ?? check(basis.confidentiality, "confidentiality", v.confidentiality)
+        {
             return problem
         }
         if basis.article6 == nil && (basis.article9 != nil || basis.schedule1 != nil) {
@@ -152,7 +161,9 @@ public enum CrossingRules {
         let overridden = consent.state == "refused" || consent.state == "withdrawn" || consent.objection == true
         if overridden {
             guard let c = basis?.confidentiality, LawfulBasisVocabulary.overridingConfidentiality.contains(c) else {
-                return .invalid("lawful_basis.confidentiality", "refused or withdrawn consent, or an objection, needs CLDC-public-interest or CLDC-legal-requirement")
+                return .invalid(
+                    "lawful_basis.confidentiality",
+                    "refused or withdrawn consent, or an objection, needs CLDC-public-interest or CLDC-legal-requirement")
             }
             guard !(consent.decidedBy ?? "").trimmingWhitespace().isEmpty else {
                 return .invalid("consent.decided_by", "who decided to share despite refusal or objection must be named")
@@ -170,20 +181,29 @@ public enum CrossingRules {
         return .invalid(field, "at most \(limit) characters")
     }
 
-    struct Gap { var flow: String; var field: String; var reason: String; var strength: CrossingStrength }
+    struct Gap {
+        var flow: String
+        var field: String
+        var reason: String
+        var strength: CrossingStrength
+    }
 
     /// The parts the workflow asks for that the record lacks.
     static func gaps(in record: CrossingRecord, policy: CrossingPolicy) -> [Gap] {
         var found: [Gap] = []
         if !record.subjects.contains(where: { $0.nhsNumber != nil || $0.nhsNumberAbsentReason != nil }) {
-            found.append(Gap(flow: "identity", field: "subject.nhs_number", reason: "missing (give an NHS number or nhs_number_absent_reason)",
-                             strength: policy.identity))
+            found.append(
+                Gap(
+                    flow: "identity", field: "subject.nhs_number", reason: "missing (give an NHS number or nhs_number_absent_reason)",
+                    strength: policy.identity))
         }
         if record.lawfulBasis?.article6 == nil {
             found.append(Gap(flow: "lawful_basis", field: "lawful_basis.article6", reason: "missing", strength: policy.lawfulBasis))
         } else if record.lawfulBasis?.article9 == nil {
-            found.append(Gap(flow: "lawful_basis", field: "lawful_basis.article9", reason: "missing (health or care data needs an Article 9 condition)",
-                             strength: policy.lawfulBasis))
+            found.append(
+                Gap(
+                    flow: "lawful_basis", field: "lawful_basis.article9", reason: "missing (health or care data needs an Article 9 condition)",
+                    strength: policy.lawfulBasis))
         }
         if record.intent?.purpose == nil {
             found.append(Gap(flow: "intent", field: "intent.purpose", reason: "missing", strength: policy.intent))

@@ -23,9 +23,12 @@ extension MessageRecord {
     public func crossingJSON(for audience: CrossingAudience) -> JSONValue {
         var record = crossing ?? CrossingRecord()
         // What the message itself records, shown in the record rather than stored in it twice.
-        var derived = record.derived ?? CrossingDerived(senderMailbox: nil, senderOrganisation: nil, senderDomain: nil, senderAuthority: nil,
-                                                        senderPublicAuthority: nil, receivedAt: nil, payloadSHA256: nil, route: nil,
-                                                        certificateMatchesSender: nil, fhir: nil)
+        var derived =
+            record.derived
+            ?? CrossingDerived(
+                senderMailbox: nil, senderOrganisation: nil, senderDomain: nil, senderAuthority: nil,
+                senderPublicAuthority: nil, receivedAt: nil, payloadSHA256: nil, route: nil,
+                certificateMatchesSender: nil, fhir: nil)
         derived.senderMailbox = derived.senderMailbox ?? sender?.rawValue
         derived.receivedAt = derived.receivedAt ?? createdAt.isoUTC
         derived.route = derived.route ?? route
@@ -40,10 +43,15 @@ extension MessageRecord {
             pairs.append(("message_id", .string(id.rawValue)))
             pairs.append(("workflow_id", .string(workflowID)))
             if let r = responsibility, r.state != .pending {
-                pairs.append(("receiver", .compact([
-                    ("decision", .string(r.state.rawValue)), ("by", r.decidedBy.map(personJSON)), ("at", r.decidedAt.map { .string($0.isoUTC) }),
-                    ("lawful_basis", r.receiverBasis.map(\.jsonValue)),
-                ])))
+                pairs.append(
+                    (
+                        "receiver",
+                        .compact([
+                            ("decision", .string(r.state.rawValue)), ("by", r.decidedBy.map(personJSON)),
+                            ("at", r.decidedAt.map { .string($0.isoUTC) }),
+                            ("lawful_basis", r.receiverBasis.map(\.jsonValue)),
+                        ])
+                    ))
             }
             view = .object(pairs)
         }

@@ -54,7 +54,10 @@ public enum FHIRMessageReader {
             if type.contains("xml") { return .xml }
         }
         // Looked at without copying first: most payloads are not FHIR and stop here.
-        guard let first = prefix.prefix(2048).first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF) }),
+        guard
+            let first = prefix.prefix(2048).first(where: {
+                !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 || $0 == 0xEF || $0 == 0xBB || $0 == 0xBF)
+            }),
             first == UInt8(ascii: "{") || first == UInt8(ascii: "<")
         else { return nil }
         let head = Array(prefix.prefix(2048))
@@ -78,8 +81,9 @@ public enum FHIRMessageReader {
             return .failure(FHIRTree.problem("a message Bundle without a MessageHeader"))
         }
         let event = header["eventCoding"] ?? header["event"]
-        var facts = FHIRMessageFacts(format: format, version: header["eventCoding"] != nil ? "R4" : "STU3",
-                                     eventSystem: event?.text("system"), eventCode: event?.text("code"), messageID: header.text("id"))
+        var facts = FHIRMessageFacts(
+            format: format, version: header["eventCoding"] != nil ? "R4" : "STU3",
+            eventSystem: event?.text("system"), eventCode: event?.text("code"), messageID: header.text("id"))
         let handling = header.all("extension").first { ($0.text("url") ?? "").hasSuffix("Extension-ITK-MessageHandling-2") }
         for key in handling?.all("extension") ?? [] {
             switch key.text("url") {
@@ -105,8 +109,10 @@ public enum FHIRMessageReader {
         var systemProvenance = provenance ?? Provenance()
         systemProvenance.system = header["source"]?.text("software") ?? header["source"]?.text("name")
         let hasProvenance = systemProvenance != Provenance()
-        return .success(FHIRReading(facts: facts, subjects: subjects, intent: intent == ClinicalIntent() ? nil : intent,
-                                    provenance: hasProvenance ? systemProvenance : nil))
+        return .success(
+            FHIRReading(
+                facts: facts, subjects: subjects, intent: intent == ClinicalIntent() ? nil : intent,
+                provenance: hasProvenance ? systemProvenance : nil))
     }
 
     /// The entry a reference points at: by `fullUrl`, or by `Type/id`.
@@ -114,7 +120,9 @@ public enum FHIRMessageReader {
         for entry in entries {
             guard let resource = entry["resource"] else { continue }
             if entry.text("fullUrl") == reference { return resource }
-            if let type = resource.text("resourceType"), let id = resource.text("id"), reference == type + "/" + id || reference.hasSuffix("/" + type + "/" + id) {
+            if let type = resource.text("resourceType"), let id = resource.text("id"),
+                reference == type + "/" + id || reference.hasSuffix("/" + type + "/" + id)
+            {
                 return resource
             }
         }
@@ -124,7 +132,9 @@ public enum FHIRMessageReader {
     /// The focus document's subject and authorship: `Composition.subject`, resolved to its Patient.
     static func subjectAndProvenance(_ focus: JSONValue) -> ([CrossingSubject], Provenance?) {
         let entries = focus.text("resourceType") == "Bundle" ? focus.all("entry") : [JSONValue.object([("resource", focus)])]
-        guard let composition = entries.compactMap({ $0["resource"] }).first(where: { $0.text("resourceType") == "Composition" }) else { return ([], nil) }
+        guard let composition = entries.compactMap({ $0["resource"] }).first(where: { $0.text("resourceType") == "Composition" }) else {
+            return ([], nil)
+        }
         var provenance = Provenance()
         provenance.createdAt = composition.text("date").flatMap { Timestamp.parseDateTime($0) != nil ? $0 : nil }
         if let author = composition.all("author").first, let name = author.text("display") { provenance.author = Provenance.Author(name: name) }

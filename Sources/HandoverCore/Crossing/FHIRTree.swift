@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -85,8 +86,10 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
 
     init(maximumDepth: Int) { self.maximumDepth = maximumDepth }
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         guard stack.count < maximumDepth else {
             tooDeep = true
             parser.abortParsing()
@@ -112,8 +115,9 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
     private static func value(of open: Open) -> JSONValue {
         if open.children.isEmpty, let v = open.attributes["value"] { return .string(v) }
         // `<resource><Patient>…</Patient></resource>`: the one child names the resource type.
-        if (open.name == "resource" || open.name == "contained"), open.children.count == 1,
-            let first = open.children[0].0.unicodeScalars.first, ("A"..."Z").contains(first), case .object(let inner) = open.children[0].1 {
+        if open.name == "resource" || open.name == "contained", open.children.count == 1,
+            let first = open.children[0].0.unicodeScalars.first, ("A"..."Z").contains(first), case .object(let inner) = open.children[0].1
+        {
             return .object([("resourceType", .string(open.children[0].0))] + inner)
         }
         var pairs = attributePairs(open) + merged(open.children)

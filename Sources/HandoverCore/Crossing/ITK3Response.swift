@@ -27,7 +27,9 @@ public enum ITK3Response {
         /// The responding mailbox, as the MESH endpoint of `MessageHeader.source`.
         public var sourceEndpoint: String
 
-        public init(code: String, display: String, bundleID: String, headerID: String, outcomeID: String, timestamp: Timestamp, sourceEndpoint: String) {
+        public init(
+            code: String, display: String, bundleID: String, headerID: String, outcomeID: String, timestamp: Timestamp, sourceEndpoint: String
+        ) {
             (self.code, self.display, self.bundleID, self.headerID, self.outcomeID) = (code, display, bundleID, headerID, outcomeID)
             (self.timestamp, self.sourceEndpoint) = (timestamp, sourceEndpoint)
         }
@@ -38,18 +40,43 @@ public enum ITK3Response {
         let information = r.code == infrastructureSuccess.0 || r.code == "30001"
         let tree: JSONValue = .object([
             ("resourceType", "Bundle"), ("id", .string(r.bundleID)), ("type", "message"),
-            ("entry", .array([
-                .object([("fullUrl", .string("urn:uuid:" + r.headerID)), ("resource", header(original, r))]),
-                .object([("fullUrl", .string("urn:uuid:" + r.outcomeID)), ("resource", .object([
-                    ("resourceType", "OperationOutcome"), ("id", .string(r.outcomeID)),
-                    ("issue", .array([.object([
-                        ("severity", .string(information ? "information" : "warning")), ("code", "informational"),
-                        ("details", .object([("coding", .array([.object([
-                            ("system", .string(responseCodeSystem)), ("code", .string(r.code)), ("display", .string(r.display)),
-                        ])]))])),
-                    ])])),
-                ]))]),
-            ])),
+            (
+                "entry",
+                .array([
+                    .object([("fullUrl", .string("urn:uuid:" + r.headerID)), ("resource", header(original, r))]),
+                    .object([
+                        ("fullUrl", .string("urn:uuid:" + r.outcomeID)),
+                        (
+                            "resource",
+                            .object([
+                                ("resourceType", "OperationOutcome"), ("id", .string(r.outcomeID)),
+                                (
+                                    "issue",
+                                    .array([
+                                        .object([
+                                            ("severity", .string(information ? "information" : "warning")), ("code", "informational"),
+                                            (
+                                                "details",
+                                                .object([
+                                                    (
+                                                        "coding",
+                                                        .array([
+                                                            .object([
+                                                                ("system", .string(responseCodeSystem)), ("code", .string(r.code)),
+                                                                ("display", .string(r.display)),
+                                                            ])
+                                                        ])
+                                                    )
+                                                ])
+                                            ),
+                                        ])
+                                    ])
+                                ),
+                            ])
+                        ),
+                    ]),
+                ])
+            ),
         ])
         switch original.format {
         case .json: return (Array(tree.serialized.utf8), "application/fhir+json")
@@ -62,12 +89,24 @@ public enum ITK3Response {
         var handling: [JSONValue] = [
             .object([("url", "BusAckRequested"), ("valueBoolean", false)]),
             .object([("url", "InfAckRequested"), ("valueBoolean", false)]),
-            .object([("url", "RecipientType"), ("valueCoding", .object([
-                ("system", "https://fhir.nhs.uk/STU3/CodeSystem/ITK-RecipientType-1"), ("code", "FI"), ("display", "For Information"),
-            ]))]),
-            .object([("url", "MessageDefinition"), ("valueReference", .object([
-                ("reference", "https://fhir.nhs.uk/STU3/MessageDefinition/ITK-Response-MessageDefinition-1"),
-            ]))]),
+            .object([
+                ("url", "RecipientType"),
+                (
+                    "valueCoding",
+                    .object([
+                        ("system", "https://fhir.nhs.uk/STU3/CodeSystem/ITK-RecipientType-1"), ("code", "FI"), ("display", "For Information"),
+                    ])
+                ),
+            ]),
+            .object([
+                ("url", "MessageDefinition"),
+                (
+                    "valueReference",
+                    .object([
+                        ("reference", "https://fhir.nhs.uk/STU3/MessageDefinition/ITK-Response-MessageDefinition-1")
+                    ])
+                ),
+            ]),
         ]
         if let reference = original.senderReference { handling.append(.object([("url", "SenderReference"), ("valueString", .string(reference))])) }
         handling.append(.object([("url", "LocalExtension"), ("valueString", "None")]))
@@ -139,7 +178,9 @@ enum FHIRXMLWriter {
 extension ITK3Response {
     /// The response as a DATA message from the original's recipient back to its sender on
     /// `<WORKFLOW>_ACK`, linked to the original; nil when there is no sender or no FHIR facts.
-    public static func message(answering original: MessageRecord, _ response: Response, id: MessageID, directoryVersion: Int64)
+    public static func message(
+        answering original: MessageRecord, _ response: Response, id: MessageID, directoryVersion: Int64
+    )
         -> (MessageRecord, [UInt8])?
     {
         guard let sender = original.sender, let facts = original.crossing?.derived?.fhir else { return nil }

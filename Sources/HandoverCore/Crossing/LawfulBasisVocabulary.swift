@@ -24,13 +24,15 @@ public struct LawfulBasisVocabulary: Hashable, Sendable {
             "S1-P1-2",  // health or social care purposes
             "S1-P1-3",  // public health
             "S1-P2-6",  // statutory and government purposes
-            "S1-P2-10", // preventing or detecting unlawful acts
-            "S1-P2-16", // support for individuals with a particular disability or medical condition
-            "S1-P2-18", // safeguarding of children and of individuals at risk
-            "S1-P2-19", // safeguarding of economic well-being of certain individuals
+            "S1-P2-10",  // preventing or detecting unlawful acts
+            "S1-P2-16",  // support for individuals with a particular disability or medical condition
+            "S1-P2-18",  // safeguarding of children and of individuals at risk
+            "S1-P2-19",  // safeguarding of economic well-being of certain individuals
         ],
-        confidentiality: ["CLDC-implied-direct-care", "CLDC-explicit-consent", "CLDC-public-interest", "CLDC-legal-requirement",
-                          "CLDC-s251-support"])
+        confidentiality: [
+            "CLDC-implied-direct-care", "CLDC-explicit-consent", "CLDC-public-interest", "CLDC-legal-requirement",
+            "CLDC-s251-support",
+        ])
 
     public static let listNames = ["article6", "article9", "dpa18_sch1", "confidentiality"]
 
@@ -41,8 +43,9 @@ public struct LawfulBasisVocabulary: Hashable, Sendable {
             let given = codes.filter { $0.list == name }.map(\.code)
             return given.isEmpty ? fallback : given
         }
-        return LawfulBasisVocabulary(article6: list("article6", builtIn.article6), article9: list("article9", builtIn.article9),
-                                     schedule1: list("dpa18_sch1", builtIn.schedule1), confidentiality: list("confidentiality", builtIn.confidentiality))
+        return LawfulBasisVocabulary(
+            article6: list("article6", builtIn.article6), article9: list("article9", builtIn.article9),
+            schedule1: list("dpa18_sch1", builtIn.schedule1), confidentiality: list("confidentiality", builtIn.confidentiality))
     }
 
     /// Article 9 conditions that need a Schedule 1 condition beside them.

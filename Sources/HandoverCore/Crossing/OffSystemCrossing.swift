@@ -14,8 +14,10 @@ public struct OffSystemCrossing: Sendable {
     public var recordedBy: String
     public var declared: CrossingDeclaration?
 
-    public init(channel: String, occurredAt: Timestamp, from: Organisation?, anonymous: Bool?, workflow: Workflow, decision: RouteDecision,
-                summary: String?, recordedBy: String, declared: CrossingDeclaration?) {
+    public init(
+        channel: String, occurredAt: Timestamp, from: Organisation?, anonymous: Bool?, workflow: Workflow, decision: RouteDecision,
+        summary: String?, recordedBy: String, declared: CrossingDeclaration?
+    ) {
         (self.channel, self.occurredAt, self.from, self.anonymous, self.workflow) = (channel, occurredAt, from, anonymous, workflow)
         (self.decision, self.summary, self.recordedBy, self.declared) = (decision, summary, recordedBy, declared)
     }
@@ -27,28 +29,32 @@ public struct OffSystemCrossing: Sendable {
         for keyPath in [\CrossingPolicy.identity, \.lawfulBasis, \.intent, \.provenance] where policy[keyPath: keyPath] == .required {
             policy[keyPath: keyPath] = .flagged
         }
-        let rules = CrossingRules.Context(policy: policy, safeguarding: workflow.safeguarding, senderIsPublicAuthority: from?.publicAuthority ?? false,
-                                          vocabulary: index.directory.vocabulary)
+        let rules = CrossingRules.Context(
+            policy: policy, safeguarding: workflow.safeguarding, senderIsPublicAuthority: from?.publicAuthority ?? false,
+            vocabulary: index.directory.vocabulary)
         var record: CrossingRecord
         switch CrossingRules.record(declared: declared, payload: nil, context: rules) {
         case .success(let built): record = built
         case .failure(let problem): return .failure(problem)
         }
         record.flags.removeAll { !$0.shown }
-        var derived = CrossingDerived(senderMailbox: nil, senderOrganisation: from?.code.rawValue, senderDomain: from?.domain.rawValue,
-                                      senderAuthority: from?.authority, senderPublicAuthority: from?.publicAuthority, receivedAt: nil,
-                                      payloadSHA256: nil, route: nil, certificateMatchesSender: nil, fhir: nil)
-        derived.offSystem = OffSystemFacts(channel: channel, occurredAt: occurredAt.isoUTC, workflowID: workflow.id.rawValue, recordedBy: recordedBy,
-                                           anonymous: anonymous)
+        var derived = CrossingDerived(
+            senderMailbox: nil, senderOrganisation: from?.code.rawValue, senderDomain: from?.domain.rawValue,
+            senderAuthority: from?.authority, senderPublicAuthority: from?.publicAuthority, receivedAt: nil,
+            payloadSHA256: nil, route: nil, certificateMatchesSender: nil, fhir: nil)
+        derived.offSystem = OffSystemFacts(
+            channel: channel, occurredAt: occurredAt.isoUTC, workflowID: workflow.id.rawValue, recordedBy: recordedBy,
+            anonymous: anonymous)
         derived.receiverOrganisation = index.mailboxes[decision.recipient]?.organisation.rawValue
         derived.acceptBy = index.firstNotAcceptedDeadline(workflow: workflow, deliveredAt: now)?.isoUTC
         record.derived = derived
-        return .success(MessageRecord(
-            id: id, sender: nil, recipient: decision.recipient, workflowID: OffSystemFacts.workflow,
-            subject: "Off-system \(channel) crossing: \(workflow.id.rawValue)", contentType: "application/json", totalChunks: 1,
-            status: .uploading, createdAt: now, expirySeconds: workflow.expiry?.elapsedSeconds ?? ExpiryPolicy().defaultExpirySeconds,
-            route: decision.route, escalationPolicy: workflow.escalation, responsibilityRequired: workflow.responsibility == .required,
-            crossing: record))
+        return .success(
+            MessageRecord(
+                id: id, sender: nil, recipient: decision.recipient, workflowID: OffSystemFacts.workflow,
+                subject: "Off-system \(channel) crossing: \(workflow.id.rawValue)", contentType: "application/json", totalChunks: 1,
+                status: .uploading, createdAt: now, expirySeconds: workflow.expiry?.elapsedSeconds ?? ExpiryPolicy().defaultExpirySeconds,
+                route: decision.route, escalationPolicy: workflow.escalation, responsibilityRequired: workflow.responsibility == .required,
+                crossing: record))
     }
 
     /// The notice's body: what was recorded, without the record itself.

@@ -53,10 +53,14 @@ public enum DemoTraffic {
                     .map(\.id).sorted { $0.rawValue < $1.rawValue }
                 for receiver in workflow.receivers.sorted() {
                     for mailbox in mailboxes {
-                        guard case .success(let route) = index.resolve(to: receiver, workflowID: workflow.id, sender: mailbox, allowUnknownWorkflows: false)
+                        guard
+                            case .success(let route) = index.resolve(
+                                to: receiver, workflowID: workflow.id, sender: mailbox, allowUnknownWorkflows: false)
                         else { continue }
-                        found.append(Boundary(sender: mailbox, workflow: workflow, route: route,
-                                              quality: qualities[(found.count + offset) % qualities.count]))
+                        found.append(
+                            Boundary(
+                                sender: mailbox, workflow: workflow, route: route,
+                                quality: qualities[(found.count + offset) % qualities.count]))
                         break
                     }
                 }
@@ -93,14 +97,20 @@ public enum DemoTraffic {
         func chance(_ p: Double) -> Bool { Double(rng.next() % 10_000) / 10_000 < p }
         let forInformation = b.workflow.responsibility != .required && chance(0.5)
         let declared = CrossingDeclaration(
-            subjects: chance(q) ? [CrossingSubject(nhsNumber: testNHSNumber(&rng), nhsNumberStatus: "01")]
-                : chance(0.34) ? [CrossingSubject(nhsNumber: testNHSNumber(&rng), nhsNumberStatus: "03")]
-                : chance(0.5) ? [CrossingSubject(nhsNumberAbsentReason: "unknown")] : [],
+            subjects: chance(q)
+                ? [CrossingSubject(nhsNumber: testNHSNumber(&rng), nhsNumberStatus: "01")]
+                : chance(0.34)
+                    ? [CrossingSubject(nhsNumber: testNHSNumber(&rng), nhsNumberStatus: "03")]
+                    : chance(0.5) ? [CrossingSubject(nhsNumberAbsentReason: "unknown")] : [],
             lawfulBasis: chance(q) ? LawfulBasis(article6: "A6-1e", article9: "A9-2h", schedule1: "S1-P1-2") : nil,
-            provenance: chance(q) ? Provenance(author: .init(name: authors[Int(rng.next() % UInt64(authors.count))]),
-                                               createdAt: created.adding(seconds: -600).isoUTC) : nil,
-            intent: chance(q) ? ClinicalIntent(purpose: purpose(b.workflow), action: forInformation ? "for-information" : "for-action",
-                                               priority: chance(0.3) ? "urgent" : "routine") : nil)
+            provenance: chance(q)
+                ? Provenance(
+                    author: .init(name: authors[Int(rng.next() % UInt64(authors.count))]),
+                    createdAt: created.adding(seconds: -600).isoUTC) : nil,
+            intent: chance(q)
+                ? ClinicalIntent(
+                    purpose: purpose(b.workflow), action: forInformation ? "for-information" : "for-action",
+                    priority: chance(0.3) ? "urgent" : "routine") : nil)
         var policy = b.workflow.crossing
         policy.testNHSNumbersAllowed = true
         let sender = index.mailboxes[b.sender].flatMap { index.organisations[$0.organisation] }
@@ -109,27 +119,33 @@ public enum DemoTraffic {
         let offSystem = b.workflow.responsibility == .required && chance(0.06)
         if offSystem {
             let channels = ["phone", "email", "fax", "paper"]
-            guard case .success(let route) = index.resolve(to: b.route.recipient.rawValue, workflowID: b.workflow.id,
-                                                            sender: MailboxID(OffSystemFacts.workflow), allowUnknownWorkflows: false)
+            guard
+                case .success(let route) = index.resolve(
+                    to: b.route.recipient.rawValue, workflowID: b.workflow.id,
+                    sender: MailboxID(OffSystemFacts.workflow), allowUnknownWorkflows: false)
             else { return nil }
-            let off = OffSystemCrossing(channel: channels[Int(rng.next() % 4)], occurredAt: created.adding(seconds: -1_800), from: sender,
-                                        anonymous: nil, workflow: b.workflow, decision: route, summary: "Demonstration: a referral taken by phone",
-                                        recordedBy: "Duty desk (demonstration)", declared: declared)
+            let off = OffSystemCrossing(
+                channel: channels[Int(rng.next() % 4)], occurredAt: created.adding(seconds: -1_800), from: sender,
+                anonymous: nil, workflow: b.workflow, decision: route, summary: "Demonstration: a referral taken by phone",
+                recordedBy: "Duty desk (demonstration)", declared: declared)
             guard case .success(let built) = off.message(id: id, index: index, now: created) else { return nil }
             (message, payload) = (built, off.notice)
         } else {
-            let rules = CrossingRules.Context(policy: policy, safeguarding: b.workflow.safeguarding, senderIsPublicAuthority: sender?.publicAuthority ?? false,
-                                              vocabulary: index.directory.vocabulary)
+            let rules = CrossingRules.Context(
+                policy: policy, safeguarding: b.workflow.safeguarding, senderIsPublicAuthority: sender?.publicAuthority ?? false,
+                vocabulary: index.directory.vocabulary)
             // A declaration missing what the workflow requires is refused at the door: it never crosses.
             guard case .success(var record) = CrossingRules.record(declared: declared, payload: nil, context: rules) else { return nil }
             record.flags.removeAll { !$0.shown }
-            record.derived = CrossingDerived(senderMailbox: nil, senderOrganisation: sender?.code.rawValue, senderDomain: sender?.domain.rawValue,
-                                             senderAuthority: sender?.authority, senderPublicAuthority: sender?.publicAuthority, receivedAt: nil,
-                                             payloadSHA256: nil, route: nil, certificateMatchesSender: nil, fhir: nil)
+            record.derived = CrossingDerived(
+                senderMailbox: nil, senderOrganisation: sender?.code.rawValue, senderDomain: sender?.domain.rawValue,
+                senderAuthority: sender?.authority, senderPublicAuthority: sender?.publicAuthority, receivedAt: nil,
+                payloadSHA256: nil, route: nil, certificateMatchesSender: nil, fhir: nil)
             record.derived?.receiverOrganisation = index.mailboxes[b.route.recipient]?.organisation.rawValue
             record.derived?.acceptBy = index.firstNotAcceptedDeadline(workflow: b.workflow, deliveredAt: created)?.isoUTC
             message = MessageRecord(
-                id: id, sender: b.sender, recipient: b.route.recipient, workflowID: b.workflow.id.rawValue, subject: "Demonstration \(purpose(b.workflow))",
+                id: id, sender: b.sender, recipient: b.route.recipient, workflowID: b.workflow.id.rawValue,
+                subject: "Demonstration \(purpose(b.workflow))",
                 contentType: "application/json", totalChunks: 1, status: .uploading, createdAt: created,
                 expirySeconds: b.workflow.expiry?.elapsedSeconds ?? ExpiryPolicy().defaultExpirySeconds, route: b.route.route,
                 escalationPolicy: b.workflow.escalation, responsibilityRequired: b.workflow.responsibility == .required, crossing: record)
@@ -145,17 +161,22 @@ public enum DemoTraffic {
         guard message.responsibilityRequired, let downloadedAt = planned.downloadedAt else { return planned }
         let deadline = index.firstNotAcceptedDeadline(workflow: b.workflow, deliveredAt: created) ?? created.adding(seconds: 4 * 3_600)
         let roll = Double(rng.next() % 10_000) / 10_000
-        let acceptAt: Timestamp? = if roll < q {
-            max(downloadedAt, created.adding(seconds: Int64(rng.next() % UInt64(max(60, deadline.secondsSinceEpoch - created.secondsSinceEpoch)))))
-        } else if roll < q + (1 - q) / 2 {
-            deadline.adding(seconds: 3_600 + Int64(rng.next() % (2 * 86_400)))
-        } else {
-            nil
-        }
+        let acceptAt: Timestamp? =
+            if roll < q {
+                max(
+                    downloadedAt, created.adding(seconds: Int64(rng.next() % UInt64(max(60, deadline.secondsSinceEpoch - created.secondsSinceEpoch))))
+                )
+            } else if roll < q + (1 - q) / 2 {
+                deadline.adding(seconds: 3_600 + Int64(rng.next() % (2 * 86_400)))
+            } else {
+                nil
+            }
         guard let at = acceptAt, at < until else { return planned }
-        let basis = b.workflow.crossing.receiverBasisRequired || chance(q) ? LawfulBasis(article6: "A6-1e", article9: "A9-2b", schedule1: "S1-P2-18") : nil
-        planned.decision = Decision(accept: true, at: max(at, downloadedAt), person: Person(name: people[Int(rng.next() % UInt64(people.count))]),
-                                    receiverBasis: basis)
+        let basis =
+            b.workflow.crossing.receiverBasisRequired || chance(q) ? LawfulBasis(article6: "A6-1e", article9: "A9-2b", schedule1: "S1-P2-18") : nil
+        planned.decision = Decision(
+            accept: true, at: max(at, downloadedAt), person: Person(name: people[Int(rng.next() % UInt64(people.count))]),
+            receiverBasis: basis)
         let outcome = at.adding(seconds: 86_400 + Int64(rng.next() % (4 * 86_400)))
         if outcome < until && chance(q) { planned.outcomeAt = outcome }
         return planned

@@ -37,8 +37,10 @@ public enum DirectoryDiff {
                 case (let o?, nil): out.append(DirectoryChange(kind: .removed, entity: entity, id: key(o), before: json(o), after: nil))
                 case (let o?, let n?) where o != n:
                     let (before, after) = (json(o), json(n))
-                    out.append(DirectoryChange(kind: .changed, entity: entity, id: key(n), before: before, after: after,
-                                               fields: changedKeys(before, after)))
+                    out.append(
+                        DirectoryChange(
+                            kind: .changed, entity: entity, id: key(n), before: before, after: after,
+                            fields: changedKeys(before, after)))
                 default: break
                 }
             }

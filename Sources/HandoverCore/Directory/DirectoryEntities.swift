@@ -12,17 +12,18 @@ public struct DirectoryEntityKind: Sendable {
     let put: @Sendable (inout DirectoryDocument, String, Data, any EntryDecoder) throws -> Bool
     let remove: @Sendable (inout DirectoryDocument, String) -> Bool
 
-    public static let all: [String: DirectoryEntityKind] = Dictionary(uniqueKeysWithValues: [
-        make("organisations", "organisation", \.organisations, id: \.code),
-        make("mailboxes", "mailbox", \.mailboxes, id: \.id),
-        make("areas", "area", \.areas, id: \.code),
-        make("services", "service", \.services, id: \.id),
-        make("workflows", "workflow", \.workflows, id: \.id),
-        make("escalation-policies", "escalation policy", \.escalation_policies, id: \.id),
-        make("calendars", "calendar", \.calendars, id: \.id),
-        make("webhooks", "webhook", \.webhooks, id: \.id),
-        make("lawful-basis-codes", "lawful basis code", \.lawful_basis_codes, id: \.id),
-    ].map { ($0.pathName, $0) })
+    public static let all: [String: DirectoryEntityKind] = Dictionary(
+        uniqueKeysWithValues: [
+            make("organisations", "organisation", \.organisations, id: \.code),
+            make("mailboxes", "mailbox", \.mailboxes, id: \.id),
+            make("areas", "area", \.areas, id: \.code),
+            make("services", "service", \.services, id: \.id),
+            make("workflows", "workflow", \.workflows, id: \.id),
+            make("escalation-policies", "escalation policy", \.escalation_policies, id: \.id),
+            make("calendars", "calendar", \.calendars, id: \.id),
+            make("webhooks", "webhook", \.webhooks, id: \.id),
+            make("lawful-basis-codes", "lawful basis code", \.lawful_basis_codes, id: \.id),
+        ].map { ($0.pathName, $0) })
 
     /// The entry with `id` (case-insensitive), or nil.
     public func entry(in document: DirectoryDocument, id: String) -> (any Encodable & Sendable)? { get(document, id) }
@@ -35,8 +36,10 @@ public struct DirectoryEntityKind: Sendable {
 
     public func delete(in document: inout DirectoryDocument, id: String) -> Bool { remove(&document, id) }
 
-    static func make<E: Codable & Sendable>(_ path: String, _ entryName: String, _ list: WritableKeyPath<DirectoryDocument, [E]?> & Sendable,
-                                            id: KeyPath<E, String> & Sendable) -> DirectoryEntityKind {
+    static func make<E: Codable & Sendable>(
+        _ path: String, _ entryName: String, _ list: WritableKeyPath<DirectoryDocument, [E]?> & Sendable,
+        id: KeyPath<E, String> & Sendable
+    ) -> DirectoryEntityKind {
         DirectoryEntityKind(
             pathName: path, entryName: entryName,
             get: { doc, wanted in (doc[keyPath: list] ?? []).first { $0[keyPath: id].uppercased() == wanted.uppercased() } },

@@ -21,7 +21,8 @@ public enum PostcodeAddress {
         // An inward code is a digit and two letters; a full postcode is 5 to 7 characters.
         let chars = Array(compact)
         if (5...7).contains(chars.count), chars[chars.count - 3].isASCII, chars[chars.count - 3].isNumber,
-           chars.suffix(2).allSatisfy({ $0.isASCII && $0.isLetter }) {
+            chars.suffix(2).allSatisfy({ $0.isASCII && $0.isLetter })
+        {
             return String(chars.dropLast(3))
         }
         return compact
@@ -45,14 +46,18 @@ extension DirectoryIndex {
         return RouteExplanation(outcome: outcome, steps: trace.steps)
     }
 
-    func resolve(to: String, workflowID: WorkflowID, sender: MailboxID, allowUnknownWorkflows: Bool,
-                 trace: inout RouteTrace) -> Result<RouteDecision, MeshError> {
+    func resolve(
+        to: String, workflowID: WorkflowID, sender: MailboxID, allowUnknownWorkflows: Bool,
+        trace: inout RouteTrace
+    ) -> Result<RouteDecision, MeshError> {
         func refuse(_ error: MeshError, _ reason: String) -> Result<RouteDecision, MeshError> {
             trace.note("refused: \(reason)")
             return .failure(error.because(reason))
         }
         let workflow = workflows[workflowID]
-        if workflow == nil && !allowUnknownWorkflows { return refuse(.workflowNotRegistered, "workflow \(workflowID) is not in directory version \(version)") }
+        if workflow == nil && !allowUnknownWorkflows {
+            return refuse(.workflowNotRegistered, "workflow \(workflowID) is not in directory version \(version)")
+        }
         trace.note("workflow \(workflowID): \(workflow == nil ? "unknown (sandbox mode accepts it)" : "found in directory version \(version)")")
         if let workflow, let senderBox = mailboxes[sender] {
             guard maySend(senderBox, workflow: workflow) else {
@@ -66,7 +71,9 @@ extension DirectoryIndex {
             trace.note("\(to) is a mailbox id")
             guard target.active else { return refuse(.unregisteredRecipient, "mailbox \(target.id) is inactive") }
             guard permitted(target) else { return refuse(.workflowNotRegistered, "mailbox \(target.id) is not among the workflow's receivers") }
-            return .success(RouteDecision(recipient: target.id, route: RouteTaken(addressedBy: .mailbox, address: to, directoryVersion: version), workflow: workflow))
+            return .success(
+                RouteDecision(
+                    recipient: target.id, route: RouteTaken(addressedBy: .mailbox, address: to, directoryVersion: version), workflow: workflow))
         }
 
         let upper = to.uppercased()
@@ -83,7 +90,9 @@ extension DirectoryIndex {
             let district = PostcodeAddress.district(written)
             address = "POSTCODE:" + district
             let areas = areasByPostcodeDistrict[district] ?? []
-            trace.note("postcode \(written.trimmingWhitespace()): district \(district), in area(s) \(areas.isEmpty ? "none" : areas.joined(separator: ", "))")
+            trace.note(
+                "postcode \(written.trimmingWhitespace()): district \(district), in area(s) \(areas.isEmpty ? "none" : areas.joined(separator: ", "))"
+            )
             if areas.isEmpty { return refuse(.unregisteredRecipient, "postcode district \(district) is in no area of the directory") }
             let set = Set(areas)
             candidates = directory.services.filter { $0.workflows.contains(workflowID) && !set.isDisjoint(with: $0.areas) }.map { ($0, .postcode) }
@@ -99,15 +108,21 @@ extension DirectoryIndex {
                 let boxes = directory.mailboxes.filter { $0.organisation == org && $0.active && permitted($0) }
                 trace.note("no service: its active mailboxes that receive \(workflowID): \(boxes.map(\.id.rawValue).joined(separator: ", "))")
                 if boxes.count == 1 {
-                    return .success(RouteDecision(recipient: boxes[0].id, route: RouteTaken(addressedBy: .organisation, address: org.rawValue, directoryVersion: version), workflow: workflow))
+                    return .success(
+                        RouteDecision(
+                            recipient: boxes[0].id, route: RouteTaken(addressedBy: .organisation, address: org.rawValue, directoryVersion: version),
+                            workflow: workflow))
                 }
                 return boxes.isEmpty
                     ? refuse(.unregisteredRecipient, "organisation \(org) has no service and no mailbox that receives \(workflowID)")
-                    : refuse(.multipleMailboxesMatched, "organisation \(org) has \(boxes.count) mailboxes that receive \(workflowID) and no service to choose one")
+                    : refuse(
+                        .multipleMailboxesMatched,
+                        "organisation \(org) has \(boxes.count) mailboxes that receive \(workflowID) and no service to choose one")
             }
             candidates = services.map { ($0, .organisation) }
         } else {
-            return refuse(.unregisteredRecipient, "\(to.prefix(60)) is not a mailbox id, organisation code, AREA: or POSTCODE: address in the directory")
+            return refuse(
+                .unregisteredRecipient, "\(to.prefix(60)) is not a mailbox id, organisation code, AREA: or POSTCODE: address in the directory")
         }
         let usable = candidates.filter { mailboxes[$0.0.mailbox].map { $0.active && permitted($0) } ?? false }
         guard let first = usable.first else {
@@ -117,9 +132,10 @@ extension DirectoryIndex {
             return refuse(.multipleMailboxesMatched, "services \(names(usable)) all match; the directory must make one of them the route")
         }
         trace.note("route: service \(first.0.id), mailbox \(first.0.mailbox)")
-        return .success(RouteDecision(
-            recipient: first.0.mailbox,
-            route: RouteTaken(addressedBy: first.1, address: address, service: first.0.id, directoryVersion: version), workflow: workflow))
+        return .success(
+            RouteDecision(
+                recipient: first.0.mailbox,
+                route: RouteTaken(addressedBy: first.1, address: address, service: first.0.id, directoryVersion: version), workflow: workflow))
     }
 
     private func names(_ candidates: [(DirectoryService, RouteTaken.AddressedBy)]) -> String {

@@ -44,8 +44,14 @@ public struct DirectoryIndex: Sendable {
         var seen: Set<MailboxID> = []
         func add(_ m: Mailbox) { if m.active, seen.insert(m.id).inserted { result.append(m) } }
         for entry in workflow.receivers {
-            if entry == "*" { directory.mailboxes.forEach(add); continue }
-            if let m = mailboxes[MailboxID(entry)] { add(m); continue }
+            if entry == "*" {
+                directory.mailboxes.forEach(add)
+                continue
+            }
+            if let m = mailboxes[MailboxID(entry)] {
+                add(m)
+                continue
+            }
             let org = ODSCode(entry)
             let serviceBoxes = directory.services.filter { $0.organisation == org && $0.workflows.contains(workflowID) }
                 .compactMap { mailboxes[$0.mailbox] }

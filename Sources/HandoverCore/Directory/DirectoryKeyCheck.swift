@@ -10,24 +10,42 @@ public enum DirectoryKeyCheck {
         case value
     }
 
-    static let notifyTarget = Shape.object(["mailbox": .value, "webhook": .value, "sender": .value, "receiver_duty": .value, "sender_lead": .value, "email": .value])
+    static let notifyTarget = Shape.object([
+        "mailbox": .value, "webhook": .value, "sender": .value, "receiver_duty": .value, "sender_lead": .value, "email": .value,
+    ])
     static let crossing = Shape.object([
         "identity": .value, "lawful_basis": .value, "intent": .value, "provenance": .value, "receiver_basis": .value, "test_nhs_numbers": .value,
-        "defaults": .object(["intent": .object(["purpose": .value, "action": .value, "priority": .value, "question": .value,
-                                                "respond_by": .value, "immediate_risk": .value])]),
+        "defaults": .object([
+            "intent": .object([
+                "purpose": .value, "action": .value, "priority": .value, "question": .value,
+                "respond_by": .value, "immediate_risk": .value,
+            ])
+        ]),
     ])
     static let stage = Shape.object(["after": .value, "when": .value, "notify": .list(notifyTarget), "repeat": .value])
     static let sections: [String: Shape] = [
-        "organisations": .list(.object(["code": .value, "name": .value, "domain": .value, "authority": .value,
-                                        "duty_mailbox": .value, "duty_webhook": .value, "safeguarding_lead": .value, "public_authority": .value])),
-        "mailboxes": .list(.object(["id": .value, "organisation": .value, "name": .value, "password": .value, "active": .value,
-                                    "certificates": .value])),
+        "organisations": .list(
+            .object([
+                "code": .value, "name": .value, "domain": .value, "authority": .value,
+                "duty_mailbox": .value, "duty_webhook": .value, "safeguarding_lead": .value, "public_authority": .value,
+            ])),
+        "mailboxes": .list(
+            .object([
+                "id": .value, "organisation": .value, "name": .value, "password": .value, "active": .value,
+                "certificates": .value,
+            ])),
         "areas": .list(.object(["code": .value, "name": .value, "postcode_districts": .value])),
-        "services": .list(.object(["id": .value, "organisation": .value, "mailbox": .value, "workflows": .value, "areas": .value,
-                                   "duty_mailbox": .value, "duty_webhook": .value])),
-        "workflows": .list(.object(["id": .value, "senders": .value, "receivers": .value, "expiry": .value,
-                                    "responsibility": .value, "escalation": .value, "safeguarding": .value, "acks": .value,
-                                    "crossing": crossing])),
+        "services": .list(
+            .object([
+                "id": .value, "organisation": .value, "mailbox": .value, "workflows": .value, "areas": .value,
+                "duty_mailbox": .value, "duty_webhook": .value,
+            ])),
+        "workflows": .list(
+            .object([
+                "id": .value, "senders": .value, "receivers": .value, "expiry": .value,
+                "responsibility": .value, "escalation": .value, "safeguarding": .value, "acks": .value,
+                "crossing": crossing,
+            ])),
         "escalation_policies": .list(.object(["id": .value, "calendar": .value, "stages": .list(stage)])),
         "calendars": .list(.object(["id": .value, "timezone": .value, "working_hours": .value, "working_days": .value, "holidays": .value])),
         "webhooks": .list(.object(["id": .value, "url": .value, "secret": .value, "allow_private": .value, "format": .value])),

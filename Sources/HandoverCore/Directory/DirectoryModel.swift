@@ -17,8 +17,13 @@ public struct Directory: Hashable, Sendable {
         workflows: [Workflow] = [], escalationPolicies: [EscalationPolicy] = [], calendars: [WorkingCalendar] = [],
         webhooks: [Webhook] = []
     ) {
-        self.organisations = organisations; self.mailboxes = mailboxes; self.areas = areas; self.services = services
-        self.workflows = workflows; self.escalationPolicies = escalationPolicies; self.calendars = calendars
+        self.organisations = organisations
+        self.mailboxes = mailboxes
+        self.areas = areas
+        self.services = services
+        self.workflows = workflows
+        self.escalationPolicies = escalationPolicies
+        self.calendars = calendars
         self.webhooks = webhooks
     }
 }
@@ -49,8 +54,10 @@ public struct Organisation: Hashable, Sendable {
     /// interests (6(1)(ea)) for its tasks; defaults from the domain.
     public var publicAuthority: Bool
 
-    public init(code: ODSCode, name: String, domain: OrganisationDomain, authority: String? = nil, duty: DutyContacts = DutyContacts(),
-                safeguardingLead: MailboxID? = nil, publicAuthority: Bool? = nil) {
+    public init(
+        code: ODSCode, name: String, domain: OrganisationDomain, authority: String? = nil, duty: DutyContacts = DutyContacts(),
+        safeguardingLead: MailboxID? = nil, publicAuthority: Bool? = nil
+    ) {
         (self.code, self.name, self.domain, self.authority) = (code, name, domain, authority)
         (self.duty, self.safeguardingLead) = (duty, safeguardingLead)
         self.publicAuthority = publicAuthority ?? domain.isPublicAuthorityByDefault
@@ -96,8 +103,10 @@ public struct Mailbox: Hashable, Sendable {
     /// binds certificates explicitly (`--certificate-binding explicit`).
     public var certificateNames: [String]
 
-    public init(id: MailboxID, organisation: ODSCode, name: String, password: SecretReference? = nil, active: Bool = true,
-                certificateNames: [String] = []) {
+    public init(
+        id: MailboxID, organisation: ODSCode, name: String, password: SecretReference? = nil, active: Bool = true,
+        certificateNames: [String] = []
+    ) {
         (self.id, self.organisation, self.name, self.password, self.active) = (id, organisation, name, password, active)
         self.certificateNames = certificateNames
     }
@@ -122,7 +131,9 @@ public struct DirectoryService: Hashable, Sendable {
     /// This service's own duty team, before its organisation's.
     public var duty: DutyContacts
 
-    public init(id: String, organisation: ODSCode, mailbox: MailboxID, workflows: [WorkflowID], areas: [String] = [], duty: DutyContacts = DutyContacts()) {
+    public init(
+        id: String, organisation: ODSCode, mailbox: MailboxID, workflows: [WorkflowID], areas: [String] = [], duty: DutyContacts = DutyContacts()
+    ) {
         (self.id, self.organisation, self.mailbox, self.workflows, self.areas) = (id, organisation, mailbox, workflows, areas.map { $0.uppercased() })
         self.duty = duty
     }
@@ -146,9 +157,11 @@ public struct Workflow: Hashable, Sendable {
     public var crossing: CrossingPolicy
     public var acks: AckStyle
 
-    public init(id: WorkflowID, senders: [String], receivers: [String], expiry: DirectoryDuration? = nil,
-                responsibility: ResponsibilityRequirement = .none, escalation: String? = nil, safeguarding: Bool = false,
-                crossing: CrossingPolicy = .standard, acks: AckStyle? = nil) {
+    public init(
+        id: WorkflowID, senders: [String], receivers: [String], expiry: DirectoryDuration? = nil,
+        responsibility: ResponsibilityRequirement = .none, escalation: String? = nil, safeguarding: Bool = false,
+        crossing: CrossingPolicy = .standard, acks: AckStyle? = nil
+    ) {
         self.id = id
         self.senders = senders.map { $0.uppercased() }
         self.receivers = receivers.map { $0.uppercased() }
@@ -161,7 +174,9 @@ public struct Workflow: Hashable, Sendable {
     }
 
     /// Transfer of Care workflows (`TOC_…`) answer in ITK3 unless the directory says otherwise.
-    public static func defaultAcks(_ id: WorkflowID) -> AckStyle { id.rawValue.hasPrefix("TOC_") && !id.rawValue.hasSuffix("_ACK") ? .fhirITK3 : .handover }
+    public static func defaultAcks(_ id: WorkflowID) -> AckStyle {
+        id.rawValue.hasPrefix("TOC_") && !id.rawValue.hasSuffix("_ACK") ? .fhirITK3 : .handover
+    }
 }
 
 /// How business decisions reach the sender: Handover's `_ACK` message, or ITK3 response Bundles

@@ -25,16 +25,23 @@ public enum DirectoryText {
                 continue
             }
             switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "'"): inQuote = byte; atLineStart = false
-            case UInt8(ascii: "["), UInt8(ascii: "{"): depth += 1; atLineStart = false
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1); atLineStart = false
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                inQuote = byte
+                atLineStart = false
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                atLineStart = false
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth = max(0, depth - 1)
+                atLineStart = false
             case UInt8(ascii: " ") where atLineStart: indent += 1
             case UInt8(ascii: "-") where atLineStart: dashes += 1
             default: atLineStart = false
             }
             if depth > maximumNesting || dashes > maximumNesting || indent > 4 * maximumNesting {
-                throw DirectoryProblem(file: "", entry: "file", field: "line \(line)",
-                                       message: "nests deeper than \(maximumNesting) levels; a directory needs far fewer")
+                throw DirectoryProblem(
+                    file: "", entry: "file", field: "line \(line)",
+                    message: "nests deeper than \(maximumNesting) levels; a directory needs far fewer")
             }
         }
     }

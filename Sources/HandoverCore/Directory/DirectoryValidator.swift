@@ -52,7 +52,9 @@ public enum DirectoryValidator {
             checkDuty(s.duty, entry)
             if !orgs.contains(s.organisation) { add(entry, "organisation", "unknown organisation \(s.organisation)") }
             if let box = boxes[s.mailbox] {
-                if box.organisation != s.organisation { add(entry, "mailbox", "mailbox \(s.mailbox) belongs to \(box.organisation), not \(s.organisation)") }
+                if box.organisation != s.organisation {
+                    add(entry, "mailbox", "mailbox \(s.mailbox) belongs to \(box.organisation), not \(s.organisation)")
+                }
             } else {
                 add(entry, "mailbox", "unknown mailbox \(s.mailbox)")
             }
@@ -93,10 +95,16 @@ public enum DirectoryValidator {
         // live POSTCODE: addresses there would become ambiguous (EPL-150).
         var districtArea: [String: String] = [:]
         for a in d.areas {
-            if !DirectoryPatterns.isGSSCode(a.code) { add("area \(a.code)", "code", "must be an ONS GSS code: a letter E, W, S or N and eight digits (E08000099)") }
+            if !DirectoryPatterns.isGSSCode(a.code) {
+                add("area \(a.code)", "code", "must be an ONS GSS code: a letter E, W, S or N and eight digits (E08000099)")
+            }
             for district in a.postcodeDistricts {
                 if !DirectoryPatterns.isPostcodeDistrict(district) {
-                    add("area \(a.code)", "postcode_districts", "'\(district.prefix(20))' is not a postcode district (one or two letters, a digit, then an optional letter or digit: RV1, NT12, EC1A)")
+                    add(
+                        "area \(a.code)", "postcode_districts",
+                        "'\(district.prefix(20))' is not a postcode district "
+                            + "(one or two letters, a digit, then an optional letter or digit: RV1, NT12, EC1A)"
+                    )
                 } else if let other = districtArea[district], other != a.code {
                     add("area \(a.code)", "postcode_districts", "district \(district) is already in area \(other); a district belongs to one area")
                 } else {
@@ -111,7 +119,9 @@ public enum DirectoryValidator {
                 guard let workflow = workflowByID[w], let box = boxes[s.mailbox] else { continue }
                 let receivers = Set(workflow.receivers)
                 if !receivers.contains("*") && !receivers.contains(s.organisation.rawValue) && !receivers.contains(box.id.rawValue) {
-                    add("service \(s.id)", "workflows", "workflow \(w)'s receivers do not include organisation \(s.organisation) or mailbox \(box.id); add one of them there")
+                    add(
+                        "service \(s.id)", "workflows",
+                        "workflow \(w)'s receivers do not include organisation \(s.organisation) or mailbox \(box.id); add one of them there")
                 }
             }
         }
@@ -138,13 +148,18 @@ public enum DirectoryValidator {
             // A chat tool's URL is its credential: it may come from the environment, and is checked when sent.
             if case .environment = SecretReference(h.url) {
             } else if lowered.hasPrefix("http://") {
-                if !h.allowPrivate { add(entry, "url", "must be https:// (plain http:// only with allow_private: true, for a receiver on your own network)") }
+                if !h.allowPrivate {
+                    add(entry, "url", "must be https:// (plain http:// only with allow_private: true, for a receiver on your own network)")
+                }
             } else if !lowered.hasPrefix("https://") || h.url.count > 2048 || h.url.contains(where: { $0.isWhitespace }) {
                 add(entry, "url", "must be an https:// URL, or ${VARIABLE} when the URL is itself the credential")
             }
             if h.secret == nil && h.format.needsSecret {
-                add(entry, "secret", h.format == .pagerDuty ? "is required: the PagerDuty integration's routing key (write ${VARIABLE})"
-                                                           : "is required: every webhook POST is signed (write ${VARIABLE})")
+                add(
+                    entry, "secret",
+                    h.format == .pagerDuty
+                        ? "is required: the PagerDuty integration's routing key (write ${VARIABLE})"
+                        : "is required: every webhook POST is signed (write ${VARIABLE})")
             }
         }
         // Two services covering one area for one workflow would make AREA:/POSTCODE: routing ambiguous.
@@ -189,13 +204,20 @@ public enum DirectoryValidator {
         // A policy that tells the receiver's duty team, on a workflow whose receiving organisation has none.
         let policiesByID = Dictionary(d.escalationPolicies.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for w in d.workflows {
-            guard let policy = w.escalation.flatMap({ policiesByID[$0] }), policy.stages.contains(where: { $0.notify.contains(.receiverDuty) }) else { continue }
+            guard let policy = w.escalation.flatMap({ policiesByID[$0] }), policy.stages.contains(where: { $0.notify.contains(.receiverDuty) }) else {
+                continue
+            }
             let receivingServices = d.services.filter { $0.workflows.contains(w.id) }
             for service in receivingServices where service.duty.isEmpty {
                 let organisation = d.organisations.first { $0.code == service.organisation }
                 if organisation?.duty.isEmpty ?? true {
-                    found.append(Problem(entry: "service \(service.id)", field: "duty_mailbox",
-                                         message: "workflow \(w.id) alerts the receiver's duty team, but neither this service nor organisation \(service.organisation) declares one"))
+                    found.append(
+                        Problem(
+                            entry: "service \(service.id)", field: "duty_mailbox",
+                            message:
+                                "workflow \(w.id) alerts the receiver's duty team, "
+                                + "but neither this service nor organisation \(service.organisation) declares one"
+                        ))
                 }
             }
         }

@@ -5,7 +5,10 @@ public struct MailboxID: Hashable, Sendable, Codable, CustomStringConvertible, C
     public var description: String { rawValue }
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     public init(from decoder: any Decoder) throws { self.init(try decoder.singleValueContainer().decode(String.self)) }
-    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
 }
 
 /// An ODS organisation code (or a local-authority code such as `713`), stored uppercase.
@@ -15,7 +18,10 @@ public struct ODSCode: Hashable, Sendable, Codable, CustomStringConvertible, Com
     public var description: String { rawValue }
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     public init(from decoder: any Decoder) throws { self.init(try decoder.singleValueContainer().decode(String.self)) }
-    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
 }
 
 /// A MESH workflow id. Case is preserved on the wire but comparisons use the uppercase form,
@@ -26,7 +32,10 @@ public struct WorkflowID: Hashable, Sendable, Codable, CustomStringConvertible, 
     public var description: String { rawValue }
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
     public init(from decoder: any Decoder) throws { self.init(try decoder.singleValueContainer().decode(String.self)) }
-    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
 }
 
 /// A message id. Treated as opaque (clients do), but the sandbox uppercases ids in paths, so we do too.
@@ -35,5 +44,8 @@ public struct MessageID: Hashable, Sendable, Codable, CustomStringConvertible {
     public init(_ raw: String) { rawValue = raw.uppercased() }
     public var description: String { rawValue }
     public init(from decoder: any Decoder) throws { self.init(try decoder.singleValueContainer().decode(String.self)) }
-    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
 }

@@ -17,10 +17,11 @@ public final class MessageIDGenerator: Sendable {
     }
 
     public func next(now: Timestamp, using rng: inout some RandomNumberGenerator) -> MessageID {
-        let issued = Timestamp(microsecondsSinceEpoch: last.withLock { last in
-            last = last == .min ? now.microsecondsSinceEpoch : max(now.microsecondsSinceEpoch, last + 1)
-            return last
-        })
+        let issued = Timestamp(
+            microsecondsSinceEpoch: last.withLock { last in
+                last = last == .min ? now.microsecondsSinceEpoch : max(now.microsecondsSinceEpoch, last + 1)
+                return last
+            })
         let micros = Int(issued.microsecondsSinceEpoch % 1_000_000)
         let suffix = UInt32.random(in: 0...0xFF_FFFF, using: &rng)
         let hex = String(suffix, radix: 16, uppercase: true)

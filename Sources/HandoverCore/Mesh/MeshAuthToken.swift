@@ -22,13 +22,16 @@ public struct MeshAuthToken: Hashable, Sendable {
         if rest.count >= 8, rest.prefix(7).uppercased() == "NHSMESH" { rest = rest.dropFirst(8) }
         let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 5 else { return .failure(.malformed) }
-        return .success(MeshAuthToken(
-            mailbox: String(parts[0]), nonce: String(parts[1]), nonceCount: String(parts[2]),
-            timestamp: String(parts[3]), hash: String(parts[4])))
+        return .success(
+            MeshAuthToken(
+                mailbox: String(parts[0]), nonce: String(parts[1]), nonceCount: String(parts[2]),
+                timestamp: String(parts[3]), hash: String(parts[4])))
     }
 
     /// The lowercase hex HMAC-SHA256 that a client with this password would send.
-    public static func expectedHash(mailbox: String, nonce: String, nonceCount: String, password: String, timestamp: String, sharedKey: String) -> String {
+    public static func expectedHash(
+        mailbox: String, nonce: String, nonceCount: String, password: String, timestamp: String, sharedKey: String
+    ) -> String {
         let message = "\(mailbox):\(nonce):\(nonceCount):\(password):\(timestamp)"
         let mac = HMAC<SHA256>.authenticationCode(for: Array(message.utf8), using: SymmetricKey(data: Array(sharedKey.utf8)))
         return hexString(mac)
@@ -36,7 +39,8 @@ public struct MeshAuthToken: Hashable, Sendable {
 
     /// Makes a header value, for clients and tests.
     public static func header(mailbox: String, password: String, sharedKey: String, nonce: String, nonceCount: Int, timestamp: String) -> String {
-        let hash = expectedHash(mailbox: mailbox, nonce: nonce, nonceCount: String(nonceCount), password: password, timestamp: timestamp, sharedKey: sharedKey)
+        let hash = expectedHash(
+            mailbox: mailbox, nonce: nonce, nonceCount: String(nonceCount), password: password, timestamp: timestamp, sharedKey: sharedKey)
         return "NHSMESH \(mailbox):\(nonce):\(nonceCount):\(timestamp):\(hash)"
     }
 }

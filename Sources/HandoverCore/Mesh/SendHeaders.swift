@@ -37,7 +37,9 @@ public struct SendHeaders: Hashable, Sendable {
         let workflow = workflowRaw.trimmingWhitespace()
         guard !workflow.isEmpty else { return .failure(.missingHeader("mex-workflowid")) }
         if let checksum = header("mex-content-checksum"),
-            !checksum.unicodeScalars.allSatisfy({ ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || " \t:-/".unicodeScalars.contains($0) })
+            !checksum.unicodeScalars.allSatisfy({
+                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || " \t:-/".unicodeScalars.contains($0)
+            })
         {
             return .failure(.invalidChecksum)
         }
@@ -50,13 +52,14 @@ public struct SendHeaders: Hashable, Sendable {
         }
         guard let encoding = ContentEncoding(header: header("content-encoding")) else { return .failure(.unsupportedEncoding) }
         let contentType = nonEmpty(header("mex-content-type")) ?? nonEmpty(header("content-type"))
-        return .success(SendHeaders(
-            to: to, workflowID: WorkflowID(workflow), workflowIDAsSent: workflow, chunkRange: range,
-            subject: nonEmpty(header("mex-subject")), localID: nonEmpty(header("mex-localid")),
-            partnerID: nonEmpty(header("mex-partnerid")), fileName: nonEmpty(header("mex-filename")),
-            contentEncrypted: header("mex-content-encrypted").flatMap(parseMeshBoolean),
-            contentCompressed: header("mex-content-compressed").flatMap(parseMeshBoolean),
-            checksum: nonEmpty(header("mex-content-checksum")), contentType: contentType, contentEncoding: encoding))
+        return .success(
+            SendHeaders(
+                to: to, workflowID: WorkflowID(workflow), workflowIDAsSent: workflow, chunkRange: range,
+                subject: nonEmpty(header("mex-subject")), localID: nonEmpty(header("mex-localid")),
+                partnerID: nonEmpty(header("mex-partnerid")), fileName: nonEmpty(header("mex-filename")),
+                contentEncrypted: header("mex-content-encrypted").flatMap(parseMeshBoolean),
+                contentCompressed: header("mex-content-compressed").flatMap(parseMeshBoolean),
+                checksum: nonEmpty(header("mex-content-checksum")), contentType: contentType, contentEncoding: encoding))
     }
 }
 

@@ -26,13 +26,15 @@ public enum EventDetails {
 
     /// The audit entry of one purge batch: which messages lost their payloads (metadata stays).
     public static func payloadsPurged(_ ids: [String]) -> AuditRecord {
-        AuditRecord(actor: "system", action: "message.payloads_purged", subject: "\(ids.count) message(s)",
-                    detail: JSONValue.object([("message_ids", .array(ids.map { .string($0) }))]).serialized)
+        AuditRecord(
+            actor: "system", action: "message.payloads_purged", subject: "\(ids.count) message(s)",
+            detail: JSONValue.object([("message_ids", .array(ids.map { .string($0) }))]).serialized)
     }
 
     public static func crossingSubjectsReduced(_ ids: [String]) -> AuditRecord {
-        AuditRecord(actor: "system", action: "crossing.subjects_reduced", subject: "\(ids.count) message(s)",
-                    detail: JSONValue.object([("message_ids", .array(ids.map { .string($0) }))]).serialized)
+        AuditRecord(
+            actor: "system", action: "crossing.subjects_reduced", subject: "\(ids.count) message(s)",
+            detail: JSONValue.object([("message_ids", .array(ids.map { .string($0) }))]).serialized)
     }
 
     /// The audit entry of `DELETE /admin/reset` (sandbox mode).

@@ -11,8 +11,10 @@ public struct ExpiryPolicy: Sendable {
     /// How long after a crossing closes its subject is kept before being reduced to a keyed hash.
     public var subjectRetentionSeconds: Int64 = 30 * 86_400
 
-    public init(purgeAfterSeconds: Int64 = 30 * 86_400, defaultExpirySeconds: Int64 = 5 * 86_400, uploadTimeoutSeconds: Int64 = 24 * 3600,
-                subjectRetentionSeconds: Int64 = 30 * 86_400) {
+    public init(
+        purgeAfterSeconds: Int64 = 30 * 86_400, defaultExpirySeconds: Int64 = 5 * 86_400, uploadTimeoutSeconds: Int64 = 24 * 3600,
+        subjectRetentionSeconds: Int64 = 30 * 86_400
+    ) {
         self.purgeAfterSeconds = purgeAfterSeconds
         self.defaultExpirySeconds = defaultExpirySeconds
         self.uploadTimeoutSeconds = uploadTimeoutSeconds

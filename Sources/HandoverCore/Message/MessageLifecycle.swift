@@ -10,8 +10,10 @@ public enum MessageLifecycle {
     public static let plainDelivery: [MessageEffect] = [.enterInbox, .event("delivered")]
 
     /// A new message after its first chunk: delivered at once if it has one chunk.
-    public static func created(_ message: MessageRecord, firstChunkSize: Int64, now: Timestamp,
-                               companion: MessageTransition.DeliveryCompanion? = nil) -> MessageTransition {
+    public static func created(
+        _ message: MessageRecord, firstChunkSize: Int64, now: Timestamp,
+        companion: MessageTransition.DeliveryCompanion? = nil
+    ) -> MessageTransition {
         var m = message
         m.receivedChunks = 1
         m.fileSize = firstChunkSize
@@ -42,7 +44,8 @@ public enum MessageLifecycle {
     }
 
     /// Into the recipient's inbox, with the companion message if the caller makes one.
-    public static func delivered(_ message: MessageRecord, now: Timestamp, companion: MessageTransition.DeliveryCompanion? = nil) -> MessageTransition {
+    public static func delivered(_ message: MessageRecord, now: Timestamp, companion: MessageTransition.DeliveryCompanion? = nil) -> MessageTransition
+    {
         var m = message
         m.status = .accepted
         m.statusEvent = m.statusEvent ?? .transferred(at: now)

@@ -35,8 +35,9 @@ public struct StatusEvent: Hashable, Sendable, Codable {
 
     /// A chunked upload whose remaining chunks never came (Handover's own code: MESH has none).
     public static func uploadAbandoned(hours: Int64, at: Timestamp) -> StatusEvent {
-        StatusEvent(code: HandoverErrorCode.uploadIncomplete.rawValue, event: "SEND",
-                    description: "Upload not completed within \(hours) hours; the message was discarded", success: false, at: at)
+        StatusEvent(
+            code: HandoverErrorCode.uploadIncomplete.rawValue, event: "SEND",
+            description: "Upload not completed within \(hours) hours; the message was discarded", success: false, at: at)
     }
 
     public static func notCollected(days: Int, at: Timestamp) -> StatusEvent {
@@ -128,16 +129,38 @@ public struct MessageRecord: Hashable, Sendable {
         escalationPolicy: String? = nil, responsibilityRequired: Bool = false, responsibility: ResponsibilityRecord? = nil,
         downloadedAt: Timestamp? = nil, crossing: CrossingRecord? = nil
     ) {
-        self.id = id; self.type = type; self.sender = sender; self.recipient = recipient; self.workflowID = workflowID
-        self.subject = subject; self.localID = localID; self.partnerID = partnerID; self.fileName = fileName
-        self.checksum = checksum; self.contentType = contentType; self.contentEncoding = contentEncoding
-        self.contentCompressed = contentCompressed; self.contentEncrypted = contentEncrypted
-        self.totalChunks = totalChunks; self.receivedChunks = receivedChunks; self.fileSize = fileSize
-        self.status = status; self.statusEvent = statusEvent; self.linkedMessageID = linkedMessageID
-        self.createdAt = createdAt; self.deliveredAt = deliveredAt; self.acknowledgedAt = acknowledgedAt
-        self.expiresAt = expiresAt; self.expirySeconds = expirySeconds; self.inboxSequence = inboxSequence; self.route = route
-        self.escalationPolicy = escalationPolicy; self.responsibilityRequired = responsibilityRequired
-        self.responsibility = responsibility; self.downloadedAt = downloadedAt; self.crossing = crossing
+        self.id = id
+        self.type = type
+        self.sender = sender
+        self.recipient = recipient
+        self.workflowID = workflowID
+        self.subject = subject
+        self.localID = localID
+        self.partnerID = partnerID
+        self.fileName = fileName
+        self.checksum = checksum
+        self.contentType = contentType
+        self.contentEncoding = contentEncoding
+        self.contentCompressed = contentCompressed
+        self.contentEncrypted = contentEncrypted
+        self.totalChunks = totalChunks
+        self.receivedChunks = receivedChunks
+        self.fileSize = fileSize
+        self.status = status
+        self.statusEvent = statusEvent
+        self.linkedMessageID = linkedMessageID
+        self.createdAt = createdAt
+        self.deliveredAt = deliveredAt
+        self.acknowledgedAt = acknowledgedAt
+        self.expiresAt = expiresAt
+        self.expirySeconds = expirySeconds
+        self.inboxSequence = inboxSequence
+        self.route = route
+        self.escalationPolicy = escalationPolicy
+        self.responsibilityRequired = responsibilityRequired
+        self.responsibility = responsibility
+        self.downloadedAt = downloadedAt
+        self.crossing = crossing
     }
 
     /// The file name MESH reports: as sent, or `<ID>.dat`.
@@ -156,8 +179,9 @@ extension MessageRecord {
 extension MessageRecord {
     /// The facts escalation rules look at.
     public var escalationFacts: EscalationFacts {
-        EscalationFacts(deliveredAt: deliveredAt ?? createdAt, downloaded: downloadedAt != nil, acknowledged: acknowledgedAt != nil,
-                        responsibility: responsibility?.state ?? .pending, hasOutcome: responsibility?.outcomeCode != nil,
-                        closed: status == .uploading)
+        EscalationFacts(
+            deliveredAt: deliveredAt ?? createdAt, downloaded: downloadedAt != nil, acknowledged: acknowledgedAt != nil,
+            responsibility: responsibility?.state ?? .pending, hasOutcome: responsibility?.outcomeCode != nil,
+            closed: status == .uploading)
     }
 }

@@ -36,7 +36,10 @@ public enum AlertEmail {
                 .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
         }
         var html = "<!doctype html><html lang=\"en\"><body style=\"font-family:sans-serif\"><h1 style=\"font-size:1.2em\">\(e(f.summary))</h1>"
-        html += "<table>" + f.facts.map { "<tr><th scope=\"row\" style=\"text-align:left;padding-right:1em\">\(e($0.label))</th><td>\(e($0.value))</td></tr>" }.joined() + "</table>"
+        html +=
+            "<table>"
+            + f.facts.map { "<tr><th scope=\"row\" style=\"text-align:left;padding-right:1em\">\(e($0.label))</th><td>\(e($0.value))</td></tr>" }
+            .joined() + "</table>"
         if let link = f.link { html += "<p><a href=\"\(e(link))\">Open the alert in Handover</a></p>" }
         html += "<p>This email carries references only; read the message itself in Handover or the receiving system.</p></body></html>"
         return html

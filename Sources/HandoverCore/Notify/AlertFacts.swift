@@ -38,11 +38,15 @@ public struct AlertFacts: Hashable, Sendable {
     /// `handover alerts test`: a clearly marked notification that checks a route.
     public var isTest = false
 
-    public init(event: Event, alertID: String, messageID: String, workflowID: String, stage: Int, condition: EscalationCondition,
-                dueAt: Timestamp, raisedAt: Timestamp, deliveredAt: Timestamp? = nil, sending: Organisation? = nil,
-                receiving: Organisation? = nil, acknowledgedBy: String? = nil, resolvedAt: Timestamp? = nil, resolvedReason: String? = nil,
-                link: String? = nil, now: Timestamp) {
-        (self.event, self.alertID, self.messageID, self.workflowID, self.stage, self.condition) = (event, alertID, messageID, workflowID, stage, condition)
+    public init(
+        event: Event, alertID: String, messageID: String, workflowID: String, stage: Int, condition: EscalationCondition,
+        dueAt: Timestamp, raisedAt: Timestamp, deliveredAt: Timestamp? = nil, sending: Organisation? = nil,
+        receiving: Organisation? = nil, acknowledgedBy: String? = nil, resolvedAt: Timestamp? = nil, resolvedReason: String? = nil,
+        link: String? = nil, now: Timestamp
+    ) {
+        (self.event, self.alertID, self.messageID, self.workflowID, self.stage, self.condition) = (
+            event, alertID, messageID, workflowID, stage, condition
+        )
         (self.dueAt, self.raisedAt, self.deliveredAt, self.sending, self.receiving) = (dueAt, raisedAt, deliveredAt, sending, receiving)
         (self.acknowledgedBy, self.resolvedAt, self.resolvedReason, self.link, self.now) = (acknowledgedBy, resolvedAt, resolvedReason, link, now)
     }
@@ -57,17 +61,19 @@ public struct AlertFacts: Hashable, Sendable {
             var acknowledged_by: Person?, resolved_at: String?, resolved_reason: String?
         }
         guard let s = try? JSONDecoder().decode(Stored.self, from: Data(body.utf8)),
-              let event = Event(rawValue: s.event ?? "alert.raised"), let condition = EscalationCondition(rawValue: s.condition),
-              let due = Timestamp.parseISO(s.due_at), let raised = Timestamp.parseISO(s.raised_at) else { return nil }
+            let event = Event(rawValue: s.event ?? "alert.raised"), let condition = EscalationCondition(rawValue: s.condition),
+            let due = Timestamp.parseISO(s.due_at), let raised = Timestamp.parseISO(s.raised_at)
+        else { return nil }
         func organisation(of mailbox: String?) -> Organisation? {
             guard let mailbox, let code = index.mailboxes[MailboxID(mailbox)]?.organisation else { return nil }
             return Organisation(code: code.rawValue, name: index.organisations[code]?.name ?? code.rawValue)
         }
-        return AlertFacts(event: event, alertID: s.alert_id, messageID: s.message_id, workflowID: s.workflow_id, stage: s.stage, condition: condition,
-                          dueAt: due, raisedAt: raised, deliveredAt: s.delivered_at.flatMap(Timestamp.parseISO),
-                          sending: organisation(of: s.sender), receiving: organisation(of: s.recipient), acknowledgedBy: s.acknowledged_by?.name,
-                          resolvedAt: s.resolved_at.flatMap(Timestamp.parseISO), resolvedReason: s.resolved_reason,
-                          link: consoleURL.map { Self.link(base: $0, alertID: s.alert_id) }, now: now)
+        return AlertFacts(
+            event: event, alertID: s.alert_id, messageID: s.message_id, workflowID: s.workflow_id, stage: s.stage, condition: condition,
+            dueAt: due, raisedAt: raised, deliveredAt: s.delivered_at.flatMap(Timestamp.parseISO),
+            sending: organisation(of: s.sender), receiving: organisation(of: s.recipient), acknowledgedBy: s.acknowledged_by?.name,
+            resolvedAt: s.resolved_at.flatMap(Timestamp.parseISO), resolvedReason: s.resolved_reason,
+            link: consoleURL.map { Self.link(base: $0, alertID: s.alert_id) }, now: now)
     }
 
     public static func link(base: String, alertID: String) -> String {
@@ -138,8 +144,9 @@ public struct AlertFacts: Hashable, Sendable {
     /// A route check for `handover alerts test`, with made-up references marked as such; one alert id,
     /// so `--resolve` resolves what the check raised in PagerDuty or Alertmanager.
     public static func test(now: Timestamp, resolve: Bool, link: String?) -> AlertFacts {
-        var facts = AlertFacts(event: resolve ? .resolved : .raised, alertID: "route-check", messageID: "TEST", workflowID: "HANDOVER_TEST",
-                               stage: 1, condition: .notAccepted, dueAt: now, raisedAt: now, resolvedAt: resolve ? now : nil, link: link, now: now)
+        var facts = AlertFacts(
+            event: resolve ? .resolved : .raised, alertID: "route-check", messageID: "TEST", workflowID: "HANDOVER_TEST",
+            stage: 1, condition: .notAccepted, dueAt: now, raisedAt: now, resolvedAt: resolve ? now : nil, link: link, now: now)
         facts.isTest = true
         return facts
     }

@@ -49,7 +49,8 @@ public struct SMTPReplyParser: Sendable {
 
     mutating func take(_ line: [UInt8]) throws -> SMTPReply? {
         guard line.count >= 3, line.count <= Self.maxLineBytes, let code = Int(String(decoding: line.prefix(3), as: UTF8.self)),
-              (200..<600).contains(code) else {
+            (200..<600).contains(code)
+        else {
             throw Malformed(description: "not an SMTP reply line")
         }
         if let pendingCode, pendingCode != code { throw Malformed(description: "reply lines with different codes") }
@@ -60,7 +61,10 @@ public struct SMTPReplyParser: Sendable {
             pendingCode = code
             return nil
         }
-        defer { pending = []; pendingCode = nil }
+        defer {
+            pending = []
+            pendingCode = nil
+        }
         return SMTPReply(code: code, lines: pending)
     }
 }

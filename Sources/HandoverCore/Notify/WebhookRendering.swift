@@ -19,8 +19,10 @@ public enum WebhookRendering {
     public static let alertmanagerRepostSeconds: Int64 = 5 * 60
 
     /// `storedBody` is the delivery's Handover JSON (sent as is in the `handover` format).
-    public static func render(_ format: WebhookFormat, url: String, facts: AlertFacts, storedBody: String, secret: String?,
-                              deliveryID: String) -> RenderedWebhook {
+    public static func render(
+        _ format: WebhookFormat, url: String, facts: AlertFacts, storedBody: String, secret: String?,
+        deliveryID: String
+    ) -> RenderedWebhook {
         var headers = ["content-type": "application/json", "user-agent": "Handover"]
         let body: String
         var target = url
@@ -48,9 +50,11 @@ public enum WebhookRendering {
 
     /// `handover` format for a route check: marked as a test in its event and its summary.
     static func testBody(_ f: AlertFacts) -> JSONValue {
-        .compact([("event", .string("alert.test")), ("test", .bool(true)), ("alert_id", .string(f.alertID)),
-                  ("state", .string(f.event == .resolved ? "resolved" : "open")), ("summary", .string(f.summary)),
-                  ("sent_at", .string(f.now.isoUTC))])
+        .compact([
+            ("event", .string("alert.test")), ("test", .bool(true)), ("alert_id", .string(f.alertID)),
+            ("state", .string(f.event == .resolved ? "resolved" : "open")), ("summary", .string(f.summary)),
+            ("sent_at", .string(f.now.isoUTC)),
+        ])
     }
 
     /// The alert's key in tools that de-duplicate (PagerDuty's `dedup_key`).
@@ -59,20 +63,27 @@ public enum WebhookRendering {
     /// PagerDuty Events API v2: a trigger on raise and repeat (one incident per alert, by `dedup_key`),
     /// acknowledge and resolve when Handover's alert is.
     static func pagerDuty(_ f: AlertFacts, routingKey: String) -> JSONValue {
-        let action = switch f.event {
-        case .raised, .repeated: "trigger"
-        case .acknowledged: "acknowledge"
-        case .resolved: "resolve"
-        }
-        var pairs: [(String, JSONValue?)] = [("routing_key", .string(routingKey)), ("event_action", .string(action)),
-                                             ("dedup_key", .string(dedupKey(f)))]
+        let action =
+            switch f.event {
+            case .raised, .repeated: "trigger"
+            case .acknowledged: "acknowledge"
+            case .resolved: "resolve"
+            }
+        var pairs: [(String, JSONValue?)] = [
+            ("routing_key", .string(routingKey)), ("event_action", .string(action)),
+            ("dedup_key", .string(dedupKey(f))),
+        ]
         if action == "trigger" {
             let details = JSONValue.object(f.facts.map { ($0.label.lowercased().replacingOccurrences(of: " ", with: "_"), .string($0.value)) })
-            pairs.append(("payload", .compact([
-                ("summary", .string(String(f.summary.prefix(1024)))), ("source", .string("handover")), ("severity", .string(severity(f))),
-                ("timestamp", .string(f.raisedAt.isoUTC)), ("component", .string(f.workflowID)),
-                ("group", f.receiving.map { .string($0.code) }), ("class", .string(f.condition.rawValue)), ("custom_details", details),
-            ])))
+            pairs.append(
+                (
+                    "payload",
+                    .compact([
+                        ("summary", .string(String(f.summary.prefix(1024)))), ("source", .string("handover")), ("severity", .string(severity(f))),
+                        ("timestamp", .string(f.raisedAt.isoUTC)), ("component", .string(f.workflowID)),
+                        ("group", f.receiving.map { .string($0.code) }), ("class", .string(f.condition.rawValue)), ("custom_details", details),
+                    ])
+                ))
             pairs.append(("client", .string("Handover")))
             if let link = f.link {
                 pairs.append(("client_url", .string(link)))
@@ -116,19 +127,33 @@ public enum WebhookRendering {
     /// A Teams message with one Adaptive Card (what both incoming webhooks and Teams workflows accept).
     static func teams(_ f: AlertFacts) -> JSONValue {
         var card: [(String, JSONValue?)] = [
-            ("$schema", .string("http://adaptivecards.io/schemas/adaptive-card.json")), ("type", .string("AdaptiveCard")), ("version", .string("1.4")),
-            ("body", .array([
-                .object([("type", "TextBlock"), ("text", .string(f.summary)), ("weight", "Bolder"), ("size", "Medium"), ("wrap", true)]),
-                .object([("type", "FactSet"), ("facts", .array(f.facts.map { .object([("title", .string($0.label)), ("value", .string($0.value))]) }))]),
-            ])),
+            ("$schema", .string("http://adaptivecards.io/schemas/adaptive-card.json")), ("type", .string("AdaptiveCard")),
+            ("version", .string("1.4")),
+            (
+                "body",
+                .array([
+                    .object([("type", "TextBlock"), ("text", .string(f.summary)), ("weight", "Bolder"), ("size", "Medium"), ("wrap", true)]),
+                    .object([
+                        ("type", "FactSet"),
+                        ("facts", .array(f.facts.map { .object([("title", .string($0.label)), ("value", .string($0.value))]) })),
+                    ]),
+                ])
+            ),
         ]
         if let link = f.link {
             card.append(("actions", .array([.object([("type", "Action.OpenUrl"), ("title", "Open in Handover"), ("url", .string(link))])])))
         }
         return .object([
             ("type", "message"),
-            ("attachments", .array([.object([("contentType", "application/vnd.microsoft.card.adaptive"), ("contentUrl", .null),
-                                             ("content", .compact(card))])])),
+            (
+                "attachments",
+                .array([
+                    .object([
+                        ("contentType", "application/vnd.microsoft.card.adaptive"), ("contentUrl", .null),
+                        ("content", .compact(card)),
+                    ])
+                ])
+            ),
         ])
     }
 
@@ -139,14 +164,25 @@ public enum WebhookRendering {
         }
         // Slack allows ten fields a section.
         let fields = f.facts.map { JSONValue.object([("type", "mrkdwn"), ("text", .string("*\(escaped($0.label))*\n\(escaped($0.value))"))]) }
-        var blocks: [JSONValue] = [.object([("type", "header"), ("text", .object([("type", "plain_text"), ("text", .string(String(f.summary.prefix(150))))]))])]
-        stride(from: 0, to: fields.count, by: 10).forEach { start in
+        var blocks: [JSONValue] = [
+            .object([("type", "header"), ("text", .object([("type", "plain_text"), ("text", .string(String(f.summary.prefix(150))))]))])
+        ]
+        for start in stride(from: 0, to: fields.count, by: 10) {
             blocks.append(.object([("type", "section"), ("fields", .array(Array(fields[start..<min(start + 10, fields.count)])))]))
         }
         if let link = f.link {
-            blocks.append(.object([("type", "actions"), ("elements", .array([.object([
-                ("type", "button"), ("text", .object([("type", "plain_text"), ("text", "Open in Handover")])), ("url", .string(link)),
-            ])]))]))
+            blocks.append(
+                .object([
+                    ("type", "actions"),
+                    (
+                        "elements",
+                        .array([
+                            .object([
+                                ("type", "button"), ("text", .object([("type", "plain_text"), ("text", "Open in Handover")])), ("url", .string(link)),
+                            ])
+                        ])
+                    ),
+                ]))
         }
         return .object([("text", .string(escaped(f.summary))), ("blocks", .array(blocks))])
     }

@@ -25,14 +25,31 @@ public struct Alert: Hashable, Sendable {
     public var lastNotifiedAt: Timestamp
     public var nextNotifyAt: Timestamp?
 
-    public init(id: String, messageID: MessageID, stage: Int, policy: String, workflowID: String, condition: EscalationCondition,
-                dueAt: Timestamp, raisedAt: Timestamp, state: State = .open, acknowledgedBy: Person? = nil, acknowledgedNote: String? = nil,
-                acknowledgedAt: Timestamp? = nil, resolvedAt: Timestamp? = nil, resolvedReason: String? = nil, resolvedBy: Person? = nil, notifyCount: Int = 1,
-                lastNotifiedAt: Timestamp, nextNotifyAt: Timestamp?) {
-        self.id = id; self.messageID = messageID; self.stage = stage; self.policy = policy; self.workflowID = workflowID
-        self.condition = condition; self.dueAt = dueAt; self.raisedAt = raisedAt; self.state = state; self.acknowledgedBy = acknowledgedBy
-        self.acknowledgedNote = acknowledgedNote; self.acknowledgedAt = acknowledgedAt; self.resolvedAt = resolvedAt
-        self.resolvedReason = resolvedReason; self.resolvedBy = resolvedBy; self.notifyCount = notifyCount; self.lastNotifiedAt = lastNotifiedAt; self.nextNotifyAt = nextNotifyAt
+    public init(
+        id: String, messageID: MessageID, stage: Int, policy: String, workflowID: String, condition: EscalationCondition,
+        dueAt: Timestamp, raisedAt: Timestamp, state: State = .open, acknowledgedBy: Person? = nil, acknowledgedNote: String? = nil,
+        acknowledgedAt: Timestamp? = nil, resolvedAt: Timestamp? = nil, resolvedReason: String? = nil, resolvedBy: Person? = nil,
+        notifyCount: Int = 1,
+        lastNotifiedAt: Timestamp, nextNotifyAt: Timestamp?
+    ) {
+        self.id = id
+        self.messageID = messageID
+        self.stage = stage
+        self.policy = policy
+        self.workflowID = workflowID
+        self.condition = condition
+        self.dueAt = dueAt
+        self.raisedAt = raisedAt
+        self.state = state
+        self.acknowledgedBy = acknowledgedBy
+        self.acknowledgedNote = acknowledgedNote
+        self.acknowledgedAt = acknowledgedAt
+        self.resolvedAt = resolvedAt
+        self.resolvedReason = resolvedReason
+        self.resolvedBy = resolvedBy
+        self.notifyCount = notifyCount
+        self.lastNotifiedAt = lastNotifiedAt
+        self.nextNotifyAt = nextNotifyAt
     }
 
     /// The alert as JSON: what mailboxes, webhooks and the admin API see. Never the payload.
@@ -120,7 +137,10 @@ public struct AlertNotice: Hashable, Sendable {
 
     public static func parse(id: Int64, alertID: String, kind: String, detail: String, at: Timestamp) -> AlertNotice? {
         guard let kind = Kind(rawValue: kind) else { return nil }
-        struct Stored: Decodable { var by: Person?; var note: String? }
+        struct Stored: Decodable {
+            var by: Person?
+            var note: String?
+        }
         let stored = (try? JSONDecoder().decode(Stored.self, from: Data(detail.utf8))) ?? Stored()
         return AlertNotice(id: id, alertID: alertID, kind: kind, by: stored.by, note: stored.note, at: at)
     }

@@ -29,16 +29,18 @@ public struct AlertPlanner: Sendable {
         guard let policy = policy(message.escalationPolicy), stage < policy.stages.count else { return nil }
         let s = policy.stages[stage]
         guard EscalationRules.holds(s.when, message.escalationFacts) else { return nil }
-        let alert = Alert(id: newID(), messageID: message.id, stage: stage, policy: policy.id, workflowID: message.workflowID,
-                          condition: s.when, dueAt: dueAt, raisedAt: now, lastNotifiedAt: now,
-                          nextNotifyAt: EscalationRules.nextRepeat(s, after: now, calendar: calendar(for: policy)))
+        let alert = Alert(
+            id: newID(), messageID: message.id, stage: stage, policy: policy.id, workflowID: message.workflowID,
+            condition: s.when, dueAt: dueAt, raisedAt: now, lastNotifiedAt: now,
+            nextNotifyAt: EscalationRules.nextRepeat(s, after: now, calendar: calendar(for: policy)))
         return AlertPlan(alert: alert, notifications: notifications(alert, stage: s, message: message, now: now))
     }
 
     /// A repeat of an open alert whose condition still holds; nil if it should resolve instead.
     public func renotify(_ alert: Alert, message: MessageRecord, now: Timestamp) -> AlertPlan? {
         guard let policy = policy(alert.policy == message.escalationPolicy ? alert.policy : message.escalationPolicy),
-              alert.stage < policy.stages.count, EscalationRules.holds(alert.condition, message.escalationFacts) else { return nil }
+            alert.stage < policy.stages.count, EscalationRules.holds(alert.condition, message.escalationFacts)
+        else { return nil }
         let s = policy.stages[alert.stage]
         var next = alert
         next.notifyCount += 1
@@ -60,11 +62,13 @@ public struct AlertPlanner: Sendable {
             return JSONValue.object(pairs).serialized
         }
         let subject = "Handover alert \(notice.kind.rawValue): \(alert.workflowID) \(alert.condition.rawValue)"
-        return notifications(alert, stage: policy.stages[alert.stage], message: message, now: now,
-                             bodies: Bodies(duty: body(alert.json(message: message), includeNote: true),
-                                           sender: body(alert.json(message: message, forMailbox: true), includeNote: false),
-                                           outside: body(alert.referenceJSON(message: message), includeNote: false)),
-                             subject: subject)
+        return notifications(
+            alert, stage: policy.stages[alert.stage], message: message, now: now,
+            bodies: Bodies(
+                duty: body(alert.json(message: message), includeNote: true),
+                sender: body(alert.json(message: message, forMailbox: true), includeNote: false),
+                outside: body(alert.referenceJSON(message: message), includeNote: false)),
+            subject: subject)
     }
 
     /// What the alert's stage sends now, as a repeat would (Alertmanager's re-posts of open alerts).
@@ -80,9 +84,10 @@ public struct AlertPlanner: Sendable {
             return JSONValue.object(pairs).serialized
         }
         let body = withEvent(alert.json(message: message))
-        return notifications(alert, stage: stage, message: message, now: now,
-                             bodies: Bodies(duty: body, sender: body, outside: withEvent(alert.referenceJSON(message: message))),
-                             subject: "Handover alert: \(alert.workflowID) \(alert.condition.rawValue)")
+        return notifications(
+            alert, stage: stage, message: message, now: now,
+            bodies: Bodies(duty: body, sender: body, outside: withEvent(alert.referenceJSON(message: message))),
+            subject: "Handover alert: \(alert.workflowID) \(alert.condition.rawValue)")
     }
 
     /// What each kind of target reads: duty mailboxes everything operators may see, the sender no
@@ -93,8 +98,10 @@ public struct AlertPlanner: Sendable {
         var outside: String
     }
 
-    func notifications(_ alert: Alert, stage: EscalationStage, message: MessageRecord, now: Timestamp,
-                       bodies: Bodies, subject: String) -> [AlertNotification] {
+    func notifications(
+        _ alert: Alert, stage: EscalationStage, message: MessageRecord, now: Timestamp,
+        bodies: Bodies, subject: String
+    ) -> [AlertNotification] {
         var out: [AlertNotification] = []
         func toMailbox(_ mailbox: MailboxID, _ body: String) {
             out.append(.mailbox(alertMessage(to: mailbox, alert: alert, now: now, subject: subject), body: Array(body.utf8)))
@@ -129,18 +136,21 @@ public struct AlertPlanner: Sendable {
     }
 
     func alertMessage(to mailbox: MailboxID, alert: Alert, now: Timestamp, subject: String) -> MessageRecord {
-        MessageRecord(id: newMessageID(now), sender: nil, recipient: mailbox, workflowID: Self.alertWorkflow,
-                      subject: subject, localID: alert.id,
-                      contentType: "application/json", totalChunks: 1, status: .uploading, linkedMessageID: alert.messageID,
-                      createdAt: now, route: RouteTaken(addressedBy: .system, address: mailbox.rawValue, directoryVersion: index.version))
+        MessageRecord(
+            id: newMessageID(now), sender: nil, recipient: mailbox, workflowID: Self.alertWorkflow,
+            subject: subject, localID: alert.id,
+            contentType: "application/json", totalChunks: 1, status: .uploading, linkedMessageID: alert.messageID,
+            createdAt: now, route: RouteTaken(addressedBy: .system, address: mailbox.rawValue, directoryVersion: index.version))
     }
 }
 
 /// The business acknowledgement that carries a decision or outcome back to the sender (contract §4):
 /// a DATA message on `<WORKFLOW>_ACK` with `mex-linkedmsgid` set to the original.
 public enum BusinessAck {
-    public static func message(for original: MessageRecord, event: String, record: ResponsibilityRecord, id: MessageID, now: Timestamp,
-                               directoryVersion: Int64) -> (MessageRecord, [UInt8])? {
+    public static func message(
+        for original: MessageRecord, event: String, record: ResponsibilityRecord, id: MessageID, now: Timestamp,
+        directoryVersion: Int64
+    ) -> (MessageRecord, [UInt8])? {
         guard let sender = original.sender else { return nil }
         let body = JSONValue.compact([
             ("event", .string(event)), ("message_id", .string(original.id.rawValue)), ("workflow_id", .string(original.workflowID)),

@@ -58,7 +58,9 @@ public enum ResponsibilityMachine {
             case .receiverBasisRequired: "this workflow needs the receiver's own lawful basis to accept: lawful_basis.article6 (and article9)"
             case .unknownOutcome(let code): "unknown outcome code '\(code)'; use one of \(ResponsibilityMachine.outcomeCodes.joined(separator: ", "))"
             case .notAccepted: "an outcome can be recorded only once responsibility has been accepted"
-            case .tooManyOutcomes: "this message's outcome was updated \(ResponsibilityMachine.maximumOutcomes) times, the most allowed; send a new message for what follows"
+            case .tooManyOutcomes:
+                "this message's outcome was updated \(ResponsibilityMachine.maximumOutcomes) "
+                    + "times, the most allowed; send a new message for what follows"
             }
         }
 
@@ -78,12 +80,16 @@ public enum ResponsibilityMachine {
     }
 
     /// The outcome codes of contract §4 and the Seven Flows' Outcome flow.
-    public static let outcomeCodes = ["assessed", "services-arranged", "no-further-action", "s42-enquiry", "s47-initiated",
-                                      "referred-elsewhere", "closed"]
+    public static let outcomeCodes = [
+        "assessed", "services-arranged", "no-further-action", "s42-enquiry", "s47-initiated",
+        "referred-elsewhere", "closed",
+    ]
 
-    public static func decide(_ record: ResponsibilityRecord, decision: Decision, by person: Person, note: String?,
-                              downloaded: Bool, now: Timestamp, receiverBasis: LawfulBasis? = nil,
-                              receiverBasisRequired: Bool = false) -> Result<ResponsibilityRecord, Refusal> {
+    public static func decide(
+        _ record: ResponsibilityRecord, decision: Decision, by person: Person, note: String?,
+        downloaded: Bool, now: Timestamp, receiverBasis: LawfulBasis? = nil,
+        receiverBasisRequired: Bool = false
+    ) -> Result<ResponsibilityRecord, Refusal> {
         guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
         guard downloaded else { return .failure(.notDownloaded) }
         guard record.state == .pending else { return .failure(.alreadyDecided(record.state)) }
@@ -103,8 +109,10 @@ public enum ResponsibilityMachine {
     /// Each outcome update reaches the sender as a message, so updates per message are bounded.
     public static let maximumOutcomes = 20
 
-    public static func recordOutcome(_ record: ResponsibilityRecord, code: String, detail: String?, by person: Person,
-                                     now: Timestamp) -> Result<ResponsibilityRecord, Refusal> {
+    public static func recordOutcome(
+        _ record: ResponsibilityRecord, code: String, detail: String?, by person: Person,
+        now: Timestamp
+    ) -> Result<ResponsibilityRecord, Refusal> {
         guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
         guard outcomeCodes.contains(code) else { return .failure(.unknownOutcome(code)) }
         guard record.state == .accepted else { return .failure(.notAccepted) }
@@ -123,8 +131,10 @@ extension ResponsibilityMachine {
     /// A decision or outcome (`record`, from `decide` or `recordOutcome`) applied to its message: the
     /// timeline event, the acknowledgement to the sender where the workflow makes one, and the alerts
     /// the change ends.
-    public static func applied(_ record: ResponsibilityRecord, to message: MessageRecord, event: String,
-                               acknowledgement: (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?) -> MessageTransition {
+    public static func applied(
+        _ record: ResponsibilityRecord, to message: MessageRecord, event: String,
+        acknowledgement: (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?
+    ) -> MessageTransition {
         var m = message
         m.responsibility = record
         var effects: [MessageEffect] = [.event(event, detail: EventDetails.responsibility(record, event: event))]

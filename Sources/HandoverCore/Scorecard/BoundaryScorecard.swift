@@ -26,8 +26,10 @@ public struct CrossingFacts: Hashable, Sendable {
     public var secondsToAcceptance: Int64?
     public var secondsToOutcome: Int64?
 
-    public init(identity: Double, consent: Bool, provenance: Bool, clinicalIntent: Bool, alertResponsibility: Bool?, serviceRouting: Bool,
-                outcome: Bool?, secondsToAcceptance: Int64? = nil, secondsToOutcome: Int64? = nil) {
+    public init(
+        identity: Double, consent: Bool, provenance: Bool, clinicalIntent: Bool, alertResponsibility: Bool?, serviceRouting: Bool,
+        outcome: Bool?, secondsToAcceptance: Int64? = nil, secondsToOutcome: Int64? = nil
+    ) {
         (self.identity, self.consent, self.provenance, self.clinicalIntent) = (identity, consent, provenance, clinicalIntent)
         (self.alertResponsibility, self.serviceRouting, self.outcome) = (alertResponsibility, serviceRouting, outcome)
         (self.secondsToAcceptance, self.secondsToOutcome) = (secondsToAcceptance, secondsToOutcome)
@@ -126,8 +128,9 @@ public enum BoundaryScorecard {
         for i in flows.indices { flows[i].level = levels[flows[i].flow] }
         let known = flows.compactMap(\.level)
         let risk = known.count == Flow.allCases.count ? Int((100 * (1 - Double(known.reduce(0, +)) / 28)).rounded()) : nil
-        return BoundaryScore(crossings: tally.crossings, flows: flows, risk: risk, medianSecondsToAcceptance: tally.medianSecondsToAcceptance,
-                             medianSecondsToOutcome: tally.medianSecondsToOutcome)
+        return BoundaryScore(
+            crossings: tally.crossings, flows: flows, risk: risk, medianSecondsToAcceptance: tally.medianSecondsToAcceptance,
+            medianSecondsToOutcome: tally.medianSecondsToOutcome)
     }
 
     /// The lower middle value for an even count: a time that actually happened.

@@ -14,8 +14,7 @@ extension CrossingFacts {
         if forInformation {
             acceptedInTime = nil
         } else if let deadline = notAcceptedDeadline {
-            if accepted, let at = responsibility.decidedAt { acceptedInTime = at <= deadline }
-            else { acceptedInTime = now < deadline ? nil : false }
+            if accepted, let at = responsibility.decidedAt { acceptedInTime = at <= deadline } else { acceptedInTime = now < deadline ? nil : false }
         } else {
             acceptedInTime = accepted
         }

@@ -29,7 +29,9 @@ public struct DurationCount: Hashable, Sendable {
     public var bucket: Int64
     public var count: Int
 
-    public init(key: BoundaryKey, kind: DurationKind, bucket: Int64, count: Int) { (self.key, self.kind, self.bucket, self.count) = (key, kind, bucket, count) }
+    public init(key: BoundaryKey, kind: DurationKind, bucket: Int64, count: Int) {
+        (self.key, self.kind, self.bucket, self.count) = (key, kind, bucket, count)
+    }
 }
 
 /// Where a median lies: in which bucket's seconds, and how many of that bucket's values (in order)
@@ -64,10 +66,12 @@ public enum ScorecardAssembly {
             if let pending = notYetDue[tally.key], let ar = tally.flows[.alertResponsibility] {
                 tally.flows[.alertResponsibility] = (ar.counted - pending, ar.credit)
             }
-            byKey[tally.key, default: BoundaryTally(from: tally.from, to: tally.to, workflowID: tally.workflowID, crossings: 0, flows: [:])].add(tally)
+            byKey[tally.key, default: BoundaryTally(from: tally.from, to: tally.to, workflowID: tally.workflowID, crossings: 0, flows: [:])].add(
+                tally)
         }
         for tally in edges {
-            byKey[tally.key, default: BoundaryTally(from: tally.from, to: tally.to, workflowID: tally.workflowID, crossings: 0, flows: [:])].add(tally)
+            byKey[tally.key, default: BoundaryTally(from: tally.from, to: tally.to, workflowID: tally.workflowID, crossings: 0, flows: [:])].add(
+                tally)
         }
         return byKey.values.filter { $0.crossings > 0 }.sorted { $0.key < $1.key }
     }

@@ -68,18 +68,27 @@ public struct BoundaryTally: Hashable, Sendable {
             && Flow.allCases.allSatisfy { a.flows[$0]?.counted == b.flows[$0]?.counted && a.flows[$0]?.credit == b.flows[$0]?.credit }
     }
 
-    public func hash(into h: inout Hasher) { h.combine(from); h.combine(to); h.combine(workflowID); h.combine(crossings) }
+    public func hash(into h: inout Hasher) {
+        h.combine(from)
+        h.combine(to)
+        h.combine(workflowID)
+        h.combine(crossings)
+    }
 }
 
 extension BoundaryTally {
     /// From the aggregate query's sums.
-    public init(from: String, to: String, workflowID: String, n: Int, identity: Double, consent: Int, provenance: Int, intent: Int,
-                responsibilityCounted: Int, responsibilityHeld: Int, routing: Int, outcomeCounted: Int, outcomeRecorded: Int) {
-        self.init(from: from, to: to, workflowID: workflowID, crossings: n, flows: [
-            .identity: (n, identity), .consent: (n, Double(consent)), .provenance: (n, Double(provenance)), .clinicalIntent: (n, Double(intent)),
-            .alertResponsibility: (responsibilityCounted, Double(responsibilityHeld)), .serviceRouting: (n, Double(routing)),
-            .outcome: (outcomeCounted, Double(outcomeRecorded)),
-        ])
+    public init(
+        from: String, to: String, workflowID: String, n: Int, identity: Double, consent: Int, provenance: Int, intent: Int,
+        responsibilityCounted: Int, responsibilityHeld: Int, routing: Int, outcomeCounted: Int, outcomeRecorded: Int
+    ) {
+        self.init(
+            from: from, to: to, workflowID: workflowID, crossings: n,
+            flows: [
+                .identity: (n, identity), .consent: (n, Double(consent)), .provenance: (n, Double(provenance)), .clinicalIntent: (n, Double(intent)),
+                .alertResponsibility: (responsibilityCounted, Double(responsibilityHeld)), .serviceRouting: (n, Double(routing)),
+                .outcome: (outcomeCounted, Double(outcomeRecorded)),
+            ])
     }
 }
 

@@ -30,12 +30,15 @@ public struct ScorecardWindow: Hashable, Sendable {
 
     /// The days a part-day touches (its first and last).
     public static func days(of edge: Range<Timestamp>) -> ClosedRange<Int64> {
-        edge.lowerBound.microsecondsSinceEpoch / dayMicroseconds...max(edge.lowerBound.microsecondsSinceEpoch, edge.upperBound.microsecondsSinceEpoch - 1) / dayMicroseconds
+        edge.lowerBound.microsecondsSinceEpoch / dayMicroseconds...max(
+            edge.lowerBound.microsecondsSinceEpoch, edge.upperBound.microsecondsSinceEpoch - 1) / dayMicroseconds
     }
 
     /// Where the whole days begin and end, as times.
     public var daysSpan: Range<Timestamp> {
-        Timestamp(microsecondsSinceEpoch: days.lowerBound * Self.dayMicroseconds)..<Timestamp(microsecondsSinceEpoch: days.upperBound * Self.dayMicroseconds)
+        Timestamp(
+            microsecondsSinceEpoch: days.lowerBound * Self.dayMicroseconds)..<Timestamp(
+                microsecondsSinceEpoch: days.upperBound * Self.dayMicroseconds)
     }
 }
 

@@ -60,7 +60,8 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
     public var status: Int? {
         switch self {
         case .crossingMalformed, .crossingInvalid, .crossingMismatch, .fhirUnreadable, .personRequired, .noteRequired, .unknownOutcome,
-             .badResponsibilityBody, .badRequest: 400
+            .badResponsibilityBody, .badRequest:
+            400
         case .unauthorized: 401
         case .certificateRevoked, .forbidden, .adminCertificateRequired: 403
         case .notFound: 404

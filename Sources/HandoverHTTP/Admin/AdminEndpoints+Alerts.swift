@@ -21,16 +21,32 @@ extension AdminEndpoints {
     func getAlert(_ request: Request, _ context: Context) async throws -> Response {
         guard let id = context.parameters.get("alert"), let alert = try await store.alert(id: id) else { throw AdminProblem.notFound("that alert") }
         let deliveries = try await store.webhookDeliveries(alertID: alert.id)
-        guard case .object(var pairs) = alert.json(message: try await store.message(alert.messageID)) else { throw AdminProblem.notFound("that alert") }
-        pairs.append(("webhook_deliveries", .array(deliveries.map { d in
-            let email = AlertNotification.emailAddress(target: d.webhookID)
-            return .object([("delivery_id", .string(d.id)), ("channel", .string(email == nil ? "webhook" : "email")),
+        guard case .object(var pairs) = alert.json(message: try await store.message(alert.messageID)) else {
+            throw AdminProblem.notFound("that alert")
+        }
+        pairs.append(
+            (
+                "webhook_deliveries",
+                .array(
+                    deliveries.map { d in
+                        let email = AlertNotification.emailAddress(target: d.webhookID)
+                        return .object([
+                            ("delivery_id", .string(d.id)), ("channel", .string(email == nil ? "webhook" : "email")),
                             email.map { ("email", .string($0)) } ?? ("webhook", .string(d.webhookID)),
                             ("state", .string(d.state)), ("attempts", .int(Int64(d.attempts))),
-                            ("attempt_log", .array(d.attemptLog.map { a in
-                                .compact([("at", .string(a.at.isoUTC)), ("status", a.status.map { .int(Int64($0)) }), ("error", a.error.map { .string($0) })])
-                            }))])
-        })))
+                            (
+                                "attempt_log",
+                                .array(
+                                    d.attemptLog.map { a in
+                                        .compact([
+                                            ("at", .string(a.at.isoUTC)), ("status", a.status.map { .int(Int64($0)) }),
+                                            ("error", a.error.map { .string($0) }),
+                                        ])
+                                    })
+                            ),
+                        ])
+                    })
+            ))
         return .json(.object(pairs))
     }
 
@@ -48,9 +64,13 @@ extension AdminEndpoints {
         let body = (try? JSONDecoder().decode(AcknowledgeBody.self, from: Data(buffer.readableBytesView))) ?? AcknowledgeBody()
         let person = body.by ?? Person(name: who.name)
         guard !person.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw AdminProblem.badRequest("by.name is required") }
-        guard let alert = try await store.acknowledgeAlert(id: id, by: person, note: body.note, now: clock()) else { throw AdminProblem.notFound("that alert") }
-        try await store.appendAudit(AuditRecord(actor: actor(who), action: "alert.acknowledged", subject: "alert \(id)",
-                                                detail: JSONValue.compact([("by", personJSON(person)), ("note", body.note.map { .string($0) })]).serialized), now: clock())
+        guard let alert = try await store.acknowledgeAlert(id: id, by: person, note: body.note, now: clock()) else {
+            throw AdminProblem.notFound("that alert")
+        }
+        try await store.appendAudit(
+            AuditRecord(
+                actor: actor(who), action: "alert.acknowledged", subject: "alert \(id)",
+                detail: JSONValue.compact([("by", personJSON(person)), ("note", body.note.map { .string($0) })]).serialized), now: clock())
         return .json(alert.json(message: try await store.message(alert.messageID)))
     }
 }

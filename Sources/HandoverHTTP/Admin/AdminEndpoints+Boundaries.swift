@@ -9,14 +9,16 @@ extension AdminEndpoints {
     func scorecardWindow(_ request: Request) throws -> (since: Timestamp, until: Timestamp) {
         let q = request.uri.queryParameters
         let now = clock()
-        let until = try q.get("until").map { text in
-            guard let t = Timestamp.parseDateTime(text) else { throw AdminProblem.badRequest("until must be an ISO 8601 date or date and time") }
-            return t
-        } ?? now.adding(seconds: 1)
-        let since = try q.get("since").map { text in
-            guard let t = Timestamp.parseDateTime(text) else { throw AdminProblem.badRequest("since must be an ISO 8601 date or date and time") }
-            return t
-        } ?? until.adding(seconds: -30 * 86_400)
+        let until =
+            try q.get("until").map { text in
+                guard let t = Timestamp.parseDateTime(text) else { throw AdminProblem.badRequest("until must be an ISO 8601 date or date and time") }
+                return t
+            } ?? now.adding(seconds: 1)
+        let since =
+            try q.get("since").map { text in
+                guard let t = Timestamp.parseDateTime(text) else { throw AdminProblem.badRequest("since must be an ISO 8601 date or date and time") }
+                return t
+            } ?? until.adding(seconds: -30 * 86_400)
         guard since < until else { throw AdminProblem.badRequest("since must be before until") }
         return (since, until)
     }
@@ -36,14 +38,25 @@ extension AdminEndpoints {
                 ("crossings", .int(Int64(score.crossings))), ("risk", score.risk.map { .int(Int64($0)) }),
                 ("median_seconds_to_acceptance", score.medianSecondsToAcceptance.map(JSONValue.int)),
                 ("median_seconds_to_outcome", score.medianSecondsToOutcome.map(JSONValue.int)),
-                ("flows", .array(score.flows.map { f in
-                    .compact([
-                        ("flow", .string(f.flow.rawValue)), ("counted", .int(Int64(f.counted))), ("share", f.share.map { .string(Self.decimal($0)) }),
-                        ("level", f.level.map { .int(Int64($0)) } ?? .string("insufficient data")),
-                        ("capped_from", f.uncappedLevel != f.level ? f.uncappedLevel.map { .int(Int64($0)) } : nil),
-                        ("crossings", .string("/admin/boundaries/\(tally.from)/\(tally.to)/\(tally.workflowID)/crossings?flow=\(f.flow.rawValue)&failing=true")),
-                    ])
-                })),
+                (
+                    "flows",
+                    .array(
+                        score.flows.map { f in
+                            .compact([
+                                ("flow", .string(f.flow.rawValue)), ("counted", .int(Int64(f.counted))),
+                                ("share", f.share.map { .string(Self.decimal($0)) }),
+                                ("level", f.level.map { .int(Int64($0)) } ?? .string("insufficient data")),
+                                ("capped_from", f.uncappedLevel != f.level ? f.uncappedLevel.map { .int(Int64($0)) } : nil),
+                                (
+                                    "crossings",
+                                    .string(
+                                        "/admin/boundaries/\(tally.from)/\(tally.to)/\(tally.workflowID)"
+                                            + "/crossings?flow=\(f.flow.rawValue)&failing=true"
+                                    )
+                                ),
+                            ])
+                        })
+                ),
             ])
         }
         return .json(.object([("since", .string(since.isoUTC)), ("until", .string(until.isoUTC)), ("boundaries", .array(items))]))
@@ -51,11 +64,15 @@ extension AdminEndpoints {
 
     /// `GET /admin/boundaries.csv`: the same, one row per boundary.
     func boundariesCSV(_ request: Request, _ context: Context) async throws -> Response {
-        var lines = ["from,to,workflow_id,crossings,risk,median_seconds_to_acceptance,median_seconds_to_outcome,"
-                     + Flow.allCases.map { "\($0.rawValue)_share,\($0.rawValue)_level" }.joined(separator: ",")]
+        var lines = [
+            "from,to,workflow_id,crossings,risk,median_seconds_to_acceptance,median_seconds_to_outcome,"
+                + Flow.allCases.map { "\($0.rawValue)_share,\($0.rawValue)_level" }.joined(separator: ",")
+        ]
         for (tally, score) in try await scores(request) {
-            var cells = [tally.from, tally.to, tally.workflowID, String(score.crossings), score.risk.map(String.init) ?? "",
-                         score.medianSecondsToAcceptance.map(String.init) ?? "", score.medianSecondsToOutcome.map(String.init) ?? ""]
+            var cells = [
+                tally.from, tally.to, tally.workflowID, String(score.crossings), score.risk.map(String.init) ?? "",
+                score.medianSecondsToAcceptance.map(String.init) ?? "", score.medianSecondsToOutcome.map(String.init) ?? "",
+            ]
             for flow in score.flows {
                 cells.append(flow.share.map(Self.decimal) ?? "")
                 cells.append(flow.level.map(String.init) ?? "insufficient data")
@@ -71,7 +88,8 @@ extension AdminEndpoints {
     /// `GET /admin/boundaries/{from}/{to}/{workflow}/crossings?flow=identity&failing=true`: the
     /// crossings behind a level, newest first (message ids and their state, never their subject).
     func boundaryCrossings(_ request: Request, _ context: Context) async throws -> Response {
-        guard let from = context.parameters.get("from"), let to = context.parameters.get("to"), let workflow = context.parameters.get("workflow") else {
+        guard let from = context.parameters.get("from"), let to = context.parameters.get("to"), let workflow = context.parameters.get("workflow")
+        else {
             throw AdminProblem.notFound("that boundary")
         }
         let q = request.uri.queryParameters
@@ -84,17 +102,19 @@ extension AdminEndpoints {
         }
         if q.get("failing") == "true" && flow == nil { throw AdminProblem.badRequest("failing=true needs flow") }
         let (since, until) = try scorecardWindow(request)
-        let ids = try await store.boundaryCrossings(from: from, to: to, workflowID: workflow, failing: q.get("failing") == "true" ? flow : nil,
-                                                    since: since, until: until, now: clock(), limit: try listLimit(request, default: 200, maximum: 1000))
+        let ids = try await store.boundaryCrossings(
+            from: from, to: to, workflowID: workflow, failing: q.get("failing") == "true" ? flow : nil,
+            since: since, until: until, now: clock(), limit: try listLimit(request, default: 200, maximum: 1000))
         var items: [JSONValue] = []
         for id in ids {
             guard let m = try await store.message(id) else { continue }
-            items.append(.compact([
-                ("message_id", .string(m.id.rawValue)), ("workflow_id", .string(m.workflowID)), ("status", .string(m.status.rawValue)),
-                ("created_at", .string(m.createdAt.isoUTC)), ("recipient", .string(m.recipient.rawValue)),
-                ("responsibility", .string((m.responsibility?.state ?? .pending).rawValue)),
-                ("flags", .array((m.crossing?.flags ?? []).map { .object([("flow", .string($0.flow)), ("field", .string($0.field))]) })),
-            ]))
+            items.append(
+                .compact([
+                    ("message_id", .string(m.id.rawValue)), ("workflow_id", .string(m.workflowID)), ("status", .string(m.status.rawValue)),
+                    ("created_at", .string(m.createdAt.isoUTC)), ("recipient", .string(m.recipient.rawValue)),
+                    ("responsibility", .string((m.responsibility?.state ?? .pending).rawValue)),
+                    ("flags", .array((m.crossing?.flags ?? []).map { .object([("flow", .string($0.flow)), ("field", .string($0.field))]) })),
+                ]))
         }
         return .json(.object([("crossings", .array(items))]))
     }

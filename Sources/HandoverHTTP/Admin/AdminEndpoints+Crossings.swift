@@ -28,8 +28,9 @@ extension AdminEndpoints {
         do {
             body = try JSONDecoder().decode(OffSystemBody.self, from: Data(buffer.readableBytesView))
         } catch {
-            throw AdminProblem.badRequest("the body must be JSON with channel, occurred_at, to, workflow and (unless anonymous) from_organisation: "
-                                          + describeDecodingError(error))
+            throw AdminProblem.badRequest(
+                "the body must be JSON with channel, occurred_at, to, workflow and (unless anonymous) from_organisation: "
+                    + describeDecodingError(error))
         }
         let index = manager.holder.snapshot
         guard OffSystemFacts.channels.contains(body.channel) else {
@@ -52,8 +53,10 @@ extension AdminEndpoints {
         guard let workflow = index.workflows[workflowID] else { throw AdminProblem.badRequest("workflow is not in the directory") }
         // Routed as a message is, but from no mailbox: whoever phoned is not held to the workflow's senders.
         let decision: RouteDecision
-        switch index.resolve(to: body.to.trimmingCharacters(in: .whitespaces).uppercased(), workflowID: workflowID,
-                             sender: MailboxID(OffSystemFacts.workflow), allowUnknownWorkflows: false) {
+        switch index.resolve(
+            to: body.to.trimmingCharacters(in: .whitespaces).uppercased(), workflowID: workflowID,
+            sender: MailboxID(OffSystemFacts.workflow), allowUnknownWorkflows: false)
+        {
         case .success(let routed): decision = routed
         case .failure(let refusal): throw AdminProblem(code: .unroutable, detail: refusal.explained)
         }
@@ -67,21 +70,27 @@ extension AdminEndpoints {
             declared = nil
         }
         let now = clock()
-        let crossing = OffSystemCrossing(channel: body.channel, occurredAt: occurred, from: from, anonymous: body.anonymous, workflow: workflow,
-                                         decision: decision, summary: body.summary, recordedBy: who.name, declared: declared)
+        let crossing = OffSystemCrossing(
+            channel: body.channel, occurredAt: occurred, from: from, anonymous: body.anonymous, workflow: workflow,
+            decision: decision, summary: body.summary, recordedBy: who.name, declared: declared)
         let message: MessageRecord
         switch crossing.message(id: MessageIDGenerator.shared.next(now: now), index: index, now: now) {
         case .success(let built): message = built
         case .failure(let problem): throw AdminProblem.badRequest(problem.description)
         }
         let stored = try await store.createMessage(message, firstChunk: .inline(crossing.notice, now: now), now: now)
-        try await store.appendAudit(AuditRecord(actor: actor(who), action: "crossing.offsystem_recorded", subject: "message \(stored.id.rawValue)",
-                                                detail: JSONValue.compact([
-                                                    ("channel", .string(body.channel)), ("workflow_id", .string(workflow.id.rawValue)),
-                                                    ("recipient", .string(stored.recipient.rawValue)), ("route", decision.route.json),
-                                                ]).serialized), now: now)
-        return .json(.compact([("message_id", .string(stored.id.rawValue)), ("recipient", .string(stored.recipient.rawValue)),
-                               ("workflow_id", .string(OffSystemFacts.workflow)), ("crossing", stored.crossingJSON(for: .bothEnds))]),
-                     status: .created)
+        try await store.appendAudit(
+            AuditRecord(
+                actor: actor(who), action: "crossing.offsystem_recorded", subject: "message \(stored.id.rawValue)",
+                detail: JSONValue.compact([
+                    ("channel", .string(body.channel)), ("workflow_id", .string(workflow.id.rawValue)),
+                    ("recipient", .string(stored.recipient.rawValue)), ("route", decision.route.json),
+                ]).serialized), now: now)
+        return .json(
+            .compact([
+                ("message_id", .string(stored.id.rawValue)), ("recipient", .string(stored.recipient.rawValue)),
+                ("workflow_id", .string(OffSystemFacts.workflow)), ("crossing", stored.crossingJSON(for: .bothEnds)),
+            ]),
+            status: .created)
     }
 }

@@ -17,9 +17,13 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
     /// is not enough: a stolen admin token alone must not open the admin API.
     let adminCertificateNames: Set<String>?
 
-    public init(manager: DirectoryManager, store: any BrokerStore, clock: @escaping @Sendable () -> Timestamp,
-                revocations: ClientRevocations = ClientRevocations(nil), adminCertificateNames: Set<String>? = nil) {
-        (self.manager, self.store, self.clock, self.revocations, self.adminCertificateNames) = (manager, store, clock, revocations, adminCertificateNames)
+    public init(
+        manager: DirectoryManager, store: any BrokerStore, clock: @escaping @Sendable () -> Timestamp,
+        revocations: ClientRevocations = ClientRevocations(nil), adminCertificateNames: Set<String>? = nil
+    ) {
+        (self.manager, self.store, self.clock, self.revocations, self.adminCertificateNames) = (
+            manager, store, clock, revocations, adminCertificateNames
+        )
     }
 
     /// Every admin route is in one of three groups by the least role it needs; the group's middleware
@@ -53,8 +57,10 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
     private func group(_ router: Router<Context>, least: AdminRole) -> RouterGroup<Context> {
         router.group("/admin")
             .add(middleware: AdminErrorTranslation())
-            .add(middleware: AdminAuthentication(store: store, clock: clock, revocations: revocations,
-                                                 certificateNames: adminCertificateNames, least: least))
+            .add(
+                middleware: AdminAuthentication(
+                    store: store, clock: clock, revocations: revocations,
+                    certificateNames: adminCertificateNames, least: least))
     }
 
     func actor(_ p: AdminPrincipal) -> String { "admin:\(p.name)" }
@@ -83,15 +89,25 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
         let unknownKeys = DirectoryKeyCheck.problems(in: try BodyFormat(request).decode(KeyTree.self, from: data), source: "directory")
         guard unknownKeys.isEmpty else { throw AdminProblem.invalid(unknownKeys) }
         let expected = try ifMatchVersion(request, required: !dryRun)
-        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun, request: request), request: request)
+        return try await outcomeResponse(
+            try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun, request: request), request: request)
     }
 
     func history(_ request: Request, _ context: Context) async throws -> Response {
         let versions = try await store.directoryHistory(limit: 200)
-        return .json(.object([("versions", .array(versions.map { v in
-            .object([("version", .int(v.version)), ("created_at", .string(v.createdAt.isoUTC)), ("actor", .string(v.actor)),
-                     ("changes", .array(v.changes.map { .string($0.summary) }))])
-        }))]))
+        return .json(
+            .object([
+                (
+                    "versions",
+                    .array(
+                        versions.map { v in
+                            .object([
+                                ("version", .int(v.version)), ("created_at", .string(v.createdAt.isoUTC)), ("actor", .string(v.actor)),
+                                ("changes", .array(v.changes.map { .string($0.summary) })),
+                            ])
+                        })
+                )
+            ]))
     }
 
     func version(_ request: Request, _ context: Context) async throws -> Response {
@@ -105,7 +121,10 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
 
     func kind(_ context: Context) throws -> (DirectoryEntityKind, String) {
         guard let name = context.parameters.get("kind"), let kind = DirectoryEntityKind.all[name] else {
-            throw AdminProblem.notFound("that kind of directory entry (use organisations, mailboxes, areas, services, workflows, escalation-policies, calendars, webhooks or lawful-basis-codes)")
+            throw AdminProblem.notFound(
+                "that kind of directory entry (use organisations, mailboxes, areas, services, workflows, escalation-policies, calendars, webhooks "
+                    + "or lawful-basis-codes)"
+            )
         }
         guard let id = context.parameters.get("id"), !id.isEmpty else { throw AdminProblem.notFound("that entry") }
         return (kind, id)
@@ -131,8 +150,9 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
         do {
             try DirectoryText.checkNesting(String(decoding: data, as: UTF8.self))
             _ = try kind.upsert(in: &document, id: id, body: data, decoder: BodyFormat(request))
-            let unknownKeys = DirectoryKeyCheck.problems(inEntry: try BodyFormat(request).decode(KeyTree.self, from: data),
-                                                         section: kind.sectionName, source: "directory")
+            let unknownKeys = DirectoryKeyCheck.problems(
+                inEntry: try BodyFormat(request).decode(KeyTree.self, from: data),
+                section: kind.sectionName, source: "directory")
             guard unknownKeys.isEmpty else { throw AdminProblem.invalid(unknownKeys) }
         } catch let problem as DirectoryProblem {
             throw AdminProblem.invalid([problem])
@@ -144,8 +164,10 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
             throw AdminProblem.badRequest("the body is not a \(kind.entryName): \(describeDecodingError(error))")
         }
         let expected = try ifMatchVersion(request, required: false) ?? current?.version
-        return try await outcomeResponse(try await propose(document, expected: expected, actor: actor(who), dryRun: false, request: request,
-                                                           current: current), request: request)
+        return try await outcomeResponse(
+            try await propose(
+                document, expected: expected, actor: actor(who), dryRun: false, request: request,
+                current: current), request: request)
     }
 
     func deleteEntity(_ request: Request, _ context: Context) async throws -> Response {
@@ -159,9 +181,10 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
         if case .invalid(let problems) = outcome {
             // What breaks when the entry goes is what refers to it.
             let referrers = Array(Set(problems.map(\.entry))).sorted()
-            throw AdminProblem(code: .entryReferenced,
-                               detail: "\(kind.entryName) \(id) is referenced by: \(referrers.joined(separator: ", "))",
-                               extra: [("referenced_by", .array(referrers.map { .string($0) }))])
+            throw AdminProblem(
+                code: .entryReferenced,
+                detail: "\(kind.entryName) \(id) is referenced by: \(referrers.joined(separator: ", "))",
+                extra: [("referenced_by", .array(referrers.map { .string($0) }))])
         }
         return try await outcomeResponse(outcome, request: request)
     }
@@ -174,17 +197,23 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
         let id = MailboxID(context.parameters.get("id") ?? "")
         guard let password = try await manager.rotatePassword(id, actor: actor(who)) else { throw AdminProblem.notFound("mailbox \(id)") }
         context.logger.notice("mailbox password rotated", metadata: ["handover.mailbox": "\(id)", "handover.actor": "\(who.name)"])
-        var response = Response.json(.object([("mailbox", .string(id.rawValue)), ("password", .string(password)),
-                                              ("note", "shown once; the previous password no longer works")]))
+        var response = Response.json(
+            .object([
+                ("mailbox", .string(id.rawValue)), ("password", .string(password)),
+                ("note", "shown once; the previous password no longer works"),
+            ]))
         response.headers[.cacheControl] = "no-store"
         return response
     }
 
     func messages(_ request: Request, _ context: Context) async throws -> Response {
         let q = request.uri.queryParameters
-        var query = MessageQuery(mailbox: q.get("mailbox").map(MailboxID.init), workflowID: q.get("workflow"), limit: try listLimit(request, default: 100, maximum: 1000))
+        var query = MessageQuery(
+            mailbox: q.get("mailbox").map(MailboxID.init), workflowID: q.get("workflow"), limit: try listLimit(request, default: 100, maximum: 1000))
         if let status = q.get("status") {
-            guard let parsed = MessageStatus(rawValue: status) else { throw AdminProblem.badRequest("status is one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard let parsed = MessageStatus(rawValue: status) else {
+                throw AdminProblem.badRequest("status is one of \(MessageStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
             query.status = parsed
         }
         if let since = q.get("since") {
@@ -202,17 +231,29 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
         guard let from = q.get("from"), let to = q.get("to"), let workflow = q.get("workflow"), !to.isEmpty, !workflow.isEmpty else {
             throw AdminProblem.badRequest("give from (the sending mailbox), to (as Mex-To) and workflow")
         }
-        return .json(RouteExplanationView.json(manager.holder.snapshot.explain(to: to, workflowID: WorkflowID(workflow), sender: MailboxID(from)),
-                                               version: manager.holder.snapshot.version))
+        return .json(
+            RouteExplanationView.json(
+                manager.holder.snapshot.explain(to: to, workflowID: WorkflowID(workflow), sender: MailboxID(from)),
+                version: manager.holder.snapshot.version))
     }
 
     func audit(_ request: Request, _ context: Context) async throws -> Response {
         let after = request.uri.queryParameters.get("since").flatMap(Int64.init) ?? 0
         let entries = try await store.auditEntries(afterSequence: after, limit: try listLimit(request, default: 1000, maximum: 1000))
-        return .json(.object([("entries", .array(entries.map { e in
-            .object([("sequence", .int(e.sequence)), ("at", .string(e.at.isoUTC)), ("actor", .string(e.actor)), ("action", .string(e.action)),
-                     ("subject", .string(e.subject)), ("detail", .string(e.detail)), ("hash", .string(e.hash))])
-        }))]))
+        return .json(
+            .object([
+                (
+                    "entries",
+                    .array(
+                        entries.map { e in
+                            .object([
+                                ("sequence", .int(e.sequence)), ("at", .string(e.at.isoUTC)), ("actor", .string(e.actor)),
+                                ("action", .string(e.action)),
+                                ("subject", .string(e.subject)), ("detail", .string(e.detail)), ("hash", .string(e.hash)),
+                            ])
+                        })
+                )
+            ]))
     }
 
     func verifyAudit(_ request: Request, _ context: Context) async throws -> Response {
@@ -233,15 +274,21 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
     }
 
     /// `current`: the version the edit was made on, when the handler has already read it.
-    func propose(_ document: DirectoryDocument, expected: Int64?, actor: String, dryRun: Bool, request: Request,
-                 current: StoredDirectoryVersion? = nil) async throws -> DirectoryManager.Outcome {
+    func propose(
+        _ document: DirectoryDocument, expected: Int64?, actor: String, dryRun: Bool, request: Request,
+        current: StoredDirectoryVersion? = nil
+    ) async throws -> DirectoryManager.Outcome {
         do {
-            return try await manager.propose(document, expectedVersion: expected, actor: actor, dryRun: dryRun,
-                                             confirmImpact: request.uri.queryParameters.get("confirm_impact") == "true", current: current)
+            return try await manager.propose(
+                document, expectedVersion: expected, actor: actor, dryRun: dryRun,
+                confirmImpact: request.uri.queryParameters.get("confirm_impact") == "true", current: current)
         } catch let conflict as DirectoryVersionConflict {
-            throw AdminProblem(code: .staleVersion,
-                               detail: "If-Match names version \(conflict.expected.map(String.init) ?? "none") but the current version is \(conflict.current.map(String.init) ?? "none"); GET it again and reapply your change",
-                               extra: [("current_version", conflict.current.map { .int($0) } ?? .null)])
+            throw AdminProblem(
+                code: .staleVersion,
+                detail:
+                    "If-Match names version \(conflict.expected.map(String.init) ?? "none")"
+                    + " but the current version is \(conflict.current.map(String.init) ?? "none"); GET it again and reapply your change",
+                extra: [("current_version", conflict.current.map { .int($0) } ?? .null)])
         }
     }
 
@@ -255,15 +302,22 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
         switch outcome {
         case .invalid(let problems): throw AdminProblem.invalid(problems)
         case .needsConfirmation(let impact):
-            throw AdminProblem(code: .routingImpact,
-                               detail: "\(impact.changes.count) address(es) route differently; review routing_impact and send again with ?confirm_impact=true",
-                               extra: [("routing_impact", RoutingImpactView.json(impact))])
+            throw AdminProblem(
+                code: .routingImpact,
+                detail: "\(impact.changes.count) address(es) route differently; review routing_impact and send again with ?confirm_impact=true",
+                extra: [("routing_impact", RoutingImpactView.json(impact))])
         case .dryRun(let list, let impact, let found):
-            return .json(.object([("dry_run", true), ("valid", true), ("changes", changes(list)), ("warnings", warnings(found)),
-                                  ("routing_impact", RoutingImpactView.json(impact)), ("needs_confirmation", .bool(impact.needsConfirmation))]))
+            return .json(
+                .object([
+                    ("dry_run", true), ("valid", true), ("changes", changes(list)), ("warnings", warnings(found)),
+                    ("routing_impact", RoutingImpactView.json(impact)), ("needs_confirmation", .bool(impact.needsConfirmation)),
+                ]))
         case .applied(let version, let list, let impact, let found):
-            var response = Response.json(.object([("version", .int(version)), ("changes", changes(list)), ("warnings", warnings(found)),
-                                                  ("routing_impact", RoutingImpactView.json(impact))]))
+            var response = Response.json(
+                .object([
+                    ("version", .int(version)), ("changes", changes(list)), ("warnings", warnings(found)),
+                    ("routing_impact", RoutingImpactView.json(impact)),
+                ]))
             response.headers[.eTag] = "\"\(version)\""
             return response
         }
@@ -272,12 +326,14 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
     func ifMatchVersion(_ request: Request, required: Bool) throws -> Int64? {
         guard let raw = request.header("if-match") else {
             if required {
-                throw AdminProblem(code: .ifMatchRequired,
-                                   detail: "send If-Match with the ETag of the directory you edited (GET /admin/directory)")
+                throw AdminProblem(
+                    code: .ifMatchRequired,
+                    detail: "send If-Match with the ETag of the directory you edited (GET /admin/directory)")
             }
             return nil
         }
-        let trimmed = raw.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        let trimmed = raw.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "W/", with: "").trimmingCharacters(
+            in: CharacterSet(charactersIn: "\""))
         guard let version = Int64(trimmed) else { throw AdminProblem.badRequest("If-Match must be a directory ETag such as \"3\"") }
         return version
     }
@@ -332,12 +388,16 @@ public enum RouteExplanationView {
     public static func json(_ explanation: RouteExplanation, version: Int64) -> JSONValue {
         switch explanation.outcome {
         case .success(let decision):
-            return .compact([("routable", true), ("mailbox", .string(decision.recipient.rawValue)), ("service", decision.route.service.map { .string($0) }),
-                             ("addressed_by", .string(decision.route.addressedBy.rawValue)), ("directory_version", .int(version)),
-                             ("steps", .array(explanation.steps.map { .string($0) }))])
+            return .compact([
+                ("routable", true), ("mailbox", .string(decision.recipient.rawValue)), ("service", decision.route.service.map { .string($0) }),
+                ("addressed_by", .string(decision.route.addressedBy.rawValue)), ("directory_version", .int(version)),
+                ("steps", .array(explanation.steps.map { .string($0) })),
+            ])
         case .failure(let error):
-            return .object([("routable", false), ("status", .int(Int64(error.statusCode))), ("code", .string(error.code)), ("reason", .string(error.explained)),
-                            ("directory_version", .int(version)), ("steps", .array(explanation.steps.map { .string($0) }))])
+            return .object([
+                ("routable", false), ("status", .int(Int64(error.statusCode))), ("code", .string(error.code)), ("reason", .string(error.explained)),
+                ("directory_version", .int(version)), ("steps", .array(explanation.steps.map { .string($0) })),
+            ])
         }
     }
 }
@@ -345,9 +405,12 @@ public enum RouteExplanationView {
 /// A routing impact as JSON: one object per address and workflow whose destination changes.
 enum RoutingImpactView {
     static func json(_ impact: RoutingImpact) -> JSONValue {
-        .array(impact.changes.map { c in
-            .object([("effect", .string(c.effect.rawValue)), ("workflow", .string(c.workflow)), ("address", .string(c.address)),
-                     ("before", .string(c.before)), ("after", .string(c.after))])
-        })
+        .array(
+            impact.changes.map { c in
+                .object([
+                    ("effect", .string(c.effect.rawValue)), ("workflow", .string(c.workflow)), ("address", .string(c.address)),
+                    ("before", .string(c.before)), ("after", .string(c.after)),
+                ])
+            })
     }
 }

@@ -20,21 +20,34 @@ public struct AdminProblem: HTTPResponseError, Sendable {
 
     var response: Response {
         let title = code == .http ? status.reasonPhrase : code.title
-        let body: JSONValue = .object([
-            ("type", .string("urn:handover:problem:" + code.rawValue)), ("title", .string(title)), ("status", .int(Int64(status.code))),
-            ("detail", .string(detail)),
-        ] + extra)
+        let body: JSONValue = .object(
+            [
+                ("type", .string("urn:handover:problem:" + code.rawValue)), ("title", .string(title)), ("status", .int(Int64(status.code))),
+                ("detail", .string(detail)),
+            ] + extra)
         return .json(body, status: status, contentType: "application/problem+json")
     }
 
-    static let unauthorized = AdminProblem(code: .unauthorized,
-                                           detail: "send Authorization: Bearer <admin token> (create one with `handover admin token create`)")
+    static let unauthorized = AdminProblem(
+        code: .unauthorized,
+        detail: "send Authorization: Bearer <admin token> (create one with `handover admin token create`)")
     static func notFound(_ what: String) -> AdminProblem { AdminProblem(code: .notFound, detail: "\(what) does not exist") }
     static func badRequest(_ detail: String) -> AdminProblem { AdminProblem(code: .badRequest, detail: detail) }
 
     static func invalid(_ problems: [DirectoryProblem]) -> AdminProblem {
-        AdminProblem(code: .directoryInvalid, detail: "\(problems.count) problem(s); nothing was changed",
-                     extra: [("errors", .array(problems.map { .object([("file", .string($0.file)), ("entry", .string($0.entry)),
-                                                                         ("field", .string($0.field)), ("message", .string($0.message))]) }))])
+        AdminProblem(
+            code: .directoryInvalid, detail: "\(problems.count) problem(s); nothing was changed",
+            extra: [
+                (
+                    "errors",
+                    .array(
+                        problems.map {
+                            .object([
+                                ("file", .string($0.file)), ("entry", .string($0.entry)),
+                                ("field", .string($0.field)), ("message", .string($0.message)),
+                            ])
+                        })
+                )
+            ])
     }
 }

@@ -11,7 +11,8 @@ extension MeshEndpoints {
         let caller = try context.meshCaller()
         let mailbox = caller.mailbox
         let id = try context.pathMessageID()
-        guard let message = try await broker.store.message(id), message.type == .data, (asSender ? message.sender : message.recipient) == mailbox else {
+        guard let message = try await broker.store.message(id), message.type == .data, (asSender ? message.sender : message.recipient) == mailbox
+        else {
             throw MeshError.messageDoesNotExist
         }
         return .json(message.crossingJSON(for: asSender ? .bothEnds : .recipient))
@@ -19,8 +20,10 @@ extension MeshEndpoints {
 
     /// The declaration in `Mex-Handover-Crossing`, read before the body so a malformed header writes
     /// nothing. A safeguarding concern refused here also tells the sender's duty contact.
-    func declaredCrossing(_ request: Request, sender: MailboxID, decision: RouteDecision, index: DirectoryIndex,
-                          context: Context) async throws -> CrossingDeclaration? {
+    func declaredCrossing(
+        _ request: Request, sender: MailboxID, decision: RouteDecision, index: DirectoryIndex,
+        context: Context
+    ) async throws -> CrossingDeclaration? {
         guard let text = request.header(CrossingDeclaration.headerName) else { return nil }
         switch CrossingDeclaration.parse(header: text) {
         case .success(let declaration): return declaration
@@ -30,23 +33,27 @@ extension MeshEndpoints {
 
     /// Builds the message's crossing record from the declaration, the payload and the workflow, or
     /// throws the refusal (nothing has been committed; staged segments are swept as abandoned).
-    func governedCrossing(declared: CrossingDeclaration?, headers: SendHeaders, sender: MailboxID, decision: RouteDecision,
-                          index: DirectoryIndex, staged: StagedChunk, inflated: [UInt8]?, now: Timestamp,
-                          context: Context) async throws -> CrossingRecord {
+    func governedCrossing(
+        declared: CrossingDeclaration?, headers: SendHeaders, sender: MailboxID, decision: RouteDecision,
+        index: DirectoryIndex, staged: StagedChunk, inflated: [UInt8]?, now: Timestamp,
+        context: Context
+    ) async throws -> CrossingRecord {
         let workflow = decision.workflow
         let organisation = index.mailboxes[sender].flatMap { index.organisations[$0.organisation] }
         var fhir: FHIRReading?
         // A chunked payload is only whole once its last chunk arrives: it is passed through unread
         // (its sender declares the record in the header), as is an encrypted one.
         if headers.contentEncrypted != true, headers.chunkRange.total == 1,
-            let (bytes, format) = try await fhirPayload(staged, headers: headers, inflated: inflated) {
+            let (bytes, format) = try await fhirPayload(staged, headers: headers, inflated: inflated)
+        {
             switch FHIRMessageReader.read(bytes, format: format) {
             case .success(let reading): fhir = reading
             case .failure(let problem): throw await refuse(problem, sender: sender, decision: decision, index: index, context: context)
             }
         }
-        let rules = CrossingRules.Context(policy: workflow?.crossing ?? .standard, safeguarding: workflow?.safeguarding ?? false,
-                                          senderIsPublicAuthority: organisation?.publicAuthority ?? false, vocabulary: index.directory.vocabulary)
+        let rules = CrossingRules.Context(
+            policy: workflow?.crossing ?? .standard, safeguarding: workflow?.safeguarding ?? false,
+            senderIsPublicAuthority: organisation?.publicAuthority ?? false, vocabulary: index.directory.vocabulary)
         var record: CrossingRecord
         switch CrossingRules.record(declared: declared, payload: fhir, context: rules) {
         case .success(let built): record = built
@@ -55,8 +62,10 @@ extension MeshEndpoints {
         var facts = fhir?.facts
         if let id = facts?.messageID, try await broker.store.carriesFHIRMessage(id: id) {
             facts?.duplicate = true
-            record.flags.append(CrossingFlag(flow: "provenance", field: "fhir.message_id",
-                                             reason: "duplicate: another message carried this MessageHeader.id (ITK 20007)", shown: true))
+            record.flags.append(
+                CrossingFlag(
+                    flow: "provenance", field: "fhir.message_id",
+                    reason: "duplicate: another message carried this MessageHeader.id (ITK 20007)", shown: true))
         }
         // The sender mailbox, received time and route are the message's own (shown with the record).
         record.derived = CrossingDerived(
@@ -100,13 +109,18 @@ extension MeshEndpoints {
 
     /// Counts and logs a refusal (field and code only: never a value), tells the sender's duty
     /// contact when a safeguarding concern was refused, and returns the MESH error to throw.
-    private func refuse(_ problem: CrossingProblem, sender: MailboxID, decision: RouteDecision, index: DirectoryIndex,
-                        context: Context) async -> MeshError {
+    private func refuse(
+        _ problem: CrossingProblem, sender: MailboxID, decision: RouteDecision, index: DirectoryIndex,
+        context: Context
+    ) async -> MeshError {
         let workflow = decision.workflow?.id.rawValue ?? "unregistered"
         broker.metrics.crossingRefused(workflow: workflow, code: problem.code.rawValue, flow: problem.flow)
-        context.logger.notice("send refused by crossing policy", metadata: [
-            "handover.mailbox": "\(sender)", "handover.workflow": "\(workflow)", "handover.code": "\(problem.code.rawValue)",
-            "handover.field": "\(problem.field.prefix(80))"])
+        context.logger.notice(
+            "send refused by crossing policy",
+            metadata: [
+                "handover.mailbox": "\(sender)", "handover.workflow": "\(workflow)", "handover.code": "\(problem.code.rawValue)",
+                "handover.field": "\(problem.field.prefix(80))",
+            ])
         if decision.workflow?.safeguarding == true {
             await alertSenderDuty(problem, sender: sender, workflow: workflow, index: index, context: context)
         }
@@ -116,12 +130,17 @@ extension MeshEndpoints {
     /// A refused safeguarding concern must not vanish: its sending organisation's duty mailbox (else
     /// its safeguarding lead, else the sending mailbox) gets a `HANDOVER_ALERT` notice naming the
     /// workflow, the field and the reason, never a submitted value.
-    private func alertSenderDuty(_ problem: CrossingProblem, sender: MailboxID, workflow: String, index: DirectoryIndex,
-                                 context: Context) async {
+    private func alertSenderDuty(
+        _ problem: CrossingProblem, sender: MailboxID, workflow: String, index: DirectoryIndex,
+        context: Context
+    ) async {
         let now = broker.clock()
         guard broker.refusalNotices.withLock({ $0.admit(sender.rawValue + " " + workflow, now: now) }) == nil else {
-            context.logger.notice("refused safeguarding referral not told again yet", metadata: [
-                "handover.mailbox": "\(sender)", "handover.workflow": "\(workflow)"])
+            context.logger.notice(
+                "refused safeguarding referral not told again yet",
+                metadata: [
+                    "handover.mailbox": "\(sender)", "handover.workflow": "\(workflow)",
+                ])
             return
         }
         let organisation = index.mailboxes[sender].flatMap { index.organisations[$0.organisation] }
@@ -130,7 +149,10 @@ extension MeshEndpoints {
             ("event", "safeguarding_crossing_refused"), ("workflow_id", .string(workflow)), ("sender", .string(sender.rawValue)),
             ("code", .string(problem.code.rawValue)), ("field", .string(problem.field)), ("reason", .string(problem.reason)),
             ("refused_at", .string(now.isoUTC)),
-            ("action", "the referral was not delivered: correct the field and send it again, and phone the receiving team if there is immediate risk"),
+            (
+                "action",
+                "the referral was not delivered: correct the field and send it again, and phone the receiving team if there is immediate risk"
+            ),
         ]).serialized
         let staged = StagedChunk.inline(body, now: now)
         let notice = MessageRecord(
@@ -140,8 +162,9 @@ extension MeshEndpoints {
         do {
             _ = try await broker.store.createMessage(notice, firstChunk: staged, now: now)
         } catch {
-            context.logger.error("could not tell the sender's duty contact of a refused safeguarding referral",
-                                 metadata: ["handover.mailbox": "\(sender)", "handover.error": "\(String(describing: error).prefix(200))"])
+            context.logger.error(
+                "could not tell the sender's duty contact of a refused safeguarding referral",
+                metadata: ["handover.mailbox": "\(sender)", "handover.error": "\(String(describing: error).prefix(200))"])
         }
     }
 }
@@ -163,7 +186,8 @@ extension MeshEndpoints {
 
     func itkResponse(code: String, display: String, now: Timestamp) -> ITK3Response.Response {
         func uuid() -> String { UUID().uuidString.lowercased() }
-        return ITK3Response.Response(code: code, display: display, bundleID: uuid(), headerID: uuid(), outcomeID: uuid(), timestamp: now,
-                                     sourceEndpoint: "")
+        return ITK3Response.Response(
+            code: code, display: display, bundleID: uuid(), headerID: uuid(), outcomeID: uuid(), timestamp: now,
+            sourceEndpoint: "")
     }
 }

@@ -30,8 +30,9 @@ extension MeshEndpoints {
         if message.downloadedAt == nil { try await broker.store.markDownloaded(messageID: id, now: broker.clock()) }
         headers[.contentType] = (version == .v2 && message.totalChunks == 1 ? message.contentType : nil) ?? "application/octet-stream"
 
-        let plan = BodyEncodingPlan(stored: message.contentEncoding, clientAcceptsGzip: request.acceptsGzip,
-                                    version: version, size: chunk.size, compressFrom: broker.configuration.compressResponsesFrom)
+        let plan = BodyEncodingPlan(
+            stored: message.contentEncoding, clientAcceptsGzip: request.acceptsGzip,
+            version: version, size: chunk.size, compressFrom: broker.configuration.compressResponsesFrom)
         if plan.sendsGzip {
             headers[.contentEncoding] = "gzip"
             if broker.configuration.sandbox { headers[MessageHeaders.name("mex-content-compressed")] = "Y" }

@@ -25,7 +25,9 @@ extension MeshEndpoints {
         if let raw = query.get("continue_from") {
             switch version {
             case .v2:
-                guard let cursor = InboxCursor.decode(raw, mailbox: mailbox) else { throw MeshError.badRequest("continue_from is not a valid cursor") }
+                guard let cursor = InboxCursor.decode(raw, mailbox: mailbox) else {
+                    throw MeshError.badRequest("continue_from is not a valid cursor")
+                }
                 after = cursor.afterSequence
             case .v1:
                 guard let previous = try await broker.store.message(MessageID(raw)), previous.recipient == mailbox,

@@ -18,12 +18,15 @@ extension MeshEndpoints {
     /// `GET /messageexchange/workflowsearch/{WF}`: every receiver of the workflow (v2 shape only).
     func workflowSearch(_ request: Request, _ context: Context) throws -> Response {
         guard let workflow = context.parameters.get("workflow") else { throw MeshError.notFound }
-        return lookupResponse((context.mesh?.directory ?? broker.directory.snapshot).receivingMailboxes(of: WorkflowID(workflow)), version: .v2, v1: false)
+        return lookupResponse(
+            (context.mesh?.directory ?? broker.directory.snapshot).receivingMailboxes(of: WorkflowID(workflow)), version: .v2, v1: false)
     }
 
     private func lookupResponse(_ matches: [Mailbox], version: MeshAPIVersion, v1: Bool) -> Response {
         if version == .v1 && v1 {
-            let results: [JSONValue] = matches.map { .object([("address", .string($0.id.rawValue)), ("description", .string($0.name)), ("endpoint_type", "MESH")]) }
+            let results: [JSONValue] = matches.map {
+                .object([("address", .string($0.id.rawValue)), ("description", .string($0.name)), ("endpoint_type", "MESH")])
+            }
             return .json(.object([("query_id", .string(randomHex(bytes: 16))), ("results", .array(results))]))
         }
         let results: [JSONValue] = matches.map { .object([("mailbox_id", .string($0.id.rawValue)), ("mailbox_name", .string($0.name))]) }

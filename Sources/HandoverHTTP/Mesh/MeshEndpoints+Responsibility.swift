@@ -33,8 +33,9 @@ extension MeshEndpoints {
         let index = caller.directory
         let receiver = index.mailboxes[mailbox].flatMap { index.organisations[$0.organisation] }
         if let basis = body.lawful_basis {
-            let rules = CrossingRules.Context(policy: .standard, safeguarding: false, senderIsPublicAuthority: receiver?.publicAuthority ?? false,
-                                              vocabulary: index.directory.vocabulary)
+            let rules = CrossingRules.Context(
+                policy: .standard, safeguarding: false, senderIsPublicAuthority: receiver?.publicAuthority ?? false,
+                vocabulary: index.directory.vocabulary)
             if let problem = CrossingRules.invalidBasis(basis, field: "lawful_basis", context: rules) {
                 throw MeshError(problem.code, event: "RESPONSIBILITY", message: problem.description)
             }
@@ -45,16 +46,19 @@ extension MeshEndpoints {
         let event = decision == .accept ? "responsibility_accepted" : "responsibility_declined"
         let itkCode = body.itk_response_code ?? "30001"
         guard let itkDisplay = ITK3Response.businessCodes[itkCode] else {
-            throw MeshError(.badResponsibilityBody, event: "RESPONSIBILITY", message: "itk_response_code must be one of " + ITK3Response.businessCodes.keys.sorted().joined(separator: ", "))
+            throw MeshError(
+                .badResponsibilityBody, event: "RESPONSIBILITY",
+                message: "itk_response_code must be one of " + ITK3Response.businessCodes.keys.sorted().joined(separator: ", "))
         }
         let itk = itkResponse(code: itkCode, display: itkDisplay, now: now)
         let updated = try await applying {
             try await broker.store.updateResponsibility(
                 messageID: id, recipient: mailbox, event: event, now: now,
                 change: { message in
-                    ResponsibilityMachine.decide(message.responsibility ?? ResponsibilityRecord(), decision: decision, by: person, note: body.note,
-                                                 downloaded: message.downloadedAt != nil, now: now, receiverBasis: body.lawful_basis,
-                                                 receiverBasisRequired: index.workflows[WorkflowID(message.workflowID)]?.crossing.receiverBasisRequired ?? false)
+                    ResponsibilityMachine.decide(
+                        message.responsibility ?? ResponsibilityRecord(), decision: decision, by: person, note: body.note,
+                        downloaded: message.downloadedAt != nil, now: now, receiverBasis: body.lawful_basis,
+                        receiverBasisRequired: index.workflows[WorkflowID(message.workflowID)]?.crossing.receiverBasisRequired ?? false)
                 },
                 ack: { message, record in
                     // A Transfer of Care message is answered in ITK3, and only if it asked.
@@ -89,7 +93,8 @@ extension MeshEndpoints {
             try await broker.store.updateResponsibility(
                 messageID: id, recipient: mailbox, event: "outcome", now: now,
                 change: { message in
-                    ResponsibilityMachine.recordOutcome(message.responsibility ?? ResponsibilityRecord(), code: body.code, detail: body.detail, by: person, now: now)
+                    ResponsibilityMachine.recordOutcome(
+                        message.responsibility ?? ResponsibilityRecord(), code: body.code, detail: body.detail, by: person, now: now)
                 },
                 ack: { message, record in
                     // ITK3 has one business response, sent on the decision; outcomes show in tracking.
@@ -114,7 +119,9 @@ extension MeshEndpoints {
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch {
-            throw MeshError(.badResponsibilityBody, event: "RESPONSIBILITY", message: "the body must be JSON: see the contract's responsibility and outcome calls")
+            throw MeshError(
+                .badResponsibilityBody, event: "RESPONSIBILITY", message: "the body must be JSON: see the contract's responsibility and outcome calls"
+            )
         }
     }
 }

@@ -16,9 +16,12 @@ extension MeshEndpoints {
         case .failure(let refusal):
             // Every routing refusal is logged with its code and reason (addresses are directory
             // names, never patient data), so an operator can see why a sender's message bounced.
-            context.logger.notice("send refused by routing", metadata: [
-                "handover.mailbox": "\(sender)", "handover.workflow": "\(headers.workflowID)", "handover.to": "\(headers.to.prefix(100))",
-                "handover.code": "\(refusal.code)", "handover.reason": "\(refusal.explained)", "handover.directory_version": "\(index.version)"])
+            context.logger.notice(
+                "send refused by routing",
+                metadata: [
+                    "handover.mailbox": "\(sender)", "handover.workflow": "\(headers.workflowID)", "handover.to": "\(headers.to.prefix(100))",
+                    "handover.code": "\(refusal.code)", "handover.reason": "\(refusal.explained)", "handover.directory_version": "\(index.version)",
+                ])
             throw refusal
         }
         let declared = try await declaredCrossing(request, sender: sender, decision: decision, index: index, context: context)
@@ -28,8 +31,9 @@ extension MeshEndpoints {
         let gzip = headers.contentEncoding == .gzip ? GzipBodyValidator(retainingFHIR: readable, contentType: headers.contentType) : nil
         let staged = try await stage(request.body, now: now, inspector: gzip)
         guard staged.size > 0 else { throw MeshError.dataFileMissing }
-        let crossing = try await governedCrossing(declared: declared, headers: headers, sender: sender, decision: decision, index: index,
-                                                  staged: staged, inflated: gzip?.retained, now: now, context: context)
+        let crossing = try await governedCrossing(
+            declared: declared, headers: headers, sender: sender, decision: decision, index: index,
+            staged: staged, inflated: gzip?.retained, now: now, context: context)
         let id = broker.idGenerator.next(now: now)
         let record = MessageRecord(
             id: id, sender: sender, recipient: decision.recipient, workflowID: headers.workflowIDAsSent,
@@ -40,14 +44,18 @@ extension MeshEndpoints {
             expirySeconds: decision.workflow?.expiry.map(expirySeconds) ?? broker.configuration.defaultExpirySeconds,
             route: decision.route, escalationPolicy: decision.workflow?.escalation,
             responsibilityRequired: decision.workflow?.responsibility == .required, crossing: crossing)
-        let stored = try await broker.store.createMessage(record, firstChunk: staged, now: now,
-                                                          onDelivery: itkInfrastructureAck(workflow: decision.workflow, directoryVersion: index.version, now: now))
+        let stored = try await broker.store.createMessage(
+            record, firstChunk: staged, now: now,
+            onDelivery: itkInfrastructureAck(workflow: decision.workflow, directoryVersion: index.version, now: now))
         if stored.status == .accepted && stored.escalationPolicy != nil { broker.onDelivered() }
         broker.metrics.messageAccepted(workflow: decision.workflow?.id.rawValue ?? "unregistered")
-        context.logger.info("message accepted", metadata: [
-            "handover.message_id": "\(id)", "handover.mailbox": "\(sender)", "handover.recipient": "\(decision.recipient)",
-            "handover.workflow": "\(headers.workflowID)", "handover.chunks": "\(headers.chunkRange.total)", "handover.status": "\(stored.status.rawValue)",
-        ])
+        context.logger.info(
+            "message accepted",
+            metadata: [
+                "handover.message_id": "\(id)", "handover.mailbox": "\(sender)", "handover.recipient": "\(decision.recipient)",
+                "handover.workflow": "\(headers.workflowID)", "handover.chunks": "\(headers.chunkRange.total)",
+                "handover.status": "\(stored.status.rawValue)",
+            ])
         let key = version == .v2 ? "message_id" : "messageID"
         return .json(.object([(key, .string(id.rawValue))]), status: .accepted)
     }
@@ -67,15 +75,19 @@ extension MeshEndpoints {
         // Check before reading the body, so a doomed upload writes nothing.
         guard let current = try await broker.store.message(id) else { throw MeshError.messageDoesNotExist }
         guard current.sender == sender else { throw MeshError.forbidden }
-        _ = try MessageLifecycle.addingChunk(current, number: number, total: range.total, encoding: encoding,
-                                             size: 0, replacing: nil, now: broker.clock()).get()
+        _ = try MessageLifecycle.addingChunk(
+            current, number: number, total: range.total, encoding: encoding,
+            size: 0, replacing: nil, now: broker.clock()
+        ).get()
         let now = broker.clock()
         let staged = try await stage(request.body, now: now, inspector: encoding == .gzip ? GzipBodyValidator() : nil)
         let index = caller.directory
-        let updated = try await broker.store.addChunk(messageID: id, sender: sender, number: number, total: range.total,
-                                                      encoding: encoding, chunk: staged, now: now,
-                                                      onDelivery: itkInfrastructureAck(workflow: index.workflows[WorkflowID(current.workflowID)],
-                                                                                       directoryVersion: index.version, now: now))
+        let updated = try await broker.store.addChunk(
+            messageID: id, sender: sender, number: number, total: range.total,
+            encoding: encoding, chunk: staged, now: now,
+            onDelivery: itkInfrastructureAck(
+                workflow: index.workflows[WorkflowID(current.workflowID)],
+                directoryVersion: index.version, now: now))
         if updated.status == .accepted {
             if updated.escalationPolicy != nil { broker.onDelivered() }
             context.logger.info("chunked message delivered", metadata: ["handover.message_id": "\(id)", "handover.mailbox": "\(sender)"])

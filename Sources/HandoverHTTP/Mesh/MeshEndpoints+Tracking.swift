@@ -66,10 +66,15 @@ enum TrackingView {
         .compact([
             ("state", .string(r.state.rawValue)), ("by", r.decidedBy.map(personJSON)), ("at", r.decidedAt.map { .string($0.isoUTC) }),
             ("note", r.note.map { .string($0) }),
-            ("outcome", r.outcomeCode.map { code in
-                .compact([("code", .string(code)), ("detail", r.outcomeDetail.map { .string($0) }), ("by", r.outcomeBy.map(personJSON)),
-                          ("at", r.outcomeAt.map { .string($0.isoUTC) })])
-            }),
+            (
+                "outcome",
+                r.outcomeCode.map { code in
+                    .compact([
+                        ("code", .string(code)), ("detail", r.outcomeDetail.map { .string($0) }), ("by", r.outcomeBy.map(personJSON)),
+                        ("at", r.outcomeAt.map { .string($0.isoUTC) }),
+                    ])
+                }
+            ),
         ])
     }
 
@@ -77,11 +82,18 @@ enum TrackingView {
     static func handoverObject(_ m: MessageRecord, events: [MessageEvent], alerts: [Alert]) -> JSONValue {
         .compact([
             ("responsibility_required", .bool(m.responsibilityRequired)),
-            ("responsibility", m.responsibilityRequired || m.responsibility != nil ? responsibilityJSON(m.responsibility ?? ResponsibilityRecord()) : nil),
+            (
+                "responsibility",
+                m.responsibilityRequired || m.responsibility != nil ? responsibilityJSON(m.responsibility ?? ResponsibilityRecord()) : nil
+            ),
             ("open_alerts", .array(alerts.filter { $0.state != .resolved }.map { $0.json(message: m, forMailbox: true) })),
-            ("timeline", .array(events.map { e in
-                .object([("at", .string(e.at.isoUTC)), ("event", .string(e.kind)), ("detail", .stored(e.detail))])
-            })),
+            (
+                "timeline",
+                .array(
+                    events.map { e in
+                        .object([("at", .string(e.at.isoUTC)), ("event", .string(e.kind)), ("detail", .stored(e.detail))])
+                    })
+            ),
             ("downloaded_at", m.downloadedAt.map { .string($0.isoUTC) }),
             ("route", m.route?.json),
             ("crossing", m.crossing.map { _ in m.crossingJSON(for: .anyone) }),

@@ -1,6 +1,6 @@
+import HTTPTypes
 import HandoverCore
 import HandoverStore
-import HTTPTypes
 import Hummingbird
 
 /// The MESH API v2 surface, registered on a router. Handlers are thin: the group's middleware has
@@ -59,7 +59,9 @@ public struct MeshEndpoints<Context: HandoverContext>: Sendable {
         router.get("/metrics") { _, _ in
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: await broker.metrics.render(store: broker.store, now: broker.clock()))))
+            return Response(
+                status: .ok, headers: headers,
+                body: ResponseBody(byteBuffer: ByteBuffer(string: await broker.metrics.render(store: broker.store, now: broker.clock()))))
         }
     }
 
@@ -69,8 +71,11 @@ public struct MeshEndpoints<Context: HandoverContext>: Sendable {
     }
 
     func health() -> Response {
-        .json(.object([("env", .string(broker.configuration.environmentName)), ("build_label", "handover"),
-                       ("status", "running"), ("outcome", "Yes")]))
+        .json(
+            .object([
+                ("env", .string(broker.configuration.environmentName)), ("build_label", "handover"),
+                ("status", "running"), ("outcome", "Yes"),
+            ]))
     }
 
     func handshake(_ request: Request, _ context: Context) throws -> Response {

@@ -42,8 +42,9 @@ struct MeshAuthentication<Context: HandoverContext>: RouterMiddleware {
             guard case .success(let token) = MeshAuthToken.parse(header) else { throw MeshError.auth(.missingHeader) }
             claimed = MailboxID(token.mailbox)
         }
-        let mailbox = try await broker.authenticate(header: header, mailbox: claimed, directory: directory, address: context.clientAddress,
-                                                    logger: context.logger)
+        let mailbox = try await broker.authenticate(
+            header: header, mailbox: claimed, directory: directory, address: context.clientAddress,
+            logger: context.logger)
         try checkCertificateBinding(mailbox, directory: directory, context: context)
         var context = context
         context.mesh = MeshCaller(mailbox: mailbox, version: version, directory: directory)
@@ -55,11 +56,15 @@ struct MeshAuthentication<Context: HandoverContext>: RouterMiddleware {
         guard broker.configuration.bindClientCertificates else { return }
         let names = context.peer?.names ?? []
         guard let box = directory.mailboxes[mailbox],
-              ClientCertificateBinding.permits(certificateNames: names, mailbox: box, mode: broker.configuration.certificateBinding) else {
-            context.logger.info("authentication refused", metadata: [
-                "handover.mailbox": "\(mailbox)", "handover.cause": "client certificate is not bound to this mailbox",
-                "handover.client_address": "\(context.clientAddress ?? "unknown")",
-                "handover.client_certificate": "\(names.joined(separator: ",").prefix(200))"])
+            ClientCertificateBinding.permits(certificateNames: names, mailbox: box, mode: broker.configuration.certificateBinding)
+        else {
+            context.logger.info(
+                "authentication refused",
+                metadata: [
+                    "handover.mailbox": "\(mailbox)", "handover.cause": "client certificate is not bound to this mailbox",
+                    "handover.client_address": "\(context.clientAddress ?? "unknown")",
+                    "handover.client_certificate": "\(names.joined(separator: ",").prefix(200))",
+                ])
             throw MeshError.auth(.invalidToken)
         }
     }
@@ -83,15 +88,17 @@ struct AdminAuthentication<Context: HandoverContext>: RouterMiddleware {
         if let allowed = certificateNames {
             let names = context.peer?.names ?? []
             guard names.contains(where: { allowed.contains($0.lowercased()) }) else {
-                context.logger.info("admin request refused: not an admin client certificate",
-                                    metadata: ["handover.client_address": "\(context.clientAddress ?? "unknown")"])
-                throw AdminProblem(code: .adminCertificateRequired,
-                                   detail: "the admin API needs the admin client certificate (Certs/dev/clients/admin.pem in development)")
+                context.logger.info(
+                    "admin request refused: not an admin client certificate",
+                    metadata: ["handover.client_address": "\(context.clientAddress ?? "unknown")"])
+                throw AdminProblem(
+                    code: .adminCertificateRequired,
+                    detail: "the admin API needs the admin client certificate (Certs/dev/clients/admin.pem in development)")
             }
         }
         guard let header = request.header("authorization"), header.lowercased().hasPrefix("bearer "),
-              case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty,
-              let principal = try await store.adminPrincipal(tokenHash: AdminTokenFormat.hash(token), now: clock())
+            case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty,
+            let principal = try await store.adminPrincipal(tokenHash: AdminTokenFormat.hash(token), now: clock())
         else { throw AdminProblem.unauthorized }
         guard principal.role.includes(least) else {
             throw AdminProblem(code: .forbidden, detail: "this call needs the \(least == .admin ? "admin" : "operator or admin") role")

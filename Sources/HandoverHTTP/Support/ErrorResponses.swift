@@ -85,7 +85,8 @@ public struct ErrorResponses<Context: RequestContext>: RouterMiddleware {
 enum InternalError {
     /// The error's type and first 300 characters of its description (errors never carry payloads).
     static func log(_ error: any Error, _ logger: Logger) {
-        logger.error("unhandled error", metadata: ["handover.error_type": "\(type(of: error))", "handover.error": "\(String(describing: error).prefix(300))"])
+        logger.error(
+            "unhandled error", metadata: ["handover.error_type": "\(type(of: error))", "handover.error": "\(String(describing: error).prefix(300))"])
     }
 }
 

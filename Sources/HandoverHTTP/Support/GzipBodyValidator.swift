@@ -74,7 +74,8 @@ final class GzipBodyValidator: BodyInspector {
                 }
                 inflatedBytes += Int64(produced)
                 if inflatedBytes > Self.maximumInflatedBytes
-                    || (inflatedBytes > Self.ratioGrace && inflatedBytes > compressedBytes * Self.maximumRatio) {
+                    || (inflatedBytes > Self.ratioGrace && inflatedBytes > compressedBytes * Self.maximumRatio)
+                {
                     tooLarge = true
                 }
                 switch code {
@@ -87,8 +88,9 @@ final class GzipBodyValidator: BodyInspector {
         }
         if failed { throw invalid }
         if tooLarge {
-            throw MeshError(.inflatedTooLarge, event: "SEND",
-                            message: "the gzip body inflates to more than \(Self.maximumRatio) times its size or 1 GiB (Content-Encoding: gzip)")
+            throw MeshError(
+                .inflatedTooLarge, event: "SEND",
+                message: "the gzip body inflates to more than \(Self.maximumRatio) times its size or 1 GiB (Content-Encoding: gzip)")
         }
     }
 

@@ -1,7 +1,7 @@
 import Hummingbird
 import HummingbirdCore
-import NIOHTTPTypes
 import NIOCore
+import NIOHTTPTypes
 import NIOSSL
 import X509
 

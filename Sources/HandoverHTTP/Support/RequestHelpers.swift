@@ -75,13 +75,15 @@ extension MeshError {
         switch version {
         case .v2:
             let detail: JSONValue = .array([.object([("event", .string(event)), ("code", .string(code)), ("msg", .string(explained))])])
-            return .json(.compact([("message_id", messageID.map { .string($0.rawValue) }), ("detail", detail)]),
-                         status: status, contentType: Response.v2JSON)
+            return .json(
+                .compact([("message_id", messageID.map { .string($0.rawValue) }), ("detail", detail)]),
+                status: status, contentType: Response.v2JSON)
         case .v1:
-            return .json(.compact([
-                ("messageID", messageID.map { .string($0.rawValue) }), ("errorEvent", .string(event)),
-                ("errorCode", .string(code)), ("errorDescription", .string(message)),
-            ]), status: status)
+            return .json(
+                .compact([
+                    ("messageID", messageID.map { .string($0.rawValue) }), ("errorEvent", .string(event)),
+                    ("errorCode", .string(code)), ("errorDescription", .string(message)),
+                ]), status: status)
         }
     }
 }

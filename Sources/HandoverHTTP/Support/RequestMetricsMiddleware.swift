@@ -11,8 +11,9 @@ public struct RequestMetricsMiddleware<Context: RequestContext>: RouterMiddlewar
         let start = ContinuousClock.now
         let response = try await next(request, context)
         let elapsed = ContinuousClock.now - start
-        metrics.request(endpoint: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: Int(response.status.code),
-                        seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        metrics.request(
+            endpoint: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: Int(response.status.code),
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         return response
     }
 }

@@ -22,7 +22,8 @@ public enum DirectoryFiles {
             throw DirectoryLoadError(problems: [DirectoryProblem(file: folder, entry: "file", field: "", message: "no such folder or file")])
         }
         let url = isFolder.boolValue ? URL(fileURLWithPath: folder) : URL(fileURLWithPath: folder).deletingLastPathComponent()
-        let names = isFolder.boolValue
+        let names =
+            isFolder.boolValue
             ? ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
             : [URL(fileURLWithPath: folder).lastPathComponent]
         if names.isEmpty {
@@ -39,7 +40,9 @@ public enum DirectoryFiles {
             } catch let problem as DirectoryProblem {
                 problems.append(DirectoryProblem(file: name, entry: problem.entry, field: problem.field, message: problem.message))
             } catch {
-                problems.append(DirectoryProblem(file: name, entry: "file", field: "", message: "cannot be read as a directory file: \(describeDecodingError(error))"))
+                problems.append(
+                    DirectoryProblem(
+                        file: name, entry: "file", field: "", message: "cannot be read as a directory file: \(describeDecodingError(error))"))
             }
         }
         let (directory, buildProblems) = DirectoryBuilder.build(parsed.map { (source: $0.0, document: $0.1) })

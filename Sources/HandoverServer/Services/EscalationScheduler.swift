@@ -17,9 +17,11 @@ public struct EscalationScheduler: Service, Sendable {
     let onRaised: @Sendable (Alert) -> Void
     let maxSleep: Duration
 
-    public init(store: any EscalationStore, directory: DirectoryHolder, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
-                wake: WakeSignal = WakeSignal(), maxSleep: Duration = .seconds(30), afterRaise: @escaping @Sendable () -> Void = {},
-                onRaised: @escaping @Sendable (Alert) -> Void = { _ in }) {
+    public init(
+        store: any EscalationStore, directory: DirectoryHolder, clock: @escaping @Sendable () -> Timestamp, logger: Logger,
+        wake: WakeSignal = WakeSignal(), maxSleep: Duration = .seconds(30), afterRaise: @escaping @Sendable () -> Void = {},
+        onRaised: @escaping @Sendable (Alert) -> Void = { _ in }
+    ) {
         (self.store, self.directory, self.clock, self.logger, self.wake, self.maxSleep, self.afterRaise, self.onRaised) =
             (store, directory, clock, logger, wake, maxSleep, afterRaise, onRaised)
     }
@@ -35,8 +37,9 @@ public struct EscalationScheduler: Service, Sendable {
     /// One pass at `now`: plan new deliveries' deadlines, raise due alerts, repeat due notifications.
     @discardableResult
     public func tick(now: Timestamp) async throws -> TickResult {
-        let planner = AlertPlanner(index: directory.snapshot, newID: { UUID().uuidString.lowercased() },
-                                   newMessageID: { MessageIDGenerator.shared.next(now: $0) })
+        let planner = AlertPlanner(
+            index: directory.snapshot, newID: { UUID().uuidString.lowercased() },
+            newMessageID: { MessageIDGenerator.shared.next(now: $0) })
         var result = TickResult()
         repeat {
             let n = try await store.planDeadlines(limit: 500) { planner.deadlines(for: $0) }
@@ -50,11 +53,13 @@ public struct EscalationScheduler: Service, Sendable {
             result.raised += alerts.map(\.id)
             for alert in alerts {
                 onRaised(alert)
-                logger.notice("alert raised", metadata: [
-                    "handover.alert_id": "\(alert.id)", "handover.message_id": "\(alert.messageID)", "handover.workflow": "\(alert.workflowID)",
-                    "handover.stage": "\(alert.stage + 1)", "handover.condition": "\(alert.condition.rawValue)",
-                    "handover.lag_seconds": "\(alert.raisedAt.secondsSinceEpoch - alert.dueAt.secondsSinceEpoch)",
-                ])
+                logger.notice(
+                    "alert raised",
+                    metadata: [
+                        "handover.alert_id": "\(alert.id)", "handover.message_id": "\(alert.messageID)", "handover.workflow": "\(alert.workflowID)",
+                        "handover.stage": "\(alert.stage + 1)", "handover.condition": "\(alert.condition.rawValue)",
+                        "handover.lag_seconds": "\(alert.raisedAt.secondsSinceEpoch - alert.dueAt.secondsSinceEpoch)",
+                    ])
             }
             if alerts.count < 200 { break }
         } while true

@@ -15,9 +15,13 @@ public struct ExpirySweeper: Service, Sendable {
     let logger: Logger
     static let batch = 500
 
-    public init(store: any MessageStore, policy: ExpiryPolicy, subjectHasher: CrossingSubjectHasher, interval: Duration,
-                clock: @escaping @Sendable () -> Timestamp, logger: Logger) {
-        (self.store, self.policy, self.subjectHasher, self.interval, self.clock, self.logger) = (store, policy, subjectHasher, interval, clock, logger)
+    public init(
+        store: any MessageStore, policy: ExpiryPolicy, subjectHasher: CrossingSubjectHasher, interval: Duration,
+        clock: @escaping @Sendable () -> Timestamp, logger: Logger
+    ) {
+        (self.store, self.policy, self.subjectHasher, self.interval, self.clock, self.logger) = (
+            store, policy, subjectHasher, interval, clock, logger
+        )
     }
 
     public func run() async throws {
@@ -42,17 +46,21 @@ public struct ExpirySweeper: Service, Sendable {
         let abandoned = try await store.discardAbandonedUploads(stagedBefore: now.adding(seconds: -policy.uploadTimeoutSeconds))
         let incomplete = try await store.abandonIncompleteUploads(now: now, policy: policy, limit: Self.batch)
         let hasher = subjectHasher
-        let reduced = try await store.reduceCrossingSubjects(closedBefore: now.adding(seconds: -policy.subjectRetentionSeconds), limit: Self.batch,
-                                                             now: now, reduce: { hasher.reduced($0) })
+        let reduced = try await store.reduceCrossingSubjects(
+            closedBefore: now.adding(seconds: -policy.subjectRetentionSeconds), limit: Self.batch,
+            now: now, reduce: { hasher.reduced($0) })
         if let replayCache = store as? any SharedReplayCache { _ = try await replayCache.forgetExpiredTokens(now: now) }
         if expired + purged + abandoned + incomplete + reduced > 0 {
-            logger.info("expiry sweep", metadata: ["handover.expired": "\(expired)", "handover.purged": "\(purged)", "handover.abandoned_segments": "\(abandoned)",
-                                                   "handover.abandoned_uploads": "\(incomplete)", "handover.subjects_reduced": "\(reduced)"])
+            logger.info(
+                "expiry sweep",
+                metadata: [
+                    "handover.expired": "\(expired)", "handover.purged": "\(purged)", "handover.abandoned_segments": "\(abandoned)",
+                    "handover.abandoned_uploads": "\(incomplete)", "handover.subjects_reduced": "\(reduced)",
+                ])
         }
         return expired
     }
 }
-
 
 extension ExpirySweeper: CustomStringConvertible {
     /// Service-lifecycle logs name a service by its description; the default would print every

@@ -29,14 +29,17 @@ public struct SMTPRelayConfiguration: Hashable, Sendable {
     /// Parses `--smtp-url`; `environment` supplies `HANDOVER_SMTP_USERNAME` and `HANDOVER_SMTP_PASSWORD`.
     public static func parse(url: String, from: String?, trustFile: String?, environment: [String: String]) throws -> SMTPRelayConfiguration {
         func refuse(_ why: String) -> ConfigurationError { ConfigurationError("--smtp-url " + why) }
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty else {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), let host = components.host, !host.isEmpty
+        else {
             throw refuse("must look like smtp://relay.example.org:587 or smtps://relay.example.org:465")
         }
         guard components.user == nil, components.password == nil else {
             throw refuse("must not carry credentials: set HANDOVER_SMTP_USERNAME and HANDOVER_SMTP_PASSWORD")
         }
         let query = Dictionary((components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
-        if let unknown = query.keys.first(where: { $0 != "starttls" }) { throw refuse("has an unknown setting '\(unknown.prefix(30))' (only starttls=off)") }
+        if let unknown = query.keys.first(where: { $0 != "starttls" }) {
+            throw refuse("has an unknown setting '\(unknown.prefix(30))' (only starttls=off)")
+        }
         let security: Security
         switch (scheme, query["starttls"]) {
         case ("smtp", nil), ("smtp", "required"): security = .startTLS
@@ -55,7 +58,8 @@ public struct SMTPRelayConfiguration: Hashable, Sendable {
         }
         let port = components.port ?? (security == .implicitTLS ? 465 : 587)
         guard (1...65535).contains(port) else { throw refuse("has a port out of range") }
-        return SMTPRelayConfiguration(host: host, port: port, security: security, from: from, username: username, password: password, trustFile: trustFile)
+        return SMTPRelayConfiguration(
+            host: host, port: port, security: security, from: from, username: username, password: password, trustFile: trustFile)
     }
 
     /// The relay as logs and banners show it: no credentials.
@@ -89,7 +93,8 @@ public struct SMTPRelay: Sendable {
                 .connect(host: c.host, port: c.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if c.security == .implicitTLS {
-                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(c.host)))
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(c.host)))
                         }
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
@@ -107,15 +112,17 @@ public struct SMTPRelay: Sendable {
                 var hello = try await conversation.command("EHLO", "EHLO handover", 250)
                 if c.security == .startTLS {
                     guard hello.extensions.contains(where: { $0 == "STARTTLS" }) else {
-                        throw Failure(permanent: false, description: "the SMTP relay does not offer STARTTLS (set ?starttls=off only for a relay on this host)")
+                        throw Failure(
+                            permanent: false, description: "the SMTP relay does not offer STARTTLS (set ?starttls=off only for a relay on this host)")
                     }
                     try await conversation.command("STARTTLS", "STARTTLS", 220)
                     // Plain text queued behind the 220 would be read as if it came over TLS (the STARTTLS injection flaw).
                     guard conversation.ready.isEmpty && conversation.parser.isEmpty else {
                         throw Failure(permanent: false, description: "the SMTP relay sent more after agreeing to STARTTLS; refused")
                     }
-                    try await channel.channel.pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(c.host)),
-                                                                  position: .first)
+                    try await channel.channel.pipeline.addHandler(
+                        try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(c.host)),
+                        position: .first)
                     hello = try await conversation.command("EHLO", "EHLO handover", 250)
                 }
                 if let username = c.username, let password = c.password {

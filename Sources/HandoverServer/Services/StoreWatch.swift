@@ -29,7 +29,9 @@ public final class StoreWatch: Service, Sendable, CustomStringConvertible {
             return was != up
         }
         if changed {
-            if up { logger.notice("database restored: requests are served again") } else {
+            if up {
+                logger.notice("database restored: requests are served again")
+            } else {
                 logger.notice("database lost: requests that need it get 503 until it answers again")
             }
         }

@@ -32,7 +32,8 @@ enum WebhookDestination {
         let addresses = try resolve(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
         guard !addresses.isEmpty else { throw Refused(description: "the host resolves to no address") }
         if let inside = addresses.first(where: WebhookAddressRules.isPrivate) {
-            throw Refused(description: "the host resolves to \(inside), a loopback, private or link-local address (set allow_private: true to allow it)")
+            throw Refused(
+                description: "the host resolves to \(inside), a loopback, private or link-local address (set allow_private: true to allow it)")
         }
     }
 

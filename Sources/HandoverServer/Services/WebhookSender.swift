@@ -38,13 +38,16 @@ public struct WebhookSender: Service, Sendable {
     /// bounded connect and read times, a small pool.
     public static let client = HTTPClient(
         eventLoopGroupProvider: .singleton,
-        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow,
-                                                timeout: .init(connect: .seconds(5), read: .seconds(10)),
-                                                connectionPool: .init(idleTimeout: .seconds(30))))
+        configuration: HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(5), read: .seconds(10)),
+            connectionPool: .init(idleTimeout: .seconds(30))))
 
-    public init(store: any MessageStore & EscalationStore, directory: DirectoryHolder, environment: [String: String],
-                channels: NotificationChannels = NotificationChannels(), http: HTTPClient = WebhookSender.client,
-                clock: @escaping @Sendable () -> Timestamp, logger: Logger, wake: WakeSignal = WakeSignal()) {
+    public init(
+        store: any MessageStore & EscalationStore, directory: DirectoryHolder, environment: [String: String],
+        channels: NotificationChannels = NotificationChannels(), http: HTTPClient = WebhookSender.client,
+        clock: @escaping @Sendable () -> Timestamp, logger: Logger, wake: WakeSignal = WakeSignal()
+    ) {
         (self.store, self.directory, self.environment, self.channels, self.http) = (store, directory, environment, channels, http)
         (self.clock, self.logger, self.wake) = (clock, logger, wake)
     }
@@ -97,9 +100,13 @@ public struct WebhookSender: Service, Sendable {
         }
         if let failure = outcome.failure {
             // The target is a webhook id or an email address: staff contact details, not clinical data.
-            logger.warning("notification delivery failed", metadata: ["handover.delivery": "\(delivery.id)", "handover.target": "\(delivery.webhookID)",
-                                                                       "handover.cause": "\(failure)", "handover.attempt": "\(delivery.attempts + 1)",
-                                                                       "handover.abandoned": "\(next == .abandon)"])
+            logger.warning(
+                "notification delivery failed",
+                metadata: [
+                    "handover.delivery": "\(delivery.id)", "handover.target": "\(delivery.webhookID)",
+                    "handover.cause": "\(failure)", "handover.attempt": "\(delivery.attempts + 1)",
+                    "handover.abandoned": "\(next == .abandon)",
+                ])
         }
     }
 
@@ -128,7 +135,8 @@ public struct WebhookSender: Service, Sendable {
             guard let url = value(SecretReference(hook.url)), !url.isEmpty else {
                 throw WebhookDestination.Refused(description: "the webhook's URL variable is not set")
             }
-            let rendered = WebhookRendering.render(hook.format, url: url, facts: facts, storedBody: storedBody, secret: secret, deliveryID: deliveryID)
+            let rendered = WebhookRendering.render(
+                hook.format, url: url, facts: facts, storedBody: storedBody, secret: secret, deliveryID: deliveryID)
             try await WebhookDestination.checkOffThread(url: rendered.url, allowPrivate: hook.allowPrivate)
             var request = HTTPClientRequest(url: rendered.url)
             request.method = .POST
@@ -157,11 +165,13 @@ public struct WebhookSender: Service, Sendable {
         var posted = 0
         for alert in try await store.alerts(state: .open, limit: 1000) {
             guard let message = try await store.message(alert.messageID) else { continue }
-            for case .webhook(let id, let deliveryID, let body) in planner.currentNotifications(alert, message: message, now: now) where alertmanagers.contains(id) {
+            for case .webhook(let id, let deliveryID, let body) in planner.currentNotifications(alert, message: message, now: now)
+            where alertmanagers.contains(id) {
                 guard let facts = AlertFacts.parse(body: body, index: index, consoleURL: channels.consoleURL, now: now) else { continue }
                 let outcome = await deliver(to: id, facts: facts, storedBody: body, deliveryID: deliveryID, index: index)
                 if let failure = outcome.failure {
-                    logger.warning("re-posting an open alert to Alertmanager failed", metadata: ["handover.webhook": "\(id)", "handover.cause": "\(failure)"])
+                    logger.warning(
+                        "re-posting an open alert to Alertmanager failed", metadata: ["handover.webhook": "\(id)", "handover.cause": "\(failure)"])
                 } else {
                     posted += 1
                 }

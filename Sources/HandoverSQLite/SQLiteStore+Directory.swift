@@ -3,10 +3,11 @@ import GRDB
 import HandoverCore
 import HandoverStore
 
-extension SQLiteMessageStore: DirectoryStore {
+extension SQLiteStore: DirectoryStore {
     public func currentDirectory() async throws -> StoredDirectoryVersion? {
         try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT 1")).map(Self.directoryVersion(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT 1")).map(
+                Self.directoryVersion(row:))
         }
     }
 
@@ -16,31 +17,39 @@ extension SQLiteMessageStore: DirectoryStore {
 
     public func directoryVersion(_ version: Int64) async throws -> StoredDirectoryVersion? {
         try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM directory_versions WHERE version = ?"), arguments: [version]).map(Self.directoryVersion(row:))
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM directory_versions WHERE version = ?"), arguments: [version]).map(
+                Self.directoryVersion(row:))
         }
     }
 
     public func directoryHistory(limit: Int) async throws -> [StoredDirectoryVersion] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT ?"), arguments: [limit]).map(Self.directoryVersion(row:))
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM directory_versions ORDER BY version DESC LIMIT ?"), arguments: [limit]).map(
+                Self.directoryVersion(row:))
         }
     }
 
-    public func saveDirectory(_ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp) async throws -> Int64 {
+    public func saveDirectory(
+        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp
+    ) async throws -> Int64 {
         let documentJSON = try DirectoryJSON.encode(document)
         let changesJSON = try DirectoryJSON.encode(changes)
         return try await writer.write { db in
             let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(version) FROM directory_versions"))
             guard current == expectedVersion else { throw DirectoryVersionConflict(expected: expectedVersion, current: current) }
             let next = (current ?? 0) + 1
-            try db.run(sql: "INSERT INTO directory_versions (version, created_at, actor, document, changes) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [next, now.microsecondsSinceEpoch, actor, documentJSON, changesJSON])
+            try db.run(
+                sql: "INSERT INTO directory_versions (version, created_at, actor, document, changes) VALUES (?, ?, ?, ?, ?)",
+                arguments: [next, now.microsecondsSinceEpoch, actor, documentJSON, changesJSON])
             for change in changes {
                 let detail = EventDetails.directoryChange(change, version: next)
-                try Self.appendAudit(AuditRecord(actor: actor, action: "directory.\(change.kind.rawValue)", subject: "\(change.entity) \(change.id)", detail: detail), now: now, db)
+                try Self.appendAudit(
+                    AuditRecord(actor: actor, action: "directory.\(change.kind.rawValue)", subject: "\(change.entity) \(change.id)", detail: detail),
+                    now: now, db)
             }
             if changes.isEmpty {
-                try Self.appendAudit(AuditRecord(actor: actor, action: "directory.saved", subject: "directory", detail: "{\"version\":\(next)}"), now: now, db)
+                try Self.appendAudit(
+                    AuditRecord(actor: actor, action: "directory.saved", subject: "directory", detail: "{\"version\":\(next)}"), now: now, db)
             }
             return next
         }
@@ -48,38 +57,48 @@ extension SQLiteMessageStore: DirectoryStore {
 
     public func setMailboxPassword(_ mailbox: MailboxID, password: String, actor: String, now: Timestamp) async throws {
         try await writer.write { db in
-            try db.run(sql: """
-                INSERT INTO mailbox_passwords (mailbox, password, set_at, set_by) VALUES (?, ?, ?, ?)
-                ON CONFLICT (mailbox) DO UPDATE SET password = excluded.password, set_at = excluded.set_at, set_by = excluded.set_by
-                """, arguments: [mailbox.rawValue, password, now.microsecondsSinceEpoch, actor])
+            try db.run(
+                sql: """
+                    INSERT INTO mailbox_passwords (mailbox, password, set_at, set_by) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (mailbox) DO UPDATE SET password = excluded.password, set_at = excluded.set_at, set_by = excluded.set_by
+                    """, arguments: [mailbox.rawValue, password, now.microsecondsSinceEpoch, actor])
             try Self.appendAudit(AuditRecord(actor: actor, action: "mailbox.password_rotated", subject: "mailbox \(mailbox)"), now: now, db)
         }
     }
 
     public func mailboxPasswords() async throws -> [MailboxID: String] {
         try await read { db in
-            Dictionary(try Row.fetchAll(db.cachedStatement(sql: "SELECT mailbox, password FROM mailbox_passwords")).map { (MailboxID($0["mailbox"]), $0["password"] as String) },
-                       uniquingKeysWith: { a, _ in a })
+            Dictionary(
+                try Row.fetchAll(db.cachedStatement(sql: "SELECT mailbox, password FROM mailbox_passwords")).map {
+                    (MailboxID($0["mailbox"]), $0["password"] as String)
+                },
+                uniquingKeysWith: { a, _ in a })
         }
     }
 
     @discardableResult
     public func createAdminToken(name: String, role: AdminRole, tokenHash: String, expiresAt: Timestamp?, now: Timestamp) async throws -> Int64 {
         try await writer.write { db in
-            try db.run(sql: "INSERT INTO admin_tokens (name, role, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [name, role.rawValue, tokenHash, now.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch])
+            try db.run(
+                sql: "INSERT INTO admin_tokens (name, role, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [name, role.rawValue, tokenHash, now.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch])
             let id = db.lastInsertedRowID
-            try Self.appendAudit(AuditRecord(actor: "cli", action: "admin.token_created", subject: "token \(id) \(name)",
-                                             detail: AdminTokenAudit.created(role: role, expiresAt: expiresAt)), now: now, db)
+            try Self.appendAudit(
+                AuditRecord(
+                    actor: "cli", action: "admin.token_created", subject: "token \(id) \(name)",
+                    detail: AdminTokenAudit.created(role: role, expiresAt: expiresAt)), now: now, db)
             return id
         }
     }
 
     public func adminPrincipal(tokenHash: String, now: Timestamp) async throws -> AdminPrincipal? {
         try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: """
-                SELECT name, role FROM admin_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
-                """), arguments: [tokenHash, now.microsecondsSinceEpoch]).flatMap { row in
+            try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT name, role FROM admin_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)
+                        """), arguments: [tokenHash, now.microsecondsSinceEpoch]
+            ).flatMap { row in
                 AdminRole(rawValue: row["role"]).map { AdminPrincipal(name: row["name"], role: $0) }
             }
         }
@@ -89,9 +108,10 @@ extension SQLiteMessageStore: DirectoryStore {
         try await read { db in
             try Row.fetchAll(db, sql: "SELECT id, name, role, created_at, expires_at, revoked_at FROM admin_tokens ORDER BY id").compactMap { row in
                 AdminRole(rawValue: row["role"]).map { role in
-                    AdminTokenInfo(id: row["id"], name: row["name"], role: role, createdAt: Timestamp(microsecondsSinceEpoch: row["created_at"]),
-                                   expiresAt: (row["expires_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
-                                   revokedAt: (row["revoked_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)))
+                    AdminTokenInfo(
+                        id: row["id"], name: row["name"], role: role, createdAt: Timestamp(microsecondsSinceEpoch: row["created_at"]),
+                        expiresAt: (row["expires_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)),
+                        revokedAt: (row["revoked_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)))
                 }
             }
         }
@@ -99,7 +119,8 @@ extension SQLiteMessageStore: DirectoryStore {
 
     public func revokeAdminToken(id: Int64, actor: String, now: Timestamp) async throws -> Bool {
         try await writer.write { db in
-            try db.run(sql: "UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now.microsecondsSinceEpoch, id])
+            try db.run(
+                sql: "UPDATE admin_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now.microsecondsSinceEpoch, id])
             guard db.changesCount == 1 else { return false }
             try Self.appendAudit(AuditRecord(actor: actor, action: "admin.token_revoked", subject: "token \(id)"), now: now, db)
             return true
@@ -127,9 +148,12 @@ extension SQLiteMessageStore: DirectoryStore {
 
     public func auditEntries(afterSequence: Int64, limit: Int) async throws -> [AuditEntry] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [afterSequence, limit]).map {
-                AuditEntry(sequence: $0["seq"], at: Timestamp(microsecondsSinceEpoch: $0["at"]), actor: $0["actor"], action: $0["action"],
-                           subject: $0["subject"], detail: $0["detail"], previousHash: $0["prev_hash"], hash: $0["entry_hash"])
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?"), arguments: [afterSequence, limit]
+            ).map {
+                AuditEntry(
+                    sequence: $0["seq"], at: Timestamp(microsecondsSinceEpoch: $0["at"]), actor: $0["actor"], action: $0["action"],
+                    subject: $0["subject"], detail: $0["detail"], previousHash: $0["prev_hash"], hash: $0["entry_hash"])
             }
         }
     }
@@ -141,9 +165,18 @@ extension SQLiteMessageStore: DirectoryStore {
             clauses.append("(recipient = ? OR sender = ?)")
             arguments += [mailbox.rawValue, mailbox.rawValue]
         }
-        if let workflow = query.workflowID { clauses.append("upper(workflow_id) = ?"); arguments += [workflow.uppercased()] }
-        if let status = query.status { clauses.append("status = ?"); arguments += [status.rawValue] }
-        if let since = query.since { clauses.append("created_at >= ?"); arguments += [since.microsecondsSinceEpoch] }
+        if let workflow = query.workflowID {
+            clauses.append("upper(workflow_id) = ?")
+            arguments += [workflow.uppercased()]
+        }
+        if let status = query.status {
+            clauses.append("status = ?")
+            arguments += [status.rawValue]
+        }
+        if let since = query.since {
+            clauses.append("created_at >= ?")
+            arguments += [since.microsecondsSinceEpoch]
+        }
         let whereClause = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         arguments += [min(max(query.limit, 1), 1000)]
         let sql = "SELECT \(MessageRecord.columns) FROM messages \(whereClause) ORDER BY seq DESC LIMIT ?"
@@ -158,9 +191,11 @@ extension SQLiteMessageStore: DirectoryStore {
         let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
         let previous: String = last?["entry_hash"] ?? AuditChain.genesis
         let sequence: Int64 = (last?["seq"] ?? 0) + 1
-        let hash = AuditChain.hash(previous: previous, at: now, actor: record.actor, action: record.action, subject: record.subject, detail: record.detail)
-        try db.run(sql: "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [sequence, now.microsecondsSinceEpoch, record.actor, record.action, record.subject, record.detail, previous, hash])
+        let hash = AuditChain.hash(
+            previous: previous, at: now, actor: record.actor, action: record.action, subject: record.subject, detail: record.detail)
+        try db.run(
+            sql: "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [sequence, now.microsecondsSinceEpoch, record.actor, record.action, record.subject, record.detail, previous, hash])
     }
 
     static func directoryVersion(row: Row) throws -> StoredDirectoryVersion {

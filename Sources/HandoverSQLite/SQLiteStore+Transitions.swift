@@ -3,7 +3,7 @@ import GRDB
 import HandoverCore
 import HandoverStore
 
-extension SQLiteMessageStore {
+extension SQLiteStore {
     /// Carries out a transition inside the caller's write transaction: the message's row, then each
     /// effect in order. The PostgreSQL store's `apply` reads the same, effect for effect.
     @discardableResult
@@ -22,7 +22,9 @@ extension SQLiteMessageStore {
             case .event(let kind, let detail): try addEvent(message.id, kind, detail, now, db)
             case .resolveAlerts(let reason): try resolveClearedAlerts(message, reason: reason, now: now, db)
             case .discardChunks:
-                try db.run(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ?)", arguments: [message.id.rawValue])
+                try db.run(
+                    sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ?)",
+                    arguments: [message.id.rawValue])
                 try db.run(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [message.id.rawValue])
             case .audit(let record): try appendAudit(record, now: now, db)
             case .deliverReport(var report):
@@ -39,7 +41,8 @@ extension SQLiteMessageStore {
     /// Stores a message the broker wrote (business ack, alert, notice) with its body, delivered at once.
     static func insertDelivered(_ made: MessageRecord, body: [UInt8], now: Timestamp, _ db: Database) throws {
         let record = try apply(MessageLifecycle.created(made, firstChunkSize: Int64(body.count), now: now), row: .insert, now: now, db)
-        try attach(StagedChunk(uploadID: made.id.rawValue + "-1", size: Int64(body.count), segmentCount: 1, sha256: sha256Hex(body), inlineSegment: nil),
-                   inline: Data(body), to: record.id, number: 1, now: now, db)
+        try attach(
+            StagedChunk(uploadID: made.id.rawValue + "-1", size: Int64(body.count), segmentCount: 1, sha256: sha256Hex(body), inlineSegment: nil),
+            inline: Data(body), to: record.id, number: 1, now: now, db)
     }
 }

@@ -4,78 +4,21 @@ import HandoverCore
 import HandoverStore
 import NIOCore
 
-/// The embedded default backend: one SQLite file in WAL mode with `synchronous = FULL`, so a commit
-/// is on disk before any 2xx. Writes go through a group-commit writer; reads use the pool's readers.
-public final class SQLiteMessageStore: MessageStore {
-    let pool: DatabasePool
-    let writer: GroupCommitWriter
-    let checkpointer: WALCheckpointer
-    let reserve: StorageReserve
-    private let idGenerator = MessageIDGenerator.shared
-
-    /// Opens (creating if needed) the database at `path` and migrates it.
-    public init(path: String) throws {
-        var config = Configuration()
-        config.busyMode = .timeout(10)
-        config.prepareDatabase { db in
-            try db.run(sql: "PRAGMA foreign_keys = ON")
-        }
-        pool = try DatabasePool(path: path, configuration: config)
-        // GRDB's DatabasePool sets synchronous = NORMAL on its writer after prepareDatabase runs, so FULL
-        // set there would silently not apply. Set it on the writer now that the pool is open.
-        // Most checkpoint work runs on its own connection (`WALCheckpointer`); the writer's automatic
-        // checkpoint stays on, finds little left to copy, and lets the WAL restart from its start.
-        try pool.writeWithoutTransaction { db in
-            try db.run(sql: "PRAGMA synchronous = FULL")
-            try db.run(sql: "PRAGMA journal_size_limit = 67108864")
-        }
-        try SQLiteSchema.migrator.migrate(pool)
-        reserve = StorageReserve(databasePath: path)
-        writer = GroupCommitWriter(pool: pool, reserve: reserve)
-        checkpointer = try WALCheckpointer(path: path)
-    }
-
-    public func runMaintenance() async { await checkpointer.run() }
-
-    public func close() async {
-        // Through the group-commit writer, so the checkpoint follows every commit already queued.
-        _ = try? await writer.write { _ in }
-        checkpointer.finish()
-    }
-
-    /// Reads on a Dispatch queue, never on a Swift-concurrency thread: GRDB blocks the calling thread
-    /// while it waits for a free reader connection, and blocking the cooperative pool (two threads on
-    /// two cores) deadlocks the server under concurrent load.
-    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await SQLiteFailure.translating { try await Self.blocking { [pool] in try pool.read(body) } }
-    }
-
-    /// Runs a blocking GRDB call on `blockingQueue`.
-    static func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            blockingQueue.async { continuation.resume(with: Result { try body() }) }
-        }
-    }
-
-    /// Threads for GRDB's blocking calls; Dispatch adds threads while some are blocked.
-    static let blockingQueue = DispatchQueue(label: "handover.sqlite.blocking", attributes: .concurrent)
-
-    /// The writer connection's `PRAGMA synchronous` (2 = FULL), for the durability test.
-    public func writerSynchronousSetting() throws -> Int {
-        try pool.writeWithoutTransaction { db in try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous")) ?? -1 }
-    }
-
+extension SQLiteStore: MessageStore {
     public func stageSegment(uploadID: String, index: Int, bytes: ByteBuffer, now: Timestamp) async throws {
         try reserve.admitNewData()
         let data = Data(bytes.readableBytesView)
         try await writer.write { db in
-            try db.run(sql: "INSERT OR REPLACE INTO segments (upload_id, idx, created_at, data) VALUES (?, ?, ?, ?)",
-                           arguments: [uploadID, index, now.microsecondsSinceEpoch, data])
+            try db.run(
+                sql: "INSERT OR REPLACE INTO segments (upload_id, idx, created_at, data) VALUES (?, ?, ?, ?)",
+                arguments: [uploadID, index, now.microsecondsSinceEpoch, data])
         }
     }
 
-    public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
-                              onDelivery: DeliveryCompanion?) async throws -> MessageRecord {
+    public func createMessage(
+        _ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
+        onDelivery: DeliveryCompanion?
+    ) async throws -> MessageRecord {
         try reserve.admitNewData()
         let inline = firstChunk.inlineSegment.map { Data($0.readableBytesView) }
         return try await writer.write { db in
@@ -95,8 +38,9 @@ public final class SQLiteMessageStore: MessageStore {
         return try await writer.write { db in
             guard let current = try Self.fetchMessage(messageID, db) else { throw MeshError.messageDoesNotExist }
             guard current.sender == sender else { throw MeshError.forbidden }
-            let previous = try Int64.fetchOne(db, sql: "SELECT size FROM chunks WHERE message_id = ? AND chunk_no = ?",
-                                              arguments: [messageID.rawValue, number])
+            let previous = try Int64.fetchOne(
+                db, sql: "SELECT size FROM chunks WHERE message_id = ? AND chunk_no = ?",
+                arguments: [messageID.rawValue, number])
             let transition = try MessageLifecycle.addingChunk(
                 current, number: number, total: total, encoding: encoding, size: chunk.size, replacing: previous, now: now, companion: onDelivery
             ).get()
@@ -115,8 +59,10 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     static func fetchChunk(_ id: MessageID, number: Int, _ db: Database) throws -> StoredChunk? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = ? AND chunk_no = ?"),
-                         arguments: [id.rawValue, number]).map {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = ? AND chunk_no = ?"),
+            arguments: [id.rawValue, number]
+        ).map {
             StoredChunk(uploadID: $0["upload_id"], size: $0["size"], segmentCount: $0["segment_count"], sha256: $0["sha256"])
         }
     }
@@ -151,7 +97,9 @@ public final class SQLiteMessageStore: MessageStore {
         arguments += [limit + 1]
         let finalSQL = sql, finalArguments = arguments
         let entries = try await read { db in
-            try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map { InboxEntry(id: MessageID($0["message_id"]), sequence: $0["inbox_seq"]) }
+            try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map {
+                InboxEntry(id: MessageID($0["message_id"]), sequence: $0["inbox_seq"])
+            }
         }
         return InboxPage(entries: Array(entries.prefix(limit)), hasMore: entries.count > limit)
     }
@@ -173,23 +121,30 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT \(MessageRecord.columns) FROM messages WHERE sender = ? AND local_id = ? ORDER BY seq LIMIT 100",
-                             arguments: [sender.rawValue, localID]).map(MessageRecord.init(row:))
+            try Row.fetchAll(
+                db, sql: "SELECT \(MessageRecord.columns) FROM messages WHERE sender = ? AND local_id = ? ORDER BY seq LIMIT 100",
+                arguments: [sender.rawValue, localID]
+            ).map(MessageRecord.init(row:))
         }
     }
 
-    public func reduceCrossingSubjects(closedBefore: Timestamp, limit: Int, now: Timestamp,
-                                       reduce: @escaping @Sendable (CrossingRecord) -> CrossingRecord) async throws -> Int {
+    public func reduceCrossingSubjects(
+        closedBefore: Timestamp, limit: Int, now: Timestamp,
+        reduce: @escaping @Sendable (CrossingRecord) -> CrossingRecord
+    ) async throws -> Int {
         try await writer.write { db in
-            let due = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT message_id, crossing FROM messages WHERE crossing_closed_at < ? ORDER BY crossing_closed_at LIMIT ?
-                """), arguments: [closedBefore.microsecondsSinceEpoch, limit])
+            let due = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT message_id, crossing FROM messages WHERE crossing_closed_at < ? ORDER BY crossing_closed_at LIMIT ?
+                        """), arguments: [closedBefore.microsecondsSinceEpoch, limit])
             var ids: [String] = []
             for row in due {
                 let id: String = row[0]
                 let reduced = MessageRecord.crossing(fromJSON: row[1]).map(reduce)
-                try db.run(sql: "UPDATE messages SET crossing = ?, crossing_closed_at = NULL WHERE message_id = ?",
-                           arguments: [reduced.flatMap(MessageRecord.crossingText), id])
+                try db.run(
+                    sql: "UPDATE messages SET crossing = ?, crossing_closed_at = NULL WHERE message_id = ?",
+                    arguments: [reduced.flatMap(MessageRecord.crossingText), id])
                 ids.append(id)
             }
             if !ids.isEmpty { try Self.appendAudit(EventDetails.crossingSubjectsReduced(ids), now: now, db) }
@@ -206,9 +161,12 @@ public final class SQLiteMessageStore: MessageStore {
     public func expireDue(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
         let ids = idGenerator
         return try await writer.write { db in
-            let due = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(MessageRecord.columns) FROM messages WHERE status = 'accepted' AND expires_at <= ? ORDER BY expires_at LIMIT ?
-                """), arguments: [now.microsecondsSinceEpoch, limit]).map(MessageRecord.init(row:))
+            let due = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(MessageRecord.columns) FROM messages WHERE status = 'accepted' AND expires_at <= ? ORDER BY expires_at LIMIT ?
+                        """), arguments: [now.microsecondsSinceEpoch, limit]
+            ).map(MessageRecord.init(row:))
             for message in due {
                 guard let transition = MessageLifecycle.expired(message, policy: policy, reportID: ids.next(now: now), now: now) else { continue }
                 try Self.apply(transition, row: .update, now: now, db)
@@ -219,9 +177,11 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func purgePayloads(deliveredBefore: Timestamp, limit: Int, now: Timestamp) async throws -> Int {
         try await writer.write { db in
-            let ids = try String.fetchAll(db.cachedStatement(sql: """
-                SELECT message_id FROM messages WHERE payload_purged = 0 AND delivered_at < ? ORDER BY delivered_at LIMIT ?
-                """), arguments: [deliveredBefore.microsecondsSinceEpoch, limit])
+            let ids = try String.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT message_id FROM messages WHERE payload_purged = 0 AND delivered_at < ? ORDER BY delivered_at LIMIT ?
+                        """), arguments: [deliveredBefore.microsecondsSinceEpoch, limit])
             for id in ids {
                 try db.run(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ?)", arguments: [id])
                 try db.run(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [id])
@@ -234,21 +194,27 @@ public final class SQLiteMessageStore: MessageStore {
 
     public func discardAbandonedUploads(stagedBefore: Timestamp) async throws -> Int {
         try await writer.write { db in
-            try db.run(sql: """
-                DELETE FROM segments WHERE created_at < ? AND upload_id NOT IN (SELECT upload_id FROM chunks)
-                """, arguments: [stagedBefore.microsecondsSinceEpoch])
+            try db.run(
+                sql: """
+                    DELETE FROM segments WHERE created_at < ? AND upload_id NOT IN (SELECT upload_id FROM chunks)
+                    """, arguments: [stagedBefore.microsecondsSinceEpoch])
             return db.changesCount
         }
     }
 
     public func inboxDepths() async throws -> [InboxDepth] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT c.mailbox, c.accepted, (SELECT m.delivered_at FROM messages m WHERE m.recipient = c.mailbox AND m.status = 'accepted'
-                                               ORDER BY m.inbox_seq LIMIT 1) AS oldest
-                FROM inbox_counts c WHERE c.accepted > 0
-                """)).map { row in
-                InboxDepth(mailbox: MailboxID(row[0] as String), count: row[1], oldestDeliveredAt: (row[2] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)))
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT c.mailbox, c.accepted, (SELECT m.delivered_at FROM messages m WHERE m.recipient = c.mailbox AND m.status = 'accepted'
+                                                       ORDER BY m.inbox_seq LIMIT 1) AS oldest
+                        FROM inbox_counts c WHERE c.accepted > 0
+                        """)
+            ).map { row in
+                InboxDepth(
+                    mailbox: MailboxID(row[0] as String), count: row[1],
+                    oldestDeliveredAt: (row[2] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)))
             }
         }
     }
@@ -256,9 +222,12 @@ public final class SQLiteMessageStore: MessageStore {
     public func abandonIncompleteUploads(now: Timestamp, policy: ExpiryPolicy, limit: Int) async throws -> Int {
         let ids = idGenerator
         return try await writer.write { db in
-            let stale = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT \(MessageRecord.columns) FROM messages WHERE status = 'uploading' AND created_at < ? ORDER BY created_at LIMIT ?
-                """), arguments: [now.adding(seconds: -policy.uploadTimeoutSeconds).microsecondsSinceEpoch, limit]).map(MessageRecord.init(row:))
+            let stale = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(MessageRecord.columns) FROM messages WHERE status = 'uploading' AND created_at < ? ORDER BY created_at LIMIT ?
+                        """), arguments: [now.adding(seconds: -policy.uploadTimeoutSeconds).microsecondsSinceEpoch, limit]
+            ).map(MessageRecord.init(row:))
             for message in stale {
                 guard let transition = MessageLifecycle.abandoned(message, policy: policy, reportID: ids.next(now: now), now: now) else { continue }
                 try Self.apply(transition, row: .update, now: now, db)
@@ -271,17 +240,20 @@ public final class SQLiteMessageStore: MessageStore {
         try await writer.write { db in
             if let mailbox {
                 let filter = "SELECT message_id FROM messages WHERE recipient = ?1 OR sender = ?1"
-                try db.run(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id IN (\(filter)))", arguments: [mailbox.rawValue])
+                try db.run(
+                    sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id IN (\(filter)))",
+                    arguments: [mailbox.rawValue])
                 for table in ["message_events", "deadlines", "alerts"] {
                     try db.run(sql: "DELETE FROM \(table) WHERE message_id IN (\(filter))", arguments: [mailbox.rawValue])
                 }
                 try db.run(sql: "DELETE FROM messages WHERE recipient = ?1 OR sender = ?1", arguments: [mailbox.rawValue])
                 try Self.recountInboxes(db)
             } else {
-                try db.execute(sql: """
-                    DELETE FROM segments; DELETE FROM chunks; DELETE FROM message_events; DELETE FROM deadlines;
-                    DELETE FROM webhook_attempts; DELETE FROM webhook_deliveries; DELETE FROM alerts; DELETE FROM messages;
-                    """)
+                try db.execute(
+                    sql: """
+                        DELETE FROM segments; DELETE FROM chunks; DELETE FROM message_events; DELETE FROM deadlines;
+                        DELETE FROM webhook_attempts; DELETE FROM webhook_deliveries; DELETE FROM alerts; DELETE FROM messages;
+                        """)
                 try Self.recountInboxes(db)
             }
             try Self.appendAudit(EventDetails.reset(mailbox), now: now, db)
@@ -299,8 +271,9 @@ public final class SQLiteMessageStore: MessageStore {
     /// serialised, so max + 1 is safe) and one more in the recipient's inbox count. The count is kept
     /// in the same transaction so `approx_inbox_count` costs one row read, however full the inbox.
     static func enterInbox(_ recipient: MailboxID, _ db: Database) throws -> Int64 {
-        try db.run(sql: "INSERT INTO inbox_counts (mailbox, accepted) VALUES (?, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = accepted + 1",
-                       arguments: [recipient.rawValue])
+        try db.run(
+            sql: "INSERT INTO inbox_counts (mailbox, accepted) VALUES (?, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = accepted + 1",
+            arguments: [recipient.rawValue])
         return (try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(inbox_seq) FROM messages")) ?? 0) + 1
     }
 
@@ -310,24 +283,28 @@ public final class SQLiteMessageStore: MessageStore {
     }
 
     static func recountInboxes(_ db: Database) throws {
-        try db.execute(sql: """
-            DELETE FROM inbox_counts;
-            INSERT INTO inbox_counts (mailbox, accepted) SELECT recipient, count(*) FROM messages WHERE status = 'accepted' GROUP BY recipient;
-            """)
+        try db.execute(
+            sql: """
+                DELETE FROM inbox_counts;
+                INSERT INTO inbox_counts (mailbox, accepted) SELECT recipient, count(*) FROM messages WHERE status = 'accepted' GROUP BY recipient;
+                """)
     }
 
     static func attach(_ chunk: StagedChunk, inline: Data?, to id: MessageID, number: Int, now: Timestamp, _ db: Database) throws {
         if let inline {
-            try db.run(sql: "INSERT INTO segments (upload_id, idx, created_at, data) VALUES (?, 0, ?, ?)",
-                           arguments: [chunk.uploadID, now.microsecondsSinceEpoch, inline])
+            try db.run(
+                sql: "INSERT INTO segments (upload_id, idx, created_at, data) VALUES (?, 0, ?, ?)",
+                arguments: [chunk.uploadID, now.microsecondsSinceEpoch, inline])
         }
-        try db.run(sql: "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256])
+        try db.run(
+            sql: "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256])
     }
 
     static func detachChunk(_ id: MessageID, number: Int, _ db: Database) throws {
-        try db.run(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ? AND chunk_no = ?)",
-                       arguments: [id.rawValue, number])
+        try db.run(
+            sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ? AND chunk_no = ?)",
+            arguments: [id.rawValue, number])
         try db.run(sql: "DELETE FROM chunks WHERE message_id = ? AND chunk_no = ?", arguments: [id.rawValue, number])
     }
 }

@@ -7,16 +7,17 @@ import HandoverStore
 public final class SQLiteExporter: StoreExporter {
     let snapshot: DatabaseSnapshot
 
-    public init(store: SQLiteMessageStore) throws {
+    public init(store: SQLiteStore) throws {
         snapshot = try store.pool.makeSnapshot()
     }
 
     public func exportRows(table: String, afterRowID: Int64, limit: Int) async throws -> (batch: TableBatch, lastRowID: Int64?) {
         guard StoreCopier.tables.contains(table) else { throw StoreCopier.CopyError(description: "unknown table \(table)") }
-        return try await SQLiteMessageStore.blocking { [snapshot] in
+        return try await SQLiteStore.blocking { [snapshot] in
             try snapshot.read { db in
-                let rows = try Row.fetchAll(db, sql: "SELECT rowid AS handover_rowid, * FROM \(table) WHERE rowid > ? ORDER BY rowid LIMIT ?",
-                                            arguments: [afterRowID, limit])
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT rowid AS handover_rowid, * FROM \(table) WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                    arguments: [afterRowID, limit])
                 let columns: [String] = rows.first.map { Array($0.columnNames.dropFirst()) } ?? []
                 let values = rows.map { row in (1..<row.count).map { Self.value(row[$0] as DatabaseValue) } }
                 return (TableBatch(table: table, columns: columns, rows: values), rows.last.map { $0["handover_rowid"] as Int64 })
@@ -26,7 +27,7 @@ public final class SQLiteExporter: StoreExporter {
 
     public func rowCount(table: String) async throws -> Int {
         guard StoreCopier.tables.contains(table) else { throw StoreCopier.CopyError(description: "unknown table \(table)") }
-        return try await SQLiteMessageStore.blocking { [snapshot] in
+        return try await SQLiteStore.blocking { [snapshot] in
             try snapshot.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 }
         }
     }

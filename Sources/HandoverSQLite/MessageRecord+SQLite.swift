@@ -10,8 +10,9 @@ extension MessageRecord {
     init(row: Row) {
         func ts(_ i: Int) -> Timestamp? { (row[i] as Int64?).map { Timestamp(microsecondsSinceEpoch: $0) } }
         let statusEvent: StatusEvent? = (row[18] as String?).map { code in
-            StatusEvent(code: code, event: row[19] ?? "", description: row[20] ?? "", success: row[21] ?? true,
-                        at: Timestamp(microsecondsSinceEpoch: row[22] ?? 0))
+            StatusEvent(
+                code: code, event: row[19] ?? "", description: row[20] ?? "", success: row[21] ?? true,
+                at: Timestamp(microsecondsSinceEpoch: row[22] ?? 0))
         }
         let route: RouteTaken? = (row[30] as String?).flatMap { RouteTaken.AddressedBy(rawValue: $0) }.map {
             RouteTaken(addressedBy: $0, address: row[31] ?? "", service: row[32], directoryVersion: row[33] ?? 0)
@@ -47,7 +48,8 @@ extension MessageRecord {
         ]
     }
 
-    static let insertSQL = "INSERT INTO messages (\(columns), deadlines_planned) VALUES (" + Array(repeating: "?", count: 42).joined(separator: ", ") + ")"
+    static let insertSQL =
+        "INSERT INTO messages (\(columns), deadlines_planned) VALUES (" + Array(repeating: "?", count: 42).joined(separator: ", ") + ")"
 
     func insert(_ db: Database) throws {
         try db.run(sql: Self.insertSQL, arguments: rowArguments + [escalationPolicy == nil])
@@ -56,16 +58,19 @@ extension MessageRecord {
 
     /// Writes every mutable field back (the lifecycle functions decide the values).
     func update(_ db: Database) throws {
-        try db.run(sql: """
-            UPDATE messages SET received_chunks = ?, file_size = ?, status = ?, status_code = ?, status_event = ?,
-                status_description = ?, status_success = ?, status_at = ?, delivered_at = ?, acknowledged_at = ?,
-                expires_at = ?, inbox_seq = ?, responsibility = ?, downloaded_at = ?, crossing_closed_at = ?
-            WHERE message_id = ?
-            """,
-            arguments: [receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
-                        statusEvent?.success, statusEvent?.at.microsecondsSinceEpoch, deliveredAt?.microsecondsSinceEpoch,
-                        acknowledgedAt?.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch, inboxSequence, responsibilityJSON,
-                        downloadedAt?.microsecondsSinceEpoch, crossingClosedAt?.microsecondsSinceEpoch, id.rawValue])
+        try db.run(
+            sql: """
+                UPDATE messages SET received_chunks = ?, file_size = ?, status = ?, status_code = ?, status_event = ?,
+                    status_description = ?, status_success = ?, status_at = ?, delivered_at = ?, acknowledged_at = ?,
+                    expires_at = ?, inbox_seq = ?, responsibility = ?, downloaded_at = ?, crossing_closed_at = ?
+                WHERE message_id = ?
+                """,
+            arguments: [
+                receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
+                statusEvent?.success, statusEvent?.at.microsecondsSinceEpoch, deliveredAt?.microsecondsSinceEpoch,
+                acknowledgedAt?.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch, inboxSequence, responsibilityJSON,
+                downloadedAt?.microsecondsSinceEpoch, crossingClosedAt?.microsecondsSinceEpoch, id.rawValue,
+            ])
         try ScorecardRow(message: self)?.upsert(db)
     }
 }
