@@ -229,6 +229,14 @@ enum PostgresSchema {
             """
         ),
         ("010-scorecard-days", ScorecardSQL.aggregatesSchema(.postgres).joined(separator: ";\n")),
+        // The rich inbox and outbox: a mailbox's messages by creation time, whatever their status.
+        (
+            "011-rich-listings",
+            """
+            CREATE INDEX messages_received ON messages (recipient, created_at);
+            CREATE INDEX messages_sent ON messages (sender, created_at)
+            """
+        ),
     ]
 
     /// A migration's statements: split at semicolons, except inside a `$$`-quoted function body.

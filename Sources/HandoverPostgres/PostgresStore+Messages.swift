@@ -99,6 +99,22 @@ extension PostgresStore: MessageStore {
         return InboxPage(entries: Array(entries.prefix(limit)), hasMore: entries.count > limit)
     }
 
+    public func richListing(_ query: RichListingQuery) async throws -> [MessageRecord] {
+        let inbox = query.side == .inbox
+        var sql =
+            "SELECT \(MessageRecord.columns) FROM messages WHERE \(inbox ? "recipient = $1 AND status != 'uploading'" : "sender = $1") AND created_at > $2"
+        var arguments: [any SQLArgumentConvertible] = [query.mailbox.rawValue, query.since]
+        if let after = query.after {
+            sql += " AND (created_at, message_id) \(inbox ? ">" : "<") ($3, $4)"
+            arguments += [after.createdAt, after.messageID.rawValue]
+        }
+        sql += inbox ? " ORDER BY created_at, message_id" : " ORDER BY created_at DESC, message_id DESC"
+        sql += " LIMIT $\(arguments.count + 1)"
+        arguments.append(query.limit + 1)
+        let (finalSQL, finalArguments) = (sql, arguments)
+        return try await read { tx in try await tx.rows(finalSQL, finalArguments).map(MessageRecord.init(row:)) }
+    }
+
     public func countInbox(mailbox: MailboxID) async throws -> Int {
         try await read { tx in
             Int(

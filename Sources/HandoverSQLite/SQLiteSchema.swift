@@ -219,6 +219,14 @@ enum SQLiteSchema {
         m.registerMigration("009-scorecard-days") { db in
             for statement in ScorecardSQL.aggregatesSchema(.sqlite) { try db.execute(sql: statement) }
         }
+        // The rich inbox and outbox: a mailbox's messages by creation time, whatever their status.
+        m.registerMigration("010-rich-listings") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX messages_received ON messages (recipient, created_at);
+                    CREATE INDEX messages_sent ON messages (sender, created_at);
+                    """)
+        }
         return m
     }
 }

@@ -104,6 +104,21 @@ extension SQLiteStore: MessageStore {
         return InboxPage(entries: Array(entries.prefix(limit)), hasMore: entries.count > limit)
     }
 
+    public func richListing(_ query: RichListingQuery) async throws -> [MessageRecord] {
+        let inbox = query.side == .inbox
+        var sql =
+            "SELECT \(MessageRecord.columns) FROM messages WHERE \(inbox ? "recipient = ? AND status != 'uploading'" : "sender = ?") AND created_at > ?"
+        var arguments: StatementArguments = [query.mailbox.rawValue, query.since.microsecondsSinceEpoch]
+        if let after = query.after {
+            sql += " AND (created_at, message_id) \(inbox ? ">" : "<") (?, ?)"
+            arguments += [after.createdAt.microsecondsSinceEpoch, after.messageID.rawValue]
+        }
+        sql += inbox ? " ORDER BY created_at, message_id LIMIT ?" : " ORDER BY created_at DESC, message_id DESC LIMIT ?"
+        arguments += [query.limit + 1]
+        let (finalSQL, finalArguments) = (sql, arguments)
+        return try await read { db in try Row.fetchAll(db.cachedStatement(sql: finalSQL), arguments: finalArguments).map(MessageRecord.init(row:)) }
+    }
+
     public func countInbox(mailbox: MailboxID) async throws -> Int {
         try await read { db in
             try Int.fetchOne(db.cachedStatement(sql: "SELECT accepted FROM inbox_counts WHERE mailbox = ?"), arguments: [mailbox.rawValue]) ?? 0

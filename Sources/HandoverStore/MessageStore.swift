@@ -44,6 +44,10 @@ public protocol MessageStore: Sendable {
 
     /// The number of delivered, unacknowledged messages in `mailbox`'s inbox.
     func countInbox(mailbox: MailboxID) async throws -> Int
+    /// Up to `query.limit + 1` messages of a mailbox's inbox (received, any status but still uploading;
+    /// oldest first) or outbox (sent, any status; newest first) created after `query.since`, after
+    /// `query.after`. Read through an index on (recipient or sender, created_at).
+    func richListing(_ query: RichListingQuery) async throws -> [MessageRecord]
     /// Every non-empty inbox: how many messages wait, and when the oldest was delivered (for metrics;
     /// one index lookup per inbox, whatever the inboxes hold).
     func inboxDepths() async throws -> [InboxDepth]

@@ -59,6 +59,9 @@ public struct TestBroker: Sendable {
         guard onPostgres else { return "sqlite:" + folder.appendingPathComponent("handover.sqlite").path }
         let saved = folder.appendingPathComponent("database-url")
         if let url = try? String(contentsOf: saved, encoding: .utf8) { return url }
+        guard PostgresTestServer.url != nil else {
+            throw ConfigurationError("HANDOVER_TEST_HTTP_BACKEND=postgres needs HANDOVER_TEST_POSTGRES_URL (scripts/test sets both)")
+        }
         let url = try await PostgresTestServer.newDatabase()
         try url.write(to: saved, atomically: true, encoding: .utf8)
         return url

@@ -31,6 +31,8 @@ public struct MeshEndpoints<Context: HandoverContext>: Sendable {
         mailbox.post("outbox") { request, context in try await send(request, context) }
         mailbox.post("outbox/:messageID/:chunk") { request, context in try await sendChunk(request, context) }
         mailbox.get("inbox") { request, context in try await listInbox(request, context) }
+        mailbox.get("inbox/rich") { request, context in try await richListing(request, context, side: .inbox) }
+        mailbox.get("outbox/rich") { request, context in try await richListing(request, context, side: .outbox) }
         mailbox.get("count") { request, context in try await count(request, context) }
         mailbox.get("inbox/:messageID") { request, context in try await download(request, context) }
         mailbox.get("inbox/:messageID/:chunk") { request, context in try await download(request, context) }
