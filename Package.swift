@@ -129,10 +129,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "HandoverClient",
+            dependencies: [
+                "HandoverCore", "CZlib",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "handover",
             dependencies: [
-                "HandoverServer", "HandoverStore", "HandoverCore", "HandoverSQLite", "HandoverBench",
+                "HandoverServer", "HandoverStore", "HandoverCore", "HandoverSQLite", "HandoverBench", "HandoverClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

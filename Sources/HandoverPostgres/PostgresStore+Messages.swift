@@ -102,7 +102,8 @@ extension PostgresStore: MessageStore {
     public func richListing(_ query: RichListingQuery) async throws -> [MessageRecord] {
         let inbox = query.side == .inbox
         var sql =
-            "SELECT \(MessageRecord.columns) FROM messages WHERE \(inbox ? "recipient = $1 AND status != 'uploading'" : "sender = $1") AND created_at > $2"
+            "SELECT \(MessageRecord.columns) FROM messages "
+            + "WHERE \(inbox ? "recipient = $1 AND status != 'uploading'" : "sender = $1") AND created_at > $2"
         var arguments: [any SQLArgumentConvertible] = [query.mailbox.rawValue, query.since]
         if let after = query.after {
             sql += " AND (created_at, message_id) \(inbox ? ">" : "<") ($3, $4)"

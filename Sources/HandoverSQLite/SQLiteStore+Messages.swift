@@ -107,7 +107,8 @@ extension SQLiteStore: MessageStore {
     public func richListing(_ query: RichListingQuery) async throws -> [MessageRecord] {
         let inbox = query.side == .inbox
         var sql =
-            "SELECT \(MessageRecord.columns) FROM messages WHERE \(inbox ? "recipient = ? AND status != 'uploading'" : "sender = ?") AND created_at > ?"
+            "SELECT \(MessageRecord.columns) FROM messages "
+            + "WHERE \(inbox ? "recipient = ? AND status != 'uploading'" : "sender = ?") AND created_at > ?"
         var arguments: StatementArguments = [query.mailbox.rawValue, query.since.microsecondsSinceEpoch]
         if let after = query.after {
             sql += " AND (created_at, message_id) \(inbox ? ">" : "<") (?, ?)"
