@@ -178,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "HandoverCore", "HandoverTestSupport", "HandoverServer", "HandoverBench", "HandoverPostgres", "HandoverStore",
+                "HandoverCore", "HandoverTestSupport", "HandoverServer", "HandoverBench", "HandoverPostgres", "HandoverStore", "HandoverClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -113,6 +113,19 @@ public final class MeshClient: Sendable {
         return json(body)
     }
 
+    /// The id of the one message this mailbox sent with `localID`, or nil when there is none
+    /// (MESH's tracking by local id; the folder agent's way to tell whether a send before a crash went).
+    public func messageID(localID: String) async throws -> String? {
+        let encoded = localID.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? localID
+        do {
+            let (_, body) = try await call(request(.GET, "outbox/tracking/\(encoded)"))
+            let tracking = json(body)
+            return tracking["messageId"] as? String ?? tracking["message_id"] as? String
+        } catch let refusal as MeshRefusal where refusal.status == 404 {
+            return nil
+        }
+    }
+
     public func track(_ id: String) async throws -> [String: Any] { json(try await call(request(.GET, "outbox/tracking?messageID=\(id)")).1) }
 
     /// The signed crossing receipt (Handover), as the sender or the recipient.

@@ -8,6 +8,8 @@ public final class TransferProgress: Sendable {
     public enum Style: Sendable { case terminal, lines }
 
     let style: Style
+    /// Nothing is written (the folder agent logs each message itself).
+    let quiet: Bool
     private struct State {
         var title = ""
         var total: Int64?
@@ -16,7 +18,7 @@ public final class TransferProgress: Sendable {
     }
     private let state = Mutex(State())
 
-    public init(style: Style) { self.style = style }
+    public init(style: Style, quiet: Bool = false) { (self.style, self.quiet) = (style, quiet) }
 
     /// A terminal when standard error is one.
     public static func forStandardError() -> TransferProgress { TransferProgress(style: isatty(2) == 1 ? .terminal : .lines) }
@@ -58,7 +60,9 @@ public final class TransferProgress: Sendable {
         }
     }
 
-    private func emit(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+    private func emit(_ text: String) {
+        if !quiet { FileHandle.standardError.write(Data(text.utf8)) }
+    }
 
     static func size(_ bytes: Int64) -> String {
         if bytes < 1024 { return "\(bytes) B" }

@@ -1,0 +1,152 @@
+import Foundation
+import HandoverClient
+import HandoverTestSupport
+import Testing
+
+/// `handover agent` against the real broker: the MESH client's folder contract, bad control files,
+/// the restart cases, and `kill -9` during sends and receives (nothing lost, nothing doubled).
+@Suite("handover agent", .serialized)
+struct FolderAgentTests {
+    func control(to: String, workflow: String = "WF", localID: String? = nil, subject: String? = nil) -> String {
+        var parsed = DTSControl()
+        (parsed.to, parsed.workflowID, parsed.localID, parsed.subject) = (to, workflow, localID, subject)
+        return parsed.xml
+    }
+
+    /// Writes X.dat and X.ctl, dated two seconds ago unless `settled` is false.
+    func drop(_ name: String, data: Data, control text: String, in folder: URL, settled: Bool = true) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (suffix, bytes) in [(".dat", data), (".ctl", Data(text.utf8))] {
+            let url = folder.appendingPathComponent(name + suffix)
+            try bytes.write(to: url)
+            if settled { try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-2)], ofItemAtPath: url.path) }
+        }
+    }
+
+    func names(_ folder: URL, _ suffix: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
+    }
+
+    func agent(_ f: ClientFixture, _ root: URL, _ profile: String) throws -> ClientFixture.Run {
+        try f.run(["agent", "run", "--once", "--folder", root.path, "--profile", profile])
+    }
+
+    @Test func theFolderContractWithItsRefusals() throws {
+        let f = try ClientFixture("agent")
+        defer { f.stop() }
+        let root = f.folder.appendingPathComponent("agent")
+        let out = root.appendingPathComponent("ALICE/OUT")
+        try drop("a", data: Data("first referral".utf8), control: control(to: "BOB", subject: "Discharge"), in: out)
+        try drop("b", data: Data(repeating: 7, count: 3000), control: control(to: "BOB", localID: "ref-b"), in: out)
+        try drop("bad", data: Data("x".utf8), control: "this is not XML", in: out)
+        try drop("nowhere", data: Data("x".utf8), control: control(to: "NOBODY"), in: out)
+        try drop("entity", data: Data("x".utf8), control: "<!DOCTYPE x [<!ENTITY e SYSTEM \"file:///etc/passwd\">]><DTSControl/>", in: out)
+        try drop("young", data: Data("still being written".utf8), control: control(to: "BOB"), in: out, settled: false)
+
+        let sending = try agent(f, root, "alice")
+        #expect(sending.status == 0, "\(sending.err)")
+        let sent = root.appendingPathComponent("ALICE/SENT")
+        #expect(names(sent, ".ctl") == ["a.ctl", "b.ctl"] && names(sent, ".dat") == ["a.dat", "b.dat"])
+        let a = try DTSControl.parse(Data(contentsOf: sent.appendingPathComponent("a.ctl")))
+        #expect(a.messageID != nil && a.localID?.hasPrefix("agent-") == true && a.status?.statusCode == "00" && a.subject == "Discharge")
+        let errors = root.appendingPathComponent("ALICE/ERROR")
+        #expect(names(errors, ".ctl") == ["bad.ctl", "entity.ctl", "nowhere.ctl"])
+        #expect(try String(contentsOf: errors.appendingPathComponent("bad.reason.txt"), encoding: .utf8).contains("not XML"))
+        #expect(try String(contentsOf: errors.appendingPathComponent("entity.reason.txt"), encoding: .utf8).contains("DTD"))
+        #expect(try String(contentsOf: errors.appendingPathComponent("nowhere.reason.txt"), encoding: .utf8).contains("417 12"))
+        #expect(names(out, ".ctl") == ["young.ctl"], "a file younger than a second is left alone")
+
+        let receiving = try agent(f, root, "bob")
+        #expect(receiving.status == 0, "\(receiving.err)")
+        let inbox = root.appendingPathComponent("BOB/IN")
+        #expect(names(inbox, ".dat").count == 2 && names(inbox, ".ctl").count == 2)
+        let received = try names(inbox, ".ctl").map { try DTSControl.parse(Data(contentsOf: inbox.appendingPathComponent($0))) }
+        #expect(Set(received.compactMap(\.localID)) == [a.localID!, "ref-b"] && received.allSatisfy { $0.from == "ALICE" && $0.workflowID == "WF" })
+        let bID = try #require(received.first { $0.localID == "ref-b" }?.messageID)
+        #expect(try Data(contentsOf: inbox.appendingPathComponent(bID + ".dat")) == Data(repeating: 7, count: 3000))
+        #expect(try f.run(["client", "inbox", "--profile", "bob", "--json"]).json["messages"] as? [String] == [])
+        let status = try ClientFixture.run(["agent", "status", "--folder", root.path], folder: f.folder, config: nil)
+        #expect(status.out.contains("ALICE: OUT 1 waiting, SENT 2") && status.out.contains("BOB: OUT 0 waiting, SENT 0, IN 2"), "\(status.out)")
+    }
+
+    @Test func afterACrashNothingIsSentOrKeptTwice() throws {
+        let f = try ClientFixture("agent-restart")
+        defer { f.stop() }
+        let root = f.folder.appendingPathComponent("agent")
+        let file = f.folder.appendingPathComponent("x.dat")
+        try Data("sent just before the crash".utf8).write(to: file)
+        // The send went through, then the agent died before moving the pair on: it must find it, not resend.
+        let id = try #require(
+            try f.run([
+                "client", "send", file.path, "--to", "BOB", "--workflow", "WF", "--local-id", "crash-1", "--profile", "alice",
+                "--json",
+            ]).json["message_id"] as? String)
+        try drop(
+            "c", data: Data("sent just before the crash".utf8), control: control(to: "BOB", localID: "crash-1"),
+            in: root.appendingPathComponent("ALICE/OUT/.sending"))
+        // And one that never went: it is sent.
+        try drop(
+            "d", data: Data("never went".utf8), control: control(to: "BOB", localID: "crash-2"), in: root.appendingPathComponent("ALICE/OUT/.sending")
+        )
+        #expect(try agent(f, root, "alice").status == 0)
+        let sent = root.appendingPathComponent("ALICE/SENT")
+        #expect(try DTSControl.parse(Data(contentsOf: sent.appendingPathComponent("c.ctl"))).messageID == id)
+        #expect(names(sent, ".ctl") == ["c.ctl", "d.ctl"])
+        let waiting = try #require(try f.run(["client", "inbox", "--profile", "bob", "--json"]).json["messages"] as? [String])
+        #expect(waiting.count == 2 && waiting.contains(id))
+
+        // A message kept in IN before the crash, not yet acknowledged: acknowledged, not kept twice.
+        let inbox = root.appendingPathComponent("BOB/IN")
+        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        try Data("kept".utf8).write(to: inbox.appendingPathComponent(id + ".dat"))
+        try Data(control(to: "BOB").utf8).write(to: inbox.appendingPathComponent(id + ".ctl"))
+        #expect(try agent(f, root, "bob").status == 0)
+        #expect(try String(contentsOf: inbox.appendingPathComponent(id + ".dat"), encoding: .utf8) == "kept")
+        #expect(names(inbox, ".dat").count == 2)
+        #expect(try f.run(["client", "inbox", "--profile", "bob", "--json"]).json["messages"] as? [String] == [])
+    }
+
+    /// Twenty files of a megabyte in 16 KiB chunks; the agent killed with SIGKILL three times while it
+    /// sends, then the recipient's three times while it receives; each side then finishes with one pass.
+    @Test(.timeLimit(.minutes(3)))
+    func killedDuringSendsAndReceivesNothingIsLostOrDoubled() async throws {
+        let f = try ClientFixture("agent-kill", chunkSize: 16 * 1024)
+        defer { f.stop() }
+        let root = f.folder.appendingPathComponent("agent")
+        var payloads: [String: Data] = [:]
+        for n in 0..<20 {
+            let data = Data((0..<(1_000_000 + n)).map { UInt8(truncatingIfNeeded: $0 &* (n + 3)) })
+            payloads["m\(n)"] = data
+            try drop("m\(n)", data: data, control: control(to: "BOB", localID: "kill-\(n)"), in: root.appendingPathComponent("ALICE/OUT"))
+        }
+        for (profile, done) in [("alice", "ALICE/SENT"), ("bob", "BOB/IN")] {
+            var afterKills: [Int] = []
+            for delay in [300, 600, 900] {
+                let (process, _) = try f.start(["agent", "run", "--folder", root.path, "--profile", profile, "--poll-seconds", "0.2"])
+                try await Task.sleep(for: .milliseconds(delay))
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                afterKills.append(names(root.appendingPathComponent(done), ".ctl").count)
+            }
+            // The first kill came while there was work left (else this test would prove nothing about kills).
+            #expect(afterKills[0] < 20, "\(profile)'s agent had finished before the first kill: \(afterKills)")
+            let finish = try agent(f, root, profile)
+            #expect(finish.status == 0, "\(finish.err)")
+        }
+        let sent = names(root.appendingPathComponent("ALICE/SENT"), ".ctl")
+        #expect(sent.count == 20 && names(root.appendingPathComponent("ALICE/OUT"), ".ctl").isEmpty)
+        // The broker holds exactly twenty messages from ALICE, one per local id: none sent twice.
+        let rich = try #require(try f.run(["client", "inbox", "--rich", "--profile", "bob", "--json"]).out.data(using: .utf8))
+        let listed = try #require(try JSONSerialization.jsonObject(with: rich) as? [[String: Any]])
+        #expect(listed.count == 20 && Set(listed.compactMap { $0["local_id"] as? String }).count == 20)
+        #expect(listed.allSatisfy { $0["status"] as? String == "acknowledged" })
+        // Every one is in IN once, whole.
+        let inbox = root.appendingPathComponent("BOB/IN")
+        let received = try names(inbox, ".ctl").map { try DTSControl.parse(Data(contentsOf: inbox.appendingPathComponent($0))) }
+        #expect(received.count == 20 && names(inbox, ".dat").count == 20)
+        for control in received {
+            let name = "m" + (control.localID ?? "").replacingOccurrences(of: "kill-", with: "")
+            #expect(try Data(contentsOf: inbox.appendingPathComponent(control.messageID! + ".dat")) == payloads[name], "\(name)")
+        }
+    }
+}
