@@ -92,9 +92,14 @@ public final class MeshClient: Sendable {
     public func acknowledge(_ id: String) async throws { _ = try await call(request(.PUT, "inbox/\(id)/status/acknowledged")) }
 
     /// Accepts or declines responsibility (Handover), as a named person.
-    public func decide(_ id: String, accept: Bool, by person: Person, note: String?, basis: LawfulBasis?) async throws -> [String: Any] {
+    public func decide(
+        _ id: String, accept: Bool, by person: Person, note: String?, basis: LawfulBasis?, reason: String? = nil
+    ) async throws
+        -> [String: Any]
+    {
         var fields: [(String, JSONValue)] = [("decision", .string(accept ? "accept" : "decline")), ("by", personJSON(person))]
         if let note { fields.append(("note", .string(note))) }
+        if let reason { fields.append(("reason", .string(reason))) }
         if let basis { fields.append(("lawful_basis", .stored(String(decoding: try JSONEncoder().encode(basis), as: UTF8.self)))) }
         let (_, body) = try await call(
             request(

@@ -209,12 +209,13 @@ extension Client {
         @OptionGroup var options: ClientOptions
         @OptionGroup var who: PersonOptions
         @Argument(help: "The message id.") var id: String
-        @Option(help: "Why (required).") var note: String
+        @Option(help: "Why, in words (required).") var note: String
+        @Option(help: "Why, as a code: wrong-service, wrong-area, not-eligible, needs-more-information, duplicate or other.") var reason: String?
 
         func run() async throws {
-            let (id, person, note) = (id, who.person, note)
+            let (id, person, note, reason) = (id, who.person, note, reason)
             try await options.with(
-                { client, _ in try await client.decide(id, accept: false, by: person, note: note, basis: nil) },
+                { client, _ in try await client.decide(id, accept: false, by: person, note: note, basis: nil, reason: reason) },
                 print: {
                     ("declined \(id) as \(person.name)", .stored(jsonText($0)))
                 })

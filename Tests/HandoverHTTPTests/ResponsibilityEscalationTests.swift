@@ -108,18 +108,29 @@ struct ResponsibilityTests {
         }
     }
 
-    @Test func aDeclineNeedsANoteAndTellsTheSenderAtOnce() async throws {
+    @Test func aDeclineNeedsANoteTakesAReasonCodeAndTellsTheSenderAtOnce() async throws {
         let broker = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment)
         try await MeshHarness.run(broker) { h in
             let id = try await h.send(workflow: "SAFE")
             _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
+            // A reason code outside the list is refused by its own code, and nothing is decided.
+            let unknown = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB",
+                body: Array(#"{"decision":"decline","by":\#(somebody),"note":"n","reason":"<b>nope</b>"}"#.utf8))
+            #expect(unknown.status == .badRequest && unknown.meshError?.code == "HANDOVER-UNKNOWN-DECLINE-REASON")
+            #expect(unknown.meshError?.msg.contains("wrong-area") == true && unknown.meshError?.msg.contains("nope") == false)
+            #expect(try await h.inbox("ALICE").isEmpty)
             let declined = try await h.call(
                 .post, "/messageexchange/BOB/inbox/\(id)/responsibility", as: "BOB",
-                body: Array(#"{"decision":"decline","by":\#(somebody),"note":"lives in another council's area"}"#.utf8))
-            #expect(declined.json["state"] as? String == "declined")
+                body: Array(#"{"decision":"decline","by":\#(somebody),"note":"lives in another council's area","reason":"wrong-area"}"#.utf8))
+            #expect(declined.json["state"] as? String == "declined" && declined.json["reason"] as? String == "wrong-area")
             let acks = try await h.inbox("ALICE")
             let ack = try await h.call(.get, "/messageexchange/ALICE/inbox/\(acks[0])", as: "ALICE")
             #expect(ack.json["responsibility"] as? String == "declined" && ack.json["note"] as? String == "lives in another council's area")
+            #expect(ack.json["reason"] as? String == "wrong-area")
+            let tracking = try await h.call(.get, "/messageexchange/ALICE/outbox/tracking?messageID=\(id)", as: "ALICE")
+            let handover = try #require(tracking.json["handover"] as? [String: Any])
+            #expect((handover["responsibility"] as? [String: Any])?["reason"] as? String == "wrong-area")
         }
     }
 }

@@ -109,6 +109,12 @@ struct ClientCLITests {
         let id = try #require(plain.json["message_id"] as? String, "\(plain.out) \(plain.err)")
         let early = try client(f, ["outcome", id, "--code", "assessed", "--by", "Sam", "--profile", "bob", "--json"], config: config)
         #expect(early.status == 1 && (early.json["error"] as? String)?.contains("HANDOVER-NOT-ACCEPTED") == true, "\(early.out)")
+        // A decline with a reason code; a code outside the list is refused by Handover's code.
+        #expect(try client(f, ["download", id, "--output", folder.appendingPathComponent("d.dat").path, "--profile", "bob"]).status == 0)
+        let wrong = try client(f, ["decline", id, "--by", "Sam", "--note", "not ours", "--reason", "nope", "--profile", "bob"])
+        #expect(wrong.status == 1 && wrong.err.contains("HANDOVER-UNKNOWN-DECLINE-REASON"), "\(wrong.err)")
+        let declined = try client(f, ["decline", id, "--by", "Sam", "--note", "not ours", "--reason", "wrong-area", "--profile", "bob", "--json"])
+        #expect(declined.json["state"] as? String == "declined" && declined.json["reason"] as? String == "wrong-area", "\(declined.out)")
     }
 
     @Test func mutualTLSWithTheProfilesCertificate() throws {

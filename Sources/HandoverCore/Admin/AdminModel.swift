@@ -1,11 +1,9 @@
 import Crypto
 
-/// Roles of admin API tokens (contract §5): admins edit; operators and viewers read. Operators will
-/// also act on alerts.
+/// Roles of admin API tokens: admins edit the directory; operators also act on alerts and record
+/// off-system crossings; viewers read. Each admin route names the least role it needs.
 public enum AdminRole: String, Hashable, Sendable, Codable, CaseIterable {
     case admin, `operator`, viewer
-
-    public var mayEdit: Bool { self == .admin }
 }
 
 /// Who an admin request is from.

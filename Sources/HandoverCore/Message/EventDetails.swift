@@ -5,7 +5,8 @@ public enum EventDetails {
         let isOutcome = event == "outcome"
         return JSONValue.compact([
             ("state", .string(record.state.rawValue)), ("by", (isOutcome ? record.outcomeBy : record.decidedBy).map(personJSON)),
-            ("note", isOutcome ? nil : record.note.map { .string($0) }), ("outcome", isOutcome ? record.outcomeCode.map { .string($0) } : nil),
+            ("note", isOutcome ? nil : record.note.map { .string($0) }), ("reason", isOutcome ? nil : record.declineReason.map { .string($0) }),
+            ("outcome", isOutcome ? record.outcomeCode.map { .string($0) } : nil),
         ]).serialized
     }
 

@@ -157,6 +157,7 @@ public enum BusinessAck {
             ("local_id", original.localID.map { .string($0) }), ("recipient", .string(original.recipient.rawValue)),
             ("responsibility", .string(record.state.rawValue)), ("decided_by", record.decidedBy.map(personJSON)),
             ("decided_at", record.decidedAt.map { .string($0.isoUTC) }), ("note", record.note.map { .string($0) }),
+            ("reason", record.declineReason.map { .string($0) }),
             ("outcome", record.outcomeCode.map { .string($0) }), ("outcome_detail", record.outcomeDetail.map { .string($0) }),
             ("outcome_by", record.outcomeBy.map(personJSON)), ("outcome_at", record.outcomeAt.map { .string($0.isoUTC) }),
         ]).serialized

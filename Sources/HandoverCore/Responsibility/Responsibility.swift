@@ -18,6 +18,8 @@ public struct ResponsibilityRecord: Hashable, Sendable, Codable {
     public var decidedBy: Person?
     public var decidedAt: Timestamp?
     public var note: String?
+    /// Why it was declined, one of `ResponsibilityMachine.declineReasons` (the note says more).
+    public var declineReason: String?
     public var outcomeCode: String?
     public var outcomeDetail: String?
     public var outcomeBy: Person?
@@ -46,6 +48,7 @@ public enum ResponsibilityMachine {
         case noteRequired
         case receiverBasisRequired
         case unknownOutcome(String)
+        case unknownDeclineReason
         case notAccepted
         case tooManyOutcomes
 
@@ -57,6 +60,9 @@ public enum ResponsibilityMachine {
             case .noteRequired: "declining needs a note saying why"
             case .receiverBasisRequired: "this workflow needs the receiver's own lawful basis to accept: lawful_basis.article6 (and article9)"
             case .unknownOutcome(let code): "unknown outcome code '\(code)'; use one of \(ResponsibilityMachine.outcomeCodes.joined(separator: ", "))"
+            case .unknownDeclineReason:
+                // The value is not repeated: it came from the caller and goes back into logs and tools.
+                "unknown decline reason; use one of \(ResponsibilityMachine.declineReasons.joined(separator: ", "))"
             case .notAccepted: "an outcome can be recorded only once responsibility has been accepted"
             case .tooManyOutcomes:
                 "this message's outcome was updated \(ResponsibilityMachine.maximumOutcomes) "
@@ -73,11 +79,16 @@ public enum ResponsibilityMachine {
             case .noteRequired: .noteRequired
             case .receiverBasisRequired: .receiverBasisRequired
             case .unknownOutcome: .unknownOutcome
+            case .unknownDeclineReason: .unknownDeclineReason
             case .notAccepted: .notAccepted
             case .tooManyOutcomes: .tooManyOutcomes
             }
         }
     }
+
+    /// Why a receiver declines: the crossing went to the wrong service or area, the person is not
+    /// eligible, more is needed before anyone can decide, it duplicates another, or something else.
+    public static let declineReasons = ["wrong-service", "wrong-area", "not-eligible", "needs-more-information", "duplicate", "other"]
 
     /// The outcome codes of contract §4 and the Seven Flows' Outcome flow.
     public static let outcomeCodes = [
@@ -88,12 +99,13 @@ public enum ResponsibilityMachine {
     public static func decide(
         _ record: ResponsibilityRecord, decision: Decision, by person: Person, note: String?,
         downloaded: Bool, now: Timestamp, receiverBasis: LawfulBasis? = nil,
-        receiverBasisRequired: Bool = false
+        receiverBasisRequired: Bool = false, declineReason: String? = nil
     ) -> Result<ResponsibilityRecord, Refusal> {
         guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
         guard downloaded else { return .failure(.notDownloaded) }
         guard record.state == .pending else { return .failure(.alreadyDecided(record.state)) }
         if decision == .decline && (note ?? "").trimmingWhitespace().isEmpty { return .failure(.noteRequired) }
+        if let declineReason, !declineReasons.contains(declineReason) { return .failure(.unknownDeclineReason) }
         if decision == .accept && receiverBasisRequired && (receiverBasis?.article6 == nil || receiverBasis?.article9 == nil) {
             return .failure(.receiverBasisRequired)
         }
@@ -103,6 +115,7 @@ public enum ResponsibilityMachine {
         r.decidedBy = person
         r.decidedAt = now
         r.note = note
+        if decision == .decline { r.declineReason = declineReason }
         return .success(r)
     }
 

@@ -16,6 +16,7 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
     case noteRequired = "HANDOVER-NOTE-REQUIRED"
     case receiverBasisRequired = "HANDOVER-RECEIVER-BASIS-REQUIRED"
     case unknownOutcome = "HANDOVER-UNKNOWN-OUTCOME"
+    case unknownDeclineReason = "HANDOVER-UNKNOWN-DECLINE-REASON"
     case notAccepted = "HANDOVER-NOT-ACCEPTED"
     case tooManyOutcomes = "HANDOVER-TOO-MANY-OUTCOMES"
     case badResponsibilityBody = "HANDOVER-BAD-BODY"
@@ -60,6 +61,7 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
     public var status: Int? {
         switch self {
         case .crossingMalformed, .crossingInvalid, .crossingMismatch, .fhirUnreadable, .personRequired, .noteRequired, .unknownOutcome,
+            .unknownDeclineReason,
             .badResponsibilityBody, .badRequest:
             400
         case .unauthorized: 401
@@ -116,6 +118,8 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
         case .noteRequired: "declining needs a note saying why"
         case .receiverBasisRequired: "the workflow needs the receiver's own lawful basis to accept"
         case .unknownOutcome: "the outcome code is not one of the contract's codes"
+        case .unknownDeclineReason:
+            "the decline reason is not one of wrong-service, wrong-area, not-eligible, needs-more-information, duplicate, other"
         case .notAccepted: "an outcome is recorded only after responsibility is accepted"
         case .tooManyOutcomes: "the outcome was updated the most times allowed"
         case .badResponsibilityBody: "a responsibility or outcome body that is not the expected JSON"

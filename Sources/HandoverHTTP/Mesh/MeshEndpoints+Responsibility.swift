@@ -8,6 +8,8 @@ extension MeshEndpoints {
         var decision: String
         var by: Person?
         var note: String?
+        /// Why a decline: one of `ResponsibilityMachine.declineReasons`.
+        var reason: String?
         /// The receiver's own lawful basis (each controller needs its own; a workflow can require it).
         var lawful_basis: LawfulBasis?
         /// On `acks: fhir-itk3` workflows: the ITK business code of the response (default 30001).
@@ -58,7 +60,8 @@ extension MeshEndpoints {
                     ResponsibilityMachine.decide(
                         message.responsibility ?? ResponsibilityRecord(), decision: decision, by: person, note: body.note,
                         downloaded: message.downloadedAt != nil, now: now, receiverBasis: body.lawful_basis,
-                        receiverBasisRequired: index.workflows[WorkflowID(message.workflowID)]?.crossing.receiverBasisRequired ?? false)
+                        receiverBasisRequired: index.workflows[WorkflowID(message.workflowID)]?.crossing.receiverBasisRequired ?? false,
+                        declineReason: body.reason)
                 },
                 ack: { message, record in
                     // A Transfer of Care message is answered in ITK3, and only if it asked.

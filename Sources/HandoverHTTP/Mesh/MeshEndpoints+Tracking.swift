@@ -65,7 +65,7 @@ enum TrackingView {
     static func responsibilityJSON(_ r: ResponsibilityRecord) -> JSONValue {
         .compact([
             ("state", .string(r.state.rawValue)), ("by", r.decidedBy.map(personJSON)), ("at", r.decidedAt.map { .string($0.isoUTC) }),
-            ("note", r.note.map { .string($0) }),
+            ("note", r.note.map { .string($0) }), ("reason", r.declineReason.map { .string($0) }),
             (
                 "outcome",
                 r.outcomeCode.map { code in
