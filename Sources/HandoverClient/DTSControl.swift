@@ -43,7 +43,7 @@ public struct DTSControl: Equatable, Sendable {
         parser.delegate = reader
         parser.shouldResolveExternalEntities = false
         guard parser.parse(), reader.root == "DTSControl" else {
-            throw ClientError(reader.root == nil ? "the control file is not XML" : "the control file's root is \(reader.root!), not DTSControl")
+            throw ClientError(reader.root.map { "the control file's root is \($0), not DTSControl" } ?? "the control file is not XML")
         }
         func value(_ name: String) -> String? {
             reader.fields[name].map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.flatMap { $0.isEmpty ? nil : $0 }

@@ -24,9 +24,11 @@ public struct Outgoing: Sendable {
 extension MeshClient {
     /// Sends a file, in chunks when it is larger than one; returns the message id.
     public func send(_ outgoing: Outgoing, progress: TransferProgress) async throws -> String {
-        guard let data = FileManager.default.contents(atPath: outgoing.file) else { throw ClientError("cannot read \(outgoing.file)") }
-        let payload = ByteBuffer(bytes: data)
-        let size = payload.readableBytes
+        // Read a chunk at a time: a chunked message may be far larger than memory.
+        guard let file = FileHandle(forReadingAtPath: outgoing.file),
+            let size = (try? FileManager.default.attributesOfItem(atPath: outgoing.file)[.size] as? NSNumber)?.intValue
+        else { throw ClientError("cannot read \(outgoing.file)") }
+        defer { try? file.close() }
         let total = max(1, (size + outgoing.chunkSize - 1) / outgoing.chunkSize)
         var headers: [(String, String)] = [
             ("mex-from", mailbox), ("mex-to", outgoing.to), ("mex-workflowid", outgoing.workflow), ("content-type", "application/octet-stream"),
@@ -39,10 +41,9 @@ extension MeshClient {
         progress.start("sending \(outgoing.file)", bytes: Int64(size))
         /// Part `n` of the file, gzipped on its own when asked, and its size before gzip.
         func part(_ n: Int) throws -> (body: ByteBuffer, bytes: Int) {
-            let start = (n - 1) * outgoing.chunkSize
-            let slice = payload.getSlice(at: payload.readerIndex + start, length: min(outgoing.chunkSize, size - start)) ?? ByteBuffer()
-            let bytes = slice.readableBytes
-            return (outgoing.gzip ? ByteBuffer(bytes: try Gzip.compress(Data(slice.readableBytesView))) : slice, bytes)
+            try file.seek(toOffset: UInt64((n - 1) * outgoing.chunkSize))
+            let slice = try file.read(upToCount: min(outgoing.chunkSize, size - (n - 1) * outgoing.chunkSize)) ?? Data()
+            return (ByteBuffer(bytes: outgoing.gzip ? try Gzip.compress(slice) : slice), slice.count)
         }
         let first = try part(1)
         let (_, body) = try await call(request(.POST, "outbox", headers: headers + [("mex-chunk-range", "1:\(total)")], body: first.body))
@@ -74,23 +75,32 @@ extension MeshClient {
             let chunk = try await fetchChunk(id, number: n, into: partial)
             progress.advance(by: chunk.bytes, note: "chunk \(n) of \(total)\(chunk.resumed ? " (kept from before)" : "")")
         }
-        let joined = try Self.join(folder: partial, total: max(total, 1))
-        try Self.writeDurably(joined, to: output)
+        try Self.join(folder: partial, total: max(total, 1), into: output)
         try FileManager.default.removeItem(atPath: partial)
         progress.finish("saved \(output)")
         return headers
     }
 
-    /// The chunks kept in `folder`, joined (each was gunzipped on arrival if it came gzip-encoded).
-    static func join(folder: String, total: Int) throws -> Data {
-        var joined = Data()
-        for n in 1...total {
-            guard let data = FileManager.default.contents(atPath: "\(folder)/\(n)") else {
-                throw ClientError("chunk \(n) went missing from \(folder)")
+    /// The chunks kept in `folder` (each gunzipped on arrival if it came gzip-encoded), joined into
+    /// `output` a chunk at a time, fsynced, then renamed into place.
+    static func join(folder: String, total: Int, into output: String) throws {
+        let temporary = output + ".tmp"
+        FileManager.default.createFile(atPath: temporary, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
+        do {
+            for n in 1...total {
+                guard let data = FileManager.default.contents(atPath: "\(folder)/\(n)") else {
+                    throw ClientError("chunk \(n) went missing from \(folder)")
+                }
+                try handle.write(contentsOf: data)
             }
-            joined.append(data)
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            try? handle.close()
+            throw error
         }
-        return joined
+        try rename(temporary, to: output)
     }
 
     /// One chunk into `folder/n`, gunzipped if it came gzip-encoded (MESH gzips each part on its own),
