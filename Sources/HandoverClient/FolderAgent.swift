@@ -95,7 +95,7 @@ public struct FolderAgent: Sendable {
                     throw ClientError("From_DTS names \(parsed.from), but this agent sends as \(client.mailbox)")
                 }
             } catch {
-                try refuse(name, reason: "\(error)", report: &report)
+                try refuse(name, from: out, reason: "\(error)", report: &report)
                 continue
             }
             // The local id is written down before anything is sent: after a crash it finds the message.
@@ -114,8 +114,7 @@ public struct FolderAgent: Sendable {
                 log("sent \(name).dat as \(id)")
                 report.sent += 1
             } catch let refusal as MeshRefusal where (400..<500).contains(refusal.status) && refusal.status != 429 {
-                try move(name, from: sending, to: out)
-                try refuse(name, reason: refusal.description, report: &report)
+                try refuse(name, from: sending, reason: refusal.description, report: &report)
             } catch {
                 // Not refused, not known to be sent: left for the next pass (the local id finds it if it was).
                 try move(name, from: sending, to: out)
@@ -135,8 +134,8 @@ public struct FolderAgent: Sendable {
     }
 
     /// Into ERROR with the reason beside it, never retried.
-    func refuse(_ name: String, reason: String, report: inout PassReport) throws {
-        try move(name, from: out, to: errors)
+    func refuse(_ name: String, from folder: URL, reason: String, report: inout PassReport) throws {
+        try move(name, from: folder, to: errors)
         try MeshClient.writeDurably(Data((reason + "\n").utf8), to: errors.appendingPathComponent(name + ".reason.txt").path)
         log("\(name): moved to ERROR: \(reason)")
         report.refused += 1
