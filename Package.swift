@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         .target(
@@ -92,9 +94,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HandoverConsole",
+            dependencies: [
+                "HandoverCore", "HandoverStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HandoverServer",
             dependencies: [
-                "HandoverCore", "HandoverStore", "HandoverSQLite", "HandoverPostgres", "HandoverHTTP", "HandoverReceipts",
+                "HandoverCore", "HandoverStore", "HandoverSQLite", "HandoverPostgres", "HandoverHTTP", "HandoverReceipts", "HandoverConsole",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -143,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "handover",
             dependencies: [
-                "HandoverServer", "HandoverStore", "HandoverCore", "HandoverSQLite", "HandoverBench", "HandoverClient",
+                "HandoverServer", "HandoverStore", "HandoverCore", "HandoverSQLite", "HandoverBench", "HandoverClient", "HandoverConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -166,7 +181,7 @@ let package = Package(
         .testTarget(
             name: "HandoverHTTPTests",
             dependencies: [
-                "HandoverServer", "HandoverCore", "HandoverStore", "HandoverTestSupport", "HandoverSQLite",
+                "HandoverServer", "HandoverCore", "HandoverStore", "HandoverTestSupport", "HandoverSQLite", "HandoverConsole",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -34,7 +34,7 @@ public final class SpawnedBroker {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments =
             [
-                "serve", "--port", String(port), "--rate-limit", "0", "--log-level", "warning", "--log-format", "json",
+                "serve", "--port", String(port), "--console", "off", "--rate-limit", "0", "--log-level", "warning", "--log-format", "json",
                 "--routes", folder.appendingPathComponent("routes").path, "--shared-key", config.sharedKey,
                 "--database", config.database ?? "sqlite:" + folder.appendingPathComponent("bench.sqlite").path,
                 "--data-dir", folder.path,

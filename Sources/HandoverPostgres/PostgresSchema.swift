@@ -237,6 +237,7 @@ enum PostgresSchema {
             CREATE INDEX messages_sent ON messages (sender, created_at)
             """
         ),
+        ("012-console", ConsoleSchema.postgres),
     ]
 
     /// A migration's statements: split at semicolons, except inside a `$$`-quoted function body.

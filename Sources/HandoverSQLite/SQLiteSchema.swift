@@ -227,6 +227,10 @@ enum SQLiteSchema {
                     CREATE INDEX messages_sent ON messages (sender, created_at);
                     """)
         }
+        // The console's people and their sessions (shared by every instance of a store).
+        m.registerMigration("011-console") { db in
+            try db.execute(sql: ConsoleSchema.sqlite)
+        }
         return m
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HandoverConsole
 import HandoverCore
 import HandoverHTTP
 import HandoverReceipts
@@ -23,6 +24,8 @@ public struct BrokerParts: Sendable {
     public let revocations: ClientRevocations
     public let notes: [String]
     public let clock: @Sendable () -> Timestamp
+    /// Seals and opens secrets the store keeps (rotated passwords, console TOTP secrets).
+    public let secrets: SecretBox
     public var directory: DirectoryHolder { directoryManager.holder }
 }
 
@@ -86,7 +89,7 @@ public enum BrokerApplication {
         return BrokerParts(
             store: store, directoryManager: manager, broker: broker, sweeper: sweeper, refresher: refresher,
             scheduler: scheduler, webhookSender: webhookSender,
-            sharedKey: sharedKey, revocations: revocations, notes: notes, clock: clock)
+            sharedKey: sharedKey, revocations: revocations, notes: notes, clock: clock, secrets: secrets)
     }
 
     /// The router with every endpoint for this configuration.
@@ -139,6 +142,7 @@ public enum BrokerApplication {
         if let port = config.monitoringPort {
             services.append(monitoringApplication(parts, host: config.monitoringHost, port: port, logger: logger))
         }
+        if config.console { services.append(try consoleApplication(config, parts: parts, logger: logger)) }
         CertificateExpiry.record(config, metrics: parts.broker.metrics)
         return Application(
             router: router(parts, sandbox: config.sandbox, adminCertificateNames: config.tls == .mutual ? Set(config.adminCertificateNames) : nil),
@@ -179,6 +183,30 @@ extension BrokerApplication {
         MeshEndpoints<HandoverRequestContext>(broker: parts.broker).registerMonitoring(on: router)
         return Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Handover monitoring"), logger: logger)
+    }
+}
+
+extension BrokerApplication {
+    /// The web console on its own listener: HTTPS with the console's certificate and no client
+    /// certificate (browsers have none); plain HTTP only when the main listener is `--tls off`.
+    static func consoleApplication(_ config: ServeConfiguration, parts: BrokerParts, logger: Logger) throws -> some Service {
+        let console = try Console(
+            store: parts.store, manager: parts.directoryManager, secrets: parts.secrets, clock: parts.clock, logger: logger)
+        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(config.idleTimeoutSeconds)))
+        let server: HTTPServerBuilder
+        if config.tls == .off {
+            server = http1
+        } else {
+            let credentials = try ServerCredentials(
+                certificatePath: config.consoleCertificate ?? config.certificate, keyPath: config.consoleKey ?? config.privateKey)
+            let loaded = credentials.current.withLock { $0 }
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: loaded.chain, privateKey: loaded.key)
+            tls.minimumTLSVersion = .tlsv12
+            server = try .tls(http1, tlsConfiguration: tls)
+        }
+        return Application(
+            router: console.router(), server: server,
+            configuration: .init(address: .hostname(config.consoleHost, port: config.consolePort), serverName: "Handover console"), logger: logger)
     }
 }
 

@@ -58,6 +58,16 @@ public struct ServeConfiguration: Sendable {
     public var smtpCA: String?
     /// The console's public address, for the link in every alert notification.
     public var consoleURL: String?
+    /// The web console's own listener (HTTPS without client certificates; plain HTTP only when the
+    /// main listener is `--tls off`, behind a TLS-terminating proxy).
+    public var console = true
+    public var consoleHost = "127.0.0.1"
+    public var consolePort = 8444
+    /// The console's certificate and key; by default the main listener's.
+    public var consoleCertificate: String?
+    public var consoleKey: String?
+    /// The email of the local admin the first start creates.
+    public var consoleAdminEmail = "admin@handover.local"
     /// Under mutual TLS, client-certificate names (lowercase CN or DNS SAN) allowed to call the admin API.
     public var adminCertificateNames = ["handover-admin"]
 

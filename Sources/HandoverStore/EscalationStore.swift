@@ -87,7 +87,7 @@ public struct WebhookDelivery: Hashable, Sendable {
 }
 
 /// Everything the broker stores, in one backend.
-public typealias BrokerStore = MessageStore & EscalationStore & DirectoryStore & ScorecardStore
+public typealias BrokerStore = MessageStore & EscalationStore & DirectoryStore & ScorecardStore & ConsoleStore
 
 /// How many alerts are unresolved (open or acknowledged) for one workflow and stage.
 public struct UnresolvedAlertCount: Hashable, Sendable {

@@ -26,7 +26,10 @@ public final class BrokerProcess: @unchecked Sendable {
         log.seekToEndOfFile()
         process = Process()
         process.executableURL = URL(fileURLWithPath: try BrokerProcess.binaryPath())
-        process.arguments = ["serve", "--port", "0", "--log-format", "json"] + arguments
+        // The console listens on a fixed port by default: test brokers run side by side without it
+        // unless a test asks for it.
+        let console = arguments.contains { $0.hasPrefix("--console") } ? [] : ["--console", "off"]
+        process.arguments = ["serve", "--port", "0", "--log-format", "json"] + console + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = log
         process.standardError = log

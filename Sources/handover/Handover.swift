@@ -7,7 +7,10 @@ struct Handover: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "handover",
         abstract: "A MESH API v2 store-and-forward broker for transfer of care between the NHS and social care.",
-        subcommands: [Serve.self, Routes.self, Admin.self, Alerts.self, Database.self, Certs.self, Bench.self, Demo.self, Client.self, Agent.self])
+        subcommands: [
+            Serve.self, Routes.self, Admin.self, Alerts.self, Database.self, Certs.self, Bench.self, Demo.self, Client.self, Agent.self,
+            ConsoleCommand.self,
+        ])
 
     /// As ArgumentParser's, with file-system errors said in plain words (the path and what is wrong)
     /// instead of `Error Domain=NSCocoaErrorDomain Code=260 …`.

@@ -100,6 +100,19 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("console-url"),
         help: "The console's public address, linked from every alert notification, e.g. https://handover.example.org (HANDOVER_CONSOLE_URL).")
     var consoleURL: String?
+    @Option(help: "on | off: the web console on its own listener (HANDOVER_CONSOLE; default on).") var console: String?
+    @Option(name: .customLong("console-host"), help: "The console's listen address (HANDOVER_CONSOLE_HOST; default 127.0.0.1).") var consoleHost:
+        String?
+    @Option(name: .customLong("console-port"), help: "The console's port (HANDOVER_CONSOLE_PORT; default 8444).") var consolePort: Int?
+    @Option(
+        name: .customLong("console-cert"),
+        help: "The console's certificate chain, PEM, one browsers trust (HANDOVER_CONSOLE_CERT; default the main listener's).")
+    var consoleCert: String?
+    @Option(name: .customLong("console-key"), help: "Its private key (HANDOVER_CONSOLE_KEY).") var consoleKey: String?
+    @Option(
+        name: .customLong("console-admin-email"),
+        help: "The email of the local console admin the first start creates (HANDOVER_CONSOLE_ADMIN_EMAIL; default admin@handover.local).")
+    var consoleAdminEmail: String?
     @Option(
         name: .customLong("replay-capacity"),
         help: "Spent tokens remembered at most; past it new tokens get 503 (HANDOVER_REPLAY_CAPACITY; default 4000000).") var replayCapacity: Int?
@@ -141,6 +154,11 @@ struct Serve: AsyncParsableCommand {
         }
         var notes = pkiNotes + parts.notes
         notes += try await FirstAdminToken.ensure(store: parts.store, folder: config.dataDirectory)
+        if config.console {
+            notes += try await FirstConsoleAdmin.ensure(
+                store: parts.store, secrets: parts.secrets, email: config.consoleAdminEmail, folder: config.dataDirectory, now: SystemClock.now())
+            notes.append("console on \(config.tls == .off ? "http" : "https")://\(config.consoleHost):\(config.consolePort)/console")
+        }
         let app = try BrokerApplication.build(config, parts: parts, logger: logger)
         let scheme = config.tls == .off ? "http" : "https"
         var banner = [
@@ -262,6 +280,19 @@ struct Serve: AsyncParsableCommand {
                 throw ValidationError("--console-url must be an http(s) address such as https://handover.example.org (it is \"\(v.prefix(60))\")")
             }
             c.consoleURL = v
+        }
+        if let v = text(console, "CONSOLE") {
+            guard v == "on" || v == "off" else { throw ValidationError("--console must be on or off (it is \"\(v.prefix(20))\")") }
+            c.console = v == "on"
+        }
+        if let v = text(consoleHost, "CONSOLE_HOST") { c.consoleHost = v }
+        if let v = try number(consolePort, "CONSOLE_PORT", "console-port", 0...65535) { c.consolePort = v }
+        c.consoleCertificate = text(consoleCert, "CONSOLE_CERT")
+        c.consoleKey = text(consoleKey, "CONSOLE_KEY")
+        if (c.consoleCertificate == nil) != (c.consoleKey == nil) { throw ValidationError("--console-cert and --console-key go together") }
+        if let v = text(consoleAdminEmail, "CONSOLE_ADMIN_EMAIL") {
+            guard EmailAddress.isValid(v) else { throw ValidationError("--console-admin-email must be an email address") }
+            c.consoleAdminEmail = v
         }
         if c.smtpURL == nil && (c.smtpFrom != nil || c.smtpCA != nil) { throw ValidationError("--smtp-from and --smtp-ca need --smtp-url") }
         return c

@@ -41,7 +41,7 @@ struct ConfigurationRefusalTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BrokerProcess.binaryPath())
         var arguments = [
-            "serve", "--port", "0", "--tls", "off", "--routes", routes.path,
+            "serve", "--port", "0", "--tls", "off", "--console", "off", "--routes", routes.path,
             "--database", "sqlite:" + folder.appendingPathComponent("h.sqlite").path,
         ]
         arguments += c.arguments

@@ -11,7 +11,7 @@ trap cleanup EXIT
 
 start_broker() { # name, extra args...
   local name=$1; shift
-  "$BINARY" serve --sandbox --port 0 --log-format json --routes "$ROOT/Tests/Fixtures/mesh-client-routes" \
+  "$BINARY" serve --sandbox --console off --port 0 --log-format json --routes "$ROOT/Tests/Fixtures/mesh-client-routes" \
     --database "sqlite:$WORK/$name/handover.sqlite" "$@" >"$WORK/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 200); do

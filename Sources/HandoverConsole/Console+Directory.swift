@@ -1,0 +1,158 @@
+import Foundation
+import HandoverCore
+import HandoverStore
+import Hummingbird
+import Yams
+
+/// The routing directory for everyone to read and admins to edit as YAML: validate (every problem
+/// listed by entry and field), review (the changes and which addresses would route differently),
+/// apply (with the version the editor started from; a concurrent edit is refused showing both).
+/// Webhook addresses and secrets are shown to admins only.
+extension Console {
+    func registerDirectory(on group: RouterGroup<ConsoleRequestContext>) {
+        group.get("directory") { request, context in try await directoryPage(request, context) }
+        group.get("directory/edit") { _, context in try await editPage(context, yaml: nil, version: nil) }
+        group.post("directory/edit") { request, context in try await submitEdit(request, context) }
+        group.get("directory/history") { _, context in try await historyPage(context) }
+        group.get("directory/versions/:version") { _, context in try await versionPage(context) }
+    }
+
+    func directoryPage(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
+        let (session, access) = try self.access(context, for: .directory)
+        let d = access.directory.directory
+        let values: [String: Any] = [
+            "version": access.directory.version, "mayEdit": access.mayEditDirectory,
+            "applied": request.uri.queryParameters.get("applied") as Any,
+            "organisations": d.organisations.map { ["code": $0.code.rawValue, "name": $0.name, "domain": $0.domain.rawValue] as [String: Any] },
+            "mailboxes": d.mailboxes.map { m in
+                ["id": m.id.rawValue, "name": m.name, "organisation": m.organisation.rawValue, "active": m.active ? "yes" : "no"] as [String: Any]
+            },
+            "services": d.services.map { s in
+                [
+                    "id": s.id, "mailbox": s.mailbox.rawValue, "workflows": s.workflows.map(\.rawValue).joined(separator: ", "),
+                    "areas": s.areas.joined(separator: ", "),
+                ] as [String: Any]
+            },
+            "areas": d.areas.map { ["code": $0.code, "name": $0.name, "postcodes": $0.postcodeDistricts.joined(separator: " ")] as [String: Any] },
+            "workflows": d.workflows.map { w in
+                ["id": w.id.rawValue, "safeguarding": w.safeguarding ? "yes" : "no", "escalation": w.escalation ?? "none"] as [String: Any]
+            },
+            "webhooks": d.webhooks.map { h in
+                ["id": h.id, "url": access.maySeeDirectorySecrets ? h.url : "hidden (admins only)"] as [String: Any]
+            },
+        ]
+        return pages.page("directory", title: "Directory", values, section: .directory, access: access, session: session)
+    }
+
+    func adminAccess(_ context: ConsoleRequestContext) throws -> (ConsoleSession, ConsoleAccess) {
+        let (session, access) = try self.access(context, for: .directory)
+        guard access.mayEditDirectory else { throw ConsoleRefusal.notYourPage }
+        return (session, access)
+    }
+
+    func currentYAML() async throws -> (text: String, version: Int64) {
+        guard let current = try await store.currentDirectory() else { return ("", 0) }
+        return (try YAMLEncoder().encode(DirectorySecrets.redacted(current.document)), current.version)
+    }
+
+    func editPage(
+        _ context: ConsoleRequestContext, yaml: String?, version: Int64?, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let (session, access) = try adminAccess(context)
+        let current = try await currentYAML()
+        var values = extra
+        values["yaml"] = yaml ?? current.text
+        values["version"] = version ?? current.version
+        return pages.page(
+            "directory-edit", title: "Edit the directory", values, section: .directory, access: access, session: session, status: status)
+    }
+
+    func submitEdit(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
+        let (session, access) = try adminAccess(context)
+        let form = try await ConsoleForm.read(request, expectedToken: session.csrfToken, maximumBytes: 10 << 20)
+        let yaml = form["yaml"] ?? ""
+        let started = form["version"].flatMap(Int64.init)
+        let action = form["action"] ?? "validate"
+        func again(_ extra: [String: Any], _ status: HTTPResponse.Status = .badRequest) async throws -> Response {
+            try await editPage(context, yaml: yaml, version: started, extra: extra, status: status)
+        }
+        let document: DirectoryDocument
+        do {
+            guard !yaml.contains(DirectorySecrets.placeholder) else {
+                return try await again(
+                    problems(["A secret is shown as \(DirectorySecrets.placeholder): write it as a ${VARIABLE} reference instead."]))
+            }
+            try DirectoryText.checkNesting(yaml)
+            document = try YAMLDecoder().decode(DirectoryDocument.self, from: yaml)
+            let unknown = DirectoryKeyCheck.problems(in: try YAMLDecoder().decode(KeyTree.self, from: yaml), source: "directory")
+            guard unknown.isEmpty else { return try await again(problems(unknown.map(\.description))) }
+        } catch let problem as DirectoryProblem {
+            return try await again(problems([problem.description]))
+        } catch {
+            return try await again(problems(["This is not a directory document: \(describeDecodingError(error))"]))
+        }
+        let apply = action == "apply"
+        let outcome: DirectoryManager.Outcome
+        do {
+            outcome = try await manager.propose(
+                document, expectedVersion: apply ? started : nil, actor: actor(access.user), dryRun: !apply,
+                confirmImpact: form["confirm_impact"] == "yes")
+        } catch let conflict as DirectoryVersionConflict {
+            let current = try await currentYAML()
+            return try await again(
+                [
+                    "conflict": true, "started": started ?? 0, "currentVersion": conflict.current ?? 0, "currentYAML": current.text,
+                ], .conflict)
+        }
+        switch outcome {
+        case .invalid(let list):
+            return try await again(problems(list.map(\.description)))
+        case .needsConfirmation(let impact):
+            return try await again(["review": true, "impact": impactRows(impact), "needsConfirmation": true], .conflict)
+        case .dryRun(let changes, let impact, let warnings):
+            return try await again(
+                [
+                    "checked": true, "review": action == "review", "changes": changes.map { ["text": $0.summary] },
+                    "noChanges": changes.isEmpty, "impact": impactRows(impact), "warnings": warnings.map { ["text": $0.description] },
+                ], .ok)
+        case .applied(let version, _, _, _):
+            return .redirect(to: "/console/directory?applied=\(version)", type: .normal)
+        }
+    }
+
+    func problems(_ list: [String]) -> [String: Any] { ["problems": list.map { ["text": $0] }, "hasProblems": true] }
+
+    func impactRows(_ impact: RoutingImpact) -> [[String: Any]] {
+        impact.changes.map { c in ["workflow": c.workflow, "address": c.address, "before": c.before, "after": c.after, "effect": c.effect.rawValue] }
+    }
+
+    func historyPage(_ context: ConsoleRequestContext) async throws -> Response {
+        let (session, access) = try self.access(context, for: .directory)
+        let versions = try await store.directoryHistory(limit: 200).map { v in
+            [
+                "version": v.version, "at": v.createdAt.isoUTC, "actor": v.actor, "changes": v.changes.map { ["text": $0.summary] },
+            ] as [String: Any]
+        }
+        return pages.page(
+            "directory-history", title: "Directory history", ["versions": versions], section: .directory, access: access, session: session)
+    }
+
+    func versionPage(_ context: ConsoleRequestContext) async throws -> Response {
+        let (session, access) = try self.access(context, for: .directory)
+        guard let n = context.parameters.get("version").flatMap(Int64.init), let stored = try await store.directoryVersion(n) else {
+            throw ConsoleRefusal.notFound
+        }
+        var document = DirectorySecrets.redacted(stored.document)
+        if !access.maySeeDirectorySecrets {
+            document.webhooks = document.webhooks?.map {
+                var h = $0
+                h.url = "hidden"
+                h.secret = nil
+                return h
+            }
+        }
+        return pages.page(
+            "directory-version", title: "Directory version \(n)", ["version": n, "yaml": try YAMLEncoder().encode(document)], section: .directory,
+            access: access, session: session)
+    }
+}

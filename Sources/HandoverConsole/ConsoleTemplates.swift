@@ -1,0 +1,347 @@
+/// The console's page templates (Mustache), compiled into the binary so the one executable carries
+/// its console. `{{x}}` is HTML-escaped; `{{{body}}}` appears only in the layout.
+enum ConsoleTemplates {
+    static let all: [String: String] = [
+        "layout": layout, "problem": problem, "sign-in": signIn, "sign-in-code": signInCode, "new-password": newPassword,
+        "alerts": alerts, "alert-table": alertTable, "alert": alert, "messages": messages, "message": message,
+        "directory": directory, "directory-edit": directoryEdit, "directory-history": directoryHistory, "directory-version": directoryVersion,
+        "boundaries": boundaries, "boundary-crossings": boundaryCrossings, "mailbox": mailbox,
+    ]
+
+    static let layout = """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} – Handover</title>
+        <link rel="stylesheet" href="/console/assets/console.css">
+        <script src="/console/assets/console.js" defer></script>
+        </head>
+        <body>
+        <a class="skip" href="#main">Skip to main content</a>
+        <header class="top">
+        <p class="brand">Handover</p>
+        {{#user}}
+        <nav aria-label="Main"><ul>{{#sections}}<li><a href="{{href}}"{{#current}} aria-current="page"{{/current}}>{{title}}</a>
+        </li>{{/sections}}</ul></nav>
+        <form method="post" action="/console/sign-out" class="signout">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <span class="who">{{name}} ({{roles}})</span> <button type="submit">Sign out</button>
+        </form>
+        {{/user}}
+        </header>
+        <main id="main" tabindex="-1">
+        {{{body}}}
+        </main>
+        {{#user}}
+        <div id="idle-warning" class="idle" hidden role="alertdialog" aria-labelledby="idle-text" data-idle-seconds="{{idleSeconds}}"
+        data-warning-seconds="{{warningSeconds}}">
+        <p id="idle-text">You will be signed out soon because nothing has happened for a while. What you have typed stays on this page.</p>
+        <form method="post" action="/console/session/keep-alive"><input type="hidden" name="csrf" value="{{csrf}}"><button
+        type="submit">Stay signed in</button></form>
+        </div>
+        {{/user}}
+        </body>
+        </html>
+        """
+
+    static let problem = """
+        <h1>{{heading}}</h1>
+        <p>{{text}}</p>
+        <p><a href="/console">Go to the start page</a></p>
+        """
+
+    static let errorSummary = """
+        {{#error}}<div class="error-summary" role="alert" tabindex="-1"><h2>There is a problem</h2><p>{{error}}</p></div>{{/error}}
+        """
+
+    static let signIn =
+        """
+        <h1>Sign in to Handover</h1>
+        {{#notice}}<p class="notice" role="status">{{notice}}</p>{{/notice}}
+        """ + errorSummary
+            + """
+            <form method="post" action="/console/sign-in" class="narrow">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="email">Email address</label>
+            <input id="email" name="email" type="email" autocomplete="username" required value="{{email}}"></div>
+            <div class="field"><label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required></div>
+            <button type="submit">Continue</button>
+            </form>
+            <p>You will be asked for a security code from your authenticator app next.</p>
+            """
+
+    static let signInCode =
+        """
+        <h1>Enter your security code</h1>
+        """ + errorSummary
+            + """
+            <form method="post" action="/console/sign-in/code" class="narrow">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="code">Security code</label>
+            <p class="hint" id="code-hint">The 6-digit code your authenticator app shows for Handover.</p>
+            <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="7" required
+            aria-describedby="code-hint"></div>
+            <button type="submit">Sign in</button>
+            </form>
+            """
+
+    static let newPassword =
+        """
+        <h1>Choose a new password</h1>
+        <p>Your first password could be used once only. Choose your own: at least {{minimum}} characters.</p>
+        """ + errorSummary
+            + """
+            <form method="post" action="/console/sign-in/new-password" class="narrow">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="password">New password</label>
+            <input id="password" name="password" type="password" autocomplete="new-password" minlength="{{minimum}}" required></div>
+            <div class="field"><label for="confirm">New password again</label>
+            <input id="confirm" name="confirm" type="password" autocomplete="new-password" minlength="{{minimum}}" required></div>
+            <button type="submit">Save and continue</button>
+            </form>
+            """
+
+    static let alerts = """
+        <h1>Alerts</h1>
+        <form method="get" action="/console/alerts" class="filters">
+        <div class="field"><label for="state">Show</label>
+        <select id="state" name="state">{{#states}}<option value="{{value}}"{{#selected}}
+        selected{{/selected}}>{{value}}</option>{{/states}}</select></div>
+        <div class="field"><label for="workflow">Workflow</label>
+        <select id="workflow" name="workflow"><option value="">any workflow</option>{{#workflows}}<option value="{{value}}"{{#selected}}
+        selected{{/selected}}>{{value}}</option>{{/workflows}}</select></div>
+        <button type="submit">Filter</button>
+        </form>
+        <div id="alert-board" data-refresh="/console/alerts/board?{{refreshQuery}}" aria-live="polite">
+        {{>alert-table}}
+        </div>
+        """
+
+    static let alertTable = """
+        <p>{{count}} alert(s). This list refreshes itself every 30 seconds.</p>
+        {{#none}}<p>No alerts match.</p>{{/none}}
+        {{^none}}
+        <div class="scroll"><table>
+        <caption class="visually-hidden">Alerts</caption>
+        <thead><tr><th scope="col">Reference</th><th scope="col">Workflow</th><th scope="col">From</th><th scope="col">To</th><th
+        scope="col">Why</th><th scope="col">Stage</th><th scope="col">Raised</th><th scope="col">State</th></tr></thead>
+        <tbody>
+        {{#alerts}}<tr><td data-label="Reference"><a href="/console/alerts/{{id}}">{{id}}</a></td><td
+        data-label="Workflow">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="To">{{to}}</td><td
+        data-label="Why">{{condition}}</td><td data-label="Stage">{{stage}}</td><td data-label="Raised">{{age}} ago</td><td
+        data-label="State">{{state}}{{#acknowledgedBy}} by {{acknowledgedBy}}{{/acknowledgedBy}}</td></tr>
+        {{/alerts}}
+        </tbody></table></div>
+        {{/none}}
+        """
+
+    static let alert =
+        """
+        <p><a href="/console/alerts">Back to alerts</a></p>
+        <h1>Alert {{id}}</h1>
+        """ + errorSummary
+            + """
+            <dl class="facts">
+            <dt>Why</dt><dd>{{condition}}</dd>
+            <dt>Workflow</dt><dd>{{workflow}}{{#safeguarding}} (safeguarding){{/safeguarding}}</dd>
+            <dt>From</dt><dd>{{from}}</dd><dt>To</dt><dd>{{to}}</dd>
+            <dt>Stage</dt><dd>{{stage}}</dd>
+            <dt>Raised</dt><dd>{{raisedAt}} ({{age}} ago)</dd>
+            <dt>State</dt><dd>{{state}}</dd>
+            {{#acknowledgedBy}}<dt>Acknowledged by</dt><dd>{{acknowledgedBy}} at {{acknowledgedAt}}: {{acknowledgedNote}}</dd>{{/acknowledgedBy}}
+            {{#resolvedReason}}<dt>Resolved</dt><dd>{{resolvedReason}}</dd>{{/resolvedReason}}
+            <dt>Message</dt><dd><a href="/console/messages/{{messageID}}">{{messageID}}</a></dd>
+            </dl>
+            {{#open}}
+            <h2>Acknowledge</h2>
+            <p>Acknowledging says you are on it: repeats stop. It does not accept responsibility for the message.{{#safeguarding}} On a
+            safeguarding workflow the deadline for someone to accept responsibility does not move.{{/safeguarding}}</p>
+            <form method="post" action="/console/alerts/{{id}}/acknowledge">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="note">Note</label>
+            <p class="hint" id="note-hint">What you are doing about it, for the rest of the team.</p>
+            <textarea id="note" name="note" rows="3" maxlength="2000" required aria-describedby="note-hint"></textarea></div>
+            <button type="submit">Acknowledge</button>
+            </form>
+            {{/open}}
+            <h2>Timeline</h2>
+            <ol class="timeline">{{#timeline}}<li><time>{{at}}</time> {{kind}}</li>{{/timeline}}</ol>
+            """
+
+    static let messages = """
+        <h1>Messages</h1>
+        {{#hasErrors}}<div class="error-summary" role="alert"><h2>There is a problem</h2><ul>{{#errors}}<li>{{text}}</li>{{/errors}}</ul>
+        </div>{{/hasErrors}}
+        <form method="get" action="/console/messages" class="filters">
+        <div class="field"><label for="id">Message id</label><input id="id" name="id" autocomplete="off"></div>
+        <div class="field"><label for="local_id">Local id</label><input id="local_id" name="local_id" value="{{localID}}"></div>
+        <div class="field"><label for="mailbox">Mailbox</label><input id="mailbox" name="mailbox" value="{{mailbox}}"></div>
+        <div class="field"><label for="workflow">Workflow</label><input id="workflow" name="workflow" value="{{workflow}}"></div>
+        <div class="field"><label for="status">Status</label>
+        <select id="status" name="status"><option value="">any status</option>{{#statuses}}<option value="{{value}}"{{#selected}}
+        selected{{/selected}}>{{value}}</option>{{/statuses}}</select></div>
+        <div class="field"><label for="since">Sent since (YYYY-MM-DD)</label><input id="since" name="since" value="{{since}}"
+        inputmode="numeric"></div>
+        <button type="submit">Search</button>
+        </form>
+        {{#searched}}
+        <h2>{{count}} message(s)</h2>
+        {{#none}}<p>No messages of your organisations match.</p>{{/none}}
+        {{^none}}
+        <div class="scroll"><table>
+        <thead><tr><th scope="col">Message</th><th scope="col">Workflow</th><th scope="col">From</th><th scope="col">To</th><th
+        scope="col">Status</th><th scope="col">Responsibility</th><th scope="col">Sent</th></tr></thead>
+        <tbody>{{#messages}}<tr><td data-label="Message"><a href="/console/messages/{{id}}">{{id}}</a></td><td
+        data-label="Workflow">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="To">{{to}}</td><td
+        data-label="Status">{{status}}</td><td data-label="Responsibility">{{responsibility}}</td><td data-label="Sent">{{age}} ago</td>
+        </tr>
+        {{/messages}}</tbody></table></div>
+        {{/none}}
+        {{/searched}}
+        """
+
+    static let message = """
+        <p><a href="/console/messages">Back to search</a></p>
+        <h1>Message {{id}}</h1>
+        <dl class="facts">
+        <dt>Workflow</dt><dd>{{workflow}}</dd>
+        <dt>Status</dt><dd>{{status}}</dd>
+        {{#localID}}<dt>Local id</dt><dd>{{localID}}</dd>{{/localID}}
+        <dt>From</dt><dd>{{sender}} ({{senderOrganisation}})</dd>
+        <dt>To</dt><dd>{{recipient}} ({{recipientOrganisation}})</dd>
+        <dt>Sent</dt><dd>{{createdAt}} ({{age}} ago)</dd>
+        {{#deliveredAt}}<dt>Delivered</dt><dd>{{deliveredAt}}</dd>{{/deliveredAt}}
+        {{#downloadedAt}}<dt>Downloaded</dt><dd>{{downloadedAt}}</dd>{{/downloadedAt}}
+        {{#acknowledgedAt}}<dt>Acknowledged</dt><dd>{{acknowledgedAt}}</dd>{{/acknowledgedAt}}
+        {{#expiresAt}}<dt>Expires</dt><dd>{{expiresAt}}</dd>{{/expiresAt}}
+        {{#route}}<dt>Route</dt><dd>addressed by {{addressedBy}} "{{address}}"{{#service}}, service {{service}}{{/service}}, directory
+        version {{version}}</dd>{{/route}}
+        {{#responsibility}}<dt>Responsibility</dt><dd>{{state}}{{#by}} by {{by}}{{/by}}{{#at}} at {{at}}{{/at}}{{#declineReason}}, reason:
+        {{declineReason}}{{/declineReason}}{{#outcome}}; outcome {{outcome}}{{/outcome}}</dd>{{/responsibility}}
+        </dl>
+        <h2>Alerts</h2>
+        <ul>{{#alerts}}<li>{{#mayAct}}<a href="/console/alerts/{{id}}">{{id}}</a>{{/mayAct}}{{^mayAct}}{{id}}{{/mayAct}}: {{condition}},
+        {{state}}</li>{{/alerts}}</ul>
+        <h2>Timeline</h2>
+        <ol class="timeline">{{#timeline}}<li><time>{{at}}</time> {{kind}}</li>{{/timeline}}</ol>
+        """
+
+    static let directory = """
+        <h1>Directory</h1>
+        {{#applied}}<p class="notice" role="status">Version {{applied}} saved and in force.</p>{{/applied}}
+        <p>Version {{version}} is in force. <a href="/console/directory/history">History</a>{{#mayEdit}} · <a
+        href="/console/directory/edit">Edit the directory</a>{{/mayEdit}}</p>
+        <h2>Services</h2>
+        <div class="scroll"><table><thead><tr><th scope="col">Service</th><th scope="col">Mailbox</th><th scope="col">Workflows</th><th
+        scope="col">Areas</th></tr></thead>
+        <tbody>{{#services}}<tr><td data-label="Service">{{id}}</td><td data-label="Mailbox">{{mailbox}}</td><td
+        data-label="Workflows">{{workflows}}</td><td data-label="Areas">{{areas}}</td></tr>{{/services}}</tbody></table></div>
+        <h2>Areas</h2>
+        <div class="scroll"><table><thead><tr><th scope="col">Area</th><th scope="col">Name</th><th scope="col">Postcode districts</th></tr></thead>
+        <tbody>{{#areas}}<tr><td data-label="Area">{{code}}</td><td data-label="Name">{{name}}</td><td
+        data-label="Postcode districts">{{postcodes}}</td></tr>{{/areas}}</tbody></table></div>
+        <h2>Organisations</h2>
+        <div class="scroll"><table><thead><tr><th scope="col">Code</th><th scope="col">Name</th><th scope="col">Domain</th></tr></thead>
+        <tbody>{{#organisations}}<tr><td data-label="Code">{{code}}</td><td data-label="Name">{{name}}</td><td
+        data-label="Domain">{{domain}}</td></tr>{{/organisations}}</tbody></table></div>
+        <h2>Mailboxes</h2>
+        <div class="scroll"><table><thead><tr><th scope="col">Mailbox</th><th scope="col">Name</th><th scope="col">Organisation</th><th
+        scope="col">Active</th></tr></thead>
+        <tbody>{{#mailboxes}}<tr><td data-label="Mailbox">{{id}}</td><td data-label="Name">{{name}}</td><td
+        data-label="Organisation">{{organisation}}</td><td data-label="Active">{{active}}</td></tr>{{/mailboxes}}</tbody></table></div>
+        <h2>Workflows</h2>
+        <div class="scroll"><table><thead><tr><th scope="col">Workflow</th><th scope="col">Safeguarding</th><th scope="col">Escalation
+        policy</th></tr></thead>
+        <tbody>{{#workflows}}<tr><td data-label="Workflow">{{id}}</td><td data-label="Safeguarding">{{safeguarding}}</td><td
+        data-label="Escalation policy">{{escalation}}</td></tr>{{/workflows}}</tbody></table></div>
+        <h2>Webhooks</h2>
+        <ul>{{#webhooks}}<li>{{id}}: {{url}}</li>{{/webhooks}}</ul>
+        """
+
+    static let directoryEdit = """
+        <p><a href="/console/directory">Back to the directory</a></p>
+        <h1>Edit the directory</h1>
+        {{#hasProblems}}<div class="error-summary" role="alert" tabindex="-1"><h2>There is a problem</h2>
+        <ul>{{#problems}}<li>{{text}}</li>{{/problems}}</ul></div>{{/hasProblems}}
+        {{#conflict}}<div class="error-summary" role="alert"><h2>Someone else saved the directory</h2>
+        <p>You started from version {{started}}; version {{currentVersion}} is now in force. Your text is kept below. Compare it with the
+        current version, then apply again from version {{currentVersion}}.</p>
+        <details><summary>The current version</summary><pre>{{currentYAML}}</pre></details></div>{{/conflict}}
+        {{#checked}}<div class="notice" role="status"><h2>{{#review}}Review{{/review}}{{^review}}No problems found{{/review}}</h2>
+        {{#noChanges}}<p>This is the same as the version in force.</p>{{/noChanges}}
+        {{^noChanges}}<h3>Changes</h3><ul>{{#changes}}<li>{{text}}</li>{{/changes}}</ul>{{/noChanges}}
+        {{#warnings}}<p>Warning: {{text}}</p>{{/warnings}}</div>{{/checked}}
+        {{#review}}<h2>Routing impact</h2>
+        {{#needsConfirmation}}<p class="error-text">Some addresses that route today would stop routing. Tick
+        "I have reviewed the routing impact" to apply anyway.</p>{{/needsConfirmation}}
+        <div class="scroll"><table><thead><tr><th scope="col">Workflow</th><th scope="col">Address</th><th scope="col">Before</th><th
+        scope="col">After</th><th scope="col">Effect</th></tr></thead>
+        <tbody>{{#impact}}<tr><td data-label="Workflow">{{workflow}}</td><td data-label="Address">{{address}}</td><td
+        data-label="Before">{{before}}</td><td data-label="After">{{after}}</td><td data-label="Effect">{{effect}}</td>
+        </tr>{{/impact}}</tbody></table></div>{{/review}}
+        <form method="post" action="/console/directory/edit">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <input type="hidden" name="version" value="{{version}}">
+        <div class="field"><label for="yaml">The directory (YAML), starting from version {{version}}</label>
+        <textarea id="yaml" name="yaml" rows="24" spellcheck="false" class="code">{{yaml}}</textarea></div>
+        <div class="field checkbox"><input type="checkbox" id="confirm_impact" name="confirm_impact" value="yes"><label
+        for="confirm_impact">I have reviewed the routing impact</label></div>
+        <div class="buttons">
+        <button type="submit" name="action" value="validate">Validate</button>
+        <button type="submit" name="action" value="review">Review changes</button>
+        <button type="submit" name="action" value="apply">Apply</button>
+        </div>
+        </form>
+        """
+
+    static let directoryHistory = """
+        <p><a href="/console/directory">Back to the directory</a></p>
+        <h1>Directory history</h1>
+        <ol class="history">{{#versions}}<li><a href="/console/directory/versions/{{version}}">Version {{version}}</a>, {{at}}, by {{actor}}
+        <ul>{{#changes}}<li>{{text}}</li>{{/changes}}</ul></li>{{/versions}}</ol>
+        """
+
+    static let directoryVersion = """
+        <p><a href="/console/directory/history">Back to the history</a></p>
+        <h1>Directory version {{version}}</h1>
+        <pre class="code">{{yaml}}</pre>
+        """
+
+    static let boundaries = """
+        <h1>Boundaries</h1>
+        <p>Each boundary is a sending organisation, a receiving organisation and a workflow, over the last 30 days. Each level links to the
+        crossings that lowered it.</p>
+        {{#none}}<p>No crossings in the last 30 days.</p>{{/none}}
+        {{#boundaries}}
+        <section class="boundary"><h2>{{from}} to {{to}}, {{workflow}}</h2>
+        <p>{{crossings}} crossing(s); risk {{risk}}.</p>
+        <ul>{{#flows}}<li>{{flow}}: <a href="{{href}}">{{level}}</a></li>{{/flows}}</ul></section>
+        {{/boundaries}}
+        """
+
+    static let boundaryCrossings = """
+        <p><a href="/console/boundaries">Back to boundaries</a></p>
+        <h1>Crossings from {{from}} to {{to}}, {{workflow}}</h1>
+        <p>Crossings failing {{flow}}, newest first.</p>
+        {{#none}}<p>None.</p>{{/none}}
+        <ul>{{#crossings}}<li>{{#mayOpen}}<a
+        href="/console/messages/{{id}}">{{id}}</a>{{/mayOpen}}{{^mayOpen}}{{id}}{{/mayOpen}}</li>{{/crossings}}</ul>
+        """
+
+    static let mailbox = """
+        <h1>Mailbox</h1>
+        <p>Messages received by {{mailboxes}}, those waiting for someone to accept responsibility first.</p>
+        {{#none}}<p>Nothing has arrived.</p>{{/none}}
+        {{^none}}
+        <div class="scroll"><table><thead><tr><th scope="col">Message</th><th scope="col">Workflow</th><th scope="col">From</th><th
+        scope="col">Mailbox</th><th scope="col">Received</th><th scope="col">Responsibility</th></tr></thead>
+        <tbody>{{#messages}}<tr{{#pending}} class="pending"{{/pending}}><td data-label="Message">{{id}}</td><td
+        data-label="Workflow">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="Mailbox">{{mailbox}}</td><td
+        data-label="Received">{{age}} ago</td><td data-label="Responsibility">{{responsibility}}</td></tr>{{/messages}}</tbody></table>
+        </div>
+        {{/none}}
+        """
+}

@@ -1,0 +1,231 @@
+"""The console's journeys in a real browser against the real binary (console.md): an admin's first
+sign-in and a directory edit that changes where the next message goes, a concurrent edit refused, an
+operator acknowledging an alert, message search scoped to the operator's organisation (another
+organisation's message is a 404 and is audited), forged and cross-origin forms refused, a viewer kept
+out of the editor, stored markup shown as text, a TOTP code refused the second time, and a
+keyboard-only sign-in. Every page is checked for one h1, labelled controls and reflow at 320 px, and
+photographed at 320 and 1280 px."""
+import time
+
+import yaml
+
+from conftest import check_page, sign_in
+
+
+def send(broker, to, subject, workflow="SAFEGUARDING_ADULT_REFERRAL"):
+    with broker.mesh("RX1DISCH") as hospital:
+        return hospital.send_message(to, b"referral about a person", workflow_id=workflow, subject=subject)
+
+
+def inbox(broker, mailbox):
+    with broker.mesh(mailbox) as client:
+        return client.list_messages()
+
+
+def audit_actions(broker):
+    entries = broker.admin_get("audit?limit=1000").json()["entries"]
+    return [(e["actor"], e["action"], e["subject"]) for e in entries]
+
+
+def test_admin_signs_in_edits_the_directory_and_the_next_message_goes_there(page, broker):
+    sign_in(page, broker, broker.admin)
+    assert page.url.endswith("/console/directory")
+    check_page(page, "directory")
+    page.get_by_role("link", name="History").click()
+    check_page(page, "directory-history")
+
+    page.goto(broker.url + "/console/directory/edit")
+    check_page(page, "directory-edit")
+    document = yaml.safe_load(page.get_by_label("The directory (YAML)", exact=False).input_value())
+    document["areas"].append({"code": "E06000099", "name": "Newtown", "postcode_districts": ["NT1"]})
+    document["services"].append({
+        "id": "newtown-adult-safeguarding", "organisation": "714", "mailbox": "LA714SAFE",
+        "workflows": ["SAFEGUARDING_ADULT_REFERRAL"], "areas": ["E06000099"]})
+    page.get_by_label("The directory (YAML)", exact=False).fill(yaml.safe_dump(document, sort_keys=False))
+    page.get_by_role("button", name="Review changes").click()
+    assert page.get_by_role("heading", name="Routing impact").is_visible()
+    row = page.locator("tr", has_text="POSTCODE:NT1").first
+    assert "opened" in row.inner_text()
+    check_page(page, "directory-review")
+    page.get_by_role("button", name="Apply").click()
+    assert "applied=2" in page.url
+    assert page.get_by_text("Version 2 saved and in force.").is_visible()
+
+    message_id = send(broker, "POSTCODE:NT1", "first to Newtown")
+    assert message_id in inbox(broker, "LA714SAFE")
+    assert any(a == "console:" + broker.admin["email"] and b.startswith("directory.") and "newtown" in c for a, b, c in audit_actions(broker))
+
+
+def test_a_concurrent_directory_edit_is_refused_showing_both(page, broker):
+    sign_in(page, broker, broker.admin)
+    other = page.context.new_page()
+    page.goto(broker.url + "/console/directory/edit")
+    other.goto(broker.url + "/console/directory/edit")
+    for tab, name in ((other, "Second"), (page, "Third")):
+        field = tab.get_by_label("The directory (YAML)", exact=False)
+        document = yaml.safe_load(field.input_value())
+        document["areas"][0]["name"] = f"Riverside City ({name} edit)"
+        field.fill(yaml.safe_dump(document, sort_keys=False))
+        tab.get_by_role("button", name="Apply").click()
+    assert "applied=" in other.url
+    assert page.get_by_role("heading", name="Someone else saved the directory").is_visible()
+    assert "Third edit" in page.get_by_label("The directory (YAML)", exact=False).input_value()
+    check_page(page, "directory-conflict")
+
+
+def test_operator_acknowledges_an_alert_without_seeing_identities(page, broker):
+    operator = broker.create_user("duty@riverside.example.org", "Dana Duty", "operator", "--organisation", "713")
+    message_id = send(broker, "POSTCODE:RV1", "Mrs Example Person, 12 High Street")
+    deadline = time.time() + 30
+    while not any(a["message_id"] == message_id for a in broker.admin_get("alerts").json()["alerts"]):
+        assert time.time() < deadline, "no alert was raised"
+        time.sleep(0.5)
+    sign_in(page, broker, operator)
+    assert page.url.endswith("/console/alerts")
+    assert "Mrs Example Person" not in page.content()
+    check_page(page, "alerts")
+    page.locator("#alert-board a").first.click()
+    assert page.get_by_text("nobody has accepted responsibility").first.is_visible()
+    check_page(page, "alert")
+    page.get_by_label("Note").fill("On it: calling the ward now")
+    page.get_by_role("button", name="Acknowledge").click()
+    assert page.get_by_text("Acknowledged by").is_visible()
+    assert page.get_by_text("Dana Duty").first.is_visible()
+    assert any(a == "console:duty@riverside.example.org" and b == "alert.acknowledged" for a, b, _ in audit_actions(broker))
+    # Acknowledging is not accepting: responsibility stays pending, on the message's own page.
+    page.get_by_role("link", name=message_id).click()
+    assert "pending" in page.locator("dl.facts").inner_text()
+
+
+def test_messages_are_scoped_to_the_operators_organisation(page, broker):
+    riverside = send(broker, "POSTCODE:RV2", "to Riverside")
+    hillside = send(broker, "POSTCODE:HL1", "to Hillside")
+    sign_in(page, broker, broker.people["duty@riverside.example.org"])
+    page.goto(broker.url + "/console/messages?workflow=SAFEGUARDING_ADULT_REFERRAL")
+    content = page.content()
+    assert riverside in content and hillside not in content
+    check_page(page, "messages")
+    page.get_by_role("link", name=riverside).click()
+    assert page.get_by_role("heading", name=f"Message {riverside}").is_visible()
+    check_page(page, "message")
+    response = page.goto(broker.url + f"/console/messages/{hillside}")
+    assert response.status == 404
+    assert page.get_by_role("heading", name="Page not found").is_visible()
+    assert ("console:duty@riverside.example.org", "console.message_refused", f"message {hillside}") in audit_actions(broker)
+    assert ("console:duty@riverside.example.org", "console.message_viewed", f"message {riverside}") in audit_actions(broker)
+
+
+def test_forged_and_cross_origin_forms_are_refused(page, broker):
+    sign_in(page, broker, broker.people["duty@riverside.example.org"])
+    alert_id = [a for a in broker.admin_get("alerts").json()["alerts"] if a["recipient"].startswith("LA713")][0]["alert_id"]
+    page.goto(broker.url + f"/console/alerts/{alert_id}")
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    target = broker.url + f"/console/alerts/{alert_id}/acknowledge"
+    refusals = [
+        page.request.post(target, form={"note": "no token"}, headers={"Origin": broker.url}),
+        page.request.post(target, form={"note": "forged", "csrf": "0" * len(csrf)}, headers={"Origin": broker.url}),
+        page.request.post(target, form={"note": "other site", "csrf": csrf}, headers={"Origin": "https://attacker.example"}),
+        page.request.post(target, form={"note": "no origin", "csrf": csrf}),
+    ]
+    for response in refusals:
+        assert response.status == 403, response.text()
+        assert "This form could not be accepted" in response.text()
+    # None of them acknowledged anything in the operator's name.
+    notes = [e["detail"] for e in broker.admin_get("audit?limit=1000").json()["entries"] if e["action"] == "alert.acknowledged"]
+    assert not any(word in " ".join(notes) for word in ["no token", "forged", "other site", "no origin"])
+
+
+def test_a_viewer_reads_the_directory_but_cannot_open_the_editor(page, broker):
+    viewer = broker.create_user("governance@riverside.example.org", "Gita Governance", "viewer", "--organisation", "713")
+    sign_in(page, broker, viewer)
+    nav = page.get_by_role("navigation", name="Main").inner_text()
+    assert "Messages" in nav and "Boundaries" in nav and "Alerts" not in nav
+    page.goto(broker.url + "/console/directory")
+    assert page.get_by_role("link", name="Edit the directory").count() == 0
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    response = page.goto(broker.url + "/console/directory/edit")
+    assert response.status == 403 and page.get_by_role("heading", name="You cannot use this page").is_visible()
+    post = page.request.post(broker.url + "/console/directory/edit", form={"csrf": csrf, "yaml": "organisations: []", "action": "apply"},
+                             headers={"Origin": broker.url})
+    assert post.status == 403
+    assert broker.admin_get("directory/history").json()["versions"][0]["actor"].startswith("console:admin")
+    response = page.goto(broker.url + "/console/alerts")
+    assert response.status == 403
+    page.goto(broker.url + "/console/boundaries")
+    check_page(page, "boundaries")
+
+
+def test_markup_in_stored_fields_is_shown_as_text(page, broker):
+    sign_in(page, broker, broker.admin)
+    page.goto(broker.url + "/console/directory")
+    assert page.get_by_text("<script>document.title='pwned'</script>").is_visible()
+    assert page.get_by_text("<img src=x onerror=\"document.title='pwned'\">").is_visible()
+    assert "pwned" not in page.title() and page.dialogs == []
+    csp = page.request.get(broker.url + "/console/directory").headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+
+
+def test_a_totp_code_is_accepted_once(page, broker):
+    viewer = broker.people["governance@riverside.example.org"]
+    code = broker.code(viewer)
+    for attempt in range(2):
+        page.goto(broker.url + "/console/sign-in")
+        page.get_by_label("Email address").fill(viewer["email"])
+        page.get_by_label("Password", exact=True).fill(viewer["password"])
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_label("Security code").fill(code)
+        page.get_by_role("button", name="Sign in").click()
+        if attempt == 0:
+            assert "/sign-in" not in page.url
+            page.get_by_role("button", name="Sign out").click()
+            assert page.get_by_text("You have signed out.").is_visible()
+        else:
+            assert page.get_by_text("used already").is_visible()
+            check_page(page, "sign-in-code-refused")
+    failures = [e for e in broker.admin_get("audit?limit=1000").json()["entries"] if e["action"] == "console.sign_in_failed"]
+    assert any('"factor":"code"' in e["detail"] for e in failures)
+
+
+def test_a_session_ends_at_sign_out_even_if_its_cookie_is_kept(page, broker):
+    sign_in(page, broker, broker.people["duty@riverside.example.org"])
+    cookies = page.context.cookies()
+    page.get_by_role("button", name="Sign out").click()
+    page.context.add_cookies(cookies)
+    page.goto(broker.url + "/console/alerts")
+    assert page.url.startswith(broker.url + "/console/sign-in")
+
+
+def test_a_practitioner_signs_in_with_the_keyboard_only_and_sees_their_mailbox(page, broker):
+    person = broker.create_user("sam.patel@riverside.example.org", "Sam Patel", "practitioner", "--mailbox", "LA713SAFE")
+    page.goto(broker.url + "/console/sign-in")
+    check_page(page, "sign-in")
+
+    def tab_to(element_id):
+        for _ in range(10):
+            if page.evaluate("() => document.activeElement && document.activeElement.id") == element_id:
+                return
+            page.keyboard.press("Tab")
+        raise AssertionError(f"Tab never reached #{element_id}")
+
+    tab_to("email")
+    page.keyboard.type(person["email"])
+    tab_to("password")
+    page.keyboard.type(person["password"])
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/sign-in/code")
+    check_page(page, "sign-in-code")
+    tab_to("code")
+    page.keyboard.type(broker.code(person))
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/sign-in/new-password")
+    check_page(page, "new-password")
+    chosen = "a long passphrase for Sam"
+    tab_to("password")
+    page.keyboard.type(chosen)
+    tab_to("confirm")
+    page.keyboard.type(chosen)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/console/mailbox")
+    assert page.get_by_role("heading", name="Mailbox").is_visible()
+    assert page.locator("tr.pending").count() >= 1
+    check_page(page, "mailbox")
