@@ -16,6 +16,6 @@ COPY --from=build /handover /usr/local/bin/handover
 COPY --from=build /handover_HandoverHTTP.resources /usr/local/bin/handover_HandoverHTTP.resources
 USER handover
 WORKDIR /data
-EXPOSE 8443
+EXPOSE 8443 8444
 ENTRYPOINT ["/usr/local/bin/handover"]
 CMD ["serve", "--host", "0.0.0.0"]

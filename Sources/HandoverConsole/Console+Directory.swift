@@ -11,7 +11,8 @@ import Yams
 extension Console {
     func registerDirectory(on group: RouterGroup<ConsoleRequestContext>) {
         group.get("directory") { request, context in try await directoryPage(request, context) }
-        group.get("directory/edit") { _, context in try await editPage(context, yaml: nil, version: nil) }
+        group.get("directory/edit") { request, context in try await editPage(request, context) }
+        group.get("directory/compare") { request, context in try await comparePage(request, context) }
         group.post("directory/edit") { request, context in try await submitEdit(request, context) }
         group.get("directory/history") { _, context in try await historyPage(context) }
         group.get("directory/versions/:version") { _, context in try await versionPage(context) }
@@ -53,6 +54,35 @@ extension Console {
     func currentYAML() async throws -> (text: String, version: Int64) {
         guard let current = try await store.currentDirectory() else { return ("", 0) }
         return (try YAMLEncoder().encode(DirectorySecrets.redacted(current.document)), current.version)
+    }
+
+    /// The editor with the version in force, or with an earlier version to restore (`?from=N`): a
+    /// restore is an edit like any other, validated, reviewed and applied as a new version.
+    func editPage(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
+        _ = try adminAccess(context)
+        guard let raw = request.uri.queryParameters.get("from") else { return try await editPage(context, yaml: nil, version: nil) }
+        guard let n = Int64(raw), let stored = try await store.directoryVersion(n) else { throw ConsoleRefusal.notFound }
+        return try await editPage(
+            context, yaml: try YAMLEncoder().encode(DirectorySecrets.redacted(stored.document)), version: nil, extra: ["restoring": n])
+    }
+
+    /// What changed between two versions, and which addresses route differently.
+    func comparePage(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
+        let (session, access) = try self.access(context, for: .directory)
+        let q = request.uri.queryParameters
+        guard let a = q.get("from").flatMap({ Int64($0) }), let b = q.get("to").flatMap({ Int64($0) }), let old = try await store.directoryVersion(a),
+            let new = try await store.directoryVersion(b)
+        else { throw ConsoleRefusal.notFound }
+        let changes = DirectoryDiff.changes(from: old.document, to: new.document)
+        let impact = RoutingImpact.between(
+            DirectoryBuilder.build([(source: "directory", document: old.document)]).0,
+            DirectoryBuilder.build([(source: "directory", document: new.document)]).0)
+        let values: [String: Any] = [
+            "from": a, "to": b, "changes": changes.map { ["text": $0.summary] }, "noChanges": changes.isEmpty, "impact": impactRows(impact),
+            "noImpact": impact.changes.isEmpty, "mayEdit": access.mayEditDirectory,
+        ]
+        return pages.page(
+            "directory-compare", title: "Directory versions \(a) and \(b)", values, section: .directory, access: access, session: session)
     }
 
     func editPage(
@@ -151,8 +181,12 @@ extension Console {
                 return h
             }
         }
+        let current = access.directory.version
         return pages.page(
-            "directory-version", title: "Directory version \(n)", ["version": n, "yaml": try YAMLEncoder().encode(document)], section: .directory,
-            access: access, session: session)
+            "directory-version", title: "Directory version \(n)",
+            [
+                "version": n, "yaml": try YAMLEncoder().encode(document), "current": current, "isCurrent": n == current,
+                "mayEdit": access.mayEditDirectory, "others": (1...max(1, current)).filter { $0 != n }.reversed().map { ["value": $0] },
+            ], section: .directory, access: access, session: session)
     }
 }

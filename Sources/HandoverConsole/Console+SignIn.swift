@@ -32,7 +32,7 @@ extension Console {
             }
         var response = pages.page(
             "sign-in", title: "Sign in",
-            ["csrf": token, "error": error as Any, "email": email, "notice": notice as Any], status: status)
+            ["csrf": token, "error": error as Any, "email": email, "notice": notice as Any, "oidc": oidc != nil], status: status)
         response.setCookie(cookie(Self.signInCookie, token, path: "/console/sign-in", maxAge: 3600))
         return response
     }
@@ -57,6 +57,10 @@ extension Console {
         }
         let (id, session) = newSession(userID: account.user.id, stage: .awaitingCode, now: now)
         try await store.createConsoleSession(session)
+        // Sessions nobody has used for longer than any session may live are swept as people sign in.
+        _ = try await store.deleteConsoleSessions(lastSeenBefore: now.adding(seconds: -policy.absoluteSeconds))
+        // Sessions nobody has used for longer than any session may live are swept as people sign in.
+        _ = try await store.deleteConsoleSessions(lastSeenBefore: now.adding(seconds: -policy.absoluteSeconds))
         var response = Response.redirect(to: "/console/sign-in/code", type: .normal)
         response.setCookie(cookie(sessionCookieName, id, path: "/", maxAge: Int(policy.absoluteSeconds)))
         return response

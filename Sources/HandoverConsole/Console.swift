@@ -20,12 +20,18 @@ public struct Console: Sendable {
     let logger: Logger
     /// False only for in-process tests over plain HTTP: cookies are otherwise `Secure`.
     let secureCookies: Bool
+    /// The OpenID provider, when people may sign in with their organisation's account.
+    let oidc: OIDCProvider?
+    /// The console's public address (`--console-url`), for the OpenID redirect.
+    let publicURL: String?
 
     public init(
         store: any BrokerStore, manager: DirectoryManager, secrets: SecretBox, clock: @escaping @Sendable () -> Timestamp,
-        policy: ConsoleSessionPolicy = ConsoleSessionPolicy(), secureCookies: Bool = true, logger: Logger
+        policy: ConsoleSessionPolicy = ConsoleSessionPolicy(), secureCookies: Bool = true, oidc: OIDCConfiguration? = nil, publicURL: String? = nil,
+        logger: Logger
     ) throws {
         (self.store, self.manager, self.secrets, self.clock, self.policy) = (store, manager, secrets, clock, policy)
+        (self.oidc, self.publicURL) = (oidc.map(OIDCProvider.init), publicURL)
         (self.secureCookies, self.logger) = (secureCookies, logger)
         pages = try ConsolePages(policy: policy)
         throttle = SignInThrottleLock()
@@ -44,6 +50,7 @@ public struct Console: Sendable {
         router.get("/console/assets/console.css") { _, _ in ConsoleAssets.response(ConsoleAssets.css, type: "text/css; charset=utf-8") }
         router.get("/console/assets/console.js") { _, _ in ConsoleAssets.response(ConsoleAssets.script, type: "text/javascript; charset=utf-8") }
         registerSignIn(on: router)
+        registerOIDC(on: router)
         let people = router.group("/console").add(middleware: ConsoleSessionMiddleware(console: self))
         people.get("") { _, context in try home(context) }
         people.post("session/keep-alive") { request, context in try await keepAlive(request, context) }

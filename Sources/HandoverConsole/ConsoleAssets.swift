@@ -27,7 +27,7 @@ enum ConsoleAssets {
         nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; }
         nav a[aria-current="page"] { font-weight: 700; text-decoration-thickness: 3px; }
         .signout { margin-left: auto; display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
-        main { padding: 1rem; max-width: 72rem; margin: 0 auto; overflow-wrap: anywhere; }
+        main { padding: 1rem; max-width: 72rem; margin: 0 auto; overflow-wrap: break-word; }
         main ol, main ul { padding-left: 1.25rem; }
         h1 { font-size: 1.75rem; margin: 0.5rem 0 1rem; }
         h2 { font-size: 1.3rem; margin: 1.5rem 0 0.5rem; }
@@ -44,6 +44,7 @@ enum ConsoleAssets {
         button { font: inherit; font-weight: 600; padding: 0.5rem 1rem; border: 0; background: var(--ok); color: #fff; box-shadow: 0 2px 0
         #002d18; cursor: pointer; }
         .top button { background: #fff; color: var(--brand); box-shadow: none; }
+        a.button { display: inline-block; font-weight: 600; padding: 0.5rem 1rem; background: var(--brand); color: #fff; text-decoration: none; }
         .buttons { display: flex; flex-wrap: wrap; gap: 0.75rem; }
         .narrow { max-width: 28rem; }
         .filters { display: flex; flex-wrap: wrap; gap: 0 1rem; align-items: flex-end; }
@@ -53,11 +54,11 @@ enum ConsoleAssets {
         .notice { border-left: 6px solid var(--brand); padding: 0.5rem 1rem; background: #eef4fb; }
         .scroll { overflow-x: auto; }
         table { border-collapse: collapse; width: 100%; }
-        th, td { text-align: left; border-bottom: 1px solid var(--line); padding: 0.4rem 0.5rem; vertical-align: top; overflow-wrap: anywhere; }
+        th, td { text-align: left; border-bottom: 1px solid var(--line); padding: 0.4rem 0.5rem; vertical-align: top; overflow-wrap: break-word; }
         tr.pending td:first-child { border-left: 6px solid var(--bad); }
         .facts { display: grid; grid-template-columns: minmax(7rem, max-content) 1fr; gap: 0.25rem 1rem; }
         .facts dt { font-weight: 600; }
-        .facts dd { margin: 0; overflow-wrap: anywhere; }
+        .facts dd { margin: 0; overflow-wrap: break-word; }
         .timeline time { font-variant-numeric: tabular-nums; color: var(--muted); }
         .idle { position: fixed; bottom: 0; left: 0; right: 0; background: var(--focus); padding: 1rem; border-top: 4px solid var(--ink); }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }

@@ -21,8 +21,11 @@ public enum ConsolePasswords {
     public static func verify(_ password: String, hash: String?) async throws -> Bool {
         // bcrypt reads at most 72 bytes; longer inputs are refused before they reach it.
         guard password.utf8.count <= maximumLength else { return false }
-        let hash = hash ?? decoy
-        return try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        // An account that signs in through its organisation has no password: check the decoy, refuse.
+        let usable = hash.map { !$0.isEmpty } ?? false
+        let checked = usable ? hash ?? decoy : decoy
+        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: checked) }
+        return usable && matches
     }
 
     /// A one-time password: 16 characters from an alphabet without look-alikes (about 80 bits).

@@ -5,6 +5,7 @@ enum ConsoleTemplates {
         "layout": layout, "problem": problem, "sign-in": signIn, "sign-in-code": signInCode, "new-password": newPassword,
         "alerts": alerts, "alert-table": alertTable, "alert": alert, "messages": messages, "message": message,
         "directory": directory, "directory-edit": directoryEdit, "directory-history": directoryHistory, "directory-version": directoryVersion,
+        "directory-compare": directoryCompare,
         "boundaries": boundaries, "boundary-crossings": boundaryCrossings, "mailbox": mailbox,
     ]
 
@@ -71,6 +72,8 @@ enum ConsoleTemplates {
             <button type="submit">Continue</button>
             </form>
             <p>You will be asked for a security code from your authenticator app next.</p>
+            {{#oidc}}<h2>Or</h2>
+            <p><a class="button" href="/console/sign-in/oidc">Sign in with your organisation's account</a></p>{{/oidc}}
             """
 
     static let signInCode =
@@ -264,6 +267,7 @@ enum ConsoleTemplates {
     static let directoryEdit = """
         <p><a href="/console/directory">Back to the directory</a></p>
         <h1>Edit the directory</h1>
+        {{#restoring}}<p class="notice">This is version {{restoring}}. Review it, then apply it as the next version.</p>{{/restoring}}
         {{#hasProblems}}<div class="error-summary" role="alert" tabindex="-1"><h2>There is a problem</h2>
         <ul>{{#problems}}<li>{{text}}</li>{{/problems}}</ul></div>{{/hasProblems}}
         {{#conflict}}<div class="error-summary" role="alert"><h2>Someone else saved the directory</h2>
@@ -307,7 +311,31 @@ enum ConsoleTemplates {
     static let directoryVersion = """
         <p><a href="/console/directory/history">Back to the history</a></p>
         <h1>Directory version {{version}}</h1>
+        {{#isCurrent}}<p>This is the version in force.</p>{{/isCurrent}}
+        {{^isCurrent}}<p>Version {{current}} is in force.{{#mayEdit}} <a href="/console/directory/edit?from={{version}}">Restore this version</a>
+        (you review it and apply it as a new version).{{/mayEdit}}</p>{{/isCurrent}}
+        <form method="get" action="/console/directory/compare" class="filters">
+        <input type="hidden" name="from" value="{{version}}">
+        <div class="field"><label for="to">Compare with version</label>
+        <select id="to" name="to">{{#others}}<option value="{{value}}">{{value}}</option>{{/others}}</select></div>
+        <button type="submit">Compare</button>
+        </form>
         <pre class="code">{{yaml}}</pre>
+        """
+
+    static let directoryCompare = """
+        <p><a href="/console/directory/history">Back to the history</a></p>
+        <h1>From version {{from}} to version {{to}}</h1>
+        <h2>Changes</h2>
+        {{#noChanges}}<p>The two versions are the same.</p>{{/noChanges}}
+        <ul>{{#changes}}<li>{{text}}</li>{{/changes}}</ul>
+        <h2>Routing impact</h2>
+        {{#noImpact}}<p>Every address routes the same way in both.</p>{{/noImpact}}
+        {{^noImpact}}<div class="scroll"><table><thead><tr><th scope="col">Workflow</th><th scope="col">Address</th>
+        <th scope="col">In {{from}}</th><th scope="col">In {{to}}</th><th scope="col">Effect</th></tr></thead>
+        <tbody>{{#impact}}<tr><td data-label="Workflow">{{workflow}}</td><td data-label="Address">{{address}}</td>
+        <td data-label="In {{from}}">{{before}}</td><td data-label="In {{to}}">{{after}}</td><td data-label="Effect">{{effect}}</td></tr>{{/impact}}
+        </tbody></table></div>{{/noImpact}}
         """
 
     static let boundaries = """

@@ -120,3 +120,40 @@ extension PostgresStore: ConsoleStore {
             mailboxes: try row("mailboxes"), disabled: try row.timestamp("disabled_at") != nil, mustChange: try row("must_change_password"))
     }
 }
+
+extension PostgresStore {
+    public func saveOIDCRequest(stateHash: String, nonce: String, verifier: String, now: Timestamp, forgetBefore: Timestamp) async throws {
+        try await write { tx in
+            try await tx.execute("DELETE FROM console_oidc_requests WHERE created_at < $1", [forgetBefore])
+            try await tx.execute(
+                "INSERT INTO console_oidc_requests (state_hash, nonce, verifier, created_at) VALUES ($1, $2, $3, $4)",
+                [stateHash, nonce, verifier, now])
+        }
+    }
+
+    public func takeOIDCRequest(stateHash: String) async throws -> (nonce: String, verifier: String, createdAt: Timestamp)? {
+        try await write { tx in
+            guard let row = try await tx.row("DELETE FROM console_oidc_requests WHERE state_hash = $1 RETURNING *", [stateHash]) else { return nil }
+            return (try row("nonce"), try row("verifier"), try row.requiredTimestamp("created_at"))
+        }
+    }
+
+    public func upsertOIDCUser(_ user: ConsoleUser, now: Timestamp) async throws -> ConsoleUser {
+        try await write { tx in
+            let row = try await tx.row(
+                """
+                INSERT INTO console_users
+                    (email, name, roles, organisations, mailboxes, password_hash, must_change_password, totp_secret, created_at)
+                VALUES ($1, $2, $3, $4, $5, '', false, '', $6)
+                ON CONFLICT (email) DO UPDATE SET name = excluded.name, roles = excluded.roles, organisations = excluded.organisations,
+                    mailboxes = excluded.mailboxes
+                RETURNING *
+                """,
+                [
+                    user.email, user.name, user.roleList, ConsoleUserColumns.list(user.organisations),
+                    ConsoleUserColumns.list(user.mailboxes.map(\.rawValue)), now,
+                ])
+            return try row.map(Self.consoleUser) ?? user
+        }
+    }
+}

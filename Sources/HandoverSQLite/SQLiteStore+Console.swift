@@ -133,3 +133,40 @@ extension SQLiteStore: ConsoleStore {
             mailboxes: row["mailboxes"], disabled: (row["disabled_at"] as Int64?) != nil, mustChange: row["must_change_password"])
     }
 }
+
+extension SQLiteStore {
+    public func saveOIDCRequest(stateHash: String, nonce: String, verifier: String, now: Timestamp, forgetBefore: Timestamp) async throws {
+        try await writer.write { db in
+            try db.run(sql: "DELETE FROM console_oidc_requests WHERE created_at < ?", arguments: [forgetBefore.microsecondsSinceEpoch])
+            try db.run(
+                sql: "INSERT INTO console_oidc_requests (state_hash, nonce, verifier, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [stateHash, nonce, verifier, now.microsecondsSinceEpoch])
+        }
+    }
+
+    public func takeOIDCRequest(stateHash: String) async throws -> (nonce: String, verifier: String, createdAt: Timestamp)? {
+        try await writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "DELETE FROM console_oidc_requests WHERE state_hash = ? RETURNING *", arguments: [stateHash])
+            else { return nil }
+            return (row["nonce"], row["verifier"], Timestamp(microsecondsSinceEpoch: row["created_at"]))
+        }
+    }
+
+    public func upsertOIDCUser(_ user: ConsoleUser, now: Timestamp) async throws -> ConsoleUser {
+        try await writer.write { db in
+            try db.run(
+                sql: """
+                    INSERT INTO console_users
+                        (email, name, roles, organisations, mailboxes, password_hash, must_change_password, totp_secret, created_at)
+                    VALUES (?, ?, ?, ?, ?, '', 0, '', ?)
+                    ON CONFLICT (email) DO UPDATE SET name = excluded.name, roles = excluded.roles, organisations = excluded.organisations,
+                        mailboxes = excluded.mailboxes
+                    """,
+                arguments: [
+                    user.email, user.name, user.roleList, ConsoleUserColumns.list(user.organisations),
+                    ConsoleUserColumns.list(user.mailboxes.map(\.rawValue)), now.microsecondsSinceEpoch,
+                ])
+            return try Row.fetchOne(db, sql: "SELECT * FROM console_users WHERE email = ?", arguments: [user.email]).map(Self.consoleUser) ?? user
+        }
+    }
+}

@@ -191,7 +191,8 @@ extension BrokerApplication {
     /// certificate (browsers have none); plain HTTP only when the main listener is `--tls off`.
     static func consoleApplication(_ config: ServeConfiguration, parts: BrokerParts, logger: Logger) throws -> some Service {
         let console = try Console(
-            store: parts.store, manager: parts.directoryManager, secrets: parts.secrets, clock: parts.clock, logger: logger)
+            store: parts.store, manager: parts.directoryManager, secrets: parts.secrets, clock: parts.clock, oidc: config.oidc,
+            publicURL: config.consoleURL, logger: logger)
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(config.idleTimeoutSeconds)))
         let server: HTTPServerBuilder
         if config.tls == .off {

@@ -1,4 +1,5 @@
 import Foundation
+import HandoverConsole
 import HandoverCore
 import HandoverStore
 
@@ -68,6 +69,8 @@ public struct ServeConfiguration: Sendable {
     public var consoleKey: String?
     /// The email of the local admin the first start creates.
     public var consoleAdminEmail = "admin@handover.local"
+    /// Signing in with an OpenID Connect provider (none by default: local accounts only).
+    public var oidc: OIDCConfiguration?
     /// Under mutual TLS, client-certificate names (lowercase CN or DNS SAN) allowed to call the admin API.
     public var adminCertificateNames = ["handover-admin"]
 

@@ -1,5 +1,6 @@
-/// The console's tables, one definition per backend side by side so they stay alike. Sessions are
-/// keyed by the SHA-256 of their id: a copy of the database does not sign anyone in.
+/// The console's tables, one definition per backend side by side so they stay alike. Sessions and
+/// OpenID sign-in requests are keyed by the SHA-256 of their id or `state`: a copy of the database
+/// does not sign anyone in.
 public enum ConsoleSchema {
     public static let sqlite = """
         CREATE TABLE console_users (
@@ -26,6 +27,12 @@ public enum ConsoleSchema {
         );
         CREATE INDEX console_sessions_seen ON console_sessions (last_seen_at);
         CREATE INDEX console_sessions_user ON console_sessions (user_id);
+        CREATE TABLE console_oidc_requests (
+            state_hash TEXT PRIMARY KEY,
+            nonce TEXT NOT NULL,
+            verifier TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
         """
 
     public static let postgres = """
@@ -53,5 +60,11 @@ public enum ConsoleSchema {
         );
         CREATE INDEX console_sessions_seen ON console_sessions (last_seen_at);
         CREATE INDEX console_sessions_user ON console_sessions (user_id);
+        CREATE TABLE console_oidc_requests (
+            state_hash TEXT PRIMARY KEY,
+            nonce TEXT NOT NULL,
+            verifier TEXT NOT NULL,
+            created_at BIGINT NOT NULL
+        );
         """
 }

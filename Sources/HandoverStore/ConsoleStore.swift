@@ -25,6 +25,15 @@ public protocol ConsoleStore: Sendable {
     /// Moves a session on (sign-in step done, or a request seen).
     func updateConsoleSession(idHash: String, stage: ConsoleSession.Stage, lastSeenAt: Timestamp) async throws
     func deleteConsoleSession(idHash: String) async throws
+    /// An OpenID Connect sign-in under way: its `state` (hashed), `nonce` and PKCE verifier, held
+    /// here rather than in a cookie, and older requests (before `forgetBefore`) dropped.
+    func saveOIDCRequest(stateHash: String, nonce: String, verifier: String, now: Timestamp, forgetBefore: Timestamp) async throws
+    /// Takes a request once: a replayed callback finds nothing.
+    func takeOIDCRequest(stateHash: String) async throws -> (nonce: String, verifier: String, createdAt: Timestamp)?
+    /// Creates or updates the account of a person the identity provider vouched for: name, roles and
+    /// scope come from their claims at every sign-in. A disabled account stays disabled.
+    func upsertOIDCUser(_ user: ConsoleUser, now: Timestamp) async throws -> ConsoleUser
+
     /// Deletes sessions not seen since `before`; returns how many.
     func deleteConsoleSessions(lastSeenBefore before: Timestamp) async throws -> Int
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HandoverConsole
 import HandoverCore
 import HandoverServer
 import HandoverStore
@@ -113,6 +114,27 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("console-admin-email"),
         help: "The email of the local console admin the first start creates (HANDOVER_CONSOLE_ADMIN_EMAIL; default admin@handover.local).")
     var consoleAdminEmail: String?
+    @Option(name: .customLong("oidc-issuer"), help: "An OpenID Connect issuer people may sign in with (HANDOVER_OIDC_ISSUER).") var oidcIssuer:
+        String?
+    @Option(name: .customLong("oidc-client-id"), help: "The console's client id there (HANDOVER_OIDC_CLIENT_ID).") var oidcClientID: String?
+    @Option(
+        name: .customLong("oidc-client-secret"),
+        help: "Its client secret; prefer HANDOVER_OIDC_CLIENT_SECRET, which stays off the command line.") var oidcClientSecret: String?
+    @Option(
+        name: .customLong("oidc-client-key"),
+        help: "A PEM RSA private key for private_key_jwt instead of a secret, as NHS CIS2 uses (HANDOVER_OIDC_CLIENT_KEY).")
+    var oidcClientKey: String?
+    @Option(
+        name: .customLong("oidc-roles-claim"),
+        help: "The claim listing a person's Handover roles (HANDOVER_OIDC_ROLES_CLAIM; default handover_roles).") var oidcRolesClaim: String?
+    @Option(
+        name: .customLong("oidc-organisations-claim"),
+        help: "The claim listing their organisations' ODS codes (HANDOVER_OIDC_ORGANISATIONS_CLAIM; default handover_organisations).")
+    var oidcOrganisationsClaim: String?
+    @Option(
+        name: .customLong("oidc-mailboxes-claim"),
+        help: "The claim listing the mailboxes a practitioner acts for (HANDOVER_OIDC_MAILBOXES_CLAIM; default handover_mailboxes).")
+    var oidcMailboxesClaim: String?
     @Option(
         name: .customLong("replay-capacity"),
         help: "Spent tokens remembered at most; past it new tokens get 503 (HANDOVER_REPLAY_CAPACITY; default 4000000).") var replayCapacity: Int?
@@ -293,6 +315,23 @@ struct Serve: AsyncParsableCommand {
         if let v = text(consoleAdminEmail, "CONSOLE_ADMIN_EMAIL") {
             guard EmailAddress.isValid(v) else { throw ValidationError("--console-admin-email must be an email address") }
             c.consoleAdminEmail = v
+        }
+        if let issuer = text(oidcIssuer, "OIDC_ISSUER") {
+            var oidc = OIDCConfiguration(
+                issuer: issuer, clientID: text(oidcClientID, "OIDC_CLIENT_ID") ?? "", clientSecret: text(oidcClientSecret, "OIDC_CLIENT_SECRET"))
+            if let path = text(oidcClientKey, "OIDC_CLIENT_KEY") {
+                guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else {
+                    throw ValidationError("--oidc-client-key: cannot read \(path)")
+                }
+                oidc.clientKeyPEM = pem
+            }
+            if let v = text(oidcRolesClaim, "OIDC_ROLES_CLAIM") { oidc.rolesClaim = v }
+            if let v = text(oidcOrganisationsClaim, "OIDC_ORGANISATIONS_CLAIM") { oidc.organisationsClaim = v }
+            if let v = text(oidcMailboxesClaim, "OIDC_MAILBOXES_CLAIM") { oidc.mailboxesClaim = v }
+            if let problem = oidc.problem { throw ValidationError(problem) }
+            c.oidc = oidc
+        } else if text(oidcClientID, "OIDC_CLIENT_ID") != nil {
+            throw ValidationError("--oidc-client-id needs --oidc-issuer")
         }
         if c.smtpURL == nil && (c.smtpFrom != nil || c.smtpCA != nil) { throw ValidationError("--smtp-from and --smtp-ca need --smtp-url") }
         return c

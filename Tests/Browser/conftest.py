@@ -4,12 +4,14 @@ that sign people in with a real TOTP code."""
 import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 import shutil
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,6 +25,23 @@ SHOTS = Path(os.environ.get("HANDOVER_SCREENSHOTS", ROOT / ".ci-work" / "console
 CHROMIUM = os.environ.get("HANDOVER_CHROMIUM", "/usr/lib/chromium/chromium")
 PASSWORDS = {m: f"{m.lower()}-password" for m in ["RX1DISCH", "LA713SAFE", "LA713DUTY", "LA714SAFE", "LA714DUTY", "X99BOX"]}
 SHARED_KEY = "BrowserTestKey"
+
+
+OIDC_PERSON = {
+    "sub": "alex.oidc@riverside.example.org", "email": "alex.oidc@riverside.example.org", "name": "Alex Oidc",
+    "handover_roles": ["operator"], "handover_organisations": ["713"],
+}
+
+
+def wait_for_port(port, process, log, seconds=30):
+    deadline = time.time() + seconds
+    while True:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if process.poll() is not None or time.time() > deadline:
+            raise RuntimeError(f"nothing listens on {port}:\n" + Path(log).read_text())
+        time.sleep(0.2)
 
 
 def free_port():
@@ -51,12 +70,21 @@ class Broker:
         (self.folder / "data").mkdir()
         env = dict(os.environ)
         env.update({f"{m}_PASSWORD": p for m, p in PASSWORDS.items()})
+        env["HANDOVER_OIDC_CLIENT_SECRET"] = "console-client-secret"
         self.env = env
+        # The OpenID provider stand-in (oidc-provider-mock from PyPI), with one predefined person.
+        self.oidc_port = free_port()
+        self.oidc_log = open(self.folder / "oidc.log", "w")
+        self.oidc_process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "oidc-provider-mock"), "--port", str(self.oidc_port), "--require-nonce", "true",
+             "--user-claims", json.dumps(OIDC_PERSON)],
+            stdout=self.oidc_log, stderr=subprocess.STDOUT)
+        wait_for_port(self.oidc_port, self.oidc_process, self.folder / "oidc.log")
         self.log = open(self.folder / "serve.log", "w")
         self.process = subprocess.Popen(
             [self.binary, "serve", "--tls", "server", "--port", str(self.port), "--console-port", str(self.console_port),
              "--database", f"sqlite:{self.folder}/data/handover.sqlite", "--routes", "routes", "--shared-key", SHARED_KEY,
-             "--log-format", "json"],
+             "--log-format", "json", "--oidc-issuer", f"http://127.0.0.1:{self.oidc_port}", "--oidc-client-id", "handover-console"],
             cwd=self.folder, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while f"127.0.0.1:{self.console_port}" not in (self.folder / "serve.log").read_text():
@@ -104,9 +132,11 @@ class Broker:
         return requests.get(f"{self.mesh_url}/admin/{path}", headers={"Authorization": f"Bearer {self.admin_token}"}, verify=self.ca)
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=30)
+        for process in (self.process, self.oidc_process):
+            process.terminate()
+            process.wait(timeout=30)
         self.log.close()
+        self.oidc_log.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import time
 
 import yaml
 
-from conftest import check_page, sign_in
+from conftest import OIDC_PERSON, check_page, sign_in
 
 
 def send(broker, to, subject, workflow="SAFEGUARDING_ADULT_REFERRAL"):
@@ -229,3 +229,45 @@ def test_a_practitioner_signs_in_with_the_keyboard_only_and_sees_their_mailbox(p
     assert page.get_by_role("heading", name="Mailbox").is_visible()
     assert page.locator("tr.pending").count() >= 1
     check_page(page, "mailbox")
+
+
+def test_sign_in_with_the_organisations_account_and_a_replayed_callback_is_refused(page, broker):
+    callbacks = []
+    page.on("request", lambda r: callbacks.append(r.url) if "/console/sign-in/oidc/callback" in r.url else None)
+    page.goto(broker.url + "/console/sign-in")
+    page.get_by_role("link", name="Sign in with your organisation's account").click()
+    page.get_by_role("button", name=OIDC_PERSON["sub"]).click()
+    page.wait_for_url("**/console/alerts")
+    assert page.get_by_text("Alex Oidc (operator)").is_visible()
+    assert any(e["actor"] == "console:" + OIDC_PERSON["email"] and e["action"] == "console.signed_in" and "oidc" in e["detail"]
+               for e in broker.admin_get("audit?limit=1000").json()["entries"])
+    assert len(callbacks) == 1
+    # The same callback again, in this browser and in another: the state was spent, nobody is signed in.
+    page.context.clear_cookies()
+    response = page.goto(callbacks[0])
+    assert response.status == 401 and page.get_by_text("expired or was used already").is_visible()
+    page.goto(broker.url + "/console/alerts")
+    assert "/console/sign-in" in page.url
+
+
+def test_an_admin_compares_versions_and_restores_the_first(page, broker):
+    sign_in(page, broker, broker.admin)
+    page.goto(broker.url + "/console/directory/history")
+    page.get_by_role("link", name="Version 1", exact=True).click()
+    check_page(page, "directory-version")
+    page.get_by_role("button", name="Compare").click()
+    assert page.get_by_text("added service newtown-adult-safeguarding").is_visible() or page.get_by_text(
+        "deleted service newtown-adult-safeguarding").is_visible()
+    check_page(page, "directory-compare")
+    page.goto(broker.url + "/console/directory/versions/1")
+    page.get_by_role("link", name="Restore this version").click()
+    assert page.get_by_text("This is version 1.").is_visible()
+    page.get_by_role("button", name="Apply").click()
+    assert page.get_by_text("Some addresses that route today would stop routing").is_visible()
+    row = page.locator("tr", has_text="POSTCODE:NT1").first
+    assert "unroutable" in row.inner_text()
+    page.get_by_label("I have reviewed the routing impact").check()
+    page.get_by_role("button", name="Apply").click()
+    assert "applied=" in page.url
+    restored = broker.admin_get("directory/history").json()["versions"][0]
+    assert any("newtown" in change for change in restored["changes"])

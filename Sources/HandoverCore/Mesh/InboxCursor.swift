@@ -30,7 +30,7 @@ public struct InboxCursor: Hashable, Sendable {
 
 private let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-func base64URLEncode(_ bytes: [UInt8]) -> String {
+public func base64URLEncode(_ bytes: [UInt8]) -> String {
     var out: [UInt8] = []
     out.reserveCapacity((bytes.count + 2) / 3 * 4)
     var i = 0
@@ -45,7 +45,7 @@ func base64URLEncode(_ bytes: [UInt8]) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
-func base64URLDecode(_ text: String) -> [UInt8]? {
+public func base64URLDecode(_ text: String) -> [UInt8]? {
     var values: [UInt8] = []
     for c in text.utf8 {
         guard let v = alphabet.firstIndex(of: c) else { return nil }
