@@ -10,6 +10,7 @@ extension Console {
         group.get("alerts/board") { request, context in try await alertBoard(request, context, fragment: true) }
         group.get("alerts/:alert") { request, context in try await alertPage(request, context) }
         group.post("alerts/:alert/acknowledge") { request, context in try await acknowledgeAlert(request, context) }
+        group.post("alerts/:alert/snooze") { request, context in try await snoozeAlert(request, context) }
     }
 
     /// The alerts this operator may act on, with their messages.
@@ -92,6 +93,9 @@ extension Console {
         values["acknowledgedAt"] = alert.acknowledgedAt?.isoUTC as Any
         values["resolvedReason"] = alert.resolvedReason as Any
         values["open"] = alert.state == .open
+        values["repeats"] = alert.state == .open && alert.nextNotifyAt != nil
+        values["nextNotifyAt"] = alert.nextNotifyAt?.isoUTC as Any
+        values["snoozeChoices"] = Self.snoozeChoices.map { ["minutes": $0.minutes, "words": $0.words] as [String: Any] }
         values["safeguarding"] = access.directory.workflows[WorkflowID(alert.workflowID)]?.safeguarding ?? false
         values["error"] = error as Any
         values["timeline"] = try await store.events(messageID: message.id).map { ["at": $0.at.isoUTC, "kind": $0.kind] as [String: Any] }
@@ -113,6 +117,33 @@ extension Console {
         try await audit(
             access.user, "alert.acknowledged", subject: "alert \(alert.id)",
             detail: .object([("by", .object([("name", .string(person.name)), ("role", .string("operator"))])), ("note", .string(note))]))
+        return .redirect(to: "/console/alerts/\(alert.id)", type: .normal)
+    }
+
+    /// How long repeats may be paused: never longer than four hours, so a snoozed alert comes back
+    /// the same shift.
+    static let snoozeChoices: [(minutes: Int64, words: String)] = [(15, "15 minutes"), (60, "1 hour"), (240, "4 hours")]
+
+    /// Pauses the alert's repeats for a while, with a reason; the alert stays open and its later
+    /// stages (a safeguarding workflow's not-accepted deadline among them) keep their times.
+    func snoozeAlert(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
+        let (session, access) = try self.access(context, for: .alerts)
+        let form = try await ConsoleForm.read(request, expectedToken: session.csrfToken)
+        let (alert, _) = try await alertFor(context, access)
+        guard let reason = form.text("reason"), reason.count <= 2000,
+            let minutes = form["minutes"].flatMap({ Int64($0) }), Self.snoozeChoices.contains(where: { $0.minutes == minutes })
+        else {
+            return try await alertPage(request, context, error: "Give a reason and choose how long, at most 4 hours.", status: .badRequest)
+        }
+        let now = clock()
+        let until = now.adding(seconds: minutes * 60)
+        let person = Person(name: access.user.name, role: "operator")
+        guard try await store.snoozeAlert(id: alert.id, until: until, by: person, reason: reason, now: now) != nil else {
+            return try await alertPage(request, context, error: "This alert has no repeats to pause.", status: .conflict)
+        }
+        try await audit(
+            access.user, "alert.snoozed", subject: "alert \(alert.id)",
+            detail: .object([("until", .string(until.isoUTC)), ("reason", .string(reason))]))
         return .redirect(to: "/console/alerts/\(alert.id)", type: .normal)
     }
 }

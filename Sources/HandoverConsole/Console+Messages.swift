@@ -1,3 +1,4 @@
+import HTTPTypes
 import HandoverCore
 import HandoverStore
 import Hummingbird
@@ -8,6 +9,7 @@ extension Console {
     func registerMessages(on group: RouterGroup<ConsoleRequestContext>) {
         group.get("messages") { request, context in try await messageSearch(request, context) }
         group.get("messages/:message") { request, context in try await messagePage(request, context) }
+        group.get("messages/:message/payload") { _, context in try await payload(context) }
     }
 
     func messageSearch(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
@@ -77,6 +79,7 @@ extension Console {
                     "outcome": r.outcomeCode as Any, "declineReason": r.declineReason as Any,
                 ] as [String: Any]
             } as Any,
+            "hasPayload": message.type == .data && message.totalChunks > 0, "size": message.fileSize,
             "timeline": try await store.events(messageID: message.id).map { ["at": $0.at.isoUTC, "kind": $0.kind] as [String: Any] },
             "alerts": try await store.alerts(messageID: message.id).map { a in
                 ["id": a.id, "state": a.state.rawValue, "condition": conditionWords(a.condition), "mayAct": access.mayActOnAlerts(about: message)]
@@ -90,5 +93,44 @@ extension Console {
     func responsibilityWords(_ message: MessageRecord) -> String {
         if let state = message.responsibility?.state { return state.rawValue }
         return message.responsibilityRequired ? ResponsibilityState.pending.rawValue : "not required"
+    }
+
+    /// The payload as it was sent, as an attachment: never shown inline (it is untrusted: HTML, a
+    /// script, anything), under a CSP that sandboxes it even if a browser were to render it. Chunks
+    /// stream from the store segment by segment. Audited; it is not a MESH download, so the
+    /// recipient's "not downloaded" clock is untouched.
+    func payload(_ context: ConsoleRequestContext) async throws -> Response {
+        let (_, access) = try self.access(context, for: .messages)
+        let id = String((context.parameters.get("message") ?? "").prefix(100))
+        guard let message = try await store.message(MessageID(id)), access.mayOpen(message) else {
+            try await audit(access.user, "console.message_refused", subject: "message \(id)")
+            throw ConsoleRefusal.notFound
+        }
+        var chunks: [StoredChunk] = []
+        for number in 1...max(1, message.totalChunks) {
+            guard message.totalChunks > 0, let chunk = try await store.chunk(messageID: message.id, number: number) else {
+                throw HTTPError(
+                    .gone, message: "This message's payload is no longer held (it is removed once the message has been delivered and kept its time).")
+            }
+            chunks.append(chunk)
+        }
+        try await audit(access.user, "console.payload_downloaded", subject: "message \(message.id.rawValue)")
+        var headers = HTTPFields()
+        let gzip = message.contentEncoding == .gzip
+        headers[.contentType] = gzip ? "application/gzip" : "application/octet-stream"
+        headers[.contentDisposition] = "attachment; filename=\"\(message.id.rawValue).dat\(gzip ? ".gz" : "")\""
+        headers[.contentSecurityPolicy] = "sandbox; default-src 'none'"
+        headers[.contentLength] = String(chunks.reduce(0) { $0 + $1.size })
+        let (store, held) = (self.store, chunks)
+        let body = ResponseBody { writer in
+            for chunk in held {
+                for index in 0..<chunk.segmentCount {
+                    guard let segment = try await store.segment(uploadID: chunk.uploadID, index: index) else { throw HTTPError(.gone) }
+                    try await writer.write(segment)
+                }
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: headers, body: body)
     }
 }

@@ -170,6 +170,19 @@ enum ConsoleTemplates {
             <button type="submit">Acknowledge</button>
             </form>
             {{/open}}
+            {{#repeats}}
+            <h2>Snooze</h2>
+            <p>Repeats of this alert are next due at {{nextNotifyAt}}. Snoozing pauses them; the alert stays open{{#safeguarding}} and
+            the deadline for someone to accept responsibility does not move{{/safeguarding}}.</p>
+            <form method="post" action="/console/alerts/{{id}}/snooze">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="reason">Reason</label>
+            <input id="reason" name="reason" maxlength="2000" required></div>
+            <div class="field"><label for="minutes">For</label>
+            <select id="minutes" name="minutes">{{#snoozeChoices}}<option value="{{minutes}}">{{words}}</option>{{/snoozeChoices}}</select></div>
+            <button type="submit">Snooze</button>
+            </form>
+            {{/repeats}}
             <h2>Timeline</h2>
             <ol class="timeline">{{#timeline}}<li><time>{{at}}</time> {{kind}}</li>{{/timeline}}</ol>
             """
@@ -225,6 +238,8 @@ enum ConsoleTemplates {
         {{#responsibility}}<dt>Responsibility</dt><dd>{{state}}{{#by}} by {{by}}{{/by}}{{#at}} at {{at}}{{/at}}{{#declineReason}}, reason:
         {{declineReason}}{{/declineReason}}{{#outcome}}; outcome {{outcome}}{{/outcome}}</dd>{{/responsibility}}
         </dl>
+        {{#hasPayload}}<p><a href="/console/messages/{{id}}/payload" download>Download the payload</a>
+        ({{size}} bytes, as sent; downloading it is recorded)</p>{{/hasPayload}}
         <h2>Alerts</h2>
         <ul>{{#alerts}}<li>{{#mayAct}}<a href="/console/alerts/{{id}}">{{id}}</a>{{/mayAct}}{{^mayAct}}{{id}}{{/mayAct}}: {{condition}},
         {{state}}</li>{{/alerts}}</ul>

@@ -189,6 +189,18 @@ extension PostgresStore: EscalationStore {
         }
     }
 
+    public func snoozeAlert(id: String, until: Timestamp, by person: Person, reason: String, now: Timestamp) async throws -> Alert? {
+        try await write { tx in
+            guard
+                let alert = try await tx.row(
+                    "UPDATE alerts SET next_notify_at = $1 WHERE id = $2 AND state = 'open' AND next_notify_at IS NOT NULL RETURNING *", [until, id]
+                ).map(Self.alert(row:))
+            else { return nil }
+            try await Self.addEvent(alert.messageID, "alert_snoozed", EventDetails.alertSnoozed(id, by: person, until: until), now, tx)
+            return alert
+        }
+    }
+
     public func claimWebhookDeliveries(now: Timestamp, limit: Int, leaseSeconds: Int64) async throws -> [WebhookDelivery] {
         try await write { tx in
             try await tx.rows(

@@ -192,6 +192,19 @@ extension SQLiteStore: EscalationStore {
         }
     }
 
+    public func snoozeAlert(id: String, until: Timestamp, by person: Person, reason: String, now: Timestamp) async throws -> Alert? {
+        try await writer.write { db in
+            try db.run(
+                sql: "UPDATE alerts SET next_notify_at = ? WHERE id = ? AND state = 'open' AND next_notify_at IS NOT NULL",
+                arguments: [until.microsecondsSinceEpoch, id])
+            guard db.changesCount > 0,
+                let alert = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM alerts WHERE id = ?"), arguments: [id]).map(Self.alert(row:))
+            else { return nil }
+            try Self.addEvent(alert.messageID, "alert_snoozed", EventDetails.alertSnoozed(id, by: person, until: until), now, db)
+            return alert
+        }
+    }
+
     public func claimWebhookDeliveries(now: Timestamp, limit: Int, leaseSeconds: Int64) async throws -> [WebhookDelivery] {
         try await writer.write { db in
             let rows = try Row.fetchAll(

@@ -47,6 +47,9 @@ public protocol EscalationStore: Sendable {
 
     /// Acknowledges an open alert (stopping its repeats). Returns nil if unknown.
     func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert?
+    /// Pauses an open alert's repeats until `until` (it stays open; its escalation stages, and so
+    /// a safeguarding workflow's not-accepted deadline, do not move). Nil if no open alert repeats.
+    func snoozeAlert(id: String, until: Timestamp, by person: Person, reason: String, now: Timestamp) async throws -> Alert?
 
     /// Leases up to `limit` webhook deliveries due by `now` for `leaseSeconds`.
     func claimWebhookDeliveries(now: Timestamp, limit: Int, leaseSeconds: Int64) async throws -> [WebhookDelivery]

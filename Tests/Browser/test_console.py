@@ -12,14 +12,17 @@ import yaml
 from conftest import OIDC_PERSON, check_page, sign_in
 
 
-def send(broker, to, subject, workflow="SAFEGUARDING_ADULT_REFERRAL"):
+def send(broker, to, subject, workflow="SAFEGUARDING_ADULT_REFERRAL", body=b"referral about a person"):
     with broker.mesh("RX1DISCH") as hospital:
-        return hospital.send_message(to, b"referral about a person", workflow_id=workflow, subject=subject)
+        return hospital.send_message(to, body, workflow_id=workflow, subject=subject)
 
 
 def inbox(broker, mailbox):
     with broker.mesh(mailbox) as client:
         return client.list_messages()
+
+
+HTML_PAYLOAD = b"<html><body><script>document.title='pwned'</script><h1>Referral</h1></body></html>"
 
 
 def audit_actions(broker):
@@ -87,6 +90,13 @@ def test_operator_acknowledges_an_alert_without_seeing_identities(page, broker):
     page.locator("#alert-board a").first.click()
     assert page.get_by_text("nobody has accepted responsibility").first.is_visible()
     check_page(page, "alert")
+    # Snooze first: repeats pause for an hour, the alert stays open.
+    page.get_by_label("Reason").fill("Waiting for the ward to call back")
+    page.get_by_label("For", exact=True).select_option(label="1 hour")
+    page.get_by_role("button", name="Snooze").click()
+    assert "alert_snoozed" in page.locator("ol.timeline").inner_text()
+    assert page.locator("dl.facts").get_by_text("open", exact=True).is_visible()
+    assert any(a == "console:duty@riverside.example.org" and b == "alert.snoozed" for a, b, _ in audit_actions(broker))
     page.get_by_label("Note").fill("On it: calling the ward now")
     page.get_by_role("button", name="Acknowledge").click()
     assert page.get_by_text("Acknowledged by").is_visible()
@@ -98,7 +108,7 @@ def test_operator_acknowledges_an_alert_without_seeing_identities(page, broker):
 
 
 def test_messages_are_scoped_to_the_operators_organisation(page, broker):
-    riverside = send(broker, "POSTCODE:RV2", "to Riverside")
+    riverside = send(broker, "POSTCODE:RV2", "to Riverside", body=HTML_PAYLOAD)
     hillside = send(broker, "POSTCODE:HL1", "to Hillside")
     sign_in(page, broker, broker.people["duty@riverside.example.org"])
     page.goto(broker.url + "/console/messages?workflow=SAFEGUARDING_ADULT_REFERRAL")
@@ -108,6 +118,17 @@ def test_messages_are_scoped_to_the_operators_organisation(page, broker):
     page.get_by_role("link", name=riverside).click()
     assert page.get_by_role("heading", name=f"Message {riverside}").is_visible()
     check_page(page, "message")
+    # The payload is untrusted: an attachment under a sandboxing CSP, byte for byte as sent, never inline.
+    link = page.get_by_role("link", name="Download the payload")
+    with page.expect_download() as download:
+        link.click()
+    assert open(download.value.path(), "rb").read() == HTML_PAYLOAD and "pwned" not in page.title()
+    served = page.request.get(broker.url + f"/console/messages/{riverside}/payload")
+    assert served.headers["content-disposition"].startswith("attachment;")
+    assert served.headers["content-type"] == "application/octet-stream" and served.headers["x-content-type-options"] == "nosniff"
+    assert served.headers["content-security-policy"].startswith("sandbox")
+    assert ("console:duty@riverside.example.org", "console.payload_downloaded", f"message {riverside}") in audit_actions(broker)
+    assert page.request.get(broker.url + f"/console/messages/{hillside}/payload").status == 404
     response = page.goto(broker.url + f"/console/messages/{hillside}")
     assert response.status == 404
     assert page.get_by_role("heading", name="Page not found").is_visible()

@@ -25,6 +25,10 @@ public enum EventDetails {
         JSONValue.compact([("alert_id", .string(id)), ("by", personJSON(person))]).serialized
     }
 
+    public static func alertSnoozed(_ id: String, by person: Person, until: Timestamp) -> String {
+        JSONValue.compact([("alert_id", .string(id)), ("by", personJSON(person)), ("until", .string(until.isoUTC))]).serialized
+    }
+
     /// The audit entry of one purge batch: which messages lost their payloads (metadata stays).
     public static func payloadsPurged(_ ids: [String]) -> AuditRecord {
         AuditRecord(
