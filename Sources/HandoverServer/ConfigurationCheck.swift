@@ -24,6 +24,14 @@ public enum ConfigurationCheck {
                 throw ConfigurationError("\(option): \(path) does not exist")
             }
         }
+        if config.console, config.tls != .off, let certificate = config.consoleCertificate, let key = config.consoleKey {
+            guard (try? NIOSSLCertificate.fromPEMFile(certificate)) != nil else {
+                throw ConfigurationError("--console-cert: cannot load a PEM certificate chain from \(certificate)")
+            }
+            guard (try? NIOSSLPrivateKey(file: key, format: .pem)) != nil else {
+                throw ConfigurationError("--console-key: cannot load a PEM private key from \(key)")
+            }
+        }
         guard config.tls != .off, !(config.usesDevelopmentPKI && !FileManager.default.fileExists(atPath: config.certificate)) else { return }
         // The development PKI is generated on first start; anything else must load now.
         do {

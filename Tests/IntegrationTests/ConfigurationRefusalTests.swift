@@ -23,6 +23,11 @@ struct ConfigurationRefusalTests {
         Case(arguments: ["--idle-timeout", "0"], environment: [:], expected: ["--idle-timeout", "1 to 86400"]),
         Case(arguments: [], environment: ["HANDOVER_RATE_LIMIT": "fast"], expected: ["HANDOVER_RATE_LIMIT"]),
         Case(arguments: ["--tls", "maybe"], environment: [:], expected: ["--tls", "mutual, server, off"]),
+        Case(
+            arguments: ["--oidc-issuer", "http://idp.example.org", "--oidc-client-id", "c"], environment: ["HANDOVER_OIDC_CLIENT_SECRET": "s"],
+            expected: ["--oidc-issuer", "https"]),
+        Case(arguments: ["--oidc-issuer", "https://idp.example.org", "--oidc-client-id", "c"], environment: [:], expected: ["--oidc-client-secret"]),
+        Case(arguments: ["--oidc-client-id", "c"], environment: [:], expected: ["--oidc-client-id needs --oidc-issuer"]),
         Case(arguments: ["--routes", "/nonexistent/routes"], environment: [:], expected: ["--routes", "/nonexistent/routes", "does not exist"]),
         Case(
             arguments: ["--database", "sqlite:/nonexistent/folder/h.sqlite"], environment: [:],
