@@ -9,7 +9,7 @@ extension Console {
     func registerMessages(on group: RouterGroup<ConsoleRequestContext>) {
         group.get("messages") { request, context in try await messageSearch(request, context) }
         group.get("messages/:message") { request, context in try await messagePage(request, context) }
-        group.get("messages/:message/payload") { _, context in try await payload(context) }
+        group.get("messages/:message/payload") { _, context in try await payload(context, section: .messages) }
     }
 
     func messageSearch(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
@@ -97,12 +97,17 @@ extension Console {
 
     /// The payload as it was sent, as an attachment: never shown inline (it is untrusted: HTML, a
     /// script, anything), under a CSP that sandboxes it even if a browser were to render it. Chunks
-    /// stream from the store segment by segment. Audited; it is not a MESH download, so the
-    /// recipient's "not downloaded" clock is untouched.
-    func payload(_ context: ConsoleRequestContext) async throws -> Response {
-        let (_, access) = try self.access(context, for: .messages)
+    /// stream from the store segment by segment. Audited. For an operator or viewer it is not a MESH
+    /// download, so the recipient's "not downloaded" clock is untouched.
+    /// From the mailbox section (the recipient's practitioner) this is their reading of the message:
+    /// it counts as downloaded, as a MESH download would.
+    func payload(_ context: ConsoleRequestContext, section: ConsoleSection) async throws -> Response {
+        let (_, access) = try self.access(context, for: section)
         let id = String((context.parameters.get("message") ?? "").prefix(100))
-        guard let message = try await store.message(MessageID(id)), access.mayOpen(message) else {
+        let recipientReads = section == .mailbox
+        guard let message = try await store.message(MessageID(id)),
+            recipientReads ? access.user.mailboxes.contains(message.recipient) : access.mayOpen(message)
+        else {
             try await audit(access.user, "console.message_refused", subject: "message \(id)")
             throw ConsoleRefusal.notFound
         }
@@ -115,6 +120,7 @@ extension Console {
             chunks.append(chunk)
         }
         try await audit(access.user, "console.payload_downloaded", subject: "message \(message.id.rawValue)")
+        if recipientReads && message.downloadedAt == nil { try await store.markDownloaded(messageID: message.id, now: clock()) }
         var headers = HTTPFields()
         let gzip = message.contentEncoding == .gzip
         headers[.contentType] = gzip ? "application/gzip" : "application/octet-stream"

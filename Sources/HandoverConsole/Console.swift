@@ -47,8 +47,9 @@ public struct Console: Sendable {
         router.add(middleware: ConsoleErrorPages(pages: pages, logger: logger))
         router.add(middleware: ConsoleOriginCheck())
         router.get("/") { _, _ in Response.redirect(to: "/console", type: .normal) }
-        router.get("/console/assets/console.css") { _, _ in ConsoleAssets.response(ConsoleAssets.css, type: "text/css; charset=utf-8") }
-        router.get("/console/assets/console.js") { _, _ in ConsoleAssets.response(ConsoleAssets.script, type: "text/javascript; charset=utf-8") }
+        router.get("/console/assets/console.css") { _, _ in ConsoleAssets.response(ConsoleAssets.css, contentType: "text/css; charset=utf-8") }
+        router.get("/console/assets/console.js") { _, _ in ConsoleAssets.response(ConsoleAssets.script, contentType: "text/javascript; charset=utf-8")
+        }
         registerSignIn(on: router)
         registerOIDC(on: router)
         let people = router.group("/console").add(middleware: ConsoleSessionMiddleware(console: self))
@@ -59,6 +60,7 @@ public struct Console: Sendable {
         registerDirectory(on: people)
         registerBoundaries(on: people)
         registerMailbox(on: people)
+        registerMailboxActions(on: people)
         return router
     }
 

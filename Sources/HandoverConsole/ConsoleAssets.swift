@@ -4,9 +4,9 @@ import Hummingbird
 /// from another site). The script only enhances: the alert board refreshes itself and the idle
 /// warning appears before the session ends; every page works without it.
 enum ConsoleAssets {
-    static func response(_ text: String, type: String) -> Response {
+    static func response(_ text: String, contentType: String) -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = type
+        headers[.contentType] = contentType
         headers[.cacheControl] = "public, max-age=300"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }

@@ -6,7 +6,7 @@ enum ConsoleTemplates {
         "alerts": alerts, "alert-table": alertTable, "alert": alert, "messages": messages, "message": message,
         "directory": directory, "directory-edit": directoryEdit, "directory-history": directoryHistory, "directory-version": directoryVersion,
         "directory-compare": directoryCompare,
-        "boundaries": boundaries, "boundary-crossings": boundaryCrossings, "mailbox": mailbox,
+        "boundaries": boundaries, "boundary-crossings": boundaryCrossings, "mailbox": mailbox, "mailbox-message": mailboxMessage,
     ]
 
     static let layout = """
@@ -374,6 +374,69 @@ enum ConsoleTemplates {
         href="/console/messages/{{id}}">{{id}}</a>{{/mayOpen}}{{^mayOpen}}{{id}}{{/mayOpen}}</li>{{/crossings}}</ul>
         """
 
+    static let mailboxMessage =
+        """
+        <p><a href="/console/mailbox">Back to the mailbox</a></p>
+        <h1>Message {{id}}</h1>
+        """ + errorSummary
+            + """
+            <dl class="facts">
+            <dt>Workflow</dt><dd>{{workflow}}{{#safeguarding}} (safeguarding){{/safeguarding}}</dd>
+            <dt>From</dt><dd>{{from}}</dd>
+            <dt>To</dt><dd>{{mailbox}}</dd>
+            <dt>Received</dt><dd>{{received}} ({{age}} ago)</dd>
+            <dt>Responsibility</dt><dd>{{state}}{{#decidedBy}} by {{decidedBy}} at {{decidedAt}}{{/decidedBy}}{{#declineReason}}, reason:
+            {{declineReason}}{{/declineReason}}{{#outcome}}; outcome {{outcome}}{{/outcome}}</dd>
+            </dl>
+            {{#hasPayload}}<p><a href="/console/mailbox/{{id}}/payload" download>Download the message</a> ({{size}} bytes){{^downloaded}}:
+            read it before you decide{{/downloaded}}.</p>{{/hasPayload}}
+            {{#mayDecide}}
+            {{#safeguarding}}<p class="notice">
+            <strong>If someone is at immediate risk, phone as well.</strong> Do not rely on this message alone.</p>{{/safeguarding}}
+            <h2>Accept responsibility</h2>
+            <p>You accept it in your own name. The sender is told.</p>
+            <form method="post" action="/console/mailbox/{{id}}/accept">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            {{#basisRequired}}
+            <div class="field"><label for="article6">Your lawful basis: UK GDPR Article 6</label>
+            <select id="article6" name="article6" required>
+            <option value="">Choose</option>{{#article6}}<option>{{value}}</option>{{/article6}}</select></div>
+            <div class="field"><label for="article9">Article 9 condition</label>
+            <select id="article9" name="article9"><option value="">None</option>{{#article9}}<option>{{value}}</option>{{/article9}}</select></div>
+            <div class="field"><label for="schedule1">DPA 2018 Schedule 1 condition</label>
+            <select id="schedule1" name="schedule1">
+            <option value="">None</option>{{#schedule1}}<option>{{value}}</option>{{/schedule1}}</select></div>
+            {{/basisRequired}}
+            <div class="field"><label for="accept-note">Note (optional)</label>
+            <textarea id="accept-note" name="note" rows="2" maxlength="2000"></textarea></div>
+            <button type="submit">Accept</button>
+            </form>
+            <h2>Decline</h2>
+            <p>Responsibility stays with the sender, who is told why.</p>
+            <form method="post" action="/console/mailbox/{{id}}/decline">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="reason">Reason</label>
+            <select id="reason" name="reason" required>
+            <option value="">Choose</option>{{#reasons}}<option>{{value}}</option>{{/reasons}}</select></div>
+            <div class="field"><label for="decline-note">Why (the sender reads this)</label>
+            <textarea id="decline-note" name="note" rows="2" maxlength="2000" required></textarea></div>
+            <button type="submit">Decline</button>
+            </form>
+            {{/mayDecide}}
+            {{#mayRecordOutcome}}
+            <h2>Record what happened</h2>
+            <form method="post" action="/console/mailbox/{{id}}/outcome">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="code">Outcome</label>
+            <select id="code" name="code" required>
+            <option value="">Choose</option>{{#outcomes}}<option>{{value}}</option>{{/outcomes}}</select></div>
+            <div class="field"><label for="detail">Detail (optional; the sender reads this)</label>
+            <textarea id="detail" name="detail" rows="2" maxlength="2000"></textarea></div>
+            <button type="submit">Record outcome</button>
+            </form>
+            {{/mayRecordOutcome}}
+            """
+
     static let mailbox = """
         <h1>Mailbox</h1>
         <p>Messages received by {{mailboxes}}, those waiting for someone to accept responsibility first.</p>
@@ -381,7 +444,8 @@ enum ConsoleTemplates {
         {{^none}}
         <div class="scroll"><table><thead><tr><th scope="col">Message</th><th scope="col">Workflow</th><th scope="col">From</th><th
         scope="col">Mailbox</th><th scope="col">Received</th><th scope="col">Responsibility</th></tr></thead>
-        <tbody>{{#messages}}<tr{{#pending}} class="pending"{{/pending}}><td data-label="Message">{{id}}</td><td
+        <tbody>{{#messages}}<tr{{#pending}} class="pending"{{/pending}}><td data-label="Message">
+        <a href="/console/mailbox/{{id}}">{{id}}</a></td><td
         data-label="Workflow">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="Mailbox">{{mailbox}}</td><td
         data-label="Received">{{age}} ago</td><td data-label="Responsibility">{{responsibility}}</td></tr>{{/messages}}</tbody></table>
         </div>

@@ -175,19 +175,13 @@ extension MeshEndpoints {
     func itkInfrastructureAck(workflow: Workflow?, directoryVersion: Int64, now: Timestamp) -> DeliveryCompanion? {
         guard workflow?.acks == .fhirITK3 else { return nil }
         let id = broker.idGenerator.next(now: now)
-        let response = itkResponse(code: ITK3Response.infrastructureSuccess.0, display: ITK3Response.infrastructureSuccess.1, now: now)
+        let response = ResponsibilityDesk.itkResponse(
+            code: ITK3Response.infrastructureSuccess.0, display: ITK3Response.infrastructureSuccess.1, now: now)
         return { delivered in
             guard delivered.crossing?.derived?.fhir?.infAckRequested == true else { return nil }
             var answer = response
             answer.sourceEndpoint = delivered.recipient.rawValue
             return ITK3Response.message(answering: delivered, answer, id: id, directoryVersion: directoryVersion)
         }
-    }
-
-    func itkResponse(code: String, display: String, now: Timestamp) -> ITK3Response.Response {
-        func uuid() -> String { UUID().uuidString.lowercased() }
-        return ITK3Response.Response(
-            code: code, display: display, bundleID: uuid(), headerID: uuid(), outcomeID: uuid(), timestamp: now,
-            sourceEndpoint: "")
     }
 }

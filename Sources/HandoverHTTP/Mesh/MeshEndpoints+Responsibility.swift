@@ -33,46 +33,20 @@ extension MeshEndpoints {
         }
         let person = body.by ?? Person(name: "")
         let index = caller.directory
-        let receiver = index.mailboxes[mailbox].flatMap { index.organisations[$0.organisation] }
-        if let basis = body.lawful_basis {
-            let rules = CrossingRules.Context(
-                policy: .standard, safeguarding: false, senderIsPublicAuthority: receiver?.publicAuthority ?? false,
-                vocabulary: index.directory.vocabulary)
-            if let problem = CrossingRules.invalidBasis(basis, field: "lawful_basis", context: rules) {
-                throw MeshError(problem.code, event: "RESPONSIBILITY", message: problem.description)
-            }
+        if let basis = body.lawful_basis, let problem = ResponsibilityDesk.basisProblem(basis, mailbox: mailbox, index: index) {
+            throw MeshError(problem.code, event: "RESPONSIBILITY", message: problem.description)
         }
         let now = broker.clock()
-        let version = index.version
-        let ackID = broker.idGenerator.next(now: now)
-        let event = decision == .accept ? "responsibility_accepted" : "responsibility_declined"
         let itkCode = body.itk_response_code ?? "30001"
-        guard let itkDisplay = ITK3Response.businessCodes[itkCode] else {
+        guard ITK3Response.businessCodes[itkCode] != nil else {
             throw MeshError(
                 .badResponsibilityBody, event: "RESPONSIBILITY",
                 message: "itk_response_code must be one of " + ITK3Response.businessCodes.keys.sorted().joined(separator: ", "))
         }
-        let itk = itkResponse(code: itkCode, display: itkDisplay, now: now)
         let updated = try await applying {
-            try await broker.store.updateResponsibility(
-                messageID: id, recipient: mailbox, event: event, now: now,
-                change: { message in
-                    ResponsibilityMachine.decide(
-                        message.responsibility ?? ResponsibilityRecord(), decision: decision, by: person, note: body.note,
-                        downloaded: message.downloadedAt != nil, now: now, receiverBasis: body.lawful_basis,
-                        receiverBasisRequired: index.workflows[WorkflowID(message.workflowID)]?.crossing.receiverBasisRequired ?? false,
-                        declineReason: body.reason)
-                },
-                ack: { message, record in
-                    // A Transfer of Care message is answered in ITK3, and only if it asked.
-                    if index.workflows[WorkflowID(message.workflowID)]?.acks == .fhirITK3, let facts = message.crossing?.derived?.fhir {
-                        guard facts.busAckRequested == true else { return nil }
-                        var answer = itk
-                        answer.sourceEndpoint = message.recipient.rawValue
-                        return ITK3Response.message(answering: message, answer, id: ackID, directoryVersion: version)
-                    }
-                    return BusinessAck.message(for: message, event: event, record: record, id: ackID, now: now, directoryVersion: version)
-                })
+            try await ResponsibilityDesk(store: broker.store, idGenerator: broker.idGenerator).decide(
+                .init(decision, by: person, note: body.note, declineReason: body.reason, receiverBasis: body.lawful_basis, itkResponseCode: itkCode),
+                messageID: id, recipient: mailbox, index: index, now: now)
         }
         if decision == .accept, let delivered = updated.deliveredAt {
             broker.metrics.responsibilityAccepted(afterSeconds: now.secondsSinceEpoch - delivered.secondsSinceEpoch)
@@ -88,22 +62,9 @@ extension MeshEndpoints {
         let id = try context.pathMessageID()
         let body: OutcomeBody = try await decodeBody(request)
         let person = body.by ?? Person(name: "")
-        let now = broker.clock()
-        let index = caller.directory
-        let version = index.version
-        let ackID = broker.idGenerator.next(now: now)
         let updated = try await applying {
-            try await broker.store.updateResponsibility(
-                messageID: id, recipient: mailbox, event: "outcome", now: now,
-                change: { message in
-                    ResponsibilityMachine.recordOutcome(
-                        message.responsibility ?? ResponsibilityRecord(), code: body.code, detail: body.detail, by: person, now: now)
-                },
-                ack: { message, record in
-                    // ITK3 has one business response, sent on the decision; outcomes show in tracking.
-                    if index.workflows[WorkflowID(message.workflowID)]?.acks == .fhirITK3, message.crossing?.derived?.fhir != nil { return nil }
-                    return BusinessAck.message(for: message, event: "outcome", record: record, id: ackID, now: now, directoryVersion: version)
-                })
+            try await ResponsibilityDesk(store: broker.store, idGenerator: broker.idGenerator).recordOutcome(
+                messageID: id, recipient: mailbox, code: body.code, detail: body.detail, by: person, index: caller.directory, now: broker.clock())
         }
         return .json(TrackingView.responsibilityJSON(updated.responsibility ?? ResponsibilityRecord()))
     }
