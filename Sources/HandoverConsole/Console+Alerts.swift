@@ -11,6 +11,7 @@ extension Console {
         group.get("alerts/:alert") { request, context in try await alertPage(request, context) }
         group.post("alerts/:alert/acknowledge") { request, context in try await acknowledgeAlert(request, context) }
         group.post("alerts/:alert/snooze") { request, context in try await snoozeAlert(request, context) }
+        group.post("alerts/:alert/escalate") { request, context in try await escalateNow(request, context) }
     }
 
     /// The alerts this operator may act on, with their messages.
@@ -93,11 +94,13 @@ extension Console {
         values["acknowledgedAt"] = alert.acknowledgedAt?.isoUTC as Any
         values["resolvedReason"] = alert.resolvedReason as Any
         values["open"] = alert.state == .open
+        values["unresolved"] = alert.state != .resolved
         values["repeats"] = alert.state == .open && alert.nextNotifyAt != nil
         values["nextNotifyAt"] = alert.nextNotifyAt?.isoUTC as Any
         values["snoozeChoices"] = Self.snoozeChoices.map { ["minutes": $0.minutes, "words": $0.words] as [String: Any] }
         values["safeguarding"] = access.directory.workflows[WorkflowID(alert.workflowID)]?.safeguarding ?? false
         values["error"] = error as Any
+        values["escalated"] = request.uri.queryParameters.get("escalated").flatMap { Int($0) } as Any
         values["timeline"] = try await store.events(messageID: message.id).map { ["at": $0.at.isoUTC, "kind": $0.kind] as [String: Any] }
         return pages.page("alert", title: "Alert \(alert.id)", values, section: .alerts, access: access, session: session, status: status)
     }
@@ -145,5 +148,21 @@ extension Console {
             access.user, "alert.snoozed", subject: "alert \(alert.id)",
             detail: .object([("until", .string(until.isoUTC)), ("reason", .string(reason))]))
         return .redirect(to: "/console/alerts/\(alert.id)", type: .normal)
+    }
+
+    /// "Escalate now": the message's next escalation stage is brought forward and fires at once, to
+    /// whoever that stage notifies. Earlier stages are not repeated; a message with no stage left says so.
+    func escalateNow(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
+        let (session, access) = try self.access(context, for: .alerts)
+        _ = try await ConsoleForm.read(request, expectedToken: session.csrfToken)
+        let (alert, message) = try await alertFor(context, access)
+        let person = Person(name: access.user.name, role: "operator")
+        guard let stage = try await store.bringForwardNextStage(messageID: message.id, by: person, now: clock()) else {
+            return try await alertPage(request, context, error: "This message has no later escalation stage to bring forward.", status: .conflict)
+        }
+        wakeEscalation()
+        try await audit(
+            access.user, "alert.escalated_now", subject: "alert \(alert.id)", detail: .object([("stage", .int(Int64(stage + 1)))]))
+        return .redirect(to: "/console/alerts/\(alert.id)?escalated=\(stage + 1)", type: .normal)
     }
 }

@@ -24,14 +24,16 @@ public struct Console: Sendable {
     let oidc: OIDCProvider?
     /// The console's public address (`--console-url`), for the OpenID redirect.
     let publicURL: String?
+    /// Wakes the escalation scheduler when a stage is brought forward, so it fires now, not at its next pass.
+    let wakeEscalation: @Sendable () -> Void
 
     public init(
         store: any BrokerStore, manager: DirectoryManager, secrets: SecretBox, clock: @escaping @Sendable () -> Timestamp,
         policy: ConsoleSessionPolicy = ConsoleSessionPolicy(), secureCookies: Bool = true, oidc: OIDCConfiguration? = nil, publicURL: String? = nil,
-        logger: Logger
+        wakeEscalation: @escaping @Sendable () -> Void = {}, logger: Logger
     ) throws {
         (self.store, self.manager, self.secrets, self.clock, self.policy) = (store, manager, secrets, clock, policy)
-        (self.oidc, self.publicURL) = (oidc.map(OIDCProvider.init), publicURL)
+        (self.oidc, self.publicURL, self.wakeEscalation) = (oidc.map(OIDCProvider.init), publicURL, wakeEscalation)
         (self.secureCookies, self.logger) = (secureCookies, logger)
         pages = try ConsolePages(policy: policy)
         throttle = SignInThrottleLock()

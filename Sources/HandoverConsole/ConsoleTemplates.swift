@@ -147,6 +147,7 @@ enum ConsoleTemplates {
         <h1>Alert {{id}}</h1>
         """ + errorSummary
             + """
+            {{#escalated}}<p class="notice" role="status">Stage {{escalated}} was brought forward and fires now.</p>{{/escalated}}
             <dl class="facts">
             <dt>Why</dt><dd>{{condition}}</dd>
             <dt>Workflow</dt><dd>{{workflow}}{{#safeguarding}} (safeguarding){{/safeguarding}}</dd>
@@ -170,6 +171,14 @@ enum ConsoleTemplates {
             <button type="submit">Acknowledge</button>
             </form>
             {{/open}}
+            {{#unresolved}}
+            <h2>Escalate now</h2>
+            <p>Brings the next stage of this message's escalation forward: it fires now, to whoever that stage tells.</p>
+            <form method="post" action="/console/alerts/{{id}}/escalate">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <button type="submit">Escalate now</button>
+            </form>
+            {{/unresolved}}
             {{#repeats}}
             <h2>Snooze</h2>
             <p>Repeats of this alert are next due at {{nextNotifyAt}}. Snoozing pauses them; the alert stays open{{#safeguarding}} and

@@ -189,6 +189,22 @@ extension PostgresStore: EscalationStore {
         }
     }
 
+    public func bringForwardNextStage(messageID: MessageID, by person: Person, now: Timestamp) async throws -> Int? {
+        try await write { tx in
+            guard
+                let row = try await tx.row(
+                    """
+                    UPDATE deadlines SET due_at = LEAST(due_at, $2) WHERE message_id = $1 AND state = 'scheduled'
+                        AND stage = (SELECT min(stage) FROM deadlines WHERE message_id = $1 AND state = 'scheduled')
+                    RETURNING stage
+                    """, [messageID.rawValue, now])
+            else { return nil }
+            let stage = Int(try row("stage", as: Int64.self))
+            try await Self.addEvent(messageID, "escalated_now", EventDetails.stageBroughtForward(stage, by: person), now, tx)
+            return stage
+        }
+    }
+
     public func snoozeAlert(id: String, until: Timestamp, by person: Person, reason: String, now: Timestamp) async throws -> Alert? {
         try await write { tx in
             guard

@@ -192,6 +192,20 @@ extension SQLiteStore: EscalationStore {
         }
     }
 
+    public func bringForwardNextStage(messageID: MessageID, by person: Person, now: Timestamp) async throws -> Int? {
+        try await writer.write { db in
+            guard
+                let stage = try Int.fetchOne(
+                    db, sql: "SELECT min(stage) FROM deadlines WHERE message_id = ? AND state = 'scheduled'", arguments: [messageID.rawValue])
+            else { return nil }
+            try db.run(
+                sql: "UPDATE deadlines SET due_at = ? WHERE message_id = ? AND stage = ? AND state = 'scheduled' AND due_at > ?",
+                arguments: [now.microsecondsSinceEpoch, messageID.rawValue, stage, now.microsecondsSinceEpoch])
+            try Self.addEvent(messageID, "escalated_now", EventDetails.stageBroughtForward(stage, by: person), now, db)
+            return stage
+        }
+    }
+
     public func snoozeAlert(id: String, until: Timestamp, by person: Person, reason: String, now: Timestamp) async throws -> Alert? {
         try await writer.write { db in
             try db.run(

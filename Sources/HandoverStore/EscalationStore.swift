@@ -47,6 +47,9 @@ public protocol EscalationStore: Sendable {
 
     /// Acknowledges an open alert (stopping its repeats). Returns nil if unknown.
     func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert?
+    /// Brings a message's next scheduled escalation stage forward to `now` (a duty team's "escalate
+    /// now"); the scheduler then raises it as if it were due. Returns that stage, or nil if none is left.
+    func bringForwardNextStage(messageID: MessageID, by person: Person, now: Timestamp) async throws -> Int?
     /// Pauses an open alert's repeats until `until` (it stays open; its escalation stages, and so
     /// a safeguarding workflow's not-accepted deadline, do not move). Nil if no open alert repeats.
     func snoozeAlert(id: String, until: Timestamp, by person: Person, reason: String, now: Timestamp) async throws -> Alert?

@@ -102,6 +102,14 @@ def test_operator_acknowledges_an_alert_without_seeing_identities(page, broker):
     assert page.get_by_text("Acknowledged by").is_visible()
     assert page.get_by_text("Dana Duty").first.is_visible()
     assert any(a == "console:duty@riverside.example.org" and b == "alert.acknowledged" for a, b, _ in audit_actions(broker))
+    # Escalate now: the second stage (due in an hour) fires at once.
+    page.get_by_role("button", name="Escalate now").click()
+    assert page.get_by_text("Stage 2 was brought forward and fires now.").is_visible()
+    deadline = time.time() + 30
+    while not any(a["message_id"] == message_id and a["stage"] == 2 for a in broker.admin_get("alerts").json()["alerts"]):
+        assert time.time() < deadline, "the second stage did not fire"
+        time.sleep(0.5)
+    assert any(a == "console:duty@riverside.example.org" and b == "alert.escalated_now" for a, b, _ in audit_actions(broker))
     # Acknowledging is not accepting: responsibility stays pending, on the message's own page.
     page.get_by_role("link", name=message_id).click()
     assert "pending" in page.locator("dl.facts").inner_text()

@@ -129,6 +129,33 @@ struct EscalationConformanceTests {
         #expect(AuditChain.verify(try await store.auditEntries(afterSequence: 0, limit: 1000)) == .intact(entries: 6))
     }
 
+    /// A duty team's snooze pauses repeats (the alert stays open); "escalate now" brings the next
+    /// stage forward so it fires at once, and says when no stage is left.
+    @Test(arguments: StoreFactory.all)
+    func snoozePausesRepeatsAndEscalateNowBringsTheNextStageForward(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        try await deliver("S1", store)
+        _ = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0), (1, self.t0.adding(seconds: 3600))] }
+        let alerts = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in
+            self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600))
+        }
+        let id = try #require(alerts.first?.id)
+        let duty = Person(name: "Dana Duty", role: "operator")
+        let snoozed = try await store.snoozeAlert(id: id, until: t0.adding(seconds: 4 * 3600), by: duty, reason: "ward calling back", now: t0)
+        #expect(snoozed?.state == .open && snoozed?.nextNotifyAt == t0.adding(seconds: 4 * 3600))
+        #expect(try await store.renotifyDueAlerts(now: t0.adding(seconds: 601), limit: 10) { _, _ in nil } == 0, "no repeat while snoozed")
+        #expect(try await store.snoozeAlert(id: "nope", until: t0, by: duty, reason: "r", now: t0) == nil)
+
+        #expect(try await store.bringForwardNextStage(messageID: MessageID("S1"), by: duty, now: t0.adding(seconds: 60)) == 1)
+        let next = try await store.fireDueDeadlines(now: t0.adding(seconds: 60), limit: 10) { m, s, _ in
+            self.plan(m, stage: s, now: self.t0.adding(seconds: 60), repeatAt: nil)
+        }
+        #expect(next.map(\.stage) == [1], "the second stage fires an hour early")
+        #expect(try await store.bringForwardNextStage(messageID: MessageID("S1"), by: duty, now: t0.adding(seconds: 61)) == nil)
+        let kinds = try await store.events(messageID: MessageID("S1")).map(\.kind)
+        #expect(kinds.contains("alert_snoozed") && kinds.contains("escalated_now"))
+    }
+
     @Test(arguments: StoreFactory.all)
     func repeatsStopWhenAPersonAcknowledges(factory: StoreFactory) async throws {
         let store = try await factory.make()

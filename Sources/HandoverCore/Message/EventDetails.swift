@@ -25,6 +25,10 @@ public enum EventDetails {
         JSONValue.compact([("alert_id", .string(id)), ("by", personJSON(person))]).serialized
     }
 
+    public static func stageBroughtForward(_ stage: Int, by person: Person) -> String {
+        JSONValue.compact([("stage", .int(Int64(stage + 1))), ("by", personJSON(person))]).serialized
+    }
+
     public static func alertSnoozed(_ id: String, by person: Person, until: Timestamp) -> String {
         JSONValue.compact([("alert_id", .string(id)), ("by", personJSON(person)), ("until", .string(until.isoUTC))]).serialized
     }
