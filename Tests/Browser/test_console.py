@@ -1,4 +1,4 @@
-"""The console's journeys in a real browser against the real binary (console.md): an admin's first
+"""The console's journeys in a real browser against the real binary (docs/CONSOLE.md): an admin's first
 sign-in and a directory edit that changes where the next message goes, a concurrent edit refused, an
 operator acknowledging an alert, message search scoped to the operator's organisation (another
 organisation's message is a 404 and is audited), forged and cross-origin forms refused, a viewer kept

@@ -10,7 +10,17 @@ public enum ConsoleRole: String, Hashable, Sendable, Codable, CaseIterable, Comp
     /// Acts for one or more mailboxes: reads, accepts, declines and records outcomes.
     case practitioner
 
-    public static func < (a: Self, b: Self) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
+    public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+
+    /// The order roles are listed in.
+    var rank: Int {
+        switch self {
+        case .admin: 0
+        case .operator: 1
+        case .viewer: 2
+        case .practitioner: 3
+        }
+    }
 }
 
 /// A console user as the console shows them: never a password hash or a TOTP secret.
