@@ -49,17 +49,14 @@ extension Console {
         let q = request.uri.queryParameters
         let now = clock()
         func refuse(_ reason: String, _ words: String) async throws -> Response {
-            try await store.appendAudit(
-                AuditRecord(
-                    actor: "console", action: "console.sign_in_failed", subject: "console sign-in",
-                    detail: JSONValue.object([("factor", .string("oidc")), ("reason", .string(reason))]).serialized), now: now)
+            try await auditFailedSignIn(factor: "oidc", reason: reason, now: now)
             var response = signInPage(request, error: words, status: .unauthorized)
             response.setCookie(cookie(Self.oidcCookie, "", path: "/console/sign-in/oidc", maxAge: 0))
             return response
         }
         if q.get("error") != nil { return try await refuse("provider-error", "Your organisation's sign-in did not complete. Try again.") }
         guard let state = q.get("state").map({ String($0) }), let code = q.get("code").map({ String($0) }), !code.isEmpty,
-            let cookieState = request.cookies[Self.oidcCookie]?.value, ConsoleForm.constantTimeEqual(state, cookieState),
+            let cookieState = request.cookies[Self.oidcCookie]?.value, constantTimeEqual(state, cookieState),
             let pending = try await store.takeOIDCRequest(stateHash: sha256Hex(Array(state.utf8))),
             now < pending.createdAt.adding(seconds: Self.oidcRequestSeconds)
         else {

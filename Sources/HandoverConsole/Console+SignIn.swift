@@ -50,9 +50,7 @@ extension Console {
         let passwordMatches = try await ConsolePasswords.verify(form["password"] ?? "", hash: account?.passwordHash)
         guard let account, passwordMatches, !account.user.disabled else {
             throttle.withLock { $0.recordFailure(for: keys, now: now) }
-            try await store.appendAudit(
-                AuditRecord(actor: "console", action: "console.sign_in_failed", subject: "console sign-in", detail: failureDetail(email, "password")),
-                now: now)
+            try await auditFailedSignIn(email: email, factor: "password", now: now)
             return signInPage(request, error: "The email address or password is not right.", email: email, status: .unauthorized)
         }
         let (id, session) = newSession(userID: account.user.id, stage: .awaitingCode, now: now)
@@ -105,10 +103,7 @@ extension Console {
             try await store.spendTOTPStep(userID: user.id, step: step)
         else {
             throttle.withLock { $0.recordFailure(for: keys, now: now) }
-            try await store.appendAudit(
-                AuditRecord(
-                    actor: "console", action: "console.sign_in_failed", subject: "console sign-in", detail: failureDetail(user.email, "code")),
-                now: now)
+            try await auditFailedSignIn(email: user.email, factor: "code", now: now)
             return try await stepPage(
                 request, stage: .awaitingCode, error: "That code is not right, or it was used already. Wait for the next code and enter it.",
                 status: .unauthorized)
@@ -166,7 +161,12 @@ extension Console {
         Cookie(name: name, value: value, maxAge: maxAge, path: path, secure: secureCookies, httpOnly: true, sameSite: .lax)
     }
 
-    func failureDetail(_ email: String, _ factor: String) -> String {
-        JSONValue.object([("email", .string(String(email.prefix(254)))), ("factor", .string(factor))]).serialized
+    /// A failed sign-in in the audit chain: which factor failed, for which email, and why where known.
+    func auditFailedSignIn(email: String? = nil, factor: String, reason: String? = nil, now: Timestamp) async throws {
+        let detail = JSONValue.compact([
+            ("email", email.map { .string(String($0.prefix(254))) }), ("factor", .string(factor)), ("reason", reason.map { .string($0) }),
+        ])
+        try await store.appendAudit(
+            AuditRecord(actor: "console", action: "console.sign_in_failed", subject: "console sign-in", detail: detail.serialized), now: now)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HandoverCore
 import Hummingbird
 
 /// A submitted HTML form (`application/x-www-form-urlencoded`), bounded in size and field count.
@@ -40,12 +41,6 @@ struct ConsoleForm: Sendable {
             throw ConsoleRefusal.forgedForm
         }
         return form
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let (x, y) = (Array(a.utf8), Array(b.utf8))
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
 

@@ -215,6 +215,23 @@ def test_a_totp_code_is_accepted_once(page, broker):
     assert any('"factor":"code"' in e["detail"] for e in failures)
 
 
+def test_the_idle_warning_comes_before_the_session_ends_and_keeps_what_was_typed(page, broker):
+    page.clock.install()
+    sign_in(page, broker, broker.people["duty@riverside.example.org"])
+    page.goto(broker.url + "/console/messages")
+    page.get_by_label("Workflow").fill("typed before the warning")
+    warning = page.locator("#idle-warning")
+    assert warning.is_hidden()
+    page.clock.fast_forward("24:00")
+    assert warning.is_hidden(), "no warning before the last five minutes"
+    page.clock.fast_forward("01:30")
+    assert warning.is_visible() and page.get_by_role("button", name="Stay signed in").is_visible()
+    page.get_by_role("button", name="Stay signed in").click()
+    page.wait_for_function("() => document.getElementById('idle-warning').hidden")
+    assert page.get_by_label("Workflow").input_value() == "typed before the warning"
+    assert "/console/messages" in page.url
+
+
 def test_a_session_ends_at_sign_out_even_if_its_cookie_is_kept(page, broker):
     sign_in(page, broker, broker.people["duty@riverside.example.org"])
     cookies = page.context.cookies()

@@ -35,7 +35,7 @@ public enum TOTP {
         let code = typed.filter { !$0.isWhitespace }
         guard code.count == digits, code.allSatisfy(\.isASCII), code.allSatisfy(\.isNumber) else { return nil }
         let current = counter(at: now)
-        for step in (current - window)...(current + window) where constantTimeEquals(Self.code(secret: secret, counter: step), code) {
+        for step in (current - window)...(current + window) where constantTimeEqual(Self.code(secret: secret, counter: step), code) {
             return step
         }
         return nil
@@ -54,12 +54,6 @@ public enum TOTP {
             if c.isASCII && (c.isLetter || c.isNumber || "-._~@".contains(c)) { out.append(c) } else { out += "%" + hexString([byte]).uppercased() }
         }
         return out
-    }
-
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let (x, y) = (Array(a.utf8), Array(b.utf8))
-        guard x.count == y.count else { return false }
-        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
 
