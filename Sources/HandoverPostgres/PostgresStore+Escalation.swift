@@ -18,16 +18,14 @@ extension PostgresStore: EscalationStore {
         }
     }
 
-    public func updateResponsibility(
-        messageID: MessageID, recipient: MailboxID, event: String, now: Timestamp,
-        change: @escaping @Sendable (MessageRecord) -> Result<ResponsibilityRecord, ResponsibilityMachine.Refusal>,
-        ack: @escaping @Sendable (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?
+    public func transform(
+        messageID: MessageID, now: Timestamp, decide: @escaping @Sendable (MessageRecord) throws -> MessageTransition
     ) async throws -> MessageRecord {
         try await write { tx in
-            guard let message = try await Self.fetchMessage(messageID, lock: true, tx) else { throw MeshError.messageDoesNotExist }
-            guard message.recipient == recipient, message.type == .data else { throw MeshError.forbidden }
-            let transition = ResponsibilityMachine.applied(try change(message).get(), to: message, event: event, acknowledgement: ack)
-            return try await Self.apply(transition, row: .update, now: now, tx)
+            guard let message = try await Self.fetchMessage(messageID, lock: true, tx), message.type == .data else {
+                throw MeshError.messageDoesNotExist
+            }
+            return try await Self.apply(try decide(message), row: .update, now: now, tx)
         }
     }
 

@@ -18,6 +18,16 @@ extension PostgresStore {
             switch effect {
             case .enterInbox: break  // taken above: the row carries its position
             case .leaveInbox: try await leaveInbox(message.recipient, tx)
+            case .leaveInboxOf(let mailbox): try await leaveInbox(mailbox, tx)
+            case .readdressed:
+                try await tx.execute(
+                    "UPDATE messages SET recipient = $1, route_by = $2, route_address = $3, route_service = $4, route_version = $5"
+                        + " WHERE message_id = $6",
+                    [
+                        message.recipient.rawValue, message.route?.addressedBy.rawValue, message.route?.address, message.route?.service,
+                        message.route?.directoryVersion, message.id.rawValue,
+                    ])
+                try await ScorecardRow(message: message)?.upsert(tx)
             case .event(let kind, let detail): try await addEvent(message.id, kind, detail, now, tx)
             case .resolveAlerts(let reason): try await resolveClearedAlerts(message, reason: reason, now: now, tx)
             case .discardChunks:

@@ -19,16 +19,12 @@ extension SQLiteStore: EscalationStore {
         }
     }
 
-    public func updateResponsibility(
-        messageID: MessageID, recipient: MailboxID, event: String, now: Timestamp,
-        change: @escaping @Sendable (MessageRecord) -> Result<ResponsibilityRecord, ResponsibilityMachine.Refusal>,
-        ack: @escaping @Sendable (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?
+    public func transform(
+        messageID: MessageID, now: Timestamp, decide: @escaping @Sendable (MessageRecord) throws -> MessageTransition
     ) async throws -> MessageRecord {
         try await writer.write { db in
-            guard let message = try Self.fetchMessage(messageID, db) else { throw MeshError.messageDoesNotExist }
-            guard message.recipient == recipient, message.type == .data else { throw MeshError.forbidden }
-            let transition = ResponsibilityMachine.applied(try change(message).get(), to: message, event: event, acknowledgement: ack)
-            return try Self.apply(transition, row: .update, now: now, db)
+            guard let message = try Self.fetchMessage(messageID, db), message.type == .data else { throw MeshError.messageDoesNotExist }
+            return try Self.apply(try decide(message), row: .update, now: now, db)
         }
     }
 

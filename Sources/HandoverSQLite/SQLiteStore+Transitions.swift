@@ -19,6 +19,17 @@ extension SQLiteStore {
             switch effect {
             case .enterInbox: break  // taken above: the row carries its position
             case .leaveInbox: try leaveInbox(message.recipient, db)
+            case .leaveInboxOf(let mailbox): try leaveInbox(mailbox, db)
+            case .readdressed:
+                try db.run(
+                    sql:
+                        "UPDATE messages SET recipient = ?, route_by = ?, route_address = ?, route_service = ?, route_version = ?"
+                        + " WHERE message_id = ?",
+                    arguments: [
+                        message.recipient.rawValue, message.route?.addressedBy.rawValue, message.route?.address, message.route?.service,
+                        message.route?.directoryVersion, message.id.rawValue,
+                    ])
+                try ScorecardRow(message: message)?.upsert(db)
             case .event(let kind, let detail): try addEvent(message.id, kind, detail, now, db)
             case .resolveAlerts(let reason): try resolveClearedAlerts(message, reason: reason, now: now, db)
             case .discardChunks:

@@ -7,13 +7,11 @@ public protocol EscalationStore: Sendable {
     /// Records the recipient's first download (and resolves not-downloaded alerts).
     func markDownloaded(messageID: MessageID, now: Timestamp) async throws
 
-    /// Applies a responsibility decision or outcome by the recipient. `change` is the pure state
-    /// transition; `ack` builds the business ack for the sender. Throws `MeshError` (unknown message,
-    /// not the recipient) or `ResponsibilityMachine.Refusal`.
-    func updateResponsibility(
-        messageID: MessageID, recipient: MailboxID, event: String, now: Timestamp,
-        change: @escaping @Sendable (MessageRecord) -> Result<ResponsibilityRecord, ResponsibilityMachine.Refusal>,
-        ack: @escaping @Sendable (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?
+    /// Applies the transition `decide` makes from the message as it stands, in one transaction with
+    /// the message locked against concurrent change (redirects, withdrawals, amendments). `decide`
+    /// throws to refuse (`MeshError` for who may, `ResponsibilityMachine.Refusal` for the state).
+    func transform(
+        messageID: MessageID, now: Timestamp, decide: @escaping @Sendable (MessageRecord) throws -> MessageTransition
     ) async throws -> MessageRecord
 
     func events(messageID: MessageID) async throws -> [MessageEvent]
@@ -101,4 +99,20 @@ public struct UnresolvedAlertCount: Hashable, Sendable {
     public var stage: Int
     public var count: Int
     public init(workflowID: String, stage: Int, count: Int) { (self.workflowID, self.stage, self.count) = (workflowID, stage, count) }
+}
+
+extension EscalationStore {
+    /// Applies a responsibility decision or outcome by the recipient. `change` is the pure state
+    /// transition; `ack` builds the business ack for the sender. Throws `MeshError` (unknown message,
+    /// not the recipient) or `ResponsibilityMachine.Refusal`.
+    public func updateResponsibility(
+        messageID: MessageID, recipient: MailboxID, event: String, now: Timestamp,
+        change: @escaping @Sendable (MessageRecord) -> Result<ResponsibilityRecord, ResponsibilityMachine.Refusal>,
+        ack: @escaping @Sendable (MessageRecord, ResponsibilityRecord) -> (MessageRecord, [UInt8])?
+    ) async throws -> MessageRecord {
+        try await transform(messageID: messageID, now: now) { message in
+            guard message.recipient == recipient else { throw MeshError.forbidden }
+            return ResponsibilityMachine.applied(try change(message).get(), to: message, event: event, acknowledgement: ack)
+        }
+    }
 }

@@ -48,17 +48,17 @@ public struct ResponsibilityDesk: Sendable {
         let version = index.version
         let ackID = idGenerator.next(now: now)
         let event = d.decision == .accept ? "responsibility_accepted" : "responsibility_declined"
+        let alertID = idGenerator.next(now: now)
         let itk = Self.itkResponse(code: d.itkResponseCode, display: ITK3Response.businessCodes[d.itkResponseCode] ?? "", now: now)
-        return try await store.updateResponsibility(
-            messageID: id, recipient: recipient, event: event, now: now,
-            change: { message in
-                ResponsibilityMachine.decide(
-                    message.responsibility ?? ResponsibilityRecord(), decision: d.decision, by: d.by, note: d.note,
-                    downloaded: message.downloadedAt != nil, now: now, receiverBasis: d.receiverBasis,
-                    receiverBasisRequired: index.workflows[WorkflowID(message.workflowID)]?.crossing.receiverBasisRequired ?? false,
-                    declineReason: d.declineReason)
-            },
-            ack: { message, record in
+        return try await store.transform(messageID: id, now: now) { message in
+            guard message.recipient == recipient else { throw MeshError.forbidden }
+            let record = try ResponsibilityMachine.decide(
+                message.responsibility ?? ResponsibilityRecord(), decision: d.decision, by: d.by, note: d.note,
+                downloaded: message.downloadedAt != nil, now: now, receiverBasis: d.receiverBasis,
+                receiverBasisRequired: index.workflows[WorkflowID(message.workflowID)]?.crossing.receiverBasisRequired ?? false,
+                declineReason: d.declineReason
+            ).get()
+            var transition = ResponsibilityMachine.applied(record, to: message, event: event) { message, record in
                 // A Transfer of Care message is answered in ITK3, and only if it asked.
                 if index.workflows[WorkflowID(message.workflowID)]?.acks == .fhirITK3, let facts = message.crossing?.derived?.fhir {
                     guard facts.busAckRequested == true else { return nil }
@@ -67,7 +67,13 @@ public struct ResponsibilityDesk: Sendable {
                     return ITK3Response.message(answering: message, answer, id: ackID, directoryVersion: version)
                 }
                 return BusinessAck.message(for: message, event: event, record: record, id: ackID, now: now, directoryVersion: version)
-            })
+            }
+            if d.decision == .decline, let (alert, body) = DeclineAlert.message(for: transition.message, index: index, id: alertID, now: now) {
+                transition.effects.append(
+                    .deliverMessage(alert, body: body, announcedAs: "decline_alert_sent", detail: EventDetails.businessAckSent(alert.id)))
+            }
+            return transition
+        }
     }
 
     /// What became of the message, reported back to the sender.

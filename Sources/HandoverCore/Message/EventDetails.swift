@@ -10,6 +10,16 @@ public enum EventDetails {
         ]).serialized
     }
 
+    /// A withdrawal or amendment, shown to both mailboxes: who, when and the sender's reason.
+    public static func closedBySender(_ record: ResponsibilityRecord) -> String {
+        JSONValue.compact([
+            ("state", .string(record.state.rawValue)), ("by", record.closedBy.map(personJSON)), ("reason", record.closedReason.map { .string($0) }),
+            ("replaced_by", record.replacedBy.map { .string($0) }),
+        ]).serialized
+    }
+
+    public static func replacementSent(_ id: MessageID) -> String { "{\"replacement_message_id\":\"\(id.rawValue)\"}" }
+
     public static func businessAckSent(_ ack: MessageID) -> String { "{\"ack_message_id\":\"\(ack.rawValue)\"}" }
     public static func deliveryAckSent(_ ack: MessageID) -> String { "{\"ack_message_id\":\"\(ack.rawValue)\",\"kind\":\"itk3-infrastructure\"}" }
 

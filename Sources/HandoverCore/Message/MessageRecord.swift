@@ -182,6 +182,6 @@ extension MessageRecord {
         EscalationFacts(
             deliveredAt: deliveredAt ?? createdAt, downloaded: downloadedAt != nil, acknowledged: acknowledgedAt != nil,
             responsibility: responsibility?.state ?? .pending, hasOutcome: responsibility?.outcomeCode != nil,
-            closed: status == .uploading)
+            closed: status == .uploading || responsibility?.state.closedBySender == true)
     }
 }

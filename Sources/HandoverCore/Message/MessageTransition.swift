@@ -13,6 +13,11 @@ public enum MessageEffect: Hashable, Sendable {
     case enterInbox
     /// The message leaves its recipient's inbox (acknowledged, expired).
     case leaveInbox
+    /// The message leaves the inbox of a mailbox that is no longer its recipient (a redirect).
+    case leaveInboxOf(MailboxID)
+    /// The message's recipient and route changed (a redirect): written beside its row, which
+    /// otherwise keeps its addressing from the send.
+    case readdressed
     /// An entry on the message's timeline, audited with the change.
     case event(String, detail: String = "{}")
     /// The message's unresolved alerts whose condition no longer holds are resolved, for `reason`.

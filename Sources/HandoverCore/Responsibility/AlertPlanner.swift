@@ -160,6 +160,7 @@ public enum BusinessAck {
             ("reason", record.declineReason.map { .string($0) }),
             ("outcome", record.outcomeCode.map { .string($0) }), ("outcome_detail", record.outcomeDetail.map { .string($0) }),
             ("outcome_by", record.outcomeBy.map(personJSON)), ("outcome_at", record.outcomeAt.map { .string($0.isoUTC) }),
+            ("redirects", record.redirects.map { .array($0.map(\.json)) }),
         ]).serialized
         let ack = MessageRecord(
             id: id, sender: original.recipient, recipient: sender, workflowID: original.workflowID + "_ACK",

@@ -9,6 +9,12 @@ public struct Person: Hashable, Sendable, Codable {
 
 public enum ResponsibilityState: String, Hashable, Sendable, Codable {
     case pending, accepted, declined
+    /// The sender took the message back (`withdrawn`) or replaced it with a linked one (`amended`):
+    /// nothing more is decided on it and its escalation stops.
+    case withdrawn, amended
+
+    /// Whether the sender has closed the message (withdrawn or amended it).
+    public var closedBySender: Bool { self == .withdrawn || self == .amended }
 }
 
 /// Who holds responsibility for a message and what became of it. Delivery is not acceptance: until a
@@ -28,6 +34,14 @@ public struct ResponsibilityRecord: Hashable, Sendable, Codable {
     public var outcomeCount: Int?
     /// The receiver's own lawful basis, stated when it accepted (each controller needs its own).
     public var receiverBasis: LawfulBasis?
+    /// Each time the message was sent on to the right service or council, oldest first.
+    public var redirects: [Redirection]?
+    /// Who withdrew or amended it, when and why (the sender's side).
+    public var closedBy: Person?
+    public var closedAt: Timestamp?
+    public var closedReason: String?
+    /// The linked message that replaced this one (`amended`).
+    public var replacedBy: String?
 
     public init() {}
 }
@@ -51,13 +65,15 @@ public enum ResponsibilityMachine {
         case unknownDeclineReason
         case notAccepted
         case tooManyOutcomes
+        case closedBySender(ResponsibilityState)
+        case redirectRefused(String)
 
         public var message: String {
             switch self {
             case .notDownloaded: "the message has not been downloaded yet; download it before deciding on responsibility"
             case .alreadyDecided(let s): "responsibility was already \(s.rawValue)"
             case .personRequired: "a named person is required: by.name"
-            case .noteRequired: "declining needs a note saying why"
+            case .noteRequired: "a note saying why is required (to decline, redirect or withdraw)"
             case .receiverBasisRequired: "this workflow needs the receiver's own lawful basis to accept: lawful_basis.article6 (and article9)"
             case .unknownOutcome(let code): "unknown outcome code '\(code)'; use one of \(ResponsibilityMachine.outcomeCodes.joined(separator: ", "))"
             case .unknownDeclineReason:
@@ -67,6 +83,8 @@ public enum ResponsibilityMachine {
             case .tooManyOutcomes:
                 "this message's outcome was updated \(ResponsibilityMachine.maximumOutcomes) "
                     + "times, the most allowed; send a new message for what follows"
+            case .closedBySender(let s): "the sender has \(s.rawValue) this message; nothing more can be done with it"
+            case .redirectRefused(let why): why
             }
         }
 
@@ -82,6 +100,8 @@ public enum ResponsibilityMachine {
             case .unknownDeclineReason: .unknownDeclineReason
             case .notAccepted: .notAccepted
             case .tooManyOutcomes: .tooManyOutcomes
+            case .closedBySender: .closedBySender
+            case .redirectRefused: .redirectRefused
             }
         }
     }
@@ -103,6 +123,7 @@ public enum ResponsibilityMachine {
     ) -> Result<ResponsibilityRecord, Refusal> {
         guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
         guard downloaded else { return .failure(.notDownloaded) }
+        if record.state.closedBySender { return .failure(.closedBySender(record.state)) }
         guard record.state == .pending else { return .failure(.alreadyDecided(record.state)) }
         if decision == .decline && (note ?? "").trimmingWhitespace().isEmpty { return .failure(.noteRequired) }
         if let declineReason, !declineReasons.contains(declineReason) { return .failure(.unknownDeclineReason) }
@@ -128,6 +149,7 @@ public enum ResponsibilityMachine {
     ) -> Result<ResponsibilityRecord, Refusal> {
         guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
         guard outcomeCodes.contains(code) else { return .failure(.unknownOutcome(code)) }
+        if record.state.closedBySender { return .failure(.closedBySender(record.state)) }
         guard record.state == .accepted else { return .failure(.notAccepted) }
         guard (record.outcomeCount ?? (record.outcomeAt == nil ? 0 : 1)) < maximumOutcomes else { return .failure(.tooManyOutcomes) }
         var r = record

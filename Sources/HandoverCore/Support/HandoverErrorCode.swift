@@ -19,6 +19,8 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
     case unknownDeclineReason = "HANDOVER-UNKNOWN-DECLINE-REASON"
     case notAccepted = "HANDOVER-NOT-ACCEPTED"
     case tooManyOutcomes = "HANDOVER-TOO-MANY-OUTCOMES"
+    case closedBySender = "HANDOVER-CLOSED-BY-SENDER"
+    case redirectRefused = "HANDOVER-REDIRECT-REFUSED"
     case badResponsibilityBody = "HANDOVER-BAD-BODY"
     // MESH surface: receipts, limits, uploads.
     case receiptNotReady = "HANDOVER-RECEIPT-NOT-READY"
@@ -67,7 +69,9 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
         case .unauthorized: 401
         case .certificateRevoked, .forbidden, .adminCertificateRequired: 403
         case .notFound: 404
-        case .notDownloaded, .alreadyDecided, .notAccepted, .tooManyOutcomes, .receiptNotReady, .routingImpact, .entryReferenced: 409
+        case .notDownloaded, .alreadyDecided, .notAccepted, .tooManyOutcomes, .closedBySender, .redirectRefused, .receiptNotReady, .routingImpact,
+            .entryReferenced:
+            409
         case .staleVersion: 412
         case .inflatedTooLarge, .tooLarge: 413
         case .crossingRequired, .receiverBasisRequired: 417
@@ -115,14 +119,16 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
         case .notDownloaded: "responsibility is decided only after the message is downloaded"
         case .alreadyDecided: "responsibility was already accepted or declined"
         case .personRequired: "a decision or outcome needs a named person (by.name)"
-        case .noteRequired: "declining needs a note saying why"
+        case .noteRequired: "declining, redirecting or withdrawing needs a note saying why"
         case .receiverBasisRequired: "the workflow needs the receiver's own lawful basis to accept"
         case .unknownOutcome: "the outcome code is not one of the contract's codes"
         case .unknownDeclineReason:
             "the decline reason is not one of wrong-service, wrong-area, not-eligible, needs-more-information, duplicate, other"
         case .notAccepted: "an outcome is recorded only after responsibility is accepted"
         case .tooManyOutcomes: "the outcome was updated the most times allowed"
-        case .badResponsibilityBody: "a responsibility or outcome body that is not the expected JSON"
+        case .closedBySender: "the sender withdrew or amended the message; nothing more is decided on it"
+        case .redirectRefused: "a redirect must name another mailbox, before responsibility is decided, at most five times a message"
+        case .badResponsibilityBody: "a responsibility, outcome, redirect or withdrawal body that is not the expected JSON"
         case .receiptNotReady: "a receipt exists only once the message is delivered"
         case .receiptsOff: "receipts are not configured on this broker"
         case .rateLimited: "too many requests from this mailbox; Retry-After says when to retry"

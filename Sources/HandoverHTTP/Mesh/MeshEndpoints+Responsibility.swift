@@ -70,7 +70,7 @@ extension MeshEndpoints {
     }
 
     /// Gives the state machine's refusals their codes (409 for state, 400 for input, 417 for policy).
-    private func applying(_ body: () async throws -> MessageRecord) async throws -> MessageRecord {
+    func applying<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let refusal as ResponsibilityMachine.Refusal {
@@ -78,7 +78,7 @@ extension MeshEndpoints {
         }
     }
 
-    private func decodeBody<T: Decodable>(_ request: Request) async throws -> T {
+    func decodeBody<T: Decodable>(_ request: Request) async throws -> T {
         let buffer = try await request.body.collect(upTo: 64 * 1024)
         do {
             return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))

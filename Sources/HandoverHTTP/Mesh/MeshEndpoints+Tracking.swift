@@ -75,6 +75,16 @@ enum TrackingView {
                     ])
                 }
             ),
+            ("redirects", r.redirects.map { .array($0.map(\.json)) }),
+            (
+                "closed",
+                r.closedAt.map { at in
+                    .compact([
+                        ("by", r.closedBy.map(personJSON)), ("at", .string(at.isoUTC)), ("reason", r.closedReason.map { .string($0) }),
+                        ("replaced_by", r.replacedBy.map { .string($0) }),
+                    ])
+                }
+            ),
         ])
     }
 

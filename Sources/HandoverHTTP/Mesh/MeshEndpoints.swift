@@ -46,6 +46,9 @@ public struct MeshEndpoints<Context: HandoverContext>: Sendable {
         mailbox.get("inbox/:messageID/crossing") { request, context in try await crossing(request, context, asSender: false) }
         mailbox.post("inbox/:messageID/responsibility") { request, context in try await responsibility(request, context) }
         mailbox.post("inbox/:messageID/outcome") { request, context in try await outcome(request, context) }
+        mailbox.post("inbox/:messageID/redirect") { request, context in try await redirect(request, context) }
+        mailbox.post("outbox/:messageID/withdraw") { request, context in try await withdraw(request, context) }
+        mailbox.post("outbox/:messageID/amend") { request, context in try await amend(request, context) }
         let lookups = router.group("/messageexchange")
             .add(middleware: MeshErrorTranslation(metrics: broker.metrics))
             .add(middleware: MeshAuthentication(broker: broker, scope: .anyMailbox))
