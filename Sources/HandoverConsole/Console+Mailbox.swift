@@ -3,14 +3,13 @@ import HandoverStore
 import Hummingbird
 
 /// The practitioner's mailbox: what reached their mailboxes, what needs action first (responsibility
-/// pending, oldest on top). Acting on a message from the browser is still to come; the MESH API and
-/// `handover client` do it today.
+/// pending, oldest on top). Each message opens on its own page to act on (`Console+MailboxActions`).
 extension Console {
     func registerMailbox(on group: RouterGroup<ConsoleRequestContext>) {
-        group.get("mailbox") { _, context in try await mailboxPage(context) }
+        group.get("mailbox") { request, context in try await mailboxPage(request, context) }
     }
 
-    func mailboxPage(_ context: ConsoleRequestContext) async throws -> Response {
+    func mailboxPage(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
         let (session, access) = try self.access(context, for: .mailbox)
         let now = clock()
         var received: [MessageRecord] = []
@@ -33,7 +32,12 @@ extension Console {
         }
         return pages.page(
             "mailbox", title: "Mailbox",
-            ["messages": rows, "none": rows.isEmpty, "mailboxes": access.user.mailboxes.map(\.rawValue).joined(separator: ", ")],
+            [
+                "messages": rows, "none": rows.isEmpty, "mailboxes": access.user.mailboxes.map(\.rawValue).joined(separator: ", "),
+                // After a redirect: which message went where (the person's own action, shown back to them).
+                "redirected": request.uri.queryParameters.get("redirected").map { String($0.prefix(100)) } as Any,
+                "redirectedTo": request.uri.queryParameters.get("to").map { String($0.prefix(100)) } as Any,
+            ],
             section: .mailbox, access: access, session: session)
     }
 }

@@ -12,6 +12,7 @@ extension Console {
         group.post("mailbox/:message/accept") { request, context in try await decide(request, context, .accept) }
         group.post("mailbox/:message/decline") { request, context in try await decide(request, context, .decline) }
         group.post("mailbox/:message/outcome") { request, context in try await recordOutcome(request, context) }
+        group.post("mailbox/:message/redirect") { request, context in try await redirect(request, context) }
     }
 
     /// The message, if one of this practitioner's mailboxes received it; otherwise not found, audited.
@@ -49,6 +50,14 @@ extension Console {
             "reasons": options(ResponsibilityMachine.declineReasons), "outcomes": options(ResponsibilityMachine.outcomeCodes),
             "decidedBy": record?.decidedBy?.name as Any, "decidedAt": record?.decidedAt?.isoUTC as Any, "outcome": record?.outcomeCode as Any,
             "declineReason": record?.declineReason as Any,
+            "redirects": (record?.redirects ?? []).map { hop in
+                ["from": hop.from, "to": hop.to, "by": hop.by.name, "at": hop.at.isoUTC, "note": hop.note]
+            },
+            // The recipient sees the whole record, the subject included (it is theirs to read).
+            "record": ConsoleRecordRows.rows(message.crossingJSON(for: .recipient)),
+            "hasRedirects": !(record?.redirects ?? []).isEmpty, "closedBySender": record?.state.closedBySender ?? false,
+            "closedReason": record?.closedReason as Any,
+            "replacedBy": record?.replacedBy as Any,
         ]
         return pages.page(
             "mailbox-message", title: "Message \(message.id.rawValue)", values, section: .mailbox, access: access, session: session, status: status)
@@ -91,6 +100,25 @@ extension Console {
         }
         try await audit(access.user, "responsibility.outcome", subject: "message \(message.id.rawValue)")
         return .redirect(to: "/console/mailbox/\(message.id.rawValue)", type: .normal)
+    }
+
+    /// Sends the message on to the service or council it should have reached; it leaves this
+    /// practitioner's mailbox, so they return to the list, which says where it went.
+    func redirect(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
+        let (session, access, message) = try await receivedMessage(context)
+        let form = try await ConsoleForm.read(request, expectedToken: session.csrfToken)
+        let moved: MessageRecord
+        do {
+            moved = try await ResponsibilityDesk(store: store).redirect(
+                messageID: message.id, recipient: message.recipient, to: String((form.text("to") ?? "").prefix(200)), by: practitioner(access),
+                note: form.text("note"), index: access.directory, now: clock())
+        } catch let refusal as ResponsibilityMachine.Refusal {
+            return try await mailboxMessage(request, context, error: Self.sentence(refusal.message), status: .conflict)
+        } catch let refusal as MeshError {
+            return try await mailboxMessage(request, context, error: Self.sentence(refusal.message), status: .badRequest)
+        }
+        try await audit(access.user, "responsibility.redirected", subject: "message \(message.id.rawValue)")
+        return .redirect(to: "/console/mailbox?redirected=\(message.id.rawValue)&to=\(moved.recipient.rawValue)", type: .normal)
     }
 
     /// The state machine's words as a sentence for a page.

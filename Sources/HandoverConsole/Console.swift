@@ -63,6 +63,7 @@ public struct Console: Sendable {
         registerBoundaries(on: people)
         registerMailbox(on: people)
         registerMailboxActions(on: people)
+        registerSent(on: people)
         return router
     }
 

@@ -6,7 +6,8 @@ enum ConsoleTemplates {
         "alerts": alerts, "alert-table": alertTable, "alert": alert, "messages": messages, "message": message,
         "directory": directory, "directory-edit": directoryEdit, "directory-history": directoryHistory, "directory-version": directoryVersion,
         "directory-compare": directoryCompare,
-        "boundaries": boundaries, "boundary-crossings": boundaryCrossings, "mailbox": mailbox, "mailbox-message": mailboxMessage,
+        "boundaries": boundaries, "boundary-crossings": boundaryCrossings, "mailbox": mailbox, "mailbox-message": mailboxMessage, "sent": sent,
+        "sent-message": sentMessage,
     ]
 
     static let layout = """
@@ -397,6 +398,14 @@ enum ConsoleTemplates {
             <dt>Responsibility</dt><dd>{{state}}{{#decidedBy}} by {{decidedBy}} at {{decidedAt}}{{/decidedBy}}{{#declineReason}}, reason:
             {{declineReason}}{{/declineReason}}{{#outcome}}; outcome {{outcome}}{{/outcome}}</dd>
             </dl>
+            {{#closedBySender}}<p class="notice">This message was {{state}} by its sender: {{closedReason}}.
+            {{#replacedBy}}It was replaced by <a href="/console/mailbox/{{replacedBy}}">message {{replacedBy}}</a>.{{/replacedBy}}
+            Nothing more needs deciding on it.</p>{{/closedBySender}}
+            <details class="record"><summary>The crossing record: who, why, on what basis, and what the payload says it is</summary>
+            <dl class="facts">{{#record}}<dt>{{field}}</dt><dd>{{value}}</dd>{{/record}}</dl>
+            {{^record}}<p>The sender gave no crossing record.</p>{{/record}}</details>
+            {{#hasRedirects}}<h2>Redirected</h2><ul>{{#redirects}}<li>From {{from}} to {{to}} by {{by}} at {{at}}: {{note}}</li>
+            {{/redirects}}</ul>{{/hasRedirects}}
             {{#hasPayload}}<p><a href="/console/mailbox/{{id}}/payload" download>Download the message</a> ({{size}} bytes){{^downloaded}}:
             read it before you decide{{/downloaded}}.</p>{{/hasPayload}}
             {{#mayDecide}}
@@ -431,6 +440,17 @@ enum ConsoleTemplates {
             <textarea id="decline-note" name="note" rows="2" maxlength="2000" required></textarea></div>
             <button type="submit">Decline</button>
             </form>
+            <h2>Redirect</h2>
+            <p>If it reached the wrong team or council, send it on. Its deadlines and history go with it, and the sender is told where it
+            went.</p>
+            <form method="post" action="/console/mailbox/{{id}}/redirect">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="to">Send it to (a mailbox, organisation code, AREA: or POSTCODE: address)</label>
+            <input id="to" name="to" required maxlength="200" autocomplete="off"></div>
+            <div class="field"><label for="redirect-note">Why (the sender and the new team read this)</label>
+            <textarea id="redirect-note" name="note" rows="2" maxlength="2000" required></textarea></div>
+            <button type="submit">Redirect</button>
+            </form>
             {{/mayDecide}}
             {{#mayRecordOutcome}}
             <h2>Record what happened</h2>
@@ -448,7 +468,10 @@ enum ConsoleTemplates {
 
     static let mailbox = """
         <h1>Mailbox</h1>
-        <p>Messages received by {{mailboxes}}, those waiting for someone to accept responsibility first.</p>
+        {{#redirected}}<p class="notice" role="status">Message {{redirected}} was sent on to {{redirectedTo}}. The sender has been
+        told.</p>{{/redirected}}
+        <p>Messages received by {{mailboxes}}, those waiting for someone to accept responsibility first.
+        <a href="/console/sent">Messages you sent</a>.</p>
         {{#none}}<p>Nothing has arrived.</p>{{/none}}
         {{^none}}
         <div class="scroll"><table><thead><tr><th scope="col">Message</th><th scope="col">Workflow</th><th scope="col">From</th><th
@@ -460,4 +483,64 @@ enum ConsoleTemplates {
         </div>
         {{/none}}
         """
+
+    static let sent = """
+        <p><a href="/console/mailbox">Back to the mailbox</a></p>
+        <h1>Sent</h1>
+        <p>What your mailboxes sent, newest first: whether it was read, who took responsibility and what happened.</p>
+        {{#none}}<p>Nothing has been sent.</p>{{/none}}
+        {{^none}}
+        <div class="scroll"><table><thead><tr><th scope="col">Message</th><th scope="col">Workflow</th><th scope="col">To</th><th
+        scope="col">Sent</th><th scope="col">Status</th><th scope="col">Responsibility</th><th scope="col">Outcome</th><th
+        scope="col">Expiry</th></tr></thead>
+        <tbody>{{#messages}}<tr><td data-label="Message"><a href="/console/sent/{{id}}">{{id}}</a></td><td
+        data-label="Workflow">{{workflow}}</td><td data-label="To">{{to}} ({{mailbox}})</td><td data-label="Sent">{{age}} ago</td><td
+        data-label="Status">{{status}}</td><td data-label="Responsibility">{{responsibility}}</td><td
+        data-label="Outcome">{{outcome}}</td><td data-label="Expiry">{{expiry}}</td></tr>{{/messages}}</tbody></table>
+        </div>
+        {{/none}}
+        """
+
+    static let sentMessage =
+        """
+        <p><a href="/console/sent">Back to sent messages</a></p>
+        <h1>Sent message {{id}}</h1>
+        """ + errorSummary
+            + """
+            <dl class="facts">
+            <dt>Workflow</dt><dd>{{workflow}}</dd>
+            <dt>To</dt><dd>{{to}} ({{mailbox}})</dd>
+            <dt>Sent</dt><dd>{{sent}} ({{age}} ago)</dd>
+            <dt>Status</dt><dd>{{status}}; {{expiry}}</dd>
+            <dt>Responsibility</dt><dd>{{state}}{{#decidedBy}} by {{decidedBy}}{{/decidedBy}}{{#declineReason}}, reason:
+            {{declineReason}}{{/declineReason}}{{#note}} ({{note}}){{/note}}</dd>
+            <dt>Outcome</dt><dd>{{#outcome}}{{outcome}}{{#outcomeDetail}}: {{outcomeDetail}}{{/outcomeDetail}}{{/outcome}}{{^outcome}}none
+            yet{{/outcome}}</dd>
+            </dl>
+            {{#hasRedirects}}<h2>Where it went</h2><ul>{{#redirects}}<li>Sent on from {{from}} to {{to}} at {{at}}: {{note}}</li>
+            {{/redirects}}</ul>{{/hasRedirects}}
+            {{^open}}<p class="notice">This message was {{state}}: {{closedReason}}.{{#replacedBy}} The replacement is
+            <a href="/console/sent/{{replacedBy}}">message {{replacedBy}}</a>.{{/replacedBy}}</p>{{/open}}
+            {{#open}}
+            <h2>Withdraw</h2>
+            <p>The receiving team is told, and no more alerts are raised for it.</p>
+            <form method="post" action="/console/sent/{{id}}/withdraw">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="withdraw-reason">Why (the receiving team reads this)</label>
+            <textarea id="withdraw-reason" name="reason" rows="2" maxlength="2000" required></textarea></div>
+            <button type="submit">Withdraw</button>
+            </form>
+            <h2>Amend</h2>
+            <p>Send a corrected version. It goes to the same team, linked to this one, and its deadlines start again. Up to {{maxKiB}} KiB of
+            text.</p>
+            <form method="post" action="/console/sent/{{id}}/amend">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="amend-text">Corrected message</label>
+            <textarea id="amend-text" name="text" rows="6" required></textarea></div>
+            <div class="field"><label for="amend-reason">What changed (the receiving team reads this)</label>
+            <textarea id="amend-reason" name="reason" rows="2" maxlength="2000" required></textarea></div>
+            <button type="submit">Send the amendment</button>
+            </form>
+            {{/open}}
+            """
 }

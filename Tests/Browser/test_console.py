@@ -373,3 +373,70 @@ def test_a_practitioner_accepts_a_safeguarding_referral_and_the_sender_gets_the_
     # Another mailbox's message is not Sam's to open.
     hillside = send(broker, "POSTCODE:HL1", "not Sam's")
     assert page.goto(broker.url + f"/console/mailbox/{hillside}").status == 404
+
+
+def received(broker, mailbox):
+    """Every message in a mailbox's inbox as (id, workflow, body text)."""
+    with broker.mesh(mailbox) as client:
+        out = []
+        for message_id in client.list_messages():
+            with client.retrieve_message(message_id) as message:
+                out.append((message_id, message.workflow_id, message.read().decode(errors="replace")))
+        return out
+
+
+def test_a_referral_sent_to_the_wrong_council_is_redirected_and_the_sender_sees_where_it_went(page, broker):
+    sam = broker.people["sam.patel@riverside.example.org"]
+    wrong = send(broker, "POSTCODE:RV1", "reached Riverside, belongs to Hillside")
+    sign_in(page, broker, sam)
+    page.goto(broker.url + f"/console/mailbox/{wrong}")
+    # The crossing record is there to read, as text.
+    page.get_by_text("The crossing record").click()
+    assert "payload sha256" in page.locator("details.record").inner_text()
+    page.get_by_label("Send it to").fill("POSTCODE:HL1")
+    page.get_by_label("Why (the sender and the new team read this)").fill("Lives in Hillside")
+    page.get_by_role("button", name="Redirect").click()
+    page.wait_for_url("**/console/mailbox?redirected=*")
+    assert page.get_by_text(f"Message {wrong} was sent on to LA714SAFE").is_visible()
+    assert page.get_by_role("link", name=wrong).count() == 0
+    check_page(page, "mailbox-after-redirect")
+    # Hillside's inbox has it; the hospital's poll has the redirect naming where it went.
+    assert wrong in [m for m, _, _ in received(broker, "LA714SAFE")]
+    acks = [body for _, workflow, body in received(broker, "RX1DISCH") if workflow == "SAFEGUARDING_ADULT_REFERRAL_ACK"]
+    assert any(wrong in body and '"redirected"' in body and "LA714SAFE" in body and "Lives in Hillside" in body for body in acks)
+
+    # The hospital's own practitioner sees it on the Sent page, with where it went.
+    hana = broker.create_user("hana.ito@riverside-hospital.example.org", "Hana Ito", "practitioner", "--mailbox", "RX1DISCH")
+    sign_in(page, broker, hana)
+    page.goto(broker.url + "/console/sent")
+    row = page.locator("tr", has=page.get_by_role("link", name=wrong))
+    assert "Hillside County Council" in row.inner_text()
+    check_page(page, "sent")
+    row.get_by_role("link", name=wrong).click()
+    assert "Sent on from LA713SAFE to LA714SAFE" in page.locator("main").inner_text()
+    check_page(page, "sent-message")
+
+    # The hospital withdraws it: Hillside is told, and it can no longer be accepted there.
+    page.get_by_label("Why (the receiving team reads this)").fill("Patient readmitted")
+    page.get_by_role("button", name="Withdraw").click()
+    assert "withdrawn" in page.locator("main").inner_text() and "Patient readmitted" in page.locator("main").inner_text()
+    notices = [body for _, workflow, body in received(broker, "LA714SAFE") if workflow == "HANDOVER_NOTICE"]
+    assert any(wrong in body and "Patient readmitted" in body for body in notices)
+
+
+def test_the_sender_amends_a_referral_and_the_team_gets_the_linked_replacement(page, broker):
+    hana = broker.people["hana.ito@riverside-hospital.example.org"]
+    first = send(broker, "POSTCODE:RV2", "first version", body=b"discharge on Monday")
+    sign_in(page, broker, hana)
+    page.goto(broker.url + f"/console/sent/{first}")
+    page.get_by_label("Corrected message").fill("discharge on Tuesday")
+    page.get_by_label("What changed (the receiving team reads this)").fill("The date moved")
+    page.get_by_role("button", name="Send the amendment").click()
+    page.wait_for_url("**/console/sent/*")
+    replacement = page.url.rsplit("/", 1)[1]
+    assert replacement != first
+    page.goto(broker.url + f"/console/sent/{first}")
+    assert page.get_by_role("link", name=f"message {replacement}").is_visible()
+    assert page.get_by_role("button", name="Withdraw").count() == 0
+    bodies = {m: body for m, _, body in received(broker, "LA713SAFE")}
+    assert bodies.get(replacement) == "discharge on Tuesday"
