@@ -13,10 +13,11 @@ extension Console {
         let (session, access) = try self.access(context, for: .mailbox)
         let now = clock()
         var received: [MessageRecord] = []
+        var reports: [MessageRecord] = []
         for mailbox in access.user.mailboxes {
-            received += try await store.searchMessages(MessageQuery(mailbox: mailbox, limit: 500)).filter {
-                $0.recipient == mailbox && $0.type == .data
-            }
+            let found = try await store.searchMessages(MessageQuery(mailbox: mailbox, limit: 500)).filter { $0.recipient == mailbox }
+            received += found.filter { $0.type == .data }
+            reports += found.filter { $0.type == .report }
         }
         // Pending responsibility first, then oldest first: what has waited longest is the most urgent.
         received.sort { a, b in
@@ -33,11 +34,31 @@ extension Console {
         return pages.page(
             "mailbox", title: "Mailbox",
             [
-                "messages": rows, "none": rows.isEmpty, "mailboxes": access.user.mailboxes.map(\.rawValue).joined(separator: ", "),
+                "messages": rows, "none": rows.isEmpty,
+                "reports": reports.sorted { $0.createdAt > $1.createdAt }.map {
+                    ["words": Self.reportWords($0), "age": ConsoleAge.words(from: $0.createdAt, to: now)]
+                },
+                "hasReports": !reports.isEmpty, "mailboxes": access.user.mailboxes.map(\.rawValue).joined(separator: ", "),
                 // After a redirect: which message went where (the person's own action, shown back to them).
                 "redirected": request.uri.queryParameters.get("redirected").map { String($0.prefix(100)) } as Any,
                 "redirectedTo": request.uri.queryParameters.get("to").map { String($0.prefix(100)) } as Any,
             ],
             section: .mailbox, access: access, session: session)
+    }
+
+    /// What a MESH report says, in plain words: which message, to whom, and what to do.
+    static func reportWords(_ report: MessageRecord) -> String {
+        let message = report.linkedMessageID.map { "Message \($0.rawValue)" } ?? "A message"
+        let reference = report.localID.map { " (your reference \($0))" } ?? ""
+        let to = report.mexTo
+        switch report.statusEvent?.code {
+        case "14":
+            return "\(message)\(reference) to \(to) was not collected in time and has expired: nobody there has read it. "
+                + "Send it again or phone them."
+        case HandoverErrorCode.uploadIncomplete.rawValue:
+            return "\(message)\(reference) to \(to) never finished uploading, so it was discarded and nobody received it. Send it again."
+        default:
+            return "\(message)\(reference) to \(to): " + (report.statusEvent?.description ?? "a report with no description") + "."
+        }
     }
 }

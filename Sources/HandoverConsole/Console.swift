@@ -64,6 +64,7 @@ public struct Console: Sendable {
         registerMailbox(on: people)
         registerMailboxActions(on: people)
         registerSent(on: people)
+        registerSend(on: people)
         return router
     }
 

@@ -1,8 +1,9 @@
 import Hummingbird
 
 /// The console's stylesheet and its one small script, served from the binary (nothing is fetched
-/// from another site). The script only enhances: the alert board refreshes itself and the idle
-/// warning appears before the session ends; every page works without it.
+/// from another site). The script only enhances: the alert board refreshes itself, the idle warning
+/// appears before the session ends, and the send page previews the route as the address is typed;
+/// every page works without it.
 enum ConsoleAssets {
     static func response(_ text: String, contentType: String) -> Response {
         var headers = HTTPFields()
@@ -56,14 +57,14 @@ enum ConsoleAssets {
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; border-bottom: 1px solid var(--line); padding: 0.4rem 0.5rem; vertical-align: top; overflow-wrap: break-word; }
         tr.pending td:first-child { border-left: 6px solid var(--bad); }
-        .facts { display: grid; grid-template-columns: minmax(7rem, max-content) 1fr; gap: 0.25rem 1rem; }
-        .facts dt { font-weight: 600; }
-        .facts dd { margin: 0; overflow-wrap: break-word; }
+        .facts, .record dl { display: grid; grid-template-columns: minmax(7rem, max-content) 1fr; gap: 0.25rem 1rem; }
+        .facts dt, .record dt { font-weight: 600; }
+        .facts dd, .record dd { margin: 0; overflow-wrap: break-word; }
         .timeline time { font-variant-numeric: tabular-nums; color: var(--muted); }
         .idle { position: fixed; bottom: 0; left: 0; right: 0; background: var(--focus); padding: 1rem; border-top: 4px solid var(--ink); }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
         @media (max-width: 40rem) {
-          .facts { grid-template-columns: 1fr; } .signout { margin-left: 0; } main { padding: 0.75rem; }
+          .facts, .record dl { grid-template-columns: 1fr; } .signout { margin-left: 0; } main { padding: 0.75rem; }
           select, input, textarea { width: 100%; }
           table, tbody, tr, td { display: block; } thead { position: absolute; left: -9999px; }
           tr { border-bottom: 2px solid var(--line); padding: 0.5rem 0; } td { border: 0; padding: 0.1rem 0; }
@@ -101,6 +102,26 @@ enum ConsoleAssets {
                 .then(function (r) { if (r.ok) { warning.hidden = true; arm(); } });
             });
             arm();
+          }
+          // The send page: the route preview follows the address as it is typed, and the send form
+          // carries the chosen mailbox, workflow and address (without the script, "Check where it
+          // goes" reloads the page with both filled in).
+          var preview = document.getElementById("route-preview");
+          if (preview && window.fetch) {
+            var fields = ["from", "workflow", "to"].map(function (id) { return document.getElementById(id); });
+            var pending = null;
+            var update = function () {
+              fields.forEach(function (f) { document.querySelector("input[data-copy='" + f.id + "']").value = f.value; });
+              if (pending) { clearTimeout(pending); }
+              pending = setTimeout(function () {
+                var query = fields.map(function (f) { return f.id + "=" + encodeURIComponent(f.value); }).join("&");
+                fetch("/console/send/route?" + query, { credentials: "same-origin" })
+                  .then(function (r) { return r.ok ? r.text() : null; })
+                  .then(function (text) { if (text !== null) { preview.textContent = text; } })
+                  .catch(function () {});
+              }, 250);
+            };
+            fields.forEach(function (f) { f.addEventListener("input", update); f.addEventListener("change", update); });
           }
         })();
         """

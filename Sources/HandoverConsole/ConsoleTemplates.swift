@@ -7,7 +7,7 @@ enum ConsoleTemplates {
         "directory": directory, "directory-edit": directoryEdit, "directory-history": directoryHistory, "directory-version": directoryVersion,
         "directory-compare": directoryCompare,
         "boundaries": boundaries, "boundary-crossings": boundaryCrossings, "mailbox": mailbox, "mailbox-message": mailboxMessage, "sent": sent,
-        "sent-message": sentMessage,
+        "sent-message": sentMessage, "send": send,
     ]
 
     static let layout = """
@@ -402,7 +402,7 @@ enum ConsoleTemplates {
             {{#replacedBy}}It was replaced by <a href="/console/mailbox/{{replacedBy}}">message {{replacedBy}}</a>.{{/replacedBy}}
             Nothing more needs deciding on it.</p>{{/closedBySender}}
             <details class="record"><summary>The crossing record: who, why, on what basis, and what the payload says it is</summary>
-            <dl class="facts">{{#record}}<dt>{{field}}</dt><dd>{{value}}</dd>{{/record}}</dl>
+            <dl>{{#record}}<dt>{{field}}</dt><dd>{{value}}</dd>{{/record}}</dl>
             {{^record}}<p>The sender gave no crossing record.</p>{{/record}}</details>
             {{#hasRedirects}}<h2>Redirected</h2><ul>{{#redirects}}<li>From {{from}} to {{to}} by {{by}} at {{at}}: {{note}}</li>
             {{/redirects}}</ul>{{/hasRedirects}}
@@ -471,7 +471,9 @@ enum ConsoleTemplates {
         {{#redirected}}<p class="notice" role="status">Message {{redirected}} was sent on to {{redirectedTo}}. The sender has been
         told.</p>{{/redirected}}
         <p>Messages received by {{mailboxes}}, those waiting for someone to accept responsibility first.
-        <a href="/console/sent">Messages you sent</a>.</p>
+        <a href="/console/send">Send a message</a> · <a href="/console/sent">Messages you sent</a>.</p>
+        {{#hasReports}}<h2>Reports about messages you sent</h2>
+        <ul class="reports">{{#reports}}<li>{{words}} <span class="age">({{age}} ago)</span></li>{{/reports}}</ul>{{/hasReports}}
         {{#none}}<p>Nothing has arrived.</p>{{/none}}
         {{^none}}
         <div class="scroll"><table><thead><tr><th scope="col">Message</th><th scope="col">Workflow</th><th scope="col">From</th><th
@@ -542,5 +544,61 @@ enum ConsoleTemplates {
             <button type="submit">Send the amendment</button>
             </form>
             {{/open}}
+            """
+
+    static let send =
+        """
+        <p><a href="/console/mailbox">Back to the mailbox</a></p>
+        <h1>Send a message</h1>
+        """ + errorSummary
+            + """
+            <p>Type the message below (up to {{maxKiB}} KiB of text). To send files, use <code>handover client send</code> or the folder
+            agent.</p>
+            <form method="get" action="/console/send" class="route-check">
+            <div class="field"><label for="from">From</label>
+            <select id="from" name="from">{{#mailboxes}}<option{{#selected}} selected{{/selected}}>{{value}}</option>{{/mailboxes}}</select></div>
+            <div class="field"><label for="workflow">Workflow</label>
+            <select id="workflow" name="workflow" required><option value="">Choose</option>{{#workflows}}<option{{#selected}}
+            selected{{/selected}}>{{value}}</option>{{/workflows}}</select></div>
+            {{#noWorkflows}}<p>This mailbox may not send any workflow.</p>{{/noWorkflows}}
+            <div class="field"><label for="to">To (a mailbox, organisation code, AREA: or POSTCODE: address)</label>
+            <input id="to" name="to" value="{{to}}" maxlength="200" autocomplete="off"></div>
+            <p id="route-preview" class="notice" role="status" aria-live="polite">{{preview}}</p>
+            <button type="submit">Check where it goes</button>
+            </form>
+            <form method="post" action="/console/send" id="send-form">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <input type="hidden" name="from" value="{{from}}" data-copy="from">
+            <input type="hidden" name="workflow" value="{{workflow}}" data-copy="workflow">
+            <input type="hidden" name="to" value="{{to}}" data-copy="to">
+            <h2>About the crossing</h2>
+            <p>Sent by {{author}}. The receiving team sees what you fill in here.</p>
+            <div class="field"><label for="nhs_number">NHS number of the person it is about (optional)</label>
+            <input id="nhs_number" name="nhs_number" value="{{nhsNumber}}" inputmode="numeric" maxlength="12" autocomplete="off"></div>
+            <div class="field"><label for="action">For action or for information</label>
+            <select id="action" name="action"><option value="">Not said</option>{{#actions}}<option{{#selected}}
+            selected{{/selected}}>{{value}}</option>{{/actions}}</select></div>
+            <div class="field"><label for="question">What you are asking them to do (optional)</label>
+            <textarea id="question" name="question" rows="2" maxlength="2000">{{question}}</textarea></div>
+            <div class="field"><label for="consent">Consent</label>
+            <select id="consent" name="consent"><option value="">Not said</option>{{#consent}}<option{{#selected}}
+            selected{{/selected}}>{{value}}</option>{{/consent}}</select></div>
+            <div class="field"><label for="send-article6">Lawful basis: UK GDPR Article 6</label>
+            <select id="send-article6" name="article6"><option value="">Not said</option>{{#article6}}<option{{#selected}}
+            selected{{/selected}}>{{value}}</option>{{/article6}}</select></div>
+            <div class="field"><label for="send-article9">Article 9 condition</label>
+            <select id="send-article9" name="article9"><option value="">None</option>{{#article9}}<option{{#selected}}
+            selected{{/selected}}>{{value}}</option>{{/article9}}</select></div>
+            <div class="field"><label for="local_id">Your reference (optional, no names)</label>
+            <input id="local_id" name="local_id" value="{{localID}}" maxlength="100" autocomplete="off"></div>
+            <h2>The message</h2>
+            <div class="field"><label for="text">Message</label>
+            <textarea id="text" name="text" rows="8" required>{{text}}</textarea></div>
+            {{#safeguarding}}<div class="notice"><p><strong>Safeguarding: if someone is at immediate risk, phone as well.</strong>
+            Do not rely on this message alone.</p>
+            <div class="field checkbox"><input type="checkbox" id="immediate_risk" name="immediate_risk" value="yes">
+            <label for="immediate_risk">Someone is at immediate risk (I have phoned as well)</label></div></div>{{/safeguarding}}
+            <button type="submit">Send</button>
+            </form>
             """
 }

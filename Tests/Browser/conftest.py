@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 SHOTS = Path(os.environ.get("HANDOVER_SCREENSHOTS", ROOT / ".ci-work" / "console-screenshots"))
 CHROMIUM = os.environ.get("HANDOVER_CHROMIUM", "/usr/lib/chromium/chromium")
-PASSWORDS = {m: f"{m.lower()}-password" for m in ["RX1DISCH", "LA713SAFE", "LA713DUTY", "LA714SAFE", "LA714DUTY", "X99BOX"]}
+PASSWORDS = {m: f"{m.lower()}-password" for m in ["RX1DISCH", "LA713SAFE", "LA713DUTY", "LA714SAFE", "LA714DUTY", "X99BOX", "CH1CARE"]}
 SHARED_KEY = "BrowserTestKey"
 
 

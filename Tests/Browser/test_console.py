@@ -440,3 +440,36 @@ def test_the_sender_amends_a_referral_and_the_team_gets_the_linked_replacement(p
     assert page.get_by_role("button", name="Withdraw").count() == 0
     bodies = {m: body for m, _, body in received(broker, "LA713SAFE")}
     assert bodies.get(replacement) == "discharge on Tuesday"
+
+
+def test_a_care_provider_with_no_software_sends_a_reply_from_the_browser(page, broker):
+    priya = broker.create_user("priya.shah@meadowview.example.org", "Priya Shah", "practitioner", "--mailbox", "CH1CARE")
+    sign_in(page, broker, priya)
+    page.get_by_role("link", name="Send a message").click()
+    page.get_by_label("Workflow").select_option("CARE_PROVIDER_REPLY")
+    # The preview follows the address as it is typed: somewhere the directory will not send it...
+    page.get_by_label("To (a mailbox").fill("POSTCODE:HL1")
+    page.wait_for_function("() => document.getElementById('route-preview').textContent.includes('cannot be sent')")
+    # ...and where it will go.
+    page.get_by_label("To (a mailbox").fill("RX1")
+    page.wait_for_function("() => document.getElementById('route-preview').textContent.includes('RX1DISCH')")
+    assert "Riverside University Hospitals NHS Trust" in page.locator("#route-preview").inner_text()
+    page.get_by_label("For action or for information").select_option("for-information")
+    page.get_by_label("Message").fill("Mr Example settled in well; first review on Friday.")
+    check_page(page, "send")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.wait_for_url("**/console/sent/*")
+    sent_id = page.url.rsplit("/", 1)[1]
+    assert "Riverside University Hospitals NHS Trust" in page.locator("dl.facts").inner_text()
+    # The hospital's ordinary MESH poll has it, byte for byte, with Priya as the record's author.
+    with broker.mesh("RX1DISCH") as hospital:
+        assert sent_id in hospital.list_messages()
+        with hospital.retrieve_message(sent_id) as message:
+            assert message.workflow_id == "CARE_PROVIDER_REPLY"
+            assert message.read().decode() == "Mr Example settled in well; first review on Friday."
+    # The hospital's practitioner reads the crossing record: Priya is its author, for information.
+    sign_in(page, broker, broker.people["hana.ito@riverside-hospital.example.org"])
+    page.goto(broker.url + f"/console/mailbox/{sent_id}")
+    page.get_by_text("The crossing record").click()
+    record = page.locator("details.record").inner_text()
+    assert "Priya Shah" in record and "for-information" in record

@@ -65,3 +65,16 @@ extension StringProtocol {
         return String(s)
     }
 }
+
+extension DirectoryDuration {
+    /// A message's expiry in seconds. Working-time expiries need a calendar; until a message carries
+    /// one, a working day counts as a calendar day and a working hour as an hour, which never expires
+    /// a message early.
+    public var expirySeconds: Int64 {
+        switch self {
+        case .elapsed(let s): s
+        case .workingHours(let h): Int64(h) * 3600
+        case .workingDays(let d): Int64(d) * 86_400 * 7 / 5 + 4 * 86_400
+        }
+    }
+}

@@ -67,14 +67,10 @@ extension MeshEndpoints {
                     flow: "provenance", field: "fhir.message_id",
                     reason: "duplicate: another message carried this MessageHeader.id (ITK 20007)", shown: true))
         }
-        // The sender mailbox, received time and route are the message's own (shown with the record).
-        record.derived = CrossingDerived(
-            senderMailbox: nil, senderOrganisation: organisation?.code.rawValue, senderDomain: organisation?.domain.rawValue,
-            senderAuthority: organisation?.authority, senderPublicAuthority: organisation?.publicAuthority, receivedAt: nil,
-            payloadSHA256: headers.chunkRange.total == 1 ? staged.sha256 : nil, route: nil,
-            certificateMatchesSender: broker.configuration.bindClientCertificates ? true : nil, fhir: facts)
-        record.derived?.receiverOrganisation = index.mailboxes[decision.recipient]?.organisation.rawValue
-        record.derived?.acceptBy = index.firstNotAcceptedDeadline(workflow: workflow, deliveredAt: now)?.isoUTC
+        record.deriveAtSend(
+            sender: sender, recipient: decision.recipient, workflow: workflow, index: index,
+            payloadSHA256: headers.chunkRange.total == 1 ? staged.sha256 : nil,
+            certificateMatchesSender: broker.configuration.bindClientCertificates ? true : nil, fhir: facts, now: now)
         let workflowName = workflow?.id.rawValue ?? "unregistered"
         for flag in record.flags { broker.metrics.crossingFlagged(workflow: workflowName, flow: flag.flow, shown: flag.shown) }
         // A `recorded` gap is only counted; the record keeps the gaps both sides are shown.

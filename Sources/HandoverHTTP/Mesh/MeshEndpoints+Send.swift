@@ -41,7 +41,7 @@ extension MeshEndpoints {
             checksum: headers.checksum, contentType: headers.contentType, contentEncoding: headers.contentEncoding,
             contentCompressed: headers.contentCompressed, contentEncrypted: headers.contentEncrypted,
             totalChunks: headers.chunkRange.total, status: .uploading, createdAt: now,
-            expirySeconds: decision.workflow?.expiry.map(expirySeconds) ?? broker.configuration.defaultExpirySeconds,
+            expirySeconds: decision.workflow?.expiry.map(\.expirySeconds) ?? broker.configuration.defaultExpirySeconds,
             route: decision.route, escalationPolicy: decision.workflow?.escalation,
             responsibilityRequired: decision.workflow?.responsibility == .required, crossing: crossing)
         let stored = try await broker.store.createMessage(
@@ -98,15 +98,5 @@ extension MeshEndpoints {
 
     private func stage(_ body: RequestBody, now: Timestamp, inspector: GzipBodyValidator?) async throws -> StagedChunk {
         try await ChunkStager(maxBytes: broker.configuration.maxRequestBytes).stage(body, into: broker.store, now: now, inspector: inspector)
-    }
-
-    /// Working-time expiries need a calendar; until a message carries one, a working day counts as a
-    /// calendar day and a working hour as an hour, which never expires a message early.
-    private func expirySeconds(_ duration: DirectoryDuration) -> Int64 {
-        switch duration {
-        case .elapsed(let s): s
-        case .workingHours(let h): Int64(h) * 3600
-        case .workingDays(let d): Int64(d) * 86_400 * 7 / 5 + 4 * 86_400
-        }
     }
 }

@@ -1,0 +1,108 @@
+import Foundation
+import HTTPTypes
+import HandoverConsole
+import HandoverCore
+import HandoverTestSupport
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+/// The practitioner's send, redirect and sent pages over real HTTP, on each store backend: a send
+/// only from their own mailbox, checked by the crossing rules, and what their pages refuse.
+@Suite("Console mailbox: send, redirect, withdraw")
+struct ConsoleMailboxTests {
+    typealias Browser = ConsoleSignInTests.Browser
+
+    /// Alice's practitioner, signed in (both factors and a new password).
+    func withPractitioner(_ body: @escaping @Sendable (TestBroker, Browser) async throws -> Void) async throws {
+        let broker = try await TestBroker()
+        let created = try await ConsoleAccounts.create(
+            ConsoleUser(email: "ana@x26.example.org", name: "Ana Lee", roles: [.practitioner], mailboxes: [MailboxID("ALICE")]),
+            store: broker.parts.store,
+            secrets: broker.parts.secrets, actor: "test", now: broker.clock.now)
+        let secret = try #require(created.totpURI.split(separator: "secret=").last?.split(separator: "&").first.flatMap { Base32.decode(String($0)) })
+        let clock = broker.clock
+        let console = try Console(
+            store: broker.parts.store, manager: broker.parts.directoryManager, secrets: broker.parts.secrets, clock: { clock.now },
+            secureCookies: false, logger: Logger(label: "test"))
+        let app = Application(router: console.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let browser = Browser(client)
+            var page = try await browser.call(.get, "/console/sign-in")
+            try await browser.call(
+                .post, "/console/sign-in", form: ["csrf": browser.token(page), "email": created.user.email, "password": created.oneTimePassword])
+            page = try await browser.call(.get, "/console/sign-in/code")
+            let code = TOTP.code(secret: secret, counter: TOTP.counter(at: clock.now))
+            try await browser.call(.post, "/console/sign-in/code", form: ["csrf": browser.token(page), "code": code])
+            page = try await browser.call(.get, "/console/sign-in/new-password")
+            let chosen = "a long passphrase for Ana"
+            try await browser.call(
+                .post, "/console/sign-in/new-password", form: ["csrf": browser.token(page), "password": chosen, "confirm": chosen])
+            try await body(broker, browser)
+        }
+        await broker.close()
+    }
+
+    @Test func aSendGoesOnlyFromTheirOwnMailboxAndPassesTheCrossingRules() async throws {
+        try await withPractitioner { broker, browser in
+            let page = try await browser.call(.get, "/console/send?workflow=WF&to=BOB")
+            #expect(page.status == .ok && String(buffer: page.body).contains("It will go to Bob box (BOB)"))
+            let preview = try await browser.call(.get, "/console/send/route?from=ALICE&workflow=WF&to=CAROL")
+            #expect(String(buffer: preview.body).hasPrefix("It cannot be sent there"))
+            let csrf = browser.token(page)
+            func send(_ fields: [String: String]) async throws -> TestResponse {
+                try await browser.call(
+                    .post, "/console/send", form: ["csrf": csrf, "workflow": "WF", "to": "BOB", "text": "hello"].merging(fields) { $1 })
+            }
+            // Another mailbox, a check digit that fails, no text: refused, and nothing stored.
+            #expect(try await send(["from": "CAROL"]).status == .badRequest)
+            let badNumber = try await send(["from": "ALICE", "nhs_number": "4010232136"])
+            #expect(badNumber.status == .badRequest && String(buffer: badNumber.body).contains("nhs_number"))
+            // The error names the field, not the value (the field keeps what was typed, to correct it).
+            let summary = String(buffer: badNumber.body).components(separatedBy: "error-summary").dropFirst().first?.components(separatedBy: "</div>")
+                .first
+            #expect(summary?.contains("nhs_number") == true && summary?.contains("4010232136") == false)
+            #expect(try await send(["from": "ALICE", "text": ""]).status == .badRequest)
+            #expect(try await broker.parts.store.searchMessages(.init(mailbox: MailboxID("BOB"))).isEmpty)
+
+            let sent = try await send(["from": "ALICE", "nhs_number": "4010232137", "action": "for-action", "local_id": "ref-7"])
+            let location = try #require(
+                sent.headers[.location], "\(String(buffer: sent.body).components(separatedBy: "error-summary").dropFirst().first ?? "")")
+            #expect(location.hasPrefix("/console/sent/"))
+            let id = MessageID(String(location.dropFirst("/console/sent/".count)))
+            let stored = try #require(try await broker.parts.store.message(id))
+            #expect(
+                stored.sender == MailboxID("ALICE") && stored.recipient == MailboxID("BOB") && stored.status == .accepted && stored.localID == "ref-7"
+            )
+            #expect(stored.crossing?.provenance?.author?.name == "Ana Lee" && stored.crossing?.intent?.action == "for-action")
+            #expect(stored.crossing?.derived?.payloadSHA256 == sha256Hex(Array("hello".utf8)))
+
+            // Withdrawn from the Sent page: the record says who and why; a second time is refused.
+            let sentPage = try await browser.call(.get, location)
+            let withdrawn = try await browser.call(
+                .post, location + "/withdraw", form: ["csrf": browser.token(sentPage), "reason": "sent too early"])
+            #expect(withdrawn.headers[.location] == location)
+            let record = try #require(try await broker.parts.store.message(id)?.responsibility)
+            #expect(record.state == .withdrawn && record.closedBy?.name == "Ana Lee" && record.closedReason == "sent too early")
+            #expect(
+                try await browser.call(.post, location + "/withdraw", form: ["csrf": browser.token(sentPage), "reason": "again"]).status == .conflict)
+            // Another mailbox's sent message is not theirs.
+            #expect(try await browser.call(.get, "/console/sent/NOT-THEIRS").status == .notFound)
+        }
+    }
+
+    @Test func aReportIsExplainedInPlainWords() async throws {
+        try await withPractitioner { broker, browser in
+            let page = try await browser.call(.get, "/console/send")
+            let sent = try await browser.call(
+                .post, "/console/send",
+                form: ["csrf": browser.token(page), "from": "ALICE", "workflow": "WF", "to": "BOB", "text": "hello", "local_id": "ref-8"])
+            let id = try #require(sent.headers[.location]).split(separator: "/").last.map(String.init) ?? ""
+            // WF expires an hour after delivery; BOB never reads it.
+            #expect(try await broker.parts.store.expireDue(now: broker.clock.now.adding(seconds: 7200), policy: ExpiryPolicy(), limit: 10) == 1)
+            let mailbox = String(buffer: try await browser.call(.get, "/console/mailbox").body)
+            #expect(mailbox.contains("Message \(id) (your reference ref-8) to BOB was not collected in time and has expired"))
+        }
+    }
+}
