@@ -187,4 +187,29 @@ struct HandoffTests {
             #expect(try await h.inbox("LEAD").count == 1)
         }
     }
+
+    @Test func onlyAMessageInItsRecipientsHandsCanBeMovedOrChanged() async throws {
+        let broker = try await TestBroker(routesYAML: handoffRoutes, environment: handoffEnvironment, start: start)
+        try await MeshHarness.run(broker) { h in
+            // Still uploading: the first of two chunks only.
+            let first = try await h.call(
+                .post, "/messageexchange/ALICE/outbox", as: "ALICE", headers: ["mex-to": "BOB", "mex-workflowid": "SAFE", "mex-chunk-range": "1:2"],
+                body: Array("part one".utf8))
+            let uploading = try #require(first.json["message_id"] as? String)
+            let withdraw = try await h.call(
+                .post, "/messageexchange/ALICE/outbox/\(uploading)/withdraw", as: "ALICE", body: Array(#"{"by":\#(person),"reason":"r"}"#.utf8))
+            #expect(withdraw.status == .conflict && withdraw.meshError?.code == "HANDOVER-NOT-DELIVERED")
+            let about = base64URLEncode(Array(#"{"by":\#(person),"reason":"r"}"#.utf8))
+            let amend = try await h.call(
+                .post, "/messageexchange/ALICE/outbox/\(uploading)/amend", as: "ALICE", headers: ["mex-handover-amend": about], body: Array("x".utf8))
+            #expect(amend.meshError?.code == "HANDOVER-NOT-DELIVERED")
+            // Expired unread: nobody has it any more, so it cannot be sent on.
+            let id = try await h.send(workflow: "SAFE")
+            #expect(try await broker.parts.store.expireDue(now: broker.clock.now.adding(seconds: 6 * 86_400), policy: ExpiryPolicy(), limit: 10) == 1)
+            let redirect = try await h.call(
+                .post, "/messageexchange/BOB/inbox/\(id)/redirect", as: "BOB", body: Array(#"{"to":"CAROL","by":\#(person),"note":"n"}"#.utf8))
+            #expect(redirect.meshError?.code == "HANDOVER-NOT-DELIVERED")
+            #expect(try await h.inbox("CAROL").isEmpty)
+        }
+    }
 }

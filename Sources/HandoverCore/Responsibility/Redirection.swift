@@ -36,6 +36,7 @@ extension ResponsibilityMachine {
         let record = message.responsibility ?? ResponsibilityRecord()
         guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
         guard let note = note?.trimmingWhitespace(), !note.isEmpty else { return .failure(.noteRequired) }
+        guard message.isInItsRecipientsHands else { return .failure(.notDelivered) }
         if record.state.closedBySender { return .failure(.closedBySender(record.state)) }
         guard record.state == .pending else { return .failure(.alreadyDecided(record.state)) }
         guard decision.recipient != message.recipient else {
@@ -54,13 +55,11 @@ extension ResponsibilityMachine {
         // Unread for the new recipient; the deadlines still run from the first delivery.
         m.downloadedAt = nil
         m.acknowledgedAt = nil
+        m.status = .accepted
+        m.statusEvent = .transferred(at: now)
         var effects: [MessageEffect] = []
         if message.status == .accepted { effects.append(.leaveInboxOf(message.recipient)) }
-        if message.status == .accepted || message.status == .acknowledged {
-            m.status = .accepted
-            m.statusEvent = .transferred(at: now)
-            effects.append(.enterInbox)
-        }
+        effects.append(.enterInbox)
         effects.append(.readdressed)
         effects.append(.event("redirected", detail: hop.json.serialized))
         if let (ack, body) = acknowledgement(m, r) {
@@ -68,4 +67,10 @@ extension ResponsibilityMachine {
         }
         return .success(MessageTransition(m, effects))
     }
+}
+
+extension MessageRecord {
+    /// Delivered and not expired: in the recipient's inbox, or read and acknowledged there. Only such
+    /// a message can be redirected by its recipient or withdrawn or amended by its sender.
+    public var isInItsRecipientsHands: Bool { status == .accepted || status == .acknowledged }
 }

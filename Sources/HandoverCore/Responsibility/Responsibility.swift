@@ -67,6 +67,7 @@ public enum ResponsibilityMachine {
         case tooManyOutcomes
         case closedBySender(ResponsibilityState)
         case redirectRefused(String)
+        case notDelivered
 
         public var message: String {
             switch self {
@@ -85,6 +86,7 @@ public enum ResponsibilityMachine {
                     + "times, the most allowed; send a new message for what follows"
             case .closedBySender(let s): "the sender has \(s.rawValue) this message; nothing more can be done with it"
             case .redirectRefused(let why): why
+            case .notDelivered: "the message is not in its recipient's mailbox (still uploading, or expired), so it cannot be moved or changed"
             }
         }
 
@@ -102,6 +104,7 @@ public enum ResponsibilityMachine {
             case .tooManyOutcomes: .tooManyOutcomes
             case .closedBySender: .closedBySender
             case .redirectRefused: .redirectRefused
+            case .notDelivered: .notDelivered
             }
         }
     }

@@ -67,6 +67,7 @@ extension ResponsibilityMachine {
         let record = message.responsibility ?? ResponsibilityRecord()
         guard !person.name.trimmingWhitespace().isEmpty else { return .failure(.personRequired) }
         guard let reason = reason?.trimmingWhitespace(), !reason.isEmpty else { return .failure(.noteRequired) }
+        guard message.isInItsRecipientsHands else { return .failure(.notDelivered) }
         if record.state.closedBySender { return .failure(.closedBySender(record.state)) }
         var r = record
         r.state = state

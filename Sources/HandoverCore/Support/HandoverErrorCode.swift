@@ -21,6 +21,7 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
     case tooManyOutcomes = "HANDOVER-TOO-MANY-OUTCOMES"
     case closedBySender = "HANDOVER-CLOSED-BY-SENDER"
     case redirectRefused = "HANDOVER-REDIRECT-REFUSED"
+    case notDelivered = "HANDOVER-NOT-DELIVERED"
     case badResponsibilityBody = "HANDOVER-BAD-BODY"
     // MESH surface: receipts, limits, uploads.
     case receiptNotReady = "HANDOVER-RECEIPT-NOT-READY"
@@ -69,7 +70,8 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
         case .unauthorized: 401
         case .certificateRevoked, .forbidden, .adminCertificateRequired: 403
         case .notFound: 404
-        case .notDownloaded, .alreadyDecided, .notAccepted, .tooManyOutcomes, .closedBySender, .redirectRefused, .receiptNotReady, .routingImpact,
+        case .notDownloaded, .alreadyDecided, .notAccepted, .tooManyOutcomes, .closedBySender, .redirectRefused, .notDelivered, .receiptNotReady,
+            .routingImpact,
             .entryReferenced:
             409
         case .staleVersion: 412
@@ -128,6 +130,7 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
         case .tooManyOutcomes: "the outcome was updated the most times allowed"
         case .closedBySender: "the sender withdrew or amended the message; nothing more is decided on it"
         case .redirectRefused: "a redirect must name another mailbox, before responsibility is decided, at most five times a message"
+        case .notDelivered: "a message still uploading or already expired cannot be redirected, withdrawn or amended"
         case .badResponsibilityBody: "a responsibility, outcome, redirect or withdrawal body that is not the expected JSON"
         case .receiptNotReady: "a receipt exists only once the message is delivered"
         case .receiptsOff: "receipts are not configured on this broker"

@@ -23,7 +23,7 @@ extension MeshEndpoints {
         let id = try context.pathMessageID()
         let body: RedirectBody = try await decodeBody(request)
         let moved = try await applying {
-            try await ResponsibilityDesk(store: broker.store, idGenerator: broker.idGenerator).redirect(
+            try await desk.redirect(
                 messageID: id, recipient: caller.mailbox, to: body.to, by: body.by ?? Person(name: ""), note: body.note,
                 index: caller.directory, now: broker.clock(), allowUnknownWorkflows: broker.configuration.sandbox)
         }
@@ -44,7 +44,7 @@ extension MeshEndpoints {
         let id = try context.pathMessageID()
         let body: WithdrawBody = try await decodeBody(request)
         let withdrawn = try await applying {
-            try await ResponsibilityDesk(store: broker.store, idGenerator: broker.idGenerator).withdraw(
+            try await desk.withdraw(
                 messageID: id, sender: caller.mailbox, by: body.by ?? Person(name: ""), reason: body.reason, index: caller.directory,
                 now: broker.clock())
         }
@@ -78,7 +78,7 @@ extension MeshEndpoints {
             contentType: request.header("content-type"), fileName: request.header("mex-filename"))
         let now = broker.clock()
         let (_, newID) = try await applying {
-            try await ResponsibilityDesk(store: broker.store, idGenerator: broker.idGenerator).amend(
+            try await desk.amend(
                 messageID: id, sender: caller.mailbox, with: replacement, by: about.by ?? Person(name: ""), reason: about.reason, now: now)
         }
         broker.onDelivered()

@@ -44,7 +44,7 @@ extension MeshEndpoints {
                 message: "itk_response_code must be one of " + ITK3Response.businessCodes.keys.sorted().joined(separator: ", "))
         }
         let updated = try await applying {
-            try await ResponsibilityDesk(store: broker.store, idGenerator: broker.idGenerator).decide(
+            try await desk.decide(
                 .init(decision, by: person, note: body.note, declineReason: body.reason, receiverBasis: body.lawful_basis, itkResponseCode: itkCode),
                 messageID: id, recipient: mailbox, index: index, now: now)
         }
@@ -63,11 +63,14 @@ extension MeshEndpoints {
         let body: OutcomeBody = try await decodeBody(request)
         let person = body.by ?? Person(name: "")
         let updated = try await applying {
-            try await ResponsibilityDesk(store: broker.store, idGenerator: broker.idGenerator).recordOutcome(
+            try await desk.recordOutcome(
                 messageID: id, recipient: mailbox, code: body.code, detail: body.detail, by: person, index: caller.directory, now: broker.clock())
         }
         return .json(TrackingView.responsibilityJSON(updated.responsibility ?? ResponsibilityRecord()))
     }
+
+    /// Decisions, redirects, withdrawals and amendments, shared with the console.
+    var desk: ResponsibilityDesk { ResponsibilityDesk(store: broker.store, idGenerator: broker.idGenerator) }
 
     /// Gives the state machine's refusals their codes (409 for state, 400 for input, 417 for policy).
     func applying<T>(_ body: () async throws -> T) async throws -> T {
