@@ -24,6 +24,15 @@ extension Console {
             let (pa, pb) = (responsibilityWords(a) == "pending", responsibilityWords(b) == "pending")
             return pa != pb ? pa : a.createdAt < b.createdAt
         }
+        // After a redirect, where the message went, read from the message itself (a link cannot make
+        // the page claim anything): only for a message one of this person's mailboxes sent on.
+        var redirected: [String: String]?
+        if let id = request.uri.queryParameters.get("redirected").map({ String($0.prefix(100)) }),
+            let moved = try await store.message(MessageID(id)),
+            let hop = moved.responsibility?.redirects?.last, access.user.mailboxes.contains(MailboxID(hop.from))
+        {
+            redirected = ["id": moved.id.rawValue, "to": hop.to]
+        }
         let rows: [[String: Any]] = received.map { m in
             [
                 "id": m.id.rawValue, "workflow": m.workflowID, "from": organisationName(m.sender, access), "mailbox": m.recipient.rawValue,
@@ -39,9 +48,7 @@ extension Console {
                     ["words": Self.reportWords($0), "age": ConsoleAge.words(from: $0.createdAt, to: now)]
                 },
                 "hasReports": !reports.isEmpty, "mailboxes": access.user.mailboxes.map(\.rawValue).joined(separator: ", "),
-                // After a redirect: which message went where (the person's own action, shown back to them).
-                "redirected": request.uri.queryParameters.get("redirected").map { String($0.prefix(100)) } as Any,
-                "redirectedTo": request.uri.queryParameters.get("to").map { String($0.prefix(100)) } as Any,
+                "redirected": redirected as Any,
             ],
             section: .mailbox, access: access, session: session)
     }

@@ -107,9 +107,8 @@ extension Console {
     func redirect(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
         let (session, access, message) = try await receivedMessage(context)
         let form = try await ConsoleForm.read(request, expectedToken: session.csrfToken)
-        let moved: MessageRecord
         do {
-            moved = try await ResponsibilityDesk(store: store).redirect(
+            _ = try await ResponsibilityDesk(store: store).redirect(
                 messageID: message.id, recipient: message.recipient, to: String((form.text("to") ?? "").prefix(200)), by: practitioner(access),
                 note: form.text("note"), index: access.directory, now: clock())
         } catch let refusal as ResponsibilityMachine.Refusal {
@@ -118,7 +117,7 @@ extension Console {
             return try await mailboxMessage(request, context, error: Self.sentence(refusal.message), status: .badRequest)
         }
         try await audit(access.user, "responsibility.redirected", subject: "message \(message.id.rawValue)")
-        return .redirect(to: "/console/mailbox?redirected=\(message.id.rawValue)&to=\(moved.recipient.rawValue)", type: .normal)
+        return .redirect(to: "/console/mailbox?redirected=\(message.id.rawValue)", type: .normal)
     }
 
     /// The state machine's words as a sentence for a page.

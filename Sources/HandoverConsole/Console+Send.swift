@@ -26,18 +26,16 @@ extension Console {
     }
 
     /// Where the directory would send it, in words, or why it would not.
-    func routeWords(from: MailboxID, workflow: String, to: String, _ access: ConsoleAccess) -> (text: String, routed: Bool) {
-        guard access.user.mailboxes.contains(from) else { return ("Choose one of your mailboxes.", false) }
-        guard !to.isEmpty, !workflow.isEmpty else { return ("Choose a workflow and give an address to see where it goes.", false) }
+    func routeWords(from: MailboxID, workflow: String, to: String, _ access: ConsoleAccess) -> String {
+        guard access.user.mailboxes.contains(from) else { return "Choose one of your mailboxes." }
+        guard !to.isEmpty, !workflow.isEmpty else { return "Choose a workflow and give an address to see where it goes." }
         switch access.directory.resolve(to: to, workflowID: WorkflowID(workflow), sender: from, allowUnknownWorkflows: false) {
         case .success(let decision):
             let mailbox = access.directory.mailboxes[decision.recipient]
             let service = decision.route.service.map { "the service \($0), " } ?? ""
-            return (
-                "It will go to \(service)\(mailbox?.name ?? decision.recipient.rawValue) (\(decision.recipient.rawValue)) at "
-                    + organisationName(decision.recipient, access) + ".", true
-            )
-        case .failure(let refusal): return ("It cannot be sent there: " + refusal.message + ".", false)
+            return "It will go to \(service)\(mailbox?.name ?? decision.recipient.rawValue) (\(decision.recipient.rawValue)) at "
+                + organisationName(decision.recipient, access) + "."
+        case .failure(let refusal): return "It cannot be sent there: " + refusal.message + "."
         }
     }
 
@@ -49,7 +47,7 @@ extension Console {
             to: String((q.get("to") ?? "").prefix(200)), access)
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: words.text)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: words)))
     }
 
     func sendPage(
@@ -68,10 +66,9 @@ extension Console {
         let values: [String: Any] = [
             "mailboxes": access.user.mailboxes.map { ["value": $0.rawValue, "selected": $0.rawValue == from] },
             "workflows": workflows.map { ["value": $0.id.rawValue, "selected": $0.id.rawValue == chosen] },
-            "noWorkflows": workflows.isEmpty, "from": from, "workflow": chosen, "to": value("to"), "preview": preview.text,
+            "noWorkflows": workflows.isEmpty, "from": from, "workflow": chosen, "to": value("to"), "preview": preview,
             "localID": value("local_id"),
             "safeguarding": workflows.contains { $0.safeguarding == true },
-            "chosenSafeguarding": access.directory.workflows[WorkflowID(chosen)]?.safeguarding == true,
             "article6": options(vocabulary.article6, selected: value("article6")),
             "article9": options(vocabulary.article9, selected: value("article9")),
             "consent": options(Consent.states, selected: value("consent")),
@@ -104,10 +101,7 @@ extension Console {
         case .failure(let problem): return try await refuse(Self.sentence(problem.description))
         }
         let workflow = decision.workflow
-        let sender = index.mailboxes[from].flatMap { index.organisations[$0.organisation] }
-        let rules = CrossingRules.Context(
-            policy: workflow?.crossing ?? .standard, safeguarding: workflow?.safeguarding ?? false,
-            senderIsPublicAuthority: sender?.publicAuthority ?? false, vocabulary: index.directory.vocabulary)
+        let rules = CrossingRules.Context.forSend(workflow: workflow, sender: from, index: index)
         var crossing: CrossingRecord
         switch CrossingRules.record(declared: declared, payload: nil, context: rules) {
         case .success(let built): crossing = built

@@ -468,7 +468,7 @@ enum ConsoleTemplates {
 
     static let mailbox = """
         <h1>Mailbox</h1>
-        {{#redirected}}<p class="notice" role="status">Message {{redirected}} was sent on to {{redirectedTo}}. The sender has been
+        {{#redirected}}<p class="notice" role="status">Message {{id}} was sent on to {{to}}. The sender has been
         told.</p>{{/redirected}}
         <p>Messages received by {{mailboxes}}, those waiting for someone to accept responsibility first.
         <a href="/console/send">Send a message</a> · <a href="/console/sent">Messages you sent</a>.</p>

@@ -8,9 +8,9 @@ import HummingbirdTesting
 import Logging
 import Testing
 
-/// The practitioner's send, redirect and sent pages over real HTTP, on each store backend: a send
-/// only from their own mailbox, checked by the crossing rules, and what their pages refuse.
-@Suite("Console mailbox: send, redirect, withdraw")
+/// The practitioner's send and sent pages over real HTTP, on each store backend: a send only from
+/// their own mailbox, checked by the crossing rules; a withdrawal; a report in plain words.
+@Suite("Console mailbox: send, withdraw, reports")
 struct ConsoleMailboxTests {
     typealias Browser = ConsoleSignInTests.Browser
 
@@ -87,6 +87,9 @@ struct ConsoleMailboxTests {
             #expect(record.state == .withdrawn && record.closedBy?.name == "Ana Lee" && record.closedReason == "sent too early")
             #expect(
                 try await browser.call(.post, location + "/withdraw", form: ["csrf": browser.token(sentPage), "reason": "again"]).status == .conflict)
+            // A link cannot make the Mailbox claim a redirect that did not happen.
+            let crafted = try await browser.call(.get, "/console/mailbox?redirected=\(id.rawValue)")
+            #expect(crafted.status == .ok && !String(buffer: crafted.body).contains("was sent on to"))
             // Another mailbox's sent message is not theirs.
             #expect(try await browser.call(.get, "/console/sent/NOT-THEIRS").status == .notFound)
         }

@@ -1,3 +1,14 @@
+extension CrossingRules.Context {
+    /// The rules a send is checked by, whichever door it came in by: the workflow's policy and
+    /// safeguarding flag, and whether the sending mailbox's organisation is a public authority.
+    public static func forSend(workflow: Workflow?, sender: MailboxID, index: DirectoryIndex) -> Self {
+        let organisation = index.mailboxes[sender].flatMap { index.organisations[$0.organisation] }
+        return Self(
+            policy: workflow?.crossing ?? .standard, safeguarding: workflow?.safeguarding ?? false,
+            senderIsPublicAuthority: organisation?.publicAuthority ?? false, vocabulary: index.directory.vocabulary)
+    }
+}
+
 extension CrossingRecord {
     /// What the broker itself adds to a record at send, whichever door the message came in by: who
     /// sent it (the sender organisation's domain, authority and public-authority status), the

@@ -39,7 +39,6 @@ extension MeshEndpoints {
         context: Context
     ) async throws -> CrossingRecord {
         let workflow = decision.workflow
-        let organisation = index.mailboxes[sender].flatMap { index.organisations[$0.organisation] }
         var fhir: FHIRReading?
         // A chunked payload is only whole once its last chunk arrives: it is passed through unread
         // (its sender declares the record in the header), as is an encrypted one.
@@ -51,9 +50,7 @@ extension MeshEndpoints {
             case .failure(let problem): throw await refuse(problem, sender: sender, decision: decision, index: index, context: context)
             }
         }
-        let rules = CrossingRules.Context(
-            policy: workflow?.crossing ?? .standard, safeguarding: workflow?.safeguarding ?? false,
-            senderIsPublicAuthority: organisation?.publicAuthority ?? false, vocabulary: index.directory.vocabulary)
+        let rules = CrossingRules.Context.forSend(workflow: workflow, sender: sender, index: index)
         var record: CrossingRecord
         switch CrossingRules.record(declared: declared, payload: fhir, context: rules) {
         case .success(let built): record = built
