@@ -49,6 +49,11 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .target(
+            name: "HandoverGzip",
+            dependencies: ["CZlib"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HandoverReceipts",
             dependencies: ["COpenSSL"],
             swiftSettings: swiftSettings
@@ -96,7 +101,7 @@ let package = Package(
         .target(
             name: "HandoverConsole",
             dependencies: [
-                "HandoverCore", "HandoverStore",
+                "HandoverCore", "HandoverStore", "HandoverGzip",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -149,7 +154,7 @@ let package = Package(
         .target(
             name: "HandoverClient",
             dependencies: [
-                "HandoverCore", "CZlib",
+                "HandoverCore", "HandoverGzip",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -183,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "HandoverHTTPTests",
             dependencies: [
-                "HandoverServer", "HandoverCore", "HandoverStore", "HandoverTestSupport", "HandoverSQLite", "HandoverConsole",
+                "HandoverServer", "HandoverCore", "HandoverStore", "HandoverTestSupport", "HandoverSQLite", "HandoverConsole", "HandoverGzip",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import HandoverCore
+import HandoverGzip
 import NIOCore
 import NIOHTTP1
 

@@ -38,7 +38,7 @@ extension Console {
         let vocabulary = access.directory.directory.vocabulary
         func options(_ codes: [String]) -> [[String: Any]] { codes.map { ["value": $0] } }
         let record = message.responsibility
-        let values: [String: Any] = [
+        var values: [String: Any] = [
             "id": message.id.rawValue, "workflow": message.workflowID, "from": organisationName(message.sender, access),
             "mailbox": message.recipient.rawValue, "received": message.createdAt.isoUTC,
             "age": ConsoleAge.words(from: message.createdAt, to: clock()),
@@ -59,6 +59,14 @@ extension Console {
             "closedReason": record?.closedReason as Any,
             "replacedBy": record?.replacedBy as Any,
         ]
+        switch try await payloadSummary(of: message) {
+        case .none: break
+        case .summary(let summary):
+            try await audit(access.user, "console.payload_summarised", subject: "message \(message.id.rawValue)")
+            values["summary"] = Self.summaryValues(summary)
+        case .unreadable(let reason):
+            values["summaryProblem"] = "The message looks like a FHIR document but could not be summarised: \(reason). Download it to read it."
+        }
         return pages.page(
             "mailbox-message", title: "Message \(message.id.rawValue)", values, section: .mailbox, access: access, session: session, status: status)
     }

@@ -60,6 +60,7 @@ enum ConsoleAssets {
         .facts, .record dl { display: grid; grid-template-columns: minmax(7rem, max-content) 1fr; gap: 0.25rem 1rem; }
         .facts dt, .record dt { font-weight: 600; }
         .facts dd, .record dd { margin: 0; overflow-wrap: break-word; }
+        .narrative { white-space: pre-line; overflow-wrap: break-word; }
         .timeline time { font-variant-numeric: tabular-nums; color: var(--muted); }
         .idle { position: fixed; bottom: 0; left: 0; right: 0; background: var(--focus); padding: 1rem; border-top: 4px solid var(--ink); }
         .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }

@@ -404,6 +404,15 @@ enum ConsoleTemplates {
             <details class="record"><summary>The crossing record: who, why, on what basis, and what the payload says it is</summary>
             <dl>{{#record}}<dt>{{field}}</dt><dd>{{value}}</dd>{{/record}}</dl>
             {{^record}}<p>The sender gave no crossing record.</p>{{/record}}</details>
+            {{#summary}}<section class="summary" aria-labelledby="summary-heading"><h2 id="summary-heading">What the document says</h2>
+            <p>A summary read from the message{{#summaryTruncated}} and shortened{{/summaryTruncated}}. It is not the whole message:
+            download it to read it in full.</p>
+            <dl class="facts">{{#summaryFacts}}<dt>{{name}}</dt><dd>{{value}}</dd>{{/summaryFacts}}</dl>
+            {{#summarySections}}<h3>{{sectionTitle}}</h3>{{#hasSectionText}}<p class="narrative">{{sectionText}}</p>{{/hasSectionText}}
+            {{#hasSectionEntries}}<ul>{{#sectionEntries}}<li>{{entryLabel}}</li>{{/sectionEntries}}</ul>{{/hasSectionEntries}}
+            {{/summarySections}}
+            <p>It holds {{summaryContents}}.</p></section>{{/summary}}
+            {{#summaryProblem}}<p class="notice">{{summaryProblem}}</p>{{/summaryProblem}}
             {{#hasRedirects}}<h2>Redirected</h2><ul>{{#redirects}}<li>From {{from}} to {{to}} by {{by}} at {{at}}: {{note}}</li>
             {{/redirects}}</ul>{{/hasRedirects}}
             {{#hasPayload}}<p><a href="/console/mailbox/{{id}}/payload" download>Download the message</a> ({{size}} bytes){{^downloaded}}:

@@ -106,10 +106,11 @@ extension PostgresStore: MessageStore {
             + "WHERE \(inbox ? "recipient = $1 AND status != 'uploading'" : "sender = $1") AND created_at > $2"
         var arguments: [any SQLArgumentConvertible] = [query.mailbox.rawValue, query.since]
         if let after = query.after {
-            sql += " AND (created_at, message_id) \(inbox ? ">" : "<") ($3, $4)"
+            sql += " AND (created_at, message_id) < ($3, $4)"
             arguments += [after.createdAt, after.messageID.rawValue]
         }
-        sql += inbox ? " ORDER BY created_at, message_id" : " ORDER BY created_at DESC, message_id DESC"
+        // Newest first on both sides, as NHS's sandbox serves them.
+        sql += " ORDER BY created_at DESC, message_id DESC"
         sql += " LIMIT $\(arguments.count + 1)"
         arguments.append(query.limit + 1)
         let (finalSQL, finalArguments) = (sql, arguments)

@@ -111,10 +111,11 @@ extension SQLiteStore: MessageStore {
             + "WHERE \(inbox ? "recipient = ? AND status != 'uploading'" : "sender = ?") AND created_at > ?"
         var arguments: StatementArguments = [query.mailbox.rawValue, query.since.microsecondsSinceEpoch]
         if let after = query.after {
-            sql += " AND (created_at, message_id) \(inbox ? ">" : "<") (?, ?)"
+            sql += " AND (created_at, message_id) < (?, ?)"
             arguments += [after.createdAt.microsecondsSinceEpoch, after.messageID.rawValue]
         }
-        sql += inbox ? " ORDER BY created_at, message_id LIMIT ?" : " ORDER BY created_at DESC, message_id DESC LIMIT ?"
+        // Newest first on both sides, as NHS's sandbox serves them.
+        sql += " ORDER BY created_at DESC, message_id DESC LIMIT ?"
         arguments += [query.limit + 1]
         let (finalSQL, finalArguments) = (sql, arguments)
         return try await read { db in try Row.fetchAll(db.cachedStatement(sql: finalSQL), arguments: finalArguments).map(MessageRecord.init(row:)) }

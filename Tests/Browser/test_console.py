@@ -5,6 +5,7 @@ organisation's message is a 404 and is audited), forged and cross-origin forms r
 out of the editor, stored markup shown as text, a TOTP code refused the second time, and a
 keyboard-only sign-in. Every page is checked for one h1, labelled controls and reflow at 320 px, and
 photographed at 320 and 1280 px."""
+import pathlib
 import time
 
 import yaml
@@ -22,6 +23,7 @@ def inbox(broker, mailbox):
         return client.list_messages()
 
 
+DISCHARGE_BUNDLE = pathlib.Path(__file__).parent.parent / "Fixtures" / "fhir" / "toc-discharge-summary-r4.json"
 HTML_PAYLOAD = b"<html><body><script>document.title='pwned'</script><h1>Referral</h1></body></html>"
 
 
@@ -373,6 +375,14 @@ def test_a_practitioner_accepts_a_safeguarding_referral_and_the_sender_gets_the_
     # Another mailbox's message is not Sam's to open.
     hillside = send(broker, "POSTCODE:HL1", "not Sam's")
     assert page.goto(broker.url + f"/console/mailbox/{hillside}").status == 404
+
+    # A Transfer of Care bundle is summarised on its page, as text a person reads before downloading it.
+    discharge = send(broker, "POSTCODE:RV1", "a discharge summary", body=DISCHARGE_BUNDLE.read_bytes())
+    page.goto(broker.url + f"/console/mailbox/{discharge}")
+    summary = page.get_by_role("region", name="What the document says")
+    assert "Medication statement: Sertraline 50mg tablets" in summary.inner_text()
+    assert "Lives alone <no family nearby>." in summary.inner_text()
+    check_page(page, "mailbox-message-summary")
 
 
 def received(broker, mailbox):

@@ -2,10 +2,13 @@ import Foundation
 import HTTPTypes
 import HandoverConsole
 import HandoverCore
+import HandoverGzip
+import HandoverStore
 import HandoverTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
 import Testing
 
 /// The practitioner's send and sent pages over real HTTP, on each store backend: a send only from
@@ -15,10 +18,12 @@ struct ConsoleMailboxTests {
     typealias Browser = ConsoleSignInTests.Browser
 
     /// Alice's practitioner, signed in (both factors and a new password).
-    func withPractitioner(_ body: @escaping @Sendable (TestBroker, Browser) async throws -> Void) async throws {
+    func withPractitioner(
+        mailboxes: [MailboxID] = [MailboxID("ALICE")], _ body: @escaping @Sendable (TestBroker, Browser) async throws -> Void
+    ) async throws {
         let broker = try await TestBroker()
         let created = try await ConsoleAccounts.create(
-            ConsoleUser(email: "ana@x26.example.org", name: "Ana Lee", roles: [.practitioner], mailboxes: [MailboxID("ALICE")]),
+            ConsoleUser(email: "ana@x26.example.org", name: "Ana Lee", roles: [.practitioner], mailboxes: mailboxes),
             store: broker.parts.store,
             secrets: broker.parts.secrets, actor: "test", now: broker.clock.now)
         let secret = try #require(created.totpURI.split(separator: "secret=").last?.split(separator: "&").first.flatMap { Base32.decode(String($0)) })
@@ -92,6 +97,51 @@ struct ConsoleMailboxTests {
             #expect(crafted.status == .ok && !String(buffer: crafted.body).contains("was sent on to"))
             // Another mailbox's sent message is not theirs.
             #expect(try await browser.call(.get, "/console/sent/NOT-THEIRS").status == .notFound)
+        }
+    }
+
+    @Test func aFHIRDocumentIsSummarisedForItsRecipientAsTextOnly() async throws {
+        try await withPractitioner(mailboxes: [MailboxID("ALICE"), MailboxID("BOB")]) { broker, browser in
+            let bundle = try fixtureBytes("fhir/toc-discharge-summary-r4.json")
+            let form = try await browser.call(.get, "/console/send")
+            func send(_ text: String) async throws -> String {
+                let sent = try await browser.call(
+                    .post, "/console/send", form: ["csrf": browser.token(form), "from": "ALICE", "workflow": "WF", "to": "BOB", "text": text])
+                return try #require(sent.headers[.location]).split(separator: "/").last.map(String.init) ?? ""
+            }
+            // Typed as text, it is still read as FHIR from its first bytes.
+            let typed = try await send(String(decoding: bundle, as: UTF8.self))
+            let page = String(buffer: try await browser.call(.get, "/console/mailbox/\(typed)").body)
+            #expect(page.contains("What the document says") && page.contains("Discharge to assess: care and support needs"))
+            #expect(page.contains("Medication statement: Sertraline 50mg tablets") && page.contains("Observations › Mobility"))
+            #expect(page.contains("<dt>NHS number</dt><dd>4010232137</dd>") && page.contains("Discharge to residential home"))
+            // The narrative as escaped text: its script is gone, its markup is not the page's.
+            #expect(page.contains("Lives alone &lt;no family nearby&gt;.") && !page.contains("alert("))
+            let actions = try await broker.parts.store.auditEntries(afterSequence: 0, limit: 1000).map(\.action)
+            #expect(actions.contains("console.payload_summarised"))
+            // The summary is not the message: it does not count as reading it.
+            #expect(try await broker.parts.store.message(MessageID(typed))?.downloadedAt == nil)
+
+            // Sent gzipped as FHIR over MESH (stored as MESH stores it): inflated to be summarised.
+            let now = broker.clock.now
+            let gzipped = Array(try Gzip.compress(Data(bundle)))
+            let id = MessageIDGenerator.shared.next(now: now)
+            _ = try await broker.parts.store.createMessage(
+                MessageRecord(
+                    id: id, sender: MailboxID("ALICE"), recipient: MailboxID("BOB"), workflowID: "WF", contentType: "application/fhir+json",
+                    contentEncoding: .gzip, totalChunks: 1, status: .uploading, createdAt: now),
+                firstChunk: StagedChunk(
+                    uploadID: ChunkStager.newUploadID(now: now), size: Int64(gzipped.count), segmentCount: 1, sha256: sha256Hex(gzipped),
+                    inlineSegment: ByteBuffer(bytes: gzipped)), now: now)
+            let compressed = String(buffer: try await browser.call(.get, "/console/mailbox/\(id.rawValue)").body)
+            #expect(compressed.contains("Discharge to assess: care and support needs"))
+
+            // Plain text has no summary; a payload that looks like FHIR but is cut short says why.
+            let plain = String(buffer: try await browser.call(.get, "/console/mailbox/\(try await send("hello"))").body)
+            #expect(!plain.contains("What the document says") && !plain.contains("could not be summarised"))
+            let cut = try await send(String(decoding: bundle.prefix(600), as: UTF8.self))
+            let broken = String(buffer: try await browser.call(.get, "/console/mailbox/\(cut)").body)
+            #expect(broken.contains("could not be summarised: the JSON is not complete or not valid"))
         }
     }
 

@@ -6,7 +6,8 @@ import Testing
 
 /// The rich inbox and outbox over MESH. The first test follows NHS mesh-sandbox's own
 /// `test_paginated_inbox_outbox` (its inbox and outbox half): thirty sends, pages of ten, in both
-/// API versions; the rest check the fields, the filters and the refusals.
+/// API versions; the rest check the fields, the filters and the refusals. The sandbox's test itself
+/// runs against the broker in `./scripts/test` (Tests/Interop/run-sandbox-suite.sh).
 @Suite("Rich inbox and outbox")
 struct RichListingTests {
     static let versions = ["application/vnd.mesh.v1+json", "application/vnd.mesh.v2+json"]
@@ -17,14 +18,15 @@ struct RichListingTests {
             var sent: [String] = []
             // All at one clock time, as the sandbox's test sends them: ids, ordered in time, break the tie.
             for _ in 0..<30 { sent.append(try await h.send()) }
+            // Both listings newest first (the sandbox's test reverses its list before the rich inbox).
+            let newestFirst = Array(sent.reversed())
             var response = try await h.call(.get, "/messageexchange/BOB/inbox/rich?max_results=10", as: "BOB", accept: accept)
             #expect(response.status == .ok)
-            #expect((response.json["messages"] as? [[String: Any]])?.compactMap { $0["message_id"] as? String } == Array(sent[0..<10]))
+            #expect((response.json["messages"] as? [[String: Any]])?.compactMap { $0["message_id"] as? String } == Array(newestFirst[0..<10]))
             var next = try #require((response.json["links"] as? [String: Any])?["next"] as? String)
             response = try await h.call(.get, next, as: "BOB", accept: accept)
-            #expect((response.json["messages"] as? [[String: Any]])?.compactMap { $0["message_id"] as? String } == Array(sent[10..<20]))
+            #expect((response.json["messages"] as? [[String: Any]])?.compactMap { $0["message_id"] as? String } == Array(newestFirst[10..<20]))
 
-            let newestFirst = Array(sent.reversed())
             response = try await h.call(.get, "/messageexchange/ALICE/outbox/rich?max_results=10", as: "ALICE", accept: accept)
             #expect(response.status == .ok)
             #expect((response.json["messages"] as? [[String: Any]])?.compactMap { $0["message_id"] as? String } == Array(newestFirst[0..<10]))
@@ -45,8 +47,8 @@ struct RichListingTests {
             let links = try #require(response.json["links"] as? [String: Any])
             #expect((links["self"] as? String)?.hasPrefix("/messageexchange/BOB/inbox/rich?start_time=") == true && links["next"] == nil)
             let messages = try #require(response.json["messages"] as? [[String: Any]])
-            #expect(messages.compactMap { $0["message_id"] as? String } == [first, second])
-            let acknowledged = messages[0]
+            #expect(messages.compactMap { $0["message_id"] as? String } == [second, first])
+            let acknowledged = messages[1]
             #expect(acknowledged["status"] as? String == "acknowledged" && acknowledged["local_id"] as? String == "ref-1")
             #expect(acknowledged["sender"] as? String == "ALICE" && acknowledged["sender_name"] as? String == "Alice box")
             #expect(acknowledged["recipient"] as? String == "BOB" && acknowledged["recipient_name"] as? String == "Bob box")

@@ -38,10 +38,11 @@ struct RichListingStoreTests {
                     limit: limit))
         }
         // Acknowledged messages stay listed; uploading ones and other mailboxes' do not.
-        #expect(ids(try await inbox()) == ["B1", "B2", "B3", "B4", "B5", "C1"])
+        // Newest first; B1 and B2 share a time, so the greater id comes first.
+        #expect(ids(try await inbox()) == ["C1", "B5", "B4", "B3", "B2", "B1"])
         #expect(try await inbox().first { $0.id == MessageID("B2") }?.status == .acknowledged)
         // Created strictly after `since`.
-        #expect(ids(try await inbox(since: 20)) == ["B4", "B5", "C1"])
+        #expect(ids(try await inbox(since: 20)) == ["C1", "B5", "B4"])
         // Pages of two: each asks one more than it shows, and the next starts after the last shown.
         var seen: [String] = []
         var after: RichListingPosition?
@@ -51,7 +52,7 @@ struct RichListingStoreTests {
             guard page.count > 2, let last = page.prefix(2).last else { break }
             after = RichListingPosition(createdAt: last.createdAt, messageID: last.id)
         }
-        #expect(seen == ["B1", "B2", "B3", "B4", "B5", "C1"])
+        #expect(seen == ["C1", "B5", "B4", "B3", "B2", "B1"])
 
         let outbox = try await store.richListing(RichListingQuery(side: .outbox, mailbox: MailboxID("ALICE"), since: t0, after: nil, limit: 100))
         #expect(ids(outbox) == ["UP", "B5", "B4", "B3", "B2", "B1"])

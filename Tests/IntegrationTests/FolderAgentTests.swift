@@ -4,7 +4,8 @@ import HandoverTestSupport
 import Testing
 
 /// `handover agent` against the real broker: the MESH client's folder contract, bad control files,
-/// the restart cases, and `kill -9` during sends and receives (nothing lost, nothing doubled).
+/// the restart cases, `kill -9` during sends and receives (nothing lost, nothing doubled), and a full
+/// disk on the receiving side (acknowledging stops; nothing lost).
 @Suite("handover agent", .serialized)
 struct FolderAgentTests {
     func control(to: String, workflow: String = "WF", localID: String? = nil, subject: String? = nil) -> String {
@@ -104,6 +105,54 @@ struct FolderAgentTests {
         #expect(try String(contentsOf: inbox.appendingPathComponent(id + ".dat"), encoding: .utf8) == "kept")
         #expect(names(inbox, ".dat").count == 2)
         #expect(try f.run(["client", "inbox", "--profile", "bob", "--json"]).json["messages"] as? [String] == [])
+    }
+
+    /// The receiving agent's folder on a 2 MiB tmpfs, six messages of 700 KiB waiting: it keeps what
+    /// fits, stops at the first write that fails, and acknowledges only what it kept whole; once the
+    /// filesystem grows, the next pass receives the rest. Nothing is lost, nothing is half-kept in IN.
+    @Test(.enabled(if: Mounts.available, "needs root to mount a small tmpfs (CI runs as root)"), .timeLimit(.minutes(3)))
+    func onAFullDiskItStopsAcknowledgingAndLosesNothing() throws {
+        let f = try ClientFixture("agent-full", chunkSize: 256 * 1024)
+        defer { f.stop() }
+        let root = f.folder.appendingPathComponent("agent")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Mounts.mount(["-t", "tmpfs", "-o", "size=2m", "tmpfs", root.path])
+        defer { Mounts.unmount(root.path) }
+        var sent: [String: Data] = [:]
+        for n in 0..<6 {
+            let seed = (0..<64).map { _ in UInt8.random(in: 0...255) }
+            let data = Data([[UInt8]](repeating: seed, count: 700 * 1024 / 64).joined())
+            let file = f.folder.appendingPathComponent("full-\(n).dat")
+            try data.write(to: file)
+            let id = try #require(
+                try f.run(["client", "send", file.path, "--to", "BOB", "--workflow", "WF", "--profile", "alice", "--json"]).json["message_id"]
+                    as? String)
+            sent[id] = data
+        }
+        let inbox = root.appendingPathComponent("BOB/IN")
+        func waitingOnTheBroker() throws -> Set<String> {
+            Set(try #require(try f.run(["client", "inbox", "--profile", "bob", "--json"]).json["messages"] as? [String]))
+        }
+        /// Every pair in IN is whole and is one of the messages sent.
+        func keptWhole() throws -> Set<String> {
+            let ids = names(inbox, ".ctl").map { String($0.dropLast(4)) }
+            for id in ids { #expect(try Data(contentsOf: inbox.appendingPathComponent(id + ".dat")) == sent[id], "\(id) in IN is not what was sent") }
+            #expect(names(inbox, ".dat").count == ids.count, "a data file in IN without its control file")
+            return Set(ids)
+        }
+
+        let full = try agent(f, root, "bob")
+        #expect(full.status == 1, "the pass should stop on the full disk: \(full.err)")
+        let kept = try keptWhole()
+        #expect(!kept.isEmpty && kept.count < 6, "kept \(kept.count) of 6 on a 2 MiB filesystem")
+        // What was not kept is still waiting on the broker: nothing acknowledged without its files.
+        #expect(try waitingOnTheBroker() == Set(sent.keys).subtracting(kept))
+
+        try Mounts.mount(["-o", "remount,size=32m", root.path])
+        let grown = try agent(f, root, "bob")
+        #expect(grown.status == 0, "\(grown.err)")
+        #expect(try keptWhole() == Set(sent.keys))
+        #expect(try waitingOnTheBroker().isEmpty)
     }
 
     /// Twenty files of a megabyte in 16 KiB chunks; the agent killed with SIGKILL three times while it

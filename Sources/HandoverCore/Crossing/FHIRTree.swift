@@ -83,6 +83,13 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
     private let maximumDepth: Int
     private(set) var root: JSONValue?
     private(set) var tooDeep = false
+    /// Inside a narrative (`<text><div xmlns="…xhtml">`): how deep, and its characters so far. The
+    /// XHTML is kept as text only (block elements as line breaks, scripts and styles left out), so
+    /// the narrative becomes one string value, `div`, as FHIR's JSON has it, but without markup.
+    private var narrativeDepth = 0
+    private var narrative = ""
+    private var hiddenDepth = 0
+    static let maximumNarrativeUTF8 = 256 * 1024
 
     init(maximumDepth: Int) { self.maximumDepth = maximumDepth }
 
@@ -90,15 +97,38 @@ final class XMLTreeBuilder: NSObject, XMLParserDelegate {
         _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?, qualifiedName: String?,
         attributes: [String: String] = [:]
     ) {
-        guard stack.count < maximumDepth else {
+        guard stack.count + narrativeDepth < maximumDepth else {
             tooDeep = true
             parser.abortParsing()
+            return
+        }
+        if narrativeDepth > 0 {
+            narrativeDepth += 1
+            let name = elementName.lowercased()
+            if hiddenDepth == 0 && Narrative.hiddenTags.contains(name) { hiddenDepth = narrativeDepth }
+            if Narrative.blockTags.contains(name) { narrative += "\n" }
+            return
+        }
+        if elementName == "div", stack.last?.name == "text" {
+            (narrativeDepth, narrative, hiddenDepth) = (1, "", 0)
             return
         }
         stack.append(Open(name: elementName, attributes: attributes))
     }
 
+    func parser(_ parser: XMLParser, foundCharacters string: String) {
+        guard narrativeDepth > 0, hiddenDepth == 0, narrative.utf8.count < Self.maximumNarrativeUTF8 else { return }
+        narrative += string
+    }
+
     func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName: String?) {
+        if narrativeDepth > 0 {
+            if hiddenDepth == narrativeDepth { hiddenDepth = 0 }
+            if Narrative.blockTags.contains(elementName.lowercased()) { narrative += "\n" }
+            narrativeDepth -= 1
+            if narrativeDepth == 0, !stack.isEmpty { stack[stack.count - 1].children.append(("div", .string(narrative))) }
+            return
+        }
         guard let open = stack.popLast() else { return }
         let value = Self.value(of: open)
         if stack.isEmpty {

@@ -1,6 +1,6 @@
 /// The rich inbox and outbox of NHS's sandbox (`GET /messageexchange/{MB}/inbox/rich`, `/outbox/rich`):
 /// every message of a mailbox's side in any status since a start time, with its metadata, a page at
-/// a time. The inbox lists oldest first and the outbox newest first, as the sandbox serves them.
+/// a time, newest first on both sides, as the sandbox serves them (its own tests say so).
 public struct RichListingQuery: Hashable, Sendable {
     public enum Side: String, Hashable, Sendable {
         case inbox, outbox
