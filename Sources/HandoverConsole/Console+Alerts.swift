@@ -11,6 +11,7 @@ extension Console {
         group.get("alerts/:alert") { request, context in try await alertPage(request, context) }
         group.post("alerts/:alert/acknowledge") { request, context in try await acknowledgeAlert(request, context) }
         group.post("alerts/:alert/snooze") { request, context in try await snoozeAlert(request, context) }
+        group.post("alerts/:alert/reassign") { request, context in try await reassignAlert(request, context) }
         group.post("alerts/:alert/escalate") { request, context in try await escalateNow(request, context) }
     }
 
@@ -50,7 +51,7 @@ extension Console {
             "id": alert.id, "workflow": alert.workflowID, "stage": alert.stage + 1, "condition": conditionWords(alert.condition),
             "from": organisationName(message.sender, access), "to": organisationName(message.recipient, access),
             "age": ConsoleAge.words(from: alert.raisedAt, to: now), "state": alert.state.rawValue,
-            "acknowledgedBy": alert.acknowledgedBy?.name as Any,
+            "acknowledgedBy": alert.acknowledgedBy?.name as Any, "assignedTo": alert.assignedTo?.name as Any,
         ]
     }
 
@@ -93,6 +94,10 @@ extension Console {
         values["acknowledgedNote"] = alert.acknowledgedNote as Any
         values["acknowledgedAt"] = alert.acknowledgedAt?.isoUTC as Any
         values["resolvedReason"] = alert.resolvedReason as Any
+        values["assignedAt"] = alert.assignedAt?.isoUTC as Any
+        values["colleagues"] = try await colleagues(for: message, access).map {
+            ["email": $0.email, "name": $0.name, "organisations": $0.organisations.joined(separator: ", ")]
+        }
         values["open"] = alert.state == .open
         values["unresolved"] = alert.state != .resolved
         values["repeats"] = alert.state == .open && alert.nextNotifyAt != nil
@@ -147,6 +152,31 @@ extension Console {
         try await audit(
             access.user, "alert.snoozed", subject: "alert \(alert.id)",
             detail: .object([("until", .string(until.isoUTC)), ("reason", .string(reason))]))
+        return .redirect(to: "/console/alerts/\(alert.id)", type: .normal)
+    }
+
+    /// Who an alert may be handed to: operators, not disabled, of either end's organisations, the same
+    /// people who may act on it.
+    func colleagues(for message: MessageRecord, _ access: ConsoleAccess) async throws -> [ConsoleUser] {
+        let ends = access.organisations(of: message)
+        return try await store.consoleUsers().filter { !$0.disabled && $0.has(.operator) && !ends.isDisjoint(with: $0.organisations) }
+            .sorted { $0.name < $1.name }
+    }
+
+    /// Hands the alert to a colleague: recorded on the alert, in the message's timeline and the audit.
+    /// Its state, repeats and the message's deadlines are untouched.
+    func reassignAlert(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
+        let (session, access) = try self.access(context, for: .alerts)
+        let form = try await ConsoleForm.read(request, expectedToken: session.csrfToken)
+        let (alert, message) = try await alertFor(context, access)
+        guard let email = form.text("to"), let colleague = try await colleagues(for: message, access).first(where: { $0.email == email }) else {
+            return try await alertPage(request, context, error: "Choose a colleague from the list.", status: .badRequest)
+        }
+        let by = Person(name: access.user.name, role: "operator")
+        guard try await store.reassignAlert(id: alert.id, to: Person(name: colleague.name, role: "operator"), by: by, now: clock()) != nil else {
+            return try await alertPage(request, context, error: "This alert is resolved: there is nothing to hand on.", status: .conflict)
+        }
+        try await audit(access.user, "alert.reassigned", subject: "alert \(alert.id)", detail: .object([("to", .string(colleague.email))]))
         return .redirect(to: "/console/alerts/\(alert.id)", type: .normal)
     }
 

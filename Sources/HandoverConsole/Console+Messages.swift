@@ -8,6 +8,7 @@ import Hummingbird
 extension Console {
     func registerMessages(on group: RouterGroup<ConsoleRequestContext>) {
         group.get("messages") { request, context in try await messageSearch(request, context) }
+        group.post("messages/nhs-number") { request, context in try await nhsNumberSearch(request, context) }
         group.get("messages/:message") { request, context in try await messagePage(request, context) }
         group.get("messages/:message/payload") { _, context in try await payload(context, section: .messages) }
     }
@@ -32,23 +33,40 @@ extension Console {
             let query = MessageQuery(
                 mailbox: field("mailbox").map(MailboxID.init), workflowID: field("workflow"), status: status, since: since, limit: 1000)
             let localID = field("local_id")
-            let now = clock()
-            for message in try await store.searchMessages(query) where access.mayOpen(message) && (localID == nil || message.localID == localID) {
-                rows.append([
-                    "id": message.id.rawValue, "workflow": message.workflowID, "status": message.status.rawValue,
-                    "from": organisationName(message.sender, access), "to": organisationName(message.recipient, access),
-                    "age": ConsoleAge.words(from: message.createdAt, to: now), "responsibility": responsibilityWords(message),
-                ])
-                if rows.count == 200 { break }
-            }
+            let found = try await store.searchMessages(query).filter { access.mayOpen($0) && (localID == nil || $0.localID == localID) }
+            rows = messageRows(found, access)
         }
-        let values: [String: Any] = [
-            "searched": searched && errors.isEmpty, "messages": rows, "count": rows.count, "none": rows.isEmpty,
-            "errors": errors.map { ["text": $0] }, "hasErrors": !errors.isEmpty,
+        let fields = [
             "mailbox": field("mailbox") ?? "", "workflow": field("workflow") ?? "", "localID": field("local_id") ?? "", "since": field("since") ?? "",
+        ]
+        return messagesPage(rows: searched && errors.isEmpty ? rows : nil, errors: errors, fields: fields, status: status, session, access)
+    }
+
+    /// Found messages as list rows: references, workflow, organisations, status and age, never who
+    /// a message is about. At most 200.
+    func messageRows(_ messages: [MessageRecord], _ access: ConsoleAccess) -> [[String: Any]] {
+        let now = clock()
+        return messages.prefix(200).map { message in
+            [
+                "id": message.id.rawValue, "workflow": message.workflowID, "status": message.status.rawValue,
+                "from": organisationName(message.sender, access), "to": organisationName(message.recipient, access),
+                "age": ConsoleAge.words(from: message.createdAt, to: now), "responsibility": responsibilityWords(message),
+            ]
+        }
+    }
+
+    /// The Messages page: both search forms, and the results when there are some (`rows` nil: no search yet).
+    func messagesPage(
+        rows: [[String: Any]]?, errors: [String], fields: [String: String] = [:], status: MessageStatus? = nil, byNHSNumber: Bool = false,
+        httpStatus: HTTPResponse.Status = .ok, _ session: ConsoleSession, _ access: ConsoleAccess
+    ) -> Response {
+        var values: [String: Any] = [
+            "searched": rows != nil, "messages": rows ?? [], "count": rows?.count ?? 0, "none": rows?.isEmpty ?? true,
+            "errors": errors.map { ["text": $0] }, "hasErrors": !errors.isEmpty, "byNHSNumber": byNHSNumber,
             "statuses": MessageStatus.allCases.map { ["value": $0.rawValue, "selected": $0 == status] as [String: Any] },
         ]
-        return pages.page("messages", title: "Messages", values, section: .messages, access: access, session: session)
+        for (key, value) in fields { values[key] = value }
+        return pages.page("messages", title: "Messages", values, section: .messages, access: access, session: session, status: httpStatus)
     }
 
     func messagePage(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {

@@ -136,7 +136,8 @@ enum ConsoleTemplates {
         {{#alerts}}<tr><td data-label="Reference"><a href="/console/alerts/{{id}}">{{id}}</a></td><td
         data-label="Workflow">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="To">{{to}}</td><td
         data-label="Why">{{condition}}</td><td data-label="Stage">{{stage}}</td><td data-label="Raised">{{age}} ago</td><td
-        data-label="State">{{state}}{{#acknowledgedBy}} by {{acknowledgedBy}}{{/acknowledgedBy}}</td></tr>
+        data-label="State">{{state}}{{#acknowledgedBy}} by {{acknowledgedBy}}{{/acknowledgedBy}}{{#assignedTo}}, with
+        {{assignedTo}}{{/assignedTo}}</td></tr>
         {{/alerts}}
         </tbody></table></div>
         {{/none}}
@@ -158,6 +159,7 @@ enum ConsoleTemplates {
             <dt>State</dt><dd>{{state}}</dd>
             {{#acknowledgedBy}}<dt>Acknowledged by</dt><dd>{{acknowledgedBy}} at {{acknowledgedAt}}: {{acknowledgedNote}}</dd>{{/acknowledgedBy}}
             {{#resolvedReason}}<dt>Resolved</dt><dd>{{resolvedReason}}</dd>{{/resolvedReason}}
+            {{#assignedTo}}<dt>With</dt><dd>{{assignedTo}} since {{assignedAt}}</dd>{{/assignedTo}}
             <dt>Message</dt><dd><a href="/console/messages/{{messageID}}">{{messageID}}</a></dd>
             </dl>
             {{#open}}
@@ -173,6 +175,15 @@ enum ConsoleTemplates {
             </form>
             {{/open}}
             {{#unresolved}}
+            <h2>Reassign</h2>
+            <p>Hands this alert to a colleague on a duty team of either organisation. Nothing else about it changes.</p>
+            <form method="post" action="/console/alerts/{{id}}/reassign">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="field"><label for="to">Hand it to</label>
+            <select id="to" name="to" required><option value="">Choose</option>{{#colleagues}}<option value="{{email}}">{{name}}
+            ({{organisations}})</option>{{/colleagues}}</select></div>
+            <button type="submit">Reassign</button>
+            </form>
             <h2>Escalate now</h2>
             <p>Brings the next stage of this message's escalation forward: it fires now, to whoever that stage tells.</p>
             <form method="post" action="/console/alerts/{{id}}/escalate">
@@ -213,8 +224,19 @@ enum ConsoleTemplates {
         inputmode="numeric"></div>
         <button type="submit">Search</button>
         </form>
+        <h2>Search by NHS number</h2>
+        <p>For your organisation's own work with this person. Say why you are searching: the search is recorded with your name and
+        reason. It looks through the 5,000 newest messages of your organisations.</p>
+        <form method="post" action="/console/messages/nhs-number" class="filters">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <div class="field"><label for="nhs_number">NHS number</label><input id="nhs_number" name="nhs_number" required maxlength="12"
+        inputmode="numeric" autocomplete="off"></div>
+        <div class="field"><label for="nhs_reason">Why you are searching</label><input id="nhs_reason" name="reason" required minlength="5"
+        maxlength="500" autocomplete="off"></div>
+        <button type="submit">Search by NHS number</button>
+        </form>
         {{#searched}}
-        <h2>{{count}} message(s)</h2>
+        <h2>{{count}} message(s){{#byNHSNumber}} about that NHS number{{/byNHSNumber}}</h2>
         {{#none}}<p>No messages of your organisations match.</p>{{/none}}
         {{^none}}
         <div class="scroll"><table>

@@ -238,6 +238,7 @@ enum PostgresSchema {
             """
         ),
         ("012-console", ConsoleSchema.postgres),
+        ("013-alert-assignment", "ALTER TABLE alerts ADD COLUMN assigned_to TEXT;\nALTER TABLE alerts ADD COLUMN assigned_at BIGINT"),
     ]
 
     /// A migration's statements: split at semicolons, except inside a `$$`-quoted function body.

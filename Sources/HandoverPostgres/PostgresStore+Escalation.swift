@@ -215,6 +215,19 @@ extension PostgresStore: EscalationStore {
         }
     }
 
+    public func reassignAlert(id: String, to person: Person, by actor: Person, now: Timestamp) async throws -> Alert? {
+        let who = String(decoding: try JSONEncoder().encode(person), as: UTF8.self)
+        return try await write { tx in
+            guard
+                let alert = try await tx.row(
+                    "UPDATE alerts SET assigned_to = $1, assigned_at = $2 WHERE id = $3 AND state != 'resolved' RETURNING *", [who, now, id]
+                ).map(Self.alert(row:))
+            else { return nil }
+            try await Self.addEvent(alert.messageID, "alert_reassigned", EventDetails.alertReassigned(id, to: person, by: actor), now, tx)
+            return alert
+        }
+    }
+
     public func claimWebhookDeliveries(now: Timestamp, limit: Int, leaseSeconds: Int64) async throws -> [WebhookDelivery] {
         try await write { tx in
             try await tx.rows(
@@ -359,6 +372,8 @@ extension PostgresStore: EscalationStore {
             resolvedAt: try row.timestamp("resolved_at"),
             resolvedReason: try row("resolved_reason"),
             resolvedBy: try (row("resolved_by", as: String?.self)).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
+            assignedTo: try (row("assigned_to", as: String?.self)).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
+            assignedAt: try row.timestamp("assigned_at"),
             notifyCount: Int(try row("notify_count", as: Int64.self)),
             lastNotifiedAt: try row.requiredTimestamp("last_notified_at"), nextNotifyAt: try row.timestamp("next_notify_at"))
     }

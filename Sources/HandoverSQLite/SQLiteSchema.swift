@@ -231,6 +231,10 @@ enum SQLiteSchema {
         m.registerMigration("011-console") { db in
             try db.execute(sql: ConsoleSchema.sqlite)
         }
+        // Who a duty team handed an alert to.
+        m.registerMigration("012-alert-assignment") { db in
+            try db.execute(sql: "ALTER TABLE alerts ADD COLUMN assigned_to TEXT; ALTER TABLE alerts ADD COLUMN assigned_at INTEGER;")
+        }
         return m
     }
 }

@@ -215,6 +215,20 @@ extension SQLiteStore: EscalationStore {
         }
     }
 
+    public func reassignAlert(id: String, to person: Person, by actor: Person, now: Timestamp) async throws -> Alert? {
+        let who = String(decoding: try JSONEncoder().encode(person), as: UTF8.self)
+        return try await writer.write { db in
+            try db.run(
+                sql: "UPDATE alerts SET assigned_to = ?, assigned_at = ? WHERE id = ? AND state != 'resolved'",
+                arguments: [who, now.microsecondsSinceEpoch, id])
+            guard db.changesCount > 0,
+                let alert = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM alerts WHERE id = ?"), arguments: [id]).map(Self.alert(row:))
+            else { return nil }
+            try Self.addEvent(alert.messageID, "alert_reassigned", EventDetails.alertReassigned(id, to: person, by: actor), now, db)
+            return alert
+        }
+    }
+
     public func claimWebhookDeliveries(now: Timestamp, limit: Int, leaseSeconds: Int64) async throws -> [WebhookDelivery] {
         try await writer.write { db in
             let rows = try Row.fetchAll(
@@ -366,6 +380,8 @@ extension SQLiteStore: EscalationStore {
             acknowledgedNote: row["acknowledged_note"], acknowledgedAt: ts("acknowledged_at"), resolvedAt: ts("resolved_at"),
             resolvedReason: row["resolved_reason"],
             resolvedBy: (row["resolved_by"] as String?).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
+            assignedTo: (row["assigned_to"] as String?).flatMap { try? JSONDecoder().decode(Person.self, from: Data($0.utf8)) },
+            assignedAt: ts("assigned_at"),
             notifyCount: row["notify_count"], lastNotifiedAt: ts("last_notified_at") ?? .distantPast, nextNotifyAt: ts("next_notify_at"))
     }
 

@@ -52,6 +52,11 @@ public protocol EscalationStore: Sendable {
     /// a safeguarding workflow's not-accepted deadline, do not move). Nil if no open alert repeats.
     func snoozeAlert(id: String, until: Timestamp, by person: Person, reason: String, now: Timestamp) async throws -> Alert?
 
+    /// Hands an unresolved alert to another operator (`to`), recorded on the alert and in the
+    /// message's timeline. Its state, repeats and the message's deadlines do not change. Nil if the
+    /// alert is unknown or resolved.
+    func reassignAlert(id: String, to person: Person, by actor: Person, now: Timestamp) async throws -> Alert?
+
     /// Leases up to `limit` webhook deliveries due by `now` for `leaseSeconds`.
     func claimWebhookDeliveries(now: Timestamp, limit: Int, leaseSeconds: Int64) async throws -> [WebhookDelivery]
     func recordWebhookAttempt(deliveryID: String, now: Timestamp, status: Int?, error: String?, next: WebhookDelivery.Next) async throws

@@ -80,6 +80,7 @@ def test_a_concurrent_directory_edit_is_refused_showing_both(page, broker):
 
 def test_operator_acknowledges_an_alert_without_seeing_identities(page, broker):
     operator = broker.create_user("duty@riverside.example.org", "Dana Duty", "operator", "--organisation", "713")
+    broker.create_user("night@riverside.example.org", "Nell Night", "operator", "--organisation", "713")
     message_id = send(broker, "POSTCODE:RV1", "Mrs Example Person, 12 High Street")
     deadline = time.time() + 30
     while not any(a["message_id"] == message_id for a in broker.admin_get("alerts").json()["alerts"]):
@@ -104,6 +105,12 @@ def test_operator_acknowledges_an_alert_without_seeing_identities(page, broker):
     assert page.get_by_text("Acknowledged by").is_visible()
     assert page.get_by_text("Dana Duty").first.is_visible()
     assert any(a == "console:duty@riverside.example.org" and b == "alert.acknowledged" for a, b, _ in audit_actions(broker))
+    # Reassign: handed to the night team's operator; the alert is otherwise as it was.
+    page.get_by_label("Hand it to").select_option(label="Nell Night (713)")
+    page.get_by_role("button", name="Reassign").click()
+    assert "Nell Night" in page.locator("dl.facts").inner_text()
+    assert "alert_reassigned" in page.locator("ol.timeline").inner_text()
+    assert any(a == "console:duty@riverside.example.org" and b == "alert.reassigned" for a, b, _ in audit_actions(broker))
     # Escalate now: the second stage (due in an hour) fires at once.
     page.get_by_role("button", name="Escalate now").click()
     assert page.get_by_text("Stage 2 was brought forward and fires now.").is_visible()

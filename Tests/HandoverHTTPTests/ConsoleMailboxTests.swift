@@ -21,9 +21,14 @@ struct ConsoleMailboxTests {
     func withPractitioner(
         mailboxes: [MailboxID] = [MailboxID("ALICE")], _ body: @escaping @Sendable (TestBroker, Browser) async throws -> Void
     ) async throws {
+        try await withSignedIn(ConsoleUser(email: "ana@x26.example.org", name: "Ana Lee", roles: [.practitioner], mailboxes: mailboxes), body)
+    }
+
+    /// A person with an account, signed in over live HTTP (both factors, then a new password).
+    func withSignedIn(_ user: ConsoleUser, _ body: @escaping @Sendable (TestBroker, Browser) async throws -> Void) async throws {
         let broker = try await TestBroker()
         let created = try await ConsoleAccounts.create(
-            ConsoleUser(email: "ana@x26.example.org", name: "Ana Lee", roles: [.practitioner], mailboxes: mailboxes),
+            user,
             store: broker.parts.store,
             secrets: broker.parts.secrets, actor: "test", now: broker.clock.now)
         let secret = try #require(created.totpURI.split(separator: "secret=").last?.split(separator: "&").first.flatMap { Base32.decode(String($0)) })
@@ -41,7 +46,7 @@ struct ConsoleMailboxTests {
             let code = TOTP.code(secret: secret, counter: TOTP.counter(at: clock.now))
             try await browser.call(.post, "/console/sign-in/code", form: ["csrf": browser.token(page), "code": code])
             page = try await browser.call(.get, "/console/sign-in/new-password")
-            let chosen = "a long passphrase for Ana"
+            let chosen = "a long passphrase for this person"
             try await browser.call(
                 .post, "/console/sign-in/new-password", form: ["csrf": browser.token(page), "password": chosen, "confirm": chosen])
             try await body(broker, browser)

@@ -157,6 +157,29 @@ struct EscalationConformanceTests {
     }
 
     @Test(arguments: StoreFactory.all)
+    func aReassignedAlertKeepsItsStateAndRepeats(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        try await deliver("RA1", store)
+        _ = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0)] }
+        let raised = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in
+            self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600))
+        }
+        let id = try #require(raised.first?.id)
+        let night = Person(name: "Nell Night", role: "operator")
+        let moved = try await store.reassignAlert(id: id, to: night, by: Person(name: "Dana Duty", role: "operator"), now: t0.adding(seconds: 60))
+        #expect(moved?.assignedTo == night && moved?.assignedAt == t0.adding(seconds: 60))
+        #expect(moved?.state == .open && moved?.nextNotifyAt == t0.adding(seconds: 600), "its repeats keep their time")
+        #expect(try await store.alert(id: id)?.assignedTo == night)
+        #expect(try await store.events(messageID: MessageID("RA1")).contains { $0.kind == "alert_reassigned" })
+        // The admin API and operators see who has it; mailboxes and webhooks do not.
+        let alert = try #require(moved)
+        #expect(alert.json(message: nil).serialized.contains("Nell Night"))
+        #expect(!alert.referenceJSON(message: nil).serialized.contains("Nell Night"))
+        #expect(try await store.reassignAlert(id: "nope", to: night, by: night, now: t0) == nil)
+        await store.close()
+    }
+
+    @Test(arguments: StoreFactory.all)
     func repeatsStopWhenAPersonAcknowledges(factory: StoreFactory) async throws {
         let store = try await factory.make()
         try await deliver("R1", store)

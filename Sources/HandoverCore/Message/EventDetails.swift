@@ -39,6 +39,10 @@ public enum EventDetails {
         JSONValue.compact([("stage", .int(Int64(stage + 1))), ("by", personJSON(person))]).serialized
     }
 
+    public static func alertReassigned(_ id: String, to person: Person, by actor: Person) -> String {
+        JSONValue.compact([("alert_id", .string(id)), ("to", personJSON(person)), ("by", personJSON(actor))]).serialized
+    }
+
     public static func alertSnoozed(_ id: String, by person: Person, until: Timestamp) -> String {
         JSONValue.compact([("alert_id", .string(id)), ("by", personJSON(person)), ("until", .string(until.isoUTC))]).serialized
     }

@@ -21,6 +21,9 @@ public struct Alert: Hashable, Sendable {
     public var resolvedReason: String?
     /// Who resolved it: the person who accepted responsibility (or recorded the outcome).
     public var resolvedBy: Person?
+    /// The operator the alert was handed to (a duty team's "reassign"); the alert itself stays as it was.
+    public var assignedTo: Person?
+    public var assignedAt: Timestamp?
     public var notifyCount: Int
     public var lastNotifiedAt: Timestamp
     public var nextNotifyAt: Timestamp?
@@ -29,7 +32,7 @@ public struct Alert: Hashable, Sendable {
         id: String, messageID: MessageID, stage: Int, policy: String, workflowID: String, condition: EscalationCondition,
         dueAt: Timestamp, raisedAt: Timestamp, state: State = .open, acknowledgedBy: Person? = nil, acknowledgedNote: String? = nil,
         acknowledgedAt: Timestamp? = nil, resolvedAt: Timestamp? = nil, resolvedReason: String? = nil, resolvedBy: Person? = nil,
-        notifyCount: Int = 1,
+        assignedTo: Person? = nil, assignedAt: Timestamp? = nil, notifyCount: Int = 1,
         lastNotifiedAt: Timestamp, nextNotifyAt: Timestamp?
     ) {
         self.id = id
@@ -47,6 +50,7 @@ public struct Alert: Hashable, Sendable {
         self.resolvedAt = resolvedAt
         self.resolvedReason = resolvedReason
         self.resolvedBy = resolvedBy
+        (self.assignedTo, self.assignedAt) = (assignedTo, assignedAt)
         self.notifyCount = notifyCount
         self.lastNotifiedAt = lastNotifiedAt
         self.nextNotifyAt = nextNotifyAt
@@ -69,6 +73,8 @@ public struct Alert: Hashable, Sendable {
             ("acknowledged_at", acknowledgedAt.map { .string($0.isoUTC) }),
             ("resolved_at", resolvedAt.map { .string($0.isoUTC) }), ("resolved_reason", resolvedReason.map { .string($0) }),
             ("resolved_by", resolvedBy.map(personJSON)),
+            // Who the duty team handed it to is theirs to read; mailboxes and webhooks do not carry it.
+            ("assigned_to", forMailbox ? nil : assignedTo.map(personJSON)), ("assigned_at", forMailbox ? nil : assignedAt.map { .string($0.isoUTC) }),
         ])
     }
 
