@@ -11,6 +11,7 @@ extension Console {
         group.post("messages/nhs-number") { request, context in try await nhsNumberSearch(request, context) }
         group.get("messages/:message") { request, context in try await messagePage(request, context) }
         group.get("messages/:message/payload") { _, context in try await payload(context, section: .messages) }
+        group.get("messages/:message/receipt") { _, context in try await receiptDownload(context) }
     }
 
     func messageSearch(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
@@ -71,13 +72,10 @@ extension Console {
 
     func messagePage(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
         let (session, access) = try self.access(context, for: .messages)
-        let id = String((context.parameters.get("message") ?? "").prefix(100))
-        guard let message = try await store.message(MessageID(id)), access.mayOpen(message) else {
-            try await audit(access.user, "console.message_refused", subject: "message \(id)")
-            throw ConsoleRefusal.notFound
-        }
+        let message = try await openedMessage(context, access)
         try await audit(access.user, "console.message_viewed", subject: "message \(message.id.rawValue)")
         let now = clock()
+        let receipt = try await receipts?(message)
         let responsibility = message.responsibility ?? (message.responsibilityRequired ? ResponsibilityRecord() : nil)
         let values: [String: Any] = [
             "id": message.id.rawValue, "workflow": message.workflowID, "status": message.status.rawValue,
@@ -98,6 +96,13 @@ extension Console {
                 ] as [String: Any]
             } as Any,
             "hasPayload": message.type == .data && message.totalChunks > 0, "size": message.fileSize,
+            "receipt": receipt.map { r in
+                [
+                    "verified": r.verified, "signatureVerified": r.signatureVerified, "payloadMatches": r.payloadMatches == true,
+                    "payloadDiffers": r.payloadMatches == false, "noDigest": r.payloadMatches == nil, "text": r.receipt,
+                    "notAfter": r.certificateNotAfter,
+                ] as [String: Any]
+            } as Any,
             "timeline": try await store.events(messageID: message.id).map { ["at": $0.at.isoUTC, "kind": $0.kind] as [String: Any] },
             "alerts": try await store.alerts(messageID: message.id).map { a in
                 ["id": a.id, "state": a.state.rawValue, "condition": conditionWords(a.condition), "mayAct": access.mayActOnAlerts(about: message)]

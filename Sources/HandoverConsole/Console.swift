@@ -26,12 +26,17 @@ public struct Console: Sendable {
     let publicURL: String?
     /// Wakes the escalation scheduler when a stage is brought forward, so it fires now, not at its next pass.
     let wakeEscalation: @Sendable () -> Void
+    /// Makes and checks a delivered message's receipt (the broker's receipt key lives with the MESH
+    /// side); nil when the console runs without one.
+    let receipts: (@Sendable (MessageRecord) async throws -> ReceiptCheck?)?
 
     public init(
         store: any BrokerStore, manager: DirectoryManager, secrets: SecretBox, clock: @escaping @Sendable () -> Timestamp,
         policy: ConsoleSessionPolicy = ConsoleSessionPolicy(), secureCookies: Bool = true, oidc: OIDCConfiguration? = nil, publicURL: String? = nil,
-        wakeEscalation: @escaping @Sendable () -> Void = {}, logger: Logger
+        wakeEscalation: @escaping @Sendable () -> Void = {}, receipts: (@Sendable (MessageRecord) async throws -> ReceiptCheck?)? = nil,
+        logger: Logger
     ) throws {
+        self.receipts = receipts
         (self.store, self.manager, self.secrets, self.clock, self.policy) = (store, manager, secrets, clock, policy)
         (self.oidc, self.publicURL, self.wakeEscalation) = (oidc.map(OIDCProvider.init), publicURL, wakeEscalation)
         (self.secureCookies, self.logger) = (secureCookies, logger)

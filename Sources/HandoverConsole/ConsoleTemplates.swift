@@ -272,6 +272,17 @@ enum ConsoleTemplates {
         </dl>
         {{#hasPayload}}<p><a href="/console/messages/{{id}}/payload" download>Download the payload</a>
         ({{size}} bytes, as sent; downloading it is recorded)</p>{{/hasPayload}}
+        {{#receipt}}<h2>Receipt</h2>
+        {{#verified}}<p class="notice verified" role="status"><strong>Verified</strong> by the broker just now: its signature over this
+        receipt checks against its receipt certificate (valid until {{notAfter}}){{#payloadMatches}}, and the payload it holds has the
+        SHA-256 recorded when it was sent{{/payloadMatches}}{{#noDigest}}; no SHA-256 was recorded at sending to compare the payload
+        with{{/noDigest}}.</p>{{/verified}}
+        {{^verified}}<p class="notice" role="alert"><strong>Not verified.</strong> {{^signatureVerified}}The signature does not check
+        against the broker's receipt certificate, or the certificate is out of date. {{/signatureVerified}}{{#payloadDiffers}}The payload
+        held now does not have the SHA-256 recorded when it was sent. {{/payloadDiffers}}Tell whoever runs this service.</p>{{/verified}}
+        <details class="record"><summary>The receipt as signed</summary><pre class="narrative">{{text}}</pre></details>
+        <p><a href="/console/messages/{{id}}/receipt" download>Download the receipt with its signature</a> (to check it again with
+        <code>openssl cms -verify</code>; downloading it is recorded).</p>{{/receipt}}
         <h2>Alerts</h2>
         <ul>{{#alerts}}<li>{{#mayAct}}<a href="/console/alerts/{{id}}">{{id}}</a>{{/mayAct}}{{^mayAct}}{{id}}{{/mayAct}}: {{condition}},
         {{state}}</li>{{/alerts}}</ul>

@@ -1,4 +1,5 @@
 import COpenSSL
+import Foundation
 import Synchronization
 
 /// Signs bytes as a detached CMS (PKCS#7) signature with the broker's receipt key, in PEM, so anyone
@@ -59,6 +60,47 @@ public final class CMSReceiptSigner: Sendable {
             var pointer: UnsafeMutablePointer<CChar>?
             let length = BIO_ctrl(output, BIO_CTRL_INFO, 0, &pointer)
             guard let pointer, length > 0 else { throw Failure(description: "empty signature") }
+            return String(decoding: UnsafeRawBufferPointer(start: pointer, count: Int(length)), as: UTF8.self)
+        }
+    }
+
+    /// Whether `signaturePEM` is a valid detached CMS signature over exactly `content`, made with this
+    /// signer's key and certificate, and that certificate is within its validity period now. Checked
+    /// by OpenSSL's `CMS_verify` from the PEM, independently of how the signature was made.
+    public func verify(_ content: [UInt8], signaturePEM: String) -> Bool {
+        handles.withLock { h in
+            // PEM_read_bio_CMS is a C macro Swift cannot see: the PEM's base64 body is read as DER instead.
+            let body = signaturePEM.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+            guard let der = Foundation.Data(base64Encoded: String(body)),
+                let cms = Array(der).withUnsafeBytes({ raw -> OpaquePointer? in
+                    guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return nil }
+                    defer { BIO_free(bio) }
+                    return d2i_CMS_bio(bio, nil)
+                })
+            else { return false }
+            defer { CMS_ContentInfo_free(cms) }
+            guard let data = content.withUnsafeBytes({ BIO_new_mem_buf($0.baseAddress, Int32($0.count)) }) else { return false }
+            defer { BIO_free(data) }
+            // The signature with the certificate it carries; that certificate must then be ours.
+            guard CMS_verify(cms, nil, nil, data, nil, UInt32(CMS_DETACHED | CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY)) == 1,
+                let signers = CMS_get0_signers(cms)
+            else { return false }
+            defer { OPENSSL_sk_free(signers) }
+            guard OPENSSL_sk_num(signers) == 1, let signer = OPENSSL_sk_value(signers, 0) else { return false }
+            return X509_cmp(OpaquePointer(signer), h.certificate) == 0 && X509_cmp_current_time(X509_get0_notAfter(h.certificate)) > 0
+                && X509_cmp_current_time(X509_get0_notBefore(h.certificate)) < 0
+        }
+    }
+
+    /// When the receipt certificate stops being valid, as OpenSSL prints it.
+    public var certificateNotAfter: String {
+        handles.withLock { h in
+            guard let output = BIO_new(BIO_s_mem()) else { return "" }
+            defer { BIO_free(output) }
+            guard ASN1_TIME_print(output, X509_get0_notAfter(h.certificate)) == 1 else { return "" }
+            var pointer: UnsafeMutablePointer<CChar>?
+            let length = BIO_ctrl(output, BIO_CTRL_INFO, 0, &pointer)
+            guard let pointer, length > 0 else { return "" }
             return String(decoding: UnsafeRawBufferPointer(start: pointer, count: Int(length)), as: UTF8.self)
         }
     }

@@ -192,7 +192,8 @@ extension BrokerApplication {
     static func consoleApplication(_ config: ServeConfiguration, parts: BrokerParts, logger: Logger) throws -> some Service {
         let console = try Console(
             store: parts.store, manager: parts.directoryManager, secrets: parts.secrets, clock: parts.clock, oidc: config.oidc,
-            publicURL: config.consoleURL, wakeEscalation: { parts.scheduler.wake.signal() }, logger: logger)
+            publicURL: config.consoleURL, wakeEscalation: { parts.scheduler.wake.signal() },
+            receipts: { [broker = parts.broker] in try await broker.checkedReceipt(for: $0) }, logger: logger)
         let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(config.idleTimeoutSeconds)))
         let server: HTTPServerBuilder
         if config.tls == .off {

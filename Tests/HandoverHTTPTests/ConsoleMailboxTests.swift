@@ -35,7 +35,8 @@ struct ConsoleMailboxTests {
         let clock = broker.clock
         let console = try Console(
             store: broker.parts.store, manager: broker.parts.directoryManager, secrets: broker.parts.secrets, clock: { clock.now },
-            secureCookies: false, logger: Logger(label: "test"))
+            secureCookies: false, receipts: { [broker = broker.parts.broker] in try await broker.checkedReceipt(for: $0) },
+            logger: Logger(label: "test"))
         let app = Application(router: console.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in
             let browser = Browser(client)

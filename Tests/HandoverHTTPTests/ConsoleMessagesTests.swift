@@ -61,4 +61,23 @@ struct ConsoleMessagesTests {
             #expect(entry.detail.contains("hmac-sha256:") && !entry.detail.contains("4010232137") && entry.detail.contains(#""found":1"#))
         }
     }
+
+    @Test func aMessagePageShowsItsReceiptVerifiedByTheServer() async throws {
+        let duty = ConsoleUser(email: "duty@x27.example.org", name: "Dee Duty", roles: [.operator], organisations: ["X27"])
+        try await ConsoleMailboxTests().withSignedIn(duty) { broker, browser in
+            let id = try await store(broker, from: "ALICE", to: "BOB", about: "4010232137")
+            let page = String(buffer: try await browser.call(.get, "/console/messages/\(id)").body)
+            #expect(page.contains("<strong>Verified</strong> by the broker just now") && page.contains("&quot;message_id&quot;:&quot;\(id)&quot;"))
+            let download = try await browser.call(.get, "/console/messages/\(id)/receipt")
+            #expect(download.status == .ok && download.headers[.contentDisposition]?.hasPrefix("attachment;") == true)
+            let fields = try #require(try JSONSerialization.jsonObject(with: Data(buffer: download.body)) as? [String: Any])
+            #expect(
+                (fields["receipt"] as? String)?.contains(id) == true && (fields["signature"] as? String)?.hasPrefix("-----BEGIN CMS-----") == true)
+            let actions = try await broker.parts.store.auditEntries(afterSequence: 0, limit: 1000).map(\.action)
+            #expect(actions.contains("console.receipt_downloaded"))
+            // Another organisation's message has no receipt here either.
+            let notOurs = try await store(broker, from: "ALICE", to: "CAROL", about: "4010232137")
+            #expect(try await browser.call(.get, "/console/messages/\(notOurs)/receipt").status == .notFound)
+        }
+    }
 }

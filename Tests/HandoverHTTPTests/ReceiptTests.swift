@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
 import HandoverCore
+import HandoverHTTP
+import HandoverReceipts
 import HandoverTestSupport
 import Testing
 
@@ -73,6 +75,46 @@ struct ReceiptTests {
             #expect(try await h.call(.get, "/messageexchange/ALICE/outbox/\(uploading)/receipt", as: "ALICE").status == .conflict)
             // Downloads of chunk 1 still work beside the receipt route.
             #expect(try await h.call(.get, "/messageexchange/BOB/inbox/\(id)/1", as: "BOB").text == "referral for Mrs Smith")
+        }
+    }
+
+    /// The console's receipt check: made, then verified by OpenSSL from the PEM; a changed receipt, a
+    /// signature by another key, junk, or a payload that no longer has its recorded digest is not verified.
+    @Test func theReceiptCheckVerifiesAndCatchesWhatDoesNotMatch() async throws {
+        let broker = try await TestBroker()
+        try await MeshHarness.run(broker) { h in
+            let id = try await h.send(body: Array("checked by the broker".utf8))
+            let message = try #require(try await broker.parts.store.message(MessageID(id)))
+            let check = try #require(try await broker.parts.broker.checkedReceipt(for: message))
+            #expect(check.signatureVerified && check.payloadMatches == true && check.verified)
+            #expect(check.certificateNotAfter.contains("GMT"))
+            let ca = broker.folder.appendingPathComponent("pki/ca.pem").path
+            #expect(try opensslVerifies(receipt: check.receipt, signature: check.signature, ca: ca, in: broker.folder))
+
+            let signer = try #require(broker.parts.broker.receiptSigner)
+            #expect(!signer.verify(Array((check.receipt + " ").utf8), signaturePEM: check.signature))
+            #expect(!signer.verify(Array(check.receipt.utf8), signaturePEM: "-----BEGIN CMS-----\nbm90IGEgc2lnbmF0dXJl\n-----END CMS-----\n"))
+            // Signed by another key (a certificate made here with openssl): not the broker's.
+            let other = broker.folder.appendingPathComponent("other")
+            let make = Process()
+            make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            make.arguments = [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=not the broker",
+                "-keyout", other.path + ".key", "-out", other.path + ".pem",
+            ]
+            make.standardError = FileHandle.nullDevice
+            try make.run()
+            make.waitUntilExit()
+            let impostor = try CMSReceiptSigner(
+                certificatePEM: String(contentsOfFile: other.path + ".pem", encoding: .utf8),
+                keyPEM: String(contentsOfFile: other.path + ".key", encoding: .utf8))
+            #expect(!signer.verify(Array(check.receipt.utf8), signaturePEM: try impostor.sign(Array(check.receipt.utf8))))
+
+            // A record whose recorded digest differs from the payload held: not verified.
+            var altered = message
+            altered.crossing?.derived?.payloadSHA256 = String(repeating: "0", count: 64)
+            let differs = try #require(try await broker.parts.broker.checkedReceipt(for: altered))
+            #expect(differs.payloadMatches == false && !differs.verified)
         }
     }
 }

@@ -19,31 +19,55 @@ extension MeshEndpoints {
         guard let signer = broker.receiptSigner else {
             throw MeshError(.receiptsOff, event: "RECEIPT", message: "receipts are not configured on this broker (--receipt-cert, --receipt-key)")
         }
-        let (digest, bytes) = try await payloadDigest(of: message)
+        let (digest, bytes) = try await broker.payloadDigest(of: message)
         let canonical = CrossingReceipt.canonical(message, payloadSHA256: digest, payloadBytes: bytes)
         let signature = try signer.sign(Array(canonical.utf8))
         return .json(.object([("receipt", .string(canonical)), ("signature", .string(signature)), ("certificate", .string(signer.certificatePEM))]))
     }
 
+}
+
+extension MeshBroker {
     /// The payload's SHA-256 and size. A delivered payload never changes, so it is hashed once and
     /// remembered (bounded), rather than read whole again on every receipt call.
     func payloadDigest(of message: MessageRecord) async throws -> (digest: String, bytes: Int64) {
-        if let known = broker.payloadDigests.withLock({ $0[message.id] }) { return known }
+        if let known = payloadDigests.withLock({ $0[message.id] }) { return known }
         var hasher = SHA256()
         var bytes: Int64 = 0
         for number in 1...max(message.totalChunks, 1) {
-            guard let chunk = try await broker.store.chunk(messageID: message.id, number: number) else { throw MeshError.noLongerAvailable }
+            guard let chunk = try await store.chunk(messageID: message.id, number: number) else { throw MeshError.noLongerAvailable }
             for index in 0..<chunk.segmentCount {
-                guard let segment = try await broker.store.segment(uploadID: chunk.uploadID, index: index) else { throw MeshError.noLongerAvailable }
+                guard let segment = try await store.segment(uploadID: chunk.uploadID, index: index) else { throw MeshError.noLongerAvailable }
                 segment.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                 bytes += Int64(segment.readableBytes)
             }
         }
         let result = (hexString(hasher.finalize()), bytes)
-        broker.payloadDigests.withLock { cache in
+        payloadDigests.withLock { cache in
             if cache.count >= 100_000 { cache.removeAll(keepingCapacity: true) }
             cache[message.id] = result
         }
         return result
+    }
+
+    /// The receipt of a delivered message, made and then checked as a reader of it would check it
+    /// (the console's message page): the signature verified by OpenSSL against the receipt
+    /// certificate, and the payload held now against the SHA-256 recorded when it was sent. Nil when
+    /// receipts are off, the message is not a delivered data message, or its payload is gone.
+    public func checkedReceipt(for message: MessageRecord) async throws -> ReceiptCheck? {
+        guard message.deliveredAt != nil, message.type == .data, let signer = receiptSigner else { return nil }
+        let digest: String
+        let bytes: Int64
+        do {
+            (digest, bytes) = try await payloadDigest(of: message)
+        } catch let error as MeshError where error == .noLongerAvailable {
+            return nil
+        }
+        let canonical = CrossingReceipt.canonical(message, payloadSHA256: digest, payloadBytes: bytes)
+        let signature = try signer.sign(Array(canonical.utf8))
+        return ReceiptCheck(
+            receipt: canonical, signature: signature, certificatePEM: signer.certificatePEM, certificateNotAfter: signer.certificateNotAfter,
+            signatureVerified: signer.verify(Array(canonical.utf8), signaturePEM: signature),
+            payloadMatches: message.crossing?.derived?.payloadSHA256.map { $0 == digest })
     }
 }
