@@ -121,7 +121,11 @@ extension Console {
                 request, context, error: "Write a note (up to 2,000 characters) saying what you are doing.", status: .badRequest)
         }
         let person = Person(name: access.user.name, role: "operator")
-        guard try await store.acknowledgeAlert(id: alert.id, by: person, note: note, now: clock()) != nil else { throw ConsoleRefusal.notFound }
+        let now = clock()
+        let lapsesAt = EscalationRules.acknowledgementLapsesAt(alert, now: now, index: access.directory)
+        guard try await store.acknowledgeAlert(id: alert.id, by: person, note: note, lapsesAt: lapsesAt, now: now) != nil else {
+            throw ConsoleRefusal.notFound
+        }
         try await audit(
             access.user, "alert.acknowledged", subject: "alert \(alert.id)",
             detail: .object([("by", .object([("name", .string(person.name)), ("role", .string("operator"))])), ("note", .string(note))]))

@@ -238,7 +238,15 @@ enum PostgresSchema {
             """
         ),
         ("012-console", ConsoleSchema.postgres),
-        ("013-alert-assignment", "ALTER TABLE alerts ADD COLUMN assigned_to TEXT;\nALTER TABLE alerts ADD COLUMN assigned_at BIGINT"),
+        // Who a duty team handed an alert to; acknowledgements that lapse (their lapse time kept in next_notify_at).
+        (
+            "013-alert-assignment",
+            """
+            ALTER TABLE alerts ADD COLUMN assigned_to TEXT;
+            ALTER TABLE alerts ADD COLUMN assigned_at BIGINT;
+            CREATE INDEX alerts_lapse ON alerts (next_notify_at) WHERE state = 'acknowledged'
+            """
+        ),
     ]
 
     /// A migration's statements: split at semicolons, except inside a `$$`-quoted function body.

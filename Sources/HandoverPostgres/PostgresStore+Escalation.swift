@@ -92,6 +92,19 @@ extension PostgresStore: EscalationStore {
     public func renotifyDueAlerts(now: Timestamp, limit: Int, renotify: @escaping @Sendable (Alert, MessageRecord) -> AlertPlan?) async throws -> Int
     {
         try await write { tx in
+            // Acknowledgements that have lapsed: open again (then due for a repeat below).
+            let lapsed = try await tx.rows(
+                """
+                SELECT * FROM alerts WHERE state = 'acknowledged' AND next_notify_at <= $1 ORDER BY next_notify_at LIMIT $2 FOR UPDATE SKIP LOCKED
+                """, [now, limit]
+            ).map(Self.alert(row:))
+            for alert in lapsed {
+                try await tx.execute(
+                    "UPDATE alerts SET state = 'open', acknowledged_by = NULL, acknowledged_note = NULL, acknowledged_at = NULL WHERE id = $1",
+                    [alert.id])
+                try await Self.addEvent(
+                    alert.messageID, "alert_acknowledgement_lapsed", EventDetails.acknowledgementLapsed(alert.id, by: alert.acknowledgedBy), now, tx)
+            }
             let due = try await tx.rows(
                 """
                 SELECT * FROM alerts WHERE state = 'open' AND next_notify_at <= $1 ORDER BY next_notify_at LIMIT $2 FOR UPDATE SKIP LOCKED
@@ -124,11 +137,12 @@ extension PostgresStore: EscalationStore {
                 """
                 SELECT EXISTS (SELECT 1 FROM messages WHERE NOT deadlines_planned AND status != 'uploading') AS unplanned,
                        (SELECT min(due_at) FROM deadlines WHERE state = 'scheduled') AS deadline,
-                       (SELECT min(next_notify_at) FROM alerts WHERE state = 'open') AS repeat_at
+                       (SELECT min(next_notify_at) FROM alerts WHERE state = 'open') AS repeat_at,
+                       (SELECT min(next_notify_at) FROM alerts WHERE state = 'acknowledged') AS lapse_at
                 """
             ).orThrow()
             if try row("unplanned", as: Bool.self) { return now }
-            return [try row.timestamp("deadline"), try row.timestamp("repeat_at")].compactMap { $0 }.min()
+            return [try row.timestamp("deadline"), try row.timestamp("repeat_at"), try row.timestamp("lapse_at")].compactMap { $0 }.min()
         }
     }
 
@@ -170,14 +184,14 @@ extension PostgresStore: EscalationStore {
         try await read { tx in try await tx.row("SELECT * FROM alerts WHERE id = $1", [id]).map(Self.alert(row:)) }
     }
 
-    public func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert? {
+    public func acknowledgeAlert(id: String, by person: Person, note: String?, lapsesAt: Timestamp?, now: Timestamp) async throws -> Alert? {
         let who = String(decoding: try JSONEncoder().encode(person), as: UTF8.self)
         return try await write { tx in
             let changed = try await tx.execute(
                 """
-                UPDATE alerts SET state = 'acknowledged', acknowledged_by = $1, acknowledged_note = $2, acknowledged_at = $3, next_notify_at = NULL
+                UPDATE alerts SET state = 'acknowledged', acknowledged_by = $1, acknowledged_note = $2, acknowledged_at = $3, next_notify_at = $5
                 WHERE id = $4 AND state = 'open' RETURNING 1
-                """, [who, note, now, id])
+                """, [who, note, now, id, lapsesAt])
             guard let alert = try await tx.row("SELECT * FROM alerts WHERE id = $1", [id]).map(Self.alert(row:)) else { return nil }
             if changed > 0 {
                 try await Self.addEvent(alert.messageID, "alert_acknowledged", EventDetails.alertAcknowledged(id, by: person, note: note), now, tx)

@@ -231,9 +231,14 @@ enum SQLiteSchema {
         m.registerMigration("011-console") { db in
             try db.execute(sql: ConsoleSchema.sqlite)
         }
-        // Who a duty team handed an alert to.
+        // Who a duty team handed an alert to; acknowledgements that lapse (their lapse time kept in next_notify_at).
         m.registerMigration("012-alert-assignment") { db in
-            try db.execute(sql: "ALTER TABLE alerts ADD COLUMN assigned_to TEXT; ALTER TABLE alerts ADD COLUMN assigned_at INTEGER;")
+            try db.execute(
+                sql: """
+                    ALTER TABLE alerts ADD COLUMN assigned_to TEXT;
+                    ALTER TABLE alerts ADD COLUMN assigned_at INTEGER;
+                    CREATE INDEX alerts_lapse ON alerts (next_notify_at) WHERE state = 'acknowledged';
+                    """)
         }
         return m
     }

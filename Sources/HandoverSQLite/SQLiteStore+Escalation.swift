@@ -91,6 +91,18 @@ extension SQLiteStore: EscalationStore {
     public func renotifyDueAlerts(now: Timestamp, limit: Int, renotify: @escaping @Sendable (Alert, MessageRecord) -> AlertPlan?) async throws -> Int
     {
         try await writer.write { db in
+            // Acknowledgements that have lapsed: open again (then due for a repeat below).
+            let lapsed = try Row.fetchAll(
+                db, sql: "SELECT * FROM alerts WHERE state = 'acknowledged' AND next_notify_at <= ? ORDER BY next_notify_at LIMIT ?",
+                arguments: [now.microsecondsSinceEpoch, limit]
+            ).map(Self.alert(row:))
+            for alert in lapsed {
+                try db.run(
+                    sql: "UPDATE alerts SET state = 'open', acknowledged_by = NULL, acknowledged_note = NULL, acknowledged_at = NULL WHERE id = ?",
+                    arguments: [alert.id])
+                try Self.addEvent(
+                    alert.messageID, "alert_acknowledgement_lapsed", EventDetails.acknowledgementLapsed(alert.id, by: alert.acknowledgedBy), now, db)
+            }
             let due = try Row.fetchAll(
                 db, sql: "SELECT * FROM alerts WHERE state = 'open' AND next_notify_at <= ? ORDER BY next_notify_at LIMIT ?",
                 arguments: [now.microsecondsSinceEpoch, limit]
@@ -124,7 +136,8 @@ extension SQLiteStore: EscalationStore {
             }
             let deadline = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(due_at) FROM deadlines WHERE state = 'scheduled'"))
             let repeatAt = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_notify_at) FROM alerts WHERE state = 'open'"))
-            return [deadline, repeatAt].compactMap { $0 }.min().map { Timestamp(microsecondsSinceEpoch: $0) }
+            let lapseAt = try Int64.fetchOne(db.cachedStatement(sql: "SELECT min(next_notify_at) FROM alerts WHERE state = 'acknowledged'"))
+            return [deadline, repeatAt, lapseAt].compactMap { $0 }.min().map { Timestamp(microsecondsSinceEpoch: $0) }
         }
     }
 
@@ -170,14 +183,14 @@ extension SQLiteStore: EscalationStore {
         try await read { db in try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM alerts WHERE id = ?"), arguments: [id]).map(Self.alert(row:)) }
     }
 
-    public func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert? {
+    public func acknowledgeAlert(id: String, by person: Person, note: String?, lapsesAt: Timestamp?, now: Timestamp) async throws -> Alert? {
         let who = String(decoding: try JSONEncoder().encode(person), as: UTF8.self)
         return try await writer.write { db in
             try db.run(
                 sql: """
-                    UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?, acknowledged_note = ?, acknowledged_at = ?, next_notify_at = NULL
+                    UPDATE alerts SET state = 'acknowledged', acknowledged_by = ?, acknowledged_note = ?, acknowledged_at = ?, next_notify_at = ?
                     WHERE id = ? AND state = 'open'
-                    """, arguments: [who, note, now.microsecondsSinceEpoch, id])
+                    """, arguments: [who, note, now.microsecondsSinceEpoch, lapsesAt?.microsecondsSinceEpoch, id])
             guard let alert = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM alerts WHERE id = ?"), arguments: [id]).map(Self.alert(row:))
             else { return nil }
             if db.changesCount > 0 {

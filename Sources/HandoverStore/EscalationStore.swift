@@ -25,7 +25,8 @@ public protocol EscalationStore: Sendable {
         now: Timestamp, limit: Int, raise: @escaping @Sendable (MessageRecord, Int, Timestamp) -> AlertPlan?
     ) async throws -> [Alert]
 
-    /// Re-notifies open alerts whose repeat is due; `renotify` returns nil when the alert should resolve.
+    /// Opens again the acknowledged alerts whose acknowledgement has lapsed (recorded in the message's
+    /// timeline), then re-notifies open alerts whose repeat is due; `renotify` returns nil when the alert should resolve.
     func renotifyDueAlerts(now: Timestamp, limit: Int, renotify: @escaping @Sendable (Alert, MessageRecord) -> AlertPlan?) async throws -> Int
 
     /// The earliest time the scheduler has work: a deadline, a repeat, or now if deliveries await planning.
@@ -43,8 +44,9 @@ public protocol EscalationStore: Sendable {
         now: Timestamp, limit: Int, plan: @escaping @Sendable (AlertNotice, Alert, MessageRecord) -> [AlertNotification]
     ) async throws -> Int
 
-    /// Acknowledges an open alert (stopping its repeats). Returns nil if unknown.
-    func acknowledgeAlert(id: String, by person: Person, note: String?, now: Timestamp) async throws -> Alert?
+    /// Acknowledges an open alert (stopping its repeats) until `lapsesAt`, when it opens again if its
+    /// condition still holds (`renotifyDueAlerts`); nil: it holds until the alert resolves. Returns nil if unknown.
+    func acknowledgeAlert(id: String, by person: Person, note: String?, lapsesAt: Timestamp?, now: Timestamp) async throws -> Alert?
     /// Brings a message's next scheduled escalation stage forward to `now` (a duty team's "escalate
     /// now"); the scheduler then raises it as if it were due. Returns that stage, or nil if none is left.
     func bringForwardNextStage(messageID: MessageID, by person: Person, now: Timestamp) async throws -> Int?

@@ -1,6 +1,7 @@
 import Foundation
-import HandoverCore
 import Testing
+
+@testable import HandoverCore
 
 @Suite("Directory documents: round trip, diff, entities")
 struct DirectoryDocumentTests {
@@ -11,6 +12,34 @@ struct DirectoryDocumentTests {
         #expect(problems.isEmpty)
         #expect(rebuilt == yaml)
         #expect(DirectoryDocument(rebuilt) == document)
+    }
+
+    /// `acknowledgement_lapses_after` on a policy: read into the model, written back, and a
+    /// working-time lapse needs a calendar like any working-time duration; the lapse time follows it.
+    @Test func anAcknowledgementLapseIsReadWrittenAndChecked() throws {
+        var doc = DirectoryDocument(DirectoryRoutingTests.directory)
+        let stage = DirectoryDocument.StageEntry(after: "1h", when: "not-accepted", notify: [["sender": .bool(true)]], repeat: nil)
+        doc.escalation_policies = [.init(id: "p", calendar: nil, stages: [stage], acknowledgement_lapses_after: "2h")]
+        let (directory, problems) = DirectoryBuilder.build([(source: "x", document: doc)])
+        #expect(problems.isEmpty)
+        let policy = try #require(directory.escalationPolicies.first)
+        #expect(policy.acknowledgementLapse == DirectoryDuration("2h"))
+        #expect(DirectoryDocument(directory).escalation_policies?.first?.acknowledgement_lapses_after == "2h")
+        let alert = Alert(
+            id: "a", messageID: MessageID("m"), stage: 0, policy: "p", workflowID: "WF", condition: .notAccepted, dueAt: .distantPast,
+            raisedAt: .distantPast, lastNotifiedAt: .distantPast, nextNotifyAt: nil)
+        let now = Timestamp(microsecondsSinceEpoch: 1_000_000_000_000)
+        let index = DirectoryIndex(directory: directory, version: 1, passwords: [:])
+        #expect(EscalationRules.acknowledgementLapsesAt(alert, now: now, index: index) == now.adding(seconds: 7200))
+        var other = alert
+        other.policy = "none"
+        #expect(EscalationRules.acknowledgementLapsesAt(other, now: now, index: index) == nil)
+
+        doc.escalation_policies?[0].acknowledgement_lapses_after = "3wh"
+        let (working, _) = DirectoryBuilder.build([(source: "x", document: doc)])
+        #expect(DirectoryValidator.problems(in: working).contains { $0.entry == "escalation policy p" && $0.message.contains("need a calendar") })
+        doc.escalation_policies?[0].acknowledgement_lapses_after = "soon"
+        #expect(DirectoryBuilder.build([(source: "x", document: doc)]).1.contains { $0.field == "acknowledgement_lapses_after" })
     }
 
     @Test func diffNamesAddedRemovedAndChangedEntries() {

@@ -32,7 +32,7 @@ func raiseSentinelAlert(_ broker: TestBroker, _ h: MeshHarness) async throws -> 
 /// notices and their deliveries.
 func acknowledgeThenResolve(_ broker: TestBroker, _ h: MeshHarness, message: String, alert: String, sender: WebhookSender) async throws {
     _ = try await broker.parts.store.acknowledgeAlert(
-        id: alert, by: Person(name: "Duty manager"), note: "SENTINEL-NOTE calling Jane", now: broker.clock.now)
+        id: alert, by: Person(name: "Duty manager"), note: "SENTINEL-NOTE calling Jane", lapsesAt: nil, now: broker.clock.now)
     try await broker.parts.scheduler.tick(now: broker.clock.now)
     try await sender.tick(now: broker.clock.now)
     _ = try await h.call(.get, "/messageexchange/BOB/inbox/\(message)", as: "BOB")

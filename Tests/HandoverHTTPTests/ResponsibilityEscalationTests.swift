@@ -217,6 +217,40 @@ struct EscalationTests {
         }
     }
 
+    /// With `acknowledgement_lapses_after: 2h`, an acknowledged alert whose condition still holds
+    /// opens again two hours later and is re-notified; before then nothing is sent.
+    @Test func anAcknowledgementLapsesAfterThePolicysTimeAndTheAlertRepeats() async throws {
+        let routes = escalationRoutes().replacingOccurrences(
+            of: "  - id: safe-policy\n", with: "  - id: safe-policy\n    acknowledgement_lapses_after: 2h\n")
+        #expect(routes.contains("acknowledgement_lapses_after: 2h"))
+        let broker = try await TestBroker(routesYAML: routes, environment: escalationEnvironment, start: start)
+        let scheduler = broker.parts.scheduler
+        let auth = try await admin(broker)
+        try await MeshHarness.run(broker) { h in
+            let id = try await h.send(workflow: "SAFE")
+            _ = try await scheduler.tick(now: broker.clock.now)
+            broker.clock.advance(seconds: 4 * 3600)
+            let raised = try await scheduler.tick(now: broker.clock.now).raised
+            let alertID = try #require(raised.first)
+            let acknowledgedAt = broker.clock.now
+            let ack = try await h.call(
+                .post, "/admin/alerts/\(alertID)/acknowledge", body: Array(#"{"by":{"name":"Duty manager"},"note":"on it"}"#.utf8),
+                accept: nil, authorization: auth)
+            #expect(ack.json["state"] as? String == "acknowledged")
+            #expect(try await broker.parts.store.alert(id: alertID)?.nextNotifyAt == acknowledgedAt.adding(seconds: 7200))
+            let carolBefore = try await h.inbox("CAROL").count
+            // The hourly repeat does not fire while the acknowledgement holds.
+            broker.clock.advance(seconds: 3600)
+            #expect(try await scheduler.tick(now: broker.clock.now).renotified == 0)
+            broker.clock.advance(seconds: 3600)
+            #expect(try await scheduler.tick(now: broker.clock.now).renotified == 1)
+            let reopened = try #require(try await broker.parts.store.alert(id: alertID))
+            #expect(reopened.state == .open && reopened.acknowledgedBy == nil)
+            #expect(try await h.inbox("CAROL").count > carolBefore)
+            #expect(try await broker.parts.store.events(messageID: MessageID(id)).contains { $0.kind == "alert_acknowledgement_lapsed" })
+        }
+    }
+
     @Test func aConditionClearedBeforeItsDeadlineRaisesNothing() async throws {
         let broker = try await TestBroker(routesYAML: escalationRoutes(), environment: escalationEnvironment, start: start)
         try await MeshHarness.run(broker) { h in

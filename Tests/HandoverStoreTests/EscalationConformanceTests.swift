@@ -200,11 +200,46 @@ struct EscalationConformanceTests {
         #expect(try await store.alert(id: id)?.notifyCount == 2)
         #expect(try await store.countInbox(mailbox: MailboxID("DUTY")) == 2)
         let acked = try await store.acknowledgeAlert(
-            id: id, by: Person(name: "Dana Duty", team: "MASH"), note: "calling the family", now: t0.adding(seconds: 700))
+            id: id, by: Person(name: "Dana Duty", team: "MASH"), note: "calling the family", lapsesAt: nil, now: t0.adding(seconds: 700))
         #expect(acked?.state == .acknowledged && acked?.acknowledgedBy?.name == "Dana Duty" && acked?.nextNotifyAt == nil)
-        #expect(try await store.acknowledgeAlert(id: "nope", by: Person(name: "x"), note: nil, now: t0) == nil)
+        #expect(try await store.acknowledgeAlert(id: "nope", by: Person(name: "x"), note: nil, lapsesAt: nil, now: t0) == nil)
         #expect(try await store.alerts(state: .acknowledged, limit: 10).map(\.id) == [id])
         #expect(try await store.nextEscalationWork(now: t0) == nil)
+    }
+
+    /// An acknowledgement that lapses: the alert opens again at the lapse time (not before), is
+    /// re-notified, and the lapse is in the message's timeline; the scheduler knows when to wake.
+    @Test(arguments: StoreFactory.all)
+    func anAcknowledgementLapsesAndTheAlertOpensAgain(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        try await deliver("L1", store)
+        _ = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0)] }
+        let raised = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in
+            self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600))
+        }
+        let id = try #require(raised.first?.id)
+        let lapse = t0.adding(seconds: 1800)
+        let acked = try await store.acknowledgeAlert(
+            id: id, by: Person(name: "Dana Duty"), note: "on it", lapsesAt: lapse, now: t0.adding(seconds: 60))
+        #expect(acked?.state == .acknowledged && acked?.nextNotifyAt == lapse)
+        #expect(try await store.nextEscalationWork(now: t0.adding(seconds: 60)) == lapse)
+        func renotify(at seconds: Int64) async throws -> Int {
+            try await store.renotifyDueAlerts(now: t0.adding(seconds: seconds), limit: 10) { alert, m in
+                var next = self.plan(m, stage: alert.stage, now: self.t0.adding(seconds: seconds), repeatAt: nil)
+                next.alert = alert
+                next.alert.notifyCount = alert.notifyCount + 1
+                next.alert.nextNotifyAt = nil
+                return next
+            }
+        }
+        // Its repeat time (600 s) passes while acknowledged: nothing is sent.
+        #expect(try await renotify(at: 1700) == 0)
+        #expect(try await store.alert(id: id)?.state == .acknowledged)
+        #expect(try await renotify(at: 1800) == 1)
+        let reopened = try #require(try await store.alert(id: id))
+        #expect(reopened.state == .open && reopened.acknowledgedBy == nil && reopened.notifyCount == 2)
+        #expect(try await store.events(messageID: MessageID("L1")).contains { $0.kind == "alert_acknowledgement_lapsed" })
+        await store.close()
     }
 
     @Test(arguments: StoreFactory.all)

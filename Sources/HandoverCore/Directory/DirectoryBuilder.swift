@@ -119,7 +119,10 @@ public struct DirectoryBuilder {
                 }
                 stages.append(EscalationStage(after: after, when: when, notify: targets, repeatEvery: duration(s.repeat, entry, field + ".repeat")))
             }
-            directory.escalationPolicies.append(EscalationPolicy(id: p.id, calendar: p.calendar, stages: stages))
+            directory.escalationPolicies.append(
+                EscalationPolicy(
+                    id: p.id, calendar: p.calendar, stages: stages,
+                    acknowledgementLapse: duration(p.acknowledgement_lapses_after, entry, "acknowledgement_lapses_after")))
             origin[entry] = name
         }
         for c in file.calendars ?? [] {

@@ -109,6 +109,7 @@ public struct DirectoryDocument: Codable, Hashable, Sendable {
         public var id: String
         public var calendar: String?
         public var stages: [StageEntry]
+        public var acknowledgement_lapses_after: String?
     }
     public struct StageEntry: Codable, Hashable, Sendable {
         public var after: String
@@ -193,7 +194,7 @@ extension DirectoryDocument {
                             case .email(let address): ["email": .string(address)]
                             }
                         }, repeat: s.repeatEvery?.description)
-                })
+                }, acknowledgement_lapses_after: p.acknowledgementLapse?.description)
         }
         let dayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         func hhmm(_ minutes: Int) -> String {

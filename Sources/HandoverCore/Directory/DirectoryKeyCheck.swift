@@ -46,7 +46,8 @@ public enum DirectoryKeyCheck {
                 "responsibility": .value, "escalation": .value, "safeguarding": .value, "acks": .value,
                 "crossing": crossing,
             ])),
-        "escalation_policies": .list(.object(["id": .value, "calendar": .value, "stages": .list(stage)])),
+        "escalation_policies": .list(
+            .object(["id": .value, "calendar": .value, "stages": .list(stage), "acknowledgement_lapses_after": .value])),
         "calendars": .list(.object(["id": .value, "timezone": .value, "working_hours": .value, "working_days": .value, "holidays": .value])),
         "webhooks": .list(.object(["id": .value, "url": .value, "secret": .value, "allow_private": .value, "format": .value])),
         "lawful_basis_codes": .list(.object(["id": .value, "list": .value, "name": .value])),

@@ -221,9 +221,12 @@ public struct EscalationPolicy: Hashable, Sendable {
     public var id: String
     public var calendar: String?
     public var stages: [EscalationStage]
+    /// How long an acknowledgement ("I'm on it") holds: after it, an alert whose condition still
+    /// holds opens again and is re-notified. Nil: it holds until the alert resolves.
+    public var acknowledgementLapse: DirectoryDuration?
 
-    public init(id: String, calendar: String? = nil, stages: [EscalationStage]) {
-        (self.id, self.calendar, self.stages) = (id, calendar, stages)
+    public init(id: String, calendar: String? = nil, stages: [EscalationStage], acknowledgementLapse: DirectoryDuration? = nil) {
+        (self.id, self.calendar, self.stages, self.acknowledgementLapse) = (id, calendar, stages, acknowledgementLapse)
     }
 }
 

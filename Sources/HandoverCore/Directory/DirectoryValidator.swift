@@ -79,7 +79,9 @@ public enum DirectoryValidator {
         for p in d.escalationPolicies {
             let entry = "escalation policy \(p.id)"
             if let c = p.calendar, !calendars.contains(c) { add(entry, "calendar", "unknown calendar \(c)") }
-            let needsCalendar = p.stages.contains { $0.after.elapsedSeconds == nil || ($0.repeatEvery.map { $0.elapsedSeconds == nil } ?? false) }
+            let needsCalendar =
+                p.stages.contains { $0.after.elapsedSeconds == nil || ($0.repeatEvery.map { $0.elapsedSeconds == nil } ?? false) }
+                || p.acknowledgementLapse.map { $0.elapsedSeconds == nil } ?? false
             if needsCalendar && p.calendar == nil { add(entry, "calendar", "working-time durations need a calendar") }
             for (i, stage) in p.stages.enumerated() {
                 for target in stage.notify {

@@ -43,6 +43,10 @@ public enum EventDetails {
         JSONValue.compact([("alert_id", .string(id)), ("to", personJSON(person)), ("by", personJSON(actor))]).serialized
     }
 
+    public static func acknowledgementLapsed(_ id: String, by person: Person?) -> String {
+        JSONValue.compact([("alert_id", .string(id)), ("acknowledged_by", person.map(personJSON))]).serialized
+    }
+
     public static func alertSnoozed(_ id: String, by person: Person, until: Timestamp) -> String {
         JSONValue.compact([("alert_id", .string(id)), ("by", personJSON(person)), ("until", .string(until.isoUTC))]).serialized
     }

@@ -38,6 +38,14 @@ public enum EscalationRules {
         stage.repeatEvery.map { add($0, to: last, calendar: calendar) }
     }
 
+    /// When an acknowledgement made `now` lapses under the alert's policy (nil: it holds).
+    public static func acknowledgementLapsesAt(_ alert: Alert, now: Timestamp, index: DirectoryIndex) -> Timestamp? {
+        guard let policy = index.directory.escalationPolicies.first(where: { $0.id == alert.policy }), let lapse = policy.acknowledgementLapse
+        else { return nil }
+        let calendar = policy.calendar.flatMap { id in index.directory.calendars.first { $0.id == id } }.flatMap(WorkingTime.init)
+        return add(lapse, to: now, calendar: calendar)
+    }
+
     static func add(_ duration: DirectoryDuration, to t: Timestamp, calendar: WorkingTime?) -> Timestamp {
         if let calendar { return calendar.add(duration, to: t) }
         // Validation refuses working-time durations without a calendar; elapsed time is the safe reading.

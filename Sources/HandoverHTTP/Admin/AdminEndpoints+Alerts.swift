@@ -64,7 +64,10 @@ extension AdminEndpoints {
         let body = (try? JSONDecoder().decode(AcknowledgeBody.self, from: Data(buffer.readableBytesView))) ?? AcknowledgeBody()
         let person = body.by ?? Person(name: who.name)
         guard !person.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw AdminProblem.badRequest("by.name is required") }
-        guard let alert = try await store.acknowledgeAlert(id: id, by: person, note: body.note, now: clock()) else {
+        guard let current = try await store.alert(id: id) else { throw AdminProblem.notFound("that alert") }
+        let now = clock()
+        let lapsesAt = EscalationRules.acknowledgementLapsesAt(current, now: now, index: manager.holder.snapshot)
+        guard let alert = try await store.acknowledgeAlert(id: id, by: person, note: body.note, lapsesAt: lapsesAt, now: now) else {
             throw AdminProblem.notFound("that alert")
         }
         try await store.appendAudit(
