@@ -65,6 +65,7 @@ public struct Console: Sendable {
         registerAlerts(on: people)
         registerMessages(on: people)
         registerDirectory(on: people)
+        registerDirectoryEntry(on: people)
         registerBoundaries(on: people)
         registerMailbox(on: people)
         registerMailboxActions(on: people)

@@ -4,7 +4,8 @@ enum ConsoleTemplates {
     static let all: [String: String] = [
         "layout": layout, "problem": problem, "sign-in": signIn, "sign-in-code": signInCode, "new-password": newPassword,
         "alerts": alerts, "alert-table": alertTable, "alert": alert, "messages": messages, "message": message,
-        "directory": directory, "directory-edit": directoryEdit, "directory-history": directoryHistory, "directory-version": directoryVersion,
+        "directory": directory, "directory-edit": directoryEdit, "directory-entry": directoryEntry, "directory-history": directoryHistory,
+        "directory-version": directoryVersion,
         "directory-compare": directoryCompare,
         "boundaries": boundaries, "boundary-crossings": boundaryCrossings, "mailbox": mailbox, "mailbox-message": mailboxMessage, "sent": sent,
         "sent-message": sentMessage, "send": send,
@@ -298,25 +299,30 @@ enum ConsoleTemplates {
         <h2>Services</h2>
         <div class="scroll"><table><thead><tr><th scope="col">Service</th><th scope="col">Mailbox</th><th scope="col">Workflows</th><th
         scope="col">Areas</th></tr></thead>
-        <tbody>{{#services}}<tr><td data-label="Service">{{id}}</td><td data-label="Mailbox">{{mailbox}}</td><td
+        <tbody>{{#services}}<tr><td data-label="Service">{{id}}{{#mayEdit}} <a href="/console/directory/entries/services/{{id}}">Edit<span
+        class="visually-hidden"> service {{id}}</span></a>{{/mayEdit}}</td><td data-label="Mailbox">{{mailbox}}</td><td
         data-label="Workflows">{{workflows}}</td><td data-label="Areas">{{areas}}</td></tr>{{/services}}</tbody></table></div>
         <h2>Areas</h2>
         <div class="scroll"><table><thead><tr><th scope="col">Area</th><th scope="col">Name</th><th scope="col">Postcode districts</th></tr></thead>
-        <tbody>{{#areas}}<tr><td data-label="Area">{{code}}</td><td data-label="Name">{{name}}</td><td
+        <tbody>{{#areas}}<tr><td data-label="Area">{{code}}{{#mayEdit}} <a href="/console/directory/entries/areas/{{code}}">Edit<span
+        class="visually-hidden"> area {{code}}</span></a>{{/mayEdit}}</td><td data-label="Name">{{name}}</td><td
         data-label="Postcode districts">{{postcodes}}</td></tr>{{/areas}}</tbody></table></div>
         <h2>Organisations</h2>
         <div class="scroll"><table><thead><tr><th scope="col">Code</th><th scope="col">Name</th><th scope="col">Domain</th></tr></thead>
-        <tbody>{{#organisations}}<tr><td data-label="Code">{{code}}</td><td data-label="Name">{{name}}</td><td
-        data-label="Domain">{{domain}}</td></tr>{{/organisations}}</tbody></table></div>
+        <tbody>{{#organisations}}<tr><td data-label="Code">{{code}}{{#mayEdit}} <a
+        href="/console/directory/entries/organisations/{{code}}">Edit<span class="visually-hidden"> organisation {{code}}</span></a>{{/mayEdit}}</td>
+        <td data-label="Name">{{name}}</td><td data-label="Domain">{{domain}}</td></tr>{{/organisations}}</tbody></table></div>
         <h2>Mailboxes</h2>
         <div class="scroll"><table><thead><tr><th scope="col">Mailbox</th><th scope="col">Name</th><th scope="col">Organisation</th><th
         scope="col">Active</th></tr></thead>
-        <tbody>{{#mailboxes}}<tr><td data-label="Mailbox">{{id}}</td><td data-label="Name">{{name}}</td><td
+        <tbody>{{#mailboxes}}<tr><td data-label="Mailbox">{{id}}{{#mayEdit}} <a href="/console/directory/entries/mailboxes/{{id}}">Edit<span
+        class="visually-hidden"> mailbox {{id}}</span></a>{{/mayEdit}}</td><td data-label="Name">{{name}}</td><td
         data-label="Organisation">{{organisation}}</td><td data-label="Active">{{active}}</td></tr>{{/mailboxes}}</tbody></table></div>
         <h2>Workflows</h2>
         <div class="scroll"><table><thead><tr><th scope="col">Workflow</th><th scope="col">Safeguarding</th><th scope="col">Escalation
         policy</th></tr></thead>
-        <tbody>{{#workflows}}<tr><td data-label="Workflow">{{id}}</td><td data-label="Safeguarding">{{safeguarding}}</td><td
+        <tbody>{{#workflows}}<tr><td data-label="Workflow">{{id}}{{#mayEdit}} <a href="/console/directory/entries/workflows/{{id}}">Edit<span
+        class="visually-hidden"> workflow {{id}}</span></a>{{/mayEdit}}</td><td data-label="Safeguarding">{{safeguarding}}</td><td
         data-label="Escalation policy">{{escalation}}</td></tr>{{/workflows}}</tbody></table></div>
         <h2>Webhooks</h2>
         <ul>{{#webhooks}}<li>{{id}}: {{url}}</li>{{/webhooks}}</ul>
@@ -332,6 +338,26 @@ enum ConsoleTemplates {
         <p>You started from version {{started}}; version {{currentVersion}} is now in force. Your text is kept below. Compare it with the
         current version, then apply again from version {{currentVersion}}.</p>
         <details><summary>The current version</summary><pre>{{currentYAML}}</pre></details></div>{{/conflict}}
+        """ + directoryReview
+            + """
+            <form method="post" action="/console/directory/edit">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <input type="hidden" name="version" value="{{version}}">
+            <div class="field"><label for="yaml">The directory (YAML), starting from version {{version}}</label>
+            <textarea id="yaml" name="yaml" rows="24" spellcheck="false" class="code">{{yaml}}</textarea></div>
+            <div class="field checkbox"><input type="checkbox" id="confirm_impact" name="confirm_impact" value="yes"><label
+            for="confirm_impact">I have reviewed the routing impact</label></div>
+            <div class="buttons">
+            <button type="submit" name="action" value="validate">Validate</button>
+            <button type="submit" name="action" value="review">Review changes</button>
+            <button type="submit" name="action" value="apply">Apply</button>
+            </div>
+            </form>
+            """
+
+    /// What a directory edit would change and which addresses would route differently (the
+    /// whole-document editor and the one-entry form).
+    static let directoryReview = """
         {{#checked}}<div class="notice" role="status"><h2>{{#review}}Review{{/review}}{{^review}}No problems found{{/review}}</h2>
         {{#noChanges}}<p>This is the same as the version in force.</p>{{/noChanges}}
         {{^noChanges}}<h3>Changes</h3><ul>{{#changes}}<li>{{text}}</li>{{/changes}}</ul>{{/noChanges}}
@@ -344,20 +370,39 @@ enum ConsoleTemplates {
         <tbody>{{#impact}}<tr><td data-label="Workflow">{{workflow}}</td><td data-label="Address">{{address}}</td><td
         data-label="Before">{{before}}</td><td data-label="After">{{after}}</td><td data-label="Effect">{{effect}}</td>
         </tr>{{/impact}}</tbody></table></div>{{/review}}
-        <form method="post" action="/console/directory/edit">
-        <input type="hidden" name="csrf" value="{{csrf}}">
-        <input type="hidden" name="version" value="{{version}}">
-        <div class="field"><label for="yaml">The directory (YAML), starting from version {{version}}</label>
-        <textarea id="yaml" name="yaml" rows="24" spellcheck="false" class="code">{{yaml}}</textarea></div>
-        <div class="field checkbox"><input type="checkbox" id="confirm_impact" name="confirm_impact" value="yes"><label
-        for="confirm_impact">I have reviewed the routing impact</label></div>
-        <div class="buttons">
-        <button type="submit" name="action" value="validate">Validate</button>
-        <button type="submit" name="action" value="review">Review changes</button>
-        <button type="submit" name="action" value="apply">Apply</button>
-        </div>
-        </form>
         """
+
+    static let directoryEntry =
+        """
+        <p><a href="/console/directory">Back to the directory</a></p>
+        <h1>Edit {{entryName}} {{entryID}}</h1>
+        <p>Each field is a YAML value: text as it is (quote it if it looks like a number or a word such as yes), a list as
+        <code>[A, B]</code>. Leave a field empty to leave it out. A secret shown as &lt;redacted&gt; stays as it is unless you replace
+        it.</p>
+        {{#hasProblems}}<div class="error-summary" role="alert" tabindex="-1"><h2>There is a problem</h2>
+        <ul>{{#problems}}<li>{{text}}</li>{{/problems}}</ul></div>{{/hasProblems}}
+        """ + directoryReview
+            + """
+            <form method="post" action="/console/directory/entries/{{kind}}/{{entryID}}">
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <input type="hidden" name="version" value="{{version}}">
+            {{#fields}}<div class="field{{#error}} has-error{{/error}}"><label for="f-{{name}}">{{label}}{{#fixed}} (cannot be changed here){{/fixed}}</label>
+            {{#error}}<p class="error-text" id="f-{{name}}-error">{{error}}</p>{{/error}}
+            {{#fixed}}<input id="f-{{name}}" name="{{name}}" value="{{value}}" readonly>{{/fixed}}
+            {{^fixed}}{{#nested}}<textarea id="f-{{name}}" name="{{name}}" rows="3" spellcheck="false" class="code"{{#error}}
+            aria-describedby="f-{{name}}-error" aria-invalid="true"{{/error}}>{{value}}</textarea>{{/nested}}
+            {{^nested}}<input id="f-{{name}}" name="{{name}}" value="{{value}}" spellcheck="false" autocomplete="off"{{#error}}
+            aria-describedby="f-{{name}}-error" aria-invalid="true"{{/error}}>{{/nested}}{{/fixed}}</div>
+            {{/fields}}
+            <div class="field checkbox"><input type="checkbox" id="confirm_impact" name="confirm_impact" value="yes"><label
+            for="confirm_impact">I have reviewed the routing impact</label></div>
+            <div class="buttons">
+            <button type="submit" name="action" value="validate">Validate</button>
+            <button type="submit" name="action" value="review">Review changes</button>
+            <button type="submit" name="action" value="apply">Apply</button>
+            </div>
+            </form>
+            """
 
     static let directoryHistory = """
         <p><a href="/console/directory">Back to the directory</a></p>

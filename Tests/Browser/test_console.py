@@ -60,6 +60,17 @@ def test_admin_signs_in_edits_the_directory_and_the_next_message_goes_there(page
     assert message_id in inbox(broker, "LA714SAFE")
     assert any(a == "console:" + broker.admin["email"] and b.startswith("directory.") and "newtown" in c for a, b, c in audit_actions(broker))
 
+    # One entry in a form: Newtown also covers NT2; the review names the address it opens.
+    page.goto(broker.url + "/console/directory")
+    page.get_by_role("link", name="Edit area E06000099").click()
+    check_page(page, "directory-entry")
+    page.get_by_label("postcode districts").fill("[NT1, NT2]")
+    page.get_by_role("button", name="Review changes").click()
+    assert "opened" in page.locator("tr", has_text="POSTCODE:NT2").first.inner_text()
+    page.get_by_role("button", name="Apply").click()
+    assert "applied=3" in page.url
+    assert send(broker, "POSTCODE:NT2", "second to Newtown") in inbox(broker, "LA714SAFE")
+
 
 def test_a_concurrent_directory_edit_is_refused_showing_both(page, broker):
     sign_in(page, broker, broker.admin)

@@ -52,6 +52,16 @@ public enum DirectoryKeyCheck {
         "webhooks": .list(.object(["id": .value, "url": .value, "secret": .value, "allow_private": .value, "format": .value])),
         "lawful_basis_codes": .list(.object(["id": .value, "list": .value, "name": .value])),
     ]
+    /// The keys an entry of `section` may have, each with whether it holds nested entries (a list
+    /// or object of its own), for the console's one-entry form. Nil for an unknown section.
+    public static func entryFields(_ section: String) -> [(name: String, nested: Bool)]? {
+        guard case .list(.object(let keys))? = sections[section] else { return nil }
+        return keys.map { key, shape in
+            if case .value = shape { return (key, false) }
+            return (key, true)
+        }
+    }
+
     /// How the validator names an entry of each section ("workflow X").
     static let entryNames: [String: String] = [
         "organisations": "organisation", "mailboxes": "mailbox", "areas": "area", "services": "service", "workflows": "workflow",
