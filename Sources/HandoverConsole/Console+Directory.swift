@@ -121,12 +121,9 @@ extension Console {
         } catch {
             return try await again(problems(["This is not a directory document: \(describeDecodingError(error))"]))
         }
-        let apply = action == "apply"
         let outcome: DirectoryManager.Outcome
         do {
-            outcome = try await manager.propose(
-                document, expectedVersion: apply ? started : nil, actor: actor(access.user), dryRun: !apply,
-                confirmImpact: form["confirm_impact"] == "yes")
+            outcome = try await propose(document, form, access)
         } catch let conflict as DirectoryVersionConflict {
             let current = try await currentYAML()
             return try await again(
@@ -140,14 +137,28 @@ extension Console {
         case .needsConfirmation(let impact):
             return try await again(["review": true, "impact": impactRows(impact), "needsConfirmation": true], .conflict)
         case .dryRun(let changes, let impact, let warnings):
-            return try await again(
-                [
-                    "checked": true, "review": action == "review", "changes": changes.map { ["text": $0.summary] },
-                    "noChanges": changes.isEmpty, "impact": impactRows(impact), "warnings": warnings.map { ["text": $0.description] },
-                ], .ok)
+            return try await again(reviewValues(changes, impact, warnings, review: action == "review"), .ok)
         case .applied(let version, _, _, _):
             return .redirect(to: "/console/directory?applied=\(version)", type: .normal)
         }
+    }
+
+    /// The editors' one step: validate or review (a dry run), or apply against the version the
+    /// editor started from, confirming the routing impact if the box was ticked.
+    func propose(_ document: DirectoryDocument, _ form: ConsoleForm, _ access: ConsoleAccess) async throws -> DirectoryManager.Outcome {
+        let apply = form["action"] == "apply"
+        return try await manager.propose(
+            document, expectedVersion: apply ? form["version"].flatMap(Int64.init) : nil, actor: actor(access.user), dryRun: !apply,
+            confirmImpact: form["confirm_impact"] == "yes")
+    }
+
+    /// A dry run on the page: the changes, the routing impact and any warnings.
+    func reviewValues(_ changes: [DirectoryChange], _ impact: RoutingImpact, _ warnings: [DirectoryValidator.Problem], review: Bool) -> [String: Any]
+    {
+        [
+            "checked": true, "review": review, "changes": changes.map { ["text": $0.summary] }, "noChanges": changes.isEmpty,
+            "impact": impactRows(impact), "warnings": warnings.map { ["text": $0.description] },
+        ]
     }
 
     func problems(_ list: [String]) -> [String: Any] { ["problems": list.map { ["text": $0] }, "hasProblems": true] }

@@ -130,12 +130,9 @@ extension Console {
         } catch {
             return try await again([:], problems(["This entry cannot be read: \(describeDecodingError(error))"]))
         }
-        let apply = action == "apply"
         let outcome: DirectoryManager.Outcome
         do {
-            outcome = try await manager.propose(
-                document, expectedVersion: apply ? started : nil, actor: actor(access.user), dryRun: !apply,
-                confirmImpact: form["confirm_impact"] == "yes")
+            outcome = try await propose(document, form, access)
         } catch is DirectoryVersionConflict {
             return try await again(
                 [:], problems(["Someone saved the directory after you opened this form. Open the entry again to see theirs, then make your change."]),
@@ -158,12 +155,7 @@ extension Console {
         case .needsConfirmation(let impact):
             return try await again([:], ["review": true, "impact": impactRows(impact), "needsConfirmation": true], .conflict)
         case .dryRun(let changes, let impact, let warnings):
-            return try await again(
-                [:],
-                [
-                    "checked": true, "review": action == "review", "changes": changes.map { ["text": $0.summary] }, "noChanges": changes.isEmpty,
-                    "impact": impactRows(impact), "warnings": warnings.map { ["text": $0.description] },
-                ], .ok)
+            return try await again([:], reviewValues(changes, impact, warnings, review: action == "review"), .ok)
         case .applied(let version, _, _, _):
             try await audit(
                 access.user, "console.directory_entry_edited", subject: "\(kind.entryName) \(id)", detail: .object([("version", .int(version))]))

@@ -345,15 +345,19 @@ enum ConsoleTemplates {
             <input type="hidden" name="version" value="{{version}}">
             <div class="field"><label for="yaml">The directory (YAML), starting from version {{version}}</label>
             <textarea id="yaml" name="yaml" rows="24" spellcheck="false" class="code">{{yaml}}</textarea></div>
-            <div class="field checkbox"><input type="checkbox" id="confirm_impact" name="confirm_impact" value="yes"><label
-            for="confirm_impact">I have reviewed the routing impact</label></div>
-            <div class="buttons">
-            <button type="submit" name="action" value="validate">Validate</button>
-            <button type="submit" name="action" value="review">Review changes</button>
-            <button type="submit" name="action" value="apply">Apply</button>
-            </div>
-            </form>
-            """
+            """ + directoryEditButtons
+
+    /// The directory editors' confirmation box and their three steps, closing their form.
+    static let directoryEditButtons = """
+        <div class="field checkbox"><input type="checkbox" id="confirm_impact" name="confirm_impact" value="yes"><label
+        for="confirm_impact">I have reviewed the routing impact</label></div>
+        <div class="buttons">
+        <button type="submit" name="action" value="validate">Validate</button>
+        <button type="submit" name="action" value="review">Review changes</button>
+        <button type="submit" name="action" value="apply">Apply</button>
+        </div>
+        </form>
+        """
 
     /// What a directory edit would change and which addresses would route differently (the
     /// whole-document editor and the one-entry form).
@@ -386,7 +390,8 @@ enum ConsoleTemplates {
             <form method="post" action="/console/directory/entries/{{kind}}/{{entryID}}">
             <input type="hidden" name="csrf" value="{{csrf}}">
             <input type="hidden" name="version" value="{{version}}">
-            {{#fields}}<div class="field{{#error}} has-error{{/error}}"><label for="f-{{name}}">{{label}}{{#fixed}} (cannot be changed here){{/fixed}}</label>
+            {{#fields}}<div class="field{{#error}} has-error{{/error}}"><label for="f-{{name}}">{{label}}{{#fixed}} (cannot be changed
+            here){{/fixed}}</label>
             {{#error}}<p class="error-text" id="f-{{name}}-error">{{error}}</p>{{/error}}
             {{#fixed}}<input id="f-{{name}}" name="{{name}}" value="{{value}}" readonly>{{/fixed}}
             {{^fixed}}{{#nested}}<textarea id="f-{{name}}" name="{{name}}" rows="3" spellcheck="false" class="code"{{#error}}
@@ -394,15 +399,7 @@ enum ConsoleTemplates {
             {{^nested}}<input id="f-{{name}}" name="{{name}}" value="{{value}}" spellcheck="false" autocomplete="off"{{#error}}
             aria-describedby="f-{{name}}-error" aria-invalid="true"{{/error}}>{{/nested}}{{/fixed}}</div>
             {{/fields}}
-            <div class="field checkbox"><input type="checkbox" id="confirm_impact" name="confirm_impact" value="yes"><label
-            for="confirm_impact">I have reviewed the routing impact</label></div>
-            <div class="buttons">
-            <button type="submit" name="action" value="validate">Validate</button>
-            <button type="submit" name="action" value="review">Review changes</button>
-            <button type="submit" name="action" value="apply">Apply</button>
-            </div>
-            </form>
-            """
+            """ + directoryEditButtons
 
     static let directoryHistory = """
         <p><a href="/console/directory">Back to the directory</a></p>

@@ -129,17 +129,23 @@ struct EscalationConformanceTests {
         #expect(AuditChain.verify(try await store.auditEntries(afterSequence: 0, limit: 1000)) == .intact(entries: 6))
     }
 
+    /// Delivers a message, plans its stages and raises its first at t0, repeating every 600 s; the alert's id.
+    func raiseRepeatingAlert(_ message: String, _ store: any BrokerStore, stages: [(stage: Int, due: Timestamp)]? = nil) async throws -> String {
+        try await deliver(message, store)
+        let planned = stages ?? [(0, t0)]
+        _ = try await store.planDeadlines(limit: 10) { _ in planned }
+        let raised = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in
+            self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600))
+        }
+        return try #require(raised.first?.id)
+    }
+
     /// A duty team's snooze pauses repeats (the alert stays open); "escalate now" brings the next
     /// stage forward so it fires at once, and says when no stage is left.
     @Test(arguments: StoreFactory.all)
     func snoozePausesRepeatsAndEscalateNowBringsTheNextStageForward(factory: StoreFactory) async throws {
         let store = try await factory.make()
-        try await deliver("S1", store)
-        _ = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0), (1, self.t0.adding(seconds: 3600))] }
-        let alerts = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in
-            self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600))
-        }
-        let id = try #require(alerts.first?.id)
+        let id = try await raiseRepeatingAlert("S1", store, stages: [(0, t0), (1, t0.adding(seconds: 3600))])
         let duty = Person(name: "Dana Duty", role: "operator")
         let snoozed = try await store.snoozeAlert(id: id, until: t0.adding(seconds: 4 * 3600), by: duty, reason: "ward calling back", now: t0)
         #expect(snoozed?.state == .open && snoozed?.nextNotifyAt == t0.adding(seconds: 4 * 3600))
@@ -159,12 +165,7 @@ struct EscalationConformanceTests {
     @Test(arguments: StoreFactory.all)
     func aReassignedAlertKeepsItsStateAndRepeats(factory: StoreFactory) async throws {
         let store = try await factory.make()
-        try await deliver("RA1", store)
-        _ = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0)] }
-        let raised = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in
-            self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600))
-        }
-        let id = try #require(raised.first?.id)
+        let id = try await raiseRepeatingAlert("RA1", store)
         let night = Person(name: "Nell Night", role: "operator")
         let moved = try await store.reassignAlert(id: id, to: night, by: Person(name: "Dana Duty", role: "operator"), now: t0.adding(seconds: 60))
         #expect(moved?.assignedTo == night && moved?.assignedAt == t0.adding(seconds: 60))
@@ -182,12 +183,7 @@ struct EscalationConformanceTests {
     @Test(arguments: StoreFactory.all)
     func repeatsStopWhenAPersonAcknowledges(factory: StoreFactory) async throws {
         let store = try await factory.make()
-        try await deliver("R1", store)
-        _ = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0)] }
-        let alerts = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in
-            self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600))
-        }
-        let id = try #require(alerts.first?.id)
+        let id = try await raiseRepeatingAlert("R1", store)
         #expect(try await store.nextEscalationWork(now: t0) == t0.adding(seconds: 600))
         let repeated = try await store.renotifyDueAlerts(now: t0.adding(seconds: 600), limit: 10) { alert, m in
             var next = self.plan(m, stage: alert.stage, now: self.t0.adding(seconds: 600), repeatAt: self.t0.adding(seconds: 1200))
@@ -212,12 +208,7 @@ struct EscalationConformanceTests {
     @Test(arguments: StoreFactory.all)
     func anAcknowledgementLapsesAndTheAlertOpensAgain(factory: StoreFactory) async throws {
         let store = try await factory.make()
-        try await deliver("L1", store)
-        _ = try await store.planDeadlines(limit: 10) { _ in [(0, self.t0)] }
-        let raised = try await store.fireDueDeadlines(now: t0, limit: 10) { m, s, _ in
-            self.plan(m, stage: s, now: self.t0, repeatAt: self.t0.adding(seconds: 600))
-        }
-        let id = try #require(raised.first?.id)
+        let id = try await raiseRepeatingAlert("L1", store)
         let lapse = t0.adding(seconds: 1800)
         let acked = try await store.acknowledgeAlert(
             id: id, by: Person(name: "Dana Duty"), note: "on it", lapsesAt: lapse, now: t0.adding(seconds: 60))
