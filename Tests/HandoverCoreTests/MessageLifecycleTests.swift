@@ -104,6 +104,24 @@ struct MessageLifecycleTests {
         #expect(MessageLifecycle.expired(expired.message, policy: policy, reportID: MessageID("R3"), now: later) == nil)
     }
 
+    /// A message its sender withdrew (or replaced) expires like any other, but its sender, who closed
+    /// it, gets no non-delivery report.
+    @Test func aMessageClosedByItsSenderExpiresWithoutAReport() throws {
+        var m = MessageLifecycle.created(message(total: 1), firstChunkSize: 1, now: t0).message
+        let later = t0.adding(seconds: 5 * 86_400 + 1)
+        for state in [ResponsibilityState.withdrawn, .amended] {
+            var record = ResponsibilityRecord()
+            record.state = state
+            m.responsibility = record
+            let expired = try #require(MessageLifecycle.expired(m, policy: ExpiryPolicy(), reportID: MessageID("R1"), now: later))
+            #expect(expired.message.status == .error)
+            #expect(!expired.effects.contains { if case .deliverReport = $0 { true } else { false } }, "\(state)")
+        }
+        m.responsibility = ResponsibilityRecord()
+        let pending = try #require(MessageLifecycle.expired(m, policy: ExpiryPolicy(), reportID: MessageID("R1"), now: later))
+        #expect(pending.effects.contains { if case .deliverReport = $0 { true } else { false } })
+    }
+
     @Test func anAbandonedUploadDiscardsItsChunksAndTellsTheSender() throws {
         let uploading = MessageLifecycle.created(message(total: 3), firstChunkSize: 5, now: t0).message
         let later = t0.adding(seconds: 25 * 3600)

@@ -75,14 +75,22 @@ public enum MessageLifecycle {
         return MessageTransition(m, [.leaveInbox, .event("acknowledged"), .resolveAlerts(reason: "acknowledged")])
     }
 
-    /// An expired message: `error` with the not-collected event, and a non-delivery report to its sender.
+    /// An expired message: `error` with the not-collected event, and a non-delivery report to its
+    /// sender, unless the sender withdrew or replaced it (they closed it; "not collected" would only
+    /// be noise, and a replacement carries on under its own id).
     public static func expired(_ message: MessageRecord, policy: ExpiryPolicy, reportID: MessageID, now: Timestamp) -> MessageTransition? {
         guard message.status == .accepted else { return nil }
         var m = message
         m.status = .error
         m.statusEvent = policy.expiredEvent(for: message, now: now)
-        var effects: [MessageEffect] = [.leaveInbox, .event("expired", detail: "{\"code\":\"14\"}")]
-        if let report = policy.nonDeliveryReport(for: message, reportID: reportID, now: now) { effects.append(.deliverReport(report)) }
+        let closedBySender = message.responsibility?.state.closedBySender == true
+        var effects: [MessageEffect] = [
+            .leaveInbox,
+            .event("expired", detail: closedBySender ? "{\"code\":\"14\",\"report\":\"none: closed by its sender\"}" : "{\"code\":\"14\"}"),
+        ]
+        if !closedBySender, let report = policy.nonDeliveryReport(for: message, reportID: reportID, now: now) {
+            effects.append(.deliverReport(report))
+        }
         return MessageTransition(m, effects)
     }
 
