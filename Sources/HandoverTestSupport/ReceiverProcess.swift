@@ -62,7 +62,7 @@ public final class ReceiverProcess: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: alertmanagerPath) else {
             throw Unavailable(description: "\(alertmanagerPath) is missing (apt-get install prometheus-alertmanager)")
         }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-alertmanager-\(UUID().uuidString)")
+        let folder = TestFolders.path("handover-alertmanager")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let config = """
             route:
@@ -85,7 +85,7 @@ public final class ReceiverProcess: @unchecked Sendable {
     }
 
     init(executable: String, arguments: [String], announcesPort: Bool, port: Int = 0, folder: URL? = nil) throws {
-        self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("handover-receiver-\(UUID().uuidString)")
+        self.folder = folder ?? TestFolders.path("handover-receiver")
         try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
         let output = self.folder.appendingPathComponent("output.txt")
         FileManager.default.createFile(atPath: output.path, contents: nil)

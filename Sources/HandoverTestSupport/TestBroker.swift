@@ -21,7 +21,7 @@ public struct TestBroker: Sendable {
         start: Timestamp = SystemClock.now(), maxRequestBytes: Int64 = 100_000_000, reopening: URL? = nil,
         routesFolder: String? = nil, ratePerSecond: Double = 1000, rateBurst: Double = 2000
     ) async throws {
-        folder = reopening ?? FileManager.default.temporaryDirectory.appendingPathComponent("handover-test-\(UUID().uuidString)")
+        folder = reopening ?? TestFolders.path("handover-test")
         let routes = folder.appendingPathComponent("routes")
         try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
         try routesYAML.write(to: routes.appendingPathComponent("directory.yaml"), atomically: true, encoding: .utf8)
@@ -130,7 +130,7 @@ extension TestBroker {
 
     /// A fresh temporary folder with `routes/directory.yaml`, for brokers run as child processes.
     public static func folderWithRoutes(_ name: String, yaml: String = defaultRoutes) throws -> (folder: URL, routes: URL) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-\(name)-\(UUID().uuidString)")
+        let folder = TestFolders.path("handover-\(name)")
         let routes = folder.appendingPathComponent("routes")
         try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
         try yaml.write(to: routes.appendingPathComponent("directory.yaml"), atomically: true, encoding: .utf8)

@@ -48,7 +48,7 @@ func acknowledgeThenResolve(_ broker: TestBroker, _ h: MeshHarness, message: Str
 struct AlertChannelsTests {
     @Test(.enabled(if: ReceiverProcess.pythonReady, "needs Python with jsonschema (./scripts/test installs it)"))
     func everyFormatReachesItsReceiverInItsPublishedShapeWithNothingClinical() async throws {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("handover-hooks-\(UUID().uuidString).jsonl")
+        let log = TestFolders.path("handover-hooks", suffix: ".jsonl")
         let receiver = try ReceiverProcess.start("http", [log.path, ReceiverProcess.scripts.appendingPathComponent("schemas").path])
         defer { receiver.stop() }
         let base = "http://127.0.0.1:\(receiver.port)"
@@ -159,7 +159,7 @@ struct AlertChannelsTests {
 
     /// A relay on loopback that demands STARTTLS and a login, refusing one recipient.
     static func relay(_ broker: TestBroker, _ arguments: [String] = []) throws -> (ReceiverProcess, URL) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("handover-mail-\(UUID().uuidString).jsonl")
+        let log = TestFolders.path("handover-mail", suffix: ".jsonl")
         let pki = broker.folder.appendingPathComponent("pki")
         let sink = try ReceiverProcess.start(
             "smtp",

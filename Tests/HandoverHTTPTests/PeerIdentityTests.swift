@@ -1,6 +1,7 @@
 import Foundation
 import HandoverCore
 import HandoverServer
+import HandoverTestSupport
 import NIOSSL
 import Testing
 
@@ -10,7 +11,7 @@ import Testing
 @Suite("Peer identity")
 struct PeerIdentityTests {
     @Test func aConnectionKeepsTheFirstParseAndANewConnectionParsesAgain() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-peer-\(UUID().uuidString)")
+        let folder = TestFolders.path("handover-peer")
         defer { try? FileManager.default.removeItem(at: folder) }
         let pki = DevelopmentPKI(folder: folder.path)
         _ = try pki.initialise(mailboxes: [MailboxID("ALICE"), MailboxID("BOB")])

@@ -1,4 +1,5 @@
 import Foundation
+import HandoverTestSupport
 import Testing
 
 @testable import HandoverPostgres
@@ -27,7 +28,7 @@ struct PostgresURLTests {
     }
 
     @Test func thePasswordComesFromAFileOrPGPASSWORDWhenTheURLHasNone() throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("db-password-\(UUID().uuidString)")
+        let file = TestFolders.path("db-password")
         try "from-the-file\n".write(to: file, atomically: true, encoding: .utf8)
         #expect(
             try PostgresURL.parse("postgres://h@db/x", environment: ["HANDOVER_DATABASE_PASSWORD_FILE": file.path, "PGPASSWORD": "env"]).password

@@ -279,7 +279,7 @@ struct StoreFactory: CustomTestStringConvertible, Sendable {
     static let testCallTimeout: Duration = .seconds(60)
 
     static func temporaryPath() -> (String, URL) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("handover-store-\(UUID().uuidString)")
+        let dir = TestFolders.path("handover-store")
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return (dir.appendingPathComponent("test.sqlite").path, dir)
     }

@@ -8,7 +8,7 @@ import Testing
 struct AlertsCLITests {
     @Test(.enabled(if: ReceiverProcess.pythonReady, "needs Python with jsonschema (./scripts/test installs it)"))
     func aRouteCheckReachesTheWebhookInItsFormatAndMistakesAreSaidPlainly() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-alerts-cli-\(UUID().uuidString)")
+        let folder = TestFolders.path("handover-alerts-cli")
         let routes = folder.appendingPathComponent("routes")
         try FileManager.default.createDirectory(at: routes, withIntermediateDirectories: true)
         let log = folder.appendingPathComponent("posts.jsonl")

@@ -14,7 +14,7 @@ struct DemoSeedTests {
         .appendingPathComponent("Routes").path
 
     @Test func theSampleDirectoryGetsAMeaningfulScorecard() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-demo-\(UUID().uuidString)")
+        let folder = TestFolders.path("handover-demo")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let database = "sqlite:" + folder.appendingPathComponent("h.sqlite").path

@@ -14,7 +14,7 @@ struct DirectoryCLITests {
     }
 
     @Test func certificatesAreIssuedOnlyForMailboxNamesAndReceiptKeysRotate() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-certs-\(UUID().uuidString)")
+        let folder = TestFolders.path("handover-certs")
         let pki = folder.appendingPathComponent("pki")
         #expect(try run(["certs", "init", "--folder", pki.path, "--routes", "/nonexistent"]).status == 0)
         let escape = try run(["certs", "issue", "../../escape-test", "--folder", pki.path])
@@ -33,7 +33,7 @@ struct DirectoryCLITests {
     }
 
     @Test func validateSpeaksPlainlyAndTakesTheFileExportWrites() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-plain-\(UUID().uuidString)")
+        let folder = TestFolders.path("handover-plain")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let missing = try HandoverCommand.run(["routes", "validate", folder.appendingPathComponent("nowhere").path])
         #expect(missing.status == 1 && missing.output.contains("no such folder or file") && !missing.output.contains("NSCocoaErrorDomain"))

@@ -41,7 +41,7 @@ struct OperationsTests {
     var withoutMasterKey: [String: String] { TestBroker.passwords.filter { $0.key != "HANDOVER_MASTER_KEY" } }
 
     @Test func aWrongOrMissingMasterKeyIsOneClearLine() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-key-\(UUID().uuidString)")
+        let folder = TestFolders.path("handover-key")
         let config = try configuration(folder)
         let first = key()
         let parts = try await BrokerApplication.assemble(
@@ -66,7 +66,7 @@ struct OperationsTests {
 
     @Test(.enabled(if: PostgresTestServer.url != nil, "needs HANDOVER_TEST_POSTGRES_URL (scripts/test starts a server)"))
     func noMasterKeyIsGeneratedOnPostgreSQL() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-pgkey-\(UUID().uuidString)")
+        let folder = TestFolders.path("handover-pgkey")
         let config = try configuration(folder, database: try await PostgresTestServer.newDatabase())
         let refused = await refusal(config, environment: withoutMasterKey)
         #expect(refused?.contains("set HANDOVER_MASTER_KEY") == true, "\(refused ?? "a master key was generated on PostgreSQL")")
@@ -75,7 +75,7 @@ struct OperationsTests {
     @Test(.enabled(if: PostgresTestServer.url != nil, "needs HANDOVER_TEST_POSTGRES_URL (scripts/test starts a server)"))
     func replicasStartingTogetherCreateOneAdminToken() async throws {
         let database = try await PostgresTestServer.newDatabase()
-        let folders = (0..<3).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("handover-replica-\(UUID().uuidString)") }
+        let folders = (0..<3).map { _ in TestFolders.path("handover-replica") }
         for folder in folders { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         let stores = try await withThrowingTaskGroup(of: (any BrokerStore).self) { group in
             for _ in folders { group.addTask { try await StoreLocation(database).open(timeout: .seconds(60)) } }

@@ -20,7 +20,7 @@ struct PostgresFailoverTests {
     static func cluster(_ arguments: [String]) throws -> String {
         // Output to a file, not a pipe: the PostgreSQL server the script starts would inherit the
         // pipe and keep it open, so reading it to its end would never finish.
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("postgres-cluster-\(UUID().uuidString).out")
+        let output = TestFolders.path("postgres-cluster", suffix: ".out")
         FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let process = Process()
