@@ -16,14 +16,16 @@ extension Console {
         group.post("directory/edit") { request, context in try await submitEdit(request, context) }
         group.get("directory/history") { _, context in try await historyPage(context) }
         group.get("directory/versions/:version") { _, context in try await versionPage(context) }
+        registerDirectoryProposals(on: group)
     }
 
     func directoryPage(_ request: Request, _ context: ConsoleRequestContext) async throws -> Response {
         let (session, access) = try self.access(context, for: .directory)
         let d = access.directory.directory
+        let proposals = try await pendingProposals()
         let values: [String: Any] = [
             "version": access.directory.version, "mayEdit": access.mayEditDirectory,
-            "applied": request.uri.queryParameters.get("applied") as Any,
+            "applied": request.uri.queryParameters.get("applied") as Any, "proposals": proposals, "hasProposals": !proposals.isEmpty,
             "organisations": d.organisations.map { ["code": $0.code.rawValue, "name": $0.name, "domain": $0.domain.rawValue] as [String: Any] },
             "mailboxes": d.mailboxes.map { m in
                 ["id": m.id.rawValue, "name": m.name, "organisation": m.organisation.rawValue, "active": m.active ? "yes" : "no"] as [String: Any]
@@ -136,8 +138,13 @@ extension Console {
             return try await again(problems(list.map(\.description)))
         case .needsConfirmation(let impact):
             return try await again(["review": true, "impact": impactRows(impact), "needsConfirmation": true], .conflict)
-        case .dryRun(let changes, let impact, let warnings):
-            return try await again(reviewValues(changes, impact, warnings, review: action == "review"), .ok)
+        case .dryRun(let changes, let impact, let warnings, let reasons):
+            return try await again(reviewValues(changes, impact, warnings, reasons, review: action == "review"), .ok)
+        case .needsApproval:
+            switch try await proposeForApproval(document, form, access) {
+            case .invalid(let list): return try await again(problems(list.map(\.description)))
+            case .proposed(let proposal): return .redirect(to: "/console/directory/proposals/\(proposal.id)?proposed=1", type: .normal)
+            }
         case .applied(let version, _, _, _):
             return .redirect(to: "/console/directory?applied=\(version)", type: .normal)
         }
@@ -153,11 +160,13 @@ extension Console {
     }
 
     /// A dry run on the page: the changes, the routing impact and any warnings.
-    func reviewValues(_ changes: [DirectoryChange], _ impact: RoutingImpact, _ warnings: [DirectoryValidator.Problem], review: Bool) -> [String: Any]
-    {
+    func reviewValues(
+        _ changes: [DirectoryChange], _ impact: RoutingImpact, _ warnings: [DirectoryValidator.Problem], _ approvalReasons: [String], review: Bool
+    ) -> [String: Any] {
         [
             "checked": true, "review": review, "changes": changes.map { ["text": $0.summary] }, "noChanges": changes.isEmpty,
             "impact": impactRows(impact), "warnings": warnings.map { ["text": $0.description] },
+            "needsApproval": !approvalReasons.isEmpty, "approvalReasons": approvalReasons.map { ["reason": $0] },
         ]
     }
 
@@ -183,15 +192,7 @@ extension Console {
         guard let n = context.parameters.get("version").flatMap(Int64.init), let stored = try await store.directoryVersion(n) else {
             throw ConsoleRefusal.notFound
         }
-        var document = DirectorySecrets.redacted(stored.document)
-        if !access.maySeeDirectorySecrets {
-            document.webhooks = document.webhooks?.map {
-                var h = $0
-                h.url = "hidden"
-                h.secret = nil
-                return h
-            }
-        }
+        let document = visibleDocument(stored.document, access)
         let current = access.directory.version
         return pages.page(
             "directory-version", title: "Directory version \(n)",

@@ -154,8 +154,13 @@ extension Console {
             return try await again(fieldProblems, problems(others.isEmpty ? ["Correct the fields marked below."] : others))
         case .needsConfirmation(let impact):
             return try await again([:], ["review": true, "impact": impactRows(impact), "needsConfirmation": true], .conflict)
-        case .dryRun(let changes, let impact, let warnings):
-            return try await again([:], reviewValues(changes, impact, warnings, review: action == "review"), .ok)
+        case .dryRun(let changes, let impact, let warnings, let reasons):
+            return try await again([:], reviewValues(changes, impact, warnings, reasons, review: action == "review"), .ok)
+        case .needsApproval:
+            switch try await proposeForApproval(document, form, access) {
+            case .invalid(let list): return try await again([:], problems(list.map(\.description)))
+            case .proposed(let proposal): return .redirect(to: "/console/directory/proposals/\(proposal.id)?proposed=1", type: .normal)
+            }
         case .applied(let version, _, _, _):
             try await audit(
                 access.user, "console.directory_entry_edited", subject: "\(kind.entryName) \(id)", detail: .object([("version", .int(version))]))

@@ -45,6 +45,7 @@ enum ConsoleAssets {
         button { font: inherit; font-weight: 600; padding: 0.5rem 1rem; border: 0; background: var(--ok); color: #fff; box-shadow: 0 2px 0
         #002d18; cursor: pointer; }
         .top button { background: #fff; color: var(--brand); box-shadow: none; }
+        button.secondary { background: #f3f2f1; color: #0b0c0c; box-shadow: 0 2px 0 #929191; }
         a.button { display: inline-block; font-weight: 600; padding: 0.5rem 1rem; background: var(--brand); color: #fff; text-decoration: none; }
         .buttons { display: flex; flex-wrap: wrap; gap: 0.75rem; }
         .narrow { max-width: 28rem; }

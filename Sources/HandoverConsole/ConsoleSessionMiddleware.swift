@@ -1,4 +1,5 @@
 import HandoverCore
+import HandoverStore
 import Hummingbird
 import Logging
 
@@ -82,6 +83,12 @@ struct ConsoleErrorPages: RouterMiddleware {
             case .notFound:
                 return page("Page not found", "There is nothing here, or it is not yours to see.", .notFound)
             }
+        } catch let conflict as DirectoryVersionConflict {
+            // An edit that lost a race the editors' own checks did not see (saved between review and apply).
+            return page(
+                "Someone else saved the directory",
+                "Version \(conflict.current.map(String.init) ?? "none") is now in force. Open the directory again and make your change on it.",
+                .conflict)
         } catch let error as HTTPError {
             if error.status == .unauthorized { return .redirect(to: "/console/sign-in", type: .normal) }
             if error.status == .notFound { return page("Page not found", "There is nothing here, or it is not yours to see.", .notFound) }

@@ -5,7 +5,7 @@ enum ConsoleTemplates {
         "layout": layout, "problem": problem, "sign-in": signIn, "sign-in-code": signInCode, "new-password": newPassword,
         "alerts": alerts, "alert-table": alertTable, "alert": alert, "messages": messages, "message": message,
         "directory": directory, "directory-edit": directoryEdit, "directory-entry": directoryEntry, "directory-history": directoryHistory,
-        "directory-version": directoryVersion,
+        "directory-version": directoryVersion, "directory-proposal": directoryProposal,
         "directory-compare": directoryCompare,
         "boundaries": boundaries, "boundary-crossings": boundaryCrossings, "mailbox": mailbox, "mailbox-message": mailboxMessage, "sent": sent,
         "sent-message": sentMessage, "send": send,
@@ -296,6 +296,9 @@ enum ConsoleTemplates {
         {{#applied}}<p class="notice" role="status">Version {{applied}} saved and in force.</p>{{/applied}}
         <p>Version {{version}} is in force. <a href="/console/directory/history">History</a>{{#mayEdit}} · <a
         href="/console/directory/edit">Edit the directory</a>{{/mayEdit}}</p>
+        {{#hasProposals}}<h2>Waiting for a second admin</h2>
+        <ul>{{#proposals}}<li><a href="/console/directory/proposals/{{proposalID}}">Proposal {{proposalID}}</a>: {{count}} change(s) to
+        version {{onVersion}}, proposed by {{by}} at {{at}}</li>{{/proposals}}</ul>{{/hasProposals}}
         <h2>Services</h2>
         <div class="scroll"><table><thead><tr><th scope="col">Service</th><th scope="col">Mailbox</th><th scope="col">Workflows</th><th
         scope="col">Areas</th></tr></thead>
@@ -365,7 +368,11 @@ enum ConsoleTemplates {
         {{#checked}}<div class="notice" role="status"><h2>{{#review}}Review{{/review}}{{^review}}No problems found{{/review}}</h2>
         {{#noChanges}}<p>This is the same as the version in force.</p>{{/noChanges}}
         {{^noChanges}}<h3>Changes</h3><ul>{{#changes}}<li>{{text}}</li>{{/changes}}</ul>{{/noChanges}}
-        {{#warnings}}<p>Warning: {{text}}</p>{{/warnings}}</div>{{/checked}}
+        {{#warnings}}<p>Warning: {{text}}</p>{{/warnings}}
+        {{#needsApproval}}<h3>Needs a second admin</h3>
+        <p>This edit touches a safeguarding workflow, so Apply saves it as a proposal. It comes into force when another admin
+        approves it.</p>
+        <ul>{{#approvalReasons}}<li>{{reason}}</li>{{/approvalReasons}}</ul>{{/needsApproval}}</div>{{/checked}}
         {{#review}}<h2>Routing impact</h2>
         {{#needsConfirmation}}<p class="error-text">Some addresses that route today would stop routing. Tick
         "I have reviewed the routing impact" to apply anyway.</p>{{/needsConfirmation}}
@@ -421,6 +428,43 @@ enum ConsoleTemplates {
         <button type="submit">Compare</button>
         </form>
         <pre class="code">{{yaml}}</pre>
+        """
+
+    static let directoryProposal = """
+        <p><a href="/console/directory">Back to the directory</a></p>
+        <h1>Directory proposal {{id}}</h1>
+        {{#justProposed}}<p class="notice" role="status">Your change is saved as proposal {{id}}. It comes into force when another admin
+        approves it.</p>{{/justProposed}}
+        {{#hasProblems}}<div class="error-summary" role="alert" tabindex="-1"><h2>There is a problem</h2>
+        <ul>{{#problems}}<li>{{text}}</li>{{/problems}}</ul></div>{{/hasProblems}}
+        <dl class="facts">
+        <dt>State</dt><dd>{{state}}{{#stale}} (the directory changed after it was proposed: it can no longer be applied){{/stale}}</dd>
+        <dt>Proposed by</dt><dd>{{proposedBy}}, {{proposedAt}}</dd>
+        <dt>Made on</dt><dd>version {{base}} (version {{inForce}} is in force)</dd>
+        {{#decidedBy}}<dt>Decided by</dt><dd>{{decidedBy}}, {{decidedAt}}</dd>{{/decidedBy}}
+        {{#appliedVersion}}<dt>Applied as</dt><dd><a href="/console/directory/versions/{{appliedVersion}}">version
+        {{appliedVersion}}</a></dd>{{/appliedVersion}}
+        </dl>
+        <h2>Why it needs a second admin</h2>
+        <ul>{{#reasons}}<li>{{reason}}</li>{{/reasons}}</ul>
+        <h2>Changes</h2>
+        <ul>{{#changes}}<li>{{text}}</li>{{/changes}}</ul>
+        <h2>Routing impact</h2>
+        {{^hasImpact}}<p>Every address routes as it does in version {{base}}.</p>{{/hasImpact}}
+        {{#hasImpact}}<div class="scroll"><table><thead><tr><th scope="col">Workflow</th><th scope="col">Address</th><th
+        scope="col">Before</th><th scope="col">After</th><th scope="col">Effect</th></tr></thead>
+        <tbody>{{#impact}}<tr><td data-label="Workflow">{{workflow}}</td><td data-label="Address">{{address}}</td><td
+        data-label="Before">{{before}}</td><td data-label="After">{{after}}</td><td data-label="Effect">{{effect}}</td>
+        </tr>{{/impact}}</tbody></table></div>{{/hasImpact}}
+        <details><summary>The proposed directory</summary><pre class="code">{{yaml}}</pre></details>
+        {{#pending}}{{#mine}}<p>You proposed this change: another admin approves it. You may withdraw it.</p>{{/mine}}{{/pending}}
+        {{#mayApprove}}<form method="post" action="/console/directory/proposals/{{id}}/approve">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <p>Approving applies it as the next version, with the routing impact above.</p>
+        <button type="submit">Approve and apply</button></form>{{/mayApprove}}
+        {{#mayReject}}<form method="post" action="/console/directory/proposals/{{id}}/reject">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <button type="submit" class="secondary">{{#mine}}Withdraw{{/mine}}{{^mine}}Reject{{/mine}}</button></form>{{/mayReject}}
         """
 
     static let directoryCompare = """

@@ -247,6 +247,8 @@ enum PostgresSchema {
             CREATE INDEX alerts_lapse ON alerts (next_notify_at) WHERE state = 'acknowledged'
             """
         ),
+        // Directory edits to safeguarding workflows waiting for a second admin.
+        ("014-directory-proposals", DirectoryProposalSchema.postgres),
     ]
 
     /// A migration's statements: split at semicolons, except inside a `$$`-quoted function body.

@@ -27,13 +27,18 @@ extension PostgresStore: DirectoryStore {
     }
 
     public func saveDirectory(
-        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp
+        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp,
+        approving: ProposalApproval?
     ) async throws -> Int64 {
         let documentJSON = try DirectoryJSON.encode(document)
         let changesJSON = try DirectoryJSON.encode(changes)
         return try await write { tx in
             // Serialise savers across instances, so the version check and the insert are one step.
             try await tx.execute("SELECT pg_advisory_xact_lock(\(AdvisoryLock.directory))")
+            if let approving {
+                let row = try await tx.row("SELECT state, proposed_by FROM directory_proposals WHERE id = $1 FOR UPDATE", [approving.proposal])
+                if let refusal = approving.refusal(state: try row?("state"), proposedBy: try row?("proposed_by")) { throw refusal }
+            }
             let current: Int64? = try await tx.row("SELECT max(version) AS v FROM directory_versions")?("v")
             guard current == expectedVersion else { throw DirectoryVersionConflict(expected: expectedVersion, current: current) }
             let next = (current ?? 0) + 1
@@ -49,8 +54,57 @@ extension PostgresStore: DirectoryStore {
             if changes.isEmpty {
                 tx.audit(AuditRecord(actor: actor, action: "directory.saved", subject: "directory", detail: "{\"version\":\(next)}"), now: now)
             }
+            if let approving {
+                try await tx.execute(
+                    "UPDATE directory_proposals SET state = 'approved', decided_by = $1, decided_at = $2, applied_version = $3 WHERE id = $4",
+                    [approving.approver, now, next, approving.proposal])
+                tx.audit(
+                    AuditRecord(
+                        actor: approving.approver, action: "directory.proposal_approved", subject: "proposal \(approving.proposal)",
+                        detail: "{\"version\":\(next)}"), now: now)
+            }
             tx.notify.insert(Self.directoryChannel)
             return next
+        }
+    }
+
+    public func saveDirectoryProposal(_ proposal: DirectoryProposal, now: Timestamp) async throws -> Int64 {
+        let (document, changes, reasons) = (
+            try DirectoryJSON.encode(proposal.document), try DirectoryJSON.encode(proposal.changes), try DirectoryJSON.encode(proposal.reasons)
+        )
+        return try await write { tx in
+            let id: Int64 = try await tx.row(
+                """
+                INSERT INTO directory_proposals (base_version, document, changes, reasons, proposed_by, proposed_at, state)
+                VALUES ($1, $2, $3, $4, $5, $6, 'pending') RETURNING id
+                """, [proposal.baseVersion, document, changes, reasons, proposal.proposedBy, now]
+            ).orThrow()("id")
+            tx.audit(
+                AuditRecord(
+                    actor: proposal.proposedBy, action: "directory.proposed", subject: "proposal \(id)",
+                    detail: DirectoryProposalSchema.auditDetail(proposal)), now: now)
+            return id
+        }
+    }
+
+    public func directoryProposal(_ id: Int64) async throws -> DirectoryProposal? {
+        try await read { tx in try await tx.row("SELECT * FROM directory_proposals WHERE id = $1", [id]).map(Self.directoryProposal(row:)) }
+    }
+
+    public func directoryProposals(limit: Int) async throws -> [DirectoryProposal] {
+        try await read { tx in
+            try await tx.rows("SELECT * FROM directory_proposals ORDER BY state = 'pending' DESC, id DESC LIMIT $1", [limit]).map(
+                Self.directoryProposal(row:))
+        }
+    }
+
+    public func rejectDirectoryProposal(_ id: Int64, actor: String, now: Timestamp) async throws {
+        try await write { tx in
+            let state: String? = try await tx.row("SELECT state FROM directory_proposals WHERE id = $1 FOR UPDATE", [id]).map { try $0("state") }
+            if let refusal = DirectoryProposal.rejectionRefusal(state: state) { throw refusal }
+            try await tx.execute(
+                "UPDATE directory_proposals SET state = 'rejected', decided_by = $1, decided_at = $2 WHERE id = $3", [actor, now, id])
+            tx.audit(AuditRecord(actor: actor, action: "directory.proposal_rejected", subject: "proposal \(id)"), now: now)
         }
     }
 
@@ -175,6 +229,15 @@ extension PostgresStore: DirectoryStore {
         let sql = "SELECT \(MessageRecord.columns) FROM messages \(whereClause) ORDER BY seq DESC LIMIT \(bind(min(max(query.limit, 1), 1000)))"
         let finalArguments = arguments
         return try await read { tx in try await tx.rows(sql, finalArguments).map(MessageRecord.init(row:)) }
+    }
+
+    static func directoryProposal(row: SQLRow) throws -> DirectoryProposal {
+        DirectoryProposal(
+            id: try row("id"), baseVersion: try row("base_version"), document: try DirectoryJSON.decode(DirectoryDocument.self, try row("document")),
+            changes: try DirectoryJSON.decode([DirectoryChange].self, try row("changes")),
+            reasons: try DirectoryJSON.decode([String].self, try row("reasons")), proposedBy: try row("proposed_by"),
+            proposedAt: try row.requiredTimestamp("proposed_at"), state: DirectoryProposal.State(rawValue: try row("state")) ?? .rejected,
+            decidedBy: try row("decided_by"), decidedAt: try row.timestamp("decided_at"), appliedVersion: try row("applied_version"))
     }
 
     static func directoryVersion(row: SQLRow) throws -> StoredDirectoryVersion {

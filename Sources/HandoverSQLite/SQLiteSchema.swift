@@ -240,6 +240,10 @@ enum SQLiteSchema {
                     CREATE INDEX alerts_lapse ON alerts (next_notify_at) WHERE state = 'acknowledged';
                     """)
         }
+        // Directory edits to safeguarding workflows waiting for a second admin.
+        m.registerMigration("013-directory-proposals") { db in
+            try db.execute(sql: DirectoryProposalSchema.sqlite)
+        }
         return m
     }
 }

@@ -30,11 +30,17 @@ extension SQLiteStore: DirectoryStore {
     }
 
     public func saveDirectory(
-        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp
+        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp,
+        approving: ProposalApproval?
     ) async throws -> Int64 {
         let documentJSON = try DirectoryJSON.encode(document)
         let changesJSON = try DirectoryJSON.encode(changes)
         return try await writer.write { db in
+            if let approving {
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT state, proposed_by FROM directory_proposals WHERE id = ?", arguments: [approving.proposal])
+                if let refusal = approving.refusal(state: row?["state"], proposedBy: row?["proposed_by"]) { throw refusal }
+            }
             let current = try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(version) FROM directory_versions"))
             guard current == expectedVersion else { throw DirectoryVersionConflict(expected: expectedVersion, current: current) }
             let next = (current ?? 0) + 1
@@ -51,7 +57,61 @@ extension SQLiteStore: DirectoryStore {
                 try Self.appendAudit(
                     AuditRecord(actor: actor, action: "directory.saved", subject: "directory", detail: "{\"version\":\(next)}"), now: now, db)
             }
+            if let approving {
+                try db.run(
+                    sql: "UPDATE directory_proposals SET state = 'approved', decided_by = ?, decided_at = ?, applied_version = ? WHERE id = ?",
+                    arguments: [approving.approver, now.microsecondsSinceEpoch, next, approving.proposal])
+                try Self.appendAudit(
+                    AuditRecord(
+                        actor: approving.approver, action: "directory.proposal_approved", subject: "proposal \(approving.proposal)",
+                        detail: "{\"version\":\(next)}"), now: now, db)
+            }
             return next
+        }
+    }
+
+    public func saveDirectoryProposal(_ proposal: DirectoryProposal, now: Timestamp) async throws -> Int64 {
+        let (document, changes, reasons) = (
+            try DirectoryJSON.encode(proposal.document), try DirectoryJSON.encode(proposal.changes), try DirectoryJSON.encode(proposal.reasons)
+        )
+        return try await writer.write { db in
+            try db.run(
+                sql: """
+                    INSERT INTO directory_proposals (base_version, document, changes, reasons, proposed_by, proposed_at, state)
+                    VALUES (?, ?, ?, ?, ?, ?, 'pending')
+                    """,
+                arguments: [proposal.baseVersion, document, changes, reasons, proposal.proposedBy, now.microsecondsSinceEpoch])
+            let id = db.lastInsertedRowID
+            try Self.appendAudit(
+                AuditRecord(
+                    actor: proposal.proposedBy, action: "directory.proposed", subject: "proposal \(id)",
+                    detail: DirectoryProposalSchema.auditDetail(proposal)), now: now, db)
+            return id
+        }
+    }
+
+    public func directoryProposal(_ id: Int64) async throws -> DirectoryProposal? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM directory_proposals WHERE id = ?", arguments: [id]).map(Self.directoryProposal(row:))
+        }
+    }
+
+    public func directoryProposals(limit: Int) async throws -> [DirectoryProposal] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM directory_proposals ORDER BY state = 'pending' DESC, id DESC LIMIT ?", arguments: [limit]
+            ).map(Self.directoryProposal(row:))
+        }
+    }
+
+    public func rejectDirectoryProposal(_ id: Int64, actor: String, now: Timestamp) async throws {
+        try await writer.write { db in
+            let state = try String.fetchOne(db, sql: "SELECT state FROM directory_proposals WHERE id = ?", arguments: [id])
+            if let refusal = DirectoryProposal.rejectionRefusal(state: state) { throw refusal }
+            try db.run(
+                sql: "UPDATE directory_proposals SET state = 'rejected', decided_by = ?, decided_at = ? WHERE id = ?",
+                arguments: [actor, now.microsecondsSinceEpoch, id])
+            try Self.appendAudit(AuditRecord(actor: actor, action: "directory.proposal_rejected", subject: "proposal \(id)"), now: now, db)
         }
     }
 
@@ -196,6 +256,16 @@ extension SQLiteStore: DirectoryStore {
         try db.run(
             sql: "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             arguments: [sequence, now.microsecondsSinceEpoch, record.actor, record.action, record.subject, record.detail, previous, hash])
+    }
+
+    static func directoryProposal(row: Row) throws -> DirectoryProposal {
+        DirectoryProposal(
+            id: row["id"], baseVersion: row["base_version"], document: try DirectoryJSON.decode(DirectoryDocument.self, row["document"]),
+            changes: try DirectoryJSON.decode([DirectoryChange].self, row["changes"]),
+            reasons: try DirectoryJSON.decode([String].self, row["reasons"]),
+            proposedBy: row["proposed_by"], proposedAt: Timestamp(microsecondsSinceEpoch: row["proposed_at"]),
+            state: DirectoryProposal.State(rawValue: row["state"]) ?? .rejected, decidedBy: row["decided_by"],
+            decidedAt: (row["decided_at"] as Int64?).map(Timestamp.init(microsecondsSinceEpoch:)), appliedVersion: row["applied_version"])
     }
 
     static func directoryVersion(row: Row) throws -> StoredDirectoryVersion {

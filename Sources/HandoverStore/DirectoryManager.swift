@@ -14,11 +14,26 @@ public final class DirectoryManager: Sendable {
 
     public enum Outcome: Sendable {
         case invalid([DirectoryProblem])
-        case dryRun(changes: [DirectoryChange], impact: RoutingImpact, warnings: [DirectoryValidator.Problem])
+        /// `approvalReasons`: why applying it would need a second admin (empty: it would not).
+        case dryRun(changes: [DirectoryChange], impact: RoutingImpact, warnings: [DirectoryValidator.Problem], approvalReasons: [String])
         case applied(version: Int64, changes: [DirectoryChange], impact: RoutingImpact, warnings: [DirectoryValidator.Problem])
         /// The edit would make addresses that route today unroutable or ambiguous: not applied
         /// until proposed again with `confirmImpact`.
         case needsConfirmation(impact: RoutingImpact)
+        /// The edit touches a safeguarding workflow's routing, policy or mailboxes: not applied; it
+        /// can be proposed (`submitProposal`) for another admin to approve.
+        case needsApproval(reasons: [String], changes: [DirectoryChange], impact: RoutingImpact)
+    }
+
+    /// Whether an edit to a safeguarding workflow may apply at once.
+    public enum Approval: Sendable, Hashable {
+        /// An admin's edit (admin API, console): a change to a safeguarding workflow waits for a second admin.
+        case secondAdminForSafeguarding
+        /// The operator's own files (`Routes/` at start, `routes import`): whoever can write those and
+        /// the store needs no one's approval, so none is asked.
+        case operatorFiles
+        /// A second admin applying a proposal another admin made.
+        case approving(ProposalApproval)
     }
 
     public let holder: DirectoryHolder
@@ -49,9 +64,11 @@ public final class DirectoryManager: Sendable {
         if let files, current == nil || mode == .replace {
             do {
                 // `--routes-mode replace` is the operator's explicit choice: its routing impact is confirmed, and noted.
-                switch try await propose(files, expectedVersion: current?.version, actor: actor, dryRun: false, confirmImpact: true) {
+                switch try await propose(
+                    files, expectedVersion: current?.version, actor: actor, dryRun: false, confirmImpact: true, approval: .operatorFiles)
+                {
                 case .invalid(let problems): throw DirectoryRejected(problems: problems)
-                case .needsConfirmation: break
+                case .needsConfirmation, .needsApproval: break
                 case .applied(let version, let changes, let impact, _):
                     notes.append(
                         current == nil
@@ -88,7 +105,7 @@ public final class DirectoryManager: Sendable {
     /// decoded again; the save still refuses the edit if another landed meanwhile.
     public func propose(
         _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, dryRun: Bool,
-        confirmImpact: Bool = false, current known: StoredDirectoryVersion? = nil
+        confirmImpact: Bool = false, current known: StoredDirectoryVersion? = nil, approval: Approval = .secondAdminForSafeguarding
     ) async throws -> Outcome {
         let (proposed, problems) = DirectoryBuilder.build([(source: "directory", document: document)])
         let literals = (document.mailboxes ?? []).filter {
@@ -110,20 +127,25 @@ public final class DirectoryManager: Sendable {
             throw DirectoryVersionConflict(expected: expectedVersion, current: current?.version)
         }
         let changes = DirectoryDiff.changes(from: current?.document ?? DirectoryDocument(), to: document)
-        // The directory in force is already built; the first import has no live routing to break.
+        // The directory in force is already built; the first import has no live routing to break
+        // and no safeguarding workflow to guard.
         let inForce = holder.snapshot
-        let impact =
-            current.map {
-                RoutingImpact.between(
-                    $0.version == inForce.version ? inForce.directory : DirectoryBuilder.build([(source: "directory", document: $0.document)]).0,
-                    proposed)
-            } ?? RoutingImpact(changes: [], complete: true)
+        let before = current.map {
+            $0.version == inForce.version ? inForce.directory : DirectoryBuilder.build([(source: "directory", document: $0.document)]).0
+        }
+        let impact = before.map { RoutingImpact.between($0, proposed) } ?? RoutingImpact(changes: [], complete: true)
+        let reasons = before.map { SafeguardingChangeGate.reasons(from: $0, to: proposed) } ?? []
         let warnings = DirectoryValidator.warnings(in: proposed)
-        if dryRun { return .dryRun(changes: changes, impact: impact, warnings: warnings) }
+        if dryRun { return .dryRun(changes: changes, impact: impact, warnings: warnings, approvalReasons: reasons) }
+        // Its author confirms a breaking routing impact before it is applied or proposed.
         if impact.needsConfirmation && !confirmImpact { return .needsConfirmation(impact: impact) }
+        if approval == .secondAdminForSafeguarding && !reasons.isEmpty { return .needsApproval(reasons: reasons, changes: changes, impact: impact) }
         let recordedActor =
             impact.needsConfirmation ? actor + " (confirmed routing impact: \(impact.breaking.count) address(es) no longer route)" : actor
-        let version = try await store.saveDirectory(document, expectedVersion: current?.version, actor: recordedActor, changes: changes, now: clock())
+        var approving: ProposalApproval?
+        if case .approving(let approval) = approval { approving = approval }
+        let version = try await store.saveDirectory(
+            document, expectedVersion: current?.version, actor: recordedActor, changes: changes, now: clock(), approving: approving)
         // Saved as given, so the directory built above is the one now in force: built once per edit.
         try await apply(proposed, version: version)
         return .applied(version: version, changes: changes, impact: impact, warnings: warnings)

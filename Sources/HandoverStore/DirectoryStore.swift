@@ -12,9 +12,22 @@ public protocol DirectoryStore: Sendable {
 
     /// Saves `document` as the next version if the current version is `expectedVersion` (nil: there
     /// is none yet); otherwise throws `DirectoryVersionConflict`. Returns the new version number.
+    /// `approving`: the pending proposal this save applies, marked approved in the same transaction;
+    /// `ProposalRefusal` (and nothing saved) if it is no longer pending or the approver proposed it.
     func saveDirectory(
-        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp
+        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp,
+        approving: ProposalApproval?
     ) async throws -> Int64
+
+    /// Saves a proposal to wait for a second admin, audited (`directory.proposed`) in the same
+    /// transaction. Returns its id.
+    func saveDirectoryProposal(_ proposal: DirectoryProposal, now: Timestamp) async throws -> Int64
+    func directoryProposal(_ id: Int64) async throws -> DirectoryProposal?
+    /// The pending proposals, then the decided ones, each newest first.
+    func directoryProposals(limit: Int) async throws -> [DirectoryProposal]
+    /// Marks pending proposal `id` rejected (its proposer withdrawing it, or another admin declining
+    /// it), audited; `ProposalRefusal` if there is no such pending proposal.
+    func rejectDirectoryProposal(_ id: Int64, actor: String, now: Timestamp) async throws
 
     func setMailboxPassword(_ mailbox: MailboxID, password: String, actor: String, now: Timestamp) async throws
     func mailboxPasswords() async throws -> [MailboxID: String]
@@ -100,6 +113,13 @@ public protocol SharedReplayCache: Sendable {
 }
 
 extension DirectoryStore {
+    /// A save that approves no proposal: an edit that needs no second admin, or the operator's own files.
+    public func saveDirectory(
+        _ document: DirectoryDocument, expectedVersion: Int64?, actor: String, changes: [DirectoryChange], now: Timestamp
+    ) async throws -> Int64 {
+        try await saveDirectory(document, expectedVersion: expectedVersion, actor: actor, changes: changes, now: now, approving: nil)
+    }
+
     /// Reads the whole audit log, page by page, and checks its hash chain.
     public func verifyAuditChain() async throws -> AuditChain.Verdict {
         var verifier = AuditChain.Verifier()

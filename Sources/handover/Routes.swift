@@ -66,7 +66,7 @@ struct Routes: AsyncParsableCommand {
             let current = try await store.currentDirectory()
             switch try await manager.propose(
                 files.document, expectedVersion: current?.version, actor: "cli:routes-import", dryRun: false,
-                confirmImpact: confirmImpact)
+                confirmImpact: confirmImpact, approval: .operatorFiles)
             {
             case .applied(let version, let changes, let impact, _):
                 print("imported \(folder) as directory version \(version) (\(changes.count) change(s))")
@@ -79,7 +79,7 @@ struct Routes: AsyncParsableCommand {
             case .invalid(let problems):
                 for p in problems { print(p) }
                 throw ExitCode(1)
-            case .dryRun: break
+            case .dryRun, .needsApproval: break
             }
         }
     }

@@ -1,5 +1,6 @@
 """The console's journeys in a real browser against the real binary (docs/CONSOLE.md): an admin's first
-sign-in and a directory edit that changes where the next message goes, a concurrent edit refused, an
+sign-in and a directory edit that changes where the next message goes (a safeguarding change, so
+proposed and approved by a second admin), a concurrent edit refused, an
 operator acknowledging an alert, message search scoped to the operator's organisation (another
 organisation's message is a 404 and is audited), forged and cross-origin forms refused, a viewer kept
 out of the editor, stored markup shown as text, a TOTP code refused the second time, and a
@@ -32,6 +33,24 @@ def audit_actions(broker):
     return [(e["actor"], e["action"], e["subject"]) for e in entries]
 
 
+def approve_as_second_admin(page, broker, proposal_url, shot=None):
+    """Another admin, in a browser of their own, opens the proposal and approves it into force."""
+    person = broker.people.get("second.admin@handover.example") or broker.create_user(
+        "second.admin@handover.example", "Second Admin", "admin")
+    context = page.context.browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 900})
+    other = context.new_page()
+    sign_in(other, broker, person)
+    other.goto(broker.url + "/console/directory")
+    assert other.get_by_role("heading", name="Waiting for a second admin").is_visible()
+    other.goto(proposal_url.split("?")[0])
+    if shot:
+        check_page(other, shot)
+    other.get_by_role("button", name="Approve and apply").click()
+    applied = other.url
+    context.close()
+    return applied
+
+
 def test_admin_signs_in_edits_the_directory_and_the_next_message_goes_there(page, broker):
     sign_in(page, broker, broker.admin)
     assert page.url.endswith("/console/directory")
@@ -51,14 +70,24 @@ def test_admin_signs_in_edits_the_directory_and_the_next_message_goes_there(page
     assert page.get_by_role("heading", name="Routing impact").is_visible()
     row = page.locator("tr", has_text="POSTCODE:NT1").first
     assert "opened" in row.inner_text()
+    # A new service for a safeguarding workflow: a second admin must approve it.
+    assert page.get_by_role("heading", name="Needs a second admin").is_visible()
     check_page(page, "directory-review")
     page.get_by_role("button", name="Apply").click()
-    assert "applied=2" in page.url
-    assert page.get_by_text("Version 2 saved and in force.").is_visible()
+    assert "/console/directory/proposals/" in page.url
+    assert page.get_by_text("Your change is saved as proposal").is_visible()
+    assert page.get_by_role("button", name="Withdraw").is_visible()
+    assert page.get_by_role("button", name="Approve and apply").count() == 0
+    check_page(page, "directory-proposal-own")
+    assert broker.admin_get("directory/history").json()["versions"][0]["version"] == 1
+    assert "applied=2" in approve_as_second_admin(page, broker, page.url, shot="directory-proposal")
 
     message_id = send(broker, "POSTCODE:NT1", "first to Newtown")
     assert message_id in inbox(broker, "LA714SAFE")
-    assert any(a == "console:" + broker.admin["email"] and b.startswith("directory.") and "newtown" in c for a, b, c in audit_actions(broker))
+    # Recorded with both admins: the approver, approving the proposer's proposal.
+    approved_by = "console:second.admin@handover.example, approving proposal "
+    assert any(a.startswith(approved_by) and a.endswith(" by console:" + broker.admin["email"]) and b.startswith("directory.")
+               and "newtown" in c for a, b, c in audit_actions(broker))
 
     # One entry in a form: Newtown also covers NT2; the review names the address it opens.
     page.goto(broker.url + "/console/directory")
@@ -68,7 +97,7 @@ def test_admin_signs_in_edits_the_directory_and_the_next_message_goes_there(page
     page.get_by_role("button", name="Review changes").click()
     assert "opened" in page.locator("tr", has_text="POSTCODE:NT2").first.inner_text()
     page.get_by_role("button", name="Apply").click()
-    assert "applied=3" in page.url
+    assert "applied=3" in approve_as_second_admin(page, broker, page.url)
     assert send(broker, "POSTCODE:NT2", "second to Newtown") in inbox(broker, "LA714SAFE")
 
 
@@ -335,7 +364,10 @@ def test_an_admin_compares_versions_and_restores_the_first(page, broker):
     assert "unroutable" in row.inner_text()
     page.get_by_label("I have reviewed the routing impact").check()
     page.get_by_role("button", name="Apply").click()
-    assert "applied=" in page.url
+    # It removes a safeguarding service: saved as a proposal that shows the same impact to its approver.
+    assert "/console/directory/proposals/" in page.url
+    assert "unroutable" in page.locator("tr", has_text="POSTCODE:NT1").first.inner_text()
+    assert "applied=" in approve_as_second_admin(page, broker, page.url)
     restored = broker.admin_get("directory/history").json()["versions"][0]
     assert any("newtown" in change for change in restored["changes"])
 

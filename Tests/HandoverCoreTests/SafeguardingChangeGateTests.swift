@@ -39,6 +39,18 @@ struct SafeguardingChangeGateTests {
         new.mailboxes[1].active = false  // LA713SAFE, Riverside's safeguarding service mailbox
         #expect(SafeguardingChangeGate.reasons(from: base, to: new).contains("mailbox LA713SAFE used by SAFEGUARDING changed"))
 
+        // A mailbox of the organisation that sends it.
+        new = base
+        new.mailboxes[0].name = "Renamed"  // RX1DISCH, of RX1
+        #expect(SafeguardingChangeGate.reasons(from: base, to: new) == ["mailbox RX1DISCH used by SAFEGUARDING changed"])
+
+        // With no service for it, a receiving organisation's mailboxes are where it goes.
+        var byOrganisation = base
+        byOrganisation.services.removeAll()
+        new = byOrganisation
+        new.mailboxes[2].name = "Renamed"  // LA713HOSP, of 713
+        #expect(SafeguardingChangeGate.reasons(from: byOrganisation, to: new) == ["mailbox LA713HOSP used by SAFEGUARDING changed"])
+
         new = base
         new.workflows[0].safeguarding = false  // turning the flag off is itself guarded
         #expect(SafeguardingChangeGate.reasons(from: base, to: new) == ["workflow SAFEGUARDING changed"])

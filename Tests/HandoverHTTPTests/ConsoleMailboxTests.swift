@@ -26,31 +26,47 @@ struct ConsoleMailboxTests {
 
     /// A person with an account, signed in over live HTTP (both factors, then a new password).
     func withSignedIn(_ user: ConsoleUser, _ body: @escaping @Sendable (TestBroker, Browser) async throws -> Void) async throws {
-        let broker = try await TestBroker()
-        let created = try await ConsoleAccounts.create(
-            user,
-            store: broker.parts.store,
-            secrets: broker.parts.secrets, actor: "test", now: broker.clock.now)
-        let secret = try #require(created.totpURI.split(separator: "secret=").last?.split(separator: "&").first.flatMap { Base32.decode(String($0)) })
+        try await withSignedIn([user]) { broker, browsers in try await body(broker, browsers[0]) }
+    }
+
+    /// Several people, each signed in in their own browser, on one broker with `routesYAML`.
+    func withSignedIn(
+        _ users: [ConsoleUser], routesYAML: String = TestBroker.defaultRoutes,
+        _ body: @escaping @Sendable (TestBroker, [Browser]) async throws -> Void
+    ) async throws {
+        let broker = try await TestBroker(routesYAML: routesYAML)
+        var accounts: [(email: String, password: String, secret: [UInt8])] = []
+        for user in users {
+            let created = try await ConsoleAccounts.create(
+                user, store: broker.parts.store, secrets: broker.parts.secrets, actor: "test", now: broker.clock.now)
+            let secret = try #require(
+                created.totpURI.split(separator: "secret=").last?.split(separator: "&").first.flatMap { Base32.decode(String($0)) })
+            accounts.append((created.user.email, created.oneTimePassword, secret))
+        }
         let clock = broker.clock
         let console = try Console(
             store: broker.parts.store, manager: broker.parts.directoryManager, secrets: broker.parts.secrets, clock: { clock.now },
             secureCookies: false, receipts: { [broker = broker.parts.broker] in try await broker.checkedReceipt(for: $0) },
             logger: Logger(label: "test"))
         let app = Application(router: console.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        let signIns = accounts
         try await app.test(.live) { client in
-            let browser = Browser(client)
-            var page = try await browser.call(.get, "/console/sign-in")
-            try await browser.call(
-                .post, "/console/sign-in", form: ["csrf": browser.token(page), "email": created.user.email, "password": created.oneTimePassword])
-            page = try await browser.call(.get, "/console/sign-in/code")
-            let code = TOTP.code(secret: secret, counter: TOTP.counter(at: clock.now))
-            try await browser.call(.post, "/console/sign-in/code", form: ["csrf": browser.token(page), "code": code])
-            page = try await browser.call(.get, "/console/sign-in/new-password")
-            let chosen = "a long passphrase for this person"
-            try await browser.call(
-                .post, "/console/sign-in/new-password", form: ["csrf": browser.token(page), "password": chosen, "confirm": chosen])
-            try await body(broker, browser)
+            var browsers: [Browser] = []
+            for account in signIns {
+                let browser = Browser(client)
+                var page = try await browser.call(.get, "/console/sign-in")
+                try await browser.call(
+                    .post, "/console/sign-in", form: ["csrf": browser.token(page), "email": account.email, "password": account.password])
+                page = try await browser.call(.get, "/console/sign-in/code")
+                let code = TOTP.code(secret: account.secret, counter: TOTP.counter(at: clock.now))
+                try await browser.call(.post, "/console/sign-in/code", form: ["csrf": browser.token(page), "code": code])
+                page = try await browser.call(.get, "/console/sign-in/new-password")
+                let chosen = "a long passphrase for this person"
+                try await browser.call(
+                    .post, "/console/sign-in/new-password", form: ["csrf": browser.token(page), "password": chosen, "confirm": chosen])
+                browsers.append(browser)
+            }
+            try await body(broker, browsers)
         }
         await broker.close()
     }

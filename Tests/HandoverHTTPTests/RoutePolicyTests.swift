@@ -21,13 +21,15 @@ struct RoutePolicyTests {
     static let leastRole: [String: AdminRole] = [
         "PUT /admin/directory": .admin, "POST /admin/{kind}/{id}/password": .admin, "PUT /admin/{kind}/{id}": .admin,
         "DELETE /admin/{kind}/{id}": .admin, "POST /admin/alerts/{alert}/acknowledge": .operator, "POST /admin/crossings": .operator,
+        "POST /admin/directory/proposals": .admin, "POST /admin/directory/proposals/{proposal}/approve": .admin,
+        "POST /admin/directory/proposals/{proposal}/reject": .admin,
     ]
 
     /// A concrete path for a route pattern.
     static func concrete(_ pattern: String) -> String {
         let values = [
             "mailbox": "BOB", "messageID": "20261130000000000000_ABCDEF", "chunk": "2", "localID": "L1", "ods": "X27",
-            "workflow": "WF", "version": "1", "alert": "1", "kind": "mailboxes", "id": "BOB", "from": "X26", "to": "X27",
+            "workflow": "WF", "version": "1", "alert": "1", "proposal": "1", "kind": "mailboxes", "id": "BOB", "from": "X26", "to": "X27",
         ]
         return pattern.split(separator: "/", omittingEmptySubsequences: false).map { segment in
             let name = segment.trimmingCharacters(in: CharacterSet(charactersIn: "{}:"))

@@ -1,7 +1,7 @@
 /// Which parts of a directory edit touch a safeguarding workflow's routing, policy or mailboxes: the
-/// changes that are to need a second admin's approval (docs/CONSOLE.md, "Not built yet": this is the
-/// decision, pure; the propose-and-approve flow that uses it is still to be built). Each reason names
-/// the workflow and what changed, never a value.
+/// changes that need a second admin's approval (`DirectoryManager.propose` refuses them with these
+/// reasons; a proposal carries them to its approver). Each reason names the workflow and what
+/// changed, never a value.
 public enum SafeguardingChangeGate {
     public static func reasons(from old: Directory, to new: Directory) -> [String] {
         let guarded = Set((old.workflows + new.workflows).filter(\.safeguarding).map(\.id))
@@ -24,10 +24,19 @@ public enum SafeguardingChangeGate {
             {
                 out.append("service \(service) carrying \(name) changed")
             }
-            // The mailboxes it names and those of the services that carry it.
+            // The mailboxes it names; those of the organisations that send it; those of a receiving
+            // organisation with no service for it (addressed by organisation, it goes to their
+            // mailbox); and those of the services that carry it.
+            let workflows = [before, after].compactMap { $0 }
+            let carriers = (old.services + new.services).filter { $0.workflows.contains(id) }
+            let senders = Set(workflows.flatMap(\.senders))
+            let receivers = Set(workflows.flatMap(\.receivers)).subtracting(carriers.map(\.organisation.rawValue))
             let named = Set(
-                [before, after].compactMap { $0 }.flatMap { $0.senders + $0.receivers }.map(MailboxID.init)
-                    + (old.services + new.services).filter { $0.workflows.contains(id) }.map(\.mailbox))
+                (senders.union(receivers)).map(MailboxID.init)
+                    + (old.mailboxes + new.mailboxes).filter {
+                        senders.contains($0.organisation.rawValue) || receivers.contains($0.organisation.rawValue)
+                    }.map(\.id)
+                    + carriers.map(\.mailbox))
             for mailbox in named.sorted(by: { $0.rawValue < $1.rawValue })
             where old.mailboxes.first(where: { $0.id == mailbox }) != new.mailboxes.first(where: { $0.id == mailbox }) {
                 out.append("mailbox \(mailbox.rawValue) used by \(name) changed")

@@ -47,6 +47,9 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
     case ifMatchRequired = "if-match-required"
     case routingImpact = "routing-impact"
     case entryReferenced = "entry-referenced"
+    case approvalRequired = "approval-required"
+    case sameAdmin = "same-admin"
+    case proposalDecided = "proposal-decided"
     case unroutable
     case http
     case `internal`
@@ -68,11 +71,11 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
             .badResponsibilityBody, .badRequest:
             400
         case .unauthorized: 401
-        case .certificateRevoked, .forbidden, .adminCertificateRequired: 403
+        case .certificateRevoked, .forbidden, .adminCertificateRequired, .sameAdmin: 403
         case .notFound: 404
         case .notDownloaded, .alreadyDecided, .notAccepted, .tooManyOutcomes, .closedBySender, .redirectRefused, .notDelivered, .receiptNotReady,
             .routingImpact,
-            .entryReferenced:
+            .entryReferenced, .approvalRequired, .proposalDecided:
             409
         case .staleVersion: 412
         case .inflatedTooLarge, .tooLarge: 413
@@ -103,6 +106,9 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
         case .ifMatchRequired: "If-Match required"
         case .routingImpact: "The edit would stop live addresses routing"
         case .entryReferenced: "The entry is referenced"
+        case .approvalRequired: "A second admin must approve this edit"
+        case .sameAdmin: "Approved by its proposer"
+        case .proposalDecided: "The proposal is already decided"
         case .unroutable: "Not routed"
         case .adminCertificateRequired, .certificateRevoked, .forbidden: "Forbidden"
         case .storeUnavailable, .storageFull, .storeFailing: "Service Unavailable"
@@ -153,6 +159,10 @@ public enum HandoverErrorCode: String, CaseIterable, Sendable {
         case .ifMatchRequired: "an edit must say which version it starts from (If-Match)"
         case .routingImpact: "the edit stops live addresses routing; send it again with ?confirm_impact=true"
         case .entryReferenced: "the entry is still referenced by others"
+        case .approvalRequired:
+            "the edit touches a safeguarding workflow's routing, policy or mailboxes; propose it (POST /admin/directory/proposals) for another admin"
+        case .sameAdmin: "a proposal is approved by an admin other than the one who proposed it"
+        case .proposalDecided: "the proposal was already approved or rejected"
         case .unroutable: "an off-system crossing the directory does not route"
         case .http: "the router's own refusal (unknown path, method not allowed)"
         case .internal: "an internal error; details are only in the broker's log"

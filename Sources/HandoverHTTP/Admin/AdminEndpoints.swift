@@ -36,6 +36,12 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
         admin.put("directory") { request, context in try await putDirectory(request, context) }
         viewer.get("directory/history") { request, context in try await history(request, context) }
         viewer.get("directory/versions/:version") { request, context in try await version(request, context) }
+        viewer.get("directory/proposals") { request, context in try await listProposals(request, context) }
+        viewer.get("directory/proposals/:proposal") { request, context in try await getProposal(request, context) }
+        viewer.get("directory/proposals/:proposal/document") { request, context in try await proposalDocument(request, context) }
+        admin.post("directory/proposals") { request, context in try await submitProposal(request, context) }
+        admin.post("directory/proposals/:proposal/approve") { request, context in try await approveProposal(request, context) }
+        admin.post("directory/proposals/:proposal/reject") { request, context in try await rejectProposal(request, context) }
         // Under `:kind` rather than `mailboxes`, so the router's `:kind/:id` routes still match mailboxes.
         admin.post(":kind/:id/password") { request, context in try await rotatePassword(request, context) }
         viewer.get("messages") { request, context in try await messages(request, context) }
@@ -75,6 +81,14 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
     func putDirectory(_ request: Request, _ context: Context) async throws -> Response {
         let who = try context.adminCaller()
         let dryRun = request.uri.queryParameters.get("dry_run") == "true"
+        let document = try await directoryBody(request)
+        let expected = try ifMatchVersion(request, required: !dryRun)
+        return try await outcomeResponse(
+            try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun, request: request), request: request)
+    }
+
+    /// A whole directory document, JSON or YAML by Content-Type, with no key the directory does not know.
+    func directoryBody(_ request: Request) async throws -> DirectoryDocument {
         let body = try await request.body.collect(upTo: 10 << 20)
         let data = Data(body.readableBytesView)
         let document: DirectoryDocument
@@ -88,9 +102,7 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
         }
         let unknownKeys = DirectoryKeyCheck.problems(in: try BodyFormat(request).decode(KeyTree.self, from: data), source: "directory")
         guard unknownKeys.isEmpty else { throw AdminProblem.invalid(unknownKeys) }
-        let expected = try ifMatchVersion(request, required: !dryRun)
-        return try await outcomeResponse(
-            try await propose(document, expected: expected, actor: actor(who), dryRun: dryRun, request: request), request: request)
+        return document
     }
 
     func history(_ request: Request, _ context: Context) async throws -> Response {
@@ -283,19 +295,12 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
                 document, expectedVersion: expected, actor: actor, dryRun: dryRun,
                 confirmImpact: request.uri.queryParameters.get("confirm_impact") == "true", current: current)
         } catch let conflict as DirectoryVersionConflict {
-            throw AdminProblem(
-                code: .staleVersion,
-                detail:
-                    "If-Match names version \(conflict.expected.map(String.init) ?? "none")"
-                    + " but the current version is \(conflict.current.map(String.init) ?? "none"); GET it again and reapply your change",
-                extra: [("current_version", conflict.current.map { .int($0) } ?? .null)])
+            throw AdminProblem.stale(conflict)
         }
     }
 
     func outcomeResponse(_ outcome: DirectoryManager.Outcome, request: Request) async throws -> Response {
-        func changes(_ list: [DirectoryChange]) -> JSONValue {
-            .array(list.map { .compact([("kind", .string($0.kind.rawValue)), ("entity", .string($0.entity)), ("id", .string($0.id))]) })
-        }
+        func changes(_ list: [DirectoryChange]) -> JSONValue { DirectoryChangesView.json(list) }
         func warnings(_ list: [DirectoryValidator.Problem]) -> JSONValue {
             .array(list.map { .object([("entry", .string($0.entry)), ("field", .string($0.field)), ("message", .string($0.message))]) })
         }
@@ -306,11 +311,21 @@ public struct AdminEndpoints<Context: HandoverContext>: Sendable {
                 code: .routingImpact,
                 detail: "\(impact.changes.count) address(es) route differently; review routing_impact and send again with ?confirm_impact=true",
                 extra: [("routing_impact", RoutingImpactView.json(impact))])
-        case .dryRun(let list, let impact, let found):
+        case .needsApproval(let reasons, let list, let impact):
+            throw AdminProblem(
+                code: .approvalRequired,
+                detail:
+                    "the edit touches a safeguarding workflow (see reasons); POST the whole directory to /admin/directory/proposals, "
+                    + "with the same If-Match, for another admin to approve",
+                extra: [
+                    ("reasons", .array(reasons.map { .string($0) })), ("changes", changes(list)), ("routing_impact", RoutingImpactView.json(impact)),
+                ])
+        case .dryRun(let list, let impact, let found, let reasons):
             return .json(
                 .object([
                     ("dry_run", true), ("valid", true), ("changes", changes(list)), ("warnings", warnings(found)),
                     ("routing_impact", RoutingImpactView.json(impact)), ("needs_confirmation", .bool(impact.needsConfirmation)),
+                    ("needs_approval", .bool(!reasons.isEmpty)), ("approval_reasons", .array(reasons.map { .string($0) })),
                 ]))
         case .applied(let version, let list, let impact, let found):
             var response = Response.json(

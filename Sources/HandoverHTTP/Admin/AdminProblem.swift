@@ -1,5 +1,6 @@
 import HTTPTypes
 import HandoverCore
+import HandoverStore
 import Hummingbird
 
 /// An admin API error as RFC 9457 `application/problem+json`, its `type` one of the catalogue's codes
@@ -33,6 +34,16 @@ public struct AdminProblem: HTTPResponseError, Sendable {
         detail: "send Authorization: Bearer <admin token> (create one with `handover admin token create`)")
     static func notFound(_ what: String) -> AdminProblem { AdminProblem(code: .notFound, detail: "\(what) does not exist") }
     static func badRequest(_ detail: String) -> AdminProblem { AdminProblem(code: .badRequest, detail: detail) }
+
+    /// An edit, or a proposal, made on a version that is no longer current.
+    static func stale(_ conflict: DirectoryVersionConflict) -> AdminProblem {
+        AdminProblem(
+            code: .staleVersion,
+            detail:
+                "If-Match names version \(conflict.expected.map(String.init) ?? "none")"
+                + " but the current version is \(conflict.current.map(String.init) ?? "none"); GET it again and reapply your change",
+            extra: [("current_version", conflict.current.map { .int($0) } ?? .null)])
+    }
 
     static func invalid(_ problems: [DirectoryProblem]) -> AdminProblem {
         AdminProblem(
