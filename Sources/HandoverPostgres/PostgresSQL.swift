@@ -24,20 +24,23 @@ extension Optional: SQLArgumentConvertible where Wrapped: SQLArgumentConvertible
 }
 
 extension PostgresQuery {
-    init(_ sql: String, _ arguments: [any SQLArgumentConvertible]) {
-        var binds = PostgresBindings(capacity: arguments.count)
+    init(_ sql: String, _ arguments: [any SQLArgumentConvertible]) { self.init(unsafeSQL: sql, binds: PostgresBindings(arguments)) }
+}
+
+extension PostgresBindings {
+    init(_ arguments: [any SQLArgumentConvertible]) {
+        self.init(capacity: arguments.count)
         for argument in arguments {
             switch argument.sqlArgument {
-            case .null: binds.appendNull()
-            case .text(let v): binds.append(v)
-            case .integer(let v): binds.append(v)
-            case .real(let v): binds.append(v)
-            case .bool(let v): binds.append(v)
-            case .bytes(let v): binds.append(v)
-            case .integers(let v): binds.append(v)
+            case .null: appendNull()
+            case .text(let v): append(v)
+            case .integer(let v): append(v)
+            case .real(let v): append(v)
+            case .bool(let v): append(v)
+            case .bytes(let v): append(v)
+            case .integers(let v): append(v)
             }
         }
-        self.init(unsafeSQL: sql, binds: binds)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HandoverCore
 import HandoverStore
+import PostgresNIO
 
 extension PostgresStore: DirectoryStore {
     /// The channel a saved directory version is announced on, so every instance reloads at once.
@@ -254,9 +255,11 @@ extension PostgresStore: SharedReplayCache {
     /// most a token replay inside its two-hour window, and a request is not slowed by a second fsync.
     public func spendToken(digest: String, expiresAt: Timestamp, now: Timestamp) async throws -> Bool {
         try await run(on: replayClient) { connection in
-            try await SQLTransaction(connection: connection, logger: self.logger)
-                .execute("INSERT INTO replay_tokens (digest, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1", [digest, expiresAt])
-                == 1
+            var spent = false
+            for try await _ in try await connection.execute(SpendTokenStatement(digest: digest, expiresAt: expiresAt), logger: self.logger) {
+                spent = true
+            }
+            return spent
         }
     }
 

@@ -21,8 +21,8 @@ extension PostgresStore: MessageStore {
         // The usual send (delivered at once, nothing made with it, one segment) is one statement.
         if transition.effects == MessageLifecycle.plainDelivery, let inline = firstChunk.inlineSegment {
             var record = transition.message
-            let (sql, arguments) = Self.deliverySQL(record, chunk: firstChunk, inline: inline, now: now)
-            record.inboxSequence = try await writeStatement { tx in try await tx.row(sql, arguments).orThrow()("inbox_seq", as: Int64.self) }
+            let delivered = record
+            record.inboxSequence = try await writeStatement { tx in try await tx.deliver(delivered, chunk: firstChunk, inline: inline, now: now) }
             return record
         }
         return try await write { tx in
@@ -272,44 +272,6 @@ extension PostgresStore: MessageStore {
                 """)
             tx.audit(EventDetails.reset(mailbox), now: now)
         }
-    }
-
-    /// The usual send — one chunk that fits in one segment, delivered at once — as one statement
-    /// (its own transaction, one round trip instead of six). It writes what the general path writes:
-    /// the inbox count and position (count row locked first, as `enterInbox`), the message, its
-    /// segment and chunk, the `delivered` event and its queued audit entry.
-    static func deliverySQL(_ record: MessageRecord, chunk: StagedChunk, inline: ByteBuffer, now: Timestamp) -> (String, [any SQLArgumentConvertible])
-    {
-        var arguments: [any SQLArgumentConvertible] = []
-        func bind(_ value: any SQLArgumentConvertible) -> String {
-            arguments.append(value)
-            return "$\(arguments.count)"
-        }
-        let recipient = bind(record.recipient.rawValue)
-        // The message's columns in order, with the inbox position taken from `c`.
-        let values = (record.rowArguments + [record.escalationPolicy == nil]).enumerated()
-            .map { index, value in index == MessageRecord.inboxSequenceColumn ? "(SELECT seq FROM c)" : bind(value) }
-        let (id, upload, at) = (bind(record.id.rawValue), bind(chunk.uploadID), bind(now))
-        // The crossing's scorecard facts, in the same statement.
-        var facts = ""
-        if let row = ScorecardRow(message: record) {
-            let placeholders = row.arguments.map(bind).joined(separator: ", ")
-            facts = ",\n     f AS (INSERT INTO crossing_facts (\(ScorecardSQL.columns)) VALUES (\(placeholders)))"
-        }
-        let sql = """
-            WITH c AS (INSERT INTO inbox_counts (mailbox, accepted) VALUES (\(recipient), 1)
-                       ON CONFLICT (mailbox) DO UPDATE SET accepted = inbox_counts.accepted + 1 RETURNING nextval('inbox_sequence') AS seq),
-                 m AS (INSERT INTO messages (\(MessageRecord.columns), deadlines_planned)
-                     VALUES (\(values.joined(separator: ", "))) RETURNING inbox_seq),
-                 s AS (INSERT INTO segments (upload_id, idx, created_at, data) VALUES (\(upload), 0, \(at), \(bind(inline)))),
-                 ch AS (INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256)
-                        VALUES (\(id), 1, \(upload), \(bind(chunk.size)), \(bind(chunk.segmentCount)), \(bind(chunk.sha256)))),
-                 e AS (INSERT INTO message_events (message_id, at, kind, detail) VALUES (\(id), \(at), 'delivered', '{}')),
-                 a AS (INSERT INTO audit_pending (at, actor, action, subject, detail)
-                     VALUES (\(at), 'broker', 'message.delivered', \(bind("message \(record.id.rawValue)")), '{}'))\(facts)
-            SELECT inbox_seq FROM m
-            """
-        return (sql, arguments)
     }
 
     // MARK: - Helpers run inside a transaction
