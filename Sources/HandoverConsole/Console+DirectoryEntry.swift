@@ -110,7 +110,10 @@ extension Console {
         var entry: [String: Any] = [:]
         var fieldProblems: [String: String] = [:]
         for (name, text) in texts {
-            if text == DirectorySecrets.placeholder, let kept = unchanged[name] {
+            // The form shows it quoted ('<redacted>'), as YAML: either spelling keeps it.
+            if let kept = unchanged[name],
+                text == DirectorySecrets.placeholder || (try? Yams.load(yaml: text)) as? String == DirectorySecrets.placeholder
+            {
                 entry[name] = kept
                 continue
             }

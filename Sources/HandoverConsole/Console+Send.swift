@@ -124,6 +124,8 @@ extension Console {
             uploadID: ChunkStager.newUploadID(now: now), size: Int64(body.count), segmentCount: 1, sha256: digest,
             inlineSegment: ByteBuffer(bytes: body))
         _ = try await store.createMessage(record, firstChunk: staged, now: now)
+        // Its deadlines (a safeguarding referral's not-accepted alert) are planned now, not at the scheduler's next tick.
+        wakeEscalation()
         try await audit(access.user, "console.message_sent", subject: "message \(id.rawValue)")
         return .redirect(to: "/console/sent/\(id.rawValue)", type: .normal)
     }

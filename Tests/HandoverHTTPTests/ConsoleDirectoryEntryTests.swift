@@ -44,4 +44,27 @@ struct ConsoleDirectoryEntryTests {
             #expect(try await browser.call(.get, "/console/directory/entries/mailboxes/NOBODY").status == .notFound)
         }
     }
+
+    /// A literal password (sandbox mode only) is shown redacted; left so, it keeps its value.
+    @Test func aRedactedSecretLeftAsShownKeepsItsValue() async throws {
+        let admin = ConsoleUser(email: "admin@x26.example.org", name: "Ada Admin", roles: [.admin])
+        let routes = TestBroker.defaultRoutes.replacingOccurrences(of: #"password: "${BOB_PW}""#, with: "password: literal-bob-secret")
+        try await ConsoleMailboxTests().withSignedIn([admin], routesYAML: routes, sandbox: true) { broker, browsers in
+            let browser = browsers[0]
+            let form = try await browser.call(.get, "/console/directory/entries/mailboxes/BOB")
+            let page = String(buffer: form.body)
+            // Shown as the YAML text '<redacted>', and sent back as shown.
+            #expect(page.contains("value=\"&#39;&lt;redacted&gt;&#39;\"") && !page.contains("literal-bob-secret"), "\(page.prefix(4000))")
+            let version = try #require(try await broker.parts.store.currentDirectory()?.version)
+            let applied = try await browser.call(
+                .post, "/console/directory/entries/mailboxes/BOB",
+                form: [
+                    "csrf": browser.token(form), "version": String(version), "action": "apply", "id": "BOB", "organisation": "X27",
+                    "name": "Renamed box", "password": "'\(DirectorySecrets.placeholder)'",
+                ])
+            #expect(applied.headers[.location] == "/console/directory?applied=\(version + 1)", "\(String(buffer: applied.body).prefix(3000))")
+            let saved = try #require(try await broker.parts.store.currentDirectory()?.document.mailboxes?.first { $0.id == "BOB" })
+            #expect(saved.name == "Renamed box" && saved.password == "literal-bob-secret")
+        }
+    }
 }

@@ -9,7 +9,11 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import Synchronization
 import Testing
+
+/// How often the console woke the escalation scheduler.
+final class WakeCount: Sendable { let value = Atomic<Int>(0) }
 
 /// The practitioner's send and sent pages over real HTTP, on each store backend: a send only from
 /// their own mailbox, checked by the crossing rules; a withdrawal; a report in plain words.
@@ -19,9 +23,10 @@ struct ConsoleMailboxTests {
 
     /// Alice's practitioner, signed in (both factors and a new password).
     func withPractitioner(
-        mailboxes: [MailboxID] = [MailboxID("ALICE")], _ body: @escaping @Sendable (TestBroker, Browser) async throws -> Void
+        mailboxes: [MailboxID] = [MailboxID("ALICE")], wakes: WakeCount? = nil, _ body: @escaping @Sendable (TestBroker, Browser) async throws -> Void
     ) async throws {
-        try await withSignedIn(ConsoleUser(email: "ana@x26.example.org", name: "Ana Lee", roles: [.practitioner], mailboxes: mailboxes), body)
+        let ana = ConsoleUser(email: "ana@x26.example.org", name: "Ana Lee", roles: [.practitioner], mailboxes: mailboxes)
+        try await withSignedIn([ana], wakes: wakes) { broker, browsers in try await body(broker, browsers[0]) }
     }
 
     /// A person with an account, signed in over live HTTP (both factors, then a new password).
@@ -31,10 +36,10 @@ struct ConsoleMailboxTests {
 
     /// Several people, each signed in in their own browser, on one broker with `routesYAML`.
     func withSignedIn(
-        _ users: [ConsoleUser], routesYAML: String = TestBroker.defaultRoutes,
+        _ users: [ConsoleUser], routesYAML: String = TestBroker.defaultRoutes, sandbox: Bool = false, wakes: WakeCount? = nil,
         _ body: @escaping @Sendable (TestBroker, [Browser]) async throws -> Void
     ) async throws {
-        let broker = try await TestBroker(routesYAML: routesYAML)
+        let broker = try await TestBroker(routesYAML: routesYAML, sandbox: sandbox)
         var accounts: [(email: String, password: String, secret: [UInt8])] = []
         for user in users {
             let created = try await ConsoleAccounts.create(
@@ -46,8 +51,8 @@ struct ConsoleMailboxTests {
         let clock = broker.clock
         let console = try Console(
             store: broker.parts.store, manager: broker.parts.directoryManager, secrets: broker.parts.secrets, clock: { clock.now },
-            secureCookies: false, receipts: { [broker = broker.parts.broker] in try await broker.checkedReceipt(for: $0) },
-            logger: Logger(label: "test"))
+            secureCookies: false, wakeEscalation: { wakes?.value.add(1, ordering: .relaxed) },
+            receipts: { [broker = broker.parts.broker] in try await broker.checkedReceipt(for: $0) }, logger: Logger(label: "test"))
         let app = Application(router: console.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         let signIns = accounts
         try await app.test(.live) { client in
@@ -72,7 +77,8 @@ struct ConsoleMailboxTests {
     }
 
     @Test func aSendGoesOnlyFromTheirOwnMailboxAndPassesTheCrossingRules() async throws {
-        try await withPractitioner { broker, browser in
+        let wakes = WakeCount()
+        try await withPractitioner(wakes: wakes) { broker, browser in
             let page = try await browser.call(.get, "/console/send?workflow=WF&to=BOB")
             #expect(page.status == .ok && String(buffer: page.body).contains("It will go to Bob box (BOB)"))
             let preview = try await browser.call(.get, "/console/send/route?from=ALICE&workflow=WF&to=CAROL")
@@ -92,6 +98,7 @@ struct ConsoleMailboxTests {
             #expect(summary?.contains("nhs_number") == true && summary?.contains("4010232136") == false)
             #expect(try await send(["from": "ALICE", "text": ""]).status == .badRequest)
             #expect(try await broker.parts.store.searchMessages(.init(mailbox: MailboxID("BOB"))).isEmpty)
+            #expect(wakes.value.load(ordering: .relaxed) == 0, "a refused send plans nothing")
 
             let sent = try await send(["from": "ALICE", "nhs_number": "4010232137", "action": "for-action", "local_id": "ref-7"])
             let location = try #require(
@@ -104,6 +111,8 @@ struct ConsoleMailboxTests {
             )
             #expect(stored.crossing?.provenance?.author?.name == "Ana Lee" && stored.crossing?.intent?.action == "for-action")
             #expect(stored.crossing?.derived?.payloadSHA256 == sha256Hex(Array("hello".utf8)))
+            // The escalation scheduler is woken to plan its deadlines now, not at its next tick.
+            #expect(wakes.value.load(ordering: .relaxed) == 1)
 
             // Withdrawn from the Sent page: the record says who and why; a second time is refused.
             let sentPage = try await browser.call(.get, location)
