@@ -9,9 +9,20 @@ extension DirectoryManager {
         case proposed(DirectoryProposal)
     }
 
+    /// At most this many proposals wait at once: each holds a whole directory.
+    public static let maximumPendingProposals = 50
+
     /// Validates `document`, an edit of version `baseVersion`, and saves it for another admin to
     /// approve. Throws `DirectoryVersionConflict` when `baseVersion` is no longer current.
     public func submitProposal(_ document: DirectoryDocument, baseVersion: Int64, actor: String) async throws -> ProposalOutcome {
+        let waiting = try await store.directoryProposals(limit: Self.maximumPendingProposals).filter { $0.state == .pending }.count
+        guard waiting < Self.maximumPendingProposals else {
+            return .invalid([
+                DirectoryProblem(
+                    file: "directory", entry: "directory", field: "",
+                    message: "\(waiting) proposals are already waiting for a second admin: approve or reject some first")
+            ])
+        }
         switch try await propose(document, expectedVersion: baseVersion, actor: actor, dryRun: true) {
         case .invalid(let problems): return .invalid(problems)
         case .dryRun(let changes, _, _, let reasons):

@@ -1,9 +1,11 @@
 import Foundation
 import HTTPTypes
 import HandoverCore
+import HandoverStore
 import HandoverTestSupport
 import HummingbirdTesting
 import Testing
+import Yams
 
 /// SG is a safeguarding workflow ALICE → X27 (BOB) with escalation policy sg; WF is not.
 func safeguardingRoutes(notAcceptedAfter: String) -> String {
@@ -22,6 +24,39 @@ func safeguardingRoutes(notAcceptedAfter: String) -> String {
         stages:
           - {after: \(notAcceptedAfter), when: not-accepted, notify: [{sender: true}]}
     """
+}
+
+/// Proposals are bounded: each holds a whole directory.
+@Suite("Directory proposals are bounded")
+struct ProposalLimitTests {
+    @Test func noMoreThanFiftyWaitAtOnce() async throws {
+        let broker = try await TestBroker(routesYAML: safeguardingRoutes(notAcceptedAfter: "4h"))
+        let manager = broker.parts.directoryManager
+        let version = try #require(try await broker.parts.store.currentDirectoryVersion())
+        func propose(_ hours: Int) async throws -> DirectoryManager.ProposalOutcome {
+            let document = try YAMLDecoder().decode(DirectoryDocument.self, from: safeguardingRoutes(notAcceptedAfter: "\(hours)h"))
+            return try await manager.submitProposal(document, baseVersion: version, actor: "admin:ann")
+        }
+        for hours in 5..<(5 + DirectoryManager.maximumPendingProposals) {
+            guard case .proposed = try await propose(hours) else {
+                Issue.record("proposal \(hours) refused")
+                return
+            }
+        }
+        guard case .invalid(let problems) = try await propose(100) else {
+            Issue.record("the 51st was accepted")
+            return
+        }
+        #expect(problems.first?.message.contains("50 proposals are already waiting") == true)
+        // One decided makes room for one more.
+        let first = try #require(try await manager.proposals(limit: 100).last)
+        try await manager.reject(first.id, actor: "admin:bob")
+        guard case .proposed = try await propose(101) else {
+            Issue.record("no room after a rejection")
+            return
+        }
+        await broker.close()
+    }
 }
 
 /// Propose and approve on the admin API: an edit that touches a safeguarding workflow is refused
