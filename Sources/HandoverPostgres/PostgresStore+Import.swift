@@ -44,7 +44,9 @@ extension PostgresStore: StoreImporter {
 
     public func finishImport() async throws {
         try await write { tx in
-            for (table, column) in [("messages", "seq"), ("admin_tokens", "id"), ("message_events", "id"), ("webhook_attempts", "id")] {
+            for (table, column) in [
+                ("messages", "seq"), ("admin_tokens", "id"), ("message_events", "id"), ("webhook_attempts", "id"), ("directory_proposals", "id"),
+            ] {
                 try await tx.execute(
                     "SELECT setval(pg_get_serial_sequence('\(table)', '\(column)'), coalesce((SELECT max(\(column)) FROM \(table)), 0) + 1, false)")
             }

@@ -37,6 +37,7 @@ public enum StoreCopier {
     public static let tables = [
         "messages", "chunks", "segments", "inbox_counts", "directory_versions", "admin_tokens", "mailbox_passwords",
         "audit_log", "message_events", "deadlines", "alerts", "webhook_deliveries", "webhook_attempts", "crossing_facts",
+        "directory_proposals",
     ]
 
     public struct TableReport: Sendable, Hashable {

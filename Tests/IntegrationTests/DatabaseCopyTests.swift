@@ -1,5 +1,7 @@
 import Foundation
 import HandoverCore
+import HandoverServer
+import HandoverStore
 import HandoverTestSupport
 import Testing
 
@@ -37,12 +39,28 @@ struct DatabaseCopyTests {
             }
         }
 
+        // A directory change waiting for a second admin moves too.
+        let source = try await StoreLocation(sqlite).open()
+        let base = try #require(try await source.currentDirectory())
+        let waiting = try await source.saveDirectoryProposal(
+            DirectoryProposal(
+                baseVersion: base.version, document: base.document, changes: [], reasons: ["workflow WF changed"], proposedBy: "admin:ann",
+                proposedAt: SystemClock.now()), now: SystemClock.now())
+        await source.close()
+
         let target = try await PostgresTestServer.newDatabase()
         let copy = try runHandover(["db", "copy", "--from", sqlite, "--to", target])
         #expect(copy.status == 0, "db copy failed: \(copy.output)")
         #expect(copy.output.contains("audit chain: intact") && copy.output.contains("segments: "))
         let again = try runHandover(["db", "copy", "--from", sqlite, "--to", target])
         #expect(again.status != 0 && again.output.contains("copy into an empty database"))
+        let copied = try await StoreLocation(target).open()
+        let moved = try #require(try await copied.directoryProposal(waiting))
+        #expect(
+            moved.state == .pending && moved.proposedBy == "admin:ann" && moved.reasons == ["workflow WF changed"] && moved.document == base.document)
+        let next = try await copied.saveDirectoryProposal(moved, now: SystemClock.now())
+        #expect(next > waiting, "new proposals continue after the copied ones")
+        await copied.close()
 
         let broker = try BrokerProcess(
             arguments: common + ["--database", target, "--data-dir", folder.appendingPathComponent("pg-data").path],
