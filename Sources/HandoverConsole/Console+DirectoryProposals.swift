@@ -27,14 +27,14 @@ extension Console {
         _ request: Request, _ context: ConsoleRequestContext, problems: [String] = [], status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let (session, access) = try self.access(context, for: .directory)
-        guard let id = context.parameters.get("proposal").flatMap(Int64.init), let proposal = try await manager.proposal(id) else {
-            throw ConsoleRefusal.notFound
-        }
+        guard let id = context.parameters.get("proposal").flatMap(Int64.init), let proposal = try await manager.proposal(id),
+            let document = proposal.document
+        else { throw ConsoleRefusal.notFound }
         let inForce = directory.version
         let pending = proposal.state == .pending
         let stale = pending && proposal.baseVersion != inForce
         let mine = proposal.proposedBy == actor(access.user)
-        let impact = impactRows(try await manager.routingImpact(of: proposal))
+        let impact = impactRows(try await manager.routingImpact(of: document, madeOn: proposal.baseVersion))
         let values: [String: Any] = [
             "id": id, "proposedBy": proposal.proposedBy, "proposedAt": proposal.proposedAt.isoUTC, "base": proposal.baseVersion,
             "inForce": inForce, "state": proposal.state.rawValue, "pending": pending, "stale": stale,
@@ -42,7 +42,7 @@ extension Console {
             "justProposed": request.uri.queryParameters.get("proposed") != nil,
             "reasons": proposal.reasons.map { ["reason": $0] }, "changes": proposal.changes.map { ["text": $0.summary] },
             "impact": impact, "hasImpact": !impact.isEmpty,
-            "yaml": try YAMLEncoder().encode(visibleDocument(proposal.document, access)),
+            "yaml": try YAMLEncoder().encode(visibleDocument(document, access)),
             "mayApprove": access.mayEditDirectory && pending && !stale && !mine, "mayReject": access.mayEditDirectory && pending,
             "mine": mine, "hasProblems": !problems.isEmpty, "problems": problems.map { ["text": $0] },
         ]

@@ -69,9 +69,9 @@ extension PostgresStore: DirectoryStore {
         }
     }
 
-    public func saveDirectoryProposal(_ proposal: DirectoryProposal, now: Timestamp) async throws -> Int64 {
+    public func saveDirectoryProposal(_ proposal: DirectoryProposal, document: DirectoryDocument, now: Timestamp) async throws -> Int64 {
         let (document, changes, reasons) = (
-            try DirectoryJSON.encode(proposal.document), try DirectoryJSON.encode(proposal.changes), try DirectoryJSON.encode(proposal.reasons)
+            try DirectoryJSON.encode(document), try DirectoryJSON.encode(proposal.changes), try DirectoryJSON.encode(proposal.reasons)
         )
         return try await write { tx in
             let id: Int64 = try await tx.row(
@@ -94,7 +94,9 @@ extension PostgresStore: DirectoryStore {
 
     public func directoryProposals(limit: Int) async throws -> [DirectoryProposal] {
         try await read { tx in
-            try await tx.rows("SELECT * FROM directory_proposals ORDER BY state = 'pending' DESC, id DESC LIMIT $1", [limit]).map(
+            try await tx.rows(
+                "SELECT \(DirectoryProposalSchema.listedColumns) FROM directory_proposals ORDER BY state = 'pending' DESC, id DESC LIMIT $1", [limit]
+            ).map(
                 Self.directoryProposal(row:))
         }
     }
@@ -234,7 +236,8 @@ extension PostgresStore: DirectoryStore {
 
     static func directoryProposal(row: SQLRow) throws -> DirectoryProposal {
         DirectoryProposal(
-            id: try row("id"), baseVersion: try row("base_version"), document: try DirectoryJSON.decode(DirectoryDocument.self, try row("document")),
+            id: try row("id"), baseVersion: try row("base_version"),
+            document: try row.cells.contains("document") ? DirectoryJSON.decode(DirectoryDocument.self, try row("document")) : nil,
             changes: try DirectoryJSON.decode([DirectoryChange].self, try row("changes")),
             reasons: try DirectoryJSON.decode([String].self, try row("reasons")), proposedBy: try row("proposed_by"),
             proposedAt: try row.requiredTimestamp("proposed_at"), state: DirectoryProposal.State(rawValue: try row("state")) ?? .rejected,

@@ -70,9 +70,9 @@ extension SQLiteStore: DirectoryStore {
         }
     }
 
-    public func saveDirectoryProposal(_ proposal: DirectoryProposal, now: Timestamp) async throws -> Int64 {
+    public func saveDirectoryProposal(_ proposal: DirectoryProposal, document: DirectoryDocument, now: Timestamp) async throws -> Int64 {
         let (document, changes, reasons) = (
-            try DirectoryJSON.encode(proposal.document), try DirectoryJSON.encode(proposal.changes), try DirectoryJSON.encode(proposal.reasons)
+            try DirectoryJSON.encode(document), try DirectoryJSON.encode(proposal.changes), try DirectoryJSON.encode(proposal.reasons)
         )
         return try await writer.write { db in
             try db.run(
@@ -99,7 +99,8 @@ extension SQLiteStore: DirectoryStore {
     public func directoryProposals(limit: Int) async throws -> [DirectoryProposal] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM directory_proposals ORDER BY state = 'pending' DESC, id DESC LIMIT ?", arguments: [limit]
+                db, sql: "SELECT \(DirectoryProposalSchema.listedColumns) FROM directory_proposals ORDER BY state = 'pending' DESC, id DESC LIMIT ?",
+                arguments: [limit]
             ).map(Self.directoryProposal(row:))
         }
     }
@@ -260,7 +261,8 @@ extension SQLiteStore: DirectoryStore {
 
     static func directoryProposal(row: Row) throws -> DirectoryProposal {
         DirectoryProposal(
-            id: row["id"], baseVersion: row["base_version"], document: try DirectoryJSON.decode(DirectoryDocument.self, row["document"]),
+            id: row["id"], baseVersion: row["base_version"],
+            document: try (row["document"] as String?).map { try DirectoryJSON.decode(DirectoryDocument.self, $0) },
             changes: try DirectoryJSON.decode([DirectoryChange].self, row["changes"]),
             reasons: try DirectoryJSON.decode([String].self, row["reasons"]),
             proposedBy: row["proposed_by"], proposedAt: Timestamp(microsecondsSinceEpoch: row["proposed_at"]),

@@ -31,7 +31,7 @@ extension DirectoryManager {
             }
             var proposal = DirectoryProposal(
                 baseVersion: baseVersion, document: document, changes: changes, reasons: reasons, proposedBy: actor, proposedAt: clock())
-            proposal.id = try await store.saveDirectoryProposal(proposal, now: proposal.proposedAt)
+            proposal.id = try await store.saveDirectoryProposal(proposal, document: document, now: proposal.proposedAt)
             return .proposed(proposal)
         case .applied, .needsConfirmation, .needsApproval:
             // A dry run neither applies nor stops for confirmation or approval.
@@ -43,12 +43,12 @@ extension DirectoryManager {
     /// routing impact, which the proposal page shows. Throws `ProposalRefusal` when it is not
     /// pending, `actor` proposed it, or the directory has changed since it was made.
     public func approve(_ id: Int64, actor: String) async throws -> Outcome {
-        guard let proposal = try await store.directoryProposal(id) else { throw ProposalRefusal.notFound }
+        guard let proposal = try await store.directoryProposal(id), let document = proposal.document else { throw ProposalRefusal.notFound }
         let approval = ProposalApproval(proposal: id, approver: actor)
         if let refusal = approval.refusal(state: proposal.state.rawValue, proposedBy: proposal.proposedBy) { throw refusal }
         do {
             return try await propose(
-                proposal.document, expectedVersion: proposal.baseVersion, actor: "\(actor), approving proposal \(id) by \(proposal.proposedBy)",
+                document, expectedVersion: proposal.baseVersion, actor: "\(actor), approving proposal \(id) by \(proposal.proposedBy)",
                 dryRun: false, confirmImpact: true, approval: .approving(approval))
         } catch let conflict as DirectoryVersionConflict {
             throw ProposalRefusal.stale(base: proposal.baseVersion, current: conflict.current)
@@ -65,11 +65,11 @@ extension DirectoryManager {
 
     public func proposal(_ id: Int64) async throws -> DirectoryProposal? { try await store.directoryProposal(id) }
 
-    /// Which addresses the proposal would route differently from the version it was made on.
-    public func routingImpact(of proposal: DirectoryProposal) async throws -> RoutingImpact {
-        guard let base = try await store.directoryVersion(proposal.baseVersion) else { return RoutingImpact(changes: [], complete: true) }
+    /// Which addresses the proposed directory would route differently from the version it was made on.
+    public func routingImpact(of document: DirectoryDocument, madeOn version: Int64) async throws -> RoutingImpact {
+        guard let base = try await store.directoryVersion(version) else { return RoutingImpact(changes: [], complete: true) }
         return RoutingImpact.between(
             DirectoryBuilder.build([(source: "directory", document: base.document)]).0,
-            DirectoryBuilder.build([(source: "directory", document: proposal.document)]).0)
+            DirectoryBuilder.build([(source: "directory", document: document)]).0)
     }
 }

@@ -9,7 +9,9 @@ public struct DirectoryProposal: Sendable, Hashable {
     public var id: Int64
     /// The version the proposer edited: the proposal applies onto it or not at all.
     public var baseVersion: Int64
-    public var document: DirectoryDocument
+    /// The proposed directory: read with one proposal (`directoryProposal`), nil in listings, which
+    /// never read whole directories.
+    public var document: DirectoryDocument?
     public var changes: [DirectoryChange]
     /// Why it needs a second admin (`SafeguardingChangeGate`), in words that name no secret.
     public var reasons: [String]
@@ -22,7 +24,7 @@ public struct DirectoryProposal: Sendable, Hashable {
     public var appliedVersion: Int64?
 
     public init(
-        id: Int64 = 0, baseVersion: Int64, document: DirectoryDocument, changes: [DirectoryChange], reasons: [String], proposedBy: String,
+        id: Int64 = 0, baseVersion: Int64, document: DirectoryDocument?, changes: [DirectoryChange], reasons: [String], proposedBy: String,
         proposedAt: Timestamp, state: State = .pending, decidedBy: String? = nil, decidedAt: Timestamp? = nil, appliedVersion: Int64? = nil
     ) {
         (self.id, self.baseVersion, self.document, self.changes, self.reasons) = (id, baseVersion, document, changes, reasons)
@@ -88,6 +90,10 @@ public enum DirectoryProposalSchema {
         CREATE INDEX directory_proposals_state ON directory_proposals (state, id);
         """
     }
+
+    /// Every column but the document: what listings read.
+    public static let listedColumns =
+        "id, base_version, changes, reasons, proposed_by, proposed_at, state, decided_by, decided_at, applied_version"
 
     /// What the audit log says of a proposal, the same from every backend.
     public static func auditDetail(_ proposal: DirectoryProposal) -> String {

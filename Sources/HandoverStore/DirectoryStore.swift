@@ -19,11 +19,11 @@ public protocol DirectoryStore: Sendable {
         approving: ProposalApproval?
     ) async throws -> Int64
 
-    /// Saves a proposal to wait for a second admin, audited (`directory.proposed`) in the same
-    /// transaction. Returns its id.
-    func saveDirectoryProposal(_ proposal: DirectoryProposal, now: Timestamp) async throws -> Int64
+    /// Saves a proposal of `document` to wait for a second admin, audited (`directory.proposed`) in
+    /// the same transaction. Returns its id.
+    func saveDirectoryProposal(_ proposal: DirectoryProposal, document: DirectoryDocument, now: Timestamp) async throws -> Int64
     func directoryProposal(_ id: Int64) async throws -> DirectoryProposal?
-    /// The pending proposals, then the decided ones, each newest first.
+    /// The pending proposals, then the decided ones, each newest first; without their documents.
     func directoryProposals(limit: Int) async throws -> [DirectoryProposal]
     /// Marks pending proposal `id` rejected (its proposer withdrawing it, or another admin declining
     /// it), audited; `ProposalRefusal` if there is no such pending proposal.

@@ -18,9 +18,8 @@ struct DirectoryProposalStoreTests {
         let change = DirectoryChange(kind: .added, entity: "organisation", id: "B", before: nil, after: "B")
         let id = try await store.saveDirectoryProposal(
             DirectoryProposal(
-                baseVersion: 1, document: document(["A", "B"]), changes: [change], reasons: ["workflow SG changed"], proposedBy: "admin:ann",
-                proposedAt: t0),
-            now: t0)
+                baseVersion: 1, document: nil, changes: [change], reasons: ["workflow SG changed"], proposedBy: "admin:ann", proposedAt: t0),
+            document: document(["A", "B"]), now: t0)
         let saved = try #require(try await store.directoryProposal(id))
         #expect(saved.state == .pending && saved.baseVersion == 1 && saved.reasons == ["workflow SG changed"] && saved.changes == [change])
         #expect(saved.document == document(["A", "B"]) && saved.decidedBy == nil && saved.appliedVersion == nil)
@@ -74,13 +73,15 @@ struct DirectoryProposalStoreTests {
         for who in ["admin:ann", "admin:bob", "admin:cy"] {
             ids.append(
                 try await store.saveDirectoryProposal(
-                    DirectoryProposal(baseVersion: 1, document: document(["A", who]), changes: [], reasons: [], proposedBy: who, proposedAt: t0),
-                    now: t0))
+                    DirectoryProposal(baseVersion: 1, document: nil, changes: [], reasons: [], proposedBy: who, proposedAt: t0),
+                    document: document(["A", who]), now: t0))
         }
         try await store.rejectDirectoryProposal(ids[2], actor: "admin:cy", now: t0)
         let rejected = try #require(try await store.directoryProposal(ids[2]))
         #expect(rejected.state == .rejected && rejected.decidedBy == "admin:cy" && rejected.appliedVersion == nil)
-        #expect(try await store.directoryProposals(limit: 10).map(\.id) == [ids[1], ids[0], ids[2]])
+        let listed = try await store.directoryProposals(limit: 10)
+        #expect(listed.map(\.id) == [ids[1], ids[0], ids[2]])
+        #expect(listed.allSatisfy { $0.document == nil } && rejected.document == document(["A", "admin:cy"]), "listings leave the documents out")
         #expect(try await store.directoryProposals(limit: 1).map(\.id) == [ids[1]])
         #expect(try await store.auditEntries(afterSequence: 0, limit: 100).contains { $0.action == "directory.proposal_rejected" })
     }

@@ -44,8 +44,8 @@ struct DatabaseCopyTests {
         let base = try #require(try await source.currentDirectory())
         let waiting = try await source.saveDirectoryProposal(
             DirectoryProposal(
-                baseVersion: base.version, document: base.document, changes: [], reasons: ["workflow WF changed"], proposedBy: "admin:ann",
-                proposedAt: SystemClock.now()), now: SystemClock.now())
+                baseVersion: base.version, document: nil, changes: [], reasons: ["workflow WF changed"], proposedBy: "admin:ann",
+                proposedAt: SystemClock.now()), document: base.document, now: SystemClock.now())
         await source.close()
 
         let target = try await PostgresTestServer.newDatabase()
@@ -58,7 +58,7 @@ struct DatabaseCopyTests {
         let moved = try #require(try await copied.directoryProposal(waiting))
         #expect(
             moved.state == .pending && moved.proposedBy == "admin:ann" && moved.reasons == ["workflow WF changed"] && moved.document == base.document)
-        let next = try await copied.saveDirectoryProposal(moved, now: SystemClock.now())
+        let next = try await copied.saveDirectoryProposal(moved, document: base.document, now: SystemClock.now())
         #expect(next > waiting, "new proposals continue after the copied ones")
         await copied.close()
 

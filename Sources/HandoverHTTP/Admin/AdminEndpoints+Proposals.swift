@@ -14,10 +14,11 @@ extension AdminEndpoints {
     }
 
     func getProposal(_ request: Request, _ context: Context) async throws -> Response {
-        let proposal = try await storedProposal(context)
+        let (proposal, document) = try await storedProposal(context)
         var body = ProposalView.json(proposal, currentVersion: manager.holder.snapshot.version)
         if case .object(var fields) = body {
-            fields.append(("routing_impact", RoutingImpactView.json(try await manager.routingImpact(of: proposal))))
+            let impact = try await manager.routingImpact(of: document, madeOn: proposal.baseVersion)
+            fields.append(("routing_impact", RoutingImpactView.json(impact)))
             body = .object(fields)
         }
         return .json(body)
@@ -77,10 +78,11 @@ extension AdminEndpoints {
         return id
     }
 
-    func storedProposal(_ context: Context) async throws -> DirectoryProposal {
+    /// The proposal and its directory.
+    func storedProposal(_ context: Context) async throws -> (proposal: DirectoryProposal, document: DirectoryDocument) {
         let id = try proposalID(context)
-        guard let proposal = try await manager.proposal(id) else { throw AdminProblem.notFound("proposal \(id)") }
-        return proposal
+        guard let proposal = try await manager.proposal(id), let document = proposal.document else { throw AdminProblem.notFound("proposal \(id)") }
+        return (proposal, document)
     }
 
     static func problem(_ refusal: ProposalRefusal, id: Int64) -> AdminProblem {
