@@ -249,6 +249,8 @@ enum PostgresSchema {
         ),
         // Directory edits to safeguarding workflows waiting for a second admin.
         ("014-directory-proposals", DirectoryProposalSchema.postgres),
+        // Only messages that carry a local id are looked up by it: one index insert fewer per send.
+        ("015-local-id-index", MessageIndexes.localIDPartial),
     ]
 
     /// A migration's statements: split at semicolons, except inside a `$$`-quoted function body.

@@ -244,6 +244,11 @@ enum SQLiteSchema {
         m.registerMigration("013-directory-proposals") { db in
             try db.execute(sql: DirectoryProposalSchema.sqlite)
         }
+        // Only messages that carry a local id are looked up by it: the others (most machine sends)
+        // no longer write an entry, one B-tree insert fewer per send.
+        m.registerMigration("014-local-id-index") { db in
+            try db.execute(sql: MessageIndexes.localIDPartial)
+        }
         return m
     }
 }

@@ -136,10 +136,12 @@ extension SQLiteStore: MessageStore {
         }
     }
 
+    static let byLocalIDSQL = "SELECT \(MessageRecord.columns) FROM messages WHERE sender = ? AND local_id = ? ORDER BY seq LIMIT 100"
+
     public func messages(sender: MailboxID, localID: String) async throws -> [MessageRecord] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT \(MessageRecord.columns) FROM messages WHERE sender = ? AND local_id = ? ORDER BY seq LIMIT 100",
+                db, sql: Self.byLocalIDSQL,
                 arguments: [sender.rawValue, localID]
             ).map(MessageRecord.init(row:))
         }

@@ -4,11 +4,15 @@ import HandoverStore
 
 extension ScorecardRow {
     /// Writes or refreshes this crossing's facts row (in the transaction that changed the message).
+    /// Built once: every send writes one (a profile showed the string building at 1.5 % of a send).
+    private static let upsertSQL =
+        "INSERT INTO crossing_facts (\(ScorecardSQL.columns)) VALUES (\(Array(repeating: "?", count: 16).joined(separator: ", "))) "
+        + ScorecardSQL.updatedOnConflict(.sqlite)
+
     func upsert(_ db: Database) throws {
         func flag(_ b: Bool) -> Int64 { b ? 1 : 0 }
-        let placeholders = Array(repeating: "?", count: 16).joined(separator: ", ")
         try db.run(
-            sql: "INSERT INTO crossing_facts (\(ScorecardSQL.columns)) VALUES (\(placeholders)) \(ScorecardSQL.updatedOnConflict(.sqlite))",
+            sql: Self.upsertSQL,
             arguments: [
                 messageID.rawValue, senderOrganisation, receiverOrganisation, workflowID, createdAt.microsecondsSinceEpoch, identity, flag(consent),
                 flag(provenance), flag(clinicalIntent), flag(forInformation), flag(serviceRouting), flag(outcome), acceptBy?.microsecondsSinceEpoch,

@@ -119,4 +119,10 @@ struct MeshProtocolTests {
         let v: JSONValue = .compact([("b", .string("x\"y\n\u{01}")), ("a", nil), ("c", .array([.int(1), .bool(false), .null]))])
         #expect(v.serialized == #"{"b":"x\"y\n\u0001","c":[1,false,null]}"#)
     }
+
+    @Test func jsonStringsWithNothingToEscapeAreCopiedWhole() {
+        #expect(JSONValue.string("Café — ü 20261201").serialized == "\"Café — ü 20261201\"")
+        // The escape comes after a clean prefix, so the fast path must not take the string whole.
+        #expect(JSONValue.string("MSG-0001 said \\ \t").serialized == #""MSG-0001 said \\ \t""#)
+    }
 }

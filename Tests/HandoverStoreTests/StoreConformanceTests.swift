@@ -241,7 +241,14 @@ struct SQLiteSpecificTests {
         let (path, _) = StoreFactory.temporaryPath()
         let store = try SQLiteStore(path: path)
         // 2 = FULL. GRDB's pool resets the writer to NORMAL (1) after its setup code; this proves we set it after.
-        #expect(try store.writerSynchronousSetting() == 2)
+        #expect(try store.writerSetting(.synchronous) == 2)
+    }
+
+    @Test func writerKeepsSavepointJournalsInMemory() throws {
+        let (path, _) = StoreFactory.temporaryPath()
+        let store = try SQLiteStore(path: path)
+        // 2 = MEMORY: each group-commit write's savepoint journal would otherwise spill to a temporary file.
+        #expect(try store.writerSetting(.tempStore) == 2)
     }
 }
 

@@ -1,0 +1,19 @@
+import Testing
+
+@testable import HandoverSQLite
+
+/// Queries that must keep finding their index after an index is narrowed for the send path's sake.
+@Suite("SQLite query plans")
+struct SQLiteQueryPlanTests {
+    @Test func trackingByLocalIDSearchesThePartialIndex() throws {
+        let (path, _) = StoreFactory.temporaryPath()
+        let store = try SQLiteStore(path: path)
+        let plan = try store.queryPlan(SQLiteStore.byLocalIDSQL, arguments: ["MAILBOX01", "local-1"])
+        #expect(plan.contains { $0.contains("USING INDEX messages_sender_local (sender=? AND local_id=?)") }, "\(plan)")
+        // Narrowed: a message without a local id (most machine sends) writes no entry, so SQLite
+        // refuses the index for a query about such messages ("no query solution").
+        #expect(throws: (any Error).self) {
+            try store.queryPlan("SELECT 1 FROM messages INDEXED BY messages_sender_local WHERE sender = 'A' AND local_id IS NULL")
+        }
+    }
+}
