@@ -251,6 +251,8 @@ enum PostgresSchema {
         ("014-directory-proposals", DirectoryProposalSchema.postgres),
         // Only messages that carry a local id are looked up by it: one index insert fewer per send.
         ("015-local-id-index", MessageIndexes.localIDPartial),
+        // Small bodies in their chunk's row (`StagedChunk.rowInlineLimit`); older ones stay in segments.
+        ("016-chunk-data", "ALTER TABLE chunks ADD COLUMN data BYTEA"),
     ]
 
     /// A migration's statements: split at semicolons, except inside a `$$`-quoted function body.

@@ -19,7 +19,7 @@ extension PostgresStore: MessageStore {
     ) async throws -> MessageRecord {
         let transition = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now, companion: onDelivery)
         // The usual send (delivered at once, nothing made with it, one segment) is one statement.
-        if transition.effects == MessageLifecycle.plainDelivery, let inline = firstChunk.inlineSegment {
+        if transition.effects == MessageLifecycle.plainDelivery, let inline = firstChunk.rowInline {
             var record = transition.message
             let delivered = record
             record.inboxSequence = try await writeStatement { tx in try await tx.deliver(delivered, chunk: firstChunk, inline: inline, now: now) }
@@ -71,7 +71,12 @@ extension PostgresStore: MessageStore {
 
     public func segment(uploadID: String, index: Int) async throws -> ByteBuffer? {
         try await read { tx in
-            try await tx.row("SELECT data FROM segments WHERE upload_id = $1 AND idx = $2", [uploadID, index]).map {
+            // A segment row, or a small body kept in its chunk's row (`StagedChunk.rowInlineLimit`).
+            let sql = """
+                SELECT data FROM segments WHERE upload_id = $1 AND idx = $2
+                UNION ALL SELECT data FROM chunks WHERE upload_id = $1 AND $2 = 0 AND data IS NOT NULL LIMIT 1
+                """
+            return try await tx.row(sql, [uploadID, index]).map {
                 try $0("data", as: ByteBuffer.self)
             }
         }
@@ -297,10 +302,15 @@ extension PostgresStore: MessageStore {
         try await tx.execute("UPDATE inbox_counts SET accepted = greatest(accepted - 1, 0) WHERE mailbox = $1", [recipient.rawValue])
     }
 
+    /// A small inline body goes into the chunk's row; a larger one into a segment row of its own.
     static func attach(_ chunk: StagedChunk, to id: MessageID, number: Int, now: Timestamp, _ tx: SQLTransaction) async throws {
         let insertChunk = "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES ($1, $2, $3, $4, $5, $6)"
         let arguments: [any SQLArgumentConvertible] = [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256]
-        if let inline = chunk.inlineSegment {
+        if let rowInline = chunk.rowInline {
+            try await tx.execute(
+                "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                arguments + [rowInline])
+        } else if let inline = chunk.inlineSegment {
             // One statement for the segment and its chunk row (one round trip for a small send).
             try await tx.execute(
                 "WITH s AS (INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($3, 0, $7, $8)) \(insertChunk)",

@@ -12,7 +12,8 @@ import PostgresNIO
 struct DeliveryStatement<Variant: DeliveryVariant>: PostgresPreparedStatement {
     typealias Row = Int64
     /// Short and distinct: PostgreSQL cuts names at 63 bytes, which would make the two variants'
-    /// default names (their Swift type names) one.
+    /// default names (their Swift type names) one. The suffix changes with the text, so a pooled
+    /// server connection never runs an older broker's statement under the same name.
     static var name: String { Variant.name }
     static var sql: String { Variant.sql }
     let arguments: [any SQLArgumentConvertible]
@@ -27,18 +28,18 @@ protocol DeliveryVariant: Sendable {
 }
 
 enum DeliveryWithFacts: DeliveryVariant {
-    static let name = "handover_delivery_with_facts"
+    static let name = "handover_delivery_with_facts_v2"
     static let sql = DeliverySQL.text(facts: true)
 }
 
 enum DeliveryWithoutFacts: DeliveryVariant {
-    static let name = "handover_delivery"
+    static let name = "handover_delivery_v2"
     static let sql = DeliverySQL.text(facts: false)
 }
 
 /// The delivery statement's text and its arguments, in one order: the recipient, the message's
 /// columns (its inbox position taken from the counter instead), id, upload and time, the facts, then
-/// the segment, the chunk and the audit subject.
+/// the chunk (its body in its own row) and the audit subject.
 enum DeliverySQL {
     static let messageColumnCount = MessageRecord.columns.split(separator: ",").count + 1
     static let factColumnCount = ScorecardSQL.columns.split(separator: ",").count
@@ -60,9 +61,8 @@ enum DeliverySQL {
                        ON CONFLICT (mailbox) DO UPDATE SET accepted = inbox_counts.accepted + 1 RETURNING nextval('inbox_sequence') AS seq),
                  m AS (INSERT INTO messages (\(MessageRecord.columns), deadlines_planned)
                      VALUES (\(values.joined(separator: ", "))) RETURNING inbox_seq),
-                 s AS (INSERT INTO segments (upload_id, idx, created_at, data) VALUES (\(upload), 0, \(at), \(inline))),
-                 ch AS (INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256)
-                        VALUES (\(id), 1, \(upload), \(size), \(segments), \(sha256))),
+                 ch AS (INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256, data)
+                        VALUES (\(id), 1, \(upload), \(size), \(segments), \(sha256), \(inline))),
                  e AS (INSERT INTO message_events (message_id, at, kind, detail) VALUES (\(id), \(at), 'delivered', '{}')),
                  a AS (INSERT INTO audit_pending (at, actor, action, subject, detail)
                      VALUES (\(at), 'broker', 'message.delivered', \(subject), '{}'))\(factsPart)

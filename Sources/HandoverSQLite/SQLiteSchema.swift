@@ -249,6 +249,10 @@ enum SQLiteSchema {
         m.registerMigration("014-local-id-index") { db in
             try db.execute(sql: MessageIndexes.localIDPartial)
         }
+        // Small bodies in their chunk's row (`StagedChunk.rowInlineLimit`); older ones stay in segments.
+        m.registerMigration("015-chunk-data") { db in
+            try db.execute(sql: "ALTER TABLE chunks ADD COLUMN data BLOB")
+        }
         return m
     }
 }

@@ -20,11 +20,10 @@ extension SQLiteStore: MessageStore {
         onDelivery: DeliveryCompanion?
     ) async throws -> MessageRecord {
         try reserve.admitNewData()
-        let inline = firstChunk.inlineSegment.map { Data($0.readableBytesView) }
         return try await writer.write { db in
             let transition = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now, companion: onDelivery)
             let record = try Self.apply(transition, row: .insert, now: now, db)
-            try Self.attach(firstChunk, inline: inline, to: record.id, number: 1, now: now, db)
+            try Self.attach(firstChunk, to: record.id, number: 1, now: now, db)
             return record
         }
     }
@@ -34,7 +33,6 @@ extension SQLiteStore: MessageStore {
         chunk: StagedChunk, now: Timestamp, onDelivery: DeliveryCompanion?
     ) async throws -> MessageRecord {
         try reserve.admitNewData()
-        let inline = chunk.inlineSegment.map { Data($0.readableBytesView) }
         return try await writer.write { db in
             guard let current = try Self.fetchMessage(messageID, db) else { throw MeshError.messageDoesNotExist }
             guard current.sender == sender else { throw MeshError.forbidden }
@@ -45,7 +43,7 @@ extension SQLiteStore: MessageStore {
                 current, number: number, total: total, encoding: encoding, size: chunk.size, replacing: previous, now: now, companion: onDelivery
             ).get()
             if previous != nil { try Self.detachChunk(messageID, number: number, db) }
-            try Self.attach(chunk, inline: inline, to: messageID, number: number, now: now, db)
+            try Self.attach(chunk, to: messageID, number: number, now: now, db)
             return try Self.apply(transition, row: .update, now: now, db)
         }
     }
@@ -74,9 +72,15 @@ extension SQLiteStore: MessageStore {
         }
     }
 
+    /// A segment row, or a small body kept in its chunk's row (`StagedChunk.rowInlineLimit`).
+    static let segmentSQL = """
+        SELECT data FROM segments WHERE upload_id = ?1 AND idx = ?2
+        UNION ALL SELECT data FROM chunks WHERE upload_id = ?1 AND ?2 = 0 AND data IS NOT NULL LIMIT 1
+        """
+
     public func segment(uploadID: String, index: Int) async throws -> ByteBuffer? {
         try await read { db in
-            try Data.fetchOne(db.cachedStatement(sql: "SELECT data FROM segments WHERE upload_id = ? AND idx = ?"), arguments: [uploadID, index])
+            try Data.fetchOne(db.cachedStatement(sql: Self.segmentSQL), arguments: [uploadID, index])
         }.map { ByteBuffer(bytes: $0) }
     }
 
@@ -309,15 +313,17 @@ extension SQLiteStore: MessageStore {
                 """)
     }
 
-    static func attach(_ chunk: StagedChunk, inline: Data?, to id: MessageID, number: Int, now: Timestamp, _ db: Database) throws {
-        if let inline {
+    /// A small inline body goes into the chunk's row; a larger one into a segment row of its own.
+    static func attach(_ chunk: StagedChunk, to id: MessageID, number: Int, now: Timestamp, _ db: Database) throws {
+        let rowInline = chunk.rowInline.map { Data($0.readableBytesView) }
+        if rowInline == nil, let inline = chunk.inlineSegment {
             try db.run(
                 sql: "INSERT INTO segments (upload_id, idx, created_at, data) VALUES (?, 0, ?, ?)",
-                arguments: [chunk.uploadID, now.microsecondsSinceEpoch, inline])
+                arguments: [chunk.uploadID, now.microsecondsSinceEpoch, Data(inline.readableBytesView)])
         }
         try db.run(
-            sql: "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256])
+            sql: "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256, rowInline])
     }
 
     static func detachChunk(_ id: MessageID, number: Int, _ db: Database) throws {

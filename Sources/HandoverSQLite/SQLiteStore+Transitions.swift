@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import HandoverCore
 import HandoverStore
+import NIOCore
 
 extension SQLiteStore {
     /// Carries out a transition inside the caller's write transaction: the message's row, then each
@@ -53,7 +54,9 @@ extension SQLiteStore {
     static func insertDelivered(_ made: MessageRecord, body: [UInt8], now: Timestamp, _ db: Database) throws {
         let record = try apply(MessageLifecycle.created(made, firstChunkSize: Int64(body.count), now: now), row: .insert, now: now, db)
         try attach(
-            StagedChunk(uploadID: made.id.rawValue + "-1", size: Int64(body.count), segmentCount: 1, sha256: sha256Hex(body), inlineSegment: nil),
-            inline: Data(body), to: record.id, number: 1, now: now, db)
+            StagedChunk(
+                uploadID: made.id.rawValue + "-1", size: Int64(body.count), segmentCount: 1, sha256: sha256Hex(body),
+                inlineSegment: ByteBuffer(bytes: body)),
+            to: record.id, number: 1, now: now, db)
     }
 }

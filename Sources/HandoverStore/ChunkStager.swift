@@ -63,7 +63,7 @@ public struct ChunkStager: Sendable {
     /// Time-ordered (microseconds, then 64 random bits): uploads indexed by id land on the B-tree's
     /// last pages instead of a random page each, which cut the pages a commit writes.
     public static func newUploadID(now: Timestamp) -> String {
-        String(format: "%014llx", UInt64(max(0, now.microsecondsSinceEpoch))) + randomHex(bytes: 8)
+        paddedHex(UInt64(max(0, now.microsecondsSinceEpoch)), width: 14) + randomHex(bytes: 8)
     }
 }
 

@@ -30,11 +30,15 @@ struct MeshAuthTokenTests {
         let bare = String(vectorHeader.dropFirst("NHSMESH ".count))
         #expect((try? verifier.verify(header: bare, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials).get()) != nil)
         #expect((try? verifier.verify(header: "nhsmesh " + bare, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials).get()) != nil)
+        #expect((try? verifier.verify(header: "NhSmEsH " + bare, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials).get()) != nil)
     }
 
     @Test(arguments: [
         (nil as String?, MeshAuthFailure.missingHeader),
         ("", .missingHeader),
+        (" \t ", .missingHeader),
+        ("\u{3000}", .missingHeader),  // Unicode whitespace, found by the slower check
+        ("NHSMESH\u{e9}X26ABC1:n:1:202611251725:00", .mailboxMismatch),
         ("Bearer abc", .mailboxMismatch),
         ("NHSMESH X26ABC2:n:1:202611251725:00", .mailboxMismatch),
         ("NHSMESH X26ABC1:n:x:202611251725:00", .malformedHeader),

@@ -120,6 +120,16 @@ struct MeshProtocolTests {
         #expect(v.serialized == #"{"b":"x\"y\n\u0001","c":[1,false,null]}"#)
     }
 
+    @Test func hexHelpersPadAndRandomise() {
+        #expect(paddedHex(0x1a, width: 4) == "001a")
+        #expect(paddedHex(0x1_2345, width: 2) == "12345")
+        for count in [0, 1, 8, 13] {
+            let hex = randomHex(bytes: count)
+            #expect(hex.count == count * 2 && hex.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }, "\(hex)")
+        }
+        #expect(randomHex(bytes: 8) != randomHex(bytes: 8))
+    }
+
     @Test func jsonStringsWithNothingToEscapeAreCopiedWhole() {
         #expect(JSONValue.string("Café — ü 20261201").serialized == "\"Café — ü 20261201\"")
         // The escape comes after a clean prefix, so the fast path must not take the string whole.

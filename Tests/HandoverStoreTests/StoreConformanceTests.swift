@@ -34,6 +34,33 @@ struct StoreConformanceTests {
         return out
     }
 
+    /// A small body is kept in its chunk's row, a larger one-segment body in a segment row; both read
+    /// back as segment 0, and only the larger one adds a segment row.
+    @Test(arguments: factories)
+    func smallBodiesLiveInTheirChunkRowAndLargerOnesInASegment(factory: StoreFactory) async throws {
+        let store = try await factory.make()
+        // SQLite counts from a fresh snapshot each time; PostgreSQL's importer counts live.
+        func segmentRows() async throws -> Int {
+            if let sqlite = store as? SQLiteStore { return try await SQLiteExporter(store: sqlite).rowCount(table: "segments") }
+            return try await #require(store as? any StoreImporter).rowCount(table: "segments")
+        }
+        for (id, size, expectedSegmentRows) in [("S1", 1024, 0), ("S2", StagedChunk.rowInlineLimit, 0), ("L1", StagedChunk.rowInlineLimit + 1, 1)] {
+            let bytes = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let staged = try await stage(bytes, store)
+            #expect(staged.inlineSegment != nil, "one segment is kept inline until the message is written")
+            _ = try await store.createMessage(newMessage(id), firstChunk: staged, now: t0)
+            #expect(try await read(store, id) == bytes, "\(id)")
+            #expect(try await segmentRows() == expectedSegmentRows, "\(id)")
+            let chunk = try #require(try await store.chunk(messageID: MessageID(id), number: 1))
+            #expect(try await store.segment(uploadID: chunk.uploadID, index: 1) == nil)
+        }
+        // Purged with the chunk row, wherever the body was kept.
+        #expect(try await store.purgePayloads(deliveredBefore: t0.adding(seconds: 1), limit: 10, now: t0) == 3)
+        #expect(try await read(store, "S1") == nil)
+        #expect(try await read(store, "L1") == nil)
+        #expect(try await segmentRows() == 0)
+    }
+
     @Test(arguments: factories)
     func sendListDownloadAcknowledge(factory: StoreFactory) async throws {
         let store = try await factory.make()

@@ -17,15 +17,28 @@ public struct MeshAuthToken: Hashable, Sendable {
     /// Parses as the sandbox does: the `NHSMESH` prefix is case-insensitive and optional, and exactly
     /// five `:`-separated parts are required with a numeric count.
     public static func parse(_ header: String?) -> Result<MeshAuthToken, ParseFailure> {
-        guard let header, !header.trimmingWhitespace().isEmpty else { return .failure(.missing) }
-        var rest = Substring(header)
-        if rest.count >= 8, rest.prefix(7).uppercased() == "NHSMESH" { rest = rest.dropFirst(8) }
+        guard let header, !isBlank(header) else { return .failure(.missing) }
+        let rest = hasSchemePrefix(header) ? Substring(header.utf8.dropFirst(8)) : Substring(header)
         let parts = rest.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 5 else { return .failure(.malformed) }
         return .success(
             MeshAuthToken(
                 mailbox: String(parts[0]), nonce: String(parts[1]), nonceCount: String(parts[2]),
                 timestamp: String(parts[3]), hash: String(parts[4])))
+    }
+
+    /// Both checks read bytes: counting Characters and uppercasing, on every request, cost about 1 %
+    /// of a send in a profile.
+    static func isBlank(_ header: String) -> Bool {
+        // Printable ASCII other than space is never whitespace; only otherwise ask Unicode.
+        !header.utf8.contains { $0 > 0x20 && $0 < 0x7F } && header.trimmingWhitespace().isEmpty
+    }
+
+    /// "NHSMESH" in any case and one more ASCII character (the space), which the caller drops.
+    static func hasSchemePrefix(_ header: String) -> Bool {
+        let bytes = header.utf8
+        guard bytes.count >= 8, bytes[bytes.index(bytes.startIndex, offsetBy: 7)] < 0x80 else { return false }
+        return zip(bytes, "nhsmesh".utf8).allSatisfy { $0 | 0x20 == $1 }
     }
 
     /// The lowercase hex HMAC-SHA256 that a client with this password would send.
