@@ -18,7 +18,7 @@ extension PostgresStore: MessageStore {
         onDelivery: DeliveryCompanion?
     ) async throws -> MessageRecord {
         let transition = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now, companion: onDelivery)
-        // The usual send (delivered at once, nothing made with it, one segment) is one statement.
+        // The usual send (delivered at once, nothing made with it, a body of at most 64 KiB) is one statement.
         if transition.effects == MessageLifecycle.plainDelivery, let inline = firstChunk.rowInline {
             var record = transition.message
             let delivered = record

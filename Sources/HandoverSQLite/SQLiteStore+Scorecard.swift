@@ -3,12 +3,12 @@ import HandoverCore
 import HandoverStore
 
 extension ScorecardRow {
-    /// Writes or refreshes this crossing's facts row (in the transaction that changed the message).
     /// Built once: every send writes one (a profile showed the string building at 1.5 % of a send).
     private static let upsertSQL =
         "INSERT INTO crossing_facts (\(ScorecardSQL.columns)) VALUES (\(Array(repeating: "?", count: 16).joined(separator: ", "))) "
         + ScorecardSQL.updatedOnConflict(.sqlite)
 
+    /// Writes or refreshes this crossing's facts row (in the transaction that changed the message).
     func upsert(_ db: Database) throws {
         func flag(_ b: Bool) -> Int64 { b ? 1 : 0 }
         try db.run(
