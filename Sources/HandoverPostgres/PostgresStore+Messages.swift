@@ -302,18 +302,18 @@ extension PostgresStore: MessageStore {
         try await tx.execute("UPDATE inbox_counts SET accepted = greatest(accepted - 1, 0) WHERE mailbox = $1", [recipient.rawValue])
     }
 
-    /// A small inline body goes into the chunk's row; a larger one into a segment row of its own.
+    /// A small inline body goes into the chunk's row; a larger one into a segment row of its own,
+    /// written by the same statement (one round trip).
     static func attach(_ chunk: StagedChunk, to id: MessageID, number: Int, now: Timestamp, _ tx: SQLTransaction) async throws {
-        let insertChunk = "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256) VALUES ($1, $2, $3, $4, $5, $6)"
-        let arguments: [any SQLArgumentConvertible] = [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256]
-        if let rowInline = chunk.rowInline {
+        let rowInline = chunk.rowInline
+        let insertChunk =
+            "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256, data) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        let arguments: [any SQLArgumentConvertible] = [
+            id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256, rowInline,
+        ]
+        if rowInline == nil, let inline = chunk.inlineSegment {
             try await tx.execute(
-                "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                arguments + [rowInline])
-        } else if let inline = chunk.inlineSegment {
-            // One statement for the segment and its chunk row (one round trip for a small send).
-            try await tx.execute(
-                "WITH s AS (INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($3, 0, $7, $8)) \(insertChunk)",
+                "WITH s AS (INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($3, 0, $8, $9)) \(insertChunk)",
                 arguments + [now, inline])
         } else {
             try await tx.execute(insertChunk, arguments)
