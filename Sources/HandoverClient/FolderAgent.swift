@@ -87,6 +87,7 @@ public struct FolderAgent: Sendable {
         for control in try files(in: out, ending: ".ctl") where try modified(control) < settled {
             let name = control.deletingPathExtension().lastPathComponent
             let data = out.appendingPathComponent(name + ".dat")
+            try rejoinSplitPair(name)
             guard FileManager.default.fileExists(atPath: data.path), try modified(data) < settled else { continue }
             var parsed: DTSControl
             do {
@@ -120,6 +121,23 @@ public struct FolderAgent: Sendable {
                 try move(name, from: sending, to: out)
                 throw error
             }
+        }
+    }
+
+    /// A move takes the data file first, so a kill between its two renames can leave a control file in
+    /// OUT whose data file sits alone in `.sending` or ERROR. Nothing was sent or refused for that pair
+    /// yet (both begin only once the control file has moved), so the data file comes back to OUT and the
+    /// pair is judged again; without this it would wait in OUT for ever.
+    func rejoinSplitPair(_ name: String) throws {
+        let manager = FileManager.default
+        guard !manager.fileExists(atPath: out.appendingPathComponent(name + ".dat").path) else { return }
+        for folder in [sending, errors]
+        where manager.fileExists(atPath: folder.appendingPathComponent(name + ".dat").path)
+            && !manager.fileExists(atPath: folder.appendingPathComponent(name + ".ctl").path)
+        {
+            log("\(name): its data file was left in \(folder.lastPathComponent) by an interrupted move; taken back to OUT")
+            try move(name, from: folder, to: out)  // the data file only: the control file is not there
+            return
         }
     }
 

@@ -107,6 +107,35 @@ struct FolderAgentTests {
         #expect(try f.run(["client", "inbox", "--profile", "bob", "--json"]).json["messages"] as? [String] == [])
     }
 
+    /// A kill between the two renames of a move (the data file goes first) leaves the control file in OUT
+    /// and its data file alone in `.sending` or ERROR. The next pass brings the data file back and sends
+    /// the pair; a data file whose control file sits beside it in ERROR is a refusal and stays there.
+    @Test func aPairSplitByAKillMidMoveIsJoinedAndSent() throws {
+        let f = try ClientFixture("agent-split")
+        defer { f.stop() }
+        let root = f.folder.appendingPathComponent("agent")
+        let out = root.appendingPathComponent("ALICE/OUT")
+        let errors = root.appendingPathComponent("ALICE/ERROR")
+        try drop("mid-send", data: Data("caught on its way to .sending".utf8), control: control(to: "BOB", localID: "split-1"), in: out)
+        try drop("mid-refusal", data: Data("caught on its way to ERROR".utf8), control: control(to: "BOB", localID: "split-2"), in: out)
+        try drop("refused", data: Data("refused before".utf8), control: "not XML", in: errors)
+        try drop("refused", data: Data("a new pair of the same name".utf8), control: control(to: "BOB"), in: out)
+        try FileManager.default.createDirectory(at: out.appendingPathComponent(".sending"), withIntermediateDirectories: true)
+        try FileManager.default.moveItem(at: out.appendingPathComponent("mid-send.dat"), to: out.appendingPathComponent(".sending/mid-send.dat"))
+        try FileManager.default.moveItem(at: out.appendingPathComponent("mid-refusal.dat"), to: errors.appendingPathComponent("mid-refusal.dat"))
+        try FileManager.default.removeItem(at: out.appendingPathComponent("refused.dat"))
+
+        #expect(try agent(f, root, "alice").status == 0)
+        let sent = root.appendingPathComponent("ALICE/SENT")
+        #expect(names(sent, ".ctl") == ["mid-refusal.ctl", "mid-send.ctl"])
+        #expect(try Data(contentsOf: sent.appendingPathComponent("mid-send.dat")) == Data("caught on its way to .sending".utf8))
+        #expect(try Data(contentsOf: sent.appendingPathComponent("mid-refusal.dat")) == Data("caught on its way to ERROR".utf8))
+        // The earlier refusal keeps its data file; the new control file without one waits in OUT.
+        #expect(names(errors, ".dat") == ["refused.dat"] && names(out, ".ctl") == ["refused.ctl"])
+        let waiting = try #require(try f.run(["client", "inbox", "--profile", "bob", "--json"]).json["messages"] as? [String])
+        #expect(waiting.count == 2)
+    }
+
     /// The receiving agent's folder on a 2 MiB tmpfs, six messages of 700 KiB waiting: it keeps what
     /// fits, stops at the first write that fails, and acknowledges only what it kept whole; once the
     /// filesystem grows, the next pass receives the rest. Nothing is lost, nothing is half-kept in IN.
@@ -187,7 +216,8 @@ struct FolderAgentTests {
             #expect(finish.status == 0, "\(finish.err)")
         }
         let sent = names(root.appendingPathComponent("ALICE/SENT"), ".ctl")
-        #expect(sent.count == 20 && names(root.appendingPathComponent("ALICE/OUT"), ".ctl").isEmpty)
+        let left = ["ALICE/OUT", "ALICE/OUT/.sending", "ALICE/ERROR"].map { "\($0): \(names(root.appendingPathComponent($0), ""))" }
+        #expect(sent.count == 20 && names(root.appendingPathComponent("ALICE/OUT"), ".ctl").isEmpty, "\(sent.count) sent; \(left)")
         // The broker holds exactly twenty messages from ALICE, one per local id: none sent twice.
         let rich = try #require(try f.run(["client", "inbox", "--rich", "--profile", "bob", "--json"]).out.data(using: .utf8))
         let listed = try #require(try JSONSerialization.jsonObject(with: rich) as? [[String: Any]])
