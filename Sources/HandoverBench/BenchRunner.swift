@@ -112,15 +112,20 @@ public struct BenchRunner: Sendable {
     }
 
     /// Runs `body` on every client until the deadline, paced to `targetRate` if set. Returns the loop count.
+    /// Paced clients are spread evenly over one interval, so requests arrive one at a time at the rate
+    /// asked for; started together, all the clients would fire in the same instant every interval, and
+    /// the latency measured would be that of a burst as large as the client count.
     func loop(_ body: @escaping @Sendable (Int, Int) async -> Bool) async -> Int {
-        let deadline = ContinuousClock.now + .milliseconds(Int(config.durationSeconds * 1000))
+        let start = ContinuousClock.now
+        let deadline = start + .milliseconds(Int(config.durationSeconds * 1000))
         let interval: Duration? = config.targetRate > 0 ? .microseconds(Int64(Double(config.clients) / config.targetRate * 1_000_000)) : nil
         let done = Counter()
+        let clients = config.clients
         await withTaskGroup(of: Void.self) { group in
-            for c in 0..<config.clients {
+            for c in 0..<clients {
                 group.addTask {
                     var i = 0
-                    var next = ContinuousClock.now
+                    var next = start + (interval.map { Self.offset(ofClient: c, of: clients, interval: $0) } ?? .zero)
                     while ContinuousClock.now < deadline {
                         if let interval {
                             next = next + interval
@@ -134,6 +139,9 @@ public struct BenchRunner: Sendable {
         }
         return done.value
     }
+
+    /// Where a paced client's ticks fall within the shared interval: evenly apart, in client order.
+    public static func offset(ofClient client: Int, of clients: Int, interval: Duration) -> Duration { interval / clients * client }
 
     func rate(_ n: Int) -> String { String(format: "%.0f/s", Double(n) / config.durationSeconds) }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HandoverBench
 import HandoverTestSupport
 import Testing
 
@@ -42,5 +43,15 @@ struct BenchSmokeTests {
         #expect(run.output.contains("mutual TLS"), "\(run.output)")
         let row = run.output.split(separator: "\n").first { $0.hasPrefix("send ") }?.split(separator: " ", omittingEmptySubsequences: true)
         #expect(row.map { $0.count > 2 && Int($0[1]) ?? 0 > 0 && $0[2] == "0" } == true, "sends failed over mutual TLS: \(run.output)")
+    }
+
+    /// At a paced rate the clients take turns: 32 clients at 1,000 sends a second send one a millisecond
+    /// apart, not all 32 in the same instant every 32 ms (which measured the latency of a burst).
+    @Test func pacedClientsAreSpreadOverTheInterval() {
+        let interval = Duration.milliseconds(32)
+        let offsets = (0..<32).map { BenchRunner.offset(ofClient: $0, of: 32, interval: interval) }
+        #expect(offsets.first == .zero && offsets.last == .milliseconds(31))
+        #expect(zip(offsets, offsets.dropFirst()).allSatisfy { $1 - $0 == .milliseconds(1) })
+        #expect(BenchRunner.offset(ofClient: 2, of: 3, interval: .microseconds(900)) == .microseconds(600))
     }
 }
