@@ -278,6 +278,12 @@ struct FHIRMessageReaderTests {
         // Not FHIR at all: not even read.
         #expect(FHIRMessageReader.format(contentType: "text/plain", prefix: Array("hello bob".utf8)) == nil)
         #expect(FHIRMessageReader.format(contentType: nil, prefix: Array(#"{"resourceType":"Patient"}"#.utf8)) == nil)
+        // The content type alone can say FHIR, in any case; "fhir" without a format falls back to the bytes.
+        let plain = Array("hello bob".utf8)
+        #expect(FHIRMessageReader.format(contentType: "Application/FHIR+JSON; charset=utf-8", prefix: plain) == .json)
+        #expect(FHIRMessageReader.format(contentType: "application/fhir+xml", prefix: plain) == .xml)
+        #expect(FHIRMessageReader.format(contentType: "application/fhir", prefix: plain) == nil)
+        #expect(FHIRMessageReader.format(contentType: "application/json", prefix: plain) == nil)
     }
 
     @Test func payloadFillsTheRecordAndMustAgreeWithTheDeclaration() throws {

@@ -128,6 +128,17 @@ struct MeshProtocolTests {
             #expect(hex.count == count * 2 && hex.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }, "\(hex)")
         }
         #expect(randomHex(bytes: 8) != randomHex(bytes: 8))
+        #expect(hexString([0x00, 0x09, 0x0A, 0xF0, 0xFF]) == "00090af0ff" && hexString([UInt8]()) == "")
+    }
+
+    /// The audit chain's canonical form is stored history: every hash already written must still verify.
+    /// Pinned to SHA-256 of `64:0…0|16:1764547200000000|6:broker|17:message.delivered|21:…|9:{"né":1}`
+    /// (lengths in UTF-8 bytes), worked out independently of this code.
+    @Test func auditHashesKeepTheirCanonicalForm() {
+        let hash = AuditChain.hash(
+            previous: AuditChain.genesis, at: Timestamp(microsecondsSinceEpoch: 1_764_547_200_000_000), actor: "broker",
+            action: "message.delivered", subject: "message 20261201ABC_1", detail: #"{"né":1}"#)
+        #expect(hash == "b6bb46678e0a1533c64f5a824b298b668956fbe595d79aac02710eac3a0e2f06")
     }
 
     @Test func jsonStringsWithNothingToEscapeAreCopiedWhole() {

@@ -33,10 +33,17 @@ public enum AuditChain {
     public static let genesis = String(repeating: "0", count: 64)
 
     public static func hash(previous: String, at: Timestamp, actor: String, action: String, subject: String, detail: String) -> String {
-        let fields = [previous, String(at.microsecondsSinceEpoch), actor, action, subject, detail]
-        // Length-prefixed, so no field can be shifted into another.
-        let canonical = fields.map { "\($0.utf8.count):\($0)" }.joined(separator: "|")
-        return sha256Hex(Array(canonical.utf8))
+        // Length-prefixed, so no field can be shifted into another: `len:field|len:field|…`, built as
+        // bytes (every send appends an entry; the string interpolations showed in its profile).
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(160 + actor.utf8.count + action.utf8.count + subject.utf8.count + detail.utf8.count)
+        for (index, field) in [previous, String(at.microsecondsSinceEpoch), actor, action, subject, detail].enumerated() {
+            if index > 0 { canonical.append(UInt8(ascii: "|")) }
+            canonical.append(contentsOf: String(field.utf8.count).utf8)
+            canonical.append(UInt8(ascii: ":"))
+            canonical.append(contentsOf: field.utf8)
+        }
+        return sha256Hex(canonical)
     }
 
     public enum Verdict: Hashable, Sendable {

@@ -49,9 +49,10 @@ public enum FHIRMessageReader {
     /// Whether a payload is to be read as FHIR, and in which format: its content type says so, or its
     /// first bytes look like a FHIR Bundle.
     public static func format(contentType: String?, prefix: some Collection<UInt8>) -> FHIRFormat? {
-        if let type = contentType?.lowercased(), type.contains("fhir") {
-            if type.contains("json") { return .json }
-            if type.contains("xml") { return .xml }
+        // Searched as bytes (Foundation's `contains` on every send showed in a profile); case-insensitive.
+        if let type = contentType.map({ Array($0.lowercased().utf8) }), FHIRTree.contains(type, "fhir") {
+            if FHIRTree.contains(type, "json") { return .json }
+            if FHIRTree.contains(type, "xml") { return .xml }
         }
         // Looked at without copying first: most payloads are not FHIR and stop here.
         guard
