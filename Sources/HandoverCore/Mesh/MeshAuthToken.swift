@@ -112,9 +112,8 @@ public enum MeshAuthFailure: Error, Equatable, Sendable {
 /// time, timestamp within the skew window, inactive mailboxes refused. Replay is checked separately,
 /// by `TokenReplayGuard`, after the token is proved genuine (so forged tokens cannot fill the cache).
 public struct MeshTokenVerifier: Sendable {
-    public let sharedKey: String
     public let maxSkewSeconds: Int64
-    /// Made once, not on every request.
+    /// The shared key as an HMAC key, made once rather than on every request.
     let key: SharedKey
 
     /// `SymmetricKey` is not marked Sendable, but it is immutable once made (its storage is never
@@ -124,7 +123,6 @@ public struct MeshTokenVerifier: Sendable {
     }
 
     public init(sharedKey: String, maxSkewSeconds: Int64 = 2 * 3600) {
-        self.sharedKey = sharedKey
         self.maxSkewSeconds = maxSkewSeconds
         key = SharedKey(key: MeshAuthToken.hmacKey(sharedKey))
     }
