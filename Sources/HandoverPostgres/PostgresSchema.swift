@@ -253,6 +253,8 @@ enum PostgresSchema {
         ("015-local-id-index", MessageIndexes.localIDPartial),
         // Small bodies in their chunk's row (`StagedChunk.rowInlineLimit`); older ones stay in segments.
         ("016-chunk-data", "ALTER TABLE chunks ADD COLUMN data BYTEA"),
+        // New facts rows reach the day sums once per statement (a batch of deliveries is one statement).
+        ("017-day-sums-per-statement", ScorecardSQL.postgresInsertsPerStatement),
     ]
 
     /// A migration's statements: split at semicolons, except inside a `$$`-quoted function body.

@@ -253,17 +253,12 @@ extension PostgresStore: DirectoryStore {
 }
 
 extension PostgresStore: SharedReplayCache {
-    /// Spends a token across every instance: the first insert of its digest wins. One statement on
-    /// the replay pool, whose sessions commit asynchronously: a row lost in a database crash costs at
-    /// most a token replay inside its two-hour window, and a request is not slowed by a second fsync.
+    /// Spends a token across every instance: the first insert of its digest wins. Concurrent spends
+    /// share one statement (`tokenSpends`) on the replay pool, whose sessions commit asynchronously:
+    /// a row lost in a database crash costs at most a token replay inside its two-hour window, and a
+    /// request is not slowed by a second fsync.
     public func spendToken(digest: String, expiresAt: Timestamp, now: Timestamp) async throws -> Bool {
-        try await run(on: replayClient) { connection in
-            var spent = false
-            for try await _ in try await connection.execute(SpendTokenStatement(digest: digest, expiresAt: expiresAt), logger: self.logger) {
-                spent = true
-            }
-            return spent
-        }
+        try await tokenSpends.submit(TokenSpend(digest: digest, expiresAt: expiresAt), in: self)
     }
 
     public func forgetExpiredTokens(now: Timestamp) async throws -> Int {

@@ -22,7 +22,8 @@ extension PostgresStore: MessageStore {
         if transition.effects == MessageLifecycle.plainDelivery, let inline = firstChunk.rowInline {
             var record = transition.message
             let delivered = record
-            record.inboxSequence = try await writeStatement { tx in try await tx.deliver(delivered, chunk: firstChunk, inline: inline, now: now) }
+            record.inboxSequence = try await deliveries.submit(
+                PlainDelivery(record: delivered, chunk: firstChunk, inline: inline, now: now), in: self)
             return record
         }
         return try await write { tx in

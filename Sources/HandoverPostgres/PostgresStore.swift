@@ -19,6 +19,9 @@ public final class PostgresStore: Sendable {
     /// with `StoreUnavailable`, which the HTTP layer answers with 503.
     let callTimeout: Duration
     let idGenerator = MessageIDGenerator.shared
+    /// Share statements and commits among concurrent plain deliveries, and token spends.
+    let deliveries = PostgresStore.deliveryBatcher()
+    let tokenSpends = PostgresStore.tokenBatcher()
     public static let defaultCallTimeout: Duration = .seconds(10)
     /// Calls holding (or waiting for) a pooled connection now, and the pool's size, for `/metrics`.
     let inFlight = Atomic<Int>(0)

@@ -59,24 +59,53 @@ extension ScorecardSQL {
                     + "WHERE \(kind.column) IS NOT NULL"
             )
         }
+        statements += groupedSums(from: "crossing_facts", shard: "0", upsert: false)
+        return statements + triggers(d)
+    }
+
+    /// The day sums and duration buckets of every facts row in `table`, grouped: the backfill (into
+    /// empty tables) and PostgreSQL's per-statement insert trigger (added to what is there).
+    static func groupedSums(from table: String, shard: String, upsert: Bool) -> [String] {
         let contributions = dayContributions("")
-        statements.append(
+        let boundaryDay = "sender_org, receiver_org, workflow, \(day(""))"
+        func add(_ key: String, _ columns: [String], table target: String) -> String {
+            upsert ? "\nON CONFLICT (\(key)) DO UPDATE SET " + columns.map { "\($0) = \(target).\($0) + excluded.\($0)" }.joined(separator: ", ") : ""
+        }
+        var statements = [
             """
             INSERT INTO crossing_days (\(dayKey), \(contributions.map(\.column).joined(separator: ", ")))
-                SELECT sender_org, receiver_org, workflow, \(day("")), 0, \(contributions.map { "sum(\($0.value))" }.joined(separator: ", "))
-                FROM crossing_facts GROUP BY sender_org, receiver_org, workflow, \(day(""))
-            """)
+                SELECT \(boundaryDay), \(shard), \(contributions.map { "sum(\($0.value))" }.joined(separator: ", "))
+                FROM \(table) GROUP BY \(boundaryDay)\(add(dayKey, contributions.map(\.column), table: "crossing_days"))
+            """
+        ]
+        let timesAdded = add("\(dayKey), kind, bucket", ["n"], table: "crossing_day_times")
         for kind in DurationKind.allCases {
             statements.append(
                 """
                 INSERT INTO crossing_day_times (\(dayKey), kind, bucket, n)
-                    SELECT sender_org, receiver_org, workflow, \(day("")), 0, '\(kind.rawValue)', \(DurationBuckets.sql(kind.column)), count(*)
-                    FROM crossing_facts WHERE \(kind.column) IS NOT NULL
-                        GROUP BY sender_org, receiver_org, workflow, \(day("")), \(DurationBuckets.sql(kind.column))
+                    SELECT \(boundaryDay), \(shard), '\(kind.rawValue)', \(DurationBuckets.sql(kind.column)), count(*)
+                    FROM \(table) WHERE \(kind.column) IS NOT NULL
+                        GROUP BY \(boundaryDay), \(DurationBuckets.sql(kind.column))\(timesAdded)
                 """)
         }
-        return statements + triggers(d)
+        return statements
     }
+
+    /// PostgreSQL adds new facts rows to the day sums once per statement, grouped, instead of once
+    /// per row: a batch of deliveries (`DeliveryBatcher`) inserts dozens of facts rows in one
+    /// statement, and the per-row PL/pgSQL trigger was then about a fifth of the database's CPU per
+    /// send. Updates and deletes stay per row.
+    public static let postgresInsertsPerStatement = """
+        DROP TRIGGER crossing_facts_roll ON crossing_facts;
+        CREATE TRIGGER crossing_facts_roll AFTER UPDATE OR DELETE ON crossing_facts FOR EACH ROW EXECUTE FUNCTION crossing_facts_roll();
+        CREATE FUNCTION crossing_facts_added() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+        \(groupedSums(from: "added", shard: ScorecardDialect.postgres.shard, upsert: true).map { $0 + ";" }.joined(separator: "\n"))
+        RETURN NULL;
+        END $$;
+        CREATE TRIGGER crossing_facts_added AFTER INSERT ON crossing_facts REFERENCING NEW TABLE AS added
+            FOR EACH STATEMENT EXECUTE FUNCTION crossing_facts_added()
+        """
 
     static let pending = "accepted_at IS NULL AND accept_by IS NOT NULL AND for_information = 0"
 

@@ -1,0 +1,67 @@
+import HandoverCore
+import HandoverStore
+import NIOCore
+import PostgresNIO
+
+/// A plain delivery (see `MessageLifecycle.plainDelivery`) waiting for its statement.
+struct PlainDelivery: Sendable {
+    let record: MessageRecord
+    let chunk: StagedChunk
+    let inline: ByteBuffer
+    let now: Timestamp
+}
+
+extension PostgresStore {
+    /// 64 deliveries are about 4,300 parameters of PostgreSQL's 65,535.
+    static func deliveryBatcher() -> ClientGroupCommit<PlainDelivery, Int64> {
+        precondition(64 * DeliverySQL.mostArgumentsPerDelivery < 65_535)
+        return ClientGroupCommit(maximumBatch: 64, write: writeDeliveries)
+    }
+
+    /// One delivery alone as the prepared `single` statement; several as one `batch` statement. When
+    /// the server refuses a batch, none of it was written: each delivery is then written alone, so
+    /// one bad delivery (a duplicate id, a value a constraint refuses) does not fail its neighbours.
+    static func writeDeliveries(_ batch: [PlainDelivery], in store: PostgresStore) async -> [Result<Int64, any Error>] {
+        func alone(_ delivery: PlainDelivery) async -> Result<Int64, any Error> {
+            do { return .success(try await store.writeStatement { tx in try await tx.deliver(delivery) }) } catch { return .failure(error) }
+        }
+        if batch.count == 1 { return [await alone(batch[0])] }
+        do {
+            let positions = try await store.writeStatement { tx in try await tx.deliver(batch) }
+            return batch.map { delivery in
+                positions[delivery.record.id.rawValue].map { .success($0) }
+                    ?? .failure(UnexpectedRow(detail: "the batch returned no inbox position for a message"))
+            }
+        } catch let error as PSQLError where error.code == .server && !isUnavailable(error) {
+            return await withTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in
+                for (index, delivery) in batch.enumerated() { group.addTask { (index, await alone(delivery)) } }
+                var results = [Result<Int64, any Error>](repeating: .failure(CancellationError()), count: batch.count)
+                for await (index, result) in group { results[index] = result }
+                return results
+            }
+        } catch {
+            return batch.map { _ in .failure(error) }
+        }
+    }
+}
+
+extension SQLTransaction {
+    /// Runs several deliveries as one statement; returns each message's inbox position by its id.
+    func deliver(_ deliveries: [PlainDelivery]) async throws -> [String: Int64] {
+        var arguments: [any SQLArgumentConvertible] = []
+        arguments.reserveCapacity(deliveries.count * DeliverySQL.mostArgumentsPerDelivery)
+        var withFacts: [Bool] = []
+        for delivery in deliveries {
+            let facts = ScorecardRow(message: delivery.record)
+            withFacts.append(facts != nil)
+            DeliverySQL.arguments(delivery.record, facts: facts, chunk: delivery.chunk, inline: delivery.inline, now: delivery.now, into: &arguments)
+        }
+        var positions: [String: Int64] = [:]
+        for try await (id, position) in try await connection.query(
+            PostgresQuery(DeliverySQL.batch(withFacts: withFacts), arguments), logger: logger
+        ).decode((String, Int64).self) {
+            positions[id] = position
+        }
+        return positions
+    }
+}

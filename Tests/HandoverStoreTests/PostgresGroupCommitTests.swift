@@ -1,0 +1,164 @@
+import Foundation
+import HandoverCore
+import HandoverStore
+import HandoverTestSupport
+import NIOCore
+import Testing
+
+@testable import HandoverPostgres
+
+/// PostgreSQL's group commit on the client side (`ClientGroupCommit`): concurrent plain deliveries
+/// and token spends share statements, and each is written as it would be alone.
+@Suite("PostgreSQL: concurrent writes share statements", .enabled(if: PostgresTestServer.url != nil, "\(PostgresTestServer.skipReason)"))
+struct PostgresGroupCommitTests {
+    let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 9).timestamp
+    let recipients = ["BOB", "CAROL", "DAVE", "ERIN"]
+
+    func store() async throws -> PostgresStore {
+        try await PostgresStore.connect(
+            url: try await PostgresTestServer.newDatabase(), maximumConnections: 8, callTimeout: StoreFactory.testCallTimeout)
+    }
+
+    /// Every other message is a crossing X26 → X27, so carries scorecard facts; the rest do not.
+    func message(_ i: Int) -> MessageRecord {
+        var m = ScorecardStoreTests().crossing(i % 12)
+        m.id = MessageID("B\(i)")
+        m.recipient = MailboxID(recipients[i % recipients.count])
+        if i % 2 == 1 { m.crossing = nil }
+        return m
+    }
+
+    func body(_ i: Int) -> StagedChunk {
+        StagedChunk(
+            uploadID: ChunkStager.newUploadID(now: t0), size: 4, segmentCount: 1, sha256: "",
+            inlineSegment: ByteBuffer(bytes: withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)))
+    }
+
+    @Test func concurrentDeliveriesShareStatementsAndEachInboxKeepsItsOrder() async throws {
+        let store = try await store()
+        defer { store.cancel() }
+        let count = 240
+        let positions = try await withThrowingTaskGroup(of: (Int, Int64?).self) { group in
+            for i in 0..<count {
+                group.addTask { (i, try await store.createMessage(message(i), firstChunk: body(i), now: t0).inboxSequence) }
+            }
+            return try await group.reduce(into: [Int: Int64]()) { $0[$1.0] = $1.1 }
+        }
+        let (statements, delivered) = (await store.deliveries.statements, await store.deliveries.written)
+        #expect(delivered == count)
+        #expect(statements < count / 4, "\(count) concurrent deliveries took \(statements) statements")
+
+        // Every position distinct, each inbox listing its messages in position order, every body back.
+        #expect(Set(positions.values.compactMap { $0 }).count == count)
+        for (r, recipient) in recipients.enumerated() {
+            let mine = (0..<count).filter { $0 % recipients.count == r }
+            #expect(try await store.countInbox(mailbox: MailboxID(recipient)) == mine.count)
+            let page = try await store.listInbox(mailbox: MailboxID(recipient), afterSequence: nil, filter: nil, limit: 500)
+            #expect(page.entries.map(\.sequence) == mine.compactMap { positions[$0] ?? nil }.sorted())
+            #expect(Set(page.entries.map(\.id.rawValue)) == Set(mine.map { "B\($0)" }))
+        }
+        for i in [0, 1, 117, 239] {
+            let chunk = try #require(try await store.chunk(messageID: MessageID("B\(i)"), number: 1))
+            let bytes = try #require(try await store.segment(uploadID: chunk.uploadID, index: 0))
+            #expect(bytes == body(i).inlineSegment)
+            let stored = try #require(try await store.message(MessageID("B\(i)")))
+            #expect(stored.status == .accepted && stored.inboxSequence == positions[i] ?? nil)
+            #expect(try await store.events(messageID: MessageID("B\(i)")).map(\.kind) == ["delivered"])
+        }
+        // The companions of every message: its event, its audit entry, and the crossings' facts.
+        #expect(try await store.rowCount(table: "message_events") == count)
+        #expect(try await store.rowCount(table: "crossing_facts") == count / 2)
+        try await store.sealAudit()
+        let audit = try await store.auditEntries(afterSequence: 0, limit: 1000).filter { $0.action == "message.delivered" }
+        #expect(Set(audit.map(\.subject)) == Set((0..<count).map { "message B\($0)" }))
+        // The day sums, added once per statement by the insert trigger, count every crossing once.
+        let daySum = try await store.read { tx in try await tx.row("SELECT sum(n)::BIGINT AS n, sum(provenance)::BIGINT AS p FROM crossing_days") }
+        #expect(try daySum?("n", as: Int64.self) == Int64(count / 2))
+        #expect(try daySum?("p", as: Int64.self) == Int64(count / 2))
+        let tallies = try await store.boundaryTallies(since: t0.adding(seconds: -3 * 86_400), until: t0.adding(seconds: 3 * 86_400), now: t0)
+        #expect(tallies.map(\.crossings) == [count / 2])
+    }
+
+    /// A batch the server refuses is written by none of it; each of its deliveries is then written
+    /// alone, so only the bad one fails.
+    @Test func aRefusedBatchFailsOnlyItsBadDelivery() async throws {
+        let store = try await store()
+        defer { store.cancel() }
+        func plain(_ m: MessageRecord, _ i: Int) -> PlainDelivery {
+            let delivered = MessageLifecycle.created(m, firstChunkSize: 4, now: t0).message
+            return PlainDelivery(record: delivered, chunk: body(i), inline: body(i).inlineSegment!, now: t0)
+        }
+        var twin = message(3)
+        twin.recipient = MailboxID("ERIN")
+        let alone = await PostgresStore.writeDeliveries([plain(message(2), 2), plain(message(3), 3), plain(twin, 4)], in: store)
+        #expect(alone.map { (try? $0.get()) != nil }.filter { $0 }.count == 2)
+        #expect((try? alone[0].get()) != nil, "the neighbour of a refused delivery is written")
+        #expect(try await store.message(MessageID("B2"))?.status == .accepted)
+        #expect(try await store.message(MessageID("B3"))?.status == .accepted)
+
+        // Through the batcher, with neighbours: the twins' second fails, everything else is delivered.
+        let results = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+            for i in 0..<64 {
+                group.addTask {
+                    var m = message(i)
+                    m.id = MessageID("N\(i == 63 ? 5 : i)")
+                    do {
+                        _ = try await store.createMessage(m, firstChunk: body(i), now: t0)
+                        return (m.id.rawValue, true)
+                    } catch { return (m.id.rawValue, false) }
+                }
+            }
+            return try await group.reduce(into: [(String, Bool)]()) { $0.append($1) }
+        }
+        #expect(results.filter { !$0.1 }.map(\.0) == ["N5"])
+        #expect(results.filter(\.1).count == 63)
+        var waiting = 0
+        for recipient in recipients { waiting += try await store.countInbox(mailbox: MailboxID(recipient)) }
+        #expect(waiting == 63 + 2)
+    }
+
+    /// Concurrent spends share statements; each digest is spent once, by one of the requests that
+    /// carried it, whether its twin came in the same statement or in another.
+    @Test func concurrentTokenSpendsShareStatementsAndEachDigestIsSpentOnce() async throws {
+        let store = try await store()
+        defer { store.cancel() }
+        let expiry = t0.adding(seconds: 7200)
+        let spent = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            for i in 0..<400 {
+                group.addTask { (i % 200, try await store.spendToken(digest: "d\(i % 200)", expiresAt: expiry, now: t0)) }
+            }
+            return try await group.reduce(into: [Int: Int]()) { counts, result in if result.1 { counts[result.0, default: 0] += 1 } }
+        }
+        #expect(spent.count == 200 && spent.values.allSatisfy { $0 == 1 }, "each digest spent once: \(spent.filter { $0.value != 1 })")
+        #expect(try await store.spendToken(digest: "d7", expiresAt: expiry, now: t0) == false)
+        #expect(try await store.spendToken(digest: "fresh", expiresAt: expiry, now: t0) == true)
+        let statements = await store.tokenSpends.statements
+        #expect(statements < 100, "402 concurrent spends took \(statements) statements")
+        // One token twice in one batch: the first spends it, the second is a replay.
+        let twice = await PostgresStore.spendTokens(
+            [TokenSpend(digest: "t", expiresAt: expiry), TokenSpend(digest: "t", expiresAt: expiry)], in: store)
+        #expect(twice.map { try? $0.get() } == [true, false])
+    }
+}
+
+/// The statement text and its arguments are built apart; their counts must agree.
+@Suite("PostgreSQL: delivery statement shapes")
+struct DeliverySQLShapeTests {
+    @Test(arguments: [true, false])
+    func everyPlaceholderHasItsArgument(withFacts: Bool) throws {
+        var message = ScorecardStoreTests().crossing(0)
+        if !withFacts { message.crossing = nil }
+        let facts = ScorecardRow(message: message)
+        #expect((facts != nil) == withFacts)
+        var arguments: [any SQLArgumentConvertible] = []
+        let chunk = StagedChunk(uploadID: "u", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(string: "x"))
+        DeliverySQL.arguments(message, facts: facts, chunk: chunk, inline: ByteBuffer(string: "x"), now: message.createdAt, into: &arguments)
+        let placeholders = DeliveryPlaceholders(from: 1, facts: withFacts)
+        #expect(placeholders.next - 1 == arguments.count)
+        if withFacts { #expect(arguments.count == DeliverySQL.mostArgumentsPerDelivery) }
+        // Three deliveries in one statement number their placeholders on from each other.
+        let text = DeliverySQL.batch(withFacts: [withFacts, true, withFacts])
+        let last = arguments.count * 2 + DeliverySQL.mostArgumentsPerDelivery
+        #expect(text.contains("$\(last)") && !text.contains("$\(last + 1)"))
+    }
+}
