@@ -1,7 +1,8 @@
 /// Group commit on the client side: items that arrive while earlier ones are being written share one
 /// statement, so one round trip, one transaction and one commit (PostgreSQL's plain deliveries and
-/// token spends). Profiled one statement per send, PostgreSQL spent most of its time starting and
-/// committing statements and the broker most of its time in the protocol exchange around them. An
+/// token spends). Profiled with one statement per send, PostgreSQL spent a third of its time on
+/// each statement's executor start, per-row trigger and commit, and the broker a fifth of its time in
+/// postgres-nio's protocol exchange. An
 /// item that finds the writer free goes at once, alone, so a quiet broker keeps its one-round-trip
 /// latency; no caller waits for more than the statement in flight and its own. One writer by default:
 /// measured with 32 clients on two cores, one writer's larger batches sent 1,000 to 1,060 a second,
