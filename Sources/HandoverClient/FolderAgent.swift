@@ -151,10 +151,12 @@ public struct FolderAgent: Sendable {
         try move(name, from: sending, to: sentFolder)
     }
 
-    /// Into ERROR with the reason beside it, never retried.
+    /// Into ERROR with the reason beside it, never retried. The reason is written first: a kill before
+    /// the move leaves the pair where it was, judged again by the next pass, and never a pair in ERROR
+    /// without its reason.
     func refuse(_ name: String, from folder: URL, reason: String, report: inout PassReport) throws {
-        try move(name, from: folder, to: errors)
         try MeshClient.writeDurably(Data((reason + "\n").utf8), to: errors.appendingPathComponent(name + ".reason.txt").path)
+        try move(name, from: folder, to: errors)
         log("\(name): moved to ERROR: \(reason)")
         report.refused += 1
     }
@@ -162,7 +164,15 @@ public struct FolderAgent: Sendable {
     // MARK: - Receiving
 
     func receiveWaiting(_ report: inout PassReport) async throws {
-        for id in try await client.inbox() {
+        let waiting = try await client.inbox()
+        // A partial download whose message no longer waits (it expired, or was taken elsewhere) would
+        // never be finished: removed. One that still waits is downloaded again from its start.
+        for leftover in (try? FileManager.default.contentsOfDirectory(atPath: receiving.path)) ?? []
+        where !waiting.contains(URL(fileURLWithPath: leftover).deletingPathExtension().lastPathComponent) {
+            try FileManager.default.removeItem(at: receiving.appendingPathComponent(leftover))
+            log("\(leftover): a partial download whose message no longer waits; removed")
+        }
+        for id in waiting {
             let control = inbox.appendingPathComponent(id + ".ctl")
             if FileManager.default.fileExists(atPath: control.path) {
                 // Kept before a crash, not yet acknowledged.

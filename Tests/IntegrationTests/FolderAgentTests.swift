@@ -98,12 +98,15 @@ struct FolderAgentTests {
 
         // A message kept in IN before the crash, not yet acknowledged: acknowledged, not kept twice.
         let inbox = root.appendingPathComponent("BOB/IN")
-        try FileManager.default.createDirectory(at: inbox, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: inbox.appendingPathComponent(".receiving"), withIntermediateDirectories: true)
+        // And a partial download of a message that no longer waits (expired while the agent was down): removed.
+        try Data("half of a message".utf8).write(to: inbox.appendingPathComponent(".receiving/20261201000000000000_EXPIRED.dat"))
         try Data("kept".utf8).write(to: inbox.appendingPathComponent(id + ".dat"))
         try Data(control(to: "BOB").utf8).write(to: inbox.appendingPathComponent(id + ".ctl"))
         #expect(try agent(f, root, "bob").status == 0)
         #expect(try String(contentsOf: inbox.appendingPathComponent(id + ".dat"), encoding: .utf8) == "kept")
         #expect(names(inbox, ".dat").count == 2)
+        #expect(names(inbox.appendingPathComponent(".receiving"), "") == [])
         #expect(try f.run(["client", "inbox", "--profile", "bob", "--json"]).json["messages"] as? [String] == [])
     }
 
