@@ -4,7 +4,7 @@ import NIOCore
 import Synchronization
 
 /// The plain delivery's statement text and its arguments: one delivery (`single`, prepared once per
-/// connection) or several in one statement (`batch`, see `DeliveryBatcher`). Each delivery's
+/// connection) or several in one statement (`batch`, see `PostgresStore.writeDeliveries`). Each delivery's
 /// arguments are one block in one order: the recipient, the message's columns (its inbox position
 /// taken from the counter instead), id, upload and time, the facts, then the chunk (its body in its
 /// own row) and the audit subject.

@@ -92,9 +92,9 @@ extension ScorecardSQL {
     }
 
     /// PostgreSQL adds new facts rows to the day sums once per statement, grouped, instead of once
-    /// per row: a batch of deliveries (`DeliveryBatcher`) inserts dozens of facts rows in one
-    /// statement, and the per-row PL/pgSQL trigger was then about a fifth of the database's CPU per
-    /// send. Updates and deletes stay per row.
+    /// per row: a batch of deliveries (the PostgreSQL store's `ClientGroupCommit`) inserts dozens of
+    /// facts rows in one statement, and the per-row PL/pgSQL trigger was then about a fifth of the
+    /// database's CPU per send. Updates and deletes stay per row.
     public static let postgresInsertsPerStatement = """
         DROP TRIGGER crossing_facts_roll ON crossing_facts;
         CREATE TRIGGER crossing_facts_roll AFTER UPDATE OR DELETE ON crossing_facts FOR EACH ROW EXECUTE FUNCTION crossing_facts_roll();
