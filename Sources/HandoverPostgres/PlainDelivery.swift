@@ -12,10 +12,11 @@ struct PlainDelivery: Sendable {
 }
 
 extension PostgresStore {
-    /// 64 deliveries are about 4,300 parameters of PostgreSQL's 65,535.
+    /// 64 deliveries are about 4,300 parameters of PostgreSQL's 65,535 (a test keeps it so).
+    static let deliveriesPerStatement = 64
+
     static func deliveryBatcher() -> ClientGroupCommit<PlainDelivery, Int64> {
-        precondition(64 * DeliverySQL.mostArgumentsPerDelivery < 65_535)
-        return ClientGroupCommit(maximumBatch: 64, write: writeDeliveries)
+        ClientGroupCommit(maximumBatch: deliveriesPerStatement, write: writeDeliveries)
     }
 
     /// One delivery alone as the prepared `single` statement; several as one `batch` statement. When

@@ -156,6 +156,8 @@ struct DeliverySQLShapeTests {
         let placeholders = DeliveryPlaceholders(from: 1, facts: withFacts)
         #expect(placeholders.next - 1 == arguments.count)
         if withFacts { #expect(arguments.count == DeliverySQL.mostArgumentsPerDelivery) }
+        // A full batch stays within PostgreSQL's 65,535 parameters a statement.
+        #expect(PostgresStore.deliveriesPerStatement * DeliverySQL.mostArgumentsPerDelivery < 65_535)
         // Three deliveries in one statement number their placeholders on from each other.
         let text = DeliverySQL.batch(withFacts: [withFacts, true, withFacts])
         let last = arguments.count * 2 + DeliverySQL.mostArgumentsPerDelivery
