@@ -13,8 +13,22 @@ public final class SpawnedBroker {
     static let masterKey = Data((0..<32).map { _ in UInt8.random(in: 1...255) }).base64EncodedString()
         .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
 
-    init(config: BenchConfiguration, binary: String) throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-bench-\(UUID().uuidString)")
+    /// A broker that does not start leaves nothing behind: its process is stopped and its folder removed.
+    init(
+        config: BenchConfiguration, binary: String,
+        folder: URL = FileManager.default.temporaryDirectory.appendingPathComponent("handover-bench-\(UUID().uuidString)")
+    ) throws {
+        self.folder = folder
+        port = try Self.freePort()
+        do {
+            try start(config: config, binary: binary)
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    private func start(config: BenchConfiguration, binary: String) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var routes = "organisations:\n  - {code: BENCH, name: Benchmark, domain: nhs}\nmailboxes:\n"
         for i in 0..<config.mailboxes {
@@ -23,7 +37,6 @@ public final class SpawnedBroker {
         routes += "workflows:\n  - {id: \(config.workflow), senders: [\"*\"], receivers: [\"*\"]}\n"
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("routes"), withIntermediateDirectories: true)
         try routes.write(to: folder.appendingPathComponent("routes/bench.yaml"), atomically: true, encoding: .utf8)
-        port = try Self.freePort()
         var listening = ["--tls", "off"]
         if config.mutualTLS {
             let pki = Self.pkiFolder(folder).path

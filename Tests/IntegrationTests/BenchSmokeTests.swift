@@ -1,7 +1,8 @@
 import Foundation
-import HandoverBench
 import HandoverTestSupport
 import Testing
+
+@testable import HandoverBench
 
 /// `handover bench` against a spawned broker, briefly: the load generator works, and concurrent
 /// send-list-download-acknowledge cycles complete. (Before reads and commits moved off the Swift
@@ -53,5 +54,12 @@ struct BenchSmokeTests {
         #expect(offsets.first == .zero && offsets.last == .milliseconds(31))
         #expect(zip(offsets, offsets.dropFirst()).allSatisfy { $1 - $0 == .milliseconds(1) })
         #expect(BenchRunner.offset(ofClient: 2, of: 3, interval: .microseconds(900)) == .microseconds(600))
+    }
+
+    /// A broker that never starts (here a program that exits at once) leaves no folder behind.
+    @Test func aBrokerThatDoesNotStartLeavesNothingBehind() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("handover-bench-test-\(UUID().uuidString)")
+        #expect(throws: BenchError.self) { _ = try SpawnedBroker(config: BenchConfiguration(), binary: "/bin/true", folder: folder) }
+        #expect(!FileManager.default.fileExists(atPath: folder.path))
     }
 }
