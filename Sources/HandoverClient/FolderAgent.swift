@@ -166,11 +166,13 @@ public struct FolderAgent: Sendable {
     func receiveWaiting(_ report: inout PassReport) async throws {
         let waiting = try await client.inbox()
         // A partial download whose message no longer waits (it expired, or was taken elsewhere) would
-        // never be finished: removed. One that still waits is downloaded again from its start.
+        // never be finished: removed. One that still waits is downloaded again from its start. A
+        // leftover that cannot be removed is only untidy: it must not stop this pass's receiving.
         for leftover in (try? FileManager.default.contentsOfDirectory(atPath: receiving.path)) ?? []
         where !waiting.contains(URL(fileURLWithPath: leftover).deletingPathExtension().lastPathComponent) {
-            try FileManager.default.removeItem(at: receiving.appendingPathComponent(leftover))
-            log("\(leftover): a partial download whose message no longer waits; removed")
+            if (try? FileManager.default.removeItem(at: receiving.appendingPathComponent(leftover))) != nil {
+                log("\(leftover): a partial download whose message no longer waits; removed")
+            }
         }
         for id in waiting {
             let control = inbox.appendingPathComponent(id + ".ctl")
