@@ -65,12 +65,7 @@ extension MessageRecord {
     /// Writes every mutable field back (the lifecycle functions decide the values).
     func update(_ tx: SQLTransaction) async throws {
         try await tx.execute(
-            """
-            UPDATE messages SET received_chunks = $1, file_size = $2, status = $3, status_code = $4, status_event = $5,
-                status_description = $6, status_success = $7, status_at = $8, delivered_at = $9, acknowledged_at = $10,
-                expires_at = $11, inbox_seq = $12, responsibility = $13, downloaded_at = $14, crossing_closed_at = $15
-            WHERE message_id = $16
-            """,
+            UpdateMessageSQL.self,
             [
                 receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
                 statusEvent?.success, statusEvent?.at, deliveredAt, acknowledgedAt, expiresAt, inboxSequence, responsibilityJSON,
@@ -79,4 +74,13 @@ extension MessageRecord {
         try await ScorecardRow(message: self)?.upsert(tx)
     }
 
+}
+
+enum UpdateMessageSQL: PreparedText {
+    static let sql = """
+        UPDATE messages SET received_chunks = $1, file_size = $2, status = $3, status_code = $4, status_event = $5,
+            status_description = $6, status_success = $7, status_at = $8, delivered_at = $9, acknowledged_at = $10,
+            expires_at = $11, inbox_seq = $12, responsibility = $13, downloaded_at = $14, crossing_closed_at = $15
+        WHERE message_id = $16
+        """
 }

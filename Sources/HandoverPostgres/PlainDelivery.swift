@@ -12,14 +12,14 @@ struct PlainDelivery: Sendable {
 }
 
 extension PostgresStore {
-    /// 64 deliveries are about 4,300 parameters of PostgreSQL's 65,535 (a test keeps it so).
+    /// At most 64 deliveries a statement, so a batch's rows and its commit stay short.
     static let deliveriesPerStatement = 64
 
     static func deliveryBatcher() -> ClientGroupCommit<PlainDelivery, Int64> {
         ClientGroupCommit(maximumBatch: deliveriesPerStatement, write: writeDeliveries)
     }
 
-    /// One delivery alone as the prepared `single` statement; several as one `batch` statement. When
+    /// One delivery alone as the prepared `single` statement; several as one `DeliveryBatch` statement. When
     /// the server refuses a batch, none of it was written: each delivery is then written alone, so
     /// one bad delivery (a duplicate id, a value a constraint refuses) does not fail its neighbours.
     static func writeDeliveries(_ batch: [PlainDelivery], in store: PostgresStore) async -> [Result<Int64, any Error>] {
@@ -47,20 +47,11 @@ extension PostgresStore {
 }
 
 extension SQLTransaction {
-    /// Runs several deliveries as one statement; returns each message's inbox position by its id.
+    /// Runs several deliveries as one statement (prepared on this connection at its first use);
+    /// returns each message's inbox position by its id.
     func deliver(_ deliveries: [PlainDelivery]) async throws -> [String: Int64] {
-        var arguments: [any SQLArgumentConvertible] = []
-        arguments.reserveCapacity(deliveries.count * DeliverySQL.mostArgumentsPerDelivery)
-        var withFacts: [Bool] = []
-        for delivery in deliveries {
-            let facts = ScorecardRow(message: delivery.record)
-            withFacts.append(facts != nil)
-            DeliverySQL.arguments(delivery.record, facts: facts, chunk: delivery.chunk, inline: delivery.inline, now: delivery.now, into: &arguments)
-        }
         var positions: [String: Int64] = [:]
-        for try await (id, position) in try await connection.query(
-            PostgresQuery(DeliverySQL.batch(withFacts: withFacts), arguments), logger: logger
-        ).decode((String, Int64).self) {
+        for try await (id, position) in try await connection.execute(DeliveryBatchStatement(deliveries: deliveries), logger: logger) {
             positions[id] = position
         }
         return positions

@@ -8,11 +8,7 @@ extension PostgresStore: EscalationStore {
         try await write { tx in
             // One statement marks and returns the message (none if it was already marked).
             guard
-                let message = try await tx.row(
-                    """
-                    UPDATE messages SET downloaded_at = $1 WHERE message_id = $2 AND downloaded_at IS NULL RETURNING \(MessageRecord.columns)
-                    """, [now, messageID.rawValue]
-                ).map(MessageRecord.init(row:))
+                let message = try await tx.row(MarkDownloadedSQL.self, [now, messageID.rawValue]).map(MessageRecord.init(row:))
             else { return }
             try await Self.apply(MessageLifecycle.downloaded(message, now: now), row: .written, now: now, tx)
         }
@@ -397,4 +393,8 @@ extension PostgresStore: EscalationStore {
             id: try row("id"), alertID: try row("alert_id"), webhookID: try row("webhook_id"), body: try row("body"),
             createdAt: try row.requiredTimestamp("created_at"), attempts: Int(try row("attempts", as: Int64.self)), state: try row("state"))
     }
+}
+
+enum MarkDownloadedSQL: PreparedText {
+    static let sql = "UPDATE messages SET downloaded_at = $1 WHERE message_id = $2 AND downloaded_at IS NULL RETURNING \(MessageRecord.columns)"
 }

@@ -59,10 +59,7 @@ extension PostgresStore: MessageStore {
 
     public func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk? {
         try await read { tx in
-            try await tx.row(
-                "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = $1 AND chunk_no = $2",
-                [messageID.rawValue, number]
-            ).map {
+            try await tx.row(ChunkSQL.self, [messageID.rawValue, number]).map {
                 StoredChunk(
                     uploadID: try $0("upload_id"), size: try $0("size"), segmentCount: Int(try $0("segment_count", as: Int64.self)),
                     sha256: try $0("sha256"))
@@ -72,19 +69,14 @@ extension PostgresStore: MessageStore {
 
     public func segment(uploadID: String, index: Int) async throws -> ByteBuffer? {
         try await read { tx in
-            // A segment row, or a small body kept in its chunk's row (`StagedChunk.rowInlineLimit`).
-            let sql = """
-                SELECT data FROM segments WHERE upload_id = $1 AND idx = $2
-                UNION ALL SELECT data FROM chunks WHERE upload_id = $1 AND $2 = 0 AND data IS NOT NULL LIMIT 1
-                """
-            return try await tx.row(sql, [uploadID, index]).map {
+            try await tx.row(SegmentSQL.self, [uploadID, index]).map {
                 try $0("data", as: ByteBuffer.self)
             }
         }
     }
 
     public func listInbox(mailbox: MailboxID, afterSequence: Int64?, filter: WorkflowFilter?, limit: Int) async throws -> InboxPage {
-        var sql = "SELECT message_id, inbox_seq FROM messages WHERE recipient = $1 AND status = 'accepted' AND inbox_seq > $2"
+        var sql = InboxPageSQL.unfiltered
         var arguments: [any SQLArgumentConvertible] = [mailbox.rawValue, afterSequence ?? 0]
         if let filter {
             let clause: String
@@ -100,7 +92,9 @@ extension PostgresStore: MessageStore {
         arguments.append(limit + 1)
         let finalSQL = sql, finalArguments = arguments
         let entries = try await read { tx in
-            try await tx.rows(finalSQL, finalArguments).map { InboxEntry(id: MessageID(try $0("message_id")), sequence: try $0("inbox_seq")) }
+            // The usual listing, with no workflow filter, is prepared; a filtered one is parsed each time.
+            let rows = filter == nil ? try await tx.rows(InboxPageSQL.self, finalArguments) : try await tx.rows(finalSQL, finalArguments)
+            return try rows.map { InboxEntry(id: MessageID(try $0("message_id")), sequence: try $0("inbox_seq")) }
         }
         return InboxPage(entries: Array(entries.prefix(limit)), hasMore: entries.count > limit)
     }
@@ -126,7 +120,7 @@ extension PostgresStore: MessageStore {
     public func countInbox(mailbox: MailboxID) async throws -> Int {
         try await read { tx in
             Int(
-                try await tx.row("SELECT accepted FROM inbox_counts WHERE mailbox = $1", [mailbox.rawValue]).map {
+                try await tx.row(InboxCountSQL.self, [mailbox.rawValue]).map {
                     try $0("accepted", as: Int64.self)
                 } ?? 0)
         }
@@ -283,8 +277,9 @@ extension PostgresStore: MessageStore {
     // MARK: - Helpers run inside a transaction
 
     static func fetchMessage(_ id: MessageID, lock: Bool, _ tx: SQLTransaction) async throws -> MessageRecord? {
-        try await tx.row("SELECT \(MessageRecord.columns) FROM messages WHERE message_id = $1\(lock ? " FOR UPDATE" : "")", [id.rawValue])
-            .map(MessageRecord.init(row:))
+        let arguments: [any SQLArgumentConvertible] = [id.rawValue]
+        let row = lock ? try await tx.row(MessageForUpdateSQL.self, arguments) : try await tx.row(MessageSQL.self, arguments)
+        return try row.map(MessageRecord.init(row:))
     }
 
     /// A delivery: one more in the recipient's inbox count, then the next inbox position. The count's
@@ -300,7 +295,7 @@ extension PostgresStore: MessageStore {
     }
 
     static func leaveInbox(_ recipient: MailboxID, _ tx: SQLTransaction) async throws {
-        try await tx.execute("UPDATE inbox_counts SET accepted = greatest(accepted - 1, 0) WHERE mailbox = $1", [recipient.rawValue])
+        try await tx.execute(LeaveInboxSQL.self, [recipient.rawValue])
     }
 
     /// A small inline body goes into the chunk's row; a larger one into a segment row of its own,
@@ -328,3 +323,24 @@ extension PostgresStore: MessageStore {
         try await tx.execute("DELETE FROM chunks WHERE message_id = $1 AND chunk_no = $2", [id.rawValue, number])
     }
 }
+
+// The hot statements of a list, download and acknowledgement, prepared once per connection.
+
+enum MessageSQL: PreparedText { static let sql = "SELECT \(MessageRecord.columns) FROM messages WHERE message_id = $1" }
+enum MessageForUpdateSQL: PreparedText { static let sql = MessageSQL.sql + " FOR UPDATE" }
+enum ChunkSQL: PreparedText {
+    static let sql = "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = $1 AND chunk_no = $2"
+}
+/// A segment row, or a small body kept in its chunk's row (`StagedChunk.rowInlineLimit`).
+enum SegmentSQL: PreparedText {
+    static let sql = """
+        SELECT data FROM segments WHERE upload_id = $1 AND idx = $2
+        UNION ALL SELECT data FROM chunks WHERE upload_id = $1 AND $2 = 0 AND data IS NOT NULL LIMIT 1
+        """
+}
+enum InboxPageSQL: PreparedText {
+    static let unfiltered = "SELECT message_id, inbox_seq FROM messages WHERE recipient = $1 AND status = 'accepted' AND inbox_seq > $2"
+    static let sql = unfiltered + " ORDER BY inbox_seq LIMIT $3"
+}
+enum InboxCountSQL: PreparedText { static let sql = "SELECT accepted FROM inbox_counts WHERE mailbox = $1" }
+enum LeaveInboxSQL: PreparedText { static let sql = "UPDATE inbox_counts SET accepted = greatest(accepted - 1, 0) WHERE mailbox = $1" }

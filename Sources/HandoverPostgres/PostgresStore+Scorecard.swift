@@ -4,9 +4,7 @@ import HandoverStore
 extension ScorecardRow {
     /// Writes or refreshes this crossing's facts row (in the transaction that changed the message).
     func upsert(_ tx: SQLTransaction) async throws {
-        let placeholders = (1...16).map { "$\($0)" }.joined(separator: ", ")
-        try await tx.execute(
-            "INSERT INTO crossing_facts (\(ScorecardSQL.columns)) VALUES (\(placeholders)) \(ScorecardSQL.updatedOnConflict(.postgres))", arguments)
+        try await tx.execute(UpsertFactsSQL.self, arguments)
     }
 
     /// The row's values in `ScorecardSQL.columns` order (flags as 0/1).
@@ -93,4 +91,10 @@ extension PostgresStore: ScorecardStore {
             ).map { MessageID(try $0("message_id", as: String.self)) }
         }
     }
+}
+
+enum UpsertFactsSQL: PreparedText {
+    static let sql =
+        "INSERT INTO crossing_facts (\(ScorecardSQL.columns)) VALUES (\((1...16).map { "$\($0)" }.joined(separator: ", "))) "
+        + ScorecardSQL.updatedOnConflict(.postgres)
 }

@@ -224,27 +224,13 @@ public final class PostgresStore: Sendable {
     }
 
     /// Writes the transaction's timeline events and queues its audit entries in `audit_pending`, in
-    /// one statement, committed with the change they record. Chaining is left to `sealAudit`, so
-    /// concurrent transactions never wait on one lock (and PostgreSQL can share one WAL flush among
-    /// their commits).
+    /// one statement (`QueuedRowsStatement`), committed with the change they record. Chaining is left
+    /// to `sealAudit`, so concurrent transactions never wait on one lock (and PostgreSQL can share
+    /// one WAL flush among their commits).
     static func flushQueued(_ tx: SQLTransaction) async throws {
         guard !tx.pendingAudit.isEmpty || !tx.pendingEvents.isEmpty else { return }
-        var arguments: [any SQLArgumentConvertible] = []
-        func tuple(_ values: [any SQLArgumentConvertible]) -> String {
-            let n = arguments.count
-            arguments += values
-            return "(" + (1...values.count).map { "$\(n + $0)" }.joined(separator: ", ") + ")"
-        }
-        let events = tx.pendingEvents.map { tuple([$0.message, $0.at, $0.kind, $0.detail]) }
-        let audit = tx.pendingAudit.map { tuple([$0.at, $0.record.actor, $0.record.action, $0.record.subject, $0.record.detail]) }
-        let insertAudit = "INSERT INTO audit_pending (at, actor, action, subject, detail) VALUES \(audit.joined(separator: ", "))"
-        let insertEvents = "INSERT INTO message_events (message_id, at, kind, detail) VALUES \(events.joined(separator: ", "))"
-        switch (events.isEmpty, audit.isEmpty) {
-        case (false, false): try await tx.execute("WITH e AS (\(insertEvents)) \(insertAudit)", arguments)
-        case (true, false): try await tx.execute(insertAudit, arguments)
-        case (false, true): try await tx.execute(insertEvents, arguments)
-        case (true, true): break
-        }
+        let statement = QueuedRowsStatement(events: tx.pendingEvents, audit: tx.pendingAudit)
+        for try await _ in try await tx.connection.execute(statement, logger: tx.logger) {}
         tx.pendingAudit = []
         tx.pendingEvents = []
     }

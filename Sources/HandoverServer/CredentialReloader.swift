@@ -59,7 +59,7 @@ struct CredentialReloader: Service, CustomStringConvertible {
 
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             for await _ in signals {
                 reload()
             }

@@ -19,12 +19,18 @@ struct PostgresGroupCommitTests {
             url: try await PostgresTestServer.newDatabase(), maximumConnections: 8, callTimeout: StoreFactory.testCallTimeout)
     }
 
-    /// Every other message is a crossing X26 → X27, so carries scorecard facts; the rest do not.
+    /// Every other message is a crossing X26 → X27, so carries scorecard facts; the rest do not. Every
+    /// third has its optional fields filled, so a batch mixes present and absent values in each column.
     func message(_ i: Int) -> MessageRecord {
         var m = ScorecardStoreTests().crossing(i % 12)
         m.id = MessageID("B\(i)")
         m.recipient = MailboxID(recipients[i % recipients.count])
         if i % 2 == 1 { m.crossing = nil }
+        if i % 3 == 0 {
+            (m.subject, m.localID, m.partnerID, m.fileName) = ("Discharge \(i)", "L\(i)", "P-\(i)", "summary-\(i).xml")
+            (m.checksum, m.contentType, m.contentCompressed, m.contentEncrypted) = ("md5-\(i)", "application/xml", true, false)
+            (m.linkedMessageID, m.escalationPolicy) = (MessageID("B\(i + 1)"), "safeguarding")
+        }
         return m
     }
 
@@ -38,12 +44,13 @@ struct PostgresGroupCommitTests {
         let store = try await store()
         defer { store.cancel() }
         let count = 240
-        let positions = try await withThrowingTaskGroup(of: (Int, Int64?).self) { group in
+        let created = try await withThrowingTaskGroup(of: (Int, MessageRecord).self) { group in
             for i in 0..<count {
-                group.addTask { (i, try await store.createMessage(message(i), firstChunk: body(i), now: t0).inboxSequence) }
+                group.addTask { (i, try await store.createMessage(message(i), firstChunk: body(i), now: t0)) }
             }
-            return try await group.reduce(into: [Int: Int64]()) { $0[$1.0] = $1.1 }
+            return try await group.reduce(into: [Int: MessageRecord]()) { $0[$1.0] = $1.1 }
         }
+        let positions = created.mapValues(\.inboxSequence)
         let (statements, delivered) = (await store.deliveries.statements, await store.deliveries.written)
         #expect(delivered == count)
         #expect(statements < count / 4, "\(count) concurrent deliveries took \(statements) statements")
@@ -61,9 +68,12 @@ struct PostgresGroupCommitTests {
             let chunk = try #require(try await store.chunk(messageID: MessageID("B\(i)"), number: 1))
             let bytes = try #require(try await store.segment(uploadID: chunk.uploadID, index: 0))
             #expect(bytes == body(i).inlineSegment)
-            let stored = try #require(try await store.message(MessageID("B\(i)")))
-            #expect(stored.status == .accepted && stored.inboxSequence == positions[i] ?? nil)
             #expect(try await store.events(messageID: MessageID("B\(i)")).map(\.kind) == ["delivered"])
+        }
+        // Every message reads back as the one written, field by field, present and absent values alike.
+        for i in 0..<count {
+            let stored = try #require(try await store.message(MessageID("B\(i)")))
+            #expect(stored.status == .accepted && stored == created[i], "B\(i) reads back as written")
         }
         // The companions of every message: its event, its audit entry, and the crossings' facts.
         #expect(try await store.rowCount(table: "message_events") == count)
@@ -141,11 +151,11 @@ struct PostgresGroupCommitTests {
     }
 }
 
-/// The statement text and its arguments are built apart; their counts must agree.
+/// The batch statement's columns and each delivery's argument block are built apart; they must agree.
 @Suite("PostgreSQL: delivery statement shapes")
 struct DeliverySQLShapeTests {
     @Test(arguments: [true, false])
-    func everyPlaceholderHasItsArgument(withFacts: Bool) throws {
+    func everyFieldOfABlockHasItsColumn(withFacts: Bool) throws {
         var message = ScorecardStoreTests().crossing(0)
         if !withFacts { message.crossing = nil }
         let facts = ScorecardRow(message: message)
@@ -153,14 +163,76 @@ struct DeliverySQLShapeTests {
         var arguments: [any SQLArgumentConvertible] = []
         let chunk = StagedChunk(uploadID: "u", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(string: "x"))
         DeliverySQL.arguments(message, facts: facts, chunk: chunk, inline: ByteBuffer(string: "x"), now: message.createdAt, into: &arguments)
-        let placeholders = DeliveryPlaceholders(from: 1, facts: withFacts)
-        #expect(placeholders.next - 1 == arguments.count)
-        if withFacts { #expect(arguments.count == DeliverySQL.mostArgumentsPerDelivery) }
-        // A full batch stays within PostgreSQL's 65,535 parameters a statement.
-        #expect(PostgresStore.deliveriesPerStatement * DeliverySQL.mostArgumentsPerDelivery < 65_535)
-        // Three deliveries in one statement number their placeholders on from each other.
-        let text = DeliverySQL.batch(withFacts: [withFacts, true, withFacts])
-        let last = arguments.count * 2 + DeliverySQL.mostArgumentsPerDelivery
-        #expect(text.contains("$\(last)") && !text.contains("$\(last + 1)"))
+        #expect(DeliveryPlaceholders(from: 1, facts: withFacts).next - 1 == arguments.count)
+        #expect(arguments.count + (withFacts ? 0 : DeliverySQL.factColumnCount) == DeliveryBatch.layout.count)
+        #expect(DeliveryBatch.layout.count == DeliverySQL.mostArgumentsPerDelivery)
+        // The facts sit where the layout says, and a delivery without them has NULL there.
+        let delivery = PlainDelivery(record: message, chunk: chunk, inline: ByteBuffer(string: "x"), now: message.createdAt)
+        let columns = DeliveryBatch.columns([delivery, delivery])
+        let factsID = try #require(columns.first { $0.column == "f_message_id" })
+        if case .text(let id) = factsID.values[0] { #expect(withFacts && id == message.id.rawValue) } else { #expect(!withFacts) }
+        // One placeholder per column, whatever the batch's size.
+        #expect(DeliveryBatch.sql.contains("$\(columns.count)::") && !DeliveryBatch.sql.contains("$\(columns.count + 1)"))
+    }
+
+    @Test func aValueOfTheWrongKindIsRefusedBeforeItIsSent() {
+        var buffer = ByteBuffer()
+        let column = NullableArray(column: "x_size", element: .int8, values: [.integer(1), .null, .text("2")])
+        #expect(throws: NullableArray.MismatchedElement.self) { try column.encode(into: &buffer, context: .default) }
+    }
+}
+
+/// The batch's array types against the schema PostgreSQL holds: a text sent into a number column, or
+/// a number into a text one, would be refused or silently converted.
+@Suite("PostgreSQL: delivery batch types", .enabled(if: PostgresTestServer.url != nil, "\(PostgresTestServer.skipReason)"))
+struct DeliveryBatchTypeTests {
+    @Test func everyColumnIsSentAsItsSchemaType() async throws {
+        let store = try await PostgresStore.connect(
+            url: try await PostgresTestServer.newDatabase(), maximumConnections: 2, callTimeout: StoreFactory.testCallTimeout)
+        defer { store.cancel() }
+        let schema = try await store.read { tx in
+            var types: [String: String] = [:]
+            let sql = "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name IN ('messages', 'crossing_facts')"
+            for row in try await tx.rows(sql) {
+                let table: String = try row("table_name")
+                types[(table == "crossing_facts" ? "f_" : "") + (try row("column_name") as String)] = try row("data_type")
+            }
+            return types
+        }
+        let sent: [NullableArray.Element: Set<String>] = [
+            .text: ["text"], .int8: ["bigint", "integer"], .bool: ["boolean"], .float8: ["double precision"],
+        ]
+        let columns = DeliveryBatch.layout.filter { !$0.name.hasPrefix("x_") }
+        #expect(columns.count == DeliverySQL.messageColumnCount - 1 + DeliverySQL.factColumnCount)
+        for (name, element) in columns {
+            let type = try #require(schema[name], "\(name) is a column")
+            #expect(sent[element]?.contains(type) == true, "\(name) is \(type) but sent as \(element)")
+        }
+    }
+}
+
+/// A transaction's queued timeline events and audit entries go in one prepared statement whatever
+/// their numbers: events alone, entries alone, or both, each in the order queued.
+@Suite("PostgreSQL: queued rows", .enabled(if: PostgresTestServer.url != nil, "\(PostgresTestServer.skipReason)"))
+struct QueuedRowsTests {
+    @Test func eventsAndAuditEntriesOfAnyNumberAreWrittenInOrder() async throws {
+        let store = try await PostgresStore.connect(
+            url: try await PostgresTestServer.newDatabase(), maximumConnections: 2, callTimeout: StoreFactory.testCallTimeout)
+        defer { store.cancel() }
+        let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 9).timestamp
+        func queue(events: Int, audit: Int, tag: String) async throws {
+            try await store.write { tx in
+                for i in 0..<events { tx.pendingEvents.append(("Q-\(tag.uppercased())", t0.adding(seconds: Int64(i)), "kind-\(i)", "{\"n\":\(i)}")) }
+                for i in 0..<audit { tx.audit(AuditRecord(actor: "tester", action: "test.\(tag)", subject: "s\(i)", detail: "{}"), now: t0) }
+            }
+        }
+        try await queue(events: 3, audit: 0, tag: "events")
+        try await queue(events: 0, audit: 2, tag: "audit")
+        try await queue(events: 1, audit: 1, tag: "both")
+        #expect(try await store.events(messageID: MessageID("Q-EVENTS")).map(\.kind) == ["kind-0", "kind-1", "kind-2"])
+        #expect(try await store.events(messageID: MessageID("Q-BOTH")).map(\.kind) == ["kind-0"])
+        try await store.sealAudit()
+        let entries = try await store.auditEntries(afterSequence: 0, limit: 100).filter { $0.actor == "tester" }
+        #expect(entries.map { "\($0.action) \($0.subject)" } == ["test.audit s0", "test.audit s1", "test.both s0"])
     }
 }
