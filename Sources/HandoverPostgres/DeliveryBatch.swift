@@ -38,11 +38,11 @@ enum DeliveryBatch {
         "message_id": .text, "sender_org": .text, "receiver_org": .text, "workflow": .text, "identity": .float8,
     ]
 
-    /// Every recipient's count row is locked first, in mailbox order (so
-    /// two batches never wait on each other in a cycle), before any position is taken; each message's
-    /// position is a scalar subquery over `c`, which PostgreSQL runs to its end before the first of
-    /// them yields. Positions are so taken under the count row's lock, as in `single` and
-    /// `enterInbox`, and a mailbox's positions follow its commits.
+    /// Every recipient's count row is locked first, in mailbox order (so two batches never wait on
+    /// each other in a cycle), before any position is taken; each message's position is a scalar
+    /// subquery over `c`, which PostgreSQL runs to its end before the first of them yields. Positions
+    /// are so taken under the count row's lock, as in `DeliverySQL.single` and
+    /// `PostgresStore.enterInbox`, and a mailbox's positions follow its commits.
     static let sql: String = {
         let casts = layout.enumerated().map { index, field in "$\(index + 1)::\(field.element.rawValue)[]" }
         let messageValues = MessageRecord.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.map {
@@ -90,7 +90,7 @@ enum DeliveryBatch {
 /// `DeliveryBatch.sql`, prepared once per connection; its rows are each message's id and inbox position.
 struct DeliveryBatchStatement: PostgresPreparedStatement {
     typealias Row = (String, Int64)
-    static let name = "handover_delivery_batch_v1"
+    static let name = preparedStatementName(for: sql)
     static let sql = DeliveryBatch.sql
     let deliveries: [PlainDelivery]
 

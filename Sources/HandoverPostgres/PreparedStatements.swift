@@ -11,9 +11,8 @@ import PostgresNIO
 /// connection. Two variants: with and without the crossing's scorecard facts.
 struct DeliveryStatement<Variant: DeliveryVariant>: PostgresPreparedStatement {
     typealias Row = Int64
-    /// Short and distinct: PostgreSQL cuts names at 63 bytes, which would make the two variants'
-    /// default names (their Swift type names) one. The suffix changes with the text, so a pooled
-    /// server connection never runs an older broker's statement under the same name.
+    /// Not the default (the Swift type's name): PostgreSQL cuts names at 63 bytes, which made the
+    /// two variants' names one.
     static var name: String { Variant.name }
     static var sql: String { Variant.sql }
     let arguments: [any SQLArgumentConvertible]
@@ -28,12 +27,12 @@ protocol DeliveryVariant: Sendable {
 }
 
 enum DeliveryWithFacts: DeliveryVariant {
-    static let name = "handover_delivery_with_facts_v3"
+    static let name = preparedStatementName(for: sql)
     static let sql = DeliverySQL.single(facts: true)
 }
 
 enum DeliveryWithoutFacts: DeliveryVariant {
-    static let name = "handover_delivery_v3"
+    static let name = preparedStatementName(for: sql)
     static let sql = DeliverySQL.single(facts: false)
 }
 
@@ -61,7 +60,7 @@ extension SQLTransaction {
 /// prepared once per connection for the same reason.
 struct SpendTokensStatement: PostgresPreparedStatement {
     typealias Row = String
-    static let name = "handover_spend_tokens"
+    static let name = preparedStatementName(for: sql)
     static let sql = """
         INSERT INTO replay_tokens (digest, expires_at) SELECT * FROM unnest($1::TEXT[], $2::BIGINT[])
         ON CONFLICT DO NOTHING RETURNING digest

@@ -15,7 +15,6 @@ protocol PreparedText {
 /// Runs `Text.sql`; rows come back as `SQLRow`s, as from `SQLTransaction.rows`.
 struct Prepared<Text: PreparedText>: PostgresPreparedStatement {
     typealias Row = PostgresRow
-    /// Named from a digest of the text, so a changed text is a new name on a pooled server connection.
     static var name: String { preparedName(Text.self) }
     static var sql: String { Text.sql }
     let arguments: [any SQLArgumentConvertible]
@@ -24,11 +23,16 @@ struct Prepared<Text: PreparedText>: PostgresPreparedStatement {
     func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
+/// A prepared statement's name, from a digest of its text: a changed text is a new name, so a pooled
+/// server connection never runs another broker version's statement under the same name (and
+/// PostgreSQL's 63-byte limit on names is never reached).
+func preparedStatementName(for sql: String) -> String { "handover_" + sha256Hex(Array(sql.utf8)).prefix(24) }
+
 private let preparedNames = Mutex<[ObjectIdentifier: String]>([:])
 
 private func preparedName(_ text: any PreparedText.Type) -> String {
     if let name = preparedNames.withLock({ $0[ObjectIdentifier(text)] }) { return name }
-    let name = "handover_" + sha256Hex(Array(text.sql.utf8)).prefix(24)
+    let name = preparedStatementName(for: text.sql)
     preparedNames.withLock { $0[ObjectIdentifier(text)] = name }
     return name
 }

@@ -7,7 +7,7 @@ import PostgresNIO
 /// inserts nothing).
 struct QueuedRowsStatement: PostgresPreparedStatement {
     typealias Row = PostgresRow
-    static let name = "handover_queued_rows_v1"
+    static let name = preparedStatementName(for: sql)
     static let sql = """
         WITH e AS (INSERT INTO message_events (message_id, at, kind, detail)
                    SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[]))

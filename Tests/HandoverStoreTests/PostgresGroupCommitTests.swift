@@ -187,8 +187,7 @@ struct DeliverySQLShapeTests {
 @Suite("PostgreSQL: delivery batch types", .enabled(if: PostgresTestServer.url != nil, "\(PostgresTestServer.skipReason)"))
 struct DeliveryBatchTypeTests {
     @Test func everyColumnIsSentAsItsSchemaType() async throws {
-        let store = try await PostgresStore.connect(
-            url: try await PostgresTestServer.newDatabase(), maximumConnections: 2, callTimeout: StoreFactory.testCallTimeout)
+        let store = try await PostgresGroupCommitTests().store()
         defer { store.cancel() }
         let schema = try await store.read { tx in
             var types: [String: String] = [:]
@@ -216,8 +215,7 @@ struct DeliveryBatchTypeTests {
 @Suite("PostgreSQL: queued rows", .enabled(if: PostgresTestServer.url != nil, "\(PostgresTestServer.skipReason)"))
 struct QueuedRowsTests {
     @Test func eventsAndAuditEntriesOfAnyNumberAreWrittenInOrder() async throws {
-        let store = try await PostgresStore.connect(
-            url: try await PostgresTestServer.newDatabase(), maximumConnections: 2, callTimeout: StoreFactory.testCallTimeout)
+        let store = try await PostgresGroupCommitTests().store()
         defer { store.cancel() }
         let t0 = CivilDateTime(year: 2026, month: 11, day: 25, hour: 9).timestamp
         func queue(events: Int, audit: Int, tag: String) async throws {
