@@ -7,7 +7,11 @@ import Synchronization
 /// cycles, PostgreSQL's parser and planner and postgres-nio's per-statement exchange were a large
 /// share of each cycle's cost). Declared as a type because postgres-nio names prepared statements by
 /// type. Parameter types are those of the first call's arguments (a NULL's type is inferred from the
-/// text), so a hot statement's parameters must keep one kind from call to call.
+/// text), so a hot statement's parameters must keep one kind from call to call. postgres-nio keeps a
+/// failed preparation's error for the connection's life, and PostgreSQL refuses to prepare inside a
+/// transaction that has already failed: here no statement runs after an error in a transaction (the
+/// error ends it with a rollback), and `BEGIN`, the first statement on a leased connection, is not
+/// prepared.
 protocol PreparedText {
     static var sql: String { get }
 }
