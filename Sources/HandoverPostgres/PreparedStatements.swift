@@ -9,32 +9,8 @@ import PostgresNIO
 /// Profiled on PostgreSQL under saturated sends, parsing, analysing and planning this seven-part
 /// statement were about 30 % of the database's CPU per send; prepared, they are paid once per
 /// connection. Two variants: with and without the crossing's scorecard facts.
-struct DeliveryStatement<Variant: DeliveryVariant>: PostgresPreparedStatement {
-    typealias Row = Int64
-    /// Not the default (the Swift type's name): PostgreSQL cuts names at 63 bytes, which made the
-    /// two variants' names one.
-    static var name: String { Variant.name }
-    static var sql: String { Variant.sql }
-    let arguments: [any SQLArgumentConvertible]
-
-    func makeBindings() throws -> PostgresBindings { PostgresBindings(arguments) }
-    func decodeRow(_ row: PostgresRow) throws -> Int64 { try row.decode(Int64.self) }
-}
-
-protocol DeliveryVariant: Sendable {
-    static var name: String { get }
-    static var sql: String { get }
-}
-
-enum DeliveryWithFacts: DeliveryVariant {
-    static let name = preparedStatementName(for: sql)
-    static let sql = DeliverySQL.single(facts: true)
-}
-
-enum DeliveryWithoutFacts: DeliveryVariant {
-    static let name = preparedStatementName(for: sql)
-    static let sql = DeliverySQL.single(facts: false)
-}
+enum DeliveryWithFacts: PreparedText { static let sql = DeliverySQL.single(facts: true) }
+enum DeliveryWithoutFacts: PreparedText { static let sql = DeliverySQL.single(facts: false) }
 
 extension SQLTransaction {
     /// Runs the delivery statement (prepared on this connection at its first use) and returns the
@@ -45,14 +21,9 @@ extension SQLTransaction {
         var arguments: [any SQLArgumentConvertible] = []
         arguments.reserveCapacity(DeliverySQL.mostArgumentsPerDelivery)
         DeliverySQL.arguments(record, facts: facts, chunk: chunk, inline: inline, now: now, into: &arguments)
-        let rows =
-            facts == nil
-            ? try await connection.execute(DeliveryStatement<DeliveryWithoutFacts>(arguments: arguments), logger: logger)
-            : try await connection.execute(DeliveryStatement<DeliveryWithFacts>(arguments: arguments), logger: logger)
-        var sequence: Int64?
-        for try await value in rows where sequence == nil { sequence = value }
-        guard let sequence else { throw UnexpectedRow(detail: "the delivery returned no inbox position") }
-        return sequence
+        let answer = facts == nil ? try await row(DeliveryWithoutFacts.self, arguments) : try await row(DeliveryWithFacts.self, arguments)
+        guard let answer else { throw UnexpectedRow(detail: "the delivery returned no inbox position") }
+        return try answer("inbox_seq")
     }
 }
 
