@@ -154,7 +154,7 @@ extension Console {
         let body = ResponseBody { writer in
             for chunk in held {
                 for index in 0..<chunk.segmentCount {
-                    guard let segment = try await store.segment(uploadID: chunk.uploadID, index: index) else { throw HTTPError(.gone) }
+                    guard let segment = try await store.segment(of: chunk, index: index) else { throw HTTPError(.gone) }
                     try await writer.write(segment)
                 }
             }

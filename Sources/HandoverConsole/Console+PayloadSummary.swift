@@ -36,7 +36,7 @@ extension Console {
         chunks: for number in 1...message.totalChunks {
             guard let chunk = try await store.chunk(messageID: message.id, number: number) else { return nil }
             for index in 0..<chunk.segmentCount {
-                guard let segment = try await store.segment(uploadID: chunk.uploadID, index: index) else { return nil }
+                guard let segment = try await store.segment(of: chunk, index: index) else { return nil }
                 bytes.append(contentsOf: segment.readableBytesView)
                 if number == 1 && index == 0 && !gzip && known == nil
                     && FHIRMessageReader.format(contentType: message.contentType, prefix: bytes) == nil

@@ -5,8 +5,7 @@ import HandoverStore
 extension MessageRecord {
     static let columns = MessageRecord.storedColumns
     /// Where `inbox_seq` sits in `columns` (and `rowArguments`).
-    static let inboxSequenceColumn = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.firstIndex(
-        of: "inbox_seq")!
+    static let inboxSequenceColumn = storedColumnNames.firstIndex(of: "inbox_seq")!
 
     init(row: SQLRow) throws {
         let statusEvent: StatusEvent? = try (row("status_code", as: String?.self)).map { code in
@@ -64,14 +63,17 @@ extension MessageRecord {
 
     /// Writes every mutable field back (the lifecycle functions decide the values).
     func update(_ tx: SQLTransaction) async throws {
-        try await tx.execute(
-            UpdateMessageSQL.self,
-            [
-                receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
-                statusEvent?.success, statusEvent?.at, deliveredAt, acknowledgedAt, expiresAt, inboxSequence, responsibilityJSON,
-                downloadedAt, crossingClosedAt, id.rawValue,
-            ])
+        try await tx.execute(UpdateMessageSQL.self, updateArguments)
         try await ScorecardRow(message: self)?.upsert(tx)
+    }
+
+    /// `UpdateMessageSQL`'s arguments: every mutable field, then the id.
+    var updateArguments: [any SQLArgumentConvertible] {
+        [
+            receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
+            statusEvent?.success, statusEvent?.at, deliveredAt, acknowledgedAt, expiresAt, inboxSequence, responsibilityJSON,
+            downloadedAt, crossingClosedAt, id.rawValue,
+        ]
     }
 
 }
@@ -83,4 +85,15 @@ enum UpdateMessageSQL: PreparedText {
             expires_at = $11, inbox_seq = $12, responsibility = $13, downloaded_at = $14, crossing_closed_at = $15
         WHERE message_id = $16
         """
+}
+
+extension StoredChunk {
+    /// Reads `upload_id, size, segment_count, sha256, data`; nil when they are NULL (a message without
+    /// that chunk, read through a left join).
+    init?(row: SQLRow) throws {
+        guard let uploadID = try row("upload_id", as: String?.self) else { return nil }
+        self.init(
+            uploadID: uploadID, size: try row("size"), segmentCount: Int(try row("segment_count", as: Int64.self)),
+            sha256: try row("sha256"), rowBody: try row("data"))
+    }
 }

@@ -5,6 +5,16 @@ import NIOCore
 
 extension PostgresStore: EscalationStore {
     public func markDownloaded(messageID: MessageID, now: Timestamp) async throws {
+        // Usually one statement, with no transaction around it (four round trips were one): see
+        // `MarkPlainDownloadSQL`. A message it leaves alone (already marked, or under an escalation
+        // policy) goes through the transaction below, which resolves alerts.
+        if let event = Self.soleEvent(MessageLifecycle.downloadEffects) {
+            let audit = Self.eventAudit(messageID, event.kind, event.detail)
+            let arguments: [any SQLArgumentConvertible] = [
+                now, messageID.rawValue, event.kind, event.detail, audit.actor, audit.action, audit.subject,
+            ]
+            if try await writeStatement({ tx in try await tx.row(MarkPlainDownloadSQL.self, arguments) != nil }) { return }
+        }
         try await write { tx in
             // One statement marks and returns the message (none if it was already marked).
             guard
@@ -290,7 +300,12 @@ extension PostgresStore: EscalationStore {
     /// Records a message event in its timeline and queues it for the hash-chained audit log (never a payload).
     static func addEvent(_ id: MessageID, _ kind: String, _ detail: String, _ now: Timestamp, _ tx: SQLTransaction) async throws {
         tx.pendingEvents.append((id.rawValue, now, kind, detail))
-        tx.audit(AuditRecord(actor: "broker", action: "message.\(kind)", subject: "message \(id.rawValue)", detail: detail), now: now)
+        tx.audit(eventAudit(id, kind, detail), now: now)
+    }
+
+    /// The audit entry that goes with a message event.
+    static func eventAudit(_ id: MessageID, _ kind: String, _ detail: String) -> AuditRecord {
+        AuditRecord(actor: "broker", action: "message.\(kind)", subject: "message \(id.rawValue)", detail: detail)
     }
 
     static func deliver(_ plan: AlertPlan, now: Timestamp, _ tx: SQLTransaction) async throws {

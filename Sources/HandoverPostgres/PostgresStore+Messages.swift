@@ -58,12 +58,12 @@ extension PostgresStore: MessageStore {
     }
 
     public func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk? {
+        try await read { tx in try await tx.row(ChunkSQL.self, [messageID.rawValue, number]).flatMap(StoredChunk.init(row:)) }
+    }
+
+    public func messageWithChunk(_ id: MessageID, number: Int) async throws -> (message: MessageRecord, chunk: StoredChunk?)? {
         try await read { tx in
-            try await tx.row(ChunkSQL.self, [messageID.rawValue, number]).map {
-                StoredChunk(
-                    uploadID: try $0("upload_id"), size: try $0("size"), segmentCount: Int(try $0("segment_count", as: Int64.self)),
-                    sha256: try $0("sha256"))
-            }
+            try await tx.row(MessageWithChunkSQL.self, [id.rawValue, number]).map { (try MessageRecord(row: $0), try StoredChunk(row: $0)) }
         }
     }
 
@@ -90,13 +90,15 @@ extension PostgresStore: MessageStore {
         }
         sql += " ORDER BY inbox_seq LIMIT $\(arguments.count + 1)"
         arguments.append(limit + 1)
-        let finalSQL = sql, finalArguments = arguments
-        let entries = try await read { tx in
+        let finalSQL = InboxPage.withCount(page: sql, mailbox: "$1::text"), finalArguments = arguments
+        return try await read { tx in
             // The usual listing, with no workflow filter, is prepared; a filtered one is parsed each time.
             let rows = filter == nil ? try await tx.rows(InboxPageSQL.self, finalArguments) : try await tx.rows(finalSQL, finalArguments)
-            return try rows.map { InboxEntry(id: MessageID(try $0("message_id")), sequence: try $0("inbox_seq")) }
+            let entries = try rows.compactMap { row in
+                try row("message_id", as: String?.self).map { InboxEntry(id: MessageID($0), sequence: try row("inbox_seq")) }
+            }
+            return InboxPage(count: try rows.first.flatMap { try $0("accepted", as: Int64?.self) }.map(Int.init), entries: entries, limit: limit)
         }
-        return InboxPage(entries: Array(entries.prefix(limit)), hasMore: entries.count > limit)
     }
 
     public func richListing(_ query: RichListingQuery) async throws -> [MessageRecord] {
@@ -131,6 +133,7 @@ extension PostgresStore: MessageStore {
             guard let current = try await Self.fetchMessage(messageID, lock: true, tx) else { return nil }
             if let recipient, current.recipient != recipient { throw MeshError.forbidden }
             guard let transition = MessageLifecycle.acknowledged(current, now: now) else { return current }
+            if try await Self.writeAcknowledgement(transition, was: current, now: now, tx) { return transition.message }
             return try await Self.apply(transition, row: .update, now: now, tx)
         }
     }
@@ -329,8 +332,9 @@ extension PostgresStore: MessageStore {
 enum MessageSQL: PreparedText { static let sql = "SELECT \(MessageRecord.columns) FROM messages WHERE message_id = $1" }
 enum MessageForUpdateSQL: PreparedText { static let sql = MessageSQL.sql + " FOR UPDATE" }
 enum ChunkSQL: PreparedText {
-    static let sql = "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = $1 AND chunk_no = $2"
+    static let sql = "SELECT upload_id, size, segment_count, sha256, data FROM chunks WHERE message_id = $1 AND chunk_no = $2"
 }
+enum MessageWithChunkSQL: PreparedText { static let sql = MessageRecord.withChunkSQL(id: "$1", number: "$2") }
 /// A segment row, or a small body kept in its chunk's row (`StagedChunk.rowInlineLimit`).
 enum SegmentSQL: PreparedText {
     static let sql = """
@@ -340,7 +344,7 @@ enum SegmentSQL: PreparedText {
 }
 enum InboxPageSQL: PreparedText {
     static let unfiltered = "SELECT message_id, inbox_seq FROM messages WHERE recipient = $1 AND status = 'accepted' AND inbox_seq > $2"
-    static let sql = unfiltered + " ORDER BY inbox_seq LIMIT $3"
+    static let sql = InboxPage.withCount(page: unfiltered + " ORDER BY inbox_seq LIMIT $3", mailbox: "$1::text")
 }
 enum InboxCountSQL: PreparedText { static let sql = "SELECT accepted FROM inbox_counts WHERE mailbox = $1" }
 enum LeaveInboxSQL: PreparedText { static let sql = "UPDATE inbox_counts SET accepted = greatest(accepted - 1, 0) WHERE mailbox = $1" }

@@ -18,6 +18,7 @@ public final class PostgresStore: Sendable {
     /// How long one call may wait for the database (a connection, a lock, a commit) before it fails
     /// with `StoreUnavailable`, which the HTTP layer answers with 503.
     let callTimeout: Duration
+    let deadlines: CallDeadlines
     let idGenerator = MessageIDGenerator.shared
     /// Share statements and commits among concurrent plain deliveries, and token spends.
     let deliveries = PostgresStore.deliveryBatcher()
@@ -68,10 +69,13 @@ public final class PostgresStore: Sendable {
         self.replayClient = replayClient
         self.logger = logger
         self.callTimeout = callTimeout
+        let deadlines = CallDeadlines(limit: callTimeout)
+        self.deadlines = deadlines
         runner = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await client.run() }
                 group.addTask { await replayClient.run() }
+                group.addTask { await deadlines.run() }
             }
         }
     }
@@ -182,7 +186,7 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `body`, giving up after `limit` or when the caller is cancelled. It does not wait for
+    /// Runs `body`, giving up after `limit` (checked by `deadlines`) or when the caller is cancelled. It does not wait for
     /// `body` to notice: a connection lease blocked on an unreachable server does not always answer
     /// cancellation, and waiting for it held requests past their timeout and graceful shutdown
     /// forever. The abandoned `body` is cancelled, so it stops before starting a transaction.
@@ -194,13 +198,12 @@ public final class PostgresStore: Sendable {
                 let work = Task {
                     do { outcome.finish(.success(try await body())) } catch { outcome.finish(.failure(error)) }
                 }
-                let timer = Task {
-                    try? await Task.sleep(for: limit)
+                let watched = deadlines.watch(for: limit) {
                     if outcome.finish(.failure(StoreUnavailable(reason: "no answer from PostgreSQL within \(limit)"))) { work.cancel() }
                 }
-                outcome.onFinish {
+                outcome.onFinish { [deadlines] in
                     work.cancel()
-                    timer.cancel()
+                    if let watched { deadlines.forget(watched) }
                 }
             }
         } onCancel: {

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
 import HandoverCore
+import HandoverStore
+import NIOCore
 
 extension MessageRecord {
     static let columns = MessageRecord.storedColumns
@@ -72,5 +74,16 @@ extension MessageRecord {
                 downloadedAt?.microsecondsSinceEpoch, crossingClosedAt?.microsecondsSinceEpoch, id.rawValue,
             ])
         try ScorecardRow(message: self)?.upsert(db)
+    }
+}
+
+extension StoredChunk {
+    /// Reads `upload_id, size, segment_count, sha256, data` from column `first` on; nil when the
+    /// chunk's columns are NULL (a message without that chunk, read through a left join).
+    init?(row: Row, from first: Int) {
+        guard let uploadID = row[first] as String? else { return nil }
+        self.init(
+            uploadID: uploadID, size: row[first + 1], segmentCount: row[first + 2], sha256: row[first + 3],
+            rowBody: (row[first + 4] as Data?).map { ByteBuffer(bytes: $0) })
     }
 }

@@ -49,26 +49,25 @@ extension SQLiteStore: MessageStore {
     }
 
     public func message(_ id: MessageID) async throws -> MessageRecord? {
-        try await read { db in try Self.fetchMessage(id, db) }
+        try await readStatement { db in try Self.fetchMessage(id, db) }
     }
 
     public func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk? {
-        try await read { db in try Self.fetchChunk(messageID, number: number, db) }
-    }
-
-    static func fetchChunk(_ id: MessageID, number: Int, _ db: Database) throws -> StoredChunk? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT upload_id, size, segment_count, sha256 FROM chunks WHERE message_id = ? AND chunk_no = ?"),
-            arguments: [id.rawValue, number]
-        ).map {
-            StoredChunk(uploadID: $0["upload_id"], size: $0["size"], segmentCount: $0["segment_count"], sha256: $0["sha256"])
+        try await readStatement { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT upload_id, size, segment_count, sha256, data FROM chunks WHERE message_id = ? AND chunk_no = ?"),
+                arguments: [messageID.rawValue, number]
+            ).flatMap { StoredChunk(row: $0, from: 0) }
         }
     }
 
+    static let withChunkSQL = MessageRecord.withChunkSQL(id: "?1", number: "?2")
+
     public func messageWithChunk(_ id: MessageID, number: Int) async throws -> (message: MessageRecord, chunk: StoredChunk?)? {
-        try await read { db in
-            guard let message = try Self.fetchMessage(id, db) else { return nil }
-            return (message, try Self.fetchChunk(id, number: number, db))
+        try await readStatement { db in
+            try Row.fetchOne(db.cachedStatement(sql: Self.withChunkSQL), arguments: [id.rawValue, number]).map {
+                (MessageRecord(row: $0), StoredChunk(row: $0, from: MessageRecord.storedColumnNames.count))
+            }
         }
     }
 
@@ -79,19 +78,22 @@ extension SQLiteStore: MessageStore {
         """
 
     public func segment(uploadID: String, index: Int) async throws -> ByteBuffer? {
-        try await read { db in
+        try await readStatement { db in
             try Data.fetchOne(db.cachedStatement(sql: Self.segmentSQL), arguments: [uploadID, index])
         }.map { ByteBuffer(bytes: $0) }
     }
 
     public func listInbox(mailbox: MailboxID, afterSequence: Int64?, filter: WorkflowFilter?, limit: Int) async throws -> InboxPage {
         var sql = "SELECT message_id, inbox_seq FROM messages WHERE recipient = ? AND status = 'accepted' AND inbox_seq > ?"
-        var arguments: StatementArguments = [mailbox.rawValue, afterSequence ?? 0]
+        // The mailbox twice: once to read its count, once for the page.
+        var arguments: StatementArguments = [mailbox.rawValue, mailbox.rawValue, afterSequence ?? 0]
         if let filter {
             let clause: String
             switch filter.match {
             case .equals: clause = "upper(workflow_id) = ?"
-            case .beginsWith: clause = "substr(upper(workflow_id), 1, \(filter.value.utf8.count)) = ?"
+            case .beginsWith:
+                clause = "substr(upper(workflow_id), 1, ?) = ?"
+                arguments += [filter.value.utf8.count]
             case .contains: clause = "instr(upper(workflow_id), ?) > 0"
             }
             sql += filter.negated ? " AND NOT (\(clause))" : " AND \(clause)"
@@ -99,13 +101,16 @@ extension SQLiteStore: MessageStore {
         }
         sql += " ORDER BY inbox_seq LIMIT ?"
         arguments += [limit + 1]
-        let finalSQL = sql, finalArguments = arguments
-        let entries = try await read { db in
-            try Row.fetchAll(db, sql: finalSQL, arguments: finalArguments).map {
-                InboxEntry(id: MessageID($0["message_id"]), sequence: $0["inbox_seq"])
+        // Seven texts at most (no filter, or three matches each negated or not), each compiled once
+        // per connection: compiling the listing on every call showed in the cycle profile.
+        let finalSQL = InboxPage.withCount(page: sql, mailbox: "?"), finalArguments = arguments
+        return try await readStatement { db in
+            let rows = try Row.fetchAll(db.cachedStatement(sql: finalSQL), arguments: finalArguments)
+            let entries = rows.compactMap { row in
+                (row[1] as String?).map { InboxEntry(id: MessageID($0), sequence: row[2]) }
             }
+            return InboxPage(count: rows.first?[0], entries: entries, limit: limit)
         }
-        return InboxPage(entries: Array(entries.prefix(limit)), hasMore: entries.count > limit)
     }
 
     public func richListing(_ query: RichListingQuery) async throws -> [MessageRecord] {
@@ -126,7 +131,7 @@ extension SQLiteStore: MessageStore {
     }
 
     public func countInbox(mailbox: MailboxID) async throws -> Int {
-        try await read { db in
+        try await readStatement { db in
             try Int.fetchOne(db.cachedStatement(sql: "SELECT accepted FROM inbox_counts WHERE mailbox = ?"), arguments: [mailbox.rawValue]) ?? 0
         }
     }

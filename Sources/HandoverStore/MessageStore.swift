@@ -32,11 +32,12 @@ public protocol MessageStore: Sendable {
     /// A stored chunk's layout, or nil if the message has no such chunk (or its payload was purged).
     func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk?
 
-    /// A message and the layout of its chunk `number` (nil if it has no such chunk), read together:
-    /// what a download needs before it streams.
+    /// A message and its chunk `number` (nil if it has no such chunk), read in one statement: what a
+    /// download needs before it streams (with a small body, all it needs).
     func messageWithChunk(_ id: MessageID, number: Int) async throws -> (message: MessageRecord, chunk: StoredChunk?)?
 
-    /// One segment of a stored chunk, in order from 0.
+    /// One segment of a stored chunk, in order from 0 (segment 0 of a body kept in the chunk's row
+    /// too; `segment(of:index:)` takes that from the chunk already read).
     func segment(uploadID: String, index: Int) async throws -> ByteBuffer?
 
     /// Delivered, unacknowledged messages in `mailbox`'s inbox, oldest first, after `afterSequence`.
@@ -93,7 +94,6 @@ public protocol MessageStore: Sendable {
 }
 
 extension MessageStore {
-    /// Two reads; a backend may answer in one.
     public func createMessage(_ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp) async throws -> MessageRecord {
         try await createMessage(message, firstChunk: firstChunk, now: now, onDelivery: nil)
     }
@@ -107,9 +107,10 @@ extension MessageStore {
             onDelivery: nil)
     }
 
-    public func messageWithChunk(_ id: MessageID, number: Int) async throws -> (message: MessageRecord, chunk: StoredChunk?)? {
-        guard let message = try await message(id) else { return nil }
-        return (message, try await chunk(messageID: id, number: number))
+    /// Segment `index` of a stored chunk: a body kept in the chunk's row came with the chunk.
+    public func segment(of chunk: StoredChunk, index: Int) async throws -> ByteBuffer? {
+        if index == 0, let body = chunk.rowBody { return body }
+        return try await segment(uploadID: chunk.uploadID, index: index)
     }
 }
 
@@ -136,15 +137,18 @@ public struct StagedChunk: Sendable {
     public var rowInline: ByteBuffer? { inlineSegment.flatMap { $0.readableBytes <= Self.rowInlineLimit ? $0 : nil } }
 }
 
-/// A stored chunk's layout.
+/// A stored chunk's layout, and its body when that is kept in the chunk's own row.
 public struct StoredChunk: Sendable, Hashable {
     public let uploadID: String
     public let size: Int64
     public let segmentCount: Int
     public let sha256: String
+    /// A body of at most `StagedChunk.rowInlineLimit` kept in the chunk's row, read with the chunk so
+    /// that a small download needs no read of its own for the bytes; nil when the body is in segments.
+    public let rowBody: ByteBuffer?
 
-    public init(uploadID: String, size: Int64, segmentCount: Int, sha256: String) {
-        (self.uploadID, self.size, self.segmentCount, self.sha256) = (uploadID, size, segmentCount, sha256)
+    public init(uploadID: String, size: Int64, segmentCount: Int, sha256: String, rowBody: ByteBuffer? = nil) {
+        (self.uploadID, self.size, self.segmentCount, self.sha256, self.rowBody) = (uploadID, size, segmentCount, sha256, rowBody)
     }
 }
 
@@ -168,7 +172,23 @@ public struct InboxPage: Sendable, Hashable {
     public let entries: [InboxEntry]
     /// Whether more matching messages follow the last entry.
     public let hasMore: Bool
-    public init(entries: [InboxEntry], hasMore: Bool) { (self.entries, self.hasMore) = (entries, hasMore) }
+    /// Every delivered, unacknowledged message in the inbox (what `countInbox` says), read with the page.
+    public let count: Int
+    public init(entries: [InboxEntry], hasMore: Bool, count: Int) { (self.entries, self.hasMore, self.count) = (entries, hasMore, count) }
+
+    /// A page query (`message_id, inbox_seq` … `ORDER BY inbox_seq LIMIT` …) that also reads the
+    /// inbox's count, so a listing is one statement: a row per entry (`accepted, message_id,
+    /// inbox_seq`), or one row with NULL entry columns when the page is empty. `mailbox` is the
+    /// backend's placeholder for the mailbox.
+    public static func withCount(page: String, mailbox: String) -> String {
+        "SELECT c.accepted, p.message_id, p.inbox_seq FROM (SELECT \(mailbox) AS mailbox) x "
+            + "LEFT JOIN inbox_counts c ON c.mailbox = x.mailbox LEFT JOIN (\(page)) p ON TRUE ORDER BY p.inbox_seq"
+    }
+
+    /// The page from `withCount`'s rows (`limit + 1` entries at most were asked for).
+    public init(count: Int?, entries: [InboxEntry], limit: Int) {
+        self.init(entries: Array(entries.prefix(limit)), hasMore: entries.count > limit, count: count ?? 0)
+    }
 }
 
 /// The store cannot answer now (its database is unreachable or too slow). The HTTP layer answers 503;

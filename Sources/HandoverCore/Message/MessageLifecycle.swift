@@ -8,6 +8,10 @@
 public enum MessageLifecycle {
     /// The effects of the usual delivery: no companion message (PostgreSQL writes it in one statement).
     public static let plainDelivery: [MessageEffect] = [.enterInbox, .event("delivered")]
+    /// The effects of a first download and of an acknowledgement (PostgreSQL writes each in one
+    /// statement when the message has no escalation policy, so no alert can need resolving).
+    public static let downloadEffects: [MessageEffect] = [.event("downloaded"), .resolveAlerts(reason: "downloaded")]
+    public static let acknowledgementEffects: [MessageEffect] = [.leaveInbox, .event("acknowledged"), .resolveAlerts(reason: "acknowledged")]
 
     /// A new message after its first chunk: delivered at once if it has one chunk.
     public static func created(
@@ -63,7 +67,7 @@ public enum MessageLifecycle {
     public static func downloaded(_ message: MessageRecord, now: Timestamp) -> MessageTransition {
         var m = message
         m.downloadedAt = now
-        return MessageTransition(m, [.event("downloaded"), .resolveAlerts(reason: "downloaded")])
+        return MessageTransition(m, downloadEffects)
     }
 
     /// Acknowledgement is idempotent: only an `accepted` message changes.
@@ -72,7 +76,7 @@ public enum MessageLifecycle {
         var m = message
         m.status = .acknowledged
         m.acknowledgedAt = now
-        return MessageTransition(m, [.leaveInbox, .event("acknowledged"), .resolveAlerts(reason: "acknowledged")])
+        return MessageTransition(m, acknowledgementEffects)
     }
 
     /// An expired message: `error` with the not-collected event, and a non-delivery report to its

@@ -89,7 +89,7 @@ struct PayloadStreamer: Sendable {
             switch transform {
             case .none:
                 for index in 0..<chunk.segmentCount {
-                    guard let segment = try await store.segment(uploadID: chunk.uploadID, index: index) else { throw MeshError.noLongerAvailable }
+                    guard let segment = try await store.segment(of: chunk, index: index) else { throw MeshError.noLongerAvailable }
                     try await writer.write(segment)
                 }
             case .gzip:
@@ -97,7 +97,7 @@ struct PayloadStreamer: Sendable {
                 compressor.window = ByteBufferAllocator().buffer(capacity: 64 * 1024)
                 try compressor.startStream()
                 for index in 0..<chunk.segmentCount {
-                    guard var segment = try await store.segment(uploadID: chunk.uploadID, index: index) else { throw MeshError.noLongerAvailable }
+                    guard var segment = try await store.segment(of: chunk, index: index) else { throw MeshError.noLongerAvailable }
                     let last = index == chunk.segmentCount - 1
                     try await segment.compressStream(with: compressor, flush: last ? .finish : .no) { try await writer.write($0) }
                 }
@@ -107,7 +107,7 @@ struct PayloadStreamer: Sendable {
                 decompressor.window = ByteBufferAllocator().buffer(capacity: 64 * 1024)
                 try decompressor.startStream()
                 for index in 0..<chunk.segmentCount {
-                    guard var segment = try await store.segment(uploadID: chunk.uploadID, index: index) else { throw MeshError.noLongerAvailable }
+                    guard var segment = try await store.segment(of: chunk, index: index) else { throw MeshError.noLongerAvailable }
                     try await segment.decompressStream(with: decompressor) { try await writer.write($0) }
                 }
                 try decompressor.finishStream()

@@ -50,8 +50,8 @@ extension MeshEndpoints {
             if let filter { nextQuery.append("workflow_filter=\(percentEncode(filter.raw))") }
             links.append(("next", .string(base + "?" + nextQuery.joined(separator: "&"))))
         }
-        let count = Int64(try await broker.store.countInbox(mailbox: mailbox))
-        return .json(.object([("messages", ids), ("links", .object(links)), ("approx_inbox_count", .int(count))]), contentType: Response.v2JSON)
+        return .json(
+            .object([("messages", ids), ("links", .object(links)), ("approx_inbox_count", .int(Int64(page.count)))]), contentType: Response.v2JSON)
     }
 }
 

@@ -37,7 +37,7 @@ extension MeshBroker {
         for number in 1...max(message.totalChunks, 1) {
             guard let chunk = try await store.chunk(messageID: message.id, number: number) else { throw MeshError.noLongerAvailable }
             for index in 0..<chunk.segmentCount {
-                guard let segment = try await store.segment(uploadID: chunk.uploadID, index: index) else { throw MeshError.noLongerAvailable }
+                guard let segment = try await store.segment(of: chunk, index: index) else { throw MeshError.noLongerAvailable }
                 segment.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
                 bytes += Int64(segment.readableBytes)
             }
