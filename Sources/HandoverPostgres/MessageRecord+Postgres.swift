@@ -68,23 +68,28 @@ extension MessageRecord {
     }
 
     /// `UpdateMessageSQL`'s arguments: every mutable field, then the id.
-    var updateArguments: [any SQLArgumentConvertible] {
+    var updateArguments: [any SQLArgumentConvertible] { mutableValues + [id.rawValue] }
+
+    /// The values of `UpdateMessageSQL.columns`, in order.
+    var mutableValues: [any SQLArgumentConvertible] {
         [
             receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
             statusEvent?.success, statusEvent?.at, deliveredAt, acknowledgedAt, expiresAt, inboxSequence, responsibilityJSON,
-            downloadedAt, crossingClosedAt, id.rawValue,
+            downloadedAt, crossingClosedAt,
         ]
     }
 
 }
 
 enum UpdateMessageSQL: PreparedText {
-    static let sql = """
-        UPDATE messages SET received_chunks = $1, file_size = $2, status = $3, status_code = $4, status_event = $5,
-            status_description = $6, status_success = $7, status_at = $8, delivered_at = $9, acknowledged_at = $10,
-            expires_at = $11, inbox_seq = $12, responsibility = $13, downloaded_at = $14, crossing_closed_at = $15
-        WHERE message_id = $16
-        """
+    /// Every column a transition may change.
+    static let columns = [
+        "received_chunks", "file_size", "status", "status_code", "status_event", "status_description", "status_success", "status_at",
+        "delivered_at", "acknowledged_at", "expires_at", "inbox_seq", "responsibility", "downloaded_at", "crossing_closed_at",
+    ]
+    /// `column = $1, …` in order.
+    static let assignments = columns.enumerated().map { "\($1) = $\($0 + 1)" }.joined(separator: ", ")
+    static let sql = "UPDATE messages SET \(assignments) WHERE message_id = $\(columns.count + 1)"
 }
 
 extension StoredChunk {

@@ -9,10 +9,7 @@ extension PostgresStore: EscalationStore {
         // `MarkPlainDownloadSQL`. A message it leaves alone (already marked, or under an escalation
         // policy) goes through the transaction below, which resolves alerts.
         if let event = Self.soleEvent(MessageLifecycle.downloadEffects) {
-            let audit = Self.eventAudit(messageID, event.kind, event.detail)
-            let arguments: [any SQLArgumentConvertible] = [
-                now, messageID.rawValue, event.kind, event.detail, audit.actor, audit.action, audit.subject,
-            ]
+            let arguments: [any SQLArgumentConvertible] = [now, messageID.rawValue] + Self.eventArguments(messageID, event)
             if try await writeStatement({ tx in try await tx.row(MarkPlainDownloadSQL.self, arguments) != nil }) { return }
         }
         try await write { tx in

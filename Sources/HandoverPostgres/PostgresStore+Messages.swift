@@ -129,11 +129,16 @@ extension PostgresStore: MessageStore {
     }
 
     public func acknowledge(messageID: MessageID, recipient: MailboxID?, now: Timestamp) async throws -> MessageRecord? {
-        try await write { tx in
+        // Usually an unlocked read and one statement (`AcknowledgeSQL`); otherwise the row is locked
+        // and the transition applied in a transaction.
+        if case .done(let message) = try await writeStatement({ tx in try await Self.acknowledgeQuickly(messageID, recipient: recipient, now: now, tx)
+        }) {
+            return message
+        }
+        return try await write { tx in
             guard let current = try await Self.fetchMessage(messageID, lock: true, tx) else { return nil }
             if let recipient, current.recipient != recipient { throw MeshError.forbidden }
             guard let transition = MessageLifecycle.acknowledged(current, now: now) else { return current }
-            if try await Self.writeAcknowledgement(transition, was: current, now: now, tx) { return transition.message }
             return try await Self.apply(transition, row: .update, now: now, tx)
         }
     }

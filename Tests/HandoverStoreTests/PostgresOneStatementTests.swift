@@ -8,8 +8,8 @@ import Testing
 @testable import HandoverPostgres
 
 /// A first download and an acknowledgement of a message with no escalation policy are one statement
-/// each on PostgreSQL (`MarkPlainDownloadSQL`, `AcknowledgementSQL`). Each is checked against the
-/// general path (`apply`) on a twin message: the same row, events, audit entries and facts.
+/// each on PostgreSQL (`MarkPlainDownloadSQL`, `AcknowledgeSQL`). Each is checked against the general
+/// path (`apply`) on a twin message: the same row, events, audit entries and facts.
 @Suite(
     "PostgreSQL: a download and an acknowledgement in one statement", .enabled(if: PostgresTestServer.url != nil, "\(PostgresTestServer.skipReason)"))
 struct PostgresOneStatementTests {
@@ -19,6 +19,8 @@ struct PostgresOneStatementTests {
     /// What the store holds about a message, its id left out, so twins compare equal.
     struct Written: Equatable {
         let message: MessageRecord
+        /// The whole stored row (derived columns such as `crossing_closed_at` too), less its id and positions.
+        let row: String
         let events: [MessageEvent]
         let audit: [String]
         let facts: String?
@@ -45,6 +47,13 @@ struct PostgresOneStatementTests {
         return (ids[0], ids[1])
     }
 
+    /// `AcknowledgeSQL`'s arguments for a message as it was `read`.
+    func quickArguments(read: MessageRecord, now: Timestamp) throws -> [any SQLArgumentConvertible] {
+        let after = try #require(MessageLifecycle.acknowledged(read, now: now)).message
+        return after.updateArguments + [read.recipient.rawValue] + read.mutableValues + [now]
+            + PostgresStore.eventArguments(read.id, ("acknowledged", "{}"))
+    }
+
     func written(_ store: PostgresStore, _ id: MessageID) async throws -> Written {
         var message = try #require(try await store.message(id))
         (message.id, message.inboxSequence) = (MessageID("TWIN"), nil)
@@ -54,43 +63,107 @@ struct PostgresOneStatementTests {
                 "\(try $0("action", as: String.self)) \(try $0("detail", as: String.self))"
             }
         }
+        let row = try await store.read { tx in
+            try await tx.row(
+                "SELECT (to_jsonb(m) - 'message_id' - 'seq' - 'inbox_seq')::text AS v FROM messages m WHERE message_id = $1", [id.rawValue]
+            )
+            .map { try $0("v", as: String.self) }
+        }
         let facts = try await store.read { tx in
             try await tx.row("SELECT (to_jsonb(f) - 'message_id')::text AS v FROM crossing_facts f WHERE message_id = $1", [id.rawValue])
                 .map { try $0("v", as: String.self) }
         }
-        return Written(message: message, events: try await store.events(messageID: id), audit: audit, facts: facts)
+        return Written(message: message, row: try #require(row), events: try await store.events(messageID: id), audit: audit, facts: facts)
     }
 
     @Test func anAcknowledgementInOneStatementWritesWhatApplyWrites() async throws {
         let store = try await store()
         for crossing in [true, false] {
-            let (fast, general) = try await twins(store, crossing ? "C" : "P", crossing: crossing)
-            let oneStatement = try await store.write { [later] tx in
-                let current = try #require(try await PostgresStore.fetchMessage(fast, lock: true, tx))
-                let transition = try #require(MessageLifecycle.acknowledged(current, now: later))
-                return try await PostgresStore.writeAcknowledgement(transition, was: current, now: later, tx)
+            let (quick, general) = try await twins(store, crossing ? "C" : "P", crossing: crossing)
+            let answered = try await store.writeStatement { [later] tx in
+                try await PostgresStore.acknowledgeQuickly(quick, recipient: MailboxID("BOB"), now: later, tx)
             }
-            #expect(oneStatement)
+            guard case .done(let acknowledged) = answered else {
+                Issue.record("the one statement was not used (crossing: \(crossing))")
+                continue
+            }
+            #expect(acknowledged?.status == .acknowledged && acknowledged?.acknowledgedAt == later)
             _ = try await store.write { [later] tx in
                 let current = try #require(try await PostgresStore.fetchMessage(general, lock: true, tx))
                 return try await PostgresStore.apply(try #require(MessageLifecycle.acknowledged(current, now: later)), row: .update, now: later, tx)
             }
-            let (a, b) = (try await written(store, fast), try await written(store, general))
+            let (a, b) = (try await written(store, quick), try await written(store, general))
             #expect(a == b, "crossing: \(crossing)")
-            #expect(a.message.status == .acknowledged && a.message.acknowledgedAt == later)
+            #expect(
+                a.message
+                    == acknowledged.map {
+                        var m = $0
+                        (m.id, m.inboxSequence) = (MessageID("TWIN"), nil)
+                        return m
+                    })
             #expect(a.events.map(\.kind) == ["delivered", "acknowledged"] && a.audit.count == 2)
             #expect((a.facts != nil) == crossing)
+            // Again: already acknowledged, so answered as it is, and nothing more written.
+            let again = try await store.writeStatement { [later] tx in
+                try await PostgresStore.acknowledgeQuickly(quick, recipient: MailboxID("BOB"), now: later.adding(seconds: 9), tx)
+            }
+            guard case .done(let unchanged) = again else {
+                Issue.record("a second acknowledgement went the general way")
+                continue
+            }
+            #expect(unchanged?.acknowledgedAt == later)
+            #expect(try await written(store, quick) == a)
         }
         #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 0, "each left the inbox once")
-        // Under an escalation policy an acknowledgement may resolve alerts: left to `apply`.
-        let (policy, _) = try await twins(store, "E", crossing: true, policy: "safeguarding")
-        let left = try await store.write { [later] tx in
-            let current = try #require(try await PostgresStore.fetchMessage(policy, lock: true, tx))
-            let transition = try #require(MessageLifecycle.acknowledged(current, now: later))
-            return try await PostgresStore.writeAcknowledgement(transition, was: current, now: later, tx)
+    }
+
+    @Test func concurrentAcknowledgementsOfOneMessageCountOnce() async throws {
+        let store = try await store()
+        let (message, other) = try await twins(store, "A", crossing: true)
+        let answers = try await withThrowingTaskGroup(of: MessageRecord?.self) { group in
+            for i in Int64(0)..<12 {
+                group.addTask { [later] in try await store.acknowledge(messageID: message, recipient: MailboxID("BOB"), now: later.adding(seconds: i))
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(!left)
+        #expect(answers.count == 12 && answers.allSatisfy { $0?.status == .acknowledged })
+        let stored = try await written(store, message)
+        #expect(Set(answers.map { $0?.acknowledgedAt }) == [stored.message.acknowledgedAt], "every answer is the one acknowledgement")
+        #expect(stored.events.map(\.kind) == ["delivered", "acknowledged"] && stored.audit.count == 2)
+        #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 1, "only \(other) is left")
+    }
+
+    @Test func whatTheStatementCannotCarryGoesTheGeneralWay() async throws {
+        let store = try await store()
+        // Under an escalation policy an acknowledgement may resolve alerts.
+        let (policy, _) = try await twins(store, "E", crossing: true, policy: "safeguarding")
+        let underPolicy = try await store.writeStatement { [later] tx in
+            try await PostgresStore.acknowledgeQuickly(policy, recipient: MailboxID("BOB"), now: later, tx)
+        }
+        #expect(underPolicy.isGeneral)
         #expect(try await store.message(policy)?.status == .accepted, "nothing written")
+        #expect(try await store.acknowledge(messageID: policy, recipient: MailboxID("BOB"), now: later)?.status == .acknowledged)
+        // Changed since it was read (here: downloaded): the statement changes nothing, so the download's
+        // mark is not lost, and the acknowledgement goes the general way.
+        let (raced, _) = try await twins(store, "R", crossing: false)
+        let stale = try #require(try await store.message(raced))
+        let downloadedAt = t0.adding(seconds: 5)
+        try await store.markDownloaded(messageID: raced, now: downloadedAt)
+        let arguments = try quickArguments(read: stale, now: later)
+        #expect(try await store.writeStatement { tx in try await tx.row(AcknowledgeSQL.self, arguments) } == nil)
+        #expect(try await store.message(raced)?.status == .accepted)
+        let acknowledged = try await store.acknowledge(messageID: raced, recipient: MailboxID("BOB"), now: later)
+        #expect(acknowledged?.status == .acknowledged && acknowledged?.downloadedAt == downloadedAt)
+        #expect(try await store.message(raced)?.downloadedAt == downloadedAt)
+        // Acknowledged since it was read: nothing either.
+        #expect(try await store.writeStatement { tx in try await tx.row(AcknowledgeSQL.self, arguments) } == nil)
+        #expect(try await written(store, raced).events.map(\.kind) == ["delivered", "downloaded", "acknowledged"])
+        // Another mailbox's message, and none at all.
+        await #expect(throws: MeshError.forbidden) {
+            _ = try await store.acknowledge(messageID: raced, recipient: MailboxID("CAROL"), now: later)
+        }
+        #expect(try await store.acknowledge(messageID: MessageID("NONE"), recipient: MailboxID("BOB"), now: later) == nil)
     }
 
     @Test func aFirstDownloadInOneStatementWritesWhatTheTransactionWrites() async throws {
@@ -110,7 +183,7 @@ struct PostgresOneStatementTests {
         // Under an escalation policy the statement leaves the message to the transaction, which marks it.
         let (policy, _) = try await twins(store, "E", crossing: true, policy: "safeguarding")
         let marked = try await store.writeStatement { [later] tx in
-            try await tx.row(MarkPlainDownloadSQL.self, [later, policy.rawValue, "downloaded", "{}", "broker", "message.downloaded", "x"]) != nil
+            try await tx.row(MarkPlainDownloadSQL.self, [later, policy.rawValue] + PostgresStore.eventArguments(policy, ("downloaded", "{}"))) != nil
         }
         #expect(!marked)
         try await store.markDownloaded(messageID: policy, now: later)
@@ -119,20 +192,9 @@ struct PostgresOneStatementTests {
     }
 }
 
-@Suite("Writes combined into one statement")
-struct CombinedWritesTests {
-    @Test func placeholdersAreNumberedOnFromPartToPart() {
-        #expect(renumbered("a = $1 AND b = $2::text OR c = $10", after: 3) == ("a = $4 AND b = $5::text OR c = $13", 10))
-        #expect(renumbered("price $ and $x stay", after: 5) == ("price $ and $x stay", 0))
-        #expect(
-            combinedWrites(["UPDATE t SET a = $1 WHERE id = $2", "INSERT INTO u VALUES ($1)", "DELETE FROM v WHERE id = $1"])
-                == "WITH w0 AS (UPDATE t SET a = $1 WHERE id = $2), w1 AS (INSERT INTO u VALUES ($3)), w2 AS (DELETE FROM v WHERE id = $4) SELECT 1")
-    }
-
-    @Test func theAcknowledgementTakesEachPartsArgumentsInTurn() {
-        let parameters = [UpdateMessageSQL.sql, LeaveInboxSQL.sql, InsertEventSQL.sql, QueueAuditSQL.sql].map { renumbered($0, after: 0).parameters }
-        #expect(parameters == [16, 1, 4, 5])
-        #expect(renumbered(UpsertFactsSQL.sql, after: 0).parameters == ScorecardSQL.columns.split(separator: ",").count)
-        #expect(renumbered(AcknowledgementWithFactsSQL.sql, after: 0).parameters == 26 + 16)
+extension PostgresStore.QuickAcknowledgement {
+    var isGeneral: Bool {
+        if case .general = self { return true }
+        return false
     }
 }
