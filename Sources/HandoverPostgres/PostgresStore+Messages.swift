@@ -131,10 +131,8 @@ extension PostgresStore: MessageStore {
     public func acknowledge(messageID: MessageID, recipient: MailboxID?, now: Timestamp) async throws -> MessageRecord? {
         // Usually an unlocked read and one statement (`AcknowledgeSQL`); otherwise the row is locked
         // and the transition applied in a transaction.
-        if case .done(let message) = try await writeStatement({ tx in try await Self.acknowledgeQuickly(messageID, recipient: recipient, now: now, tx)
-        }) {
-            return message
-        }
+        let quick = try await writeStatement { tx in try await Self.acknowledgeQuickly(messageID, recipient: recipient, now: now, tx) }
+        if case .done(let message) = quick { return message }
         return try await write { tx in
             guard let current = try await Self.fetchMessage(messageID, lock: true, tx) else { return nil }
             if let recipient, current.recipient != recipient { throw MeshError.forbidden }

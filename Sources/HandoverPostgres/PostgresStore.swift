@@ -186,10 +186,11 @@ public final class PostgresStore: Sendable {
         }
     }
 
-    /// Runs `body`, giving up after `limit` (checked by `deadlines`) or when the caller is cancelled. It does not wait for
-    /// `body` to notice: a connection lease blocked on an unreachable server does not always answer
-    /// cancellation, and waiting for it held requests past their timeout and graceful shutdown
-    /// forever. The abandoned `body` is cancelled, so it stops before starting a transaction.
+    /// Runs `body`, giving up after `limit` (checked by `deadlines`) or when the caller is cancelled.
+    /// It does not wait for `body` to notice: a connection lease blocked on an unreachable server does
+    /// not always answer cancellation, and waiting for it held requests past their timeout and
+    /// graceful shutdown forever. The abandoned `body` is cancelled, so it stops before starting a
+    /// transaction.
     func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let outcome = OneShot<T>()
         return try await withTaskCancellationHandler {

@@ -84,6 +84,22 @@ extension SQLiteStore: MessageStore {
     }
 
     public func listInbox(mailbox: MailboxID, afterSequence: Int64?, filter: WorkflowFilter?, limit: Int) async throws -> InboxPage {
+        let (sql, arguments) = Self.inboxPageQuery(mailbox: mailbox, afterSequence: afterSequence, filter: filter, limit: limit)
+        return try await readStatement { db in
+            let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
+            let entries = rows.compactMap { row in
+                (row[1] as String?).map { InboxEntry(id: MessageID($0), sequence: row[2]) }
+            }
+            return InboxPage(count: rows.first?[0], entries: entries, limit: limit)
+        }
+    }
+
+    /// The listing's statement, with the inbox's count (`InboxPage.withCount`). Seven texts at most (no
+    /// filter, or three matches each negated or not), each compiled once per connection: compiling
+    /// the listing on every call showed in the cycle profile.
+    static func inboxPageQuery(
+        mailbox: MailboxID, afterSequence: Int64?, filter: WorkflowFilter?, limit: Int
+    ) -> (sql: String, arguments: StatementArguments) {
         var sql = "SELECT message_id, inbox_seq FROM messages WHERE recipient = ? AND status = 'accepted' AND inbox_seq > ?"
         // The mailbox twice: once to read its count, once for the page.
         var arguments: StatementArguments = [mailbox.rawValue, mailbox.rawValue, afterSequence ?? 0]
@@ -101,16 +117,7 @@ extension SQLiteStore: MessageStore {
         }
         sql += " ORDER BY inbox_seq LIMIT ?"
         arguments += [limit + 1]
-        // Seven texts at most (no filter, or three matches each negated or not), each compiled once
-        // per connection: compiling the listing on every call showed in the cycle profile.
-        let finalSQL = InboxPage.withCount(page: sql, mailbox: "?"), finalArguments = arguments
-        return try await readStatement { db in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: finalSQL), arguments: finalArguments)
-            let entries = rows.compactMap { row in
-                (row[1] as String?).map { InboxEntry(id: MessageID($0), sequence: row[2]) }
-            }
-            return InboxPage(count: rows.first?[0], entries: entries, limit: limit)
-        }
+        return (InboxPage.withCount(page: sql, mailbox: "?"), arguments)
     }
 
     public func richListing(_ query: RichListingQuery) async throws -> [MessageRecord] {

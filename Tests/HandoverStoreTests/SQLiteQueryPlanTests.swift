@@ -1,3 +1,4 @@
+import HandoverCore
 import Testing
 
 @testable import HandoverSQLite
@@ -14,6 +15,18 @@ struct SQLiteQueryPlanTests {
         // refuses the index for a query about such messages ("no query solution").
         #expect(throws: (any Error).self) {
             try store.queryPlan("SELECT 1 FROM messages INDEXED BY messages_sender_local WHERE sender = 'A' AND local_id IS NULL")
+        }
+    }
+
+    @Test func aListingReadsItsPageFromTheInboxIndexAndItsCountByKey() throws {
+        let (path, _) = StoreFactory.temporaryPath()
+        let store = try SQLiteStore(path: path)
+        for filter in [nil, WorkflowFilter("WF_A*")] {
+            let (sql, arguments) = SQLiteStore.inboxPageQuery(mailbox: MailboxID("MAILBOX01"), afterSequence: 10, filter: filter, limit: 500)
+            let plan = try store.queryPlan(sql, arguments: arguments)
+            #expect(plan.contains { $0.contains("USING INDEX messages_inbox (recipient=? AND inbox_seq>?)") }, "\(plan)")
+            #expect(plan.contains { $0.contains("SEARCH c USING INDEX sqlite_autoindex_inbox_counts_1 (mailbox=?)") }, "\(plan)")
+            #expect(!plan.contains { $0.contains("SCAN messages") }, "\(plan)")
         }
     }
 }
