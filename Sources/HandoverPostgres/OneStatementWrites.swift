@@ -63,7 +63,7 @@ extension PostgresStore {
         case general
     }
 
-    /// Two round trips, an unlocked read and `AcknowledgeSQL`, where the locked transaction takes four.
+    /// Two round trips, an unlocked read and `AcknowledgeSQL`, where the locked transaction takes seven.
     static func acknowledgeQuickly(
         _ id: MessageID, recipient: MailboxID?, now: Timestamp, _ tx: SQLTransaction
     ) async throws
