@@ -12,7 +12,7 @@ enum DeliveryBatch {
     /// column and the type of its array. Message columns keep their names; the scorecard's facts are
     /// `f_` and the rest `x_`, since several names (message_id, subject, created_at) recur.
     static let layout: [(name: String, element: NullableArray.Element)] = {
-        let messageColumns = MessageRecord.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let messageColumns = MessageRecord.storedColumnNames
         let factColumns = ScorecardSQL.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         var layout: [(String, NullableArray.Element)] = [("x_recipient", .text)]
         layout += messageColumns.filter { $0 != "inbox_seq" }.map { ($0, messageColumnTypes[$0] ?? .text) }
@@ -45,7 +45,7 @@ enum DeliveryBatch {
     /// `PostgresStore.enterInbox`, and a mailbox's positions follow its commits.
     static let sql: String = {
         let casts = layout.enumerated().map { index, field in "$\(index + 1)::\(field.element.rawValue)[]" }
-        let messageValues = MessageRecord.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.map {
+        let messageValues = MessageRecord.storedColumnNames.map {
             $0 == "inbox_seq" ? "(SELECT nextval('inbox_sequence') FROM c WHERE mailbox = d.x_recipient)" : $0
         }
         let facts = ScorecardSQL.columns.split(separator: ",").map { "f_" + $0.trimmingCharacters(in: .whitespacesAndNewlines) }

@@ -8,7 +8,7 @@ import NIOCore
 /// counter instead), id, upload and time, the facts, then the chunk (its body in its own row) and the
 /// audit subject.
 enum DeliverySQL {
-    static let messageColumnCount = MessageRecord.columns.split(separator: ",").count + 1
+    static let messageColumnCount = MessageRecord.storedColumnNames.count + 1
     static let factColumnCount = ScorecardSQL.columns.split(separator: ",").count
     /// One delivery's arguments with facts (see `arguments`): recipient, message less its position,
     /// id, upload, time, facts, the chunk's four and the audit subject.
