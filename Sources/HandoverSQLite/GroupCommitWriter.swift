@@ -6,10 +6,12 @@ import Synchronization
 /// Shares one transaction, and so one fsync, among all writes that arrive while the previous batch
 /// is being committed (group commit, as PostgreSQL's commit_delay and Kafka's batching do). One
 /// failing write does not undo the others, and each caller resumes only after its batch is on disk.
-/// A drain task starts when a write finds the writer idle and runs until the queue is empty; no caller
-/// drains, so none waits for more than the batch being committed and its own. (When the first caller
-/// led the drain, its request waited out the whole busy period: the isolated 0.5 to 1 s sends seen
-/// under steady load.)
+/// A drain loop starts on a Dispatch thread when a write finds the writer idle and runs until the
+/// queue is empty; no caller drains, so none waits for more than the batch being committed and its
+/// own. (When the first caller led the drain, its request waited out the whole busy period: the
+/// isolated 0.5 to 1 s sends seen under steady load.) The queue is a lock, not an actor: a caller
+/// enqueues and later resumes straight from the drain thread, without passing through an actor's
+/// executor on the way in and again on the way out.
 ///
 /// A batch first runs its writes back to back with no savepoints: a savepoint per write was two more
 /// statements and a copy of every page it touched (its journal), about a tenth of the writer's CPU
@@ -17,12 +19,14 @@ import Synchronization
 /// each write in a savepoint of its own, which undoes only the failing write; the batch after it is
 /// also guarded from the start, and the writer trusts batches again only after a guarded batch in
 /// which nothing failed. So failures cost at most one wasted attempt each, never every batch twice.
-actor GroupCommitWriter {
+final class GroupCommitWriter: Sendable {
+    private struct State {
+        var queue: [PendingWrite] = []
+        var draining = false
+        var guarded = false
+    }
+    private let state = Mutex(State())
     private let pool: DatabasePool
-    private var queue: [PendingWrite] = []
-    private var draining = false
-    /// Savepoints from the start: set by a batch in which a write failed.
-    private(set) var guarded = false
     private let maxBatch: Int
     private let reserve: StorageReserve?
 
@@ -32,13 +36,29 @@ actor GroupCommitWriter {
         self.reserve = reserve
     }
 
+    /// Savepoints from the start: set by a batch in which a write failed.
+    var guarded: Bool { state.withLock { $0.guarded } }
+
+    /// Writes waiting for the next batch (for tests that build a batch).
+    var queuedCount: Int { state.withLock { $0.queue.count } }
+
     /// Failures of the disk or database (full, I/O, locked) come back as `StoreUnavailable`; a full
     /// disk gives the storage reserve back, so the writes that finish work can still commit. `body`
     /// may run twice (when another write in its batch fails), so it changes nothing outside the
     /// database: what it returns is what counts.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let box = ResultBox<T>()
+        let item = PendingWrite(run: { db in box.set(.success(try body(db))) }, fail: { box.set(.failure($0)) })
+        let startsDrain = state.withLock { state in
+            state.queue.append(item)
+            defer { state.draining = true }
+            return !state.draining
+        }
+        // On a Dispatch thread (see `SQLiteStore.read`: GRDB's calls block their thread).
+        if startsDrain { SQLiteStore.blockingQueue.async { self.drain() } }
         do {
-            return try await enqueue(body)
+            try await item.completion.wait()
+            return try box.get()
         } catch {
             let translated = SQLiteFailure.translated(error)
             if (translated as? StoreUnavailable)?.cause == .full { reserve?.release() }
@@ -46,46 +66,30 @@ actor GroupCommitWriter {
         }
     }
 
-    private func enqueue<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let box = ResultBox<T>()
-        let item = PendingWrite(run: { db in box.set(.success(try body(db))) }, fail: { box.set(.failure($0)) })
-        queue.append(item)
-        if !draining {
-            draining = true
-            Task { await self.drain() }
+    /// Commits batches until the queue is empty. `draining` is cleared under the same lock as the
+    /// empty check, so a write that arrives later finds the writer idle and starts the next drain.
+    private func drain() {
+        while let (batch, guarded) = nextBatch() {
+            let outcome = Self.run(batch, on: pool, guarded: guarded)
+            state.withLock { $0.guarded = outcome.writeFailed }
+            for item in batch { item.completion.complete(outcome.error) }
         }
-        try await item.completion.wait()
-        return try box.get()
     }
 
-    /// Writes waiting for the next batch (for tests that build a batch).
-    var queuedCount: Int { queue.count }
-
-    private func drain() async {
-        while !queue.isEmpty {
-            let batch = Array(queue.prefix(maxBatch))
-            queue.removeFirst(batch.count)
-            guarded = await commit(batch, guarded: guarded)
+    private func nextBatch() -> ([PendingWrite], guarded: Bool)? {
+        state.withLock { state in
+            guard !state.queue.isEmpty else {
+                state.draining = false
+                return nil
+            }
+            let batch = Array(state.queue.prefix(maxBatch))
+            state.queue.removeFirst(batch.count)
+            return (batch, state.guarded)
         }
-        // Cleared with no suspension after the empty check: a write that arrives later finds the
-        // writer idle and starts the next drain. (Clearing it after an `await`, say in a `defer`,
-        // strands such a write in the queue for ever.)
-        draining = false
-    }
-
-    /// Commits on a Dispatch thread (see `SQLiteStore.read`: GRDB's calls block their thread).
-    /// Returns whether a write failed, so the next batch is guarded.
-    private nonisolated func commit(_ batch: [PendingWrite], guarded: Bool) async -> Bool {
-        let pool = self.pool
-        let outcome = await withCheckedContinuation { continuation in
-            SQLiteStore.blockingQueue.async { continuation.resume(returning: Self.run(batch, on: pool, guarded: guarded)) }
-        }
-        for item in batch { item.completion.complete(outcome.error) }
-        return outcome.writeFailed
     }
 
     /// `error` is the transaction's own failure (begin or commit), which every write in the batch
-    /// shares; a write's own failure is in its result.
+    /// shares; a write's own failure is in its result. `writeFailed`: the next batch is guarded.
     private static func run(_ batch: [PendingWrite], on pool: DatabasePool, guarded: Bool) -> (error: (any Error)?, writeFailed: Bool) {
         if !guarded {
             do {

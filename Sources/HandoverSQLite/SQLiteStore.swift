@@ -30,12 +30,13 @@ public final class SQLiteStore: Sendable {
             try db.run(sql: "PRAGMA journal_size_limit = 67108864")
         }
         try SQLiteSchema.migrator.migrate(pool)
-        // temp_store = MEMORY on the writer: every write in a group commit runs in a savepoint, whose
-        // statement journal keeps the original of each page it touches. On disk (the default) that
-        // journal spills to a temporary file past 64 KiB and then grows for the whole batch: a profile
-        // of saturated sends found about 12 % of the broker's CPU in those file writes. In memory it is
-        // emptied when each savepoint is released, so it holds one write's pages at a time. Set after
-        // the migrations, whose index builds sort a whole table and may need the temporary files.
+        // temp_store = MEMORY on the writer: each write of a guarded group commit (a batch redone after
+        // a failure) runs in a savepoint, whose statement journal keeps the original of each page it
+        // touches. On disk (the default) that journal spills to a temporary file past 64 KiB and then
+        // grows for the whole batch: a profile of saturated sends (when every write had a savepoint)
+        // found about 12 % of the broker's CPU in those file writes. In memory it is emptied when each
+        // savepoint is released, so it holds one write's pages at a time. Set after the migrations,
+        // whose index builds sort a whole table and may need the temporary files.
         try pool.writeWithoutTransaction { db in try db.run(sql: "PRAGMA temp_store = MEMORY") }
         reserve = StorageReserve(databasePath: path)
         writer = GroupCommitWriter(pool: pool, reserve: reserve)

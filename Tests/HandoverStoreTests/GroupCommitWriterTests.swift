@@ -69,14 +69,14 @@ struct GroupCommitFailureTests {
     ) async throws -> [Result<Int, any Error>] {
         let release = DispatchSemaphore(value: 0)
         async let holder: Void = writer.write { _ in release.wait() }
-        while await writer.queuedCount != 0 { await Task.yield() }  // the holder's batch has started
+        while writer.queuedCount != 0 { await Task.yield() }  // the holder's batch has started
         let results = try await withThrowingTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
             for (index, write) in writes.enumerated() {
                 group.addTask {
                     do { return (index, .success(try await writer.write(write))) } catch { return (index, .failure(error)) }
                 }
             }
-            while await writer.queuedCount < writes.count { try await Task.sleep(for: .milliseconds(1)) }
+            while writer.queuedCount < writes.count { try await Task.sleep(for: .milliseconds(1)) }
             release.signal()
             var results = [Result<Int, any Error>?](repeating: nil, count: writes.count)
             for try await (index, result) in group { results[index] = result }
@@ -106,7 +106,7 @@ struct GroupCommitFailureTests {
         #expect(try Self.stored(pool) == [1, 2, 3, 4, 5])
         #expect(log.count(matching: "INSERT INTO rows") == 5, "each write ran once")
         #expect(log.count(matching: "SAVEPOINT") == 0)
-        #expect(await !writer.guarded)
+        #expect(!writer.guarded)
     }
 
     @Test(.timeLimit(.minutes(1)))
@@ -117,13 +117,13 @@ struct GroupCommitFailureTests {
         #expect(throws: Refused(n: 3)) { try results[2].get() }
         #expect(try Self.stored(pool) == [1, 2, 4, 5], "the failing write's own insert is undone, the others kept")
         #expect(log.count(matching: "SAVEPOINT") > 0, "the batch was redone with a savepoint per write")
-        #expect(await writer.guarded)
+        #expect(writer.guarded)
 
         // The next batch runs guarded; nothing fails in it, so the one after is trusted again.
         log.clear()
         #expect(try await writer.write(Self.insert(6)) == 6)
         #expect(log.count(matching: "SAVEPOINT") > 0)
-        #expect(await !writer.guarded)
+        #expect(!writer.guarded)
         log.clear()
         #expect(try await writer.write(Self.insert(7)) == 7)
         #expect(log.count(matching: "SAVEPOINT") == 0)
@@ -136,7 +136,7 @@ struct GroupCommitFailureTests {
         await #expect(throws: Refused(n: 1)) { try await writer.write(Self.insert(1, failing: true)) }
         #expect(log.count(matching: "INSERT INTO rows") == 1)
         #expect(try Self.stored(pool) == [])
-        #expect(await writer.guarded)
+        #expect(writer.guarded)
     }
 }
 
