@@ -6,9 +6,11 @@ import Synchronization
 /// Spent MESH tokens on disk, so a token used before a restart is still refused after it (SQLite
 /// stores; PostgreSQL shares its replay cache in the database). One append-only file per hour in
 /// which tokens expire (`spent-tokens/<hour>.bin`, 16 bytes a token: digest and expiry); a file is
-/// deleted once its hour has passed, so nothing needs compacting. Written with `write(2)` and no
-/// fsync: the page cache survives a killed process, and a power cut loses at most tokens whose
-/// replay would still need a valid HMAC from a client that already sent them.
+/// deleted once its hour has passed, so nothing needs compacting. The deletion runs off the request
+/// path, a few MiB at a time (`GradualRemoval`: at a thousand sends a second an hour's file is about
+/// 55 MiB, and deleting it at once would hold every commit on a filesystem mounted with `discard`).
+/// Written with `write(2)` and no fsync: the page cache survives a killed process, and a power cut
+/// loses at most tokens whose replay would still need a valid HMAC from a client that already sent them.
 public final class SpentTokenJournal: SpentTokenRecorder {
     struct State {
         var files: [Int64: Int32] = [:]
@@ -52,30 +54,33 @@ public final class SpentTokenJournal: SpentTokenRecorder {
             record[i] = UInt8(truncatingIfNeeded: key >> (8 * UInt64(i)))
             record[8 + i] = UInt8(truncatingIfNeeded: UInt64(bitPattern: expiresAt.secondsSinceEpoch) >> (8 * UInt64(i)))
         }
-        state.withLock { state in
+        let stale: [URL] = state.withLock { state in
             let fd: Int32
             if let open = state.files[hour] {
                 fd = open
             } else {
                 fd = Foundation.open(folder.appendingPathComponent("\(hour).bin").path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-                guard fd >= 0 else { return }
+                guard fd >= 0 else { return [] }
                 state.files[hour] = fd
             }
             _ = record.withUnsafeBytes { write(fd, $0.baseAddress, 16) }
-            cleanIfNewHour(&state, nowHour: Int64(Date().timeIntervalSince1970) / 3600 - TokenReplayGuard.clockStepToleranceSeconds / 3600)
+            return closeIfNewHour(&state, nowHour: Int64(Date().timeIntervalSince1970) / 3600 - TokenReplayGuard.clockStepToleranceSeconds / 3600)
+        }
+        if !stale.isEmpty {
+            Task.detached(priority: .background) { for url in stale { await GradualRemoval.remove(url.path) } }
         }
     }
 
-    /// Closes and deletes files whose hour has passed (`nowHour` already an hour back): every token in
-    /// them expired more than the clock-step tolerance ago.
-    private func cleanIfNewHour(_ state: inout State, nowHour: Int64) {
-        guard nowHour != state.lastCleanedHour else { return }
+    /// Closes the files whose hour has passed (`nowHour` already an hour back: every token in them
+    /// expired more than the clock-step tolerance ago) and returns them, to be deleted.
+    private func closeIfNewHour(_ state: inout State, nowHour: Int64) -> [URL] {
+        guard nowHour != state.lastCleanedHour else { return [] }
         state.lastCleanedHour = nowHour
         for (hour, fd) in state.files where hour < nowHour {
             close(fd)
             state.files[hour] = nil
         }
-        for (hour, url) in hourFiles() where hour < nowHour { try? FileManager.default.removeItem(at: url) }
+        return hourFiles().filter { $0.0 < nowHour }.map(\.1)
     }
 
     private func hourFiles() -> [(Int64, URL)] {
