@@ -51,7 +51,7 @@ struct PostgresGroupCommitTests {
             return try await group.reduce(into: [Int: MessageRecord]()) { $0[$1.0] = $1.1 }
         }
         let positions = created.mapValues(\.inboxSequence)
-        let (statements, delivered) = (await store.deliveries.statements, await store.deliveries.written)
+        let (statements, delivered) = (store.deliveries.statements, store.deliveries.written)
         #expect(delivered == count)
         #expect(statements < count / 4, "\(count) concurrent deliveries took \(statements) statements")
 
@@ -142,7 +142,7 @@ struct PostgresGroupCommitTests {
         #expect(spent.count == 200 && spent.values.allSatisfy { $0 == 1 }, "each digest spent once: \(spent.filter { $0.value != 1 })")
         #expect(try await store.spendToken(digest: "d7", expiresAt: expiry, now: t0) == false)
         #expect(try await store.spendToken(digest: "fresh", expiresAt: expiry, now: t0) == true)
-        let statements = await store.tokenSpends.statements
+        let statements = store.tokenSpends.statements
         #expect(statements < 100, "402 concurrent spends took \(statements) statements")
         // One token twice in one batch: the first spends it, the second is a replay.
         let twice = await PostgresStore.spendTokens(
