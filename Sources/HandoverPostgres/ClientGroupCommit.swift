@@ -2,15 +2,15 @@ import Synchronization
 
 /// Group commit on the client side: items that arrive while earlier ones are being written share one
 /// statement, so one round trip, one transaction and one commit (PostgreSQL's plain deliveries and
-/// token spends). Profiled with one statement per send, PostgreSQL spent a third of its time on
-/// each statement's executor start, per-row trigger and commit, and the broker a fifth of its time in
-/// postgres-nio's protocol exchange. An
-/// item that finds the writer free goes at once, alone, so a quiet broker keeps its one-round-trip
-/// latency; no caller waits for more than the statement in flight and its own. One writer by default:
-/// measured with 32 clients on two cores, with the batch statement prepared, one writer's larger
-/// batches sent 980 to 1,100 a second, two writers 950 to 960, three 870 to 930.
-/// The queue is a lock, not an actor: a caller enqueues and is resumed straight from the writer task,
-/// without entering an actor's executor to enqueue and again to resume (as SQLite's writer).
+/// token spends). Profiled with one statement per send, PostgreSQL spent a third of its time on each
+/// statement's executor start, per-row trigger and commit, and the broker a fifth of its time in
+/// postgres-nio's protocol exchange. An item that finds the writer free goes at once, alone, so a
+/// quiet broker keeps its one-round-trip latency; no caller waits for more than the statement in
+/// flight and its own. One writer by default: measured with 32 clients on two cores, with the batch
+/// statement prepared, one writer's larger batches sent 980 to 1,100 a second, two writers 950 to
+/// 960, three 870 to 930. The queue is a lock, not an actor: a caller enqueues and is resumed straight
+/// from the writer task, without entering an actor's executor to enqueue and again to resume (as
+/// SQLite's `GroupCommitWriter`).
 final class ClientGroupCommit<Item: Sendable, Value: Sendable>: Sendable {
     /// Writes a batch; returns one result per item, in order.
     typealias Write = @Sendable ([Item], PostgresStore) async -> [Result<Value, any Error>]
