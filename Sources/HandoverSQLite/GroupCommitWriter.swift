@@ -51,8 +51,9 @@ final class GroupCommitWriter: Sendable {
         let item = PendingWrite(run: { db in box.set(.success(try body(db))) }, fail: { box.set(.failure($0)) })
         let startsDrain = state.withLock { state in
             state.queue.append(item)
-            defer { state.draining = true }
-            return !state.draining
+            if state.draining { return false }
+            state.draining = true
+            return true
         }
         // On a Dispatch thread (see `SQLiteStore.read`: GRDB's calls block their thread).
         if startsDrain { SQLiteStore.blockingQueue.async { self.drain() } }

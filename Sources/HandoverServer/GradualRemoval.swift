@@ -9,8 +9,8 @@ enum GradualRemoval {
     static let step: Int64 = 4 << 20
     static let pause: Duration = .milliseconds(50)
 
-    /// `afterStep` sees the file's size after each cut (for tests). A file that cannot be opened or
-    /// cut is removed at once, as before.
+    /// `afterStep` sees the file's size after each cut (for tests). A file whose size cannot be read,
+    /// or that cannot be cut, is removed at once.
     static func remove(
         _ path: String, step: Int64 = step, pause: Duration = pause, afterStep: (Int64) -> Void = { _ in }
     ) async {
