@@ -63,20 +63,27 @@ struct GroupCommitFailureTests {
         return (GroupCommitWriter(pool: pool), pool, log)
     }
 
-    /// Runs `writes` as one batch: a first write holds the writer until all of them are queued.
+    /// Runs `writes` as one batch: a first write holds the writer, from inside its own batch, until all
+    /// of them are queued behind it.
     static func oneBatch(
         _ writer: GroupCommitWriter, _ writes: [@Sendable (Database) throws -> Int]
     ) async throws -> [Result<Int, any Error>] {
         let release = DispatchSemaphore(value: 0)
-        async let holder: Void = writer.write { _ in release.wait() }
-        while writer.queuedCount != 0 { await Task.yield() }  // the holder's batch has started
+        let (started, holderRuns) = AsyncStream<Void>.makeStream()
+        async let holder: Void = writer.write { _ in
+            holderRuns.yield()
+            release.wait()
+        }
+        for await _ in started { break }  // the holder's batch is running: nothing else can start
         let results = try await withThrowingTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
             for (index, write) in writes.enumerated() {
                 group.addTask {
                     do { return (index, .success(try await writer.write(write))) } catch { return (index, .failure(error)) }
                 }
             }
-            while writer.queuedCount < writes.count { try await Task.sleep(for: .milliseconds(1)) }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while writer.queuedCount < writes.count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(1)) }
+            #expect(writer.queuedCount == writes.count, "the writes did not all queue behind the holder")
             release.signal()
             var results = [Result<Int, any Error>?](repeating: nil, count: writes.count)
             for try await (index, result) in group { results[index] = result }
