@@ -72,7 +72,7 @@ struct GroupCommitFailureTests {
         let (started, holderRuns) = AsyncStream<Void>.makeStream()
         async let holder: Void = writer.write { _ in
             holderRuns.yield()
-            release.wait()
+            _ = release.wait(timeout: .now() + 60)  // bounded: a failed test must not hold a thread for ever
         }
         for await _ in started { break }  // the holder's batch is running: nothing else can start
         let results = try await withThrowingTaskGroup(of: (Int, Result<Int, any Error>).self) { group in
