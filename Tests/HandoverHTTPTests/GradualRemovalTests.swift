@@ -40,7 +40,7 @@ struct GradualRemovalTests {
     }
 
     /// A past hour's file left by an earlier run goes once a token is recorded; the current hour's stays.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(.timeLimit(.minutes(3)))
     func theJournalRemovesPastHoursAfterRecording() async throws {
         let folder = TestFolders.path("handover-journal")
         let journal = try SpentTokenJournal(folder: folder)
