@@ -54,33 +54,37 @@ public final class SpentTokenJournal: SpentTokenRecorder {
             record[i] = UInt8(truncatingIfNeeded: key >> (8 * UInt64(i)))
             record[8 + i] = UInt8(truncatingIfNeeded: UInt64(bitPattern: expiresAt.secondsSinceEpoch) >> (8 * UInt64(i)))
         }
-        let stale: [URL] = state.withLock { state in
+        let passedHour: Int64? = state.withLock { state in
             let fd: Int32
             if let open = state.files[hour] {
                 fd = open
             } else {
                 fd = Foundation.open(folder.appendingPathComponent("\(hour).bin").path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-                guard fd >= 0 else { return [] }
+                guard fd >= 0 else { return nil }
                 state.files[hour] = fd
             }
             _ = record.withUnsafeBytes { write(fd, $0.baseAddress, 16) }
             return closeIfNewHour(&state, nowHour: Int64(Date().timeIntervalSince1970) / 3600 - TokenReplayGuard.clockStepToleranceSeconds / 3600)
         }
-        if !stale.isEmpty {
-            Task.detached(priority: .background) { for url in stale { await GradualRemoval.remove(url.path) } }
+        // The folder is listed and the files removed in the background, not under the lock.
+        if let passedHour {
+            Task.detached(priority: .background) {
+                for (hour, url) in self.hourFiles() where hour < passedHour { await GradualRemoval.remove(url.path) }
+            }
         }
     }
 
     /// Closes the files whose hour has passed (`nowHour` already an hour back: every token in them
-    /// expired more than the clock-step tolerance ago) and returns them, to be deleted.
-    private func closeIfNewHour(_ state: inout State, nowHour: Int64) -> [URL] {
-        guard nowHour != state.lastCleanedHour else { return [] }
+    /// expired more than the clock-step tolerance ago) once an hour; returns `nowHour` when files
+    /// before it are to be deleted.
+    private func closeIfNewHour(_ state: inout State, nowHour: Int64) -> Int64? {
+        guard nowHour != state.lastCleanedHour else { return nil }
         state.lastCleanedHour = nowHour
         for (hour, fd) in state.files where hour < nowHour {
             close(fd)
             state.files[hour] = nil
         }
-        return hourFiles().filter { $0.0 < nowHour }.map(\.1)
+        return nowHour
     }
 
     private func hourFiles() -> [(Int64, URL)] {

@@ -125,6 +125,7 @@ struct GroupCommitFailureTests {
         #expect(throws: Refused(n: 3)) { try results[2].get() }
         #expect(try Self.stored(pool) == [1, 2, 4, 5], "the failing write's own insert is undone, the others kept")
         #expect(log.count(matching: "SAVEPOINT") > 0, "the batch was redone with a savepoint per write")
+        #expect(log.count(matching: "INSERT INTO rows") == 8, "writes 1 to 3 ran, were rolled back, and all five ran again")
         #expect(writer.guarded)
 
         // The next batch runs guarded; nothing fails in it, so the one after is trusted again.
