@@ -54,6 +54,7 @@ public struct BenchRunner: Sendable {
         }
         let started = ContinuousClock.now
         let cpuAtStart = (brokers: pids.map { cpuSeconds(pid: $0) }, generator: cpuSeconds(pid: nil))
+        let storageAtStart = pids.map { storageWrites(pid: $0) }
         var summary: [String] = []
         do {
             switch config.mode {
@@ -94,6 +95,16 @@ public struct BenchRunner: Sendable {
                         cpuSeconds(pid: nil).map { String(format: ", load generator %.2f cores", ($0 - s) / seconds) }
                     } ?? "")
                     + ", of \(ProcessInfo.processInfo.activeProcessorCount)")
+        }
+        // Per send (in cycles, per cycle): steadier than throughput on a machine whose speed varies,
+        // so a change that saves a little shows beside the run-to-run spread.
+        let storage = zip(pids, storageAtStart).compactMap { pid, start in start.flatMap { s in storageWrites(pid: pid).map { $0 - s } } }
+        if let sends = recorder.rows().first(where: { $0.operation == "send" })?.count, sends > 0, !pids.isEmpty {
+            let unit = config.mode == .cycle ? "cycle" : "send"
+            lines.append(
+                String(format: "per %@: broker CPU %.3f ms", unit as NSString, brokerCPU * 1000 / Double(sends))
+                    + (storage.count == pids.count
+                        ? String(format: ", storage writes %.1f KiB", Double(storage.reduce(0, +)) / 1024 / Double(sends)) : ""))
         }
         lines.append(String(format: "wall time %.1f s", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
         return lines.joined(separator: "\n")
@@ -231,6 +242,15 @@ public func peakResidentMiB(pid: Int32) -> Double? {
         let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
     else { return nil }
     return kb / 1024
+}
+
+/// Bytes a process has caused to be written to storage (dirtied in the page cache, or written
+/// directly), from /proc (Linux): `write_bytes` of `/proc/PID/io`.
+public func storageWrites(pid: Int32) -> Int64? {
+    guard let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8),
+        let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") })
+    else { return nil }
+    return Int64(line.split(separator: " ").last ?? "")
 }
 
 /// CPU time (user + system) a process has used, in seconds, from /proc (Linux). With `pid` nil, this process.

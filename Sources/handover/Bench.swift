@@ -26,6 +26,10 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Brokers to spawn on --database (clients spread over them).") var instances = 1
     @Option(name: .customLong("broker-pid"), help: "The broker's pid, for its peak memory, with --url.") var brokerPID: Int32?
     @Option(
+        name: .customLong("broker-binary"),
+        help: "The handover binary to spawn as the broker (default: this one), to compare two builds under the same load generator.")
+    var brokerBinary: String?
+    @Option(
         help: ArgumentHelp(
             "off | mutual: how spawned brokers listen (mutual: a fresh development PKI, one client certificate for the mailboxes' organisation, "
                 + "keep-alive).")
@@ -65,6 +69,7 @@ struct Bench: AsyncParsableCommand {
         // Each spawned broker makes its own development PKI; the clients trust one.
         if c.mutualTLS && instances > 1 { throw ValidationError("--tls mutual spawns one broker; drop --instances") }
         if instances > 1 && database == nil { throw ValidationError("--instances above 1 needs a shared --database postgres://…") }
-        print(try await BenchRunner(config: c, brokerBinary: CommandLine.arguments[0]).run())
+        if brokerBinary != nil && url != nil { throw ValidationError("--broker-binary applies to spawned brokers; drop --url") }
+        print(try await BenchRunner(config: c, brokerBinary: brokerBinary ?? CommandLine.arguments[0]).run())
     }
 }

@@ -12,7 +12,8 @@ struct BenchSmokeTests {
     @Test(.timeLimit(.minutes(2))) func concurrentCyclesComplete() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try BrokerProcess.binaryPath())
-        process.arguments = ["bench", "--mode", "cycle", "--duration", "2", "--clients", "16"]
+        // The broker named explicitly (`--broker-binary`, for comparing two builds under one load generator).
+        process.arguments = ["bench", "--mode", "cycle", "--duration", "2", "--clients", "16", "--broker-binary", try BrokerProcess.binaryPath()]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice
@@ -32,6 +33,10 @@ struct BenchSmokeTests {
             let row = report.split(separator: "\n").first { $0.hasPrefix(op + " ") }?.split(separator: " ", omittingEmptySubsequences: true)
             #expect(row.map { $0.count > 2 && $0[2] == "0" } == true, "failures in \(op): \(report)")
         }
+        // What a cycle cost the broker, read from /proc: both figures are there and above zero.
+        let perCycle = report.split(separator: "\n").first { $0.hasPrefix("per cycle: broker CPU ") }
+        let figures = perCycle.map { line in line.split(separator: " ").compactMap { Double(String($0)) } } ?? []
+        #expect(figures.count == 2 && figures.allSatisfy { $0 > 0 }, "\(report)")
     }
 
     /// The default path measured: sends over mutual TLS (a fresh development PKI, one organisation
