@@ -255,6 +255,8 @@ enum PostgresSchema {
         ("016-chunk-data", "ALTER TABLE chunks ADD COLUMN data BYTEA"),
         // New facts rows reach the day sums once per statement (a batch of deliveries is one statement).
         ("017-day-sums-per-statement", ScorecardSQL.postgresInsertsPerStatement),
+        // Only delivered messages wait for their payload to be purged: a send writes no purge entry.
+        ("018-purge-index", MessageIndexes.purgeDelivered(notPurged: "NOT payload_purged")),
     ]
 
     /// A migration's statements: split at semicolons, except inside a `$$`-quoted function body.

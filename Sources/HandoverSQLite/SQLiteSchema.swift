@@ -253,6 +253,10 @@ enum SQLiteSchema {
         m.registerMigration("015-chunk-data") { db in
             try db.execute(sql: "ALTER TABLE chunks ADD COLUMN data BLOB")
         }
+        // Only delivered messages wait for their payload to be purged: a send writes no purge entry.
+        m.registerMigration("016-purge-index") { db in
+            try db.execute(sql: MessageIndexes.purgeDelivered(notPurged: "payload_purged = 0"))
+        }
         return m
     }
 }

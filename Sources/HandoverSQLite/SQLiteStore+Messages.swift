@@ -210,13 +210,13 @@ extension SQLiteStore: MessageStore {
         }
     }
 
+    static let purgeCandidatesSQL =
+        "SELECT message_id FROM messages WHERE payload_purged = 0 AND delivered_at < ? ORDER BY delivered_at LIMIT ?"
+
     public func purgePayloads(deliveredBefore: Timestamp, limit: Int, now: Timestamp) async throws -> Int {
         try await writer.write { db in
             let ids = try String.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT message_id FROM messages WHERE payload_purged = 0 AND delivered_at < ? ORDER BY delivered_at LIMIT ?
-                        """), arguments: [deliveredBefore.microsecondsSinceEpoch, limit])
+                db.cachedStatement(sql: Self.purgeCandidatesSQL), arguments: [deliveredBefore.microsecondsSinceEpoch, limit])
             for id in ids {
                 try db.run(sql: "DELETE FROM segments WHERE upload_id IN (SELECT upload_id FROM chunks WHERE message_id = ?)", arguments: [id])
                 try db.run(sql: "DELETE FROM chunks WHERE message_id = ?", arguments: [id])

@@ -26,6 +26,28 @@ struct MeshAuthTokenTests {
         #expect(token.nonceCount == "1")
     }
 
+    /// One keyed HMAC serves every check: checks from many tasks at once, each of its own token, all
+    /// pass, a wrong one among them fails, and the reference vector still verifies after them.
+    @Test func theVerifiersKeyedHMACIsSharedWithoutBeingChanged() async throws {
+        let verifier = verifier
+        let results = await withTaskGroup(of: (Int, Bool).self) { group in
+            for i in 0..<200 {
+                group.addTask {
+                    var header = MeshAuthToken.header(
+                        mailbox: "X26ABC1", password: "password", sharedKey: "TestKey", nonce: "nonce-\(i)", nonceCount: i, timestamp: "202611251725")
+                    if i == 99 { header = String(header.dropLast()) + (header.hasSuffix("0") ? "1" : "0") }
+                    let credentials: (MailboxID) -> (password: String?, active: Bool)? = { _ in ("password", true) }
+                    let verified = verifier.verify(header: header, pathMailbox: MailboxID("X26ABC1"), now: self.now, credentials: credentials)
+                    return (i, (try? verified.get()) != nil)
+                }
+            }
+            return await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(results.count == 200)
+        #expect(results.filter { !$0.value }.map(\.key) == [99])
+        #expect((try? verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials).get()) != nil)
+    }
+
     @Test func prefixIsOptionalAndCaseInsensitive() {
         let bare = String(vectorHeader.dropFirst("NHSMESH ".count))
         #expect((try? verifier.verify(header: bare, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials).get()) != nil)

@@ -46,20 +46,26 @@ public struct MeshAuthToken: Hashable, Sendable {
         mailbox: String, nonce: String, nonceCount: String, password: String, timestamp: String, sharedKey: String
     ) -> String {
         expectedHash(
-            mailbox: mailbox, nonce: nonce, nonceCount: nonceCount, password: password, timestamp: timestamp, key: hmacKey(sharedKey))
+            mailbox: mailbox, nonce: nonce, nonceCount: nonceCount, password: password, timestamp: timestamp, keyed: keyed(sharedKey))
     }
 
-    static func hmacKey(_ sharedKey: String) -> SymmetricKey { SymmetricKey(data: Array(sharedKey.utf8)) }
+    /// An HMAC with the shared key's pads already hashed: two of the four SHA-256 blocks of a check.
+    static func keyed(_ sharedKey: String) -> HMAC<SHA256> { HMAC<SHA256>(key: SymmetricKey(data: Array(sharedKey.utf8))) }
 
-    /// The same with the shared key made once (the verifier keeps it): `mailbox:nonce:count:password:timestamp`.
-    static func expectedHash(mailbox: String, nonce: String, nonceCount: String, password: String, timestamp: String, key: SymmetricKey) -> String {
+    /// The same from a keyed HMAC made once (the verifier keeps it): `mailbox:nonce:count:password:timestamp`.
+    /// `keyed` is copied, never changed: its hashers copy their state on their first write.
+    static func expectedHash(
+        mailbox: String, nonce: String, nonceCount: String, password: String, timestamp: String, keyed: HMAC<SHA256>
+    ) -> String {
         var message: [UInt8] = []
         message.reserveCapacity(mailbox.utf8.count + nonce.utf8.count + nonceCount.utf8.count + password.utf8.count + timestamp.utf8.count + 4)
         for (index, part) in [mailbox, nonce, nonceCount, password, timestamp].enumerated() {
             if index > 0 { message.append(UInt8(ascii: ":")) }
             message.append(contentsOf: part.utf8)
         }
-        return hexString(HMAC<SHA256>.authenticationCode(for: message, using: key))
+        var mac = keyed
+        mac.update(data: message)
+        return hexString(mac.finalize())
     }
 
     /// Makes a header value, for clients and tests.
@@ -113,18 +119,18 @@ public enum MeshAuthFailure: Error, Equatable, Sendable {
 /// by `TokenReplayGuard`, after the token is proved genuine (so forged tokens cannot fill the cache).
 public struct MeshTokenVerifier: Sendable {
     public let maxSkewSeconds: Int64
-    /// The shared key as an HMAC key, made once rather than on every request.
+    /// The shared key as a keyed HMAC, made once rather than on every request.
     let key: SharedKey
 
-    /// `SymmetricKey` is not marked Sendable, but it is immutable once made (its storage is never
-    /// written again), so one key can serve every request.
+    /// `HMAC` is not marked Sendable, but this one is never written: each check works on a copy, and
+    /// the copy's hashers copy their state before their first write, so one serves every request.
     struct SharedKey: @unchecked Sendable {
-        let key: SymmetricKey
+        let keyed: HMAC<SHA256>
     }
 
     public init(sharedKey: String, maxSkewSeconds: Int64 = 2 * 3600) {
         self.maxSkewSeconds = maxSkewSeconds
-        key = SharedKey(key: MeshAuthToken.hmacKey(sharedKey))
+        key = SharedKey(keyed: MeshAuthToken.keyed(sharedKey))
     }
 
     /// Verifies `header` for the mailbox in the path. `credentials` returns (password, active) for a mailbox.
@@ -147,7 +153,7 @@ public struct MeshTokenVerifier: Sendable {
         guard let password = creds.password else { return .failure(.passwordNotSet) }
         let expected = MeshAuthToken.expectedHash(
             mailbox: token.mailbox, nonce: token.nonce, nonceCount: token.nonceCount,
-            password: password, timestamp: token.timestamp, key: key.key)
+            password: password, timestamp: token.timestamp, keyed: key.keyed)
         guard constantTimeEqual(expected, token.hash.lowercased()) else { return .failure(.invalidToken) }
         guard creds.active else { return .failure(.inactiveMailbox) }
         guard let issued = Timestamp.parseTokenMinute(Substring(token.timestamp)),

@@ -8,7 +8,8 @@ extension MeshEndpoints {
     func send(_ request: Request, _ context: Context) async throws -> Response {
         let caller = try context.meshCaller()
         let (sender, version) = (caller.mailbox, caller.version)
-        let headers = try SendHeaders.parse { request.header($0) }.get()
+        let values = request.headerValues()
+        let headers = try SendHeaders.parse { values[$0] }.get()
         let index = caller.directory
         let decision: RouteDecision
         switch index.resolve(to: headers.to, workflowID: headers.workflowID, sender: sender, allowUnknownWorkflows: broker.configuration.sandbox) {
