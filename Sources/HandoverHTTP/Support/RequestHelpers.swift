@@ -7,6 +7,7 @@ extension Request {
     /// cookies). Compared with each field's lowercase name directly: making an `HTTPField.Name` and
     /// joining through `HTTPFields`' generic subscript showed in the send's profile.
     func header(_ name: String) -> String? {
+        assert(name == name.lowercased(), "header names are asked for in lowercase: \(name) would never match")
         var value: String?
         for field in headers where field.name.canonicalName == name { value = Self.joined(value, field) }
         return value
