@@ -33,10 +33,12 @@ struct BenchSmokeTests {
             let row = report.split(separator: "\n").first { $0.hasPrefix(op + " ") }?.split(separator: " ", omittingEmptySubsequences: true)
             #expect(row.map { $0.count > 2 && $0[2] == "0" } == true, "failures in \(op): \(report)")
         }
-        // What a cycle cost the broker, read from /proc: both figures are there and above zero.
+        // What a cycle cost the broker, read from /proc: both figures are there, CPU above zero (storage
+        // writes are zero where the temporary folder is a tmpfs, which does not count them).
         let perCycle = report.split(separator: "\n").first { $0.hasPrefix("per cycle: broker CPU ") }
         let figures = perCycle.map { line in line.split(separator: " ").compactMap { Double(String($0)) } } ?? []
-        #expect(figures.count == 2 && figures.allSatisfy { $0 > 0 }, "\(report)")
+        try #require(figures.count == 2, "\(report)")
+        #expect(figures[0] > 0 && figures[1] >= 0, "\(report)")
     }
 
     /// The default path measured: sends over mutual TLS (a fresh development PKI, one organisation
