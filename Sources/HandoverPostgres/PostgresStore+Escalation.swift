@@ -188,7 +188,7 @@ extension PostgresStore: EscalationStore {
     }
 
     public func acknowledgeAlert(id: String, by person: Person, note: String?, lapsesAt: Timestamp?, now: Timestamp) async throws -> Alert? {
-        let who = String(decoding: try JSONEncoder().encode(person), as: UTF8.self)
+        let who = try StoredJSON.text(person)
         return try await write { tx in
             let changed = try await tx.execute(
                 """
@@ -233,7 +233,7 @@ extension PostgresStore: EscalationStore {
     }
 
     public func reassignAlert(id: String, to person: Person, by actor: Person, now: Timestamp) async throws -> Alert? {
-        let who = String(decoding: try JSONEncoder().encode(person), as: UTF8.self)
+        let who = try StoredJSON.text(person)
         return try await write { tx in
             guard
                 let alert = try await tx.row(

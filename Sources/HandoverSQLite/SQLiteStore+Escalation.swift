@@ -184,7 +184,7 @@ extension SQLiteStore: EscalationStore {
     }
 
     public func acknowledgeAlert(id: String, by person: Person, note: String?, lapsesAt: Timestamp?, now: Timestamp) async throws -> Alert? {
-        let who = String(decoding: try JSONEncoder().encode(person), as: UTF8.self)
+        let who = try StoredJSON.text(person)
         return try await writer.write { db in
             try db.run(
                 sql: """
@@ -229,7 +229,7 @@ extension SQLiteStore: EscalationStore {
     }
 
     public func reassignAlert(id: String, to person: Person, by actor: Person, now: Timestamp) async throws -> Alert? {
-        let who = String(decoding: try JSONEncoder().encode(person), as: UTF8.self)
+        let who = try StoredJSON.text(person)
         return try await writer.write { db in
             try db.run(
                 sql: "UPDATE alerts SET assigned_to = ?, assigned_at = ? WHERE id = ? AND state != 'resolved'",

@@ -44,6 +44,6 @@ extension MessageRecord {
 extension MessageRecord {
     /// The responsibility record as stored (JSON text).
     public var responsibilityJSON: String? {
-        responsibility.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+        responsibility.flatMap { try? StoredJSON.text($0) }
     }
 }

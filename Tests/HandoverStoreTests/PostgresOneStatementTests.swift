@@ -117,6 +117,28 @@ struct PostgresOneStatementTests {
         #expect(try await store.countInbox(mailbox: MailboxID("BOB")) == 0, "each left the inbox once")
     }
 
+    /// The values as read are encoded again for the comparison, so a responsibility record must come
+    /// out as the text it was stored as (`StoredJSON`); ten messages, as its keys' order used to vary.
+    @Test func aMessageWithAResponsibilityRecordIsAcknowledgedInOneStatement() async throws {
+        let store = try await store()
+        var record = ResponsibilityRecord()
+        (record.state, record.decidedAt, record.note) = (.declined, t0.adding(seconds: 30), "Not ours")
+        (record.decidedBy, record.declineReason) = (Person(name: "Sam Duty", role: "Social worker", team: "Adults"), "wrong-service")
+        for i in 0..<10 {
+            var message = ScorecardStoreTests().crossing(1)
+            (message.id, message.responsibility, message.crossing) = (MessageID("RESP\(i)"), record, nil)
+            let body = StagedChunk(
+                uploadID: ChunkStager.newUploadID(now: t0), size: 2, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(string: "hi"))
+            _ = try await store.createMessage(message, firstChunk: body, now: t0)
+            let id = message.id
+            let answered = try await store.writeStatement { [later] tx in
+                try await PostgresStore.acknowledgeQuickly(id, recipient: MailboxID("BOB"), now: later, tx)
+            }
+            #expect(!answered.isGeneral, "message \(i) went the general way")
+            #expect(try await store.message(id)?.responsibility == record)
+        }
+    }
+
     @Test func concurrentAcknowledgementsOfOneMessageCountOnce() async throws {
         let store = try await store()
         let (message, other) = try await twins(store, "A", crossing: true)
