@@ -79,7 +79,7 @@ public struct EscalationScheduler: Service, Sendable {
     }
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 var sleep = maxSleep
                 do {
