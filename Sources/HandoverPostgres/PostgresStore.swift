@@ -385,14 +385,15 @@ extension PostgresStore {
 
 extension PostgresStore {
     /// Creates database `name` on the server at `serverURL` (for tests and first installs).
-    public static func createDatabase(named name: String, serverURL: String) async throws -> String {
-        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), var target = URLComponents(string: serverURL) else {
+    public static func createDatabase(named name: String, serverURL: String, template: String? = nil) async throws -> String {
+        let plain = { (name: String) in name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } }
+        guard plain(name), template.map(plain) ?? true, var target = URLComponents(string: serverURL) else {
             throw StoreUnavailable(reason: "bad database name \(name)")
         }
         let client = PostgresClient(configuration: try PostgresURL.parse(serverURL).clientConfiguration(maximumConnections: 1))
         let runner = Task { await client.run() }
         defer { runner.cancel() }
-        _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")).collect()
+        _ = try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)" + (template.map { " TEMPLATE \($0)" } ?? ""))).collect()
         target.path = "/" + name
         return target.string ?? serverURL
     }

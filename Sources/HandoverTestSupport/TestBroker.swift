@@ -62,7 +62,7 @@ public struct TestBroker: Sendable {
         guard PostgresTestServer.url != nil else {
             throw ConfigurationError("HANDOVER_TEST_HTTP_BACKEND=postgres needs HANDOVER_TEST_POSTGRES_URL (scripts/test sets both)")
         }
-        let url = try await PostgresTestServer.newDatabase()
+        let url = try await PostgresTestServer.newMigratedDatabase()
         try url.write(to: saved, atomically: true, encoding: .utf8)
         return url
     }

@@ -16,7 +16,7 @@ struct PostgresGroupCommitTests {
 
     func store() async throws -> PostgresStore {
         try await PostgresStore.connect(
-            url: try await PostgresTestServer.newDatabase(), maximumConnections: 8, callTimeout: StoreFactory.testCallTimeout)
+            url: try await PostgresTestServer.newMigratedDatabase(), maximumConnections: 8, callTimeout: StoreFactory.testCallTimeout)
     }
 
     /// Every other message is a crossing X26 → X27, so carries scorecard facts; the rest do not. Every

@@ -28,7 +28,7 @@ struct PostgresOneStatementTests {
 
     func store() async throws -> PostgresStore {
         try await PostgresStore.connect(
-            url: try await PostgresTestServer.newDatabase(), maximumConnections: 4, callTimeout: StoreFactory.testCallTimeout)
+            url: try await PostgresTestServer.newMigratedDatabase(), maximumConnections: 4, callTimeout: StoreFactory.testCallTimeout)
     }
 
     /// Two messages alike but for their ids, delivered to BOB: the first goes the one-statement way.

@@ -323,17 +323,18 @@ struct StoreFactory: CustomTestStringConvertible, Sendable {
         },
         reopen: { try SQLiteStore(path: $0) })
 
-    /// A new database on the test server for each store, so tests running in parallel never meet.
+    /// A new database on the test server for each store (a copy of one migrated once), so tests
+    /// running in parallel never meet.
     static let postgres = StoreFactory(
         name: "postgres",
         makeWithPath: {
-            let url = try await PostgresTestServer.newDatabase()
+            let url = try await PostgresTestServer.newMigratedDatabase()
             return (try await PostgresStore.connect(url: url, maximumConnections: 8, callTimeout: testCallTimeout), url)
         },
         reopen: { try await PostgresStore.connect(url: $0, maximumConnections: 8, callTimeout: testCallTimeout) })
 
-    /// Every suite creates and migrates databases at once on two cores: the production default (10 s,
-    /// a request's patience) is not what these tests check, so they wait longer.
+    /// Every suite creates databases and runs its tests at once on two cores: the production default
+    /// (10 s, a request's patience) is not what these tests check, so they wait longer.
     static let testCallTimeout: Duration = .seconds(60)
 
     static func temporaryPath() -> (String, URL) {
