@@ -39,7 +39,9 @@ public enum PostgresTestServer {
     private static let migratedTemplate = Task<String, any Error> {
         guard let url else { throw CocoaError(.featureUnsupported) }
         let name = freshName("template_")
-        let store = try await PostgresStore.connect(url: try await PostgresStore.createDatabase(named: name, serverURL: url), maximumConnections: 1)
+        // Made while the first suites start at once on two cores: a minute for each migration's call.
+        let store = try await PostgresStore.connect(
+            url: try await PostgresStore.createDatabase(named: name, serverURL: url), maximumConnections: 1, callTimeout: .seconds(60))
         await store.close()
         return name
     }
