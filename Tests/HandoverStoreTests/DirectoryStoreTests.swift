@@ -39,7 +39,10 @@ struct DirectoryStoreTests {
             for i in 0..<5 {
                 try await store.appendAudit(AuditRecord(actor: "a\(i)", action: "test", subject: "s\(i)"), now: t0.adding(seconds: Int64(i)))
             }
-            #expect(AuditChain.verify(try await store.auditEntries(afterSequence: 0, limit: 100)) == .intact(entries: 5))
+            let entries = try await store.auditEntries(afterSequence: 0, limit: 100)
+            #expect(AuditChain.verify(entries) == .intact(entries: 5))
+            // Positions are SQLite's rowids: one after another from 1, in the order appended.
+            #expect(entries.map(\.sequence) == [1, 2, 3, 4, 5] && entries.map(\.actor) == ["a0", "a1", "a2", "a3", "a4"])
             // Tamper with the file behind the store's back, as an attacker with disk access would.
             let queue = try DatabaseQueue(path: path)
             try await queue.write { db in
