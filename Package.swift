@@ -68,6 +68,7 @@ let package = Package(
             dependencies: [
                 "HandoverCore", "HandoverStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

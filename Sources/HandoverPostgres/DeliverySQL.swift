@@ -44,14 +44,20 @@ enum DeliverySQL {
     /// One delivery's argument block (see the type's comment for its order).
     static func arguments(
         _ record: MessageRecord, facts: ScorecardRow?, chunk: StagedChunk, inline: ByteBuffer, now: Timestamp,
-        into out: inout [any SQLArgumentConvertible]
+        into out: inout some ArgumentSink
     ) {
-        out.append(record.recipient.rawValue)
-        for (index, value) in record.rowArguments.enumerated() where index != MessageRecord.inboxSequenceColumn { out.append(value) }
-        out.append(record.escalationPolicy == nil)
-        out += [record.id.rawValue, chunk.uploadID, now] as [any SQLArgumentConvertible]
-        if let facts { out += facts.arguments }
-        out += [inline, chunk.size, chunk.segmentCount, chunk.sha256, "message \(record.id.rawValue)"] as [any SQLArgumentConvertible]
+        out.add(record.recipient.rawValue)
+        record.addStoredValues(to: &out, inboxSequence: false)
+        out.add(record.escalationPolicy == nil)
+        out.add(record.id.rawValue)
+        out.add(chunk.uploadID)
+        out.add(now)
+        if let facts { facts.addStoredValues(to: &out) } else { out.absent(count: factColumnCount) }
+        out.put(inline)
+        out.add(chunk.size)
+        out.add(chunk.segmentCount)
+        out.add(chunk.sha256)
+        out.add("message \(record.id.rawValue)")
     }
 }
 

@@ -4,7 +4,7 @@ import HandoverStore
 
 extension MessageRecord {
     static let columns = MessageRecord.storedColumns
-    /// Where `inbox_seq` sits in `columns` (and `rowArguments`).
+    /// Where `inbox_seq` sits in `columns` (and `addStoredValues`).
     static let inboxSequenceColumn = storedColumnNames.firstIndex(of: "inbox_seq")!
 
     init(row: SQLRow) throws {
@@ -39,25 +39,17 @@ extension MessageRecord {
             downloadedAt: try row.timestamp("downloaded_at"), crossing: MessageRecord.crossing(fromJSON: try row("crossing")))
     }
 
-    var rowArguments: [any SQLArgumentConvertible] {
-        let values: [any SQLArgumentConvertible] = [
-            id.rawValue, type.rawValue, sender?.rawValue, recipient.rawValue, workflowID, subject, localID, partnerID,
-            fileName, checksum, contentType, contentEncoding.rawValue, contentCompressed, contentEncrypted, totalChunks,
-            receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
-            statusEvent?.success, statusEvent?.at, linkedMessageID?.rawValue,
-        ]
-        return values + [
-            createdAt, deliveredAt, acknowledgedAt, expiresAt, expirySeconds, inboxSequence,
-            route?.addressedBy.rawValue, route?.address, route?.service, route?.directoryVersion,
-            escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt, crossingJSON, fhirMessageID, crossingClosedAt,
-        ]
+    private var insertArguments: [any SQLArgumentConvertible] {
+        var row = ArgumentList(capacity: 42)
+        addStoredValues(to: &row)
+        row.add(escalationPolicy == nil)  // deadlines_planned
+        return row.values
     }
 
     func insert(_ tx: SQLTransaction) async throws {
         let placeholders = (1...42).map { "$\($0)" }.joined(separator: ", ")
         try await tx.execute(
-            "INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(placeholders))",
-            rowArguments + [escalationPolicy == nil])
+            "INSERT INTO messages (\(MessageRecord.columns), deadlines_planned) VALUES (\(placeholders))", insertArguments)
         try await ScorecardRow(message: self)?.upsert(tx)
     }
 

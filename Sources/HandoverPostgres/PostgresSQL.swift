@@ -23,6 +23,32 @@ extension Optional: SQLArgumentConvertible where Wrapped: SQLArgumentConvertible
     var sqlArgument: SQLArgument { self?.sqlArgument ?? .null }
 }
 
+/// Where a statement's arguments are put one at a time: a plain list, or a batch's columns
+/// (`BatchColumns`), which so take each value without boxing it first.
+protocol ArgumentSink: RowValueSink {
+    mutating func put(_ value: some SQLArgumentConvertible)
+    /// `count` values this row does not have: left out of a list (its statement has no place for
+    /// them), NULL in a batch's columns.
+    mutating func absent(count: Int)
+}
+
+extension ArgumentSink {
+    mutating func add(_ value: String?) { put(value) }
+    mutating func add(_ value: Int64?) { put(value) }
+    mutating func add(_ value: Bool?) { put(value) }
+    mutating func add(_ value: Double?) { put(value) }
+}
+
+/// Arguments for a statement with a placeholder per value.
+struct ArgumentList: ArgumentSink {
+    private(set) var values: [any SQLArgumentConvertible] = []
+
+    init(capacity: Int = 0) { values.reserveCapacity(capacity) }
+
+    mutating func put(_ value: some SQLArgumentConvertible) { values.append(value) }
+    mutating func absent(count: Int) {}
+}
+
 extension PostgresQuery {
     init(_ sql: String, _ arguments: [any SQLArgumentConvertible]) { self.init(unsafeSQL: sql, binds: PostgresBindings(arguments)) }
 }

@@ -9,12 +9,9 @@ extension ScorecardRow {
 
     /// The row's values in `ScorecardSQL.columns` order (flags as 0/1).
     var arguments: [any SQLArgumentConvertible] {
-        func flag(_ b: Bool) -> Int { b ? 1 : 0 }
-        return [
-            messageID.rawValue, senderOrganisation, receiverOrganisation, workflowID, createdAt, identity, flag(consent), flag(provenance),
-            flag(clinicalIntent), flag(forInformation), flag(serviceRouting), flag(outcome), acceptBy, acceptedAt, secondsToAcceptance,
-            secondsToOutcome,
-        ]
+        var row = ArgumentList(capacity: DeliverySQL.factColumnCount)
+        addStoredValues(to: &row)
+        return row.values
     }
 }
 

@@ -18,9 +18,9 @@ extension SQLTransaction {
     func deliver(_ delivery: PlainDelivery) async throws -> Int64 {
         let (record, chunk, inline, now) = (delivery.record, delivery.chunk, delivery.inline, delivery.now)
         let facts = ScorecardRow(message: record)
-        var arguments: [any SQLArgumentConvertible] = []
-        arguments.reserveCapacity(DeliverySQL.mostArgumentsPerDelivery)
-        DeliverySQL.arguments(record, facts: facts, chunk: chunk, inline: inline, now: now, into: &arguments)
+        var list = ArgumentList(capacity: DeliverySQL.mostArgumentsPerDelivery)
+        DeliverySQL.arguments(record, facts: facts, chunk: chunk, inline: inline, now: now, into: &list)
+        let arguments = list.values
         let answer = facts == nil ? try await row(DeliveryWithoutFacts.self, arguments) : try await row(DeliveryWithFacts.self, arguments)
         guard let answer else { throw UnexpectedRow(detail: "the delivery returned no inbox position") }
         return try answer("inbox_seq")

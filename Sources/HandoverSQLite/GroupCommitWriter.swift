@@ -191,11 +191,3 @@ final class OneShot: Sendable {
         }
     }
 }
-
-extension Database {
-    /// Runs one statement compiled once per connection (GRDB's statement cache) instead of parsing
-    /// its SQL on every call: parsing showed in the send path's profile.
-    func run(sql: String, arguments: StatementArguments = StatementArguments()) throws {
-        try cachedStatement(sql: sql).execute(arguments: arguments)
-    }
-}

@@ -36,25 +36,14 @@ extension MessageRecord {
             downloadedAt: ts(37), crossing: MessageRecord.crossing(fromJSON: row[38]))
     }
 
-    var rowArguments: StatementArguments {
-        [
-            id.rawValue, type.rawValue, sender?.rawValue, recipient.rawValue, workflowID, subject, localID, partnerID,
-            fileName, checksum, contentType, contentEncoding.rawValue, contentCompressed, contentEncrypted, totalChunks,
-            receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
-            statusEvent?.success, statusEvent?.at.microsecondsSinceEpoch, linkedMessageID?.rawValue,
-            createdAt.microsecondsSinceEpoch, deliveredAt?.microsecondsSinceEpoch, acknowledgedAt?.microsecondsSinceEpoch,
-            expiresAt?.microsecondsSinceEpoch, expirySeconds, inboxSequence,
-            route?.addressedBy.rawValue, route?.address, route?.service, route?.directoryVersion,
-            escalationPolicy, responsibilityRequired, responsibilityJSON, downloadedAt?.microsecondsSinceEpoch, crossingJSON, fhirMessageID,
-            crossingClosedAt?.microsecondsSinceEpoch,
-        ]
-    }
-
     static let insertSQL =
         "INSERT INTO messages (\(columns), deadlines_planned) VALUES (" + Array(repeating: "?", count: 42).joined(separator: ", ") + ")"
 
     func insert(_ db: Database) throws {
-        try db.run(sql: Self.insertSQL, arguments: rowArguments + [escalationPolicy == nil])
+        try db.run(sql: Self.insertSQL) { row in
+            addStoredValues(to: &row)
+            row.add(escalationPolicy == nil)  // deadlines_planned
+        }
         try ScorecardRow(message: self)?.upsert(db)
     }
 

@@ -325,17 +325,26 @@ extension SQLiteStore: MessageStore {
                 """)
     }
 
+    static let insertChunkSQL =
+        "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256, data) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
     /// A small inline body goes into the chunk's row; a larger one into a segment row of its own.
     static func attach(_ chunk: StagedChunk, to id: MessageID, number: Int, now: Timestamp, _ db: Database) throws {
-        let rowInline = chunk.rowInline.map { Data($0.readableBytesView) }
+        let rowInline = chunk.rowInline
         if rowInline == nil, let inline = chunk.inlineSegment {
             try db.run(
                 sql: "INSERT INTO segments (upload_id, idx, created_at, data) VALUES (?, 0, ?, ?)",
                 arguments: [chunk.uploadID, now.microsecondsSinceEpoch, Data(inline.readableBytesView)])
         }
-        try db.run(
-            sql: "INSERT INTO chunks (message_id, chunk_no, upload_id, size, segment_count, sha256, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [id.rawValue, number, chunk.uploadID, chunk.size, chunk.segmentCount, chunk.sha256, rowInline])
+        try db.run(sql: insertChunkSQL) { row in
+            row.add(id.rawValue)
+            row.add(number)
+            row.add(chunk.uploadID)
+            row.add(chunk.size)
+            row.add(chunk.segmentCount)
+            row.add(chunk.sha256)
+            row.add(bytes: rowInline)
+        }
     }
 
     static func detachChunk(_ id: MessageID, number: Int, _ db: Database) throws {

@@ -10,14 +10,7 @@ extension ScorecardRow {
 
     /// Writes or refreshes this crossing's facts row (in the transaction that changed the message).
     func upsert(_ db: Database) throws {
-        func flag(_ b: Bool) -> Int64 { b ? 1 : 0 }
-        try db.run(
-            sql: Self.upsertSQL,
-            arguments: [
-                messageID.rawValue, senderOrganisation, receiverOrganisation, workflowID, createdAt.microsecondsSinceEpoch, identity, flag(consent),
-                flag(provenance), flag(clinicalIntent), flag(forInformation), flag(serviceRouting), flag(outcome), acceptBy?.microsecondsSinceEpoch,
-                acceptedAt?.microsecondsSinceEpoch, secondsToAcceptance, secondsToOutcome,
-            ])
+        try db.run(sql: Self.upsertSQL) { row in addStoredValues(to: &row) }
     }
 }
 

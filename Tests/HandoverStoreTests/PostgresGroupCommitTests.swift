@@ -160,19 +160,38 @@ struct DeliverySQLShapeTests {
         if !withFacts { message.crossing = nil }
         let facts = ScorecardRow(message: message)
         #expect((facts != nil) == withFacts)
-        var arguments: [any SQLArgumentConvertible] = []
+        var list = ArgumentList()
         let chunk = StagedChunk(uploadID: "u", size: 1, segmentCount: 1, sha256: "", inlineSegment: ByteBuffer(string: "x"))
-        DeliverySQL.arguments(message, facts: facts, chunk: chunk, inline: ByteBuffer(string: "x"), now: message.createdAt, into: &arguments)
+        DeliverySQL.arguments(message, facts: facts, chunk: chunk, inline: ByteBuffer(string: "x"), now: message.createdAt, into: &list)
+        let arguments = list.values
         #expect(DeliveryPlaceholders(from: 1, facts: withFacts).next - 1 == arguments.count)
         #expect(arguments.count + (withFacts ? 0 : DeliverySQL.factColumnCount) == DeliveryBatch.layout.count)
         #expect(DeliveryBatch.layout.count == DeliverySQL.mostArgumentsPerDelivery)
         // The facts sit where the layout says, and a delivery without them has NULL there.
         let delivery = PlainDelivery(record: message, chunk: chunk, inline: ByteBuffer(string: "x"), now: message.createdAt)
-        let columns = DeliveryBatch.columns([delivery, delivery])
+        let columns = try DeliveryBatch.columns([delivery, delivery])
         let factsID = try #require(columns.first { $0.column == "f_message_id" })
         if case .text(let id) = factsID.values[0] { #expect(withFacts && id == message.id.rawValue) } else { #expect(!withFacts) }
         // One placeholder per column, whatever the batch's size.
         #expect(DeliveryBatch.sql.contains("$\(columns.count)::") && !DeliveryBatch.sql.contains("$\(columns.count + 1)"))
+    }
+
+    @Test func aBatchRowThatDoesNotFillEveryColumnIsRefused() throws {
+        var columns = BatchColumns(count: 3, rows: 2)
+        columns.add("a")
+        columns.absent(count: 1)
+        #expect(throws: BatchColumns.RowLengthMismatch.self) { try columns.endRow() }
+        columns.add("b")
+        columns.absent(count: 3)
+        #expect(throws: BatchColumns.RowLengthMismatch.self) { try columns.endRow() }
+        columns.add("c")
+        columns.add(Int64(1))
+        columns.absent(count: 1)
+        try columns.endRow()
+        guard case .text("c") = columns.values[0].last, case .integer(1) = columns.values[1].last, case .null = columns.values[2].last else {
+            Issue.record("the full row is not at the columns' ends: \(columns.values)")
+            return
+        }
     }
 
     @Test func aValueOfTheWrongKindIsRefusedBeforeItIsSent() {
