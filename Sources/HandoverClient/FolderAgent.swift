@@ -166,10 +166,13 @@ public struct FolderAgent: Sendable {
     func receiveWaiting(_ report: inout PassReport) async throws {
         let waiting = try await client.inbox()
         // A partial download whose message no longer waits (it expired, or was taken elsewhere) would
-        // never be finished: removed. One that still waits is downloaded again from its start. A
-        // leftover that cannot be removed is only untidy: it must not stop this pass's receiving.
+        // never be finished: removed. One that still waits is kept, and its download below resumes at
+        // the first chunk missing. Leftovers are named after their message (`<id>.dat`, `<id>.ctl`,
+        // `<id>.dat.partial`, `<id>.dat.tmp`) and MESH's ids have no dot. A leftover that cannot be
+        // removed is only untidy: it must not stop this pass's receiving.
+        let stillWaiting = Set(waiting)
         for leftover in (try? FileManager.default.contentsOfDirectory(atPath: receiving.path)) ?? []
-        where !waiting.contains(URL(fileURLWithPath: leftover).deletingPathExtension().lastPathComponent) {
+        where !stillWaiting.contains(String(leftover.prefix { $0 != "." })) {
             if (try? FileManager.default.removeItem(at: receiving.appendingPathComponent(leftover))) != nil {
                 log("\(leftover): a partial download whose message no longer waits; removed")
             }

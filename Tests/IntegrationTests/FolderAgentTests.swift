@@ -101,10 +101,23 @@ struct FolderAgentTests {
         try FileManager.default.createDirectory(at: inbox.appendingPathComponent(".receiving"), withIntermediateDirectories: true)
         // And a partial download of a message that no longer waits (expired while the agent was down): removed.
         try Data("half of a message".utf8).write(to: inbox.appendingPathComponent(".receiving/20261201000000000000_EXPIRED.dat"))
+        try FileManager.default.createDirectory(
+            at: inbox.appendingPathComponent(".receiving/20261201000000000000_EXPIRED.dat.partial"), withIntermediateDirectories: true)
         try Data("kept".utf8).write(to: inbox.appendingPathComponent(id + ".dat"))
         try Data(control(to: "BOB").utf8).write(to: inbox.appendingPathComponent(id + ".ctl"))
+        // A download of a message that still waits, interrupted after its first chunk was kept: it
+        // resumes with that chunk, not from the start (the chunk's bytes differ from the message's, so
+        // a fresh download would show).
+        let other = try #require(waiting.first { $0 != id })
+        let partial = inbox.appendingPathComponent(".receiving/\(other).dat.partial")
+        try FileManager.default.createDirectory(at: partial, withIntermediateDirectories: true)
+        try Data("chunk kept before the crash".utf8).write(to: partial.appendingPathComponent("1"))
+        try JSONEncoder().encode(["mex-from": "ALICE", "mex-to": "BOB", "mex-workflowid": "WF", "mex-localid": "crash-2", "mex-chunk-range": "1:1"])
+            .write(to: partial.appendingPathComponent("headers.json"))
         #expect(try agent(f, root, "bob").status == 0)
         #expect(try String(contentsOf: inbox.appendingPathComponent(id + ".dat"), encoding: .utf8) == "kept")
+        #expect(try String(contentsOf: inbox.appendingPathComponent(other + ".dat"), encoding: .utf8) == "chunk kept before the crash")
+        #expect(try DTSControl.parse(Data(contentsOf: inbox.appendingPathComponent(other + ".ctl"))).localID == "crash-2")
         #expect(names(inbox, ".dat").count == 2)
         #expect(names(inbox.appendingPathComponent(".receiving"), "") == [])
         #expect(try f.run(["client", "inbox", "--profile", "bob", "--json"]).json["messages"] as? [String] == [])
