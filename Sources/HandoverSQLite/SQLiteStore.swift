@@ -23,8 +23,11 @@ public final class SQLiteStore: Sendable {
         pool = try DatabasePool(path: path, configuration: config)
         // GRDB's DatabasePool sets synchronous = NORMAL on its writer after prepareDatabase runs, so FULL
         // set there would silently not apply. Set it on the writer now that the pool is open.
-        // Most checkpoint work runs on its own connection (`WALCheckpointer`); the writer's automatic
-        // checkpoint stays on, finds little left to copy, and lets the WAL restart from its start.
+        // Most frames are copied into the database file on a connection of its own (`WALCheckpointer`).
+        // The writer's automatic checkpoint (every 1,000 frames) copies the rest and syncs the file,
+        // which a checkpoint running beside the writer never does (SQLite syncs only a copy that reaches
+        // the WAL's end), and so lets the WAL restart from its start. Taking that step off the writer
+        // was tried (docs/PERFORMANCE.md): the median fell, the tail did not.
         try pool.writeWithoutTransaction { db in
             try db.run(sql: "PRAGMA synchronous = FULL")
             try db.run(sql: "PRAGMA journal_size_limit = 67108864")
