@@ -12,9 +12,7 @@ enum DeliverySQL {
     static let factColumnCount = ScorecardSQL.columns.split(separator: ",").count
     /// One delivery's arguments with facts (see `arguments`): recipient, message less its position,
     /// id, upload, time, facts, the chunk's four and the audit subject.
-    static let mostArgumentsPerDelivery = factsOffset + factColumnCount + 5
-    /// Where the facts start in a block: after the recipient, the message less its position, id, upload and time.
-    static let factsOffset = 1 + (messageColumnCount - 1) + 3
+    static let mostArgumentsPerDelivery = 1 + (messageColumnCount - 1) + 3 + factColumnCount + 5
 
     /// One delivery: the count row is locked and the position taken from the sequence in one step.
     static func single(facts: Bool) -> String {
