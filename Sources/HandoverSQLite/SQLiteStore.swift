@@ -25,7 +25,7 @@ public final class SQLiteStore: Sendable {
         // set there would silently not apply. Set it on the writer now that the pool is open.
         // Most frames are copied into the database file on a connection of its own (`WALCheckpointer`).
         // The writer's automatic checkpoint (every 1,000 frames) copies the rest and syncs the file,
-        // which a checkpoint running beside the writer never does (SQLite syncs only a copy that reaches
+        // which a checkpoint running beside the writer seldom does (SQLite syncs only a copy that reaches
         // the WAL's end), and so lets the WAL restart from its start. Taking that step off the writer
         // was tried (docs/PERFORMANCE.md): the median fell, the tail did not.
         try pool.writeWithoutTransaction { db in
