@@ -1,6 +1,7 @@
 """scripts/bench-summary.py against reports shaped as scripts/bench-compare prints them."""
 
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -87,3 +88,12 @@ def test_a_log_without_reports_is_an_error(tmp_path):
     code, lines, error = summary(tmp_path, "### Handover, send\nthe broker did not start\n")
     assert code != 0
     assert "no benchmark reports found" in error
+
+
+def test_every_title_the_summary_reads_is_one_bench_compare_prints():
+    """A run renamed in scripts/bench-compare but not in the summary would read "not measured" for ever."""
+    wanted = re.findall(r'run\("([^"]+)"\)', SCRIPT.read_text())
+    printed = set(re.findall(r'echo "### ([^"]+)"', (SCRIPT.parent / "bench-compare").read_text()))
+    assert len(wanted) >= 8
+    assert [title for title in wanted if title not in printed] == []
+    assert "### Handover, durable 1 KiB sends, wrk" in (SCRIPT.parent / "bench-wrk").read_text()
