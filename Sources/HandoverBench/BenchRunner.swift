@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOSSL
@@ -26,9 +25,7 @@ public struct BenchRunner: Sendable {
             bases = brokers.map { "\(config.mutualTLS ? "https" : "http")://127.0.0.1:\($0.port)" }
         }
         let pids = brokers.isEmpty ? [config.brokerPID].compactMap { $0 } : brokers.map(\.pid)
-        var httpConfig = HTTPClient.Configuration()
-        httpConfig.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, config.clients))
-        httpConfig.decompression = .disabled
+        var tlsContext: NIOSSLContext?
         if config.mutualTLS, let pki = brokers.first?.pki {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .file(pki.appendingPathComponent("ca.pem").path)
@@ -37,11 +34,12 @@ public struct BenchRunner: Sendable {
             }
             tls.privateKey = .privateKey(
                 try NIOSSLPrivateKey(file: pki.appendingPathComponent("clients/\(config.mailboxPrefix).key").path, format: .pem))
-            httpConfig.tlsConfiguration = tls
+            tlsContext = try NIOSSLContext(configuration: tls)
         }
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfig)
+        let pools = try bases.map { try BenchConnectionPool(base: $0, tls: tlsContext) }
+        defer { for pool in pools { pool.shutdown() } }
         let recorder = LatencyRecorder()
-        let clients = bases.map { BenchClient(http: http, config: config, base: $0, recorder: recorder) }
+        let clients = pools.map { BenchClient(http: $0, config: config, recorder: recorder) }
         let client = BenchClients(all: clients)
         if config.warmupSeconds > 0, config.mode == .send || config.mode == .cycle {
             // Unrecorded: opens the clients' connections and the broker's reader connections and
@@ -49,7 +47,7 @@ public struct BenchRunner: Sendable {
             var warm = config
             warm.durationSeconds = config.warmupSeconds
             let warmRunner = BenchRunner(config: warm, brokerBinary: brokerBinary)
-            let warmClients = BenchClients(all: bases.map { BenchClient(http: http, config: warm, base: $0, recorder: LatencyRecorder()) })
+            let warmClients = BenchClients(all: pools.map { BenchClient(http: $0, config: warm, recorder: LatencyRecorder()) })
             _ = config.mode == .send ? await warmRunner.runSend(warmClients) : await warmRunner.runCycle(warmClients)
         }
         let started = ContinuousClock.now
@@ -64,7 +62,6 @@ public struct BenchRunner: Sendable {
             case .list: summary = await runList(client)
             }
         }
-        try await http.shutdown()
         let elapsed = ContinuousClock.now - started
         var lines = [
             "handover bench: mode \(config.mode.rawValue), \(config.clients) clients, \(config.mailboxes) mailboxes, "
@@ -188,9 +185,8 @@ public struct BenchRunner: Sendable {
             let ok: Bool? = await client.timed("send-chunk") {
                 let r = client.request(
                     .POST, "/messageexchange/\(from)/outbox/\(id)/\(n)", as: from,
-                    headers: [("mex-chunk-range", "\(n):\(chunks)"), ("content-type", "application/octet-stream")], body: .bytes(chunk))
+                    headers: [("mex-chunk-range", "\(n):\(chunks)"), ("content-type", "application/octet-stream")], body: chunk)
                 let response = try await client.http.execute(r, timeout: .seconds(600))
-                _ = try await response.body.collect(upTo: 1 << 16)
                 return response.status == .accepted ? true : nil
             }
             guard ok == true else { return ["large: chunk \(n) failed"] }
@@ -225,7 +221,7 @@ public struct BenchRunner: Sendable {
             }
         }
         let recorder = LatencyRecorder()
-        let lister = BenchClient(http: client.http, config: config, base: client.base, recorder: recorder)
+        let lister = BenchClient(http: client.http, config: config, recorder: recorder)
         for _ in 0..<config.listSamples { _ = await lister.list(target, maxResults: 500) }
         let row = recorder.rows().first
         return [

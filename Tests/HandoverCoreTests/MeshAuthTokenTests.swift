@@ -21,6 +21,18 @@ struct MeshAuthTokenTests {
                 nonce: "2c001608-5f09-4840-9611-bea43e666a30", nonceCount: 1, timestamp: "202611251725") == vectorHeader)
     }
 
+    /// A signer keyed once makes the same headers, one after another, as a fresh key each time.
+    @Test func aSignerKeyedOnceMakesTheReferenceHeaderEveryTime() {
+        let signer = MeshTokenSigner(sharedKey: "TestKey")
+        for _ in 0..<3 {
+            #expect(
+                signer.header(
+                    mailbox: "X26ABC1", password: "password", nonce: "2c001608-5f09-4840-9611-bea43e666a30", nonceCount: 1,
+                    timestamp: "202611251725") == vectorHeader)
+        }
+        #expect(signer.header(mailbox: "X26ABC1", password: "password", nonce: "other", nonceCount: 1, timestamp: "202611251725") != vectorHeader)
+    }
+
     @Test func acceptsTheReferenceVector() throws {
         let token = try verifier.verify(header: vectorHeader, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials).get()
         #expect(token.nonceCount == "1")
