@@ -25,17 +25,19 @@ struct BenchClient: Sendable {
             mailbox: mailbox, password: config.password, nonce: Self.nonces.next(), nonceCount: 0, timestamp: String(now.compactUTC.prefix(12)))
     }
 
-    func timed<T>(_ op: String, _ body: () async throws -> T?) async -> T? {
-        let start = ContinuousClock.now
+    /// Sends one request and times it as wrk does: from its write to its response's last byte, both
+    /// seen on the connection's event loop, so the load generator's own wake-ups and parsing around a
+    /// request are not counted as the broker's latency. `result` reads the response (nil: a failure).
+    func timed<T>(
+        _ op: String, _ request: BenchRequest, timeout: TimeAmount, keepBody: Bool = true, _ result: (BenchResponse) throws -> T?
+    ) async -> T? {
         do {
-            let value = try await body()
-            let elapsed = ContinuousClock.now - start
-            if value != nil {
-                recorder.record(
-                    op, microseconds: UInt64(elapsed.components.seconds) * 1_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000))
-            } else {
+            let response = try await http.execute(request, timeout: timeout, keepBody: keepBody)
+            guard let value = try result(response) else {
                 recorder.fail(op)
+                return nil
             }
+            recorder.record(op, microseconds: UInt64(max(0, response.elapsed.nanoseconds / 1000)))
             return value
         } catch {
             recorder.fail(op)
@@ -55,24 +57,19 @@ struct BenchClient: Sendable {
 
     /// Sends and returns the new message id.
     func send(from: String, to: String, payload: ByteBuffer, chunkRange: String = "1:1") async -> String? {
-        await timed("send") {
-            let r = request(
-                .POST, "/messageexchange/\(from)/outbox", as: from,
-                headers: [
-                    ("mex-to", to), ("mex-workflowid", config.workflow), ("mex-chunk-range", chunkRange),
-                    ("content-type", "application/octet-stream"),
-                ],
-                body: payload)
-            let response = try await http.execute(r, timeout: .seconds(120))
+        let headers = [
+            ("mex-to", to), ("mex-workflowid", config.workflow), ("mex-chunk-range", chunkRange), ("content-type", "application/octet-stream"),
+        ]
+        let r = request(.POST, "/messageexchange/\(from)/outbox", as: from, headers: headers, body: payload)
+        return await timed("send", r, timeout: .seconds(120)) { response in
             guard response.status == .accepted else { return nil }
             return (try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])?["message_id"] as? String
         }
     }
 
     func list(_ mailbox: String, maxResults: Int = 500) async -> [String]? {
-        await timed("list") {
-            let response = try await http.execute(
-                request(.GET, "/messageexchange/\(mailbox)/inbox?max_results=\(maxResults)", as: mailbox), timeout: .seconds(60))
+        let r = request(.GET, "/messageexchange/\(mailbox)/inbox?max_results=\(maxResults)", as: mailbox)
+        return await timed("list", r, timeout: .seconds(60)) { response in
             guard response.status == .ok else { return nil }
             return (try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])?["messages"] as? [String]
         }
@@ -80,20 +77,16 @@ struct BenchClient: Sendable {
 
     /// Downloads chunk `n` and returns its size (identity encoding, so bytes are as sent).
     func download(_ mailbox: String, _ id: String, chunk: Int = 1, op: String = "download") async -> Int? {
-        await timed(op) {
-            let path = chunk == 1 ? "/messageexchange/\(mailbox)/inbox/\(id)" : "/messageexchange/\(mailbox)/inbox/\(id)/\(chunk)"
-            let response = try await http.execute(
-                request(.GET, path, as: mailbox, headers: [("accept-encoding", "identity")]), timeout: .seconds(600), keepBody: false)
-            return (response.status == .ok || response.status == .partialContent) ? response.bodyBytes : nil
+        let path = chunk == 1 ? "/messageexchange/\(mailbox)/inbox/\(id)" : "/messageexchange/\(mailbox)/inbox/\(id)/\(chunk)"
+        let r = request(.GET, path, as: mailbox, headers: [("accept-encoding", "identity")])
+        return await timed(op, r, timeout: .seconds(600), keepBody: false) { response in
+            (response.status == .ok || response.status == .partialContent) ? response.bodyBytes : nil
         }
     }
 
     func acknowledge(_ mailbox: String, _ id: String) async -> Bool? {
-        await timed("acknowledge") {
-            let response = try await http.execute(
-                request(.PUT, "/messageexchange/\(mailbox)/inbox/\(id)/status/acknowledged", as: mailbox), timeout: .seconds(60))
-            return response.status == .ok ? true : nil
-        }
+        let r = request(.PUT, "/messageexchange/\(mailbox)/inbox/\(id)/status/acknowledged", as: mailbox)
+        return await timed("acknowledge", r, timeout: .seconds(60)) { $0.status == .ok ? true : nil }
     }
 }
 

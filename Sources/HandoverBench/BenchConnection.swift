@@ -14,11 +14,13 @@ struct BenchRequest: Sendable {
 }
 
 /// A whole response. `body` is empty when only its size was asked for (large downloads).
+/// `elapsed`: from the request's write to the response's last byte, on the connection's event loop.
 struct BenchResponse: Sendable {
     let status: HTTPResponseStatus
     let body: ByteBuffer
     let bodyBytes: Int
     let keepAlive: Bool
+    let elapsed: TimeAmount
 }
 
 enum BenchHTTPError: Error, Equatable, CustomStringConvertible {
@@ -136,7 +138,7 @@ final class BenchExchangeHandler: ChannelDuplexHandler {
     typealias OutboundOut = HTTPClientRequestPart
 
     private let host: String
-    private var pending: (exchange: BenchExchange, deadline: Scheduled<Void>)?
+    private var pending: (exchange: BenchExchange, deadline: Scheduled<Void>, written: NIODeadline)?
     private var head: HTTPResponseHead?
     private var body = ByteBuffer()
     private var bodyBytes = 0
@@ -144,6 +146,7 @@ final class BenchExchangeHandler: ChannelDuplexHandler {
     init(host: String) { self.host = host }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let written = NIODeadline.now()
         let exchange = unwrapOutboundIn(data)
         let request = exchange.request
         var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path, headers: request.headers)
@@ -158,7 +161,7 @@ final class BenchExchangeHandler: ChannelDuplexHandler {
             exchange.answer.fail(BenchHTTPError.timedOut)
             channel.close(promise: nil)
         }
-        pending = (exchange, deadline)
+        pending = (exchange, deadline, written)
         (self.head, bodyBytes) = (nil, 0)
         body.clear()
         context.write(wrapOutboundOut(.head(head)), promise: nil)
@@ -174,10 +177,12 @@ final class BenchExchangeHandler: ChannelDuplexHandler {
             bodyBytes += part.readableBytes
             if pending?.exchange.keepBody ?? false { body.writeBuffer(&part) }
         case .end:
-            guard let (exchange, deadline) = pending, let head else { return }
+            guard let (exchange, deadline, written) = pending, let head else { return }
+            let elapsed = NIODeadline.now() - written
             pending = nil
             deadline.cancel()
-            exchange.answer.succeed(BenchResponse(status: head.status, body: body, bodyBytes: bodyBytes, keepAlive: head.isKeepAlive))
+            exchange.answer.succeed(
+                BenchResponse(status: head.status, body: body, bodyBytes: bodyBytes, keepAlive: head.isKeepAlive, elapsed: elapsed))
             // The next response fills a buffer of its own: the answer handed out keeps this one.
             body = context.channel.allocator.buffer(capacity: 0)
         }
@@ -194,7 +199,7 @@ final class BenchExchangeHandler: ChannelDuplexHandler {
     }
 
     private func fail(_ error: any Error) {
-        guard let (exchange, deadline) = pending else { return }
+        guard let (exchange, deadline, _) = pending else { return }
         pending = nil
         deadline.cancel()
         exchange.answer.fail(error)

@@ -182,13 +182,10 @@ public struct BenchRunner: Sendable {
         let upStart = ContinuousClock.now
         guard let id = await client.send(from: from, to: to, payload: chunk, chunkRange: "1:\(chunks)") else { return ["large: first chunk failed"] }
         for n in 2...max(2, chunks) where n <= chunks {
-            let ok: Bool? = await client.timed("send-chunk") {
-                let r = client.request(
-                    .POST, "/messageexchange/\(from)/outbox/\(id)/\(n)", as: from,
-                    headers: [("mex-chunk-range", "\(n):\(chunks)"), ("content-type", "application/octet-stream")], body: chunk)
-                let response = try await client.http.execute(r, timeout: .seconds(600))
-                return response.status == .accepted ? true : nil
-            }
+            let r = client.request(
+                .POST, "/messageexchange/\(from)/outbox/\(id)/\(n)", as: from,
+                headers: [("mex-chunk-range", "\(n):\(chunks)"), ("content-type", "application/octet-stream")], body: chunk)
+            let ok: Bool? = await client.timed("send-chunk", r, timeout: .seconds(600)) { $0.status == .accepted ? true : nil }
             guard ok == true else { return ["large: chunk \(n) failed"] }
         }
         let up = ContinuousClock.now - upStart

@@ -54,6 +54,18 @@ struct BenchConnectionTests {
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    /// A response's time runs from the request's write to its last byte: here the server's 150 ms pause.
+    @Test func aResponseIsTimedFromWriteToLastByte() async throws {
+        let server = try await ScriptedServer.start()
+        defer { server.stop() }
+        let pool = try BenchConnectionPool(base: server.base, tls: nil)
+        defer { pool.shutdown() }
+        let quick = try await pool.execute(get("/ok"), timeout: .seconds(5))
+        let slow = try await pool.execute(get("/slow"), timeout: .seconds(5))
+        #expect(slow.status == .ok && slow.elapsed >= .milliseconds(150) && slow.elapsed < .seconds(5), "\(slow.elapsed)")
+        #expect(quick.elapsed < slow.elapsed - .milliseconds(100), "\(quick.elapsed) against \(slow.elapsed)")
+    }
+
     /// Large downloads are counted, not kept.
     @Test func aBodyNotKeptIsStillCounted() async throws {
         let server = try await ScriptedServer.start()
@@ -73,7 +85,7 @@ struct BenchConnectionTests {
     private func get(_ path: String) -> BenchRequest { BenchRequest(method: .GET, path: path, headers: [:], body: nil) }
 }
 
-/// Answers each request by its path: `/ok` (keep-alive), `/close-after` (answers, then closes),
+/// Answers each request by its path: `/ok` (keep-alive), `/slow` (the same after 150 ms), `/close-after` (answers, then closes),
 /// `/drop` (closes without answering), `/silent` (never answers). Counts the connections it accepts.
 private final class ScriptedServer: Sendable {
     let channel: any Channel
@@ -111,6 +123,9 @@ private final class ScriptedAnswers: ChannelInboundHandler {
             let path = head.split(separator: " ").dropFirst().first.map(String.init) ?? ""
             switch path {
             case "/ok": answer(context, close: false)
+            case "/slow":
+                let later = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: .milliseconds(150)) { later.value.0.answer(later.value.1, close: false) }
             case "/close-after":
                 answer(context, close: true)
                 context.close(promise: nil)
