@@ -48,14 +48,15 @@ final class BenchConnectionPool: Sendable {
     private let tls: NIOSSLContext?
     private let idle = Mutex<[BenchConnection]>([])
 
-    /// `base`: `http://host:port` or, with `tls`, `https://host:port`.
+    /// `base`: `http://host:port` or `https://host:port`; an https base without `tls` is checked
+    /// against the system's trust roots, with no client certificate.
     init(base: String, tls: NIOSSLContext?) throws {
         guard let url = URL(string: base), let host = url.host, let scheme = url.scheme, scheme == "http" || scheme == "https" else {
             throw BenchHTTPError.badURL(base)
         }
         self.host = host
         self.port = url.port ?? (scheme == "https" ? 443 : 80)
-        self.tls = scheme == "https" ? tls : nil
+        self.tls = scheme == "https" ? try tls ?? NIOSSLContext(configuration: .makeClientConfiguration()) : nil
     }
 
     /// Sends on an idle connection (or a new one) and returns the connection to the pool unless

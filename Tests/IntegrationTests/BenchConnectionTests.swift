@@ -82,6 +82,16 @@ struct BenchConnectionTests {
         #expect((try? BenchConnectionPool(base: "http://127.0.0.1:8080", tls: nil))?.port == 8080)
     }
 
+    /// An https base is never spoken to in plain text: with no TLS settings given it still gets TLS
+    /// (the system's trust roots), so a plain server answers nothing the client accepts.
+    @Test func anHTTPSBaseAlwaysSpeaksTLS() async throws {
+        let server = try await ScriptedServer.start()
+        defer { server.stop() }
+        let pool = try BenchConnectionPool(base: server.base.replacingOccurrences(of: "http://", with: "https://"), tls: nil)
+        defer { pool.shutdown() }
+        await #expect(throws: (any Error).self) { _ = try await pool.execute(get("/ok"), timeout: .seconds(1)) }
+    }
+
     private func get(_ path: String) -> BenchRequest { BenchRequest(method: .GET, path: path, headers: [:], body: nil) }
 }
 
