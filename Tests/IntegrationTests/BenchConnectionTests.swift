@@ -12,68 +12,58 @@ import Testing
 @Suite("Benchmark connections")
 struct BenchConnectionTests {
     @Test func sequentialRequestsShareOneKeepAliveConnection() async throws {
-        let server = try await ScriptedServer.start()
-        defer { server.stop() }
-        let pool = try BenchConnectionPool(base: server.base, tls: nil)
-        defer { pool.shutdown() }
-        for _ in 0..<3 {
-            let response = try await pool.execute(get("/ok"), timeout: .seconds(5))
-            #expect(response.status == .ok && String(buffer: response.body) == "ok" && response.bodyBytes == 2)
+        try await withServerAndPool { server, pool in
+            for _ in 0..<3 {
+                let response = try await pool.execute(get("/ok"), timeout: .seconds(5))
+                #expect(response.status == .ok && String(buffer: response.body) == "ok" && response.bodyBytes == 2)
+            }
+            #expect(server.accepted == 1)
         }
-        #expect(server.accepted == 1)
     }
 
     @Test func aConnectionTheServerClosesIsReplaced() async throws {
-        let server = try await ScriptedServer.start()
-        defer { server.stop() }
-        let pool = try BenchConnectionPool(base: server.base, tls: nil)
-        defer { pool.shutdown() }
-        let closing = try await pool.execute(get("/close-after"), timeout: .seconds(5))
-        #expect(closing.status == .ok && !closing.keepAlive)
-        #expect(try await pool.execute(get("/ok"), timeout: .seconds(5)).status == .ok)
-        #expect(server.accepted == 2)
+        try await withServerAndPool { server, pool in
+            let closing = try await pool.execute(get("/close-after"), timeout: .seconds(5))
+            #expect(closing.status == .ok && !closing.keepAlive)
+            let next = try await pool.execute(get("/ok"), timeout: .seconds(5))
+            #expect(next.status == .ok)
+            #expect(server.accepted == 2)
+        }
     }
 
     @Test func aDroppedConnectionFailsItsRequestAndTheNextOneWorks() async throws {
-        let server = try await ScriptedServer.start()
-        defer { server.stop() }
-        let pool = try BenchConnectionPool(base: server.base, tls: nil)
-        defer { pool.shutdown() }
-        await #expect(throws: BenchHTTPError.connectionClosed) { _ = try await pool.execute(get("/drop"), timeout: .seconds(5)) }
-        #expect(try await pool.execute(get("/ok"), timeout: .seconds(5)).status == .ok)
-        #expect(server.accepted == 2)
+        try await withServerAndPool { server, pool in
+            await #expect(throws: BenchHTTPError.connectionClosed) { _ = try await pool.execute(get("/drop"), timeout: .seconds(5)) }
+            let next = try await pool.execute(get("/ok"), timeout: .seconds(5))
+            #expect(next.status == .ok)
+            #expect(server.accepted == 2)
+        }
     }
 
     @Test func aSilentServerTimesOut() async throws {
-        let server = try await ScriptedServer.start()
-        defer { server.stop() }
-        let pool = try BenchConnectionPool(base: server.base, tls: nil)
-        defer { pool.shutdown() }
-        let started = ContinuousClock.now
-        await #expect(throws: BenchHTTPError.timedOut) { _ = try await pool.execute(get("/silent"), timeout: .milliseconds(200)) }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        try await withServerAndPool { _, pool in
+            let started = ContinuousClock.now
+            await #expect(throws: BenchHTTPError.timedOut) { _ = try await pool.execute(get("/silent"), timeout: .milliseconds(200)) }
+            #expect(ContinuousClock.now - started < .seconds(5))
+        }
     }
 
     /// A response's time runs from the request's write to its last byte: here the server's 150 ms pause.
     @Test func aResponseIsTimedFromWriteToLastByte() async throws {
-        let server = try await ScriptedServer.start()
-        defer { server.stop() }
-        let pool = try BenchConnectionPool(base: server.base, tls: nil)
-        defer { pool.shutdown() }
-        let quick = try await pool.execute(get("/ok"), timeout: .seconds(5))
-        let slow = try await pool.execute(get("/slow"), timeout: .seconds(5))
-        #expect(slow.status == .ok && slow.elapsed >= .milliseconds(150) && slow.elapsed < .seconds(5), "\(slow.elapsed)")
-        #expect(quick.elapsed < slow.elapsed - .milliseconds(100), "\(quick.elapsed) against \(slow.elapsed)")
+        try await withServerAndPool { _, pool in
+            let quick = try await pool.execute(get("/ok"), timeout: .seconds(5))
+            let slow = try await pool.execute(get("/slow"), timeout: .seconds(5))
+            #expect(slow.status == .ok && slow.elapsed >= .milliseconds(150) && slow.elapsed < .seconds(5), "\(slow.elapsed)")
+            #expect(quick.elapsed < slow.elapsed - .milliseconds(100), "\(quick.elapsed) against \(slow.elapsed)")
+        }
     }
 
     /// Large downloads are counted, not kept.
     @Test func aBodyNotKeptIsStillCounted() async throws {
-        let server = try await ScriptedServer.start()
-        defer { server.stop() }
-        let pool = try BenchConnectionPool(base: server.base, tls: nil)
-        defer { pool.shutdown() }
-        let response = try await pool.execute(get("/ok"), timeout: .seconds(5), keepBody: false)
-        #expect(response.bodyBytes == 2 && response.body.readableBytes == 0)
+        try await withServerAndPool { _, pool in
+            let response = try await pool.execute(get("/ok"), timeout: .seconds(5), keepBody: false)
+            #expect(response.bodyBytes == 2 && response.body.readableBytes == 0)
+        }
     }
 
     @Test func onlyHTTPURLsWithAHostAreAccepted() {
@@ -85,14 +75,21 @@ struct BenchConnectionTests {
     /// An https base is never spoken to in plain text: with no TLS settings given it still gets TLS
     /// (the system's trust roots), so a plain server answers nothing the client accepts.
     @Test func anHTTPSBaseAlwaysSpeaksTLS() async throws {
-        let server = try await ScriptedServer.start()
-        defer { server.stop() }
-        let pool = try BenchConnectionPool(base: server.base.replacingOccurrences(of: "http://", with: "https://"), tls: nil)
-        defer { pool.shutdown() }
-        await #expect(throws: (any Error).self) { _ = try await pool.execute(get("/ok"), timeout: .seconds(1)) }
+        try await withServerAndPool(scheme: "https") { _, pool in
+            await #expect(throws: (any Error).self) { _ = try await pool.execute(get("/ok"), timeout: .seconds(1)) }
+        }
     }
 
     private func get(_ path: String) -> BenchRequest { BenchRequest(method: .GET, path: path, headers: [:], body: nil) }
+
+    /// A fresh scripted server and a pool of connections to it (`scheme` https: the same port, asked for TLS).
+    private func withServerAndPool(scheme: String = "http", _ body: (ScriptedServer, BenchConnectionPool) async throws -> Void) async throws {
+        let server = try await ScriptedServer.start()
+        defer { server.stop() }
+        let pool = try BenchConnectionPool(base: "\(scheme)://127.0.0.1:\(server.port)", tls: nil)
+        defer { pool.shutdown() }
+        try await body(server, pool)
+    }
 }
 
 /// Answers each request by its path: `/ok` (keep-alive), `/slow` (the same after 150 ms), `/close-after` (answers, then closes),
@@ -101,7 +98,7 @@ private final class ScriptedServer: Sendable {
     let channel: any Channel
     private let connections: Counter
 
-    var base: String { "http://127.0.0.1:\(channel.localAddress?.port ?? 0)" }
+    var port: Int { channel.localAddress?.port ?? 0 }
     var accepted: Int { connections.value }
 
     private init(channel: any Channel, connections: Counter) { (self.channel, self.connections) = (channel, connections) }
