@@ -91,8 +91,8 @@ struct BenchClient: Sendable {
 }
 
 /// A fresh token nonce for every request, unique across runs against one broker (which refuses a
-/// reused one): this process's random prefix and a counter. A UUID's text cost a tenth of the load
-/// generator's CPU.
+/// reused one): this process's random prefix and a counter. A UUID's text cost nearly a tenth of the
+/// load generator's CPU.
 final class NonceSource: Sendable {
     private let prefix = String(UInt64.random(in: .min ... .max), radix: 16) + "-"
     private let counter = Atomic<UInt64>(0)
