@@ -94,7 +94,7 @@ struct BenchClient: Sendable {
 /// reused one): this process's random prefix and a counter. A UUID's text cost nearly a tenth of the
 /// load generator's CPU.
 final class NonceSource: Sendable {
-    private let prefix = String(UInt64.random(in: .min ... .max), radix: 16) + "-"
+    private let prefix = randomHex(bytes: 8) + "-"
     private let counter = Atomic<UInt64>(0)
 
     func next() -> String { prefix + String(counter.add(1, ordering: .relaxed).newValue, radix: 16) }
