@@ -39,9 +39,9 @@ extension MessageRecord {
     static let insertSQL =
         "INSERT INTO messages (\(columns), deadlines_planned) VALUES (" + Array(repeating: "?", count: 42).joined(separator: ", ") + ")"
 
-    func insert(_ db: Database) throws {
+    func insert(_ db: Database, crossingText: CrossingText? = nil) throws {
         try db.run(sql: Self.insertSQL) { row in
-            addStoredValues(to: &row)
+            addStoredValues(to: &row, crossingText: crossingText)
             row.add(escalationPolicy == nil)  // deadlines_planned
         }
         try ScorecardRow(message: self)?.upsert(db)

@@ -20,9 +20,10 @@ extension SQLiteStore: MessageStore {
         onDelivery: DeliveryCompanion?
     ) async throws -> MessageRecord {
         try reserve.admitNewData()
+        let crossingText = CrossingText(message.crossing)
         return try await writer.write { db in
             let transition = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now, companion: onDelivery)
-            let record = try Self.apply(transition, row: .insert, now: now, db)
+            let record = try Self.apply(transition, row: .insert, now: now, crossingText: crossingText, db)
             try Self.attach(firstChunk, to: record.id, number: 1, now: now, db)
             return record
         }

@@ -8,11 +8,13 @@ extension SQLiteStore {
     /// Carries out a transition inside the caller's write transaction: the message's row, then each
     /// effect in order. The PostgreSQL store's `apply` reads the same, effect for effect.
     @discardableResult
-    static func apply(_ transition: MessageTransition, row: TransitionRow, now: Timestamp, _ db: Database) throws -> MessageRecord {
+    static func apply(
+        _ transition: MessageTransition, row: TransitionRow, now: Timestamp, crossingText: CrossingText? = nil, _ db: Database
+    ) throws -> MessageRecord {
         var message = transition.message
         if transition.effects.contains(.enterInbox) { message.inboxSequence = try enterInbox(message.recipient, db) }
         switch row {
-        case .insert: try message.insert(db)
+        case .insert: try message.insert(db, crossingText: crossingText)
         case .update: try message.update(db)
         case .written: break
         }

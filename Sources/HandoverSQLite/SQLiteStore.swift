@@ -5,9 +5,11 @@ import HandoverStore
 import NIOCore
 
 /// The embedded default backend: one SQLite file in WAL mode with `synchronous = FULL`, so a commit
-/// is on disk before any 2xx. Writes go through a group-commit writer; reads use the pool's readers.
+/// is on disk before any 2xx. Writes go through a group-commit writer; reads use the pool's readers, and
+/// the hot single-statement reads connections of their own (`ReaderConnections`).
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
+    let readers: ReaderConnections
     let writer: GroupCommitWriter
     let checkpointer: WALCheckpointer
     let reserve: StorageReserve
@@ -43,6 +45,7 @@ public final class SQLiteStore: Sendable {
         try pool.writeWithoutTransaction { db in try db.run(sql: "PRAGMA temp_store = MEMORY") }
         reserve = StorageReserve(databasePath: path)
         writer = GroupCommitWriter(pool: pool, reserve: reserve)
+        readers = ReaderConnections(path: path)
         checkpointer = try WALCheckpointer(path: path)
     }
 
@@ -51,6 +54,7 @@ public final class SQLiteStore: Sendable {
     public func close() async {
         // Through the group-commit writer, so the checkpoint follows every commit already queued.
         _ = try? await writer.write { _ in }
+        readers.close()
         checkpointer.finish()
     }
 
@@ -64,9 +68,9 @@ public final class SQLiteStore: Sendable {
     /// A read of one statement, without the `BEGIN`/`COMMIT` that `read` wraps around its reads: SQLite
     /// runs a lone statement in its own read transaction (one snapshot), and the pair around it was
     /// about 4 % of the broker's CPU in a profile of full cycles. Reads of several statements that must
-    /// agree use `read`.
+    /// agree use `read`. On connections of their own (`ReaderConnections`: what they skip, and why).
     func readStatement<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await SQLiteFailure.translating { try await Self.blocking { [pool] in try pool.unsafeRead(body) } }
+        try await SQLiteFailure.translating { try await Self.blocking { [readers] in try readers.read(body) } }
     }
 
     /// Runs a blocking GRDB call on `blockingQueue`.

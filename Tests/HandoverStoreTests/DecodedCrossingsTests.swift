@@ -39,3 +39,41 @@ struct DecodedCrossingsTests {
         #expect(cache.count == 0)
     }
 }
+
+/// A send's crossing text is made before its write is queued for SQLite's single writer; the row
+/// stores that text only when the record is still the one it was made from.
+@Suite("Crossing text made before the write")
+struct CrossingTextTests {
+    /// The stored values' strings, in order (the crossing's text among them).
+    struct Strings: RowValueSink {
+        var values: [String?] = []
+        mutating func add(_ value: String?) { values.append(value) }
+        mutating func add(_ value: Int64?) {}
+        mutating func add(_ value: Bool?) {}
+        mutating func add(_ value: Double?) {}
+    }
+
+    func storedText(_ message: MessageRecord, _ prepared: CrossingText?) -> String? {
+        var row = Strings()
+        message.addStoredValues(to: &row, crossingText: prepared)
+        return row.values.first { $0?.hasPrefix("{") == true } ?? nil
+    }
+
+    @Test func theTextMadeBeforehandIsStoredOnlyForTheSameRecord() throws {
+        var message = ScorecardStoreTests().crossing(1)
+        let record = try #require(message.crossing)
+        let prepared = CrossingText(record)
+        #expect(storedText(message, prepared) == MessageRecord.crossingText(record))
+        #expect(storedText(message, prepared) == storedText(message, nil), "the same text as made in the writer")
+
+        // The record changed after the text was made: the row gets the new record's text.
+        message.crossing?.intent = ClinicalIntent(purpose: "changed since", action: "for-information")
+        let changed = try #require(message.crossing)
+        #expect(storedText(message, prepared) == MessageRecord.crossingText(changed))
+        #expect(storedText(message, prepared) != MessageRecord.crossingText(record))
+
+        message.crossing = nil
+        #expect(storedText(message, prepared) == nil, "no crossing, no text")
+        #expect(CrossingText(nil).text(for: record) == MessageRecord.crossingText(record))
+    }
+}

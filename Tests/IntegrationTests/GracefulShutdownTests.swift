@@ -78,7 +78,7 @@ struct GracefulShutdownTests {
         let log = (try? String(contentsOf: folder.appendingPathComponent("broker.log"), encoding: .utf8)) ?? ""
         #expect(log.contains("closing the store"), "the store was not closed")
         let wal = (try? FileManager.default.attributesOfItem(atPath: database.path + "-wal")[.size] as? Int) ?? 0
-        #expect(wal == 0, "the WAL was left with \(wal ?? -1) bytes: the store was not checkpointed on the way out")
+        #expect(wal == 0, "the WAL was left with \(wal) bytes: the store was not checkpointed on the way out")
 
         let accepted = outcomes.accepted.withLock { $0 }
         let restarted = try BrokerProcess(

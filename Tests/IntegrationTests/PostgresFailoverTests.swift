@@ -21,7 +21,7 @@ struct PostgresFailoverTests {
         // Output to a file, not a pipe: the PostgreSQL server the script starts would inherit the
         // pipe and keep it open, so reading it to its end would never finish.
         let output = TestFolders.path("postgres-cluster", suffix: ".out")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: script)

@@ -110,7 +110,7 @@ struct PowerCutTests {
                     // The power goes at a random moment under load: the process first, then every unsynced write.
                     try await Task.sleep(for: .milliseconds(Int.random(in: 400...1500)))
                     broker.kill9()
-                    FileManager.default.createFile(atPath: trigger.path, contents: nil)
+                    _ = FileManager.default.createFile(atPath: trigger.path, contents: nil)
                     state.stop.withLock { $0 = true }
                 }
                 try await group.waitForAll()

@@ -184,7 +184,7 @@ public struct SMTPRelay: Sendable {
         func write(_ text: String) async throws { try await outbound.write(ByteBuffer(string: text)) }
 
         @discardableResult
-        mutating func expect(_ step: String, _ codes: Int...) async throws -> SMTPReply { try await check(try await reply(step), step: step, codes) }
+        mutating func expect(_ step: String, _ codes: Int...) async throws -> SMTPReply { try check(try await reply(step), step: step, codes) }
 
         @discardableResult
         mutating func command(_ step: String, _ line: String, _ codes: Int...) async throws -> SMTPReply {

@@ -189,7 +189,7 @@ public struct WebhookSender: Service, Sendable {
     }
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             var lastRepost = Timestamp(secondsSinceEpoch: 0)
             while !Task.isCancelled {
                 let attempted = (try? await tick(now: clock())) ?? 0
