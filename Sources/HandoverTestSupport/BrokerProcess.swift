@@ -21,7 +21,7 @@ public final class BrokerProcess: @unchecked Sendable {
 
     public init(arguments: [String], environment: [String: String] = [:], logURL: URL, timeout: TimeInterval = 30) throws {
         self.logURL = logURL
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         log.seekToEndOfFile()
         process = Process()

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import HandoverCore
 import Testing
 
@@ -150,9 +152,27 @@ struct MeshAuthTokenTests {
         #expect(guardian.admit(first, now: now) == .replayed)
     }
 
+    /// Spent tokens are journalled by this digest and shared between instances by its hex, so it must
+    /// stay what it was: SHA-256 of the length-prefixed parts, read as two big-endian words.
+    @Test(arguments: [
+        ("ALICE", "4a1b", "1", "202611251725"), ("X26OT001", "", "0", "202611251725"), ("Bé", "ñ:once", "12", "2026"),
+    ])
+    func aTokensDigestIsTheLengthPrefixedPartsHashed(parts: (String, String, String, String)) {
+        let token = MeshAuthToken(mailbox: parts.0, nonce: parts.1, nonceCount: parts.2, timestamp: parts.3, hash: "")
+        let text = [parts.0, parts.1, parts.2, parts.3].map { "\($0.utf8.count):\($0)" }.joined()
+        let reference = SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = TokenReplayGuard.digest(token)
+        #expect(digest.hex == String(reference.prefix(32)))
+        #expect(String(digest.key, radix: 16).leftPadded(to: 16) == String(reference.prefix(16)))
+    }
+
     @Test func constantTimeEqualityIsExact() {
         #expect(constantTimeEqual("abc", "abc"))
         #expect(!constantTimeEqual("abc", "abd"))
         #expect(!constantTimeEqual("abc", "abcd"))
     }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -40,11 +40,14 @@ struct BenchConnectionTests {
         }
     }
 
-    @Test func aSilentServerTimesOut() async throws {
+    /// The silent server neither answers nor closes, so only the request's own timeout can end the
+    /// request, and the error says it did (without a timeout the test would run into its time limit).
+    /// Not timed against the clock: with every other suite running beside it on two cores, connecting
+    /// and the timeout's turn on the event loop once took 5.7 s.
+    @Test(.timeLimit(.minutes(1)))
+    func aSilentServerTimesOut() async throws {
         try await withServerAndPool { _, pool in
-            let started = ContinuousClock.now
             await #expect(throws: BenchHTTPError.timedOut) { _ = try await pool.execute(get("/silent"), timeout: .milliseconds(200)) }
-            #expect(ContinuousClock.now - started < .seconds(5))
         }
     }
 

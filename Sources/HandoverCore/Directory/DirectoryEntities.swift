@@ -37,8 +37,8 @@ public struct DirectoryEntityKind: Sendable {
     public func delete(in document: inout DirectoryDocument, id: String) -> Bool { remove(&document, id) }
 
     static func make<E: Codable & Sendable>(
-        _ path: String, _ entryName: String, _ list: WritableKeyPath<DirectoryDocument, [E]?> & Sendable,
-        id: KeyPath<E, String> & Sendable
+        _ path: String, _ entryName: String, _ list: any WritableKeyPath<DirectoryDocument, [E]?> & Sendable,
+        id: any KeyPath<E, String> & Sendable
     ) -> DirectoryEntityKind {
         DirectoryEntityKind(
             pathName: path, entryName: entryName,

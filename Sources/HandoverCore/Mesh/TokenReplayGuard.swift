@@ -67,11 +67,20 @@ public struct TokenReplayGuard: Sendable {
     public static func key(_ token: MeshAuthToken) -> UInt64 { digest(token).key }
 
     public static func digest(_ token: MeshAuthToken) -> Digest {
-        // Length-prefixed, so no two different tokens can make the same text.
-        let text = [token.mailbox, token.nonce, token.nonceCount, token.timestamp].map { "\($0.utf8.count):\($0)" }.joined()
-        let digest = Array(SHA256.hash(data: Array(text.utf8)))
-        func word(_ at: Int) -> UInt64 { digest[at..<(at + 8)].reduce(0) { $0 << 8 | UInt64($1) } }
-        return Digest(high: word(0), low: word(8))
+        // Length-prefixed (`5:ALICE3:abc…`), so no two different tokens can make the same text. Built
+        // as bytes in one buffer: joining interpolated strings was a sixth of the token check's CPU.
+        let parts = [token.mailbox, token.nonce, token.nonceCount, token.timestamp]
+        var text: [UInt8] = []
+        text.reserveCapacity(parts.reduce(24) { $0 + $1.utf8.count })
+        for part in parts {
+            text.append(contentsOf: String(part.utf8.count).utf8)
+            text.append(UInt8(ascii: ":"))
+            text.append(contentsOf: part.utf8)
+        }
+        return SHA256.hash(data: text).withUnsafeBytes { digest in
+            func word(_ at: Int) -> UInt64 { UInt64(bigEndian: digest.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
+            return Digest(high: word(0), low: word(8))
+        }
     }
 
     static func minute(_ t: Timestamp) -> Int64 { t.secondsSinceEpoch / 60 }
