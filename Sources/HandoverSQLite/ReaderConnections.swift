@@ -12,10 +12,10 @@ import Synchronization
 /// only its own record of a `SELECT *`'s columns, so the statements read here name their columns.
 final class ReaderConnections: Sendable {
     private let path: String
-    private let idle = Mutex<[DatabaseQueue]>([])
+    /// Free connections, and whether `close` has run: one lock, so no connection is put back after it.
+    private let state = Mutex((idle: [DatabaseQueue](), closed: false))
     /// At most this many reads at once; a read beyond it waits for a connection, as with GRDB's pool.
     private let slots: DispatchSemaphore
-    private let closed = Atomic(false)
 
     init(path: String, maximum: Int = 5) {
         self.path = path
@@ -27,28 +27,29 @@ final class ReaderConnections: Sendable {
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         slots.wait()
         defer { slots.signal() }
-        guard !closed.load(ordering: .acquiring) else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the store is closed") }
-        let connection = try idle.withLock { $0.popLast() } ?? open()
+        let free = try state.withLock { state in
+            guard !state.closed else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "the store is closed") }
+            return state.idle.popLast()
+        }
+        let connection = try free ?? open()
         defer { putBack(connection) }
         return try connection.inDatabase(body)
     }
 
     /// Closes the idle connections, and each busy one when its read ends; reads that start later fail.
     func close() {
-        let connections = idle.withLock { list in
-            closed.store(true, ordering: .releasing)
-            defer { list.removeAll() }
-            return list
+        let connections = state.withLock { state in
+            state.closed = true
+            defer { state.idle.removeAll() }
+            return state.idle
         }
         for connection in connections { try? connection.close() }
     }
 
     private func putBack(_ connection: DatabaseQueue) {
-        let kept = idle.withLock { list in
-            // Checked under the lock `close` empties the list under, so no connection is left open.
-            guard !closed.load(ordering: .acquiring) else { return false }
-            list.append(connection)
-            return true
+        let kept = state.withLock { state in
+            if !state.closed { state.idle.append(connection) }
+            return !state.closed
         }
         if !kept { try? connection.close() }
     }

@@ -28,8 +28,8 @@ public struct CrossingText: Sendable {
         text = record.flatMap(MessageRecord.crossingText)
     }
 
-    /// The text of `other`: the one made beforehand when it is the same record (comparing is far
-    /// cheaper than serializing), otherwise made now.
+    /// The text of `other`: the one made beforehand when it is the same record (the comparison did not
+    /// show in the writer's profile, where serializing was 4 %), otherwise made now.
     func text(for other: CrossingRecord?) -> String? { other == record ? text : other.flatMap(MessageRecord.crossingText) }
 }
 
