@@ -104,16 +104,15 @@ public final class MeshBroker: Sendable {
     /// Failures are logged with their cause (never the token) and answered with MESH's 403 texts.
     /// Nothing here writes to the database before the rate limit has passed.
     func authenticate(
-        header: String?, mailbox: MailboxID, directory index: DirectoryIndex, address: String?, logger: Logger
+        header: String?, mailbox: MailboxID, directory index: DirectoryIndex, address: @autoclosure () -> String?, logger: Logger
     ) async throws -> MailboxID {
         let now = clock()
-        let addressKey = address ?? "unknown"
-        if let wait = failedGuesses.withLock({ $0.peek(addressKey + " " + mailbox.rawValue, now: now) })
-            ?? failedFloods.withLock({ $0.peek(addressKey, now: now) })
+        if let wait = failedGuesses.withLock({ $0.peek((address() ?? "unknown") + " " + mailbox.rawValue, now: now) })
+            ?? failedFloods.withLock({ $0.peek(address() ?? "unknown", now: now) })
         {
             logger.notice(
                 "authentication refused: too many failures from this address",
-                metadata: ["handover.client_address": "\(addressKey)", "handover.retry_after": "\(wait)"])
+                metadata: ["handover.client_address": "\(address() ?? "unknown")", "handover.retry_after": "\(wait)"])
             throw MeshError.tooManyRequests(retryAfter: wait)
         }
         let result = verifier.verify(header: header, pathMailbox: mailbox, now: now) { index.credentials(for: $0) }
@@ -127,7 +126,7 @@ public final class MeshBroker: Sendable {
             let digest = TokenReplayGuard.digest(token)
             switch replayGuard.withLock({ $0.admit(key: digest.key, expiresAt: expiry, now: now) }) {
             case .admitted: spentTokens?.record(key: digest.key, expiresAt: expiry)
-            case .replayed: throw reject(.replayed, mailbox: mailbox, address: address, now: now, logger: logger)
+            case .replayed: throw reject(.replayed, mailbox: mailbox, address: address(), now: now, logger: logger)
             case .full:
                 logger.warning("token replay guard full: refusing new tokens until the oldest expire", metadata: ["handover.mailbox": "\(mailbox)"])
                 var error = MeshError(.replayGuardFull, event: "", message: "Service Unavailable: too many tokens in use; retry later")
@@ -138,11 +137,11 @@ public final class MeshBroker: Sendable {
             if let shared = sharedReplayCache,
                 !(try await shared.spendToken(digest: digest.hex, expiresAt: expiry, now: now))
             {
-                throw reject(.replayed, mailbox: mailbox, address: address, now: now, logger: logger)
+                throw reject(.replayed, mailbox: mailbox, address: address(), now: now, logger: logger)
             }
             return mailbox
         case .failure(let failure):
-            throw reject(failure, mailbox: mailbox, address: address, now: now, logger: logger)
+            throw reject(failure, mailbox: mailbox, address: address(), now: now, logger: logger)
         }
     }
 

@@ -55,10 +55,8 @@ extension SQLiteStore: MessageStore {
 
     public func chunk(messageID: MessageID, number: Int) async throws -> StoredChunk? {
         try await readStatement { db in
-            try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT upload_id, size, segment_count, sha256, data FROM chunks WHERE message_id = ? AND chunk_no = ?"),
-                arguments: [messageID.rawValue, number]
-            ).flatMap { StoredChunk(row: $0, from: 0) }
+            try db.cachedStatement(sql: "SELECT upload_id, size, segment_count, sha256, data FROM chunks WHERE message_id = ? AND chunk_no = ?")
+                .decodeFirst(arguments: [messageID.rawValue, number]) { StoredChunk(row: $0, from: 0) } ?? nil
         }
     }
 
@@ -66,7 +64,7 @@ extension SQLiteStore: MessageStore {
 
     public func messageWithChunk(_ id: MessageID, number: Int) async throws -> (message: MessageRecord, chunk: StoredChunk?)? {
         try await readStatement { db in
-            try Row.fetchOne(db.cachedStatement(sql: Self.withChunkSQL), arguments: [id.rawValue, number]).map {
+            try db.cachedStatement(sql: Self.withChunkSQL).decodeFirst(arguments: [id.rawValue, number]) {
                 (MessageRecord(row: $0), StoredChunk(row: $0, from: MessageRecord.storedColumnNames.count))
             }
         }
@@ -87,11 +85,10 @@ extension SQLiteStore: MessageStore {
     public func listInbox(mailbox: MailboxID, afterSequence: Int64?, filter: WorkflowFilter?, limit: Int) async throws -> InboxPage {
         let (sql, arguments) = Self.inboxPageQuery(mailbox: mailbox, afterSequence: afterSequence, filter: filter, limit: limit)
         return try await readStatement { db in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments)
-            let entries = rows.compactMap { row in
-                (row[1] as String?).map { InboxEntry(id: MessageID($0), sequence: row[2]) }
+            let rows = try db.cachedStatement(sql: sql).decodeAll(arguments: arguments) { row in
+                (count: row[0] as Int?, entry: (row[1] as String?).map { InboxEntry(id: MessageID($0), sequence: row[2]) })
             }
-            return InboxPage(count: rows.first?[0], entries: entries, limit: limit)
+            return InboxPage(count: rows.first?.count, entries: rows.compactMap(\.entry), limit: limit)
         }
     }
 
@@ -135,7 +132,7 @@ extension SQLiteStore: MessageStore {
         sql += " ORDER BY created_at DESC, message_id DESC LIMIT ?"
         arguments += [query.limit + 1]
         let (finalSQL, finalArguments) = (sql, arguments)
-        return try await read { db in try Row.fetchAll(db.cachedStatement(sql: finalSQL), arguments: finalArguments).map(MessageRecord.init(row:)) }
+        return try await read { db in try db.cachedStatement(sql: finalSQL).decodeAll(arguments: finalArguments, MessageRecord.init(row:)) }
     }
 
     public func countInbox(mailbox: MailboxID) async throws -> Int {
@@ -299,8 +296,8 @@ extension SQLiteStore: MessageStore {
     // MARK: - Helpers run inside a write transaction
 
     static func fetchMessage(_ id: MessageID, _ db: Database) throws -> MessageRecord? {
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(MessageRecord.columns) FROM messages WHERE message_id = ?"), arguments: [id.rawValue])
-            .map(MessageRecord.init(row:))
+        try db.cachedStatement(sql: "SELECT \(MessageRecord.columns) FROM messages WHERE message_id = ?")
+            .decodeFirst(arguments: [id.rawValue], MessageRecord.init(row:))
     }
 
     /// A delivery: the next inbox position (strictly increasing in delivery order; writes are

@@ -50,6 +50,23 @@ struct HardeningCoreTests {
         #expect(limiter.peek("b", now: now) == nil)
     }
 
+    /// The failure limiters are asked on every request, nearly always empty: their key (a formatted
+    /// client address) is made only once some key has spent.
+    @Test func peekingAnUntouchedLimiterMakesNoKey() {
+        var limiter = RateLimiter<String>(ratePerSecond: 1, burst: 1)
+        let now = Timestamp(secondsSinceEpoch: 1_800_000_000)
+        var keysMade = 0
+        func key() -> String {
+            keysMade += 1
+            return "a"
+        }
+        #expect(limiter.peek(key(), now: now) == nil)
+        #expect(keysMade == 0)
+        #expect(limiter.admit("a", now: now) == nil)
+        #expect(limiter.peek(key(), now: now) == 1)
+        #expect(keysMade == 1)
+    }
+
     @Test func outcomeUpdatesPerMessageAreBounded() throws {
         let now = Timestamp(secondsSinceEpoch: 1_800_000_000)
         let nurse = Person(name: "Sam Patel")

@@ -13,10 +13,11 @@ public final class ClientRevocations: Sendable {
 
     public func replace(_ new: RevocationList?) { list.withLock { $0 = new } }
 
-    /// True (and logged) when the connection's certificate is revoked.
-    func revokes(_ peer: PeerIdentity?, address: String?, logger: Logger) -> Bool {
+    /// True (and logged) when the connection's certificate is revoked. The address is formatted only
+    /// for the log line.
+    func revokes(_ peer: PeerIdentity?, address: @autoclosure () -> String?, logger: Logger) -> Bool {
         guard let peer, let current = list.withLock({ $0 }), current.revokes(serial: peer.serial) else { return false }
-        logger.notice("refused: the client certificate is revoked", metadata: ["handover.client_address": "\(address ?? "unknown")"])
+        logger.notice("refused: the client certificate is revoked", metadata: ["handover.client_address": "\(address() ?? "unknown")"])
         return true
     }
 }

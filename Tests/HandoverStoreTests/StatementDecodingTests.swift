@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import HandoverSQLite
+
+/// Rows decoded while SQLite still holds them (`Statement.decodeFirst`, `decodeAll`): the values are
+/// those of the rows asked for, NULLs included, and a read of the first row of several ends its read
+/// transaction, so it never holds the WAL back.
+@Suite("SQLite rows decoded in place")
+struct StatementDecodingTests {
+    struct Thing: Equatable {
+        let n: Int64
+        let label: String?
+        let data: Data?
+        init(_ n: Int64, _ label: String?, _ data: Data?) { (self.n, self.label, self.data) = (n, label, data) }
+        init(row: Row) { self.init(row[0], row[1], row[2]) }
+    }
+
+    func store() async throws -> (SQLiteStore, String) {
+        let (path, _) = StoreFactory.temporaryPath()
+        let store = try SQLiteStore(path: path)
+        try await store.writer.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE things (n INTEGER, label TEXT, data BLOB);
+                    INSERT INTO things VALUES (1, 'one', x'0102'), (2, NULL, NULL), (3, 'three', x'');
+                    """)
+        }
+        return (store, path)
+    }
+
+    static let all = "SELECT n, label, data FROM things ORDER BY n"
+
+    @Test func theFirstRowAndEveryRowAreDecodedWithTheirNulls() async throws {
+        let (store, path) = try await store()
+        let readers = ReaderConnections(path: path, maximum: 1)
+        defer { readers.close() }
+        let first = try readers.read { db in try db.cachedStatement(sql: Self.all).decodeFirst(arguments: [], Thing.init(row:)) }
+        #expect(first == Thing(1, "one", Data([1, 2])))
+        let none = try readers.read { db in
+            try db.cachedStatement(sql: "SELECT n, label, data FROM things WHERE n > ?").decodeFirst(arguments: [9], Thing.init(row:))
+        }
+        #expect(none == nil)
+        let every = try readers.read { db in try db.cachedStatement(sql: Self.all).decodeAll(arguments: [], Thing.init(row:)) }
+        #expect(every == [Thing(1, "one", Data([1, 2])), Thing(2, nil, nil), Thing(3, "three", Data())])
+        _ = store
+    }
+
+    /// A statement left on its first row keeps its connection's snapshot: no checkpoint could then empty
+    /// the WAL while that connection sits idle in the reader list.
+    @Test func readingOnlyTheFirstRowEndsTheReadTransaction() async throws {
+        let (store, path) = try await store()
+        let readers = ReaderConnections(path: path, maximum: 1)
+        defer { readers.close() }
+        _ = try readers.read { db in try db.cachedStatement(sql: Self.all).decodeFirst(arguments: [], Thing.init(row:)) }
+        try await store.writer.write { db in try db.execute(sql: "INSERT INTO things VALUES (4, 'four', NULL)") }
+        let checkpointer = try DatabaseQueue(path: path)
+        let result = try checkpointer.writeWithoutTransaction { db in try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        // (busy, frames in the WAL, frames copied): 0 busy and an empty WAL once every reader has let go.
+        #expect(result?[0] as Int? == 0)
+        #expect(result?[1] as Int? == 0)
+    }
+}
