@@ -86,7 +86,8 @@ extension MeshClient {
     /// `output` a chunk at a time, fsynced, then renamed into place.
     static func join(folder: String, total: Int, into output: String) throws {
         let temporary = output + ".tmp"
-        FileManager.default.createFile(atPath: temporary, contents: nil)
+        // A failure to create it shows as the FileHandle's error on the next line.
+        _ = FileManager.default.createFile(atPath: temporary, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
         do {
             for n in 1...total {
@@ -135,7 +136,8 @@ extension MeshClient {
 
     static func writeDurably(_ data: Data, to path: String) throws {
         let temporary = path + ".tmp"
-        FileManager.default.createFile(atPath: temporary, contents: nil)
+        // A failure to create it shows as the FileHandle's error on the next line.
+        _ = FileManager.default.createFile(atPath: temporary, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
         try handle.write(contentsOf: data)
         try handle.synchronize()

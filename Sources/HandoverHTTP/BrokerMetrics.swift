@@ -35,24 +35,23 @@ public final class BrokerMetrics: Sendable {
 
     public init() {
         acceptance = registry.makeDurationHistogram(
-            name: "handover_acceptance_seconds",
+            descriptor: .metric("handover_acceptance_seconds", help: "Time from delivery into the inbox to a named person accepting responsibility"),
             buckets: [
                 .seconds(300), .seconds(900), .seconds(3600), .seconds(4 * 3600), .seconds(8 * 3600), .seconds(86_400), .seconds(2 * 86_400),
                 .seconds(5 * 86_400),
-            ],
-            help: "Time from delivery into the inbox to a named person accepting responsibility")
+            ])
         escalationLag = registry.makeDurationHistogram(
-            name: "handover_escalation_lag_seconds",
+            descriptor: .metric("handover_escalation_lag_seconds", help: "How late an alert was raised after its stage fell due"),
             buckets: [
                 .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(30), .seconds(60), .seconds(300),
                 .seconds(3600),
-            ],
-            help: "How late an alert was raised after its stage fell due")
+            ])
     }
 
     public func messageAccepted(workflow: String) {
         Self.cached(workflow, in: acceptedCounters) {
-            registry.makeCounter(name: "handover_messages_accepted_total", labels: [("workflow", workflow)], help: "Messages accepted for delivery")
+            registry.makeCounter(
+                descriptor: .metric("handover_messages_accepted_total", help: "Messages accepted for delivery"), labels: [("workflow", workflow)])
         }.increment()
     }
 
@@ -69,8 +68,8 @@ public final class BrokerMetrics: Sendable {
     /// A send refused for its crossing record, by workflow, Handover code and flow (never a value).
     public func crossingRefused(workflow: String, code: String, flow: String) {
         registry.makeCounter(
-            name: "handover_crossing_refusals_total", labels: [("workflow", workflow), ("code", code), ("flow", flow)],
-            help: "Sends refused for their crossing record"
+            descriptor: .metric("handover_crossing_refusals_total", help: "Sends refused for their crossing record"),
+            labels: [("workflow", workflow), ("code", code), ("flow", flow)]
         ).increment()
     }
 
@@ -78,17 +77,19 @@ public final class BrokerMetrics: Sendable {
     public func crossingFlagged(workflow: String, flow: String, shown: Bool) {
         Self.cached(GapKey(workflow: workflow, flow: flow, shown: shown), in: gapCounters) {
             registry.makeCounter(
-                name: "handover_crossing_gaps_total",
-                labels: [("workflow", workflow), ("flow", flow), ("policy", shown ? "flagged" : "recorded")],
-                help: "Crossings delivered with a gap in their record")
+                descriptor: .metric("handover_crossing_gaps_total", help: "Crossings delivered with a gap in their record"),
+                labels: [("workflow", workflow), ("flow", flow), ("policy", shown ? "flagged" : "recorded")])
         }.increment()
     }
 
-    public func downloaded() { registry.makeCounter(name: "handover_downloads_total", help: "Chunk downloads").increment() }
-    public func acknowledged() { registry.makeCounter(name: "handover_acknowledgements_total", help: "Messages acknowledged").increment() }
+    public func downloaded() { registry.makeCounter(descriptor: .metric("handover_downloads_total", help: "Chunk downloads")).increment() }
+    public func acknowledged() {
+        registry.makeCounter(descriptor: .metric("handover_acknowledgements_total", help: "Messages acknowledged")).increment()
+    }
 
     public func meshError(status: Int) {
-        registry.makeCounter(name: "handover_mesh_errors_total", labels: [("status", String(status))], help: "MESH error responses").increment()
+        registry.makeCounter(descriptor: .metric("handover_mesh_errors_total", help: "MESH error responses"), labels: [("status", String(status))])
+            .increment()
     }
 
     public func responsibilityAccepted(afterSeconds seconds: Int64) {
@@ -97,8 +98,8 @@ public final class BrokerMetrics: Sendable {
 
     public func alertRaised(_ alert: Alert) {
         registry.makeCounter(
-            name: "handover_alerts_raised_total", labels: [("workflow", alert.workflowID), ("stage", String(alert.stage + 1))],
-            help: "Escalation alerts raised"
+            descriptor: .metric("handover_alerts_raised_total", help: "Escalation alerts raised"),
+            labels: [("workflow", alert.workflowID), ("stage", String(alert.stage + 1))]
         ).increment()
         escalationLag.record(.microseconds(max(0, alert.raisedAt.microsecondsSinceEpoch - alert.dueAt.microsecondsSinceEpoch)))
     }
@@ -108,40 +109,41 @@ public final class BrokerMetrics: Sendable {
     public func request(endpoint: String, method: String, status: Int, seconds: Double) {
         Self.cached(RequestKey(endpoint: endpoint, method: method, status: status), in: requestCounters) {
             registry.makeCounter(
-                name: "handover_http_requests_total", labels: [("endpoint", endpoint), ("method", method), ("status", String(status))],
-                help: "Requests answered, by endpoint, method and status")
+                descriptor: .metric("handover_http_requests_total", help: "Requests answered, by endpoint, method and status"),
+                labels: [("endpoint", endpoint), ("method", method), ("status", String(status))])
         }.increment()
         Self.cached(endpoint, in: requestTimers) {
             registry.makeDurationHistogram(
-                name: "handover_http_request_duration_seconds", labels: [("endpoint", endpoint)],
+                descriptor: .metric("handover_http_request_duration_seconds", help: "Time to answer, by endpoint"), labels: [("endpoint", endpoint)],
                 buckets: [
                     .milliseconds(1), .milliseconds(5), .milliseconds(20), .milliseconds(100), .milliseconds(500),
                     .seconds(2), .seconds(10), .seconds(60),
-                ],
-                help: "Time to answer, by endpoint")
+                ])
         }.recordNanoseconds(Int64(seconds * 1e9))
     }
 
     /// When a certificate stops being valid, as a Unix time (alert well before it).
     public func certificateExpiry(_ name: String, notAfter: Int64) {
         registry.makeGauge(
-            name: "handover_certificate_expiry_timestamp_seconds", labels: [("certificate", name)],
-            help: "When each certificate the broker uses expires (Unix time)"
+            descriptor: .metric("handover_certificate_expiry_timestamp_seconds", help: "When each certificate the broker uses expires (Unix time)"),
+            labels: [("certificate", name)]
         ).set(to: Double(notAfter))
     }
 
     /// Whether the store answered its last probe (1) or not (0).
     public func storeUp(_ up: Bool) {
-        registry.makeGauge(name: "handover_store_up", help: "Whether the database answered its last probe").set(to: up ? 1 : 0)
+        registry.makeGauge(descriptor: .metric("handover_store_up", help: "Whether the database answered its last probe")).set(to: up ? 1 : 0)
     }
 
     /// The Prometheus text, with the open-alert and inbox gauges read from the store at scrape time.
     /// With the database unreachable the rest is still served, and `handover_store_up` says 0.
     public func render(store: any BrokerStore, now: Timestamp) async -> String {
         if let pool = store as? any DatabasePoolGauge {
-            registry.makeGauge(name: "handover_database_calls_in_flight", help: "Database calls holding or waiting for a pooled connection")
-                .set(to: Double(pool.callsInFlight))
-            registry.makeGauge(name: "handover_database_pool_connections", help: "Connections the database pool may open").set(
+            registry.makeGauge(
+                descriptor: .metric("handover_database_calls_in_flight", help: "Database calls holding or waiting for a pooled connection")
+            )
+            .set(to: Double(pool.callsInFlight))
+            registry.makeGauge(descriptor: .metric("handover_database_pool_connections", help: "Connections the database pool may open")).set(
                 to: Double(pool.poolSize))
         }
         do {
@@ -163,8 +165,7 @@ public final class BrokerMetrics: Sendable {
         }
         for labels in stale.union(counts.keys) {
             registry.makeGauge(
-                name: "handover_alerts_open", labels: [("workflow", labels[0]), ("stage", labels[1])],
-                help: "Alerts not yet resolved"
+                descriptor: .metric("handover_alerts_open", help: "Alerts not yet resolved"), labels: [("workflow", labels[0]), ("stage", labels[1])]
             ).set(to: Double(counts[labels] ?? 0))
         }
         try await renderScorecard(store, now: now)
@@ -176,20 +177,20 @@ public final class BrokerMetrics: Sendable {
         }
         let scrapeTime = Double(now.secondsSinceEpoch)
         for mailbox in emptied {
-            registry.makeGauge(name: "handover_inbox_messages", labels: [("mailbox", mailbox)], help: "Messages waiting in each inbox").set(to: 0)
+            registry.makeGauge(descriptor: .metric("handover_inbox_messages", help: "Messages waiting in each inbox"), labels: [("mailbox", mailbox)])
+                .set(to: 0)
             registry.makeGauge(
-                name: "handover_inbox_oldest_seconds", labels: [("mailbox", mailbox)],
-                help: "Age of the oldest unacknowledged message in each inbox"
+                descriptor: .metric("handover_inbox_oldest_seconds", help: "Age of the oldest unacknowledged message in each inbox"),
+                labels: [("mailbox", mailbox)]
             ).set(to: 0)
         }
         for inbox in inboxes {
             registry.makeGauge(
-                name: "handover_inbox_messages", labels: [("mailbox", inbox.mailbox.rawValue)],
-                help: "Messages waiting in each inbox"
+                descriptor: .metric("handover_inbox_messages", help: "Messages waiting in each inbox"), labels: [("mailbox", inbox.mailbox.rawValue)]
             ).set(to: Double(inbox.count))
             registry.makeGauge(
-                name: "handover_inbox_oldest_seconds", labels: [("mailbox", inbox.mailbox.rawValue)],
-                help: "Age of the oldest unacknowledged message in each inbox"
+                descriptor: .metric("handover_inbox_oldest_seconds", help: "Age of the oldest unacknowledged message in each inbox"),
+                labels: [("mailbox", inbox.mailbox.rawValue)]
             )
             .set(to: inbox.oldestDeliveredAt.map { max(0, scrapeTime - Double($0.secondsSinceEpoch)) } ?? 0)
         }
@@ -210,15 +211,24 @@ public final class BrokerMetrics: Sendable {
             let boundary = [("from", tally.from), ("to", tally.to), ("workflow", tally.workflowID)]
             for flow in score.flows {
                 registry.makeGauge(
-                    name: "handover_boundary_level", labels: boundary + [("flow", flow.flow.rawValue)],
-                    help: "Each flow's level (0-4) on each boundary over 30 days; -1 for insufficient data"
+                    descriptor: .metric(
+                        "handover_boundary_level", help: "Each flow's level (0-4) on each boundary over 30 days; -1 for insufficient data"),
+                    labels: boundary + [("flow", flow.flow.rawValue)]
                 ).set(to: Double(flow.level ?? -1))
             }
             registry.makeGauge(
-                name: "handover_boundary_risk", labels: boundary,
-                help: "Each boundary's risk score over 30 days (0 governed, 100 ungoverned; -1 for insufficient data)"
+                descriptor: .metric(
+                    "handover_boundary_risk", help: "Each boundary's risk score over 30 days (0 governed, 100 ungoverned; -1 for insufficient data)"),
+                labels: boundary
             )
             .set(to: Double(score.risk ?? -1))
         }
+    }
+}
+
+extension MetricNameDescriptor {
+    /// A metric known by its whole Prometheus name (`handover_…_total`), as this file spells each out.
+    static func metric(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 }

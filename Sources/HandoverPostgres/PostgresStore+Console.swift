@@ -73,7 +73,7 @@ extension PostgresStore: ConsoleStore {
     }
 
     public func createConsoleSession(_ session: ConsoleSession) async throws {
-        try await write { tx in
+        _ = try await write { tx in
             try await tx.execute(
                 "INSERT INTO console_sessions (id_hash, user_id, stage, csrf_token, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)",
                 [session.idHash, session.userID, session.stage.rawValue, session.csrfToken, session.createdAt, session.lastSeenAt])
@@ -100,14 +100,14 @@ extension PostgresStore: ConsoleStore {
     }
 
     public func updateConsoleSession(idHash: String, stage: ConsoleSession.Stage, lastSeenAt: Timestamp) async throws {
-        try await write { tx in
+        _ = try await write { tx in
             try await tx.execute(
                 "UPDATE console_sessions SET stage = $1, last_seen_at = $2 WHERE id_hash = $3", [stage.rawValue, lastSeenAt, idHash])
         }
     }
 
     public func deleteConsoleSession(idHash: String) async throws {
-        try await write { tx in try await tx.execute("DELETE FROM console_sessions WHERE id_hash = $1", [idHash]) }
+        _ = try await write { tx in try await tx.execute("DELETE FROM console_sessions WHERE id_hash = $1", [idHash]) }
     }
 
     public func deleteConsoleSessions(lastSeenBefore before: Timestamp) async throws -> Int {

@@ -4,7 +4,7 @@ import NIOCore
 
 extension PostgresStore: MessageStore {
     public func stageSegment(uploadID: String, index: Int, bytes: ByteBuffer, now: Timestamp) async throws {
-        try await write { tx in
+        _ = try await write { tx in
             try await tx.execute(
                 """
                 INSERT INTO segments (upload_id, idx, created_at, data) VALUES ($1, $2, $3, $4)

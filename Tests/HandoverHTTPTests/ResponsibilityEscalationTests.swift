@@ -411,6 +411,7 @@ struct SampleDirectoryEscalationTests {
             let metrics = try await h.call(.get, "/metrics")
             #expect(metrics.text.contains(#"handover_alerts_open{workflow="SAFEGUARDING_ADULT_REFERRAL",stage="1"} 1"#))
             #expect(metrics.text.contains("handover_escalation_lag_seconds_count 1"))
+            #expect(metrics.text.contains("# HELP handover_escalation_lag_seconds How late an alert was raised after its stage fell due"))
 
             // A plain MESH send: delivered, its gaps shown to the council (the policy flags, never refuses).
             let record = try await h.call(.get, "/messageexchange/LA713SAFE/inbox/\(id)/crossing", authorization: auth("LA713SAFE")).json

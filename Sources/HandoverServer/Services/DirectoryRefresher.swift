@@ -17,7 +17,7 @@ public struct DirectoryRefresher: Service, Sendable {
     }
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 if let feed {
                     group.addTask { await listen(feed) }

@@ -120,9 +120,12 @@ public struct SMTPRelay: Sendable {
                     guard conversation.ready.isEmpty && conversation.parser.isEmpty else {
                         throw Failure(permanent: false, description: "the SMTP relay sent more after agreeing to STARTTLS; refused")
                     }
-                    try await channel.channel.pipeline.addHandler(
-                        try NIOSSLClientHandler(context: tls, serverHostname: Self.sniName(c.host)),
-                        position: .first)
+                    // Made on the channel's own event loop: a TLS handler may not cross threads.
+                    let serverName = Self.sniName(c.host)
+                    try await channel.channel.eventLoop.submit {
+                        try channel.channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: serverName), position: .first)
+                    }.get()
                     hello = try await conversation.command("EHLO", "EHLO handover", 250)
                 }
                 if let username = c.username, let password = c.password {
