@@ -65,21 +65,77 @@ extension Database {
     }
 }
 
+/// A row's columns read by position, typed: GRDB's `Row`, or the statement's current row itself.
+protocol ColumnValues {
+    func value<Value: DatabaseValueConvertible & StatementColumnConvertible>(at index: Int) -> Value
+}
+
+extension ColumnValues {
+    subscript<Value: DatabaseValueConvertible & StatementColumnConvertible>(_ index: Int) -> Value { value(at: index) }
+}
+
+extension Row: ColumnValues {
+    func value<Value: DatabaseValueConvertible & StatementColumnConvertible>(at index: Int) -> Value { self[index] }
+}
+
+/// The columns of the row a statement has just stepped to, read straight from SQLite
+/// (`sqlite3_column_*`, through GRDB's own conversions). GRDB's statement-backed `Row` reads them the
+/// same way but first builds a lowercased name-to-index dictionary of every column: for a message's
+/// forty columns that was 3 % of the broker's CPU in a profile of full cycles. Valid only until the
+/// statement steps again or is reset.
+struct StatementColumns: ColumnValues {
+    fileprivate let statement: SQLiteStatement
+
+    /// The column's value; a value SQLite cannot convert (NULL where none is allowed) is a
+    /// programming error, as it is for GRDB's `Row`.
+    func value<Value: DatabaseValueConvertible & StatementColumnConvertible>(at index: Int) -> Value {
+        guard let value = Value.fromStatement(statement, atUncheckedIndex: CInt(index)) else {
+            preconditionFailure("column \(index) does not hold a \(Value.self)")
+        }
+        return value
+    }
+}
+
 extension Statement {
-    /// The first row, decoded by `decode` while SQLite still holds it. `Row.fetchOne` first copies
-    /// every column into a row of `DatabaseValue`s, and each typed read then converts its value back
-    /// through GRDB's generic path (runtime metadata lookups included): decoding a message that way was
-    /// about 3 % of the broker's CPU in a profile of full cycles. On the statement's own row,
-    /// `row[i] as String?` reads the column straight from SQLite. `decode` must not keep the row: it
-    /// is valid only until the statement moves on. The cursor resets the statement when it goes, so
-    /// a lone statement's read transaction ends here, as with `fetchOne`.
-    func decodeFirst<T>(arguments: StatementArguments, _ decode: (Row) throws -> T) throws -> T? {
-        let cursor = try Row.fetchCursor(self, arguments: arguments)
-        return try withExtendedLifetime(cursor) { try cursor.next().map(decode) }
+    /// The first row of a read-only statement, decoded in place (`StatementColumns`) instead of being
+    /// copied into a `Row` first: `Row.fetchOne` copies every column into a `DatabaseValue` and each
+    /// typed read then converts it back through GRDB's generic path (runtime metadata lookups
+    /// included), about 3 % of the broker's CPU in a profile of full cycles. The statement is reset
+    /// before this returns, so a lone statement's read transaction ends here, as with `fetchOne`.
+    /// Read-only because it steps the statement itself, outside GRDB's bookkeeping of what a
+    /// statement changes (writes go through GRDB).
+    func decodeFirst<T>(arguments: StatementArguments, _ decode: (StatementColumns) throws -> T) throws -> T? {
+        var first: T?
+        try decodeRows(arguments: arguments) { columns in
+            first = try decode(columns)
+            return false
+        }
+        return first
     }
 
     /// Every row, each decoded as `decodeFirst` decodes the first.
-    func decodeAll<T>(arguments: StatementArguments, _ decode: @escaping (Row) throws -> T) throws -> [T] {
-        try Array(Row.fetchCursor(self, arguments: arguments).map(decode))
+    func decodeAll<T>(arguments: StatementArguments, _ decode: (StatementColumns) throws -> T) throws -> [T] {
+        var rows: [T] = []
+        try decodeRows(arguments: arguments) { columns in
+            rows.append(try decode(columns))
+            return true
+        }
+        return rows
+    }
+
+    /// Steps through the rows while `body` returns true, then resets the statement.
+    private func decodeRows(arguments: StatementArguments, _ body: (StatementColumns) throws -> Bool) throws {
+        precondition(isReadonly, "decoding in place is for read-only statements")
+        try setArguments(arguments)
+        defer { sqlite3_reset(sqliteStatement) }
+        while true {
+            switch sqlite3_step(sqliteStatement) {
+            case SQLITE_ROW: if try !body(StatementColumns(statement: sqliteStatement)) { return }
+            case SQLITE_DONE: return
+            case let code:
+                let message = String(cString: sqlite3_errmsg(sqlite3_db_handle(sqliteStatement)))
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ extension MessageRecord {
 
     /// Reads a row selected as `SELECT \(columns) …`, by position: looking 38 columns up by name
     /// showed in the profile of every message read.
-    init(row: Row) {
+    init(row: some ColumnValues) {
         func ts(_ i: Int) -> Timestamp? { (row[i] as Int64?).map { Timestamp(microsecondsSinceEpoch: $0) } }
         let statusEvent: StatusEvent? = (row[18] as String?).map { code in
             StatusEvent(
@@ -69,7 +69,7 @@ extension MessageRecord {
 extension StoredChunk {
     /// Reads `upload_id, size, segment_count, sha256, data` from column `first` on; nil when the
     /// chunk's columns are NULL (a message without that chunk, read through a left join).
-    init?(row: Row, from first: Int) {
+    init?(row: some ColumnValues, from first: Int) {
         guard let uploadID = row[first] as String? else { return nil }
         self.init(
             uploadID: uploadID, size: row[first + 1], segmentCount: row[first + 2], sha256: row[first + 3],
