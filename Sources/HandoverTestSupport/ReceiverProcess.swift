@@ -88,7 +88,7 @@ public final class ReceiverProcess: @unchecked Sendable {
         self.folder = folder ?? TestFolders.path("handover-receiver")
         try FileManager.default.createDirectory(at: self.folder, withIntermediateDirectories: true)
         let output = self.folder.appendingPathComponent("output.txt")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)  // a failure shows on the next line
         let handle = try FileHandle(forWritingTo: output)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -80,7 +80,7 @@ struct ClientFixture {
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = Pipe()
         let log = folder.appendingPathComponent("stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)  // a failure shows on the next line
         process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         return (process, log)
