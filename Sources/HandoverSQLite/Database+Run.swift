@@ -86,8 +86,9 @@ extension Row: ColumnValues {
 struct StatementColumns: ColumnValues {
     fileprivate let statement: SQLiteStatement
 
-    /// The column's value; a value SQLite cannot convert (NULL where none is allowed) is a
-    /// programming error, as it is for GRDB's `Row`.
+    /// The column's value. GRDB's conversions accept any stored value except NULL, and every column
+    /// these reads take as non-optional is `NOT NULL` in the schema, so no stored row reaches the trap;
+    /// GRDB's `Row` traps the same way.
     func value<Value: DatabaseValueConvertible & StatementColumnConvertible>(at index: Int) -> Value {
         guard let value = Value.fromStatement(statement, atUncheckedIndex: CInt(index)) else {
             preconditionFailure("column \(index) does not hold a \(Value.self)")
@@ -125,6 +126,7 @@ extension Statement {
 
     /// Steps through the rows while `body` returns true, then resets the statement.
     private func decodeRows(arguments: StatementArguments, _ body: (StatementColumns) throws -> Bool) throws {
+        // The callers pass fixed SQL, never a request's: this guards the code, not its input.
         precondition(isReadonly, "decoding in place is for read-only statements")
         try setArguments(arguments)
         defer { sqlite3_reset(sqliteStatement) }
