@@ -126,8 +126,9 @@ extension Statement {
 
     /// Steps through the rows while `body` returns true, then resets the statement.
     private func decodeRows(arguments: StatementArguments, _ body: (StatementColumns) throws -> Bool) throws {
-        // The callers pass fixed SQL, never a request's: this guards the code, not its input.
-        precondition(isReadonly, "decoding in place is for read-only statements")
+        // The callers pass fixed SQL, never a request's: this guards the code, not its input, and it
+        // fails the one call rather than the broker.
+        guard isReadonly else { throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "decoding in place is for read-only statements", sql: sql) }
         try setArguments(arguments)
         defer { sqlite3_reset(sqliteStatement) }
         while true {

@@ -5,8 +5,8 @@ import HandoverStore
 import NIOCore
 
 /// The embedded default backend: one SQLite file in WAL mode with `synchronous = FULL`, so a commit
-/// is on disk before any 2xx. Writes go through a group-commit writer; reads use the pool's readers, and
-/// the hot single-statement reads connections of their own (`ReaderConnections`).
+/// is on disk before any 2xx. Writes go through a group-commit writer; reads use the pool's readers,
+/// except the hot single-statement reads, which have connections of their own (`ReaderConnections`).
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     let readers: ReaderConnections

@@ -50,6 +50,19 @@ struct StatementDecodingTests {
         _ = store
     }
 
+    /// Decoding in place steps the statement outside GRDB's bookkeeping, so a write is refused, not run.
+    @Test func aWriteStatementIsRefusedAndNotRun() async throws {
+        let (store, _) = try await store()
+        let refused = await #expect(throws: DatabaseError.self) {
+            try await store.writer.write { db in
+                try db.cachedStatement(sql: "UPDATE things SET n = n + 10 RETURNING n").decodeFirst(arguments: []) { $0[0] as Int64 }
+            }
+        }
+        #expect(refused?.resultCode == .SQLITE_MISUSE)
+        let numbers = try await store.read { db in try Int64.fetchAll(db, sql: "SELECT n FROM things ORDER BY n") }
+        #expect(numbers == [1, 2, 3])
+    }
+
     /// A statement left on its first row keeps its connection's snapshot: no checkpoint could then empty
     /// the WAL while that connection sits idle in the reader list.
     @Test func readingOnlyTheFirstRowEndsTheReadTransaction() async throws {
