@@ -252,13 +252,18 @@ extension SQLiteStore: DirectoryStore {
     /// row was about half of this function's cost in a send profile), and the entry's position is left
     /// to SQLite: `seq` is the rowid, so a new row gets the last position plus one, as before.
     static func appendAudit(_ record: AuditRecord, now: Timestamp, _ db: Database) throws {
-        let previous =
-            try String.fetchOne(db.cachedStatement(sql: "SELECT entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1")) ?? AuditChain.genesis
+        let previous: String = try db.firstValue(sql: "SELECT entry_hash FROM audit_log ORDER BY seq DESC LIMIT 1") ?? AuditChain.genesis
         let hash = AuditChain.hash(
             previous: previous, at: now, actor: record.actor, action: record.action, subject: record.subject, detail: record.detail)
-        try db.run(
-            sql: "INSERT INTO audit_log (at, actor, action, subject, detail, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [now.microsecondsSinceEpoch, record.actor, record.action, record.subject, record.detail, previous, hash])
+        try db.run(sql: "INSERT INTO audit_log (at, actor, action, subject, detail, prev_hash, entry_hash) VALUES (?, ?, ?, ?, ?, ?, ?)") {
+            $0.add(now.microsecondsSinceEpoch)
+            $0.add(record.actor)
+            $0.add(record.action)
+            $0.add(record.subject)
+            $0.add(record.detail)
+            $0.add(previous)
+            $0.add(hash)
+        }
     }
 
     static func directoryProposal(row: Row) throws -> DirectoryProposal {

@@ -299,9 +299,12 @@ extension SQLiteStore: EscalationStore {
 
     /// Records a message event in its timeline and in the hash-chained audit log (never a payload).
     static func addEvent(_ id: MessageID, _ kind: String, _ detail: String, _ now: Timestamp, _ db: Database) throws {
-        try db.run(
-            sql: "INSERT INTO message_events (message_id, at, kind, detail) VALUES (?, ?, ?, ?)",
-            arguments: [id.rawValue, now.microsecondsSinceEpoch, kind, detail])
+        try db.run(sql: "INSERT INTO message_events (message_id, at, kind, detail) VALUES (?, ?, ?, ?)") {
+            $0.add(id.rawValue)
+            $0.add(now.microsecondsSinceEpoch)
+            $0.add(kind)
+            $0.add(detail)
+        }
         try appendAudit(AuditRecord(actor: "broker", action: "message.\(kind)", subject: "message \(id.rawValue)", detail: detail), now: now, db)
     }
 

@@ -304,10 +304,10 @@ extension SQLiteStore: MessageStore {
     /// serialised, so max + 1 is safe) and one more in the recipient's inbox count. The count is kept
     /// in the same transaction so `approx_inbox_count` costs one row read, however full the inbox.
     static func enterInbox(_ recipient: MailboxID, _ db: Database) throws -> Int64 {
-        try db.run(
-            sql: "INSERT INTO inbox_counts (mailbox, accepted) VALUES (?, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = accepted + 1",
-            arguments: [recipient.rawValue])
-        return (try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(inbox_seq) FROM messages")) ?? 0) + 1
+        try db.run(sql: "INSERT INTO inbox_counts (mailbox, accepted) VALUES (?, 1) ON CONFLICT (mailbox) DO UPDATE SET accepted = accepted + 1") {
+            $0.add(recipient.rawValue)
+        }
+        return (try db.firstValue(sql: "SELECT max(inbox_seq) FROM messages") ?? 0) + 1
     }
 
     /// A message leaving the inbox (acknowledged or expired).

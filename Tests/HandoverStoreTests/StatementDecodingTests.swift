@@ -50,6 +50,23 @@ struct StatementDecodingTests {
         _ = store
     }
 
+    /// The single values a send's write reads (the inbox's last position, the audit chain's head): the
+    /// value, or nil for no row and for NULL, as `fetchOne` gave; read inside a write transaction too.
+    @Test func aFirstValueIsTheValueOrNil() async throws {
+        let (store, _) = try await store()
+        let values = try await store.writer.write { db in
+            (
+                try db.firstValue(sql: "SELECT max(n) FROM things") as Int64?,
+                try db.firstValue(sql: "SELECT label FROM things ORDER BY n DESC LIMIT 1") as String?,
+                try db.firstValue(sql: "SELECT label FROM things WHERE n = 2") as String?,
+                try db.firstValue(sql: "SELECT max(n) FROM things WHERE n > 9") as Int64?,
+                try db.firstValue(sql: "SELECT label FROM things WHERE n > 9") as String?
+            )
+        }
+        #expect(values.0 == 3 && values.1 == "three")
+        #expect(values.2 == nil && values.3 == nil && values.4 == nil)
+    }
+
     /// Decoding in place steps the statement outside GRDB's bookkeeping, so a write is refused, not run.
     @Test func aWriteStatementIsRefusedAndNotRun() async throws {
         let (store, _) = try await store()
