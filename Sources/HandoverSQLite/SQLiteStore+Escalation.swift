@@ -8,11 +8,9 @@ extension SQLiteStore: EscalationStore {
         try await writer.write { db in
             // One statement marks and returns the message (none if it was already marked).
             guard
-                let message = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql: "UPDATE messages SET downloaded_at = ? WHERE message_id = ? AND downloaded_at IS NULL RETURNING \(MessageRecord.columns)"
-                    ), arguments: [now.microsecondsSinceEpoch, messageID.rawValue]
-                ).map(MessageRecord.init(row:))
+                let message = try db.cachedStatement(
+                    sql: "UPDATE messages SET downloaded_at = ? WHERE message_id = ? AND downloaded_at IS NULL RETURNING \(MessageRecord.columns)"
+                ).decodeFirstReturned(arguments: [now.microsecondsSinceEpoch, messageID.rawValue], MessageRecord.init(row:))
             else { return }
             try Self.apply(MessageLifecycle.downloaded(message, now: now), row: .written, now: now, db)
         }

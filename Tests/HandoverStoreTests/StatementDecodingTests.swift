@@ -80,6 +80,24 @@ struct StatementDecodingTests {
         #expect(numbers == [1, 2, 3])
     }
 
+    /// A write that returns rows (how a download marks its message): every matching row changes, the
+    /// first returned row is decoded with its NULLs, no match gives nil, and the cached statement runs
+    /// again at once (it was reset).
+    @Test func aWritesFirstReturnedRowIsDecodedAndTheWriteDone() async throws {
+        let (store, _) = try await store()
+        let update = "UPDATE things SET n = n + 10 WHERE n >= ? RETURNING n, label, data"
+        let (first, none, again) = try await store.writer.write { db in
+            (
+                try db.cachedStatement(sql: update).decodeFirstReturned(arguments: [2], Thing.init(row:)),
+                try db.cachedStatement(sql: update).decodeFirstReturned(arguments: [99], Thing.init(row:)),
+                try db.cachedStatement(sql: update).decodeFirstReturned(arguments: [13], Thing.init(row:))
+            )
+        }
+        #expect([first, none, again] == [Thing(12, nil, nil), nil, Thing(23, "three", Data())])
+        let numbers = try await store.read { db in try Int64.fetchAll(db, sql: "SELECT n FROM things ORDER BY n") }
+        #expect(numbers == [1, 12, 23])
+    }
+
     /// A statement left on its first row keeps its connection's snapshot: no checkpoint could then empty
     /// the WAL while that connection sits idle in the reader list.
     @Test func readingOnlyTheFirstRowEndsTheReadTransaction() async throws {
