@@ -47,21 +47,34 @@ extension MessageRecord {
         try ScorecardRow(message: self)?.upsert(db)
     }
 
-    /// Writes every mutable field back (the lifecycle functions decide the values).
+    static let updateSQL = """
+        UPDATE messages SET received_chunks = ?, file_size = ?, status = ?, status_code = ?, status_event = ?,
+            status_description = ?, status_success = ?, status_at = ?, delivered_at = ?, acknowledged_at = ?,
+            expires_at = ?, inbox_seq = ?, responsibility = ?, downloaded_at = ?, crossing_closed_at = ?
+        WHERE message_id = ?
+        """
+
+    /// Writes every mutable field back (the lifecycle functions decide the values), bound one by one
+    /// as the insert's are (each acknowledgement writes this row).
     func update(_ db: Database) throws {
-        try db.run(
-            sql: """
-                UPDATE messages SET received_chunks = ?, file_size = ?, status = ?, status_code = ?, status_event = ?,
-                    status_description = ?, status_success = ?, status_at = ?, delivered_at = ?, acknowledged_at = ?,
-                    expires_at = ?, inbox_seq = ?, responsibility = ?, downloaded_at = ?, crossing_closed_at = ?
-                WHERE message_id = ?
-                """,
-            arguments: [
-                receivedChunks, fileSize, status.rawValue, statusEvent?.code, statusEvent?.event, statusEvent?.description,
-                statusEvent?.success, statusEvent?.at.microsecondsSinceEpoch, deliveredAt?.microsecondsSinceEpoch,
-                acknowledgedAt?.microsecondsSinceEpoch, expiresAt?.microsecondsSinceEpoch, inboxSequence, responsibilityJSON,
-                downloadedAt?.microsecondsSinceEpoch, crossingClosedAt?.microsecondsSinceEpoch, id.rawValue,
-            ])
+        try db.run(sql: Self.updateSQL) { row in
+            row.add(receivedChunks)
+            row.add(fileSize)
+            row.add(status.rawValue)
+            row.add(statusEvent?.code)
+            row.add(statusEvent?.event)
+            row.add(statusEvent?.description)
+            row.add(statusEvent?.success)
+            row.add(statusEvent?.at)
+            row.add(deliveredAt)
+            row.add(acknowledgedAt)
+            row.add(expiresAt)
+            row.add(inboxSequence)
+            row.add(responsibilityJSON)
+            row.add(downloadedAt)
+            row.add(crossingClosedAt)
+            row.add(id.rawValue)
+        }
         try ScorecardRow(message: self)?.upsert(db)
     }
 }

@@ -312,7 +312,7 @@ extension SQLiteStore: MessageStore {
 
     /// A message leaving the inbox (acknowledged or expired).
     static func leaveInbox(_ recipient: MailboxID, _ db: Database) throws {
-        try db.run(sql: "UPDATE inbox_counts SET accepted = max(accepted - 1, 0) WHERE mailbox = ?", arguments: [recipient.rawValue])
+        try db.run(sql: "UPDATE inbox_counts SET accepted = max(accepted - 1, 0) WHERE mailbox = ?") { $0.add(recipient.rawValue) }
     }
 
     static func recountInboxes(_ db: Database) throws {
