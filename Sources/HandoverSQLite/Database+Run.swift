@@ -68,8 +68,8 @@ extension Database {
 extension Database {
     /// The first column of a read-only statement's first row, read in place (`Statement.decodeFirst`);
     /// nil when there is no row or the value is NULL. For the single values every send's write reads
-    /// (the inbox's last position, the audit chain's head), where GRDB's `fetchOne` was 3 % of the
-    /// writer's CPU in a profile of saturated sends.
+    /// (the inbox's last position, the audit chain's head), where GRDB's `fetchOne` was about 3 % of
+    /// the writer's CPU each in a profile of saturated sends.
     func firstValue<Value: DatabaseValueConvertible & StatementColumnConvertible>(sql: String) throws -> Value? {
         try cachedStatement(sql: sql).decodeFirst(arguments: StatementArguments()) { $0[0] as Value? } ?? nil
     }
