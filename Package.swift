@@ -192,6 +192,7 @@ let package = Package(
             dependencies: [
                 "HandoverServer", "HandoverCore", "HandoverStore", "HandoverTestSupport", "HandoverSQLite", "HandoverConsole", "HandoverGzip",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
