@@ -58,14 +58,7 @@ extension MessageRecord {
     /// as the insert's are (each acknowledgement writes this row).
     func update(_ db: Database) throws {
         try db.run(sql: Self.updateSQL) { row in
-            row.add(receivedChunks)
-            row.add(fileSize)
-            row.add(status.rawValue)
-            row.add(statusEvent?.code)
-            row.add(statusEvent?.event)
-            row.add(statusEvent?.description)
-            row.add(statusEvent?.success)
-            row.add(statusEvent?.at)
+            addProgressAndStatus(to: &row)
             row.add(deliveredAt)
             row.add(acknowledgedAt)
             row.add(expiresAt)

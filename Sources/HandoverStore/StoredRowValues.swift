@@ -34,6 +34,19 @@ public struct CrossingText: Sendable {
 }
 
 extension MessageRecord {
+    /// `received_chunks, file_size, status, status_code, status_event, status_description,
+    /// status_success, status_at`: in this order in the stored row and in SQLite's update of it.
+    public func addProgressAndStatus(to row: inout some RowValueSink) {
+        row.add(receivedChunks)
+        row.add(fileSize)
+        row.add(status.rawValue)
+        row.add(statusEvent?.code)
+        row.add(statusEvent?.event)
+        row.add(statusEvent?.description)
+        row.add(statusEvent?.success)
+        row.add(statusEvent?.at)
+    }
+
     /// The row's values in `storedColumns` order; without `inbox_seq` where the statement computes it.
     /// `crossingText`: the crossing's text made beforehand (checked against the record's own).
     public func addStoredValues(
@@ -54,14 +67,7 @@ extension MessageRecord {
         row.add(contentCompressed)
         row.add(contentEncrypted)
         row.add(totalChunks)
-        row.add(receivedChunks)
-        row.add(fileSize)
-        row.add(status.rawValue)
-        row.add(statusEvent?.code)
-        row.add(statusEvent?.event)
-        row.add(statusEvent?.description)
-        row.add(statusEvent?.success)
-        row.add(statusEvent?.at)
+        addProgressAndStatus(to: &row)
         row.add(linkedMessageID?.rawValue)
         row.add(createdAt)
         row.add(deliveredAt)
