@@ -63,7 +63,7 @@ struct BenchClient: Sendable {
         let r = request(.POST, "/messageexchange/\(from)/outbox", as: from, headers: headers, body: payload)
         return await timed("send", r, timeout: .seconds(120)) { response in
             guard response.status == .accepted else { return nil }
-            return (try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])?["message_id"] as? String
+            return try SendReply.messageID(in: response.body)
         }
     }
 
