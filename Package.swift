@@ -63,10 +63,16 @@ let package = Package(
             dependencies: ["HandoverCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // One write per WAL commit instead of two per page (Sources/CWALWrites/WALWrites.c).
+        .target(
+            name: "CWALWrites",
+            path: "Sources/CWALWrites",
+            linkerSettings: [.linkedLibrary("sqlite3")]
+        ),
         .target(
             name: "HandoverSQLite",
             dependencies: [
-                "HandoverCore", "HandoverStore",
+                "HandoverCore", "HandoverStore", "CWALWrites",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
