@@ -22,7 +22,8 @@ enum { BUFFER_BYTES = 1 << 20, PIECE_BYTES = 31 * 4096, FRAME_HEADER_BYTES = 24 
 typedef struct WALFile {
     sqlite3_file base;
     sqlite3_file *real;  // the default VFS's file, in the same allocation after this struct
-    unsigned char *buffer;  // WAL files only: bytes not yet written, from `start`
+    int isWAL;
+    unsigned char *buffer;  // WAL files only, made at the first write: bytes not yet written, from `start`
     sqlite3_int64 start;
     int length;
     int commitFrame;  // the last header gathered was a commit's last frame: its page ends the commit
@@ -68,6 +69,8 @@ static int walRead(sqlite3_file *f, void *data, int amount, sqlite3_int64 offset
 
 static int walWrite(sqlite3_file *f, const void *data, int amount, sqlite3_int64 offset) {
     WALFile *file = (WALFile *)f;
+    // Readers never write, so only a writer's WAL gets a buffer; without one, writes go straight through.
+    if (file->isWAL && file->buffer == NULL) file->buffer = malloc(BUFFER_BYTES);
     if (file->buffer == NULL) return file->real->pMethods->xWrite(file->real, data, amount, offset);
     file->askedWrites += 1;
     int continues = file->length > 0 && offset == file->start + file->length && file->length + amount <= BUFFER_BYTES;
@@ -150,13 +153,7 @@ static int walOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flag
     file->real = (sqlite3_file *)(file + 1);
     int rc = defaultVFS->xOpen(defaultVFS, name, file->real, flags, outFlags);
     if (file->real->pMethods == NULL) return rc;  // nothing opened: SQLite will not call xClose
-    if (rc == SQLITE_OK && (flags & SQLITE_OPEN_WAL)) {
-        file->buffer = malloc(BUFFER_BYTES);
-        if (file->buffer == NULL) {
-            file->real->pMethods->xClose(file->real);
-            return SQLITE_NOMEM;
-        }
-    }
+    file->isWAL = (flags & SQLITE_OPEN_WAL) != 0;
     file->base.pMethods = &walMethods;
     return rc;
 }
@@ -217,7 +214,7 @@ int handover_wal_writes_counts(void *connection, long long *asked, long long *wr
     sqlite3_file *journal = NULL;
     int rc = sqlite3_file_control((sqlite3 *)connection, "main", SQLITE_FCNTL_JOURNAL_POINTER, &journal);
     if (rc != SQLITE_OK) return rc;
-    if (journal == NULL || journal->pMethods != &walMethods || ((WALFile *)journal)->buffer == NULL) return SQLITE_NOTFOUND;
+    if (journal == NULL || journal->pMethods != &walMethods || !((WALFile *)journal)->isWAL) return SQLITE_NOTFOUND;
     *asked = ((WALFile *)journal)->askedWrites;
     *written = ((WALFile *)journal)->systemWrites;
     return SQLITE_OK;

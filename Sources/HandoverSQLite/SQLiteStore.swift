@@ -17,7 +17,7 @@ public final class SQLiteStore: Sendable {
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
-        try SQLiteWALWrites.register()
+        SQLiteWALWrites.register()
         var config = Configuration()
         config.busyMode = .timeout(10)
         config.prepareDatabase { db in

@@ -11,7 +11,7 @@ import Testing
 struct WALWritesTests {
     /// A pool on a fresh file in WAL mode, opened after the VFS is registered (as a store's are).
     static func pool(synchronous: String) throws -> DatabasePool {
-        try SQLiteWALWrites.register()
+        #expect(SQLiteWALWrites.register())
         let (path, _) = StoreFactory.temporaryPath()
         let pool = try DatabasePool(path: path)
         try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = \(synchronous)") }
