@@ -25,10 +25,13 @@ struct WALWritesTests {
         }
     }
 
+    /// The store's writer (which has migrated the schema, so written to its WAL) writes through it.
     @Test
-    func aStoreOpensItsConnectionsThroughIt() throws {
-        _ = try SQLiteStore(path: StoreFactory.temporaryPath().0)
+    func aStoresWriterWritesItsWALThroughIt() throws {
+        let store = try SQLiteStore(path: StoreFactory.temporaryPath().0)
         #expect(SQLiteWALWrites.defaultName == "handover-wal")
+        let counts = try store.pool.writeWithoutTransaction { SQLiteWALWrites.counts($0) }
+        #expect((counts?.asked ?? 0) > 0, "the writer's WAL is not the VFS's: \(String(describing: counts))")
     }
 
     /// 40 rows of 3 KiB: more than 40 pages, two writes each (a frame's header, then its page).
