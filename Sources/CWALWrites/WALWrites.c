@@ -182,7 +182,9 @@ static int registered = SQLITE_ERROR;
 
 static void registerOnce(void) {
     defaultVFS = sqlite3_vfs_find(NULL);
-    if (defaultVFS == NULL || defaultVFS->iVersion < 2) return;
+    // Only over the plain Unix VFS, whose files all have version 3 methods, as `walMethods` claims:
+    // over another, SQLite could call a method the file under it lacks. Elsewhere nothing is gathered.
+    if (defaultVFS == NULL || defaultVFS->iVersion < 2 || strcmp(defaultVFS->zName, "unix") != 0) return;
     walVFS = (sqlite3_vfs){
         .iVersion = 2,
         .szOsFile = (int)sizeof(WALFile) + defaultVFS->szOsFile,
