@@ -257,6 +257,10 @@ enum SQLiteSchema {
         m.registerMigration("016-purge-index") { db in
             try db.execute(sql: MessageIndexes.purgeDelivered(notPurged: "payload_purged = 0"))
         }
+        // CHECKs of three or more constants as comparisons: no temporary B-tree per insert (`ConstraintLists`).
+        m.registerMigration("017-check-comparisons") { db in
+            try ConstraintLists.rewrite(db)
+        }
         return m
     }
 }
