@@ -34,6 +34,36 @@ struct ConstraintListsTests {
         #expect(try reopened.pool.read { db in try String?.fetchAll(db, sql: "SELECT sql FROM sqlite_schema ORDER BY name") } == schema)
     }
 
+    @Test func aStoreMadeBeforeTheRewriteKeepsItsRowsAndGainsTheComparisons() throws {
+        let (path, _) = StoreFactory.temporaryPath()
+        do {
+            let older = try DatabaseQueue(path: path)
+            try SQLiteSchema.migrator.migrate(older, upTo: "016-purge-index")
+            try older.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO messages (message_id, message_type, recipient, workflow_id, content_encoding, total_chunks,
+                            received_chunks, file_size, status, created_at, expiry_seconds)
+                        VALUES ('kept', 'DATA', 'MAILBOX01', 'WF', '', 1, 1, 1, 'accepted', 1, 60)
+                        """)
+            }
+            let stored = try older.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE name = 'messages'") }
+            #expect(stored?.contains("status IN ('uploading'") == true)
+            try older.close()
+        }
+        let store = try SQLiteStore(path: path)
+        let (sql, rows, check) = try store.pool.read { db in
+            (
+                try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE name = 'messages'"),
+                try String.fetchAll(db, sql: "SELECT message_id FROM messages"),
+                try String.fetchOne(db, sql: "PRAGMA integrity_check")
+            )
+        }
+        #expect(sql?.contains("(status = 'uploading' OR status = 'accepted'") == true)
+        #expect(rows == ["kept"])
+        #expect(check == "ok")
+    }
+
     @Test func aMessagesInsertOrUpdateBuildsNoTemporaryTable() throws {
         let (path, _) = StoreFactory.temporaryPath()
         let store = try SQLiteStore(path: path)
