@@ -6,8 +6,8 @@ import GRDBSQLite
 /// VFS, except that a commit's WAL frames reach the file in one `pwrite` (pieces of 124 KiB for a
 /// large commit) instead of two a page (a commit of 23 pages made 46 calls; each costs the kernel a
 /// fixed amount over and above its bytes). Registered as the process's default before the first
-/// connection opens, so every connection GRDB opens uses it. Should SQLite refuse it, the store runs on the default VFS as before: the
-/// gathering saves CPU and changes nothing else.
+/// connection opens, so every connection GRDB opens uses it. Should SQLite refuse it, the store runs
+/// on the default VFS as before: the gathering saves CPU and changes nothing else.
 enum SQLiteWALWrites {
     /// True when it is registered (now or earlier).
     @discardableResult

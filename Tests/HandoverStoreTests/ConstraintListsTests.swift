@@ -39,14 +39,7 @@ struct ConstraintListsTests {
         do {
             let older = try DatabaseQueue(path: path)
             try SQLiteSchema.migrator.migrate(older, upTo: "016-purge-index")
-            try older.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO messages (message_id, message_type, recipient, workflow_id, content_encoding, total_chunks,
-                            received_chunks, file_size, status, created_at, expiry_seconds)
-                        VALUES ('kept', 'DATA', 'MAILBOX01', 'WF', '', 1, 1, 1, 'accepted', 1, 60)
-                        """)
-            }
+            try older.write { db in try Self.insertMessage("kept", status: "accepted", db) }
             let stored = try older.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_schema WHERE name = 'messages'") }
             #expect(stored?.contains("status IN ('uploading'") == true)
             try older.close()
@@ -83,14 +76,7 @@ struct ConstraintListsTests {
         let (path, _) = StoreFactory.temporaryPath()
         let store = try SQLiteStore(path: path)
         func insert(_ id: String, status: String) throws {
-            try store.pool.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO messages (message_id, message_type, recipient, workflow_id, content_encoding, total_chunks,
-                            received_chunks, file_size, status, created_at, expiry_seconds)
-                        VALUES (?, 'DATA', 'MAILBOX01', 'WF', '', 1, 1, 1, ?, 1, 60)
-                        """, arguments: [id, status])
-            }
+            try store.pool.write { db in try Self.insertMessage(id, status: status, db) }
         }
         for (i, status) in ["uploading", "accepted", "acknowledged", "undeliverable", "error"].enumerated() {
             try insert("m\(i)", status: status)
@@ -101,5 +87,15 @@ struct ConstraintListsTests {
         }
         let kept = try store.pool.read { db in try String.fetchAll(db, sql: "SELECT status FROM messages ORDER BY message_id") }
         #expect(kept == ["uploading", "accepted", "acknowledged", "undeliverable", "error"])
+    }
+
+    /// A message row with only its required columns.
+    static func insertMessage(_ id: String, status: String, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO messages (message_id, message_type, recipient, workflow_id, content_encoding, total_chunks,
+                    received_chunks, file_size, status, created_at, expiry_seconds)
+                VALUES (?, 'DATA', 'MAILBOX01', 'WF', '', 1, 1, 1, ?, 1, 60)
+                """, arguments: [id, status])
     }
 }

@@ -3,8 +3,8 @@
 
 /// Registers the "handover-wal" SQLite VFS as the process's default (once; later calls do nothing).
 /// It is the system's default VFS except that a connection's writes to its WAL file are gathered
-/// and written with one system call (pieces of 124 KiB for a large commit)
-/// before anyone can see them. Returns an SQLite result code.
+/// and written with one system call (pieces of 124 KiB for a large commit) before anyone can see
+/// them. Returns an SQLite result code.
 int handover_wal_writes_register(void);
 
 /// For tests: the writes SQLite asked for on `connection`'s WAL (an `sqlite3 *` in WAL mode), and
