@@ -261,6 +261,9 @@ enum SQLiteSchema {
         m.registerMigration("017-check-comparisons") { db in
             try ConstraintLists.rewrite(db)
         }
+        m.registerMigration("018-plain-row-ids") { db in
+            try Autoincrement.remove(db)
+        }
         return m
     }
 }
