@@ -179,15 +179,19 @@ public struct InboxPage: Sendable, Hashable {
     /// A page query (`message_id, inbox_seq` … `ORDER BY inbox_seq LIMIT` …) that also reads the
     /// inbox's count, so a listing is one statement: a row per entry (`accepted, message_id,
     /// inbox_seq`), or one row with NULL entry columns when the page is empty. `mailbox` is the
-    /// backend's placeholder for the mailbox.
+    /// backend's placeholder for the mailbox. The join does not promise the page's order, and ordering
+    /// it again in SQL sorted every page in a temporary B-tree (SQLite), so `init(count:entries:limit:)`
+    /// puts the entries in order instead.
     public static func withCount(page: String, mailbox: String) -> String {
         "SELECT c.accepted, p.message_id, p.inbox_seq FROM (SELECT \(mailbox) AS mailbox) x "
-            + "LEFT JOIN inbox_counts c ON c.mailbox = x.mailbox LEFT JOIN (\(page)) p ON TRUE ORDER BY p.inbox_seq"
+            + "LEFT JOIN inbox_counts c ON c.mailbox = x.mailbox LEFT JOIN (\(page)) p ON TRUE"
     }
 
-    /// The page from `withCount`'s rows (`limit + 1` entries at most were asked for).
+    /// The page from `withCount`'s rows (`limit + 1` entries at most were asked for), in inbox order
+    /// (the rows almost always arrive in it, and Swift's sort takes one pass over a run in order).
     public init(count: Int?, entries: [InboxEntry], limit: Int) {
-        self.init(entries: Array(entries.prefix(limit)), hasMore: entries.count > limit, count: count ?? 0)
+        let ordered = entries.sorted { $0.sequence < $1.sequence }
+        self.init(entries: Array(ordered.prefix(limit)), hasMore: ordered.count > limit, count: count ?? 0)
     }
 }
 
