@@ -38,13 +38,8 @@ struct AutoincrementTests {
     @Test func theMessageInsertCompilesWithoutTheSequenceBookkeeping() throws {
         let (path, _) = StoreFactory.temporaryPath()
         let store = try SQLiteStore(path: path)
-        // On the writer, as the broker runs it; `MemMax` keeps the largest id seen for AUTOINCREMENT.
-        let opcodes = try store.pool.writeWithoutTransaction { db in
-            let sql = MessageRecord.insertSQL
-            let explain = try db.makeStatement(sql: "EXPLAIN " + sql)
-            let nulls = StatementArguments(Array(repeating: DatabaseValue.null, count: sql.filter { $0 == "?" }.count))
-            return try Row.fetchAll(explain, arguments: nulls).map { $0["opcode"] as String }
-        }
+        // `MemMax` keeps the largest id seen, for AUTOINCREMENT.
+        let opcodes = try ConstraintListsTests.writerOpcodes(MessageRecord.insertSQL, store)
         #expect(opcodes.contains("Insert"))
         #expect(!opcodes.contains("MemMax"))
     }

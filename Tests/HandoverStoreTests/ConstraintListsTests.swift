@@ -61,12 +61,7 @@ struct ConstraintListsTests {
         let (path, _) = StoreFactory.temporaryPath()
         let store = try SQLiteStore(path: path)
         for sql in [MessageRecord.insertSQL, MessageRecord.updateSQL] {
-            // On the writer: a read-only connection compiles an insert without its constraint checks.
-            let opcodes = try store.pool.writeWithoutTransaction { db in
-                let explain = try db.makeStatement(sql: "EXPLAIN " + sql)
-                let nulls = StatementArguments(Array(repeating: DatabaseValue.null, count: sql.filter { $0 == "?" }.count))
-                return try Row.fetchAll(explain, arguments: nulls).map { $0["opcode"] as String }
-            }
+            let opcodes = try Self.writerOpcodes(sql, store)
             #expect(opcodes.contains("Insert"))
             #expect(!opcodes.contains("OpenEphemeral"), "\(sql)")
         }
@@ -87,6 +82,16 @@ struct ConstraintListsTests {
         }
         let kept = try store.pool.read { db in try String.fetchAll(db, sql: "SELECT status FROM messages ORDER BY message_id") }
         #expect(kept == ["uploading", "accepted", "acknowledged", "undeliverable", "error"])
+    }
+
+    /// The opcodes `sql` compiles to on the writer's connection, as the broker runs it (a read-only
+    /// connection compiles an insert without its constraint checks).
+    static func writerOpcodes(_ sql: String, _ store: SQLiteStore) throws -> [String] {
+        try store.pool.writeWithoutTransaction { db in
+            let explain = try db.makeStatement(sql: "EXPLAIN " + sql)
+            let nulls = StatementArguments(Array(repeating: DatabaseValue.null, count: sql.filter { $0 == "?" }.count))
+            return try Row.fetchAll(explain, arguments: nulls).map { $0["opcode"] as String }
+        }
     }
 
     /// A message row with only its required columns.
