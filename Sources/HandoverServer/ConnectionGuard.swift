@@ -2,6 +2,7 @@ import HTTPTypes
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 import NIOSSL
 import Synchronization
@@ -132,7 +133,23 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         if error is NIOSSLError || error is BoringSSLError {
             ledger.tlsFailed(address: address ?? context.channel.remoteAddress?.ipAddress, error: error)
         }
+        if let parse = error as? HTTPParserError, parse == .headerOverflow {
+            refuseOversizedHeaders(context)
+            return
+        }
         context.fireErrorCaught(error)
+    }
+
+    /// A header block over `--max-header-bytes` or 100 fields: 431, as RFC 6585 asks, then close.
+    /// Answered here because the server's own handling answers every parse error 400. The decoder
+    /// reads nothing after its error, and NIO holds parse errors back while a response is still being
+    /// written, so this is the connection's only response in flight.
+    private func refuseOversizedHeaders(_ context: ChannelHandlerContext) {
+        let head = HTTPResponse(
+            status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
+            headerFields: [.connection: "close", .contentLength: "0"])
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
