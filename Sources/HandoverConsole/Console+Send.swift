@@ -118,7 +118,8 @@ extension Console {
         let record = MessageRecord(
             id: id, sender: from, recipient: decision.recipient, workflowID: workflowID, localID: form.text("local_id"),
             contentType: "text/plain; charset=utf-8", totalChunks: 1, status: .uploading, createdAt: now,
-            expirySeconds: workflow?.expiry.map(\.expirySeconds) ?? 5 * 86_400, route: decision.route,
+            expirySeconds: index.expirySeconds(workflow: workflow, deliveredAt: now, defaultSeconds: ExpiryPolicy().defaultExpirySeconds),
+            route: decision.route,
             escalationPolicy: workflow?.escalation, responsibilityRequired: workflow?.responsibility == .required, crossing: crossing)
         let staged = StagedChunk(
             uploadID: ChunkStager.newUploadID(now: now), size: Int64(body.count), segmentCount: 1, sha256: digest,

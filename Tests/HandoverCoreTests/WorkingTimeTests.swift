@@ -117,3 +117,60 @@ struct ResponsibilityRulesTests {
         #expect(EscalationRules.nextRepeat(policy.stages[1], after: friday, calendar: time) == nil)
     }
 }
+
+extension WorkingTimeTests {
+    /// A directory with one workflow per expiry: on a policy with the england calendar, on a policy
+    /// without one, and with no policy at all.
+    static func expiryIndex(_ expiry: String?) -> DirectoryIndex {
+        let duration = expiry.flatMap(DirectoryDuration.init)
+        let directory = Directory(
+            workflows: [
+                Workflow(id: WorkflowID("ON_CALENDAR"), senders: ["*"], receivers: ["*"], expiry: duration, escalation: "timed"),
+                Workflow(id: WorkflowID("NO_CALENDAR"), senders: ["*"], receivers: ["*"], expiry: duration, escalation: "untimed"),
+                Workflow(id: WorkflowID("NO_POLICY"), senders: ["*"], receivers: ["*"], expiry: duration),
+            ],
+            escalationPolicies: [
+                EscalationPolicy(id: "timed", calendar: "england", stages: []), EscalationPolicy(id: "untimed", stages: []),
+            ],
+            calendars: [WorkingTimeTests.england])
+        return DirectoryIndex(directory: directory, version: 1, passwords: [:])
+    }
+
+    @Test func expiryInWorkingTimeIsCountedOnTheWorkflowsCalendar() {
+        let friday = WorkingTimeTests.utc(2026, 11, 27, 16)
+        func seconds(_ expiry: String?, _ workflow: String, from start: Timestamp = friday) -> Int64 {
+            let index = WorkingTimeTests.expiryIndex(expiry)
+            return index.expirySeconds(workflow: index.workflows[WorkflowID(workflow)], deliveredAt: start, defaultSeconds: 5 * 86_400)
+        }
+        // Friday 16:00 + 1wd is Monday 16:00; + 3wh is Monday 11:00; Christmas Eve + 1wd skips two bank holidays.
+        #expect(seconds("1wd", "ON_CALENDAR") == 3 * 86_400)
+        #expect(seconds("3wh", "ON_CALENDAR") == 67 * 3600)
+        #expect(seconds("1wd", "ON_CALENDAR", from: WorkingTimeTests.utc(2026, 12, 24, 10)) == 5 * 86_400)
+        // Elapsed expiries and the default ignore calendars.
+        #expect(seconds("2d", "ON_CALENDAR") == 2 * 86_400 && seconds("2d", "NO_POLICY") == 2 * 86_400)
+        #expect(seconds(nil, "ON_CALENDAR") == 5 * 86_400)
+        #expect(WorkingTimeTests.expiryIndex("1wd").expirySeconds(workflow: nil, deliveredAt: friday, defaultSeconds: 77) == 77)
+        // Without a calendar, the longest reading.
+        for workflow in ["NO_CALENDAR", "NO_POLICY"] {
+            #expect(seconds("1wd", workflow) == 7 * 86_400)
+            #expect(seconds("3wh", workflow) == seconds("1wd", workflow))
+            #expect(seconds("9wh", workflow) == 8 * 86_400)
+        }
+        // Every three hours over Christmas to New Year and over Easter, on the england calendar with
+        // its bank holidays: the calendar-less reading is never shorter.
+        let starts = [WorkingTimeTests.utc(2026, 12, 17, 0), WorkingTimeTests.utc(2027, 3, 18, 0)].flatMap { first in
+            (0..<(24 * 8)).map { first.adding(seconds: Int64($0) * 3 * 3600) }
+        }
+        for expiry in ["1wd", "2wd", "5wd", "10wd", "1wh", "3wh", "8wh", "16wh", "40wh"] {
+            let shortfalls = starts.filter { seconds(expiry, "NO_CALENDAR") < seconds(expiry, "ON_CALENDAR", from: $0) }
+            #expect(shortfalls.isEmpty, "\(expiry) from \(shortfalls.prefix(3))")
+        }
+    }
+
+    @Test func aWorkingTimeExpiryWithoutACalendarIsAWarning() {
+        let warned = DirectoryValidator.warnings(in: WorkingTimeTests.expiryIndex("2wd").directory).filter { $0.field == "expiry" }
+        #expect(warned.map(\.entry) == ["workflow NO_CALENDAR", "workflow NO_POLICY"])
+        #expect(warned.allSatisfy { $0.message.contains("read as 8 calendar days") }, "\(warned)")
+        #expect(DirectoryValidator.warnings(in: WorkingTimeTests.expiryIndex("2d").directory).allSatisfy { $0.field != "expiry" })
+    }
+}

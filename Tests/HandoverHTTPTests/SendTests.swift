@@ -134,4 +134,38 @@ struct SendTests {
             #expect(try await h.inbox().count == 1)
         }
     }
+
+    /// `expiry: 1wd` counts on the workflow's escalation calendar; without one it takes its longest
+    /// reading (seven days); an elapsed expiry is as written.
+    @Test func aWorkingDayExpiryIsCountedOnTheWorkflowsCalendar() async throws {
+        let routes =
+            TestBroker.defaultRoutes + """
+
+                  - {id: ON_CALENDAR, senders: ["*"], receivers: ["*"], expiry: 1wd, escalation: timed}
+                  - {id: NO_CALENDAR, senders: ["*"], receivers: ["*"], expiry: 1wd}
+                  - {id: ELAPSED, senders: ["*"], receivers: ["*"], expiry: 1d, escalation: timed}
+                escalation_policies:
+                  - id: timed
+                    calendar: england
+                    stages:
+                      - {after: 2wd, when: not-downloaded, notify: [{sender: true}]}
+                calendars:
+                  - {id: england, timezone: Europe/London, working_hours: "09:00-17:00", working_days: [mon, tue, wed, thu, fri]}
+                """
+        // Friday 27 November 2026, 16:00 in London (GMT).
+        let friday = CivilDateTime(year: 2026, month: 11, day: 27, hour: 16, minute: 0).timestamp
+        let broker = try await TestBroker(routesYAML: routes, start: friday)
+        try await MeshHarness.run(broker) { h in
+            var sent: [String: String] = [:]
+            for workflow in ["ON_CALENDAR", "NO_CALENDAR", "ELAPSED"] { sent[try await h.send(workflow: workflow)] = workflow }
+            let listed = try #require(try await h.call(.get, "/messageexchange/BOB/inbox/rich", as: "BOB").json["messages"] as? [[String: Any]])
+            let expiries = Dictionary(
+                uniqueKeysWithValues: listed.compactMap { m in
+                    (m["message_id"] as? String).flatMap { sent[$0] }.map { ($0, (m["expiry_timestamp"] as? String)?.prefix(19)) }
+                })
+            #expect(expiries["ON_CALENDAR"] == "2026-11-30T16:00:00", "Monday 16:00")
+            #expect(expiries["NO_CALENDAR"] == "2026-12-04T16:00:00", "seven days")
+            #expect(expiries["ELAPSED"] == "2026-11-28T16:00:00", "one day")
+        }
+    }
 }

@@ -52,7 +52,8 @@ public struct OffSystemCrossing: Sendable {
             MessageRecord(
                 id: id, sender: nil, recipient: decision.recipient, workflowID: OffSystemFacts.workflow,
                 subject: "Off-system \(channel) crossing: \(workflow.id.rawValue)", contentType: "application/json", totalChunks: 1,
-                status: .uploading, createdAt: now, expirySeconds: workflow.expiry?.elapsedSeconds ?? ExpiryPolicy().defaultExpirySeconds,
+                status: .uploading, createdAt: now,
+                expirySeconds: index.expirySeconds(workflow: workflow, deliveredAt: now, defaultSeconds: ExpiryPolicy().defaultExpirySeconds),
                 route: decision.route, escalationPolicy: workflow.escalation, responsibilityRequired: workflow.responsibility == .required,
                 crossing: record))
     }

@@ -147,7 +147,8 @@ public enum DemoTraffic {
                 id: id, sender: b.sender, recipient: b.route.recipient, workflowID: b.workflow.id.rawValue,
                 subject: "Demonstration \(purpose(b.workflow))",
                 contentType: "application/json", totalChunks: 1, status: .uploading, createdAt: created,
-                expirySeconds: b.workflow.expiry?.elapsedSeconds ?? ExpiryPolicy().defaultExpirySeconds, route: b.route.route,
+                expirySeconds: index.expirySeconds(workflow: b.workflow, deliveredAt: created, defaultSeconds: ExpiryPolicy().defaultExpirySeconds),
+                route: b.route.route,
                 escalationPolicy: b.workflow.escalation, responsibilityRequired: b.workflow.responsibility == .required, crossing: record)
             payload = #"{"demonstration":true,"note":"Demonstration data from handover demo seed; no patient or clinical detail."}"#
         }

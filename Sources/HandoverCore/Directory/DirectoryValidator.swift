@@ -206,6 +206,15 @@ public enum DirectoryValidator {
         // A policy that tells the receiver's duty team, on a workflow whose receiving organisation has none.
         let policiesByID = Dictionary(d.escalationPolicies.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for w in d.workflows {
+            guard let expiry = w.expiry, expiry.elapsedSeconds == nil, w.escalation.flatMap({ policiesByID[$0] })?.calendar == nil else { continue }
+            let days = (expiry.longestExpirySeconds + 86_399) / 86_400
+            found.append(
+                Problem(
+                    entry: "workflow \(w.id)", field: "expiry",
+                    message: "\(expiry) is working time, but the workflow has no escalation policy with a calendar to count it on: "
+                        + "it is read as \(days) calendar days"))
+        }
+        for w in d.workflows {
             guard let policy = w.escalation.flatMap({ policiesByID[$0] }), policy.stages.contains(where: { $0.notify.contains(.receiverDuty) }) else {
                 continue
             }

@@ -10,13 +10,9 @@ public struct AlertPlanner: Sendable {
         (self.index, self.newID, self.newMessageID) = (index, newID, newMessageID)
     }
 
-    public func calendar(for policy: EscalationPolicy) -> WorkingTime? {
-        policy.calendar.flatMap { id in index.directory.calendars.first { $0.id == id } }.flatMap(WorkingTime.init)
-    }
+    public func calendar(for policy: EscalationPolicy) -> WorkingTime? { index.workingTime(of: policy) }
 
-    public func policy(_ id: String?) -> EscalationPolicy? {
-        id.flatMap { id in index.directory.escalationPolicies.first { $0.id == id } }
-    }
+    public func policy(_ id: String?) -> EscalationPolicy? { index.escalationPolicy(id) }
 
     /// The due time of each stage of the message's policy.
     public func deadlines(for message: MessageRecord) -> [(stage: Int, due: Timestamp)] {

@@ -40,10 +40,8 @@ public enum EscalationRules {
 
     /// When an acknowledgement made `now` lapses under the alert's policy (nil: it holds).
     public static func acknowledgementLapsesAt(_ alert: Alert, now: Timestamp, index: DirectoryIndex) -> Timestamp? {
-        guard let policy = index.directory.escalationPolicies.first(where: { $0.id == alert.policy }), let lapse = policy.acknowledgementLapse
-        else { return nil }
-        let calendar = policy.calendar.flatMap { id in index.directory.calendars.first { $0.id == id } }.flatMap(WorkingTime.init)
-        return add(lapse, to: now, calendar: calendar)
+        guard let policy = index.escalationPolicy(alert.policy), let lapse = policy.acknowledgementLapse else { return nil }
+        return add(lapse, to: now, calendar: index.workingTime(of: policy))
     }
 
     static func add(_ duration: DirectoryDuration, to t: Timestamp, calendar: WorkingTime?) -> Timestamp {

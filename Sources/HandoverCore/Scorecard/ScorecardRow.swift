@@ -96,9 +96,8 @@ extension DirectoryIndex {
     /// When the workflow's first not-accepted escalation stage falls due for a crossing delivered at
     /// `deliveredAt` (working time on the policy's calendar); nil when the workflow has none.
     public func firstNotAcceptedDeadline(workflow: Workflow?, deliveredAt: Timestamp) -> Timestamp? {
-        guard let id = workflow?.escalation, let policy = directory.escalationPolicies.first(where: { $0.id == id }) else { return nil }
-        let calendar = policy.calendar.flatMap { c in directory.calendars.first { $0.id == c } }.flatMap(WorkingTime.init)
-        let due = EscalationRules.dueTimes(policy, deliveredAt: deliveredAt, calendar: calendar)
+        guard let policy = escalationPolicy(workflow?.escalation) else { return nil }
+        let due = EscalationRules.dueTimes(policy, deliveredAt: deliveredAt, calendar: workingTime(of: policy))
         return zip(policy.stages, due).first { $0.0.when == .notAccepted }?.1
     }
 }

@@ -67,14 +67,18 @@ extension StringProtocol {
 }
 
 extension DirectoryDuration {
-    /// A message's expiry in seconds. Working-time expiries need a calendar; until a message carries
-    /// one, a working day counts as a calendar day and a working hour as an hour, which never expires
-    /// a message early.
-    public var expirySeconds: Int64 {
+    /// An expiry's longest reading when no calendar is known, so that on any calendar of five 8-hour
+    /// working days a week no message expires early: each working day a calendar day, two more for
+    /// each weekend the span can touch (one per five working days, and one where it starts), and four
+    /// for holidays (Christmas to New Year has three on the England and Wales calendar); working hours
+    /// as working days of eight hours. (Read as an hour, a working hour would end three working hours
+    /// sent on a Friday afternoon that night, not on Monday.)
+    public var longestExpirySeconds: Int64 {
+        func workingDays(_ d: Int64) -> Int64 { (d + 2 * (d / 5 + 1) + 4) * 86_400 }
         switch self {
-        case .elapsed(let s): s
-        case .workingHours(let h): Int64(h) * 3600
-        case .workingDays(let d): Int64(d) * 86_400 * 7 / 5 + 4 * 86_400
+        case .elapsed(let s): return s
+        case .workingHours(let h): return workingDays((Int64(h) + 7) / 8)
+        case .workingDays(let d): return workingDays(Int64(d))
         }
     }
 }

@@ -42,7 +42,8 @@ extension MeshEndpoints {
             checksum: headers.checksum, contentType: headers.contentType, contentEncoding: headers.contentEncoding,
             contentCompressed: headers.contentCompressed, contentEncrypted: headers.contentEncrypted,
             totalChunks: headers.chunkRange.total, status: .uploading, createdAt: now,
-            expirySeconds: decision.workflow?.expiry.map(\.expirySeconds) ?? broker.configuration.defaultExpirySeconds,
+            expirySeconds: index.expirySeconds(
+                workflow: decision.workflow, deliveredAt: now, defaultSeconds: broker.configuration.defaultExpirySeconds),
             route: decision.route, escalationPolicy: decision.workflow?.escalation,
             responsibilityRequired: decision.workflow?.responsibility == .required, crossing: crossing)
         let stored = try await broker.store.createMessage(
