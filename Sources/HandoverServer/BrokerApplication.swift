@@ -114,14 +114,7 @@ public enum BrokerApplication {
     /// The runnable application: HTTP (or TLS) server plus the background services.
     public static func build(_ config: ServeConfiguration, parts: BrokerParts, logger: Logger) throws -> some ApplicationProtocol {
         let server: HTTPServerBuilder
-        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
-            maxHeaderFieldSize: config.maxHeaderBytes, maxHeaderListSize: config.maxHeaderBytes, maxHeaderFieldCount: 100)
-        let limits = config.connectionLimits
-        let ledger = ConnectionLedger(maxPerAddress: limits.maxPerAddress, logger: logger)
-        let http1 = HTTPServerBuilder.http1(
-            configuration: .init(
-                additionalChannelHandlers: [ConnectionGuardHandler(limits: limits, ledger: ledger), PeerIdentityHandler()],
-                idleTimeout: .seconds(config.idleTimeoutSeconds), httpDecoderConfiguration: decoder))
+        let http1 = HTTPServerBuilder.http1(configuration: guardedHTTP1(config, logger: logger, peerIdentity: true))
         var credentials: ServerCredentials?
         switch config.tls {
         case .off:
@@ -140,7 +133,7 @@ public enum BrokerApplication {
                 config: config, logger: logger),
         ]
         if let port = config.monitoringPort {
-            services.append(monitoringApplication(parts, host: config.monitoringHost, port: port, logger: logger))
+            services.append(monitoringApplication(config, parts: parts, port: port, logger: logger))
         }
         if config.console { services.append(try consoleApplication(config, parts: parts, logger: logger)) }
         CertificateExpiry.record(config, metrics: parts.broker.metrics)
@@ -178,11 +171,29 @@ extension BrokerApplication {
     /// The monitoring listener (`--monitoring-port`): plain HTTP, no client certificate, only
     /// `/health` (liveness), `/ready` (readiness: 503 while the database is gone) and `/metrics`, so
     /// a load balancer or Prometheus can check a broker whose main port demands mutual TLS.
-    static func monitoringApplication(_ parts: BrokerParts, host: String, port: Int, logger: Logger) -> some Service {
+    static func monitoringApplication(_ config: ServeConfiguration, parts: BrokerParts, port: Int, logger: Logger) -> some Service {
         let router = Router(context: HandoverRequestContext.self)
         MeshEndpoints<HandoverRequestContext>(broker: parts.broker).registerMonitoring(on: router)
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "Handover monitoring"), logger: logger)
+            router: router, server: .http1(configuration: guardedHTTP1(config, logger: logger, peerIdentity: false)),
+            configuration: .init(
+                address: .hostname(config.monitoringHost, port: port), serverName: "Handover monitoring",
+                availableConnectionsDelegate: MaximumAvailableConnections(config.maxConnections)),
+            logger: logger)
+    }
+
+    /// HTTP/1.1 as every listener speaks it: the header limits (`--max-header-bytes`, 100 fields;
+    /// over them 431), the idle timeout, and the connection guard (first-request and request
+    /// deadlines, the slow-reader timeout, connections per address counted per listener), so that
+    /// no listener's sockets can be held open to use up the process's file descriptors.
+    static func guardedHTTP1(_ config: ServeConfiguration, logger: Logger, peerIdentity: Bool) -> HTTP1Channel.Configuration {
+        let limits = config.connectionLimits
+        let ledger = ConnectionLedger(maxPerAddress: limits.maxPerAddress, logger: logger)
+        return .init(
+            additionalChannelHandlers: [ConnectionGuardHandler(limits: limits, ledger: ledger)] + (peerIdentity ? [PeerIdentityHandler()] : []),
+            idleTimeout: .seconds(config.idleTimeoutSeconds),
+            httpDecoderConfiguration: .init(
+                maxHeaderFieldSize: config.maxHeaderBytes, maxHeaderListSize: config.maxHeaderBytes, maxHeaderFieldCount: 100))
     }
 }
 
@@ -194,7 +205,7 @@ extension BrokerApplication {
             store: parts.store, manager: parts.directoryManager, secrets: parts.secrets, clock: parts.clock, oidc: config.oidc,
             publicURL: config.consoleURL, wakeEscalation: { parts.scheduler.wake.signal() },
             receipts: { [broker = parts.broker] in try await broker.checkedReceipt(for: $0) }, logger: logger)
-        let http1 = HTTPServerBuilder.http1(configuration: .init(idleTimeout: .seconds(config.idleTimeoutSeconds)))
+        let http1 = HTTPServerBuilder.http1(configuration: guardedHTTP1(config, logger: logger, peerIdentity: false))
         let server: HTTPServerBuilder
         if config.tls == .off {
             server = http1
@@ -208,7 +219,10 @@ extension BrokerApplication {
         }
         return Application(
             router: console.router(), server: server,
-            configuration: .init(address: .hostname(config.consoleHost, port: config.consolePort), serverName: "Handover console"), logger: logger)
+            configuration: .init(
+                address: .hostname(config.consoleHost, port: config.consolePort), serverName: "Handover console",
+                availableConnectionsDelegate: MaximumAvailableConnections(config.maxConnections)),
+            logger: logger)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HandoverBench
 import HandoverServer
 import HandoverTestSupport
 import Testing
@@ -112,6 +113,45 @@ struct ConnectionGuardTests {
         }
         let elapsed = Date().timeIntervalSince(start)
         #expect(closed && elapsed < 10, "a header trickled for \(Int(elapsed)) s kept its connection")
+    }
+
+    /// The console's and the monitoring listener's sockets are guarded as the MESH listener's are:
+    /// a trickled header is cut off at the first-request deadline, oversized headers get 431, and one
+    /// address cannot hold more connections than its share. (Unguarded, either port could be used to
+    /// hold the process's file descriptors and so lock the MESH listener out.)
+    @Test func theConsoleAndMonitoringListenersAreGuardedToo() throws {
+        let console = try SpawnedBroker.freePort()
+        let monitoring = try SpawnedBroker.freePort()
+        let (broker, _) = try broker(
+            "other-listeners",
+            [
+                "--console", "on", "--console-port", String(console), "--monitoring-port", String(monitoring),
+                "--first-request-timeout", "2", "--idle-timeout", "120", "--max-connections-per-address", "4", "--max-header-bytes", "8192",
+            ])
+        defer { broker.terminate() }
+        for port in [console, monitoring] {
+            // The other listeners start beside the MESH one; wait until each accepts.
+            let deadline = Date().addingTimeInterval(15)
+            while (try? loopbackSocket(port: port)).map({ close($0) }) == nil, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+            let oversized = "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 20_000) + "\r\n\r\n"
+            let big = try ConnectionLimitsTests().rawRequest(port: port, oversized)
+            #expect(big.hasPrefix("HTTP/1.1 431 "), "port \(port): \(big.prefix(40))")
+            let fd = try connectSocket(port, receiveTimeout: 1)
+            let start = Date()
+            var closed = false
+            for byte in "GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaa".map(String.init) where !closed {
+                write(fd, byte)
+                closed = readUntilClosed(fd).closed
+            }
+            close(fd)
+            #expect(closed && Date().timeIntervalSince(start) < 10, "port \(port): a trickled header kept its connection")
+            let held = try (0..<4).map { _ in try connectSocket(port) }
+            Thread.sleep(forTimeInterval: 0.3)
+            let fifth = try connectSocket(port, receiveTimeout: 3)
+            #expect(readUntilClosed(fifth).closed, "port \(port): a fifth connection from one address was kept open")
+            close(fifth)
+            for fd in held { close(fd) }
+        }
     }
 
     @Test func aTLSHandshakeThatNeverFinishesIsClosed() throws {
