@@ -92,6 +92,10 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// timer for every request was about 1 % of the broker's CPU in a profile of saturated sends.
     private var deadlineCheck: (task: Scheduled<Void>, at: NIODeadline)?
     private var writeStall: Scheduled<Void>?
+    /// Requests whose head has come in and whose response has not yet gone out (a client may pipeline).
+    private var responsesOwed = 0
+    /// Headers over the limit arrived while responses were owed: 431 goes out after the last of them.
+    private var refusalWaiting = false
 
     init(limits: ConnectionLimits, ledger: ConnectionLedger) {
         (self.limits, self.ledger) = (limits, ledger)
@@ -118,6 +122,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            responsesOwed += 1
             let length = head.headerFields[.contentLength].flatMap { Int64($0) }
             arm(context, seconds: limits.requestSeconds(contentLength: length))
         case .end:
@@ -134,17 +139,26 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             ledger.tlsFailed(address: address ?? context.channel.remoteAddress?.ipAddress, error: error)
         }
         if let parse = error as? HTTPParserError, parse == .headerOverflow {
-            refuseOversizedHeaders(context)
+            // The error arrives as soon as the bytes are parsed, ahead of the responses to requests
+            // pipelined before it, so the 431 waits for them.
+            if responsesOwed == 0 { refuseOversizedHeaders(context) } else { refusalWaiting = true }
             return
         }
         context.fireErrorCaught(error)
     }
 
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(data, promise: promise)
+        guard case .end = unwrapOutboundIn(data) else { return }
+        responsesOwed -= 1
+        if refusalWaiting && responsesOwed == 0 { refuseOversizedHeaders(context) }
+    }
+
     /// A header block over `--max-header-bytes` or 100 fields: 431, as RFC 6585 asks, then close.
     /// Answered here because the server's own handling answers every parse error 400. The decoder
-    /// reads nothing after its error, and NIO holds parse errors back while a response is still being
-    /// written, so this is the connection's only response in flight.
+    /// reads nothing after its error, so no request follows and this is the connection's last response.
     private func refuseOversizedHeaders(_ context: ChannelHandlerContext) {
+        refusalWaiting = false
         let head = HTTPResponse(
             status: .init(code: 431, reasonPhrase: "Request Header Fields Too Large"),
             headerFields: [.connection: "close", .contentLength: "0"])

@@ -11,13 +11,18 @@ import Glibc
 /// Header limits on the real server, over a raw socket (clients would refuse to send such requests).
 @Suite("Connection limits", .serialized)
 struct ConnectionLimitsTests {
-    func rawRequest(port: Int, _ text: String) throws -> String {
+    func rawRequest(port: Int, _ text: String, untilClosed: Bool = false) throws -> String {
         let fd = try loopbackSocket(port: port)
         defer { close(fd) }
         _ = Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 512)
-        let n = recv(fd, &buffer, buffer.count, 0)
-        return n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self) : ""
+        repeat {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            guard n > 0 else { break }
+            received += buffer.prefix(n)
+        } while untilClosed
+        return String(decoding: received, as: UTF8.self)
     }
 
     @Test func oversizedHeadersAreRefusedAndTheServerCarriesOn() throws {
@@ -35,6 +40,12 @@ struct ConnectionLimitsTests {
         let fields = (0..<101).map { "X-F\($0): v\r\n" }.joined()
         let many = try rawRequest(port: broker.port, "GET /health HTTP/1.1\r\nHost: x\r\n" + fields + "\r\n")
         #expect(many.hasPrefix("HTTP/1.1 431 "), "\(many.prefix(60))")
+        // Pipelined behind a request, the 431 comes after that request's response, not inside or before it.
+        let healthy = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+        let oversized = "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + String(repeating: "a", count: 20_000) + "\r\n\r\n"
+        let pipelined = try rawRequest(port: broker.port, healthy + oversized, untilClosed: true)
+        #expect(pipelined.hasPrefix("HTTP/1.1 200 "), "\(pipelined.prefix(60))")
+        #expect(pipelined.components(separatedBy: "HTTP/1.1 ").map { String($0.prefix(3)) } == ["", "200", "431"], "\(pipelined)")
         // A request line and headers that fail to parse for another reason stay 400.
         let malformed = try rawRequest(port: broker.port, "GET /health HTTP/1.1\r\nHost x\r\n\r\n")
         #expect(malformed.hasPrefix("HTTP/1.1 400 "), "\(malformed.prefix(60))")
