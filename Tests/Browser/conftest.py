@@ -186,7 +186,8 @@ def sign_in(page, broker, person, new_password=None):
 
 def check_page(page, name):
     """Accessibility basics and screenshots at 1280 and 320 CSS pixels: one h1, a label for every
-    control, nothing wider than the screen at 320 px."""
+    control, no table wider than its column at 1280 px (a desktop reader should not scroll sideways),
+    nothing wider than the screen at 320 px."""
     assert page.locator("h1").count() == 1, f"{name}: expected one h1"
     unlabelled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
         .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')).map(e => e.name || e.id)""")
@@ -194,6 +195,9 @@ def check_page(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.screenshot(path=str(SHOTS / f"{name}-1280.png"), full_page=True)
+    wide = page.evaluate("""() => [...document.querySelectorAll('.scroll')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => `${e.scrollWidth}px in ${e.clientWidth}px`)""")
+    assert wide == [], f"{name}: tables wider than the page at 1280px: {wide}"
     page.set_viewport_size({"width": 320, "height": 720})
     overflow = page.evaluate("() => document.documentElement.scrollWidth")
     page.screenshot(path=str(SHOTS / f"{name}-320.png"), full_page=True)
