@@ -5,7 +5,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends libsqlite3-dev 
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
-RUN swift build -c release --product handover --static-swift-stdlib && cp "$(swift build -c release --show-bin-path)/handover" /handover \
+# Cross-module optimization as in scripts/build-release (the flag must reach every package, so on the command line).
+RUN swift build -c release --product handover --static-swift-stdlib -Xswiftc -cross-module-optimization \
+    && cp "$(swift build -c release --show-bin-path)/handover" /handover \
     && cp -r "$(swift build -c release --show-bin-path)/handover_HandoverHTTP.resources" /handover_HandoverHTTP.resources
 
 # Run stage: a slim Debian with only the runtime libraries.

@@ -17,6 +17,7 @@ public final class SQLiteStore: Sendable {
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
+        SQLiteProcessSettings.apply()
         SQLiteWALWrites.register()
         var config = Configuration()
         config.busyMode = .timeout(10)

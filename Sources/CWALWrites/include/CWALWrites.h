@@ -11,4 +11,9 @@ int handover_wal_writes_register(void);
 /// the writes of the default VFS they became. SQLITE_NOTFOUND when its WAL is not open through this VFS.
 int handover_wal_writes_counts(void *connection, long long *asked, long long *written);
 
+/// Puts SQLite in multi-thread mode (no mutex on each connection) with memory statistics off (no
+/// global mutex on each allocation), once; it must run before SQLite initialises, which the first
+/// connection or VFS lookup does. Returns an SQLite result code (SQLITE_MISUSE when too late).
+int handover_sqlite_configure(void);
+
 #endif
