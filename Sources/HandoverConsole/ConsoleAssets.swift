@@ -57,7 +57,7 @@ enum ConsoleAssets {
         .scroll { overflow-x: auto; }
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; border-bottom: 1px solid var(--line); padding: 0.4rem 0.5rem; vertical-align: top; overflow-wrap: break-word; }
-        /* Message ids and workflow names have no spaces; without this a table of them is wider than the page. */
+        /* Message ids and alert references have no spaces; without this a table of them is wider than the page. */
         td.token { overflow-wrap: anywhere; }
         tr.pending td:first-child { border-left: 6px solid var(--bad); }
         .facts, .record dl { display: grid; grid-template-columns: minmax(7rem, max-content) 1fr; gap: 0.25rem 1rem; }

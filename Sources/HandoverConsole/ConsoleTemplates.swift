@@ -135,7 +135,7 @@ enum ConsoleTemplates {
         scope="col">Why</th><th scope="col">Stage</th><th scope="col">Raised</th><th scope="col">State</th></tr></thead>
         <tbody>
         {{#alerts}}<tr><td data-label="Reference" class="token"><a href="/console/alerts/{{id}}">{{id}}</a></td><td
-        data-label="Workflow" class="token">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="To">{{to}}</td><td
+        data-label="Workflow">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="To">{{to}}</td><td
         data-label="Why">{{condition}}</td><td data-label="Stage">{{stage}}</td><td data-label="Raised">{{age}} ago</td><td
         data-label="State">{{state}}{{#acknowledgedBy}} by {{acknowledgedBy}}{{/acknowledgedBy}}{{#assignedTo}}, with
         {{assignedTo}}{{/assignedTo}}</td></tr>
@@ -244,7 +244,7 @@ enum ConsoleTemplates {
         <thead><tr><th scope="col">Message</th><th scope="col">Workflow</th><th scope="col">From</th><th scope="col">To</th><th
         scope="col">Status</th><th scope="col">Responsibility</th><th scope="col">Sent</th></tr></thead>
         <tbody>{{#messages}}<tr><td data-label="Message" class="token"><a href="/console/messages/{{id}}">{{id}}</a></td><td
-        data-label="Workflow" class="token">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="To">{{to}}</td><td
+        data-label="Workflow">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="To">{{to}}</td><td
         data-label="Status">{{status}}</td><td data-label="Responsibility">{{responsibility}}</td><td data-label="Sent">{{age}} ago</td>
         </tr>
         {{/messages}}</tbody></table></div>
@@ -608,7 +608,7 @@ enum ConsoleTemplates {
         scope="col">Mailbox</th><th scope="col">Received</th><th scope="col">Responsibility</th></tr></thead>
         <tbody>{{#messages}}<tr{{#pending}} class="pending"{{/pending}}><td data-label="Message" class="token">
         <a href="/console/mailbox/{{id}}">{{id}}</a></td><td
-        data-label="Workflow" class="token">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="Mailbox">{{mailbox}}</td><td
+        data-label="Workflow">{{workflow}}</td><td data-label="From">{{from}}</td><td data-label="Mailbox">{{mailbox}}</td><td
         data-label="Received">{{age}} ago</td><td data-label="Responsibility">{{responsibility}}</td></tr>{{/messages}}</tbody></table>
         </div>
         {{/none}}
@@ -624,7 +624,7 @@ enum ConsoleTemplates {
         scope="col">Sent</th><th scope="col">Status</th><th scope="col">Responsibility</th><th scope="col">Outcome</th><th
         scope="col">Expiry</th></tr></thead>
         <tbody>{{#messages}}<tr><td data-label="Message" class="token"><a href="/console/sent/{{id}}">{{id}}</a></td><td
-        data-label="Workflow" class="token">{{workflow}}</td><td data-label="To">{{to}} ({{mailbox}})</td><td data-label="Sent">{{age}} ago</td><td
+        data-label="Workflow">{{workflow}}</td><td data-label="To">{{to}} ({{mailbox}})</td><td data-label="Sent">{{age}} ago</td><td
         data-label="Status">{{status}}</td><td data-label="Responsibility">{{responsibility}}</td><td
         data-label="Outcome">{{outcome}}</td><td data-label="Expiry">{{expiry}}</td></tr>{{/messages}}</tbody></table>
         </div>
