@@ -49,11 +49,8 @@ public final class SpentTokenJournal: SpentTokenRecorder {
 
     public func record(key: UInt64, expiresAt: Timestamp) {
         let hour = expiresAt.secondsSinceEpoch / 3600
-        var record = [UInt8](repeating: 0, count: 16)
-        for i in 0..<8 {
-            record[i] = UInt8(truncatingIfNeeded: key >> (8 * UInt64(i)))
-            record[8 + i] = UInt8(truncatingIfNeeded: UInt64(bitPattern: expiresAt.secondsSinceEpoch) >> (8 * UInt64(i)))
-        }
+        // Digest then expiry, each little-endian: two words, no array to allocate.
+        var record = (key.littleEndian, UInt64(bitPattern: expiresAt.secondsSinceEpoch).littleEndian)
         let passedHour: Int64? = state.withLock { state in
             let fd: Int32
             if let open = state.files[hour] {
@@ -63,7 +60,7 @@ public final class SpentTokenJournal: SpentTokenRecorder {
                 guard fd >= 0 else { return nil }
                 state.files[hour] = fd
             }
-            _ = record.withUnsafeBytes { write(fd, $0.baseAddress, 16) }
+            _ = withUnsafeBytes(of: &record) { write(fd, $0.baseAddress, 16) }
             return closeIfNewHour(&state, nowHour: Int64(Date().timeIntervalSince1970) / 3600 - TokenReplayGuard.clockStepToleranceSeconds / 3600)
         }
         // The folder is listed and the files removed in the background, not under the lock.

@@ -61,9 +61,11 @@ public struct ChunkStager: Sendable {
     }
 
     /// Time-ordered (microseconds, then 64 random bits): uploads indexed by id land on the B-tree's
-    /// last pages instead of a random page each, which cut the pages a commit writes.
+    /// last pages instead of a random page each, which cut the pages a commit writes. The random
+    /// half from `IDRandom`, which asks the kernel in bulk rather than once an id.
     public static func newUploadID(now: Timestamp) -> String {
-        paddedHex(UInt64(max(0, now.microsecondsSinceEpoch)), width: 14) + randomHex(bytes: 8)
+        var random = IDRandom()
+        return paddedHex(UInt64(max(0, now.microsecondsSinceEpoch)), width: 14) + paddedHex(random.next(), width: 16)
     }
 }
 

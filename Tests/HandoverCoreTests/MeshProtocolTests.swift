@@ -83,6 +83,26 @@ struct MeshProtocolTests {
         #expect(parts.count == 2)
         #expect(parts[0].count == 20 && parts[0].hasPrefix("20261125172542"))
         #expect(parts[1].count == 6 && parts[1].allSatisfy { $0.isHexDigit })
+        // Microseconds padded to six digits, the suffix six uppercase hex digits; ids within one second
+        // share its text, and the next second gets its own.
+        var fixed = FixedWords(0x0000_0000_000A_B0C1)
+        let generator = MessageIDGenerator()
+        let second = CivilDateTime(year: 2026, month: 11, day: 25, hour: 17, minute: 25, second: 42).timestamp
+        #expect(generator.next(now: second.adding(seconds: 0), using: &fixed).rawValue.hasPrefix("20261125172542000000_"))
+        let later = Timestamp(microsecondsSinceEpoch: second.microsecondsSinceEpoch + 7_001)
+        #expect(generator.next(now: later, using: &fixed).rawValue.hasPrefix("20261125172542007001_"))
+        let next = Timestamp(microsecondsSinceEpoch: second.microsecondsSinceEpoch + 1_251_334)
+        let text = generator.next(now: next, using: &fixed).rawValue
+        #expect(text.hasPrefix("20261125172543251334_") && text.count == 27, "\(text)")
+        #expect(text.dropFirst(21).allSatisfy { $0.isHexDigit && !$0.isLowercase }, "\(text)")
+        #expect(text.dropFirst(21).contains { $0.isLetter }, "this word's suffix has a letter to uppercase: \(text)")
+    }
+
+    @Test func idRandomnessRefillsAndRepeatsNothing() {
+        var rng = IDRandom()
+        let words = (0..<2_000).map { _ in rng.next() }  // four refills of the 512-word buffer
+        #expect(Set(words).count == words.count)
+        #expect(words.contains { $0 >> 32 != 0 } && words.contains { $0 & 0xFFFF_FFFF != 0 })
     }
 
     @Test func timestampsFormatAsMeshDoes() {
@@ -123,6 +143,8 @@ struct MeshProtocolTests {
     @Test func hexHelpersPadAndRandomise() {
         #expect(paddedHex(0x1a, width: 4) == "001a")
         #expect(paddedHex(0x1_2345, width: 2) == "12345")
+        #expect(paddedHex(0, width: 0) == "0" && paddedHex(0, width: 3) == "000")
+        #expect(paddedHex(.max, width: 4) == "ffffffffffffffff" && paddedHex(0xABC, width: 18) == "000000000000000abc")
         for count in [0, 1, 8, 13] {
             let hex = randomHex(bytes: count)
             #expect(hex.count == count * 2 && hex.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }, "\(hex)")
@@ -146,4 +168,11 @@ struct MeshProtocolTests {
         // The escape comes after a clean prefix, so the fast path must not take the string whole.
         #expect(JSONValue.string("MSG-0001 said \\ \t").serialized == #""MSG-0001 said \\ \t""#)
     }
+}
+
+/// Returns the same word every time: a message id's random suffix, made predictable.
+struct FixedWords: RandomNumberGenerator {
+    let word: UInt64
+    init(_ word: UInt64) { self.word = word }
+    mutating func next() -> UInt64 { word }
 }
