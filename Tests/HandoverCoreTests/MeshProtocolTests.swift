@@ -98,6 +98,15 @@ struct MeshProtocolTests {
         #expect(text.dropFirst(21).contains { $0.isLetter }, "this word's suffix has a letter to uppercase: \(text)")
     }
 
+    @Test func acceptEncodingAllowsGzipUnlessItsQualityIsZero() {
+        for allowed in ["gzip", "GZip", "deflate, gzip", " gzip ;q=0.5", "*", "br;q=0, *;q=1", "gzip;q=0.001", "gzip;level=1"] {
+            #expect(AcceptEncoding.allowsGzip(allowed), "\(allowed)")
+        }
+        for refused in [nil, "", "identity", "br, deflate", "gzip;q=0", "GZIP; Q = 0", "gzip;q=0.0", "*;q=0.000", "gzipx", "x-gzip", ",,"] {
+            #expect(!AcceptEncoding.allowsGzip(refused), "\(refused ?? "nil")")
+        }
+    }
+
     @Test func idRandomnessRefillsAndRepeatsNothing() {
         var rng = IDRandom()
         let words = (0..<2_000).map { _ in rng.next() }  // four refills of the 512-word buffer

@@ -35,7 +35,7 @@ extension MeshEndpoints {
             version: version, size: chunk.size, compressFrom: broker.configuration.compressResponsesFrom)
         if plan.sendsGzip {
             headers[.contentEncoding] = "gzip"
-            if broker.configuration.sandbox { headers[MessageHeaders.name("mex-content-compressed")] = "Y" }
+            if broker.configuration.sandbox { headers[MessageHeaders.Mex.contentCompressed] = "Y" }
         }
         broker.metrics.downloaded()
         let body = PayloadStreamer(store: broker.store, chunk: chunk, transform: plan.transform).responseBody()

@@ -33,14 +33,7 @@ extension Request {
         return version
     }
 
-    var acceptsGzip: Bool {
-        guard let value = header("accept-encoding")?.lowercased() else { return false }
-        return value.split(separator: ",").contains { part in
-            let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard pieces.first == "gzip" || pieces.first == "*" else { return false }
-            return !pieces.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "") == "q=0" }
-        }
-    }
+    var acceptsGzip: Bool { AcceptEncoding.allowsGzip(header("accept-encoding")) }
 }
 
 extension RequestContext {
