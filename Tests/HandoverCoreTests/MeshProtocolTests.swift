@@ -1,3 +1,4 @@
+import Foundation
 import HandoverCore
 import Testing
 
@@ -144,9 +145,15 @@ struct MeshProtocolTests {
         #expect(DirectoryDuration("4h")?.description == "4h")
     }
 
-    @Test func jsonEscapesAndKeepsOrder() {
+    @Test func jsonEscapesAndKeepsOrder() throws {
         let v: JSONValue = .compact([("b", .string("x\"y\n\u{01}")), ("a", nil), ("c", .array([.int(1), .bool(false), .null]))])
         #expect(v.serialized == #"{"b":"x\"y\n\u0001","c":[1,false,null]}"#)
+        #expect(JSONValue.string("né\t\r\\\u{1F}\u{7F}😀").serialized == #""né\t\r\\\u001f\#u{7F}😀""#)
+        // Every ASCII character and some beyond read back as themselves through Foundation's parser.
+        let all = String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self) + "é€😀"
+        let text = JSONValue.array([.string(all)]).serialized
+        #expect(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String] == [all])
+        #expect(JSONValue.object([("k", .string(all))]).serializedBytes == Array(JSONValue.object([("k", .string(all))]).serialized.utf8))
     }
 
     @Test func hexHelpersPadAndRandomise() {

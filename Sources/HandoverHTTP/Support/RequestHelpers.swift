@@ -60,10 +60,9 @@ extension Response {
     /// A JSON response. MESH uses its vendor type for v2 listings, tracking and errors, and plain
     /// `application/json` elsewhere (reference §2); `contentType` says which.
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok, contentType: String = "application/json") -> Response {
-        let body = value.serialized
         var headers = HTTPFields()
         headers[.contentType] = contentType
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: value.serializedBytes)))
     }
 
     static func empty(_ status: HTTPResponse.Status = .ok) -> Response {
