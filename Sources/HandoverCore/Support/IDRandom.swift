@@ -30,7 +30,9 @@ public struct IDRandom: RandomNumberGenerator {
         /// generator (`getrandom`) and never fails.
         private mutating func refill() {
             #if canImport(Glibc)
-            words.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
+            words.withUnsafeMutableBytes { buffer in
+                if let start = buffer.baseAddress { arc4random_buf(start, buffer.count) }  // 512 words: never nil
+            }
             #else
             var system = SystemRandomNumberGenerator()
             for i in words.indices { words[i] = system.next() }
