@@ -12,8 +12,8 @@ public indirect enum JSONValue: Hashable, Sendable {
     public func hash(into hasher: inout Hasher) { hasher.combine(serialized) }
 
     /// An object from pairs, dropping those whose value is nil (MESH omits null fields). Its array is
-    /// reserved at the pairs' count: `compactMap` grew it from empty, five allocations for a crossing
-    /// record's derived part, which every send writes.
+    /// reserved at the pairs' count: `compactMap` grew it from empty, reallocating as it went, for a
+    /// crossing record's derived part, which every send writes.
     public static func compact(_ pairs: [(String, JSONValue?)]) -> JSONValue {
         var kept: [(String, JSONValue)] = []
         kept.reserveCapacity(pairs.count)

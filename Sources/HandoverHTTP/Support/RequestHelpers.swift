@@ -18,7 +18,7 @@ extension Request {
     /// each time).
     func headerValues() -> [String: String] {
         var values: [String: String] = [:]
-        values.reserveCapacity(headers.count)  // grown from empty, it was rehashed four times for a send's headers
+        values.reserveCapacity(headers.count)  // grown from empty, it was rehashed as it grew
         for field in headers { values[field.name.canonicalName] = Self.joined(values[field.name.canonicalName], field) }
         return values
     }
