@@ -61,6 +61,11 @@ struct MeshProtocolTests {
         let ok = ["mex-to": " bob ", "mex-workflowid": "WF"]
         #expect(try parse(ok).get().to == "BOB")
         #expect(try parse(ok).get().chunkRange == ChunkRange(number: 1, total: 1))
+        // Trimmed at both ends of any Unicode whitespace; left whole when its ends are printable ASCII.
+        let spaced = try parse(["mex-to": "\u{00A0}bob\u{2003}", "mex-workflowid": " WF\u{3000}"]).get()
+        #expect(spaced.to == "BOB" && spaced.workflowIDAsSent == "WF")
+        #expect(try parse(["mex-to": "b o b", "mex-workflowid": "W\u{0301}"]).get().to == "B O B")
+        #expect(try parse(["mex-to": "bob", "mex-workflowid": "W\u{0301}"]).get().workflowIDAsSent == "W\u{0301}")
         #expect(parse(["mex-workflowid": "WF"]) == .failure(.missingHeader("mex-to")))
         #expect(parse(["mex-to": "  ", "mex-workflowid": "WF"]) == .failure(.toMissing))
         #expect(parse(ok.merging(["mex-subject": "a\u{01}b"]) { $1 }) == .failure(.malformedControlFile))
@@ -70,6 +75,21 @@ struct MeshProtocolTests {
         #expect(parse(ok.merging(["mex-content-checksum": "md5;abc"]) { $1 }) == .failure(.invalidChecksum))
         #expect(try parse(ok.merging(["mex-content-checksum": "md5:abc-1/2"]) { $1 }).get().checksum == "md5:abc-1/2")
         #expect(try parse(ok.merging(["mex-content-compressed": "yes", "mex-content-encrypted": "0"]) { $1 }).get().contentCompressed == true)
+        // Read as bytes: DEL and C0 controls refused anywhere, other non-ASCII kept; the URL prefix in any case.
+        #expect(parse(ok.merging(["mex-localid": "é\u{7F}"]) { $1 }) == .failure(.malformedControlFile))
+        #expect(try parse(ok.merging(["mex-subject": "Café – ünïcode ✓"]) { $1 }).get().subject == "Café – ünïcode ✓")
+        #expect(parse(ok.merging(["mex-workflowid": "HtTp://x"]) { $1 }) == .failure(.malformedControlFile))
+        #expect(parse(ok.merging(["mex-content-checksum": "HTTPS://x"]) { $1 }) == .failure(.malformedControlFile))
+        #expect(try parse(ok.merging(["mex-to": "httpbob"]) { $1 }).get().to == "HTTPBOB")
+        #expect(parse(ok.merging(["mex-content-checksum": "md5:é"]) { $1 }) == .failure(.invalidChecksum))
+        #expect(try parse(ok.merging(["mex-content-checksum": "SHA256:AbZ09 -/"]) { $1 }).get().checksum == "SHA256:AbZ09 -/")
+        // The limit counts Characters, not bytes: 300 two-byte letters fit a 300-character file name.
+        #expect(try parse(ok.merging(["mex-filename": String(repeating: "é", count: 300)]) { $1 }).get().fileName?.count == 300)
+        if case .failure(let e) = parse(ok.merging(["mex-filename": String(repeating: "é", count: 301)]) { $1 }) {
+            #expect(e.statusCode == 400)
+        } else {
+            Issue.record("a 301-character file name was accepted")
+        }
         if case .failure(let e) = parse(ok.merging(["mex-subject": String(repeating: "s", count: 501)]) { $1 }) {
             #expect(e.statusCode == 400)
         } else {

@@ -42,6 +42,10 @@ struct ReceiveTests {
             let gone = try await h.call(.get, "/messageexchange/BOB/inbox/\(id)", as: "BOB")
             #expect(gone.status == .gone && gone.meshError?.code == "Message already accepted")
             #expect(try await h.call(.head, "/messageexchange/BOB/inbox/\(id)", as: "BOB").status == .gone)
+            // Counted: the one download that sent a body (not the HEADs nor the refusals) and both
+            // acknowledgements answered 200 (a repeated one too).
+            let metrics = try await h.call(.get, "/metrics").text
+            #expect(metrics.contains("\nhandover_downloads_total 1\n") && metrics.contains("\nhandover_acknowledgements_total 2\n"))
         }
     }
 

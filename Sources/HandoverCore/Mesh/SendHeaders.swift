@@ -17,49 +17,73 @@ public struct SendHeaders: Hashable, Sendable {
 
     /// `header` looks a request header up by lowercase name.
     public static func parse(_ header: (String) -> String?) -> Result<SendHeaders, MeshError> {
-        let limits: [(String, Int)] = [
-            ("mex-to", 100), ("mex-workflowid", 300), ("mex-chunk-range", 20), ("mex-subject", 500),
-            ("mex-localid", 300), ("mex-partnerid", 500), ("mex-filename", 300), ("mex-content-encrypted", 20),
-            ("mex-content-compressed", 20), ("mex-content-checksum", 100), ("mex-content-type", 100),
+        // Each header looked up once and checked as bytes: the lookups, Character counts and
+        // lowercased copies were 1.6 % of a send's CPU in a profile.
+        let to = header("mex-to"), workflow = header("mex-workflowid"), chunkRange = header("mex-chunk-range")
+        let subject = header("mex-subject"), localID = header("mex-localid"), partnerID = header("mex-partnerid")
+        let fileName = header("mex-filename"), encrypted = header("mex-content-encrypted")
+        let compressed = header("mex-content-compressed"), checksum = header("mex-content-checksum")
+        let meshContentType = header("mex-content-type")
+        let limits: [(String, String?, Int)] = [
+            ("mex-to", to, 100), ("mex-workflowid", workflow, 300), ("mex-chunk-range", chunkRange, 20), ("mex-subject", subject, 500),
+            ("mex-localid", localID, 300), ("mex-partnerid", partnerID, 500), ("mex-filename", fileName, 300),
+            ("mex-content-encrypted", encrypted, 20), ("mex-content-compressed", compressed, 20),
+            ("mex-content-checksum", checksum, 100), ("mex-content-type", meshContentType, 100),
         ]
-        for (name, limit) in limits {
-            guard let value = header(name) else { continue }
-            if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return .failure(.malformedControlFile) }
-            if value.count > limit { return .failure(.badRequest("Header \(name) is longer than \(limit) characters")) }
+        for (name, value, limit) in limits {
+            guard let value else { continue }
+            if hasControlCharacter(value) { return .failure(.malformedControlFile) }
+            // A Character is at least one byte, so only a value longer in bytes can be too long.
+            if value.utf8.count > limit, value.count > limit { return .failure(.badRequest("Header \(name) is longer than \(limit) characters")) }
         }
-        for name in ["mex-to", "mex-workflowid", "mex-content-checksum"] {
-            if let v = header(name)?.lowercased(), v.hasPrefix("http://") || v.hasPrefix("https://") { return .failure(.malformedControlFile) }
+        for value in [to, workflow, checksum] {
+            if let value, hasASCIIPrefix(value, "http://") || hasASCIIPrefix(value, "https://") { return .failure(.malformedControlFile) }
         }
-        guard let toRaw = header("mex-to") else { return .failure(.missingHeader("mex-to")) }
-        guard let workflowRaw = header("mex-workflowid") else { return .failure(.missingHeader("mex-workflowid")) }
-        let to = toRaw.trimmingWhitespace().uppercased()
-        guard !to.isEmpty else { return .failure(.toMissing) }
-        let workflow = workflowRaw.trimmingWhitespace()
-        guard !workflow.isEmpty else { return .failure(.missingHeader("mex-workflowid")) }
-        if let checksum = header("mex-content-checksum"),
-            !checksum.unicodeScalars.allSatisfy({
-                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || " \t:-/".unicodeScalars.contains($0)
-            })
-        {
-            return .failure(.invalidChecksum)
-        }
+        guard let toRaw = to else { return .failure(.missingHeader("mex-to")) }
+        guard let workflowRaw = workflow else { return .failure(.missingHeader("mex-workflowid")) }
+        let recipient = toRaw.trimmingWhitespace().uppercased()
+        guard !recipient.isEmpty else { return .failure(.toMissing) }
+        let workflowID = workflowRaw.trimmingWhitespace()
+        guard !workflowID.isEmpty else { return .failure(.missingHeader("mex-workflowid")) }
+        if let checksum, !checksum.utf8.allSatisfy(isChecksumByte) { return .failure(.invalidChecksum) }
         let range: ChunkRange
-        if let rangeText = header("mex-chunk-range") {
-            guard let parsed = ChunkRange.parse(rangeText), parsed.number == 1 else { return .failure(.invalidChunks) }
+        if let chunkRange {
+            guard let parsed = ChunkRange.parse(chunkRange), parsed.number == 1 else { return .failure(.invalidChunks) }
             range = parsed
         } else {
             range = ChunkRange(number: 1, total: 1)!
         }
         guard let encoding = ContentEncoding(header: header("content-encoding")) else { return .failure(.unsupportedEncoding) }
-        let contentType = nonEmpty(header("mex-content-type")) ?? nonEmpty(header("content-type"))
         return .success(
             SendHeaders(
-                to: to, workflowID: WorkflowID(workflow), workflowIDAsSent: workflow, chunkRange: range,
-                subject: nonEmpty(header("mex-subject")), localID: nonEmpty(header("mex-localid")),
-                partnerID: nonEmpty(header("mex-partnerid")), fileName: nonEmpty(header("mex-filename")),
-                contentEncrypted: header("mex-content-encrypted").flatMap(parseMeshBoolean),
-                contentCompressed: header("mex-content-compressed").flatMap(parseMeshBoolean),
-                checksum: nonEmpty(header("mex-content-checksum")), contentType: contentType, contentEncoding: encoding))
+                to: recipient, workflowID: WorkflowID(workflowID), workflowIDAsSent: workflowID, chunkRange: range,
+                subject: nonEmpty(subject), localID: nonEmpty(localID), partnerID: nonEmpty(partnerID), fileName: nonEmpty(fileName),
+                contentEncrypted: encrypted.flatMap(parseMeshBoolean), contentCompressed: compressed.flatMap(parseMeshBoolean),
+                checksum: nonEmpty(checksum), contentType: nonEmpty(meshContentType) ?? nonEmpty(header("content-type")),
+                contentEncoding: encoding))
+    }
+
+    /// C0 controls and DEL. In UTF-8 every byte of a longer sequence is 0x80 or above, so reading
+    /// bytes finds exactly the control scalars.
+    static func hasControlCharacter(_ value: String) -> Bool { value.utf8.contains { $0 < 0x20 || $0 == 0x7F } }
+
+    /// `prefix` (lowercase ASCII) at the start of `value`, in any ASCII case.
+    static func hasASCIIPrefix(_ value: String, _ prefix: String) -> Bool {
+        var bytes = value.utf8.makeIterator()
+        for expected in prefix.utf8 {
+            guard let byte = bytes.next(), (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == expected else { return false }
+        }
+        return true
+    }
+
+    /// A checksum holds ASCII letters and digits, space and `:-/` (a tab is refused before this, as a
+    /// control character).
+    static func isChecksumByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: " "), UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "/"): true
+        default: false
+        }
     }
 }
 
