@@ -61,7 +61,8 @@ extension StringProtocol {
     func trimmingWhitespace() -> String {
         // Nothing to trim when both ends are printable ASCII other than space (the usual header):
         // a Character is whitespace by its first scalar, and no whitespace scalar is followed in its
-        // Character by an ASCII one. Saves walking the ends a Character at a time on every send.
+        // Character by printable ASCII ("\r\n" ends in a control). Saves walking the ends a Character at
+        // a time on every send.
         var s = Substring(self)
         if let first = s.utf8.first, let last = s.utf8.last, (0x21...0x7E).contains(first), (0x21...0x7E).contains(last) { return String(s) }
         while let f = s.first, f.isWhitespace { s = s.dropFirst() }
