@@ -38,7 +38,7 @@ public struct MeshAuthToken: Hashable, Sendable {
     static func hasSchemePrefix(_ header: String) -> Bool {
         let bytes = header.utf8
         guard bytes.count >= 8, bytes[bytes.index(bytes.startIndex, offsetBy: 7)] < 0x80 else { return false }
-        return zip(bytes, "nhsmesh".utf8).allSatisfy { $0 | 0x20 == $1 }
+        return header.hasASCIIPrefixIgnoringCase("nhsmesh")
     }
 
     /// The lowercase hex HMAC-SHA256 that a client with this password would send.

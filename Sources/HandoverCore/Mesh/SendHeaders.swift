@@ -37,7 +37,9 @@ public struct SendHeaders: Hashable, Sendable {
             if value.utf8.count > limit, value.count > limit { return .failure(.badRequest("Header \(name) is longer than \(limit) characters")) }
         }
         for value in [to, workflow, checksum] {
-            if let value, hasASCIIPrefix(value, "http://") || hasASCIIPrefix(value, "https://") { return .failure(.malformedControlFile) }
+            if let value, value.hasASCIIPrefixIgnoringCase("http://") || value.hasASCIIPrefixIgnoringCase("https://") {
+                return .failure(.malformedControlFile)
+            }
         }
         guard let toRaw = to else { return .failure(.missingHeader("mex-to")) }
         guard let workflowRaw = workflow else { return .failure(.missingHeader("mex-workflowid")) }
@@ -66,15 +68,6 @@ public struct SendHeaders: Hashable, Sendable {
     /// C0 controls and DEL. In UTF-8 every byte of a longer sequence is 0x80 or above, so reading
     /// bytes finds exactly the control scalars.
     static func hasControlCharacter(_ value: String) -> Bool { value.utf8.contains { $0 < 0x20 || $0 == 0x7F } }
-
-    /// `prefix` (lowercase ASCII) at the start of `value`, in any ASCII case.
-    static func hasASCIIPrefix(_ value: String, _ prefix: String) -> Bool {
-        var bytes = value.utf8.makeIterator()
-        for expected in prefix.utf8 {
-            guard let byte = bytes.next(), (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == expected else { return false }
-        }
-        return true
-    }
 
     /// A checksum holds ASCII letters and digits, space and `:-/` (a tab is refused before this, as a
     /// control character).
