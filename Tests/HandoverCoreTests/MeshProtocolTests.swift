@@ -169,6 +169,7 @@ struct MeshProtocolTests {
         let v: JSONValue = .compact([("b", .string("x\"y\n\u{01}")), ("a", nil), ("c", .array([.int(1), .bool(false), .null]))])
         #expect(v.serialized == #"{"b":"x\"y\n\u0001","c":[1,false,null]}"#)
         #expect(JSONValue.string("né\t\r\\\u{1F}\u{7F}😀").serialized == #""né\t\r\\\u001f\#u{7F}😀""#)
+        #expect(JSONValue.array([.string(""), .string("\""), .string("plain")]).serialized == #"["","\"","plain"]"#)
         // Every ASCII character and some beyond read back as themselves through Foundation's parser.
         let all = String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self) + "é€😀"
         let text = JSONValue.array([.string(all)]).serialized
