@@ -45,6 +45,26 @@ struct ParameterBinderTests {
         }
     }
 
+    /// Texts are bound with their UTF-8 length from their own storage: inline (up to 15 bytes) or not,
+    /// non-ASCII, and with a NUL inside (GRDB's own binding, through a C string, cut the text there).
+    @Test func bindsEveryByteOfAText() throws {
+        let queue = try database()
+        let texts = ["x", "fifteen bytes!!", "sixteen bytes!!!", String(repeating: "long ", count: 200), "né€😀", "a\u{0}b"]
+        for text in texts {
+            try queue.write { db in
+                try db.run(sql: Self.insert) { row in
+                    row.add(text)
+                    for _ in 0..<4 { row.add(nil as Int64?) }
+                    row.add(bytes: nil)
+                    row.add(bytes: nil)
+                }
+            }
+        }
+        let stored = try queue.read { try Row.fetchAll($0, sql: "SELECT CAST(a AS BLOB), typeof(a) FROM t ORDER BY rowid") }
+        #expect(stored.map { $0[0] as Data } == texts.map { Data($0.utf8) })
+        #expect(stored.allSatisfy { $0[1] as String == "text" })
+    }
+
     @Test func refusesTooFewOrTooManyValuesAndStoresNothing() throws {
         let queue = try database()
         for count in [6, 8] {
