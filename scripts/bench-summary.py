@@ -49,9 +49,20 @@ def main(path):
     def run(title):  # as scripts/bench-compare titles its runs
         return runs.get(title, [])
 
+    def pairs(first, second):
+        """The rates of runs titled `first, pair N` and `second, pair N`, for each N both measured
+        (scripts/bench-compare alternates such runs); a log of one unnumbered run each is one pair."""
+        found = []
+        for title in runs:
+            if title == first or title.startswith(first + ", pair "):
+                a, b = rate(runs[title]), rate(run(second + title[len(first):]))
+                if a is not None and b:
+                    found.append((a, b))
+        return found
+
     sends, cycles = rate(run("Handover, send")), rate(run("Handover, full cycle"))
     postgres = rate(run("Handover on PostgreSQL, one instance, send"))
-    plain, mutual = rate(run("Handover, send, plain HTTP, 32 clients")), rate(run("Handover, send, mutual TLS, 32 clients"))
+    tls_pairs = pairs("Handover, send, mutual TLS, 32 clients", "Handover, send, plain HTTP, 32 clients")
     sandbox_sends = rate(run("mesh-sandbox 1.0.137 (file store), send"))
     sandbox_cycles = rate(run("mesh-sandbox 1.0.137 (file store), full cycle"))
     p99 = send_p99(run("Handover, send at 1000/s"))
@@ -71,8 +82,13 @@ def main(path):
         lambda m: f"p99 {m[1]} ms, max {m[2]} ms", lambda m: m[1] <= 25 and m[2] <= 100)
     row("full cycles, 64 clients", "≥ 1,800/s", cycles, lambda n: f"{n:,}/s", lambda n: n >= 1800)
     row("p99 send at 1,000/s", "≤ 5 ms", p99, lambda ms: f"{ms} ms", lambda ms: ms <= 5)
-    row("mutual TLS against plain HTTP", "≥ 80 %", (mutual, plain) if mutual is not None and plain else None,
-        lambda pair: f"{pair[0]:,} / {pair[1]:,}/s = {100 * pair[0] / pair[1]:.0f} %", lambda pair: pair[0] >= 0.8 * pair[1])
+    # The median pair's ratio (of an even count, the lower): one pair run while the machine changed speed says little.
+    median_pair = sorted(tls_pairs, key=lambda pair: pair[0] / pair[1])[(len(tls_pairs) - 1) // 2] if tls_pairs else None
+    row("mutual TLS against plain HTTP", "≥ 80 %", median_pair,
+        lambda pair: (f"{pair[0]:,} / {pair[1]:,}/s = {100 * pair[0] / pair[1]:.0f} %"
+                      + (f" (median of {len(tls_pairs)} alternated pairs: "
+                         + ", ".join(f"{100 * a / b:.0f}" for a, b in tls_pairs) + " %)" if len(tls_pairs) > 1 else "")),
+        lambda pair: pair[0] >= 0.8 * pair[1])
     row("PostgreSQL, one instance", "≥ 2,500/s", postgres, lambda n: f"{n:,}/s", lambda n: n >= 2500)
     for what, ours, theirs in (("sends", sends, sandbox_sends), ("sends on PostgreSQL", postgres, sandbox_sends),
                                ("full cycles", cycles, sandbox_cycles)):
