@@ -63,8 +63,8 @@ public indirect enum JSONValue: Hashable, Sendable {
 
     /// Quotes and escapes `s`: `"`, `\\`, and control characters (`\n`, `\r`, `\t` by name, the others as
     /// `\u00XX`); everything else, non-ASCII included, is copied as its UTF-8 bytes. The runs between
-    /// escapes are copied whole: appending byte by byte (a capacity check each) was the largest item of
-    /// serialising the crossing record every send stores.
+    /// escapes are copied whole: appending byte by byte (a capacity check each) made this the broker's
+    /// own costliest function in a profile of saturated sends (the crossing record every send stores).
     static func writeString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = s  // `withUTF8` makes the storage contiguous first if it is not (never for a native string)
