@@ -52,3 +52,27 @@ def test_a_report_without_the_broker_cpu_fails_the_run(tmp_path):
     result = subprocess.run([str(SCRIPT), str(old), str(broken), "1", "1200", "1"], capture_output=True, text=True)
     assert result.returncode != 0
     assert "the new build's report has no broker CPU" in result.stderr and "cannot start" in result.stderr
+
+
+def test_one_load_generator_drives_both_brokers(tmp_path):
+    """LOAD_GENERATOR: that binary's `bench` runs both sides, naming each build with `--broker-binary`."""
+    old = stand_in(tmp_path, "old", "9.999", "0.99")  # never run itself: its report would give 9.999
+    new = stand_in(tmp_path, "new", "9.999", "0.99")
+    calls = tmp_path / "calls"
+    generator = tmp_path / "generator"
+    generator.write_text(f"""#!/bin/sh
+echo "$@" >> {calls}
+case "$3" in */old) cpu=0.600 ;; */new) cpu=0.300 ;; *) cpu=missing ;; esac
+cat <<REPORT
+sends: 14400 in 12.0 s = 1200/s
+CPU: brokers 0.62 cores, load generator 0.20 cores, of 2
+per send: broker CPU $cpu ms, storage writes 38.2 KiB
+REPORT
+""")
+    generator.chmod(0o755)
+    out = subprocess.run([str(SCRIPT), str(old), str(new), "1", "900", "1"], capture_output=True, text=True, check=True,
+                         env={**os.environ, "LOAD_GENERATOR": str(generator)}).stdout
+    assert "round 1 old: 1200/s, broker CPU 0.600 ms a send" in out
+    assert "broker CPU a send, new/old: median 0.500" in out
+    lines = sorted(calls.read_text().splitlines())
+    assert lines == [f"bench --broker-binary {side} --mode send --clients 32 --duration 1 --rate 900" for side in sorted([str(new), str(old)])]
