@@ -102,10 +102,13 @@ public final class MeshBroker: Sendable {
 
     /// Checks the NHSMESH token for `mailbox` against the passwords of `directory` and spends it.
     /// Failures are logged with their cause (never the token) and answered with MESH's 403 texts.
-    /// Nothing here writes to the database before the rate limit has passed.
+    /// Nothing here writes to the database before the rate limit has passed. With `deferringSharedSpend`
+    /// and a store that can spend a token in a delivery's commit, the spend in the replay cache every
+    /// instance shares is returned for the request to make (`PendingTokenSpend`) instead of made here.
     func authenticate(
-        header: String?, mailbox: MailboxID, directory index: DirectoryIndex, address: @autoclosure () -> String?, logger: Logger
-    ) async throws -> MailboxID {
+        header: String?, mailbox: MailboxID, directory index: DirectoryIndex, address: @autoclosure () -> String?, logger: Logger,
+        deferringSharedSpend: Bool = false
+    ) async throws -> (MailboxID, PendingTokenSpend?) {
         let now = clock()
         if let wait = failedGuesses.withLock({ $0.peek((address() ?? "unknown") + " " + mailbox.rawValue, now: now) })
             ?? failedFloods.withLock({ $0.peek(address() ?? "unknown", now: now) })
@@ -134,14 +137,48 @@ public final class MeshBroker: Sendable {
                 throw error
             }
             // With several instances, a token spent on another one is a replay too.
-            if let shared = sharedReplayCache,
-                !(try await shared.spendToken(digest: digest.hex, expiresAt: expiry, now: now))
-            {
+            guard let shared = sharedReplayCache else { return (mailbox, nil) }
+            let spend = TokenSpend(digest: digest.hex, expiresAt: expiry)
+            if deferringSharedSpend && shared is any TokenSpendingMessageStore {
+                return (mailbox, PendingTokenSpend(token: spend, mailbox: mailbox, address: address()))
+            }
+            if !(try await shared.spendToken(digest: spend.digest, expiresAt: spend.expiresAt, now: now)) {
                 throw reject(.replayed, mailbox: mailbox, address: address(), now: now, logger: logger)
             }
-            return mailbox
+            return (mailbox, nil)
         case .failure(let failure):
             throw reject(failure, mailbox: mailbox, address: address(), now: now, logger: logger)
+        }
+    }
+
+    /// Spends a pending token in the shared replay cache, unless something has taken it; a replay is
+    /// refused as at authentication.
+    func spend(_ pending: PendingTokenSpend?, logger: Logger) async throws {
+        guard let pending, pending.take(), let shared = sharedReplayCache else { return }
+        let now = clock()
+        if !(try await shared.spendToken(digest: pending.token.digest, expiresAt: pending.token.expiresAt, now: now)) {
+            throw reject(.replayed, mailbox: pending.mailbox, address: pending.address, now: now, logger: logger)
+        }
+    }
+
+    /// `store.createMessage`, spending a pending token in the same commit where the store can.
+    func createMessage(
+        _ record: MessageRecord, firstChunk: StagedChunk, now: Timestamp, onDelivery: DeliveryCompanion?, spending pending: PendingTokenSpend?,
+        logger: Logger
+    ) async throws -> MessageRecord {
+        guard let pending, let folding = store as? any TokenSpendingMessageStore, pending.take() else {
+            try await spend(pending, logger: logger)
+            return try await store.createMessage(record, firstChunk: firstChunk, now: now, onDelivery: onDelivery)
+        }
+        do {
+            return try await folding.createMessage(record, firstChunk: firstChunk, now: now, onDelivery: onDelivery, spending: pending.token)
+        } catch is TokenAlreadySpent {
+            throw reject(.replayed, mailbox: pending.mailbox, address: pending.address, now: clock(), logger: logger)
+        } catch {
+            // Nothing was written, nor the token spent: spent now all the same, so that it cannot be
+            // used again on another instance.
+            _ = try? await folding.spendToken(digest: pending.token.digest, expiresAt: pending.token.expiresAt, now: clock())
+            throw error
         }
     }
 

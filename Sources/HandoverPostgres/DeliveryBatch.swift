@@ -19,8 +19,11 @@ enum DeliveryBatch {
         layout += [("deadlines_planned", .bool), ("x_id", .text), ("x_upload", .text), ("x_at", .int8)]
         layout += factColumns.map { ("f_" + $0, factColumnTypes[$0] ?? .int8) }
         layout += [("x_inline", .bytea), ("x_size", .int8), ("x_segments", .int8), ("x_sha256", .text), ("x_subject", .text)]
-        return layout
+        return layout + tokenFields
     }()
+
+    /// After the block: the token the statement spends, if any (see `sql`).
+    static let tokenFields: [(name: String, element: NullableArray.Element)] = [("x_token", .text), ("x_token_expires", .int8)]
 
     /// The message columns that are not text (see the schema; a test compares the two).
     static let messageColumnTypes: [String: NullableArray.Element] = {
@@ -43,6 +46,11 @@ enum DeliveryBatch {
     /// subquery over `c`, which PostgreSQL runs to its end before the first of them yields. Positions
     /// are so taken under the count row's lock, as in `DeliverySQL.single` and
     /// `PostgresStore.enterInbox`, and a mailbox's positions follow its commits.
+    ///
+    /// A delivery with a token (`x_token`) is written only if this statement spends it (`t`: a digest
+    /// spent before, here or by another instance, inserts nothing); of deliveries with one token, the
+    /// first. Tokens are inserted in digest order, as `SpendTokensStatement` does, so two statements
+    /// spending the same tokens wait on each other in one order, never in a cycle.
     static let sql: String = {
         let casts = layout.enumerated().map { index, field in "$\(index + 1)::\(field.element.rawValue)[]" }
         let messageValues = MessageRecord.storedColumnNames.map {
@@ -50,7 +58,12 @@ enum DeliveryBatch {
         }
         let facts = ScorecardSQL.columns.split(separator: ",").map { "f_" + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         return """
-            WITH d AS MATERIALIZED (SELECT * FROM unnest(\(casts.joined(separator: ", "))) AS d (\(layout.map(\.name).joined(separator: ", ")))),
+            WITH r AS MATERIALIZED (SELECT * FROM unnest(\(casts.joined(separator: ", "))) WITH ORDINALITY
+                       AS r (\(layout.map(\.name).joined(separator: ", ")), x_n)),
+                 t AS (INSERT INTO replay_tokens (digest, expires_at) SELECT x_token, x_token_expires FROM r
+                       WHERE x_token IS NOT NULL ORDER BY x_token ON CONFLICT DO NOTHING RETURNING digest),
+                 d AS MATERIALIZED (SELECT * FROM r WHERE x_token IS NULL
+                       UNION ALL (SELECT DISTINCT ON (x_token) r.* FROM r JOIN t ON t.digest = r.x_token ORDER BY x_token, x_n)),
                  c AS (INSERT INTO inbox_counts (mailbox, accepted) SELECT x_recipient, count(*) FROM d GROUP BY x_recipient ORDER BY x_recipient
                        ON CONFLICT (mailbox) DO UPDATE SET accepted = inbox_counts.accepted + excluded.accepted RETURNING mailbox),
                  m AS (INSERT INTO messages (\(MessageRecord.columns), deadlines_planned)
@@ -72,6 +85,8 @@ enum DeliveryBatch {
         for delivery in deliveries {
             let facts = ScorecardRow(message: delivery.record)
             DeliverySQL.arguments(delivery.record, facts: facts, chunk: delivery.chunk, inline: delivery.inline, now: delivery.now, into: &columns)
+            columns.add(delivery.token?.digest)
+            columns.add(delivery.token?.expiresAt.microsecondsSinceEpoch)
             try columns.endRow()
         }
         return zip(layout, columns.values).map { NullableArray(column: $0.0.name, element: $0.0.element, values: $0.1) }

@@ -9,6 +9,8 @@ struct PlainDelivery: Sendable {
     let chunk: StagedChunk
     let inline: ByteBuffer
     let now: Timestamp
+    /// The request's token, spent by the same statement; nil when there is none to spend.
+    var token: TokenSpend? = nil
 }
 
 extension PostgresStore {
@@ -19,20 +21,21 @@ extension PostgresStore {
         ClientGroupCommit(maximumBatch: deliveriesPerStatement, write: writeDeliveries)
     }
 
-    /// One delivery alone as the prepared `single` statement; several as one `DeliveryBatch` statement. When
-    /// the server refuses a batch, none of it was written: each delivery is then written alone, so
-    /// one bad delivery (a duplicate id, a value a constraint refuses) does not fail its neighbours.
+    /// One delivery alone as the prepared `single` statement; several, or one with a token to spend,
+    /// as one `DeliveryBatch` statement. When the server refuses a batch, none of it was written: each
+    /// delivery is then written alone, so one bad delivery (a duplicate id, a value a constraint
+    /// refuses) does not fail its neighbours.
     static func writeDeliveries(_ batch: [PlainDelivery], in store: PostgresStore) async -> [Result<Int64, any Error>] {
         func alone(_ delivery: PlainDelivery) async -> Result<Int64, any Error> {
-            do { return .success(try await store.writeStatement { tx in try await tx.deliver(delivery) }) } catch { return .failure(error) }
+            do {
+                if delivery.token == nil { return .success(try await store.writeStatement { tx in try await tx.deliver(delivery) }) }
+                return position(of: delivery, in: try await store.writeStatement { tx in try await tx.deliver([delivery]) })
+            } catch { return .failure(error) }
         }
         if batch.count == 1 { return [await alone(batch[0])] }
         do {
             let positions = try await store.writeStatement { tx in try await tx.deliver(batch) }
-            return batch.map { delivery in
-                positions[delivery.record.id.rawValue].map { .success($0) }
-                    ?? .failure(UnexpectedRow(detail: "the batch returned no inbox position for a message"))
-            }
+            return batch.map { position(of: $0, in: positions) }
         } catch let error as PSQLError where error.code == .server && !isUnavailable(error) {
             return await withTaskGroup(of: (Int, Result<Int64, any Error>).self) { group in
                 for (index, delivery) in batch.enumerated() { group.addTask { (index, await alone(delivery)) } }
@@ -43,6 +46,14 @@ extension PostgresStore {
         } catch {
             return batch.map { _ in .failure(error) }
         }
+    }
+
+    /// A delivery the batch statement returned no position for was not written: its token had been
+    /// spent (the statement writes only the deliveries whose tokens it spends).
+    private static func position(of delivery: PlainDelivery, in positions: [String: Int64]) -> Result<Int64, any Error> {
+        if let position = positions[delivery.record.id.rawValue] { return .success(position) }
+        if delivery.token != nil { return .failure(TokenAlreadySpent()) }
+        return .failure(UnexpectedRow(detail: "the batch returned no inbox position for a message"))
     }
 }
 

@@ -2,7 +2,7 @@ import HandoverCore
 import HandoverStore
 import NIOCore
 
-extension PostgresStore: MessageStore {
+extension PostgresStore: TokenSpendingMessageStore {
     public func stageSegment(uploadID: String, index: Int, bytes: ByteBuffer, now: Timestamp) async throws {
         _ = try await write { tx in
             try await tx.execute(
@@ -17,15 +17,29 @@ extension PostgresStore: MessageStore {
         _ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp,
         onDelivery: DeliveryCompanion?
     ) async throws -> MessageRecord {
+        try await createMessage(message, firstChunk: firstChunk, now: now, onDelivery: onDelivery, token: nil)
+    }
+
+    public func createMessage(
+        _ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp, onDelivery: DeliveryCompanion?, spending token: TokenSpend
+    ) async throws -> MessageRecord {
+        try await createMessage(message, firstChunk: firstChunk, now: now, onDelivery: onDelivery, token: token)
+    }
+
+    /// The usual send (delivered at once, nothing made with it, a body of at most 64 KiB) is one
+    /// statement, which also spends its token; any other spends its token first.
+    private func createMessage(
+        _ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp, onDelivery: DeliveryCompanion?, token: TokenSpend?
+    ) async throws -> MessageRecord {
         let transition = MessageLifecycle.created(message, firstChunkSize: firstChunk.size, now: now, companion: onDelivery)
-        // The usual send (delivered at once, nothing made with it, a body of at most 64 KiB) is one statement.
         if transition.effects == MessageLifecycle.plainDelivery, let inline = firstChunk.rowInline {
             var record = transition.message
             let delivered = record
             record.inboxSequence = try await deliveries.submit(
-                PlainDelivery(record: delivered, chunk: firstChunk, inline: inline, now: now), in: self)
+                PlainDelivery(record: delivered, chunk: firstChunk, inline: inline, now: now, token: token), in: self)
             return record
         }
+        if let token, try await !spendToken(digest: token.digest, expiresAt: token.expiresAt, now: now) { throw TokenAlreadySpent() }
         return try await write { tx in
             let record = try await Self.apply(transition, row: .insert, now: now, tx)
             try await Self.attach(firstChunk, to: record.id, number: 1, now: now, tx)

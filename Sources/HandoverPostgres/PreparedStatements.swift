@@ -27,14 +27,14 @@ extension SQLTransaction {
     }
 }
 
-/// Every MESH request spends its token here first, with the others waiting then (`TokenSpend`):
-/// prepared once per connection for the same reason.
+/// A MESH request spends its token here first, with the others waiting then (`TokenSpend`), unless its
+/// delivery's statement spends it (`DeliveryBatch`): prepared once per connection for the same reason.
 struct SpendTokensStatement: PostgresPreparedStatement {
     typealias Row = String
     static let name = preparedStatementName(for: sql)
     static let sql = """
-        INSERT INTO replay_tokens (digest, expires_at) SELECT * FROM unnest($1::TEXT[], $2::BIGINT[])
-        ON CONFLICT DO NOTHING RETURNING digest
+        INSERT INTO replay_tokens (digest, expires_at) SELECT * FROM unnest($1::TEXT[], $2::BIGINT[]) AS s (digest, expires_at)
+        ORDER BY digest ON CONFLICT DO NOTHING RETURNING digest
         """
     let spends: [TokenSpend]
 

@@ -1,10 +1,5 @@
 import HandoverCore
-
-/// A request's token digest, to be spent in the shared replay cache.
-struct TokenSpend: Sendable {
-    let digest: String
-    let expiresAt: Timestamp
-}
+import HandoverStore
 
 extension PostgresStore {
     static func tokenBatcher() -> ClientGroupCommit<TokenSpend, Bool> { ClientGroupCommit(maximumBatch: 256, write: spendTokens) }

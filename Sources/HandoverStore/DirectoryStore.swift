@@ -112,6 +112,29 @@ public protocol SharedReplayCache: Sendable {
     func forgetExpiredTokens(now: Timestamp) async throws -> Int
 }
 
+/// A request's token, to be spent in the shared replay cache.
+public struct TokenSpend: Sendable, Hashable {
+    public let digest: String
+    public let expiresAt: Timestamp
+
+    public init(digest: String, expiresAt: Timestamp) { (self.digest, self.expiresAt) = (digest, expiresAt) }
+}
+
+/// The token a write was to spend had been spent already, by this instance or another: nothing was written.
+public struct TokenAlreadySpent: Error, Sendable {
+    public init() {}
+}
+
+/// A shared replay cache that can spend a send's token in the commit that delivers its message, so a
+/// send waits for one commit instead of the token's and then its own.
+public protocol TokenSpendingMessageStore: SharedReplayCache, MessageStore {
+    /// `createMessage`, spending `token` first or in the same commit. Throws `TokenAlreadySpent`,
+    /// having written nothing, if any instance has spent it before.
+    func createMessage(
+        _ message: MessageRecord, firstChunk: StagedChunk, now: Timestamp, onDelivery: DeliveryCompanion?, spending token: TokenSpend
+    ) async throws -> MessageRecord
+}
+
 extension DirectoryStore {
     /// A save that approves no proposal: an edit that needs no second admin, or the operator's own files.
     public func saveDirectory(

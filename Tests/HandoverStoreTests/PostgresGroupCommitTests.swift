@@ -149,6 +149,62 @@ struct PostgresGroupCommitTests {
             [TokenSpend(digest: "t", expiresAt: expiry), TokenSpend(digest: "t", expiresAt: expiry)], in: store)
         #expect(twice.map { try? $0.get() } == [true, false])
     }
+
+    /// A send's token spent in its delivery's statement: of the sends carrying one token, in one
+    /// statement or in several, exactly one is delivered; a token spent before, by either path,
+    /// delivers nothing; and a send that is not a plain delivery spends its token first.
+    @Test func aTokenSpentWithItsDeliveryDeliversOnce() async throws {
+        let store = try await store()
+        defer { store.cancel() }
+        let expiry = t0.adding(seconds: 7200)
+        func token(_ name: String) -> TokenSpend { TokenSpend(digest: name, expiresAt: expiry) }
+        func send(_ i: Int, spending digest: String, body: StagedChunk? = nil) async throws -> Bool {
+            var m = message(i)
+            m.id = MessageID("T\(i)")
+            do {
+                _ = try await store.createMessage(m, firstChunk: body ?? self.body(i), now: t0, onDelivery: nil, spending: token(digest))
+                return true
+            } catch is TokenAlreadySpent { return false }
+        }
+        let count = 120
+        let delivered = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+            for i in 0..<count { group.addTask { ("k\(i % 40)", try await send(i, spending: "k\(i % 40)")) } }
+            return try await group.reduce(into: [String: Int]()) { counts, result in if result.1 { counts[result.0, default: 0] += 1 } }
+        }
+        #expect(delivered.count == 40 && delivered.values.allSatisfy { $0 == 1 }, "each token delivers once: \(delivered.filter { $0.value != 1 })")
+        #expect(store.deliveries.statements < count / 4, "\(count) concurrent sends took \(store.deliveries.statements) statements")
+        var waiting = 0
+        for recipient in recipients { waiting += try await store.countInbox(mailbox: MailboxID(recipient)) }
+        #expect(waiting == 40)
+        #expect(try await store.rowCount(table: "message_events") == 40)
+        #expect(try await store.spendToken(digest: "k7", expiresAt: expiry, now: t0) == false, "a delivery's token is spent for every instance")
+
+        // Spent on its own first, then carried by a send (alone, and in a batch): nothing is written.
+        #expect(try await store.spendToken(digest: "early", expiresAt: expiry, now: t0))
+        #expect(try await send(1000, spending: "early") == false)
+        #expect(try await store.message(MessageID("T1000")) == nil)
+        let mixed = await PostgresStore.writeDeliveries(
+            [1001, 1002].map { i in
+                var m = message(i)
+                m.id = MessageID("T\(i)")
+                let delivered = MessageLifecycle.created(m, firstChunkSize: 4, now: t0).message
+                return PlainDelivery(
+                    record: delivered, chunk: body(i), inline: body(i).inlineSegment!, now: t0, token: token(i == 1001 ? "early" : "fresh"))
+            }, in: store)
+        #expect(mixed.map { (try? $0.get()) != nil } == [false, true])
+        #expect(mixed.first.map { if case .failure(let error) = $0 { error is TokenAlreadySpent } else { false } } == true)
+        #expect(try await store.message(MessageID("T1001")) == nil)
+        #expect(try await store.message(MessageID("T1002"))?.status == .accepted)
+
+        // Too large for its row, so not a plain delivery: the token is spent first, then the message written.
+        let large = ByteBuffer(repeating: 7, count: StagedChunk.rowInlineLimit + 1)
+        let staged = StagedChunk(
+            uploadID: ChunkStager.newUploadID(now: t0), size: Int64(large.readableBytes), segmentCount: 1, sha256: "", inlineSegment: large)
+        #expect(try await send(1003, spending: "large", body: staged))
+        #expect(try await store.message(MessageID("T1003"))?.status == .accepted)
+        #expect(try await send(1004, spending: "large", body: staged) == false)
+        #expect(try await store.message(MessageID("T1004")) == nil)
+    }
 }
 
 /// The batch statement's columns and each delivery's argument block are built apart; they must agree.
@@ -165,13 +221,17 @@ struct DeliverySQLShapeTests {
         DeliverySQL.arguments(message, facts: facts, chunk: chunk, inline: ByteBuffer(string: "x"), now: message.createdAt, into: &list)
         let arguments = list.values
         #expect(DeliveryPlaceholders(from: 1, facts: withFacts).next - 1 == arguments.count)
-        #expect(arguments.count + (withFacts ? 0 : DeliverySQL.factColumnCount) == DeliveryBatch.layout.count)
-        #expect(DeliveryBatch.layout.count == DeliverySQL.mostArgumentsPerDelivery)
-        // The facts sit where the layout says, and a delivery without them has NULL there.
+        #expect(arguments.count + (withFacts ? 0 : DeliverySQL.factColumnCount) + DeliveryBatch.tokenFields.count == DeliveryBatch.layout.count)
+        #expect(DeliveryBatch.layout.count == DeliverySQL.mostArgumentsPerDelivery + DeliveryBatch.tokenFields.count)
+        // The facts sit where the layout says, and a delivery without them has NULL there; so the token.
         let delivery = PlainDelivery(record: message, chunk: chunk, inline: ByteBuffer(string: "x"), now: message.createdAt)
-        let columns = try DeliveryBatch.columns([delivery, delivery])
+        var spending = delivery
+        spending.token = TokenSpend(digest: "d", expiresAt: message.createdAt)
+        let columns = try DeliveryBatch.columns([delivery, spending])
         let factsID = try #require(columns.first { $0.column == "f_message_id" })
         if case .text(let id) = factsID.values[0] { #expect(withFacts && id == message.id.rawValue) } else { #expect(!withFacts) }
+        let token = try #require(columns.first { $0.column == "x_token" })
+        #expect(token.values.map { if case .text(let digest) = $0 { digest } else { nil } } == [nil, "d"])
         // One placeholder per column, whatever the batch's size.
         #expect(DeliveryBatch.sql.contains("$\(columns.count)::") && !DeliveryBatch.sql.contains("$\(columns.count + 1)"))
     }

@@ -69,6 +69,36 @@ struct MultiInstanceTests {
         #expect(try await rawStatus(port: a.port, path: "/messageexchange/BOB/inbox", authorization: header) == 200)
         #expect(try await rawStatus(port: b.port, path: "/messageexchange/BOB/inbox", authorization: header) == 403)
 
+        // A send spends its token in its delivery's commit: a replay on the other instance is still
+        // refused, whichever request came first, and a refused send delivers nothing.
+        func aliceToken() -> String {
+            MeshTokenFactory.header(mailbox: "ALICE", password: "alice-secret", sharedKey: "TestKey", now: SystemClock.now())
+        }
+        let waitingBefore = try await clientA.inbox("BOB").count
+        let sendTwice = aliceToken()
+        #expect(try await rawSend(port: a.port, authorization: sendTwice) == 202)
+        #expect(try await rawSend(port: b.port, authorization: sendTwice) == 403)
+        let listThenSend = aliceToken()
+        #expect(try await rawStatus(port: a.port, path: "/messageexchange/ALICE/inbox", authorization: listThenSend) == 200)
+        #expect(try await rawSend(port: b.port, authorization: listThenSend) == 403)
+        let sendThenList = aliceToken()
+        #expect(try await rawSend(port: a.port, authorization: sendThenList) == 202)
+        #expect(try await rawStatus(port: b.port, path: "/messageexchange/ALICE/inbox", authorization: sendThenList) == 403)
+        // A send refused before it wrote anything (an unknown recipient) has spent its token all the same.
+        let refusedThenList = aliceToken()
+        #expect(try await rawSend(port: a.port, authorization: refusedThenList, to: "NOBODY") == 417)
+        #expect(try await rawStatus(port: b.port, path: "/messageexchange/ALICE/inbox", authorization: refusedThenList) == 403)
+        // Many sends at once on both instances, each token sent to both: each delivered once.
+        let tokens = (0..<12).map { _ in aliceToken() }
+        let accepted = try await withThrowingTaskGroup(of: Int.self) { group in
+            for token in tokens {
+                for port in [a.port, b.port] { group.addTask { try await rawSend(port: port, authorization: token) == 202 ? 1 : 0 } }
+            }
+            return try await group.reduce(0, +)
+        }
+        #expect(accepted == tokens.count)
+        #expect(try await clientB.inbox("BOB").count == waitingBefore + 2 + tokens.count)
+
         // A directory edit saved through one process reaches both instances within a second.
         let store = try await PostgresStore.connect(url: database, maximumConnections: 2)
         defer { store.cancel() }
@@ -237,6 +267,19 @@ struct MultiInstanceTests {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
         request.headers.add(name: "authorization", value: authorization)
         request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
+        return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
+    }
+
+    /// A 1-byte send from ALICE to `recipient` with the given token.
+    func rawSend(port: Int, authorization: String, to recipient: String = "BOB") async throws -> Int {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/messageexchange/ALICE/outbox")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: authorization)
+        request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
+        request.headers.add(name: "mex-workflowid", value: "WF")
+        request.headers.add(name: "content-type", value: "application/octet-stream")
+        request.headers.add(name: "mex-to", value: recipient)
+        request.body = .bytes(ByteBuffer(string: "x"))
         return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
     }
 

@@ -101,11 +101,12 @@ extension MeshEndpoints {
     }
 
     /// Counts and logs a refusal (field and code only: never a value), tells the sender's duty
-    /// contact when a safeguarding concern was refused, and returns the MESH error to throw.
+    /// contact when a safeguarding concern was refused, and returns the error to throw (a replay's,
+    /// found when the token is spent before the notice is written).
     private func refuse(
         _ problem: CrossingProblem, sender: MailboxID, decision: RouteDecision, index: DirectoryIndex,
         context: Context
-    ) async -> MeshError {
+    ) async -> any Error {
         let workflow = decision.workflow?.id.rawValue ?? "unregistered"
         broker.metrics.crossingRefused(workflow: workflow, code: problem.code.rawValue, flow: problem.flow)
         context.logger.notice(
@@ -115,6 +116,7 @@ extension MeshEndpoints {
                 "handover.field": "\(problem.field.prefix(80))",
             ])
         if decision.workflow?.safeguarding == true {
+            do { try await broker.spend(context.mesh?.pendingSpend, logger: context.logger) } catch { return error }
             await alertSenderDuty(problem, sender: sender, workflow: workflow, index: index, context: context)
         }
         return MeshError(problem.code, event: "SEND", message: problem.description)

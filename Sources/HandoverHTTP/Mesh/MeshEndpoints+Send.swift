@@ -30,6 +30,11 @@ extension MeshEndpoints {
         // Only a single-chunk, unencrypted payload is read for FHIR, so only then are inflated bytes kept.
         let readable = headers.contentEncrypted != true && headers.chunkRange.total == 1
         let gzip = headers.contentEncoding == .gzip ? GzipBodyValidator(retainingFHIR: readable, contentType: headers.contentType) : nil
+        // Staging writes a body longer than one segment (or of unknown length) as it arrives: the
+        // token is spent before the first write.
+        if !(request.headers[.contentLength].flatMap { Int($0) }.map { $0 <= ChunkStager.defaultSegmentSize } ?? false) {
+            try await broker.spend(caller.pendingSpend, logger: context.logger)
+        }
         let staged = try await stage(request.body, now: now, inspector: gzip)
         guard staged.size > 0 else { throw MeshError.dataFileMissing }
         let crossing = try await governedCrossing(
@@ -46,9 +51,10 @@ extension MeshEndpoints {
                 workflow: decision.workflow, deliveredAt: now, defaultSeconds: broker.configuration.defaultExpirySeconds),
             route: decision.route, escalationPolicy: decision.workflow?.escalation,
             responsibilityRequired: decision.workflow?.responsibility == .required, crossing: crossing)
-        let stored = try await broker.store.createMessage(
+        let stored = try await broker.createMessage(
             record, firstChunk: staged, now: now,
-            onDelivery: itkInfrastructureAck(workflow: decision.workflow, directoryVersion: index.version, now: now))
+            onDelivery: itkInfrastructureAck(workflow: decision.workflow, directoryVersion: index.version, now: now),
+            spending: caller.pendingSpend, logger: context.logger)
         if stored.status == .accepted && stored.escalationPolicy != nil { broker.onDelivered() }
         broker.metrics.messageAccepted(workflow: decision.workflow?.id.rawValue ?? "unregistered")
         context.logger.info(

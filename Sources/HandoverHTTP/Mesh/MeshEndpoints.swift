@@ -28,7 +28,11 @@ public struct MeshEndpoints<Context: HandoverContext>: Sendable {
             _ = try context.meshCaller()
             return Response.empty()
         }
-        mailbox.post("outbox") { request, context in try await send(request, context) }
+        // A send spends its token in its delivery's commit where it can (`PendingTokenSpend`).
+        router.group("/messageexchange/:mailbox/outbox")
+            .add(middleware: MeshErrorTranslation(metrics: broker.metrics))
+            .add(middleware: MeshAuthentication(broker: broker, scope: .pathMailbox, defersSharedSpend: true))
+            .post { request, context in try await send(request, context) }
         mailbox.post("outbox/:messageID/:chunk") { request, context in try await sendChunk(request, context) }
         mailbox.get("inbox") { request, context in try await listInbox(request, context) }
         mailbox.get("inbox/rich") { request, context in try await richListing(request, context, side: .inbox) }

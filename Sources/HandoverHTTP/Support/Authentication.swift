@@ -9,6 +9,9 @@ public struct MeshCaller: Sendable {
     /// The directory version this request uses from start to end: the token was checked against it,
     /// the certificate binding read from it, and the handler routes and shapes its reply with it.
     public let directory: DirectoryIndex
+    /// The token's spend in the replay cache every instance shares, where the route left it to the
+    /// request's first write (a send: `MeshAuthentication.defersSharedSpend`).
+    let pendingSpend: PendingTokenSpend?
 }
 
 /// The authentication policy of a route group. Every route is registered in a group with one of
@@ -24,6 +27,9 @@ struct MeshAuthentication<Context: HandoverContext>: RouterMiddleware {
 
     let broker: MeshBroker
     let scope: Scope
+    /// Leaves the shared replay cache's spend to the handler's first write (see `PendingTokenSpend`);
+    /// spent after the handler if it did not write.
+    var defersSharedSpend = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if broker.revocations.revokes(context.peer, address: context.clientAddress, logger: context.logger) {
@@ -42,13 +48,20 @@ struct MeshAuthentication<Context: HandoverContext>: RouterMiddleware {
             guard case .success(let token) = MeshAuthToken.parse(header) else { throw MeshError.auth(.missingHeader) }
             claimed = MailboxID(token.mailbox)
         }
-        let mailbox = try await broker.authenticate(
+        let (mailbox, pending) = try await broker.authenticate(
             header: header, mailbox: claimed, directory: directory, address: context.clientAddress,
-            logger: context.logger)
-        try checkCertificateBinding(mailbox, directory: directory, context: context)
+            logger: context.logger, deferringSharedSpend: defersSharedSpend)
         var context = context
-        context.mesh = MeshCaller(mailbox: mailbox, version: version, directory: directory)
-        return try await next(request, context)
+        do {
+            try checkCertificateBinding(mailbox, directory: directory, context: context)
+            context.mesh = MeshCaller(mailbox: mailbox, version: version, directory: directory, pendingSpend: pending)
+            let response = try await next(request, context)
+            try await broker.spend(pending, logger: context.logger)
+            return response
+        } catch {
+            try await broker.spend(pending, logger: context.logger)
+            throw error
+        }
     }
 
     /// Under mutual TLS, the client certificate must name the mailbox or its organisation.
