@@ -4,6 +4,7 @@ import HandoverBench
 import HandoverCore
 import HandoverPostgres
 import HandoverServer
+import HandoverStore
 import HandoverTestSupport
 import NIOCore
 import Testing
@@ -98,6 +99,18 @@ struct MultiInstanceTests {
         }
         #expect(accepted == tokens.count)
         #expect(try await clientB.inbox("BOB").count == waitingBefore + 2 + tokens.count)
+        // A body longer than one segment is written as it arrives: its token is spent before the
+        // first segment, so a replay of it writes nothing.
+        let segments = try await PostgresStore.connect(url: database, maximumConnections: 1)
+        defer { segments.cancel() }
+        let large = ByteBuffer(repeating: 1, count: ChunkStager.defaultSegmentSize + 1)
+        let segmentsBefore = try await segments.rowCount(table: "segments")
+        let listThenLargeSend = aliceToken()
+        #expect(try await rawStatus(port: a.port, path: "/messageexchange/ALICE/inbox", authorization: listThenLargeSend) == 200)
+        #expect(try await rawSend(port: b.port, authorization: listThenLargeSend, body: large) == 403)
+        #expect(try await segments.rowCount(table: "segments") == segmentsBefore)
+        #expect(try await rawSend(port: b.port, authorization: aliceToken(), body: large) == 202)
+        #expect(try await segments.rowCount(table: "segments") == segmentsBefore + 2)
 
         // A directory edit saved through one process reaches both instances within a second.
         let store = try await PostgresStore.connect(url: database, maximumConnections: 2)
@@ -270,8 +283,8 @@ struct MultiInstanceTests {
         return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
     }
 
-    /// A 1-byte send from ALICE to `recipient` with the given token.
-    func rawSend(port: Int, authorization: String, to recipient: String = "BOB") async throws -> Int {
+    /// A send from ALICE to `recipient` with the given token (one byte unless `body` is given).
+    func rawSend(port: Int, authorization: String, to recipient: String = "BOB", body: ByteBuffer = ByteBuffer(string: "x")) async throws -> Int {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/messageexchange/ALICE/outbox")
         request.method = .POST
         request.headers.add(name: "authorization", value: authorization)
@@ -279,7 +292,7 @@ struct MultiInstanceTests {
         request.headers.add(name: "mex-workflowid", value: "WF")
         request.headers.add(name: "content-type", value: "application/octet-stream")
         request.headers.add(name: "mex-to", value: recipient)
-        request.body = .bytes(ByteBuffer(string: "x"))
+        request.body = .bytes(body)
         return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
     }
 
