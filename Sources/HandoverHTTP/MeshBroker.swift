@@ -175,8 +175,8 @@ public final class MeshBroker: Sendable {
         } catch is TokenAlreadySpent {
             throw reject(.replayed, mailbox: pending.mailbox, address: pending.address, now: clock(), logger: logger)
         } catch {
-            // Nothing was written, nor the token spent: spent now all the same, so that it cannot be
-            // used again on another instance.
+            // The write failed, and with it, most likely, the token's spend: spent now all the same,
+            // so that the token cannot be used again on another instance.
             _ = try? await folding.spendToken(digest: pending.token.digest, expiresAt: pending.token.expiresAt, now: clock())
             throw error
         }
