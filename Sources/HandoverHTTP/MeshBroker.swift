@@ -138,13 +138,11 @@ public final class MeshBroker: Sendable {
             }
             // With several instances, a token spent on another one is a replay too.
             guard let shared = sharedReplayCache else { return (mailbox, nil) }
-            let spend = TokenSpend(digest: digest.hex, expiresAt: expiry)
+            let toSpend = TokenSpend(digest: digest.hex, expiresAt: expiry)
             if deferringSharedSpend && shared is any TokenSpendingMessageStore {
-                return (mailbox, PendingTokenSpend(token: spend, mailbox: mailbox, address: address()))
+                return (mailbox, PendingTokenSpend(token: toSpend, mailbox: mailbox, address: address()))
             }
-            if !(try await shared.spendToken(digest: spend.digest, expiresAt: spend.expiresAt, now: now)) {
-                throw reject(.replayed, mailbox: mailbox, address: address(), now: now, logger: logger)
-            }
+            try await spend(toSpend, in: shared, mailbox: mailbox, address: address(), now: now, logger: logger)
             return (mailbox, nil)
         case .failure(let failure):
             throw reject(failure, mailbox: mailbox, address: address(), now: now, logger: logger)
@@ -155,9 +153,15 @@ public final class MeshBroker: Sendable {
     /// refused as at authentication.
     func spend(_ pending: PendingTokenSpend?, logger: Logger) async throws {
         guard let pending, pending.take(), let shared = sharedReplayCache else { return }
-        let now = clock()
-        if !(try await shared.spendToken(digest: pending.token.digest, expiresAt: pending.token.expiresAt, now: now)) {
-            throw reject(.replayed, mailbox: pending.mailbox, address: pending.address, now: now, logger: logger)
+        try await spend(pending.token, in: shared, mailbox: pending.mailbox, address: pending.address, now: clock(), logger: logger)
+    }
+
+    /// Spends `token` in the replay cache every instance shares; a token spent before is refused as a replay.
+    private func spend(
+        _ token: TokenSpend, in shared: any SharedReplayCache, mailbox: MailboxID, address: String?, now: Timestamp, logger: Logger
+    ) async throws {
+        if !(try await shared.spendToken(digest: token.digest, expiresAt: token.expiresAt, now: now)) {
+            throw reject(.replayed, mailbox: mailbox, address: address, now: now, logger: logger)
         }
     }
 
