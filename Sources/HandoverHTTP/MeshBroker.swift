@@ -180,8 +180,14 @@ public final class MeshBroker: Sendable {
             throw reject(.replayed, mailbox: pending.mailbox, address: pending.address, now: clock(), logger: logger)
         } catch {
             // The write failed, and with it, most likely, the token's spend: spent now all the same,
-            // so that the token cannot be used again on another instance.
-            _ = try? await folding.spendToken(digest: pending.token.digest, expiresAt: pending.token.expiresAt, now: clock())
+            // so that the token cannot be used again on another instance. With the database out of
+            // reach that spend would only wait out a second timeout before the caller's 503, so it is
+            // left to finish (or time out) behind the answer.
+            let token = pending.token
+            let spendToken = { @Sendable [clock] in
+                _ = try? await folding.spendToken(digest: token.digest, expiresAt: token.expiresAt, now: clock())
+            }
+            if (error as? StoreUnavailable)?.cause == .unavailable { Task { await spendToken() } } else { await spendToken() }
             throw error
         }
     }

@@ -20,6 +20,7 @@ struct MultiInstanceTests {
         TestBroker.defaultRoutes + """
 
               - {id: WF_URGENT, senders: [ALICE], receivers: [BOB], expiry: 1d, responsibility: required, escalation: fast}
+              - {id: SG, senders: [ALICE], receivers: [X27], safeguarding: true, crossing: {identity: flagged}}
             escalation_policies:
               - id: fast
                 stages:
@@ -149,6 +150,39 @@ struct MultiInstanceTests {
         #expect(duty.count == 1, "CAROL should hold exactly one alert message, has \(duty.count)")
     }
 
+    /// A safeguarding concern refused by crossing policy tells the sender's duty contact (here the
+    /// sending mailbox itself: its organisation names no duty mailbox or lead). The same request
+    /// replayed on the other instance is refused as a replay before that instance writes a notice of
+    /// its own, while a new request there is told as usual.
+    @Test func aReplayedRefusedSafeguardingSendTellsTheDutyContactOnce() async throws {
+        let database = try await PostgresTestServer.newDatabase()
+        let (folder, routes) = try TestBroker.folderWithRoutes("multi-sg", yaml: Self.routes)
+        let a = try start("a", database: database, routes: routes, folder: folder)
+        let b = try start("b", database: database, routes: routes, folder: folder)
+        defer {
+            a.terminate()
+            b.terminate()
+        }
+        let client = MeshWireClient(
+            http: .shared, baseURL: "http://127.0.0.1:\(a.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        func aliceToken() -> String {
+            MeshTokenFactory.header(mailbox: "ALICE", password: "alice-secret", sharedKey: "TestKey", now: SystemClock.now())
+        }
+        // An NHS number whose check digit is wrong: refused, naming the field.
+        let declaration = Data(#"{"subject":{"nhs_number":"4010232138"}}"#.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        func refusedConcern(port: Int, token: String) async throws -> Int {
+            try await rawSend(port: port, authorization: token, workflow: "SG", headers: [("mex-handover-crossing", declaration)])
+        }
+        let token = aliceToken()
+        #expect(try await refusedConcern(port: a.port, token: token) == 400)
+        #expect(try await client.inbox("ALICE").count == 1)
+        #expect(try await refusedConcern(port: b.port, token: token) == 403)
+        #expect(try await client.inbox("ALICE").count == 1, "a replayed request wrote a second notice")
+        #expect(try await refusedConcern(port: b.port, token: aliceToken()) == 400)
+        #expect(try await client.inbox("ALICE").count == 2)
+    }
+
     @Test func unreachableDatabaseAtStartIsAClearErrorAndNonZeroExit() async throws {
         let (folder, routes) = try TestBroker.folderWithRoutes("pg-down")
         #expect(throws: BrokerProcessError.self) {
@@ -196,6 +230,10 @@ struct MultiInstanceTests {
             let started = Date()
             let send = try await client.request(
                 .POST, "/messageexchange/ALICE/outbox", as: "ALICE", headers: [("mex-to", "BOB"), ("mex-workflowid", "WF")], body: [1])
+            // One timeout, not two: the failed delivery's token spend (which would wait out a second
+            // one against the same unreachable database) is left to finish behind the answer.
+            let sendSeconds = Date().timeIntervalSince(started)
+            #expect(sendSeconds < 3.5, "the send's 503 took \(sendSeconds) s at --database-timeout 2")
             let list = try await client.request(.GET, "/messageexchange/BOB/inbox", as: "BOB")
             #expect(send.status == 503 && list.status == 503, "during the outage: send \(send.status), list \(list.status)")
             // Each waited at most --database-timeout (2 s) per database call, not indefinitely.
@@ -288,12 +326,16 @@ struct MultiInstanceTests {
     }
 
     /// A send from ALICE to `recipient` with the given token (one byte unless `body` is given).
-    func rawSend(port: Int, authorization: String, to recipient: String = "BOB", body: ByteBuffer = ByteBuffer(string: "x")) async throws -> Int {
+    func rawSend(
+        port: Int, authorization: String, to recipient: String = "BOB", workflow: String = "WF", headers: [(String, String)] = [],
+        body: ByteBuffer = ByteBuffer(string: "x")
+    ) async throws -> Int {
         var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/messageexchange/ALICE/outbox")
         request.method = .POST
         request.headers.add(name: "authorization", value: authorization)
         request.headers.add(name: "accept", value: "application/vnd.mesh.v2+json")
-        request.headers.add(name: "mex-workflowid", value: "WF")
+        request.headers.add(name: "mex-workflowid", value: workflow)
+        request.headers.add(contentsOf: headers)
         request.headers.add(name: "content-type", value: "application/octet-stream")
         request.headers.add(name: "mex-to", value: recipient)
         request.body = .bytes(body)
