@@ -36,19 +36,37 @@ struct MultiInstanceTests {
             environment: TestBroker.passwords, logURL: folder.appendingPathComponent("\(name).log"))
     }
 
-    @Test func instancesShareMailboxesTokensDirectoryAndEscalation() async throws {
+    /// Two instances, "a" and "b", on a new database; the folder and routes start more.
+    func startTwo(_ name: String) async throws -> (a: BrokerProcess, b: BrokerProcess, database: String, folder: URL, routes: URL) {
         let database = try await PostgresTestServer.newDatabase()
-        let (folder, routes) = try TestBroker.folderWithRoutes("multi", yaml: Self.routes)
+        let (folder, routes) = try TestBroker.folderWithRoutes(name, yaml: Self.routes)
         let a = try start("a", database: database, routes: routes, folder: folder)
-        let b = try start("b", database: database, routes: routes, folder: folder)
+        do {
+            return (a, try start("b", database: database, routes: routes, folder: folder), database, folder, routes)
+        } catch {
+            a.terminate()
+            throw error
+        }
+    }
+
+    /// A MESH client of one instance, with the test mailboxes' passwords.
+    func client(of broker: BrokerProcess) -> MeshWireClient {
+        MeshWireClient(http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+    }
+
+    /// A fresh NHSMESH token for ALICE.
+    func aliceToken() -> String {
+        MeshTokenFactory.header(mailbox: "ALICE", password: "alice-secret", sharedKey: "TestKey", now: SystemClock.now())
+    }
+
+    @Test func instancesShareMailboxesTokensDirectoryAndEscalation() async throws {
+        let (a, b, database, folder, routes) = try await startTwo("multi")
         defer {
             a.terminate()
             b.terminate()
         }
-        let clientA = MeshWireClient(
-            http: .shared, baseURL: "http://127.0.0.1:\(a.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
-        let clientB = MeshWireClient(
-            http: .shared, baseURL: "http://127.0.0.1:\(b.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let clientA = client(of: a)
+        let clientB = client(of: b)
 
         // Send through A, receive through B.
         var sent: [String: [UInt8]] = [:]
@@ -73,9 +91,6 @@ struct MultiInstanceTests {
 
         // A send spends its token in its delivery's commit: a replay on the other instance is still
         // refused, whichever request came first, and a refused send delivers nothing.
-        func aliceToken() -> String {
-            MeshTokenFactory.header(mailbox: "ALICE", password: "alice-secret", sharedKey: "TestKey", now: SystemClock.now())
-        }
         let waitingBefore = try await clientA.inbox("BOB").count
         let sendTwice = aliceToken()
         #expect(try await rawSend(port: a.port, authorization: sendTwice) == 202)
@@ -155,19 +170,12 @@ struct MultiInstanceTests {
     /// replayed on the other instance is refused as a replay before that instance writes a notice of
     /// its own, while a new request there is told as usual.
     @Test func aReplayedRefusedSafeguardingSendTellsTheDutyContactOnce() async throws {
-        let database = try await PostgresTestServer.newDatabase()
-        let (folder, routes) = try TestBroker.folderWithRoutes("multi-sg", yaml: Self.routes)
-        let a = try start("a", database: database, routes: routes, folder: folder)
-        let b = try start("b", database: database, routes: routes, folder: folder)
+        let (a, b, _, _, _) = try await startTwo("multi-sg")
         defer {
             a.terminate()
             b.terminate()
         }
-        let client = MeshWireClient(
-            http: .shared, baseURL: "http://127.0.0.1:\(a.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
-        func aliceToken() -> String {
-            MeshTokenFactory.header(mailbox: "ALICE", password: "alice-secret", sharedKey: "TestKey", now: SystemClock.now())
-        }
+        let client = client(of: a)
         // An NHS number whose check digit is wrong: refused, naming the field.
         let declaration = Data(#"{"subject":{"nhs_number":"4010232138"}}"#.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
@@ -215,8 +223,7 @@ struct MultiInstanceTests {
             return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
         }
         #expect(try await monitor("/ready").status == 200)
-        let client = MeshWireClient(
-            http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let client = client(of: broker)
         var accepted: [String: [UInt8]] = [:]
         for i in 0..<5 {
             let body = Array("before the outage \(i)".utf8)
@@ -298,8 +305,7 @@ struct MultiInstanceTests {
         try await PostgresTestServer.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
         try await PostgresTestServer.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
         // A request now waits for the database (up to 5 s); shut down underneath it.
-        let client = MeshWireClient(
-            http: .shared, baseURL: "http://127.0.0.1:\(broker.port)", passwords: TestBroker.mailboxPasswords, sharedKey: "TestKey")
+        let client = client(of: broker)
         let pending = Task { try? await client.request(.GET, "/messageexchange/BOB/inbox", as: "BOB") }
         try await Task.sleep(for: .seconds(2))
         let stopping = Date()
