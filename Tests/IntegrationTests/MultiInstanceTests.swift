@@ -177,8 +177,7 @@ struct MultiInstanceTests {
         }
         let client = client(of: a)
         // An NHS number whose check digit is wrong: refused, naming the field.
-        let declaration = Data(#"{"subject":{"nhs_number":"4010232138"}}"#.utf8).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let declaration = base64URLEncode(Array(#"{"subject":{"nhs_number":"4010232138"}}"#.utf8))
         func refusedConcern(port: Int, token: String) async throws -> Int {
             try await rawSend(port: port, authorization: token, workflow: "SG", headers: [("mex-handover-crossing", declaration)])
         }
