@@ -40,4 +40,29 @@ struct StoreMaintenanceTests {
         await store.close()
         #expect(mainFileSize(path) >= stopped + 40 * 4096, "close did not checkpoint the whole WAL")
     }
+
+    /// The writer checkpoints inside a commit only every `writerCheckpointFrames` frames, not at
+    /// SQLite's default of 1,000: the commits in between never wait for a copy and a sync of the file.
+    @Test(.timeLimit(.minutes(1)))
+    func theWritersOwnCheckpointWaitsForItsFrameCount() async throws {
+        let (path, _) = StoreFactory.temporaryPath()
+        let store = try SQLiteStore(path: path)
+        // A row of 3,000 bytes fills a page of its own (4 KiB pages; two do not fit, and one needs no
+        // overflow page), so a commit of n rows writes about n frames (and a few of the tree's inner pages).
+        func commit(pages: Int) async throws {
+            try await store.writer.write { db in
+                try db.execute(sql: "CREATE TABLE IF NOT EXISTS filler (b BLOB)")
+                for _ in 0..<pages { try db.execute(sql: "INSERT INTO filler (b) VALUES (zeroblob(3000))") }
+            }
+        }
+        store.checkpointer.finish()  // the migrations' frames copied, the WAL empty
+        let before = mainFileSize(path)
+        let below = SQLiteStore.writerCheckpointFrames - 800
+        for _ in 0..<(below / 100) { try await commit(pages: 100) }
+        #expect(below > 1000)
+        #expect(mainFileSize(path) == before, "the writer checkpointed before \(SQLiteStore.writerCheckpointFrames) frames")
+        for _ in 0..<10 { try await commit(pages: 100) }
+        #expect(mainFileSize(path) >= before + below * 4096, "the writer did not checkpoint past \(SQLiteStore.writerCheckpointFrames) frames")
+        await store.close()
+    }
 }
