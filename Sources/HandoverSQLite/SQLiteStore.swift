@@ -86,11 +86,11 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Threads for GRDB's blocking calls; Dispatch adds threads while some are blocked.
     /// WAL frames (pages) after which a commit checkpoints on the writer: 16 MiB of 4 KiB pages, well
     /// inside `journal_size_limit`.
     static let writerCheckpointFrames = 4000
 
+    /// Threads for GRDB's blocking calls; Dispatch adds threads while some are blocked.
     static let blockingQueue = DispatchQueue(label: "handover.sqlite.blocking", attributes: .concurrent)
 
     /// Writer settings the tests check: GRDB's pool resets some after its own setup code.
