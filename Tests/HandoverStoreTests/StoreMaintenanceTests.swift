@@ -19,7 +19,7 @@ struct StoreMaintenanceTests {
                 for _ in 0..<40 { try db.execute(sql: "INSERT INTO filler (b) VALUES (zeroblob(4096))") }
             }
         }
-        // Below the writer's automatic checkpoint (1,000 pages): the frames stay in the WAL.
+        // Below the writer's automatic checkpoint (`SQLiteStore.writerCheckpointFrames`): the frames stay in the WAL.
         try await fill()
         let before = mainFileSize(path)
         try await Task.sleep(for: .milliseconds(600))
