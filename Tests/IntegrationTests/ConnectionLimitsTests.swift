@@ -49,6 +49,11 @@ struct ConnectionLimitsTests {
         // A request line and headers that fail to parse for another reason stay 400.
         let malformed = try rawRequest(port: broker.port, "GET /health HTTP/1.1\r\nHost x\r\n\r\n")
         #expect(malformed.hasPrefix("HTTP/1.1 400 "), "\(malformed.prefix(60))")
+        // A body's length given twice is refused before any handler reads it (the connection guard
+        // and the send take the first Content-Length field as the length).
+        let twoLengths = try rawRequest(
+            port: broker.port, "POST /health HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc", untilClosed: true)
+        #expect(twoLengths.hasPrefix("HTTP/1.1 400 "), "\(twoLengths.prefix(60))")
         let fine = try rawRequest(port: broker.port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         #expect(fine.hasPrefix("HTTP/1.1 200"))
     }

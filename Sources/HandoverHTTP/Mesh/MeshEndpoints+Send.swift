@@ -32,7 +32,7 @@ extension MeshEndpoints {
         let gzip = headers.contentEncoding == .gzip ? GzipBodyValidator(retainingFHIR: readable, contentType: headers.contentType) : nil
         // Staging writes a body longer than one segment (or of unknown length) as it arrives: the
         // token is spent before the first write.
-        if !(request.headers[.contentLength].flatMap { Int($0) }.map { $0 <= ChunkStager.defaultSegmentSize } ?? false) {
+        if !(values["content-length"].flatMap { Int($0) }.map { $0 <= ChunkStager.defaultSegmentSize } ?? false) {
             try await broker.spend(caller.pendingSpend, logger: context.logger)
         }
         let staged = try await stage(request.body, now: now, inspector: gzip)
