@@ -9,23 +9,23 @@ import Synchronization
 /// deleted once its hour has passed, so nothing needs compacting. The deletion runs off the request
 /// path, a few MiB at a time (`GradualRemoval`: at a thousand sends a second an hour's file is about
 /// 55 MiB, and deleting it at once would hold every commit on a filesystem mounted with `discard`).
-/// Written with `write(2)` and no fsync: the page cache survives a killed process, and a power cut
-/// loses at most tokens whose replay would still need a valid HMAC from a client that already sent them.
+/// Written through a shared mapping (`JournalFile`) and never synced: the page cache survives a
+/// killed process, and a power cut loses at most tokens whose replay would still need a valid HMAC
+/// from a client that already sent them.
 public final class SpentTokenJournal: SpentTokenRecorder {
     struct State {
-        var files: [Int64: Int32] = [:]
+        var files: [Int64: JournalFile] = [:]
         var lastCleanedHour: Int64 = .min
     }
     let folder: URL
     let state = Mutex(State())
+    /// Bytes each file reserves at a time (smaller in tests, to cross a reservation's end).
+    let reservation: Int
 
-    public init(folder: URL) throws {
+    public init(folder: URL, reservation: Int = 1 << 20) throws {
         self.folder = folder
+        self.reservation = reservation
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-    }
-
-    deinit {
-        state.withLock { for fd in $0.files.values { close(fd) } }
     }
 
     /// Every unexpired token in the journal, into `guard`. Returns how many were restored.
@@ -35,13 +35,9 @@ public final class SpentTokenJournal: SpentTokenRecorder {
         let nowHour = now.secondsSinceEpoch / 3600 - TokenReplayGuard.clockStepToleranceSeconds / 3600
         for (hour, url) in hourFiles() where hour >= nowHour {
             guard let data = try? Data(contentsOf: url) else { continue }
-            let bytes = [UInt8](data)
-            var offset = 0
-            while offset + 16 <= bytes.count {
-                let key = Self.word(bytes, offset)
-                let expiry = Int64(bitPattern: Self.word(bytes, offset + 8))
-                if replayGuard.admit(key: key, expiresAt: Timestamp(secondsSinceEpoch: expiry), now: now) == .admitted { restored += 1 }
-                offset += 16
+            for (key, expiry) in JournalFile.records([UInt8](data)) {
+                let expiresAt = Timestamp(secondsSinceEpoch: Int64(bitPattern: expiry))
+                if replayGuard.admit(key: key, expiresAt: expiresAt, now: now) == .admitted { restored += 1 }
             }
         }
         return restored
@@ -49,18 +45,17 @@ public final class SpentTokenJournal: SpentTokenRecorder {
 
     public func record(key: UInt64, expiresAt: Timestamp) {
         let hour = expiresAt.secondsSinceEpoch / 3600
-        // Digest then expiry, each little-endian: two words, no array to allocate.
-        var record = (key.littleEndian, UInt64(bitPattern: expiresAt.secondsSinceEpoch).littleEndian)
         let passedHour: Int64? = state.withLock { state in
-            let fd: Int32
+            let file: JournalFile
             if let open = state.files[hour] {
-                fd = open
+                file = open
             } else {
-                fd = Foundation.open(folder.appendingPathComponent("\(hour).bin").path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-                guard fd >= 0 else { return nil }
-                state.files[hour] = fd
+                guard let opened = JournalFile(path: folder.appendingPathComponent("\(hour).bin").path, reservation: reservation) else { return nil }
+                file = opened
+                state.files[hour] = opened
             }
-            _ = withUnsafeBytes(of: &record) { write(fd, $0.baseAddress, 16) }
+            // Digest then expiry (never zero: the end of a file's records).
+            file.append(key, UInt64(bitPattern: expiresAt.secondsSinceEpoch))
             return closeIfNewHour(&state, nowHour: Int64(Date().timeIntervalSince1970) / 3600 - TokenReplayGuard.clockStepToleranceSeconds / 3600)
         }
         // The folder is listed and the files removed in the background, not under the lock.
@@ -77,10 +72,7 @@ public final class SpentTokenJournal: SpentTokenRecorder {
     private func closeIfNewHour(_ state: inout State, nowHour: Int64) -> Int64? {
         guard nowHour != state.lastCleanedHour else { return nil }
         state.lastCleanedHour = nowHour
-        for (hour, fd) in state.files where hour < nowHour {
-            close(fd)
-            state.files[hour] = nil
-        }
+        for hour in state.files.keys where hour < nowHour { state.files[hour] = nil }
         return nowHour
     }
 
@@ -90,9 +82,5 @@ public final class SpentTokenJournal: SpentTokenRecorder {
             guard name.hasSuffix(".bin"), let hour = Int64(name.dropLast(4)) else { return nil }
             return (hour, folder.appendingPathComponent(name))
         }
-    }
-
-    static func word(_ bytes: [UInt8], _ at: Int) -> UInt64 {
-        (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
     }
 }
