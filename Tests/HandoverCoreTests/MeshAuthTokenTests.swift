@@ -79,9 +79,28 @@ struct MeshAuthTokenTests {
         ("NHSMESH X26ABC2:n:1:202611251725:00", .mailboxMismatch),
         ("NHSMESH X26ABC1:n:x:202611251725:00", .malformedHeader),
         ("NHSMESH X26ABC1:n:1:202611251725", .mailboxMismatch),
+        ("NHSMESH X26ABC1:n:1:202611251725:00:00", .mailboxMismatch),  // five colons
     ])
     func refusesMalformedHeaders(header: String?, expected: MeshAuthFailure) {
         #expect(verifier.verify(header: header, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials) == .failure(expected))
+    }
+
+    /// The hash in any case is the same hash; one digit wrong anywhere, one too few or too many, or a
+    /// letter that is not hex, and it is not.
+    @Test func theHashIsComparedInAnyCaseAndDigitByDigit() {
+        let hash = String(vectorHeader.suffix(64)), head = String(vectorHeader.dropLast(64))
+        func verdict(_ hash: String) -> Result<MeshAuthToken, MeshAuthFailure> {
+            verifier.verify(header: head + hash, pathMailbox: MailboxID("X26ABC1"), now: now, credentials: credentials)
+        }
+        #expect((try? verdict(hash.uppercased()).get()) != nil)
+        #expect((try? verdict(String(hash.prefix(10)).uppercased() + hash.dropFirst(10)).get()) != nil)
+        let flipped = { (c: Character) -> String in c == "0" ? "1" : "0" }
+        for wrong in [
+            flipped(hash.first!) + hash.dropFirst(), hash.dropLast() + flipped(hash.last!), String(hash.dropLast()), hash + "0",
+            "g" + hash.dropFirst(), "", String(repeating: "0", count: 64),
+        ] {
+            #expect(verdict(wrong) == .failure(.invalidToken), "\(wrong)")
+        }
     }
 
     @Test func refusesWrongPasswordUnknownAndInactiveMailboxes() {
