@@ -34,18 +34,19 @@ final class JournalFile {
         close(fd)
     }
 
-    /// Appends one record: two little-endian words.
+    /// Appends one record: two little-endian words. A record that could not be written (a full disk)
+    /// leaves no gap: the next is written in its place, as the readers stop at the first gap.
     func append(_ first: UInt64, _ second: UInt64) {
         var record = (first.littleEndian, second.littleEndian)
         if end + Self.recordSize > mappedBytes && !unmappable { mapMore() }
-        withUnsafeBytes(of: &record) { bytes in
+        let written = withUnsafeBytes(of: &record) { bytes in
             if let mapping, end + Self.recordSize <= mappedBytes {
                 (mapping + end).copyMemory(from: bytes.baseAddress!, byteCount: Self.recordSize)
-            } else {
-                _ = pwrite(fd, bytes.baseAddress, Self.recordSize, off_t(end))
+                return true
             }
+            return pwrite(fd, bytes.baseAddress, Self.recordSize, off_t(end)) == Self.recordSize
         }
-        end += Self.recordSize
+        if written { end += Self.recordSize }
     }
 
     /// Reserves and maps the file up to the next multiple of `reservation` past the records.

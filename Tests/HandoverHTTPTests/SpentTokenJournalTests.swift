@@ -58,7 +58,8 @@ struct SpentTokenJournalTests {
     }
 
     /// On a full filesystem a store into unreserved space would kill the process (SIGBUS): past the
-    /// last reservation the journal writes instead, which fails quietly, and the broker goes on.
+    /// last reservation the journal writes instead, which fails quietly, and the broker goes on; once
+    /// there is room again, records follow the last one kept, with no gap a reader would stop at.
     @Test(.enabled(if: Mounts.available, "needs root to mount a small tmpfs (CI runs as root)"))
     func aFullFilesystemStopsTheJournalNotTheProcess() throws {
         let folder = TestFolders.path("handover-journal-full")
@@ -77,5 +78,10 @@ struct SpentTokenJournalTests {
         let file = folder.appendingPathComponent("spent-tokens/\(Self.expiry.secondsSinceEpoch / 3600).bin")
         let kept = JournalFile.records([UInt8](try Data(contentsOf: file))).map(\.0)
         #expect(kept == Array(1...256), "the first reservation's 256 records, then nothing")
+
+        try FileManager.default.removeItem(at: filler)
+        for key in UInt64(601)...603 { journal.record(key: key, expiresAt: Self.expiry) }
+        let afterRoom = JournalFile.records([UInt8](try Data(contentsOf: file))).map(\.0)
+        #expect(afterRoom == Array(1...256) + [601, 602, 603])
     }
 }
