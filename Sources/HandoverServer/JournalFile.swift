@@ -91,7 +91,7 @@ final class JournalFile {
         return records(bytes).count * recordSize
     }
 
-    static func word(_ bytes: [UInt8], _ at: Int) -> UInt64 {
+    private static func word(_ bytes: [UInt8], _ at: Int) -> UInt64 {
         (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
     }
 }

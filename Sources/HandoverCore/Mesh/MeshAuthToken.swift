@@ -73,11 +73,11 @@ public struct MeshAuthToken: Hashable, Sendable {
     ) -> HMAC<SHA256>.MAC {
         var message: [UInt8] = []
         message.reserveCapacity(mailbox.utf8.count + nonce.utf8.count + nonceCount.utf8.count + password.utf8.count + timestamp.utf8.count + 4)
-        func add(_ part: String, after separator: Bool = true) {
-            if separator { message.append(UInt8(ascii: ":")) }
+        func add(_ part: String, colonFirst: Bool = true) {
+            if colonFirst { message.append(UInt8(ascii: ":")) }
             message.append(contentsOf: part.utf8)
         }
-        add(mailbox, after: false)
+        add(mailbox, colonFirst: false)
         add(nonce)
         add(nonceCount)
         add(password)
