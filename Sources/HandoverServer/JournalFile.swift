@@ -22,10 +22,10 @@ final class JournalFile {
     private var unmappable = false
 
     init?(path: String, reservation: Int = 1 << 20) {
-        precondition(reservation > 0 && reservation % Self.recordSize == 0)
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return nil }
-        self.reservation = reservation
+        // Whole records, at least one: a reservation's end is always a record's.
+        self.reservation = max(Self.recordSize, reservation / Self.recordSize * Self.recordSize)
         end = Self.recordsEnd(fd)
     }
 
@@ -41,7 +41,7 @@ final class JournalFile {
         if end + Self.recordSize > mappedBytes && !unmappable { mapMore() }
         let written = withUnsafeBytes(of: &record) { bytes in
             if let mapping, end + Self.recordSize <= mappedBytes {
-                (mapping + end).copyMemory(from: bytes.baseAddress!, byteCount: Self.recordSize)
+                UnsafeMutableRawBufferPointer(start: mapping + end, count: Self.recordSize).copyMemory(from: bytes)
                 return true
             }
             return pwrite(fd, bytes.baseAddress, Self.recordSize, off_t(end)) == Self.recordSize
